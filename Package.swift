@@ -1,0 +1,113 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let settings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "capstan",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "capstan", targets: ["capstan"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+    ],
+    targets: [
+        // Pure: resources, IDs, task states, allocation. No I/O.
+        .target(name: "CapstanCore", swiftSettings: settings),
+        // Mesos v1 wire types (JSON), RecordIO, HTTP clients.
+        .target(
+            name: "CapstanAPI",
+            dependencies: [
+                "CapstanCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        // Hummingbird glue shared by master and agent.
+        .target(
+            name: "CapstanHTTP",
+            dependencies: [
+                "CapstanAPI",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        // C shim for what Swift cannot call safely (fork/exec with setsid, chdir and fd set-up).
+        .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
+        // Launcher and isolator protocols; the plain-process launcher.
+        .target(
+            name: "CapstanContainerizer",
+            dependencies: [
+                "CapstanCore", "CLinux",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "CapstanAgent",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanContainerizer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "CapstanMaster",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanHTTP",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .target(
+            name: "CapstanCLI",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanMaster", "CapstanAgent", "CapstanContainerizer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
+        .executableTarget(name: "capstan", dependencies: ["CapstanCLI"], swiftSettings: settings),
+
+        .target(
+            name: "CapstanTestSupport",
+            dependencies: [
+                "CapstanCore", "CapstanAPI",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/CapstanTestSupport",
+            swiftSettings: settings),
+        .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanAPITests", dependencies: ["CapstanAPI", "CapstanCore"],
+            resources: [.copy("Golden")], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanContainerizerTests",
+            dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanTestSupport"], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanIntegrationTests",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanTestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: settings),
+    ]
+)

@@ -1,0 +1,2 @@
+#include "CLinux.h"
+int capstan_dummy(void){return 0;}

@@ -1,0 +1,44 @@
+/// The one error type of Capstan's libraries: a closed code, a sentence for people, and an optional cause.
+public struct CapstanError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// A closed set of error categories; each maps to one HTTP status at the API edge.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Value: String, Hashable, Sendable {
+            case invalidArgument, notFound, alreadyExists, failedPrecondition, conflict
+            case unavailable, timeout, permissionDenied, unsupported, `internal`
+        }
+        private let value: Value
+        private init(_ value: Value) { self.value = value }
+
+        public static let invalidArgument = Code(.invalidArgument)
+        public static let notFound = Code(.notFound)
+        public static let alreadyExists = Code(.alreadyExists)
+        public static let failedPrecondition = Code(.failedPrecondition)
+        public static let conflict = Code(.conflict)
+        public static let unavailable = Code(.unavailable)
+        public static let timeout = Code(.timeout)
+        public static let permissionDenied = Code(.permissionDenied)
+        public static let unsupported = Code(.unsupported)
+        public static let `internal` = Code(.internal)
+
+        public var description: String { value.rawValue }
+    }
+
+    public let code: Code
+    public let message: String
+    public let cause: String?
+
+    public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
+        self.code = code
+        self.message = message
+        self.cause = cause.map { String(describing: $0) }
+    }
+
+    public var description: String {
+        if let cause { return "\(message): \(cause)" }
+        return message
+    }
+
+    public static func == (lhs: CapstanError, rhs: CapstanError) -> Bool {
+        lhs.code == rhs.code && lhs.message == rhs.message && lhs.cause == rhs.cause
+    }
+}

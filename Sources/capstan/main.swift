@@ -1,0 +1,2 @@
+import CapstanCLI
+await CapstanCommand.main()
