@@ -1,0 +1,40 @@
+import CapstanAPI
+import CapstanCore
+import Foundation
+import Hummingbird
+
+extension Response {
+    /// A JSON response encoded with the Mesos JSON rules (snake_case keys, enums as strings).
+    public static func mesosJSON(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try MesosJSON.encode(value)
+        return Response(
+            status: status,
+            headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// An empty `202 Accepted`, the answer to scheduler and executor calls.
+    public static var accepted: Response { Response(status: .accepted) }
+}
+
+extension Request {
+    /// Reads the whole body (up to `limit` bytes) and decodes it as a Mesos JSON message; a decode failure is a
+    /// 400 whose text names the field path.
+    public func decodeMesos<T: Decodable>(_ type: T.Type, limit: Int = 16 << 20) async throws -> T {
+        var body = self.body
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: limit)
+        } catch {
+            throw APIError(.contentTooLarge, "Request body is larger than \(limit) bytes")
+        }
+        if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
+            throw APIError(.unsupportedMediaType, "Unsupported Content-Type '\(type)'; expecting 'application/json'")
+        }
+        do {
+            return try MesosJSON.decode(T.self, from: Data(buffer: buffer))
+        } catch {
+            throw APIError(.badRequest, "Failed to parse body into \(String(describing: T.self)): \(error)")
+        }
+    }
+}
