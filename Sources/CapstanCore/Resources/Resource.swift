@@ -1,0 +1,101 @@
+/// The value of one resource, after Mesos' `Value.Type`: `SCALAR`, `RANGES` or `SET`.
+public enum ResourceValue: Hashable, Sendable {
+    /// A quantity, such as `cpus:2` or `mem:1024` (MB).
+    case scalar(Double)
+    /// Inclusive integer ranges, such as `ports:[31000-32000]`.
+    case ranges([ValueRange])
+    /// Named items, such as `zones:{a,b}`.
+    case set([String])
+
+    /// Orders kinds so that entries sharing a name and role sort deterministically.
+    var kindRank: Int {
+        switch self {
+        case .scalar: 0
+        case .ranges: 1
+        case .set: 2
+        }
+    }
+}
+
+/// One named resource, unreserved (role `"*"`) or statically reserved for a role.
+public struct Resource: Hashable, Sendable, CustomStringConvertible {
+    /// The role of unreserved resources.
+    public static let unreservedRole = "*"
+
+    /// The resource name, such as `cpus`, `mem`, `disk`, `gpus` or `ports`.
+    public var name: String
+    /// The quantity, ranges or set.
+    public var value: ResourceValue
+    /// The role the resource is reserved for, or `"*"` when unreserved.
+    public var role: String
+
+    /// Creates a resource; `role` defaults to unreserved.
+    public init(name: String, value: ResourceValue, role: String = Resource.unreservedRole) {
+        self.name = name
+        self.value = value
+        self.role = role
+    }
+
+    /// A scalar resource, such as `.scalar("cpus", 2)`.
+    public static func scalar(_ name: String, _ v: Double, role: String = Resource.unreservedRole) -> Resource {
+        Resource(name: name, value: .scalar(v), role: role)
+    }
+
+    /// A ranges resource, such as `.ranges("ports", [ValueRange(begin: 31000, end: 32000)])`.
+    public static func ranges(_ name: String, _ r: [ValueRange], role: String = Resource.unreservedRole) -> Resource {
+        Resource(name: name, value: .ranges(r), role: role)
+    }
+
+    /// A set resource, such as `.set("zones", ["a", "b"])`.
+    public static func set(_ name: String, _ items: [String], role: String = Resource.unreservedRole) -> Resource {
+        Resource(name: name, value: .set(items), role: role)
+    }
+
+    /// The agent-flag form: `cpus:2`, `cpus(web):1`, `ports:[31000-32000]`, `zones:{a,b}`.
+    public var description: String {
+        let label = role == Resource.unreservedRole ? name : "\(name)(\(role))"
+        switch value {
+        case .scalar(let quantity):
+            return "\(label):\(ScalarFormat.text(quantity))"
+        case .ranges(let ranges):
+            return "\(label):[\(ranges.map(\.description).joined(separator: ", "))]"
+        case .set(let items):
+            return "\(label):{\(items.joined(separator: ","))}"
+        }
+    }
+}
+
+/// Scalar rounding and printing. Mesos keeps scalars in fixed point with three decimals, so
+/// Capstan rounds every scalar it stores to the nearest thousandth.
+enum ScalarFormat {
+    /// Half the resolution: two scalars closer than this are equal.
+    static let epsilon = 0.0005
+
+    /// Rounds to three decimals.
+    @inline(__always)
+    static func rounded(_ value: Double) -> Double {
+        (value * 1000).rounded() / 1000
+    }
+
+    /// `2` for whole numbers, otherwise the shortest decimal form (`0.5`, `1.25`).
+    static func text(_ value: Double) -> String {
+        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        return "\(value)"
+    }
+
+    /// `value` with exactly `decimals` digits after the point, without Foundation.
+    static func fixed(_ value: Double, decimals: Int) -> String {
+        guard value.isFinite else { return "\(value)" }
+        var scale = 1.0
+        for _ in 0..<max(0, decimals) { scale *= 10 }
+        let scaled = (abs(value) * scale).rounded()
+        guard scaled < 9e18 else { return "\(value)" }
+        let units = UInt64(scaled)
+        let whole = units / UInt64(scale)
+        let sign = value < 0 && units > 0 ? "-" : ""
+        guard decimals > 0 else { return "\(sign)\(whole)" }
+        var fraction = String(units % UInt64(scale))
+        while fraction.count < decimals { fraction = "0" + fraction }
+        return "\(sign)\(whole).\(fraction)"
+    }
+}
