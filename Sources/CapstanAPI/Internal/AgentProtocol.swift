@@ -35,7 +35,7 @@ public struct RegisterAgentMessage: Codable, Sendable {
     /// Where the agent's HTTP API listens, for the master to call back.
     public var endpoint: String
     public var frameworks: [FrameworkInfo]
-    public var tasks: [Task]
+    public var tasks: [MesosTask]
     public var executors: [ExecutorInfo]
     public var version: String
 
@@ -44,7 +44,7 @@ public struct RegisterAgentMessage: Codable, Sendable {
     }
 
     public init(
-        agentID: AgentID?, agentInfo: AgentInfo, endpoint: String, frameworks: [FrameworkInfo] = [], tasks: [Task] = [],
+        agentID: AgentID?, agentInfo: AgentInfo, endpoint: String, frameworks: [FrameworkInfo] = [], tasks: [MesosTask] = [],
         executors: [ExecutorInfo] = [], version: String
     ) {
         self.agentID = agentID

@@ -1,0 +1,80 @@
+import Foundation
+
+/// A Mesos JSON message that could not be decoded, rendered as one sentence that names the field path,
+/// e.g. `invalid JSON at 'kill.task_id': missing field 'value'`.
+public struct MesosJSONError: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
+    /// The whole sentence.
+    public let message: String
+    /// The dotted field path (`accept.operations[0].type`), or nil when the error is not about one field.
+    public let path: String?
+
+    public init(message: String, path: String?) {
+        self.message = message
+        self.path = path
+    }
+
+    public var description: String { message }
+    public var errorDescription: String? { message }
+
+    /// Renders a `DecodingError` from `JSONDecoder`.
+    public init(_ error: DecodingError) {
+        switch error {
+        case .keyNotFound(let key, let context):
+            let path = Self.render(context.codingPath)
+            self.init(message: "\(Self.prefix(path))missing field '\(key.stringValue)'", path: path)
+        case .valueNotFound(_, let context):
+            let path = Self.render(context.codingPath)
+            self.init(message: "\(Self.prefix(path))null where a value is required", path: path)
+        case .typeMismatch(let type, let context):
+            let path = Self.render(context.codingPath)
+            self.init(message: "\(Self.prefix(path))expected \(Self.describe(type))", path: path)
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                self.init(message: "not valid JSON: \(Self.underlying(context))", path: nil)
+            } else {
+                let path = Self.render(context.codingPath)
+                self.init(message: "\(Self.prefix(path))\(context.debugDescription)", path: path)
+            }
+        @unknown default:
+            self.init(message: "invalid JSON: \(error)", path: nil)
+        }
+    }
+
+    /// Joins coding keys as `a.b[0].c`.
+    static func render(_ path: [any CodingKey]) -> String {
+        var text = ""
+        for key in path {
+            if let index = key.intValue, key.stringValue.hasPrefix("Index") || key.stringValue == "\(index)" {
+                text += "[\(index)]"
+            } else {
+                text += text.isEmpty ? key.stringValue : ".\(key.stringValue)"
+            }
+        }
+        return text
+    }
+
+    private static func prefix(_ path: String) -> String {
+        path.isEmpty ? "invalid JSON: " : "invalid JSON at '\(path)': "
+    }
+
+    private static func underlying(_ context: DecodingError.Context) -> String {
+        guard let error = context.underlyingError else { return context.debugDescription }
+        let nsError = error as NSError
+        if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+        return "\(error)"
+    }
+
+    private static func describe(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: return "a string"
+        case is Bool.Type: return "a boolean"
+        case is Double.Type, is Float.Type: return "a number"
+        case is any FixedWidthInteger.Type: return "an integer"
+        default:
+            let name = String(describing: type)
+            if name.hasPrefix("Array") { return "an array" }
+            if name.hasPrefix("Dictionary") { return "an object" }
+            return "an object"
+        }
+    }
+}

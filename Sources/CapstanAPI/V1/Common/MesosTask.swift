@@ -1,0 +1,54 @@
+import CapstanCore
+
+/// `Task` in mesos.proto: the master's and agent's view of a launched task (renamed so it does not shadow
+/// Swift's `Task`).
+public struct MesosTask: Codable, Sendable, Hashable {
+    public var name: String
+    public var taskID: TaskID
+    public var frameworkID: FrameworkID
+    public var executorID: ExecutorID?
+    public var agentID: AgentID
+    public var state: TaskState
+    @Repeated public var resources: [MesosResource]
+    @Repeated public var statuses: [TaskStatus]
+    public var statusUpdateState: TaskState?
+    public var statusUpdateUUID: Base64Bytes?
+    public var labels: Labels?
+    public var discovery: DiscoveryInfo?
+    public var container: ContainerInfo?
+    public var healthCheck: HealthCheck?
+    public var killPolicy: KillPolicy?
+    public var user: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, taskID = "task_id", frameworkID = "framework_id", executorID = "executor_id"
+        case agentID = "agent_id", state, resources, statuses, statusUpdateState = "status_update_state"
+        case statusUpdateUUID = "status_update_uuid", labels, discovery, container, healthCheck = "health_check"
+        case killPolicy = "kill_policy", user
+    }
+
+    public init(
+        name: String, taskID: TaskID, frameworkID: FrameworkID, executorID: ExecutorID? = nil, agentID: AgentID,
+        state: TaskState, resources: [MesosResource] = [], statuses: [TaskStatus] = [],
+        statusUpdateState: TaskState? = nil, statusUpdateUUID: Base64Bytes? = nil, labels: Labels? = nil,
+        discovery: DiscoveryInfo? = nil, container: ContainerInfo? = nil, healthCheck: HealthCheck? = nil,
+        killPolicy: KillPolicy? = nil, user: String? = nil
+    ) {
+        self.name = name
+        self.taskID = taskID
+        self.frameworkID = frameworkID
+        self.executorID = executorID
+        self.agentID = agentID
+        self.state = state
+        self.resources = resources
+        self.statuses = statuses
+        self.statusUpdateState = statusUpdateState
+        self.statusUpdateUUID = statusUpdateUUID
+        self.labels = labels
+        self.discovery = discovery
+        self.container = container
+        self.healthCheck = healthCheck
+        self.killPolicy = killPolicy
+        self.user = user
+    }
+}
