@@ -1,0 +1,158 @@
+import CapstanCore
+
+extension AgentOperatorResponse {
+    /// `Response.GetState`.
+    public struct GetState: Codable, Sendable, Hashable {
+        public var getTasks: GetTasks?
+        public var getExecutors: GetExecutors?
+        public var getFrameworks: GetFrameworks?
+
+        enum CodingKeys: String, CodingKey {
+            case getTasks = "get_tasks", getExecutors = "get_executors", getFrameworks = "get_frameworks"
+        }
+
+        public init(getTasks: GetTasks? = nil, getExecutors: GetExecutors? = nil, getFrameworks: GetFrameworks? = nil) {
+            self.getTasks = getTasks
+            self.getExecutors = getExecutors
+            self.getFrameworks = getFrameworks
+        }
+    }
+
+    /// `Response.GetContainers`.
+    public struct GetContainers: Codable, Sendable, Hashable {
+        /// `GetContainers.Container`.
+        public struct Container: Codable, Sendable, Hashable {
+            public var frameworkID: FrameworkID?
+            public var executorID: ExecutorID?
+            public var executorName: String?
+            public var containerID: ContainerID
+            public var containerStatus: ContainerStatus?
+            public var resourceStatistics: ResourceStatistics?
+
+            enum CodingKeys: String, CodingKey {
+                case frameworkID = "framework_id", executorID = "executor_id", executorName = "executor_name"
+                case containerID = "container_id", containerStatus = "container_status"
+                case resourceStatistics = "resource_statistics"
+            }
+
+            public init(
+                frameworkID: FrameworkID? = nil, executorID: ExecutorID? = nil, executorName: String? = nil,
+                containerID: ContainerID, containerStatus: ContainerStatus? = nil,
+                resourceStatistics: ResourceStatistics? = nil
+            ) {
+                self.frameworkID = frameworkID
+                self.executorID = executorID
+                self.executorName = executorName
+                self.containerID = containerID
+                self.containerStatus = containerStatus
+                self.resourceStatistics = resourceStatistics
+            }
+        }
+
+        @Repeated public var containers: [Container]
+
+        public init(containers: [Container] = []) { self.containers = containers }
+    }
+
+    /// `Response.GetFrameworks`.
+    public struct GetFrameworks: Codable, Sendable, Hashable {
+        /// `GetFrameworks.Framework`.
+        public struct Framework: Codable, Sendable, Hashable {
+            public var frameworkInfo: FrameworkInfo
+
+            enum CodingKeys: String, CodingKey { case frameworkInfo = "framework_info" }
+
+            public init(frameworkInfo: FrameworkInfo) { self.frameworkInfo = frameworkInfo }
+        }
+
+        @Repeated public var frameworks: [Framework]
+        @Repeated public var completedFrameworks: [Framework]
+
+        enum CodingKeys: String, CodingKey { case frameworks, completedFrameworks = "completed_frameworks" }
+
+        public init(frameworks: [Framework] = [], completedFrameworks: [Framework] = []) {
+            self.frameworks = frameworks
+            self.completedFrameworks = completedFrameworks
+        }
+    }
+
+    /// `Response.GetExecutors`.
+    public struct GetExecutors: Codable, Sendable, Hashable {
+        /// `GetExecutors.Executor`.
+        public struct Executor: Codable, Sendable, Hashable {
+            public var executorInfo: ExecutorInfo
+
+            enum CodingKeys: String, CodingKey { case executorInfo = "executor_info" }
+
+            public init(executorInfo: ExecutorInfo) { self.executorInfo = executorInfo }
+        }
+
+        @Repeated public var executors: [Executor]
+        @Repeated public var completedExecutors: [Executor]
+
+        enum CodingKeys: String, CodingKey { case executors, completedExecutors = "completed_executors" }
+
+        public init(executors: [Executor] = [], completedExecutors: [Executor] = []) {
+            self.executors = executors
+            self.completedExecutors = completedExecutors
+        }
+    }
+
+    /// `Response.GetTasks`.
+    public struct GetTasks: Codable, Sendable, Hashable {
+        @Repeated public var pendingTasks: [MesosTask]
+        @Repeated public var queuedTasks: [MesosTask]
+        @Repeated public var launchedTasks: [MesosTask]
+        @Repeated public var terminatedTasks: [MesosTask]
+        @Repeated public var completedTasks: [MesosTask]
+
+        enum CodingKeys: String, CodingKey {
+            case pendingTasks = "pending_tasks", queuedTasks = "queued_tasks", launchedTasks = "launched_tasks"
+            case terminatedTasks = "terminated_tasks", completedTasks = "completed_tasks"
+        }
+
+        public init(
+            pendingTasks: [MesosTask] = [], queuedTasks: [MesosTask] = [], launchedTasks: [MesosTask] = [],
+            terminatedTasks: [MesosTask] = [], completedTasks: [MesosTask] = []
+        ) {
+            self.pendingTasks = pendingTasks
+            self.queuedTasks = queuedTasks
+            self.launchedTasks = launchedTasks
+            self.terminatedTasks = terminatedTasks
+            self.completedTasks = completedTasks
+        }
+    }
+
+    /// `Response.GetAgent`.
+    public struct GetAgent: Codable, Sendable, Hashable {
+        public var agentInfo: AgentInfo?
+
+        enum CodingKeys: String, CodingKey { case agentInfo = "agent_info" }
+
+        public init(agentInfo: AgentInfo? = nil) { self.agentInfo = agentInfo }
+    }
+
+    /// `Response.WaitContainer`: how a container ended.
+    public struct WaitContainer: Codable, Sendable, Hashable {
+        public var exitStatus: Int32?
+        public var state: TaskState?
+        public var reason: TaskStatus.Reason?
+        public var limitation: TaskResourceLimitation?
+        public var message: String?
+
+        enum CodingKeys: String, CodingKey {
+            case exitStatus = "exit_status", state, reason, limitation, message
+        }
+
+        public init(
+            exitStatus: Int32? = nil, state: TaskState? = nil, reason: TaskStatus.Reason? = nil,
+            limitation: TaskResourceLimitation? = nil, message: String? = nil
+        ) {
+            self.exitStatus = exitStatus
+            self.state = state
+            self.reason = reason
+            self.limitation = limitation
+            self.message = message
+        }
+    }
+}
