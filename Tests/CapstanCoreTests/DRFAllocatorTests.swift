@@ -33,7 +33,8 @@ struct DRFAllocatorTests {
         let first = allocator.allocate(now: 0)
         #expect(first.map(\.frameworkID) == ["a"])
         // `a` launches a task on half and hands the rest back.
-        allocator.recover(Resources([.scalar("cpus", 2), .scalar("mem", 2048)]), from: "a", on: "agent", refuseSeconds: 0)
+        let used = Resources([.scalar("cpus", 2), .scalar("mem", 2048)])
+        allocator.recover(small - used, from: "a", on: "agent", refuseSeconds: 0)
         let second = allocator.allocate(now: 1)
         #expect(second.map(\.frameworkID) == ["b"])
         #expect(second.first?.resources == Resources([.scalar("cpus", 2), .scalar("mem", 2048)]))
@@ -202,7 +203,8 @@ struct DRFAllocatorTests {
 
     @Test func skipsAgentsWithLessThanTheMinimumAvailable() {
         var allocator = DRFAllocator()
-        allocator.addAgent("crumbs", total: Resources([.scalar("cpus", 0.005), .scalar("mem", 16), .scalar("disk", 100)]))
+        let crumbs = Resources([.scalar("cpus", 0.005), .scalar("mem", 16), .scalar("disk", 100)])
+        allocator.addAgent("crumbs", total: crumbs)
         allocator.addAgent("mem-only", total: Resources([.scalar("mem", 32)]))
         allocator.addFramework("a", role: "*")
         #expect(allocator.allocate(now: 0).map(\.agentID) == ["mem-only"])
@@ -258,5 +260,61 @@ struct DRFAllocatorTests {
         let first = run()
         #expect(first.count == 50)
         #expect(first == run())
+    }
+
+    @Test func conservesResourcesThroughRandomEvents() {
+        var random = SeededGenerator(seed: 7)
+        var allocator = DRFAllocator()
+        let total = Resources([
+            .scalar("cpus", 4), .scalar("mem", 4096), .scalar("cpus", 1, role: "r1"),
+            .ranges("ports", [ValueRange(begin: 1000, end: 1099)]),
+        ])
+        let agentIDs = (0..<6).map { AgentID("agent-\($0)") }
+        let frameworkIDs = (0..<4).map { FrameworkID("fw-\($0)") }
+        for agent in agentIDs { allocator.addAgent(agent, total: total) }
+        for (index, framework) in frameworkIDs.enumerated() {
+            allocator.addFramework(framework, role: "r\(index % 2)")
+        }
+        var offered: [Allocation] = []
+        var offerCount = 0
+        for step in 0..<300 {
+            let now = Double(step)
+            switch random.next(below: 6) {
+            case 0, 1:
+                let allocations = allocator.allocate(now: now)
+                offerCount += allocations.count
+                offered += allocations
+            case 2 where !offered.isEmpty:
+                // Keep a third of an offer, return the rest (ports split too).
+                let offer = offered.remove(at: random.next(below: offered.count))
+                let kept = Resources([.scalar("cpus", offer.resources.cpus / 3), .scalar("mem", 100)])
+                allocator.recover(
+                    offer.resources - kept, from: offer.frameworkID, on: offer.agentID,
+                    refuseSeconds: Double(random.next(below: 3)), now: now)
+            case 3:
+                let framework = frameworkIDs[random.next(below: frameworkIDs.count)]
+                allocator.removeFramework(framework)
+                offered.removeAll { $0.frameworkID == framework }
+                allocator.addFramework(framework, role: "r\(random.next(below: 2))")
+            case 4:
+                let agent = agentIDs[random.next(below: agentIDs.count)]
+                let held = allocator.allocations(on: agent)
+                allocator.addAgent(agent, total: total, allocated: held)
+            default:
+                let framework = frameworkIDs[random.next(below: frameworkIDs.count)]
+                allocator.revive(framework)
+            }
+            var clusterCPUs = 0.0
+            for agent in agentIDs {
+                let held = allocator.allocations(on: agent).values.reduce(Resources(), +)
+                #expect(held + allocator.available(on: agent) == total, "step \(step), \(agent)")
+                clusterCPUs += allocator.total(on: agent).cpus
+            }
+            for framework in frameworkIDs {
+                let cpuShare = allocator.allocated(to: framework).cpus / clusterCPUs
+                #expect(allocator.dominantShare(of: framework) >= cpuShare - 1e-9)
+            }
+        }
+        #expect(offerCount > 50)
     }
 }

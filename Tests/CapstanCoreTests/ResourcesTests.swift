@@ -41,7 +41,9 @@ struct ResourcesTests {
 
     @Test func addsScalarsAndUnitesRangesAndSets() {
         let lhs = Resources([.scalar("cpus", 1), .ranges("ports", [r(1, 10)]), .set("zones", ["a"])])
-        let rhs = Resources([.scalar("cpus", 2), .scalar("mem", 64), .ranges("ports", [r(11, 20)]), .set("zones", ["b", "a"])])
+        let rhs = Resources([
+            .scalar("cpus", 2), .scalar("mem", 64), .ranges("ports", [r(11, 20)]), .set("zones", ["b", "a"]),
+        ])
         let sum = lhs + rhs
         #expect(sum.cpus == 3)
         #expect(sum.mem == 64)

@@ -43,13 +43,16 @@ extension DRFAllocator {
                 else { continue }
                 let frameworkSlot = queues[queueIndex].members[member]
                 grant(offer, to: frameworkSlot, on: agentSlot, queue: &queues[queueIndex])
-                offers.append(Allocation(frameworkID: frameworks[frameworkSlot].id, agentID: agents[agentSlot].id, resources: offer))
+                offers.append(
+                    Allocation(
+                        frameworkID: frameworks[frameworkSlot].id, agentID: agents[agentSlot].id, resources: offer))
                 touched.append((queueIndex, member))
                 if !isAllocatable(agents[agentSlot].available) { break }
             }
             for (queueIndex, member) in touched {
                 reorder(member: member, in: &queues[queueIndex])
-                queues[queueIndex].share = ledger.dominantShare(of: queues[queueIndex].allocated) / queues[queueIndex].weight
+                let queue = queues[queueIndex]
+                queues[queueIndex].share = ledger.dominantShare(of: queue.allocated) / queue.weight
                 reorder(role: queueIndex, in: &roleOrder, queues: queues)
             }
         }
@@ -95,15 +98,21 @@ extension DRFAllocator {
     }
 
     @inline(__always)
-    private func isOrdered(_ lhsShare: Double, _ lhsID: FrameworkID, before rhsShare: Double, _ rhsID: FrameworkID) -> Bool {
+    private func isOrdered(
+        _ lhsShare: Double, _ lhsID: FrameworkID, before rhsShare: Double, _ rhsID: FrameworkID
+    ) -> Bool {
         lhsShare != rhsShare ? lhsShare < rhsShare : lhsID.value < rhsID.value
     }
 
     /// The position in `queue` of the first framework that may receive `offer` on the agent.
-    private mutating func firstEligible(in queue: RoleQueue, agent agentSlot: Int, offer: Resources, now: Double) -> Int? {
+    private mutating func firstEligible(
+        in queue: RoleQueue, agent agentSlot: Int, offer: Resources, now: Double
+    ) -> Int? {
         for (position, slot) in queue.members.enumerated() {
             guard frameworks[slot].active, !frameworks[slot].suppressed else { continue }
-            if !frameworks[slot].filters.isEmpty, isFiltered(slot, agent: agents[agentSlot].id, offer: offer, now: now) {
+            if !frameworks[slot].filters.isEmpty,
+                isFiltered(slot, agent: agents[agentSlot].id, offer: offer, now: now)
+            {
                 continue
             }
             return position

@@ -67,6 +67,9 @@ public struct Resource: Hashable, Sendable, CustomStringConvertible {
 
 /// Scalar rounding and printing. Mesos keeps scalars in fixed point with three decimals, so
 /// Capstan rounds every scalar it stores to the nearest thousandth.
+///
+/// Rounding goes through `Int64` rather than `Double.rounded()`, which compiles to a libm call
+/// in release builds, and Core links nothing but the standard library.
 enum ScalarFormat {
     /// Half the resolution: two scalars closer than this are equal.
     static let epsilon = 0.0005
@@ -74,12 +77,19 @@ enum ScalarFormat {
     /// Rounds to three decimals.
     @inline(__always)
     static func rounded(_ value: Double) -> Double {
-        (value * 1000).rounded() / 1000
+        nearestInteger(value * 1000) / 1000
+    }
+
+    /// `value` rounded half away from zero; values beyond ±2^52 are already integers.
+    @inline(__always)
+    static func nearestInteger(_ value: Double) -> Double {
+        guard abs(value) < 4_503_599_627_370_496 else { return value }
+        return Double(Int64(value < 0 ? value - 0.5 : value + 0.5))
     }
 
     /// `2` for whole numbers, otherwise the shortest decimal form (`0.5`, `1.25`).
     static func text(_ value: Double) -> String {
-        if value == value.rounded(), abs(value) < 1e15 { return String(Int64(value)) }
+        if abs(value) < 1e15, value == Double(Int64(value)) { return String(Int64(value)) }
         return "\(value)"
     }
 
@@ -88,7 +98,7 @@ enum ScalarFormat {
         guard value.isFinite else { return "\(value)" }
         var scale = 1.0
         for _ in 0..<max(0, decimals) { scale *= 10 }
-        let scaled = (abs(value) * scale).rounded()
+        let scaled = nearestInteger(abs(value) * scale)
         guard scaled < 9e18 else { return "\(value)" }
         let units = UInt64(scaled)
         let whole = units / UInt64(scale)

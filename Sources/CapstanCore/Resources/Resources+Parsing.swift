@@ -56,7 +56,9 @@ extension Resources {
     }
 
     /// Names and roles may not hold spaces or the separators of the format.
-    private static func checkName(_ range: Range<Int>, _ scanner: FlagScanner, what: String) throws(ResourceParseError) {
+    private static func checkName(
+        _ range: Range<Int>, _ scanner: FlagScanner, what: String
+    ) throws(ResourceParseError) {
         if let bad = range.first(where: { " \t()[]{}:;,".contains(scanner.characters[$0]) }) {
             throw scanner.error(at: bad, "unexpected '\(scanner.characters[bad])' in \(what)")
         }
