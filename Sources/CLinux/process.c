@@ -1,0 +1,50 @@
+// Waiting for processes: what Swift cannot express (siginfo_t unions, wait-status macros, pidfd_open).
+#include "CLinux.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+
+int capstan_wait_exit_nowait(int pid) {
+    siginfo_t info;
+    for (;;) {
+        memset(&info, 0, sizeof info);
+        if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOWAIT) == 0) return 0;
+        if (errno != EINTR) return errno;
+    }
+}
+
+int capstan_reap(int pid, int *out_exit_code, int *out_signal) {
+    int status = 0;
+    *out_exit_code = -1;
+    *out_signal = -1;
+    for (;;) {
+        pid_t got = waitpid((pid_t)pid, &status, 0);
+        if (got == (pid_t)pid) break;
+        if (got < 0 && errno != EINTR) return errno;
+    }
+    if (WIFEXITED(status)) *out_exit_code = WEXITSTATUS(status);
+    else if (WIFSIGNALED(status)) *out_signal = WTERMSIG(status);
+    return 0;
+}
+
+int capstan_pidfd_open(int pid) {
+    return (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+}
+
+int capstan_pidfd_wait(int pidfd) {
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN, .revents = 0};
+    for (;;) {
+        int n = poll(&pfd, 1, -1);
+        if (n > 0) return 0;
+        if (n < 0 && errno != EINTR) return errno;
+    }
+}

@@ -1,0 +1,160 @@
+public import CapstanCore
+import Logging
+import Glibc
+
+extension Containerizer {
+    /// Launches a container: every isolator's `prepare`, the launcher's `launch`, every isolator's `isolate`,
+    /// then the launcher's `resume`, after which the task runs.
+    ///
+    /// On any failure, what was done is undone (the process is killed and collected, every isolator cleans up),
+    /// the failure becomes the container's termination for waiters, and the error is thrown.
+    /// - Throws: `alreadyExists` for a live container; otherwise a ``CapstanError`` naming the failed step, e.g.
+    ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`.
+    public func launch(_ config: ContainerConfig) async throws {
+        let id = config.containerID
+        let logger = logger(for: id)
+        guard live[id] == nil else {
+            throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
+        }
+        forgetFinished(id)
+        live[id] = LiveContainer(config: config)
+        logger.info("Launching container")
+        do {
+            var hooks = LaunchHooks()
+            for isolator in isolators {
+                let contributed: LaunchHooks?
+                do { contributed = try await isolator.prepare(config) } catch { throw Self.isolatorFailure(isolator, "prepare", error) }
+                if let contributed { hooks.environment.merge(contributed.environment) { _, later in later } }
+                try checkNotDestroyed(id)
+            }
+            let launcher = self.launcher
+            let process = try await launcher.launch(config, hooks: hooks)
+            live[id]?.process = process
+            live[id]?.exit = Task { await launcher.wait(process) }
+            try checkNotDestroyed(id)
+            for isolator in isolators {
+                do { try await isolator.isolate(id, pid: process.pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+                try checkNotDestroyed(id)
+            }
+            try await launcher.resume(process)
+            try checkNotDestroyed(id)
+        } catch {
+            let failure = Self.launchFailure(error)
+            await abortLaunch(id, failure)
+            throw failure
+        }
+        guard let exit = live[id]?.exit else { return }
+        live[id]?.phase = .running
+        startMonitoring(id, exit: exit)
+        logger.info("Container is running", metadata: ["pid": "\(live[id]?.process?.pid ?? -1)"])
+    }
+
+    /// Applies new limits through every isolator.
+    /// - Throws: `notFound` when the container is not running; the first isolator error otherwise.
+    public func update(_ id: ContainerID, limits: ResourceLimits) async throws {
+        guard live[id]?.phase == .running else {
+            throw CapstanError(.notFound, "Failed to update: container '\(id)' is not running")
+        }
+        for isolator in isolators {
+            do { try await isolator.update(id, limits: limits) } catch {
+                throw CapstanError(Self.code(of: error), "Failed to update: isolator '\(isolator.name)' failed: \(error)")
+            }
+        }
+        live[id]?.config.limits = limits
+    }
+
+    /// Watches a running container: its exit, and every isolator's `watch`.
+    func startMonitoring(_ id: ContainerID, exit: Task<ContainerTermination, Never>) {
+        live[id]?.watchTasks = isolators.map { isolator in
+            Task {
+                if let limitation = await isolator.watch(id), !Task.isCancelled {
+                    self.limitationReached(id, limitation)
+                }
+            }
+        }
+        Task {
+            let termination = await exit.value
+            await self.processExited(id, termination)
+        }
+    }
+
+    /// The first process of a running container has ended: clean up, then report.
+    private func processExited(_ id: ContainerID, _ ended: ContainerTermination) async {
+        guard var container = live[id], container.phase == .running else { return }
+        container.phase = .exiting
+        container.watchTasks.forEach { $0.cancel() }
+        container.escalation?.cancel()
+        live[id] = container
+        await cleanupIsolators(id)
+        var termination = ended
+        termination.killed = container.destroyRequested && container.limitation == nil
+        if let limitation = container.limitation {
+            termination.limitation = limitation.resource
+            termination.message = limitation.message
+        }
+        logger(for: id).info("Container terminated", metadata: ["termination": "\(termination.message)"])
+        finish(id, termination)
+    }
+
+    /// An isolator saw a limit hit: remember it and kill the container at once.
+    private func limitationReached(_ id: ContainerID, _ limitation: ContainerLimitation) {
+        guard var container = live[id], container.phase == .running, container.limitation == nil,
+            !container.destroyRequested, let process = container.process
+        else { return }
+        container.limitation = limitation
+        live[id] = container
+        logger(for: id).warning(
+            "Container hit a limit; killing it", metadata: ["resource": "\(limitation.resource)", "reason": "\(limitation.message)"])
+        sendSignal(process, SIGKILL, id)
+    }
+
+    /// Undoes a failed launch and records the failure as the termination.
+    private func abortLaunch(_ id: ContainerID, _ failure: CapstanError) async {
+        guard let container = live[id] else { return }
+        if let process = container.process {
+            sendSignal(process, SIGKILL, id)
+            _ = await container.exit?.value
+        }
+        await cleanupIsolators(id)
+        logger(for: id).error("Failed to launch container", metadata: ["error": "\(failure.message)"])
+        finish(id, ContainerTermination(killed: container.destroyRequested, message: failure.message))
+    }
+
+    /// Every isolator's `cleanup`, in reverse order; failures are logged, not thrown.
+    func cleanupIsolators(_ id: ContainerID) async {
+        for isolator in isolators.reversed() {
+            do { try await isolator.cleanup(id) } catch {
+                logger(for: id).error(
+                    "Isolator failed to clean up", metadata: ["isolator": "\(isolator.name)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Sends a signal through the launcher; a process already collected is not an error.
+    func sendSignal(_ process: LaunchedProcess, _ signal: Int32, _ id: ContainerID) {
+        do { try launcher.signal(process, signal) } catch let error as CapstanError where error.code == .notFound {
+            // Already collected: its termination is on the way.
+        } catch {
+            logger(for: id).warning("Failed to signal container", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func checkNotDestroyed(_ id: ContainerID) throws {
+        if live[id]?.destroyRequested == true {
+            throw CapstanError(.conflict, "Failed to launch: the container was destroyed while launching")
+        }
+    }
+
+    private static func isolatorFailure(_ isolator: any Isolator, _ phase: String, _ error: any Error) -> CapstanError {
+        CapstanError(code(of: error), "Failed to launch: isolator '\(isolator.name)' failed to \(phase): \(error)")
+    }
+
+    private static func launchFailure(_ error: any Error) -> CapstanError {
+        if let error = error as? CapstanError { return error }
+        return CapstanError(.internal, "Failed to launch: \(error)")
+    }
+
+    static func code(of error: any Error) -> CapstanError.Code {
+        (error as? CapstanError)?.code ?? .internal
+    }
+}

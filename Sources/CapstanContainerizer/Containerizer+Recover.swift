@@ -1,0 +1,47 @@
+import CapstanCore
+import Logging
+
+extension Containerizer {
+    /// Recovers checkpointed containers after an agent restart; call once, before any ``launch(_:)``.
+    ///
+    /// The launcher finds which processes still run; every isolator then gets every state (with a `nil` pid for
+    /// the gone ones). Running containers become live again (``wait(_:)``, ``destroy(_:gracePeriod:)`` and
+    /// ``usage(_:)`` work; their exit status will be unknown, as they are no longer the agent's children).
+    /// Gone containers are cleaned up and finish with a termination saying their status is unknown.
+    /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover.
+    public func recover(_ states: [ContainerRecoveryState]) async throws {
+        let alive: [ContainerID: LaunchedProcess]
+        do { alive = try await launcher.recover(states) } catch {
+            throw CapstanError(Self.code(of: error), "Failed to recover: the launcher failed: \(error)")
+        }
+        let forIsolators = states.map { state in
+            var state = state
+            state.pid = alive[state.containerID]?.pid
+            state.startTicks = alive[state.containerID]?.startTicks
+            return state
+        }
+        for isolator in isolators {
+            do { try await isolator.recover(forIsolators) } catch {
+                throw CapstanError(Self.code(of: error), "Failed to recover: isolator '\(isolator.name)' failed: \(error)")
+            }
+        }
+        for state in states where live[state.containerID] == nil {
+            let id = state.containerID
+            if let process = alive[id] {
+                let launcher = self.launcher
+                var container = LiveContainer(config: state.config)
+                container.process = process
+                container.phase = .running
+                let exit = Task { await launcher.wait(process) }
+                container.exit = exit
+                live[id] = container
+                startMonitoring(id, exit: exit)
+                logger(for: id).info("Recovered container", metadata: ["pid": "\(process.pid)"])
+            } else {
+                await cleanupIsolators(id)
+                finish(id, ContainerTermination(message: "Command exited while the agent was down; its exit status is unknown"))
+                logger(for: id).info("Container ended while the agent was down")
+            }
+        }
+    }
+}

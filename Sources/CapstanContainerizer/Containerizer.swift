@@ -1,0 +1,163 @@
+public import CapstanCore
+import Foundation
+import Glibc
+public import Logging
+
+/// Runs containers on an agent: drives the isolators' phases around a ``Launcher`` and keeps each container's
+/// termination for its waiters.
+///
+/// A container is *live* from ``launch(_:)`` until its termination is known; then it is *finished*, and
+/// ``wait(_:)`` and ``destroy(_:gracePeriod:)`` keep answering with the same termination for the most recent
+/// `finishedHistory` containers. A container ends when its first process ends, whether by itself, through
+/// ``destroy(_:gracePeriod:)``, or because an isolator's `watch` reported a limitation.
+///
+/// The agent must not call ``launch(_:)`` before ``recover(_:)`` has returned, when it recovers.
+public actor Containerizer {
+    let launcher: any Launcher
+    let isolators: [any Isolator]
+    let logger: Logger
+    let clock: any Clock<Duration>
+    private let finishedHistory: Int
+
+    var live: [ContainerID: LiveContainer] = [:]
+    private var finished: [ContainerID: ContainerTermination] = [:]
+    private var finishedOrder: [ContainerID] = []
+    private var waiters: [ContainerID: [UInt64: CheckedContinuation<ContainerTermination, any Error>]] = [:]
+    private var nextWaiter: UInt64 = 0
+
+    /// Creates a containerizer.
+    /// - Parameters:
+    ///   - launcher: starts first processes (``PosixLauncher``, later the Linux launcher).
+    ///   - isolators: applied in this order (`cleanup` in reverse).
+    ///   - logger: e.g. label `capstan.agent.containerizer`; entries carry `container_id`.
+    ///   - clock: times destroy's grace period.
+    ///   - finishedHistory: how many finished containers keep answering `wait` and `destroy`.
+    public init(
+        launcher: any Launcher, isolators: [any Isolator], logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
+        finishedHistory: Int = 1024
+    ) {
+        self.launcher = launcher
+        self.isolators = isolators
+        self.logger = logger
+        self.clock = clock
+        self.finishedHistory = max(finishedHistory, 1)
+    }
+
+    // MARK: Queries
+
+    /// The live containers (launching, running, or being cleaned up), sorted.
+    public func containers() -> [ContainerID] {
+        live.keys.sorted()
+    }
+
+    /// The pid of a live container's first process, once it exists.
+    public func pid(of id: ContainerID) -> Int32? {
+        live[id]?.process?.pid
+    }
+
+    /// The first process of a live container, once it exists; checkpoint it to pass to ``recover(_:)``.
+    public func process(of id: ContainerID) -> LaunchedProcess? {
+        live[id]?.process
+    }
+
+    /// A usage sample: the launcher's measurements with each isolator's non-`nil` fields laid over them.
+    /// - Throws: `notFound` when the container is not running; isolators' errors.
+    public func usage(_ id: ContainerID) async throws -> ResourceStatistics {
+        guard let process = live[id]?.process else {
+            throw CapstanError(.notFound, "Failed to get usage: container '\(id)' is not running")
+        }
+        var sample = ResourceStatistics(timestamp: Date().timeIntervalSince1970)
+        if let measured = try await launcher.usage(process) { sample = sample.overlaid(with: measured) }
+        for isolator in isolators {
+            if let measured = try await isolator.usage(id) { sample = sample.overlaid(with: measured) }
+        }
+        return sample
+    }
+
+    // MARK: Waiting
+
+    /// Waits for the container to end. Any number of callers may wait; all get the same termination.
+    /// - Throws: `notFound` for a container that is neither live nor recently finished;
+    ///   `CancellationError` when the waiting task is cancelled.
+    public func wait(_ id: ContainerID) async throws -> ContainerTermination {
+        if let termination = finished[id] { return termination }
+        guard live[id] != nil else {
+            throw CapstanError(.notFound, "Failed to wait: container '\(id)' is not known")
+        }
+        let token = nextWaiter
+        nextWaiter += 1
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                if Task.isCancelled {
+                    continuation.resume(throwing: CancellationError())
+                } else {
+                    waiters[id, default: [:]][token] = continuation
+                }
+            }
+        } onCancel: {
+            Task { await self.cancelWaiter(id, token) }
+        }
+    }
+
+    private func cancelWaiter(_ id: ContainerID, _ token: UInt64) {
+        waiters[id]?.removeValue(forKey: token)?.resume(throwing: CancellationError())
+    }
+
+    /// Records the termination of a live container, forgets it, and wakes its waiters.
+    func finish(_ id: ContainerID, _ termination: ContainerTermination) {
+        if let container = live.removeValue(forKey: id) {
+            container.watchTasks.forEach { $0.cancel() }
+            container.escalation?.cancel()
+        }
+        finished[id] = termination
+        finishedOrder.removeAll { $0 == id }
+        finishedOrder.append(id)
+        while finishedOrder.count > finishedHistory { finished[finishedOrder.removeFirst()] = nil }
+        for continuation in (waiters.removeValue(forKey: id) ?? [:]).values { continuation.resume(returning: termination) }
+    }
+
+    /// The recorded termination of a finished container.
+    func finishedTermination(_ id: ContainerID) -> ContainerTermination? {
+        finished[id]
+    }
+
+    /// Forgets a finished container (so it may be launched again).
+    func forgetFinished(_ id: ContainerID) {
+        finished[id] = nil
+        finishedOrder.removeAll { $0 == id }
+    }
+
+    /// A logger whose entries carry the container's id.
+    func logger(for id: ContainerID) -> Logger {
+        var logger = self.logger
+        logger[metadataKey: "container_id"] = "\(id)"
+        return logger
+    }
+}
+
+/// What the containerizer knows of one live container.
+struct LiveContainer {
+    /// Where a live container is in its life.
+    enum Phase {
+        /// Isolators prepare, the launcher starts the process, isolators isolate it, the launcher resumes it.
+        case launching
+        /// The task runs.
+        case running
+        /// The first process has ended; isolators clean up.
+        case exiting
+    }
+
+    var config: ContainerConfig
+    var phase: Phase = .launching
+    /// Set once the launcher has started the first process.
+    var process: LaunchedProcess?
+    /// The launcher's `wait`, started as soon as the process exists.
+    var exit: Task<ContainerTermination, Never>?
+    /// A caller asked for destruction.
+    var destroyRequested = false
+    /// An isolator's limitation ended the container.
+    var limitation: ContainerLimitation?
+    var watchTasks: [Task<Void, Never>] = []
+    /// Sends SIGKILL when destroy's grace period has passed.
+    var escalation: Task<Void, Never>?
+}

@@ -1,0 +1,82 @@
+public import CapstanCore
+
+/// The first process of a container, as a ``Launcher`` started it. Checkpoint it to recover the container later.
+public struct LaunchedProcess: Sendable, Hashable, Codable {
+    /// The process id in the agent's pid namespace; it also names the container's process group and session.
+    public var pid: Int32
+    /// When it was started, in seconds since the Unix epoch.
+    public var startedAt: Double
+    /// The kernel's start time of `pid` (clock ticks since boot, field 22 of `/proc/<pid>/stat`).
+    /// Recovery compares it to tell the process from a later one that reused its pid; `nil` when unknown.
+    public var startTicks: UInt64?
+
+    /// Creates a process record.
+    public init(pid: Int32, startedAt: Double, startTicks: UInt64? = nil) {
+        self.pid = pid
+        self.startedAt = startedAt
+        self.startTicks = startTicks
+    }
+}
+
+/// Additions to a launch contributed by isolators' `prepare`.
+public struct LaunchHooks: Sendable, Hashable, Codable {
+    /// Variables laid over the command's environment; on a clash the hook wins, and later isolators win over earlier ones.
+    public var environment: [String: String] = [:]
+
+    /// Creates hooks.
+    public init(environment: [String: String] = [:]) {
+        self.environment = environment
+    }
+}
+
+/// Starts, signals, waits for and recovers the first process of a container.
+///
+/// ``PosixLauncher`` starts a plain process in its own session; a Linux launcher starts `capstan-init`,
+/// which sets up namespaces and stays as the container's monitor. The ``Containerizer`` drives a launcher so:
+///
+/// ```
+///   launch ──▶ (isolators' isolate) ──▶ resume ──▶ … ──▶ wait returns
+///      │                                  │
+///      └──── on any failure: signal(SIGKILL), then wait ◀┘
+///   recover (once, at agent start, before any launch) ──▶ wait / signal / usage on what it returned
+/// ```
+///
+/// Contract:
+/// - `launch` returns a process that exists but has not started the task yet when the launcher can hold it
+///   (both launchers here can). `resume` lets it go on. Isolators therefore act on the pid before the task runs.
+/// - `wait` is called exactly once per process, right after `launch` or `recover` returned it. It does its
+///   blocking on a dedicated thread, never on the cooperative pool. It returns when the first process has ended,
+///   after the launcher has killed every other process of the container: a container never outlives its first process.
+/// - `signal` may be called any number of times until `wait` has returned; afterwards it throws `notFound`.
+/// - Errors are ``CapstanError``s whose message is one sentence naming the failed step and the errno.
+public protocol Launcher: Sendable {
+    /// Starts the container's first process, held before it executes the task where the launcher supports that.
+    /// - Throws: ``CapstanError``, e.g. `Failed to launch: chdir '/sandbox': Permission denied (errno 13)`.
+    func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess
+
+    /// Lets a process returned by `launch` execute the task; called at most once, after the isolators' `isolate`.
+    /// - Throws: ``CapstanError`` when the task could not be executed, e.g.
+    ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`. The process then exits by itself;
+    ///   the caller still calls `wait` to collect it.
+    func resume(_ process: LaunchedProcess) async throws
+
+    /// Sends `signal` to every process of the container (its process group and session).
+    /// - Throws: `notFound` once the process has been collected by `wait`; other failures name `kill` and the errno.
+    func signal(_ process: LaunchedProcess, _ signal: Int32) throws
+
+    /// Waits until the container's first process has ended and reports how. Call exactly once per process.
+    /// `killed` and `limitation` are left for the ``Containerizer`` to fill in.
+    func wait(_ process: LaunchedProcess) async -> ContainerTermination
+
+    /// Resource usage measured by the launcher itself (e.g. from `/proc`), or `nil` when it has none
+    /// (e.g. when cgroup isolators measure instead).
+    func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics?
+
+    /// Finds which checkpointed containers still run, after an agent restart.
+    ///
+    /// Called once, before any `launch`. Returns the processes found alive (same pid and, when checkpointed,
+    /// same `startTicks`), keyed by container; containers not in the result are gone. The launcher takes the returned
+    /// processes over: `wait`, `signal` and `usage` work on them, although their exit status may be unknown
+    /// because they are no longer the agent's children.
+    func recover(_ states: [ContainerRecoveryState]) async throws -> [ContainerID: LaunchedProcess]
+}

@@ -1,0 +1,35 @@
+/// A usage sample of one container. Fields a source cannot measure are `nil`.
+public struct ResourceStatistics: Sendable, Hashable, Codable {
+    /// When the sample was taken, in seconds since the Unix epoch.
+    public var timestamp: Double
+    /// CPU time spent in user mode, in seconds.
+    public var cpusUserTimeSecs: Double?
+    /// CPU time spent in kernel mode, in seconds.
+    public var cpusSystemTimeSecs: Double?
+    /// Resident memory, in bytes.
+    public var memRSSBytes: UInt64?
+    /// Number of live processes.
+    public var processes: Int?
+
+    /// Creates a sample.
+    public init(
+        timestamp: Double, cpusUserTimeSecs: Double? = nil, cpusSystemTimeSecs: Double? = nil, memRSSBytes: UInt64? = nil,
+        processes: Int? = nil
+    ) {
+        self.timestamp = timestamp
+        self.cpusUserTimeSecs = cpusUserTimeSecs
+        self.cpusSystemTimeSecs = cpusSystemTimeSecs
+        self.memRSSBytes = memRSSBytes
+        self.processes = processes
+    }
+
+    /// This sample with every non-`nil` field of `other` laid over it (the timestamp is kept).
+    func overlaid(with other: ResourceStatistics) -> ResourceStatistics {
+        var merged = self
+        merged.cpusUserTimeSecs = other.cpusUserTimeSecs ?? cpusUserTimeSecs
+        merged.cpusSystemTimeSecs = other.cpusSystemTimeSecs ?? cpusSystemTimeSecs
+        merged.memRSSBytes = other.memRSSBytes ?? memRSSBytes
+        merged.processes = other.processes ?? processes
+        return merged
+    }
+}
