@@ -14,7 +14,7 @@ public enum MesosJSON {
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {
-            throw MesosJSONError(error)
+            throw MesosJSONError(error, data: data)
         } catch {
             throw MesosJSONError(message: "not valid JSON: \(error)", path: nil)
         }

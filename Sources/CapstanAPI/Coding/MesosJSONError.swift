@@ -16,8 +16,8 @@ public struct MesosJSONError: Error, Sendable, Hashable, CustomStringConvertible
     public var description: String { message }
     public var errorDescription: String? { message }
 
-    /// Renders a `DecodingError` from `JSONDecoder`.
-    public init(_ error: DecodingError) {
+    /// Renders a `DecodingError` from `JSONDecoder`; `data`, when given, lets a syntax error name its position.
+    public init(_ error: DecodingError, data: Data? = nil) {
         switch error {
         case .keyNotFound(let key, let context):
             let path = Self.render(context.codingPath)
@@ -29,8 +29,8 @@ public struct MesosJSONError: Error, Sendable, Hashable, CustomStringConvertible
             let path = Self.render(context.codingPath)
             self.init(message: "\(Self.prefix(path))expected \(Self.describe(type))", path: path)
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                self.init(message: "not valid JSON: \(Self.underlying(context))", path: nil)
+            if context.codingPath.isEmpty, let syntax = Self.syntaxError(context, data: data) {
+                self.init(message: "not valid JSON: \(syntax)", path: nil)
             } else {
                 let path = Self.render(context.codingPath)
                 self.init(message: "\(Self.prefix(path))\(context.debugDescription)", path: path)
@@ -57,11 +57,17 @@ public struct MesosJSONError: Error, Sendable, Hashable, CustomStringConvertible
         path.isEmpty ? "invalid JSON: " : "invalid JSON at '\(path)': "
     }
 
-    private static func underlying(_ context: DecodingError.Context) -> String {
-        guard let error = context.underlyingError else { return context.debugDescription }
-        let nsError = error as NSError
-        if let detail = nsError.userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
-        return "\(error)"
+    /// Why the bytes are not JSON at all, or nil when they are (the error is then about the document's content).
+    private static func syntaxError(_ context: DecodingError.Context, data: Data?) -> String? {
+        guard let data else { return context.debugDescription }
+        do {
+            _ = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            if let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String { return detail }
+            if let underlying = context.underlyingError { return "\(underlying)" }
+            return context.debugDescription
+        }
     }
 
     private static func describe(_ type: Any.Type) -> String {
