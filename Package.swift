@@ -20,16 +20,23 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
     ],
     targets: [
         // Pure: resources, IDs, task states, allocation. No I/O.
         .target(name: "CapstanCore", swiftSettings: settings),
-        // Mesos v1 wire types (JSON), RecordIO, HTTP clients.
+        // Mesos v1 wire types (JSON) and RecordIO; Foundation only.
+        .target(name: "CapstanAPI", dependencies: ["CapstanCore"], swiftSettings: settings),
+        // HTTP clients of the v1 API (scheduler, agent-to-master, operator).
         .target(
-            name: "CapstanAPI",
+            name: "CapstanAPIClient",
             dependencies: [
-                "CapstanCore",
+                "CapstanCore", "CapstanAPI",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
@@ -41,6 +48,8 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
@@ -57,7 +66,8 @@ let package = Package(
         .target(
             name: "CapstanAgent",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanContainerizer",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -67,7 +77,8 @@ let package = Package(
         .target(
             name: "CapstanMaster",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanHTTP",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,9 +89,11 @@ let package = Package(
         .target(
             name: "CapstanCLI",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanMaster", "CapstanAgent", "CapstanContainerizer",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
+                "CapstanContainerizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
@@ -89,7 +102,7 @@ let package = Package(
         .target(
             name: "CapstanTestSupport",
             dependencies: [
-                "CapstanCore", "CapstanAPI",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -101,11 +114,11 @@ let package = Package(
             resources: [.copy("Golden")], swiftSettings: settings),
         .testTarget(
             name: "CapstanContainerizerTests",
-            dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanTestSupport"], swiftSettings: settings),
+            dependencies: ["CapstanContainerizer", "CapstanCore"], swiftSettings: settings),
         .testTarget(
             name: "CapstanIntegrationTests",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanTestSupport",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             swiftSettings: settings),

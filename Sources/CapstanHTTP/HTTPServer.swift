@@ -2,12 +2,13 @@ import CapstanCore
 import Hummingbird
 import Logging
 import NIOCore
+import ServiceLifecycle
 
 /// Builds the Hummingbird application for one listening endpoint and reports the bound port
 /// (useful with port 0) through `onListening`.
 public enum HTTPServer {
-    public static func application<Context: RequestContext>(
-        router: Router<Context>,
+    public static func application(
+        router: Router<BasicRequestContext>,
         listen: HostPort,
         serverName: String,
         services: [any Service] = [],

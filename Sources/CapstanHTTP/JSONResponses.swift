@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanCore
 import Foundation
 import Hummingbird
+import NIOFoundationCompat
 
 extension Response {
     /// A JSON response encoded with the Mesos JSON rules (snake_case keys, enums as strings).

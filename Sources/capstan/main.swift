@@ -1,2 +1,3 @@
 import CapstanCLI
-await CapstanCommand.main()
+
+await Application.main()

@@ -1,0 +1,92 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import CapstanContainerizer
+import Foundation
+
+extension Agent {
+    /// Answers one agent operator API call.
+    public func operatorCall(_ call: AgentOperatorCall) async throws(CapstanError) -> AgentOperatorResponse {
+        switch call.type {
+        case .getHealth:
+            return AgentOperatorResponse(type: .getHealth, getHealth: .init(healthy: true))
+        case .getVersion:
+            return AgentOperatorResponse(
+                type: .getVersion,
+                getVersion: .init(versionInfo: MesosVersionInfo(version: VersionText.mesosAPIVersion, buildDate: "2026-11-25", buildUser: "capstan", gitTag: "capstan-0.1.0")))
+        case .getFlags:
+            return AgentOperatorResponse(
+                type: .getFlags, getFlags: .init(flags: configuration.flags.map { MesosFlag(name: $0.0, value: $0.1) }))
+        case .getState:
+            return AgentOperatorResponse(
+                type: .getState,
+                getState: .init(getTasks: getTasks(), getExecutors: getExecutors(), getFrameworks: getFrameworks()))
+        case .getContainers:
+            return AgentOperatorResponse(type: .getContainers, getContainers: await getContainers())
+        case .getFrameworks:
+            return AgentOperatorResponse(type: .getFrameworks, getFrameworks: getFrameworks())
+        case .getExecutors:
+            return AgentOperatorResponse(type: .getExecutors, getExecutors: getExecutors())
+        case .getTasks:
+            return AgentOperatorResponse(type: .getTasks, getTasks: getTasks())
+        default:
+            throw CapstanError(.unsupported, "Agent operator call \(call.type?.rawValue ?? "UNKNOWN") is not supported")
+        }
+    }
+
+    func getTasks() -> AgentOperatorResponse.GetTasks {
+        var queued: [MesosTask] = []
+        var launched: [MesosTask] = []
+        var terminated: [MesosTask] = []
+        var completed: [MesosTask] = []
+        for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
+            for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) {
+                queued += executor.queued.values.sorted { $0.info.taskID < $1.info.taskID }.map { $0.wire(agentID: agentID) }
+                for task in executor.tasks.values.sorted(by: { $0.info.taskID < $1.info.taskID }) {
+                    if task.state.isTerminal { terminated.append(task.wire(agentID: agentID)) } else { launched.append(task.wire(agentID: agentID)) }
+                }
+                completed += executor.completed.map { $0.wire(agentID: agentID) }
+            }
+            for executor in framework.completedExecutors {
+                completed += (executor.completed + executor.tasks.values).map { $0.wire(agentID: agentID) }
+            }
+        }
+        return AgentOperatorResponse.GetTasks(
+            pendingTasks: [], queuedTasks: queued, launchedTasks: launched, terminatedTasks: terminated, completedTasks: completed)
+    }
+
+    func getExecutors() -> AgentOperatorResponse.GetExecutors {
+        AgentOperatorResponse.GetExecutors(
+            executors: frameworks.values.flatMap { $0.executors.values.map { .init(executorInfo: $0.info) } },
+            completedExecutors: frameworks.values.flatMap { $0.completedExecutors.map { .init(executorInfo: $0.info) } })
+    }
+
+    func getFrameworks() -> AgentOperatorResponse.GetFrameworks {
+        AgentOperatorResponse.GetFrameworks(
+            frameworks: frameworks.values.sorted { $0.id < $1.id }.map { .init(frameworkInfo: $0.info) },
+            completedFrameworks: completedFrameworks.map { .init(frameworkInfo: $0.info) })
+    }
+
+    func getContainers() async -> AgentOperatorResponse.GetContainers {
+        var containers: [AgentOperatorResponse.GetContainers.Container] = []
+        for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
+            for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) where !executor.terminated {
+                let usage = try? await containerizer.usage(executor.containerID)
+                let limits = limits(executor.info.resources + executor.tasks.values.flatMap(\.info.resources))
+                let statistics = usage.map { stats in
+                    CapstanAPI.ResourceStatistics(
+                        timestamp: stats.timestamp, cpusUserTimeSecs: stats.cpusUserTimeSecs,
+                        cpusSystemTimeSecs: stats.cpusSystemTimeSecs, cpusLimit: limits.cpus,
+                        memLimitBytes: limits.memBytes, memRssBytes: stats.memRSSBytes)
+                }
+                containers.append(
+                    .init(
+                        frameworkID: framework.id, executorID: executor.info.executorID,
+                        executorName: executor.info.name ?? "", containerID: executor.containerID,
+                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
+                        resourceStatistics: statistics))
+            }
+        }
+        return AgentOperatorResponse.GetContainers(containers: containers)
+    }
+}

@@ -1,0 +1,353 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import CapstanContainerizer
+import Foundation
+
+extension Agent {
+    /// RunTask from the master: a command task runs under the built-in command executor; a task with an
+    /// ExecutorInfo goes to that executor, started first if it is not running.
+    public func runTask(_ message: RunTaskMessage) async throws(CapstanError) {
+        guard let frameworkID = message.framework.id else {
+            throw CapstanError(.invalidArgument, "RunTask has no 'framework.id'")
+        }
+        let info = message.task
+        if frameworks[frameworkID] == nil {
+            frameworks[frameworkID] = AgentFrameworkRecord(info: message.framework)
+            try? checkpoints.write(message.framework, to: CheckpointStore.frameworkPath(frameworkID) + "/framework.json")
+        } else {
+            frameworks[frameworkID]?.info = message.framework
+        }
+        if executorID(of: info.taskID, in: frameworkID) != nil {
+            logger.warning("Ignoring a duplicate RunTask", metadata: ["task_id": "\(info.taskID)"])
+            return
+        }
+
+        if let executorInfo = info.executor {
+            await runWithCustomExecutor(info, executorInfo: executorInfo, frameworkID: frameworkID)
+        } else {
+            await runCommandTask(info, frameworkID: frameworkID)
+        }
+    }
+
+    private func runCommandTask(_ info: TaskInfo, frameworkID: FrameworkID) async {
+        let executorID = ExecutorID(info.taskID.value)
+        let containerID = ContainerID(UUID().uuidString.lowercased())
+        let sandbox = sandboxPath(frameworkID, executorID, containerID)
+        var executorInfo = ExecutorInfo(
+            type: .default, executorID: executorID, frameworkID: frameworkID,
+            command: info.command, resources: [], name: "Command Executor (Task: \(info.taskID)) (Command: \(info.command?.value ?? ""))",
+            source: info.taskID.value)
+        executorInfo.container = info.container
+        var record = ExecutorRecord(
+            info: executorInfo, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox,
+            isCommandExecutor: true)
+        record.tasks[info.taskID] = AgentTaskRecord(
+            info: info, frameworkID: frameworkID, executorID: executorID, state: .taskStaging)
+        frameworks[frameworkID]?.executors[executorID] = record
+        checkpointTask(frameworkID, executorID, info.taskID)
+
+        await emit(frameworkID, info.taskID, .taskStarting)
+        do {
+            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+            let command = info.command ?? CommandInfo()
+            let config = ContainerConfig(
+                containerID: containerID,
+                command: commandSpec(
+                    command,
+                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: info.taskID)),
+                sandboxDirectory: sandbox,
+                limits: limits(info.resources))
+            try await containerizer.launch(config)
+        } catch {
+            await emit(
+                frameworkID, info.taskID, .taskFailed, message: "Failed to launch the task: \(error)",
+                reason: .reasonContainerLaunchFailed)
+            await finishExecutor(frameworkID, executorID)
+            return
+        }
+        watch(frameworkID, executorID, containerID)
+        if executor(frameworkID, executorID)?.killRequested == true {
+            _ = await containerizer.destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
+            return
+        }
+        await emit(frameworkID, info.taskID, .taskRunning)
+    }
+
+    private func runWithCustomExecutor(_ info: TaskInfo, executorInfo: ExecutorInfo, frameworkID: FrameworkID) async {
+        let executorID = executorInfo.executorID
+        let task = AgentTaskRecord(info: info, frameworkID: frameworkID, executorID: executorID, state: .taskStaging)
+        if let existing = executor(frameworkID, executorID), !existing.terminated {
+            if let connection = existing.connection {
+                modifyExecutor(frameworkID, executorID) { $0.tasks[info.taskID] = task }
+                connection.yield(ExecutorEvent(type: .launch, launch: .init(task: info)))
+            } else {
+                modifyExecutor(frameworkID, executorID) { $0.queued[info.taskID] = task }
+            }
+            checkpointTask(frameworkID, executorID, info.taskID)
+            return
+        }
+
+        let containerID = ContainerID(UUID().uuidString.lowercased())
+        let sandbox = sandboxPath(frameworkID, executorID, containerID)
+        var info2 = executorInfo
+        info2.frameworkID = frameworkID
+        var record = ExecutorRecord(
+            info: info2, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false)
+        record.queued[info.taskID] = task
+        frameworks[frameworkID]?.executors[executorID] = record
+        try? checkpoints.write(info2, to: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
+        checkpointTask(frameworkID, executorID, info.taskID)
+        do {
+            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+            let config = ContainerConfig(
+                containerID: containerID,
+                command: commandSpec(
+                    executorInfo.command ?? CommandInfo(),
+                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: nil)),
+                sandboxDirectory: sandbox,
+                limits: limits(executorInfo.resources + info.resources))
+            try await containerizer.launch(config)
+        } catch {
+            let queued = executor(frameworkID, executorID).map { Array($0.queued.keys) } ?? []
+            for taskID in queued {
+                await emit(
+                    frameworkID, taskID, .taskFailed, message: "Failed to launch executor \(executorID): \(error)",
+                    reason: .reasonContainerLaunchFailed, source: .sourceAgent)
+            }
+            await finishExecutor(frameworkID, executorID)
+            return
+        }
+        logger.info("Executor launched", metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)"])
+        watch(frameworkID, executorID, containerID)
+        let timeout = configuration.executorRegistrationTimeout
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.registrationTimedOut(frameworkID, executorID, containerID)
+        }
+    }
+
+    private func registrationTimedOut(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
+        guard let record = executor(frameworkID, executorID), record.containerID == containerID,
+            record.connection == nil, !record.terminated, record.tasks.isEmpty
+        else { return }
+        logger.warning("Executor did not subscribe in time; killing it", metadata: ["executor_id": "\(executorID)"])
+        for taskID in record.queued.keys {
+            await emit(
+                frameworkID, taskID, .taskFailed, message: "Executor \(executorID) did not subscribe within the registration timeout",
+                reason: .reasonExecutorRegistrationTimeout, source: .sourceAgent)
+        }
+        _ = await containerizer.destroy(containerID, gracePeriod: .zero)
+    }
+
+    /// Waits for a container to end and reports it.
+    private func watch(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
+        let containerizer = self.containerizer
+        Task { [weak self] in
+            let termination = (try? await containerizer.wait(containerID)) ?? ContainerTermination(message: "Container is gone")
+            await self?.containerTerminated(frameworkID, executorID, containerID, termination)
+        }
+    }
+
+    /// A container ended: the command task's final state, or every unfinished task of a custom executor fails.
+    func containerTerminated(
+        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ termination: ContainerTermination
+    ) async {
+        guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
+        modifyExecutor(frameworkID, executorID) {
+            $0.terminated = true
+            $0.connection?.finish()
+            $0.connection = nil
+        }
+        if record.isCommandExecutor {
+            for (taskID, task) in record.tasks where !task.state.isTerminal {
+                let (state, reason) = Self.finalState(termination, killRequested: record.killRequested)
+                await emit(frameworkID, taskID, state, message: termination.message, reason: reason)
+            }
+        } else {
+            for (taskID, task) in record.tasks.merging(record.queued, uniquingKeysWith: { a, _ in a }) where !task.state.isTerminal {
+                await emit(
+                    frameworkID, taskID, record.killRequested ? .taskKilled : .taskFailed,
+                    message: "Executor \(executorID) terminated: \(termination.message)",
+                    reason: .reasonExecutorTerminated, source: .sourceAgent)
+            }
+        }
+        await finishExecutor(frameworkID, executorID)
+    }
+
+    /// The state of a command task from how its process ended.
+    static func finalState(_ termination: ContainerTermination, killRequested: Bool) -> (TaskState, TaskStatus.Reason?) {
+        if let limitation = termination.limitation {
+            switch limitation {
+            case "memory", "mem": return (.taskFailed, .reasonContainerLimitationMemory)
+            case "disk": return (.taskFailed, .reasonContainerLimitationDisk)
+            default: return (.taskFailed, .reasonContainerLimitation)
+            }
+        }
+        if termination.killed || killRequested { return (.taskKilled, nil) }
+        if termination.exitStatus == 0 { return (.taskFinished, nil) }
+        return (.taskFailed, nil)
+    }
+
+    /// Moves a finished executor aside once its container is gone.
+    func finishExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) async {
+        guard var record = frameworks[frameworkID]?.executors.removeValue(forKey: executorID) else { return }
+        record.terminated = true
+        record.completed += record.tasks.values
+        record.tasks = [:]
+        frameworks[frameworkID]?.completedExecutors.append(record)
+        if let count = frameworks[frameworkID]?.completedExecutors.count, count > 100 {
+            frameworks[frameworkID]?.completedExecutors.removeFirst(count - 100)
+        }
+        checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
+    }
+
+    /// KillTask from the master.
+    public func killTask(_ message: KillTaskMessage) async {
+        let frameworkID = message.frameworkID
+        guard let executorID = executorID(of: message.taskID, in: frameworkID), let record = executor(frameworkID, executorID)
+        else {
+            logger.info("Kill for a task this agent does not run", metadata: ["task_id": "\(message.taskID)"])
+            return
+        }
+        let task = record.tasks[message.taskID] ?? record.queued[message.taskID]
+        let grace = gracePeriod(message.killPolicy ?? task?.info.killPolicy)
+        if record.queued[message.taskID] != nil {
+            await emit(frameworkID, message.taskID, .taskKilled, message: "Task killed before its executor started it", source: .sourceAgent)
+            return
+        }
+        if record.isCommandExecutor {
+            modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
+                await emit(frameworkID, message.taskID, .taskKilling)
+            }
+            let containerID = record.containerID
+            let containerizer = self.containerizer
+            Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
+        } else if let connection = record.connection {
+            connection.yield(ExecutorEvent(type: .kill, kill: .init(taskID: message.taskID, killPolicy: message.killPolicy)))
+        } else {
+            modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            _ = await containerizer.destroy(record.containerID, gracePeriod: grace)
+        }
+    }
+
+    /// A framework acknowledged an update: the manager sends the next; custom executors hear ACKNOWLEDGED.
+    public func acknowledge(_ message: AcknowledgeMessage) async {
+        let matched = await statusUpdates.acknowledge(frameworkID: message.frameworkID, taskID: message.taskID, uuid: message.uuid)
+        guard matched, let executorID = executorID(of: message.taskID, in: message.frameworkID),
+            let record = executor(message.frameworkID, executorID)
+        else {
+            cleanUpAcknowledgedTask(message.frameworkID, message.taskID)
+            return
+        }
+        if !record.isCommandExecutor {
+            record.connection?.yield(ExecutorEvent(type: .acknowledged, acknowledged: .init(taskID: message.taskID, uuid: message.uuid)))
+        }
+        if let task = record.tasks[message.taskID], task.state.isTerminal,
+            !(await statusUpdates.hasPending(frameworkID: message.frameworkID, taskID: message.taskID))
+        {
+            modifyExecutor(message.frameworkID, executorID) {
+                if let done = $0.tasks.removeValue(forKey: message.taskID) { $0.completed.append(done) }
+            }
+            cleanUpAcknowledgedTask(message.frameworkID, message.taskID)
+        }
+    }
+
+    private func cleanUpAcknowledgedTask(_ frameworkID: FrameworkID, _ taskID: TaskID) {
+        let live = liveTasks.contains { $0.frameworkID == frameworkID && $0.info.taskID == taskID }
+        if !live { checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/task.json") }
+    }
+
+    /// The framework was removed: kill everything it runs here.
+    public func shutdownFramework(_ frameworkID: FrameworkID) async {
+        guard let framework = frameworks[frameworkID] else { return }
+        logger.info("Shutting down framework", metadata: ["framework_id": "\(frameworkID)"])
+        for executorID in framework.executors.keys { await shutdownExecutor(frameworkID, executorID) }
+        await statusUpdates.removeFramework(frameworkID)
+        if let record = frameworks.removeValue(forKey: frameworkID) { completedFrameworks.append(record) }
+        checkpoints.remove(CheckpointStore.frameworkPath(frameworkID))
+    }
+
+    /// Shuts one executor down: SHUTDOWN to a custom executor, then the container is destroyed after the grace.
+    public func shutdownExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) async {
+        guard let record = executor(frameworkID, executorID) else { return }
+        modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+        record.connection?.yield(ExecutorEvent(type: .shutdown))
+        _ = await containerizer.destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
+    }
+
+    /// A framework's MESSAGE for an executor.
+    public func frameworkMessage(_ message: FrameworkExecutorMessage) {
+        executor(message.frameworkID, message.executorID)?.connection?.yield(
+            ExecutorEvent(type: .message, message: .init(data: message.data)))
+    }
+
+    /// Kills every container (agent shutdown with `--kill-on-exit` semantics, as `capstan up` wants).
+    public func destroyAll() async {
+        for framework in frameworks.values {
+            for executor in framework.executors.values {
+                executor.connection?.yield(ExecutorEvent(type: .shutdown))
+                _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    func sandboxPath(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) -> String {
+        "\(configuration.workDir)/slaves/\(agentID?.value ?? "unregistered")/frameworks/\(frameworkID.value)/executors/\(executorID.value)/runs/\(containerID.value)"
+    }
+
+    func gracePeriod(_ policy: KillPolicy?) -> Duration {
+        if let nanos = policy?.gracePeriod?.nanoseconds { return .nanoseconds(max(0, nanos)) }
+        return configuration.defaultKillGracePeriod
+    }
+
+    func limits(_ resources: [MesosResource]) -> ResourceLimits {
+        let parsed = (try? Resources(mesos: resources)) ?? Resources()
+        return ResourceLimits(
+            cpus: parsed.cpus > 0 ? parsed.cpus : nil,
+            memBytes: parsed.mem > 0 ? UInt64(parsed.mem * 1024 * 1024) : nil)
+    }
+
+    /// The environment Mesos gives executors and command tasks.
+    func environment(frameworkID: FrameworkID, executorID: ExecutorID, sandbox: String, taskID: TaskID?) -> [String: String] {
+        var env: [String: String] = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            "MESOS_SANDBOX": sandbox,
+            "MESOS_DIRECTORY": sandbox,
+            "MESOS_FRAMEWORK_ID": frameworkID.value,
+            "MESOS_EXECUTOR_ID": executorID.value,
+            "MESOS_AGENT_ENDPOINT": endpoint.description,
+            "MESOS_SLAVE_ID": agentID?.value ?? "",
+            "MESOS_AGENT_ID": agentID?.value ?? "",
+            "MESOS_SLAVE_PID": "slave(1)@\(endpoint)",
+            "MESOS_CHECKPOINT": (frameworks[frameworkID]?.info.checkpoint ?? false) ? "1" : "0",
+            "MESOS_RECOVERY_TIMEOUT": "15mins",
+            "MESOS_SUBSCRIPTION_BACKOFF_MAX": "2secs",
+            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "\(Int(configuration.defaultKillGracePeriod.seconds))secs",
+            "MESOS_HTTP_COMMAND_EXECUTOR": "0",
+        ]
+        if let home = ProcessInfo.processInfo.environment["HOME"] { env["HOME"] = home }
+        if let taskID { env["MESOS_TASK_ID"] = taskID.value }
+        return env
+    }
+
+    /// Turns a CommandInfo into what the launcher runs, with the command's own environment on top.
+    func commandSpec(_ command: CommandInfo, environment: [String: String]) -> CommandSpec {
+        var env = environment
+        for variable in command.environment?.variables ?? [] { env[variable.name] = variable.value ?? "" }
+        return CommandSpec(
+            shell: command.shell ?? true, value: command.value, arguments: command.arguments, environment: env,
+            user: command.user)
+    }
+}
+
+extension Array where Element == MesosResource {
+    static func + (lhs: [MesosResource], rhs: [MesosResource]) -> [MesosResource] {
+        var result = lhs
+        result.append(contentsOf: rhs)
+        return result
+    }
+}

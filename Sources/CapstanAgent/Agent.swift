@@ -1,0 +1,126 @@
+import CapstanAPI
+import CapstanCore
+import CapstanContainerizer
+import Foundation
+import Logging
+
+/// The agent: runs tasks the master sends through its containerizer, turns what happens to them into status
+/// updates, serves the executor API to custom executors, and checkpoints what it runs.
+public actor Agent {
+    let configuration: AgentConfiguration
+    let logger: Logger
+    let containerizer: Containerizer
+    let checkpoints: CheckpointStore
+    let statusUpdates: StatusUpdateManager
+    /// Posts messages to the master (executor MESSAGE relays).
+    let masterPoster: @Sendable (FrameworkExecutorMessage) async -> Void
+
+    public internal(set) var agentID: AgentID?
+    var masterID: MasterID?
+    var frameworks: [FrameworkID: AgentFrameworkRecord] = [:]
+    var completedFrameworks: [AgentFrameworkRecord] = []
+    let startedAt = Date().timeIntervalSince1970
+
+    public init(
+        configuration: AgentConfiguration, containerizer: Containerizer, statusUpdates: StatusUpdateManager,
+        logger: Logger, masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
+    ) {
+        self.configuration = configuration
+        self.containerizer = containerizer
+        self.statusUpdates = statusUpdates
+        self.logger = logger
+        self.checkpoints = CheckpointStore(workDir: configuration.workDir)
+        self.masterPoster = masterPoster
+    }
+
+    /// The address executors and the master use to reach this agent.
+    var endpoint: HostPort { configuration.advertise ?? configuration.listen }
+
+    /// The AgentInfo sent at registration and to executors.
+    var agentInfo: AgentInfo {
+        AgentInfo(
+            hostname: configuration.hostname, port: Int32(endpoint.port), resources: configuration.resources.mesos,
+            attributes: configuration.attributes.map(MesosAttribute.init), id: agentID)
+    }
+
+    // MARK: Lookup
+
+    func executor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) -> ExecutorRecord? {
+        frameworks[frameworkID]?.executors[executorID]
+    }
+
+    func modifyExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ body: (inout ExecutorRecord) -> Void) {
+        guard var record = frameworks[frameworkID]?.executors[executorID] else { return }
+        body(&record)
+        frameworks[frameworkID]?.executors[executorID] = record
+    }
+
+    /// The executor running (or queueing) a task.
+    func executorID(of taskID: TaskID, in frameworkID: FrameworkID) -> ExecutorID? {
+        frameworks[frameworkID]?.executors.first { $0.value.tasks[taskID] != nil || $0.value.queued[taskID] != nil }?.key
+    }
+
+    /// All live tasks, for re-registration and the operator API.
+    var liveTasks: [AgentTaskRecord] {
+        frameworks.values.flatMap { $0.executors.values.flatMap { Array($0.tasks.values) + Array($0.queued.values) } }
+    }
+
+    // MARK: Status updates
+
+    /// Records a new state for a task and hands the update to the status update manager.
+    func emit(
+        _ frameworkID: FrameworkID, _ taskID: TaskID, _ state: TaskState, message: String? = nil,
+        reason: TaskStatus.Reason? = nil, source: TaskStatus.Source = .sourceExecutor
+    ) async {
+        guard let executorID = executorID(of: taskID, in: frameworkID), let executor = executor(frameworkID, executorID) else {
+            return
+        }
+        let status = TaskStatus(
+            taskID: taskID, state: state, message: message, source: source, reason: reason, agentID: agentID,
+            executorID: executorID, timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()),
+            containerStatus: ContainerStatus(containerID: executor.containerID))
+        await record(status, frameworkID: frameworkID, executorID: executorID)
+    }
+
+    /// Applies an update (from the agent or an executor) to the task and forwards it through the manager.
+    func record(_ status: TaskStatus, frameworkID: FrameworkID, executorID: ExecutorID) async {
+        var stored = status
+        stored.data = nil
+        modifyExecutor(frameworkID, executorID) { executor in
+            if var task = executor.tasks[status.taskID] ?? executor.queued[status.taskID] {
+                task.state = status.state
+                task.statuses.append(stored)
+                if task.statuses.count > 8 { task.statuses.removeFirst(task.statuses.count - 8) }
+                executor.queued.removeValue(forKey: status.taskID)
+                executor.tasks[status.taskID] = task
+            }
+        }
+        checkpointTask(frameworkID, executorID, status.taskID)
+        logger.info(
+            "Task state changed",
+            metadata: ["framework_id": "\(frameworkID)", "task_id": "\(status.taskID)", "state": "\(status.state.rawValue)"])
+        await statusUpdates.update(status, frameworkID: frameworkID)
+    }
+
+    func checkpointTask(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ taskID: TaskID) {
+        guard let executor = executor(frameworkID, executorID),
+            let task = executor.tasks[taskID] ?? executor.queued[taskID]
+        else { return }
+        let checkpoint = TaskCheckpoint(
+            task: task.info, frameworkID: frameworkID, executorID: executorID, containerID: executor.containerID,
+            state: task.state, pid: nil)
+        do {
+            try checkpoints.write(checkpoint, to: CheckpointStore.taskPath(frameworkID, taskID) + "/task.json")
+        } catch {
+            logger.error("Failed to checkpoint a task", metadata: ["task_id": "\(taskID)", "error": "\(error)"])
+        }
+    }
+
+    static func newUUID() -> [UInt8] {
+        let uuid = UUID().uuid
+        return [
+            uuid.0, uuid.1, uuid.2, uuid.3, uuid.4, uuid.5, uuid.6, uuid.7,
+            uuid.8, uuid.9, uuid.10, uuid.11, uuid.12, uuid.13, uuid.14, uuid.15,
+        ]
+    }
+}

@@ -1,0 +1,65 @@
+import Logging
+import CapstanCore
+
+/// Everything an agent needs to start; the CLI fills it from flags.
+public struct AgentConfiguration: Sendable {
+    /// Where the agent's HTTP API listens (`--listen`, default 127.0.0.1:5051).
+    public var listen: HostPort
+    /// The address advertised to the master and executors; defaults to `listen`.
+    public var advertise: HostPort?
+    /// The master (`--master HOST:PORT`).
+    public var master: HostPort
+    /// Sandboxes and checkpoints live here (`--work-dir`).
+    public var workDir: String
+    /// Resources offered (`--resources`); nil detects them from the machine.
+    public var resources: Resources
+    /// Attributes (`--attributes "zone:a;rack:1"`).
+    public var attributes: [Attribute]
+    public var hostname: String
+    /// How long an executor may take to SUBSCRIBE before it is killed.
+    public var executorRegistrationTimeout: Duration
+    /// Grace period for a kill when the task names none.
+    public var defaultKillGracePeriod: Duration
+    /// First retry interval of an unacknowledged status update; doubles up to `statusUpdateRetryMax`.
+    public var statusUpdateRetryInterval: Duration
+    public var statusUpdateRetryMax: Duration
+    /// Longest wait between registration attempts.
+    public var registrationBackoffMax: Duration
+
+    public init(
+        listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
+        advertise: HostPort? = nil,
+        master: HostPort = HostPort(host: "127.0.0.1", port: 5050),
+        workDir: String,
+        resources: Resources,
+        attributes: [Attribute] = [],
+        hostname: String = "localhost",
+        executorRegistrationTimeout: Duration = .seconds(60),
+        defaultKillGracePeriod: Duration = .seconds(3),
+        statusUpdateRetryInterval: Duration = .seconds(2),
+        statusUpdateRetryMax: Duration = .seconds(60),
+        registrationBackoffMax: Duration = .seconds(2)
+    ) {
+        self.listen = listen
+        self.advertise = advertise
+        self.master = master
+        self.workDir = workDir
+        self.resources = resources
+        self.attributes = attributes
+        self.hostname = hostname
+        self.executorRegistrationTimeout = executorRegistrationTimeout
+        self.defaultKillGracePeriod = defaultKillGracePeriod
+        self.statusUpdateRetryInterval = statusUpdateRetryInterval
+        self.statusUpdateRetryMax = statusUpdateRetryMax
+        self.registrationBackoffMax = registrationBackoffMax
+    }
+
+    /// The flags as GET_FLAGS reports them.
+    public var flags: [(String, String)] {
+        [
+            ("listen", listen.description), ("master", master.description), ("work_dir", workDir),
+            ("resources", resources.description), ("hostname", hostname),
+            ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
+        ]
+    }
+}

@@ -1,0 +1,51 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+
+/// A task on this agent.
+struct AgentTaskRecord: Sendable {
+    var info: TaskInfo
+    var frameworkID: FrameworkID
+    var executorID: ExecutorID
+    var state: TaskState
+    var statuses: [TaskStatus] = []
+
+    /// The wire `Task` as re-registration and the operator API report it.
+    func wire(agentID: AgentID?) -> MesosTask {
+        MesosTask(
+            name: info.name, taskID: info.taskID, frameworkID: frameworkID, executorID: executorID,
+            agentID: agentID ?? info.agentID ?? AgentID(""), state: state, resources: info.resources, statuses: statuses,
+            labels: info.labels, discovery: info.discovery, container: info.container, user: info.command?.user)
+    }
+}
+
+/// An executor on this agent: the built-in command executor of one task, or a framework's custom executor.
+struct ExecutorRecord: Sendable {
+    var info: ExecutorInfo
+    var frameworkID: FrameworkID
+    var containerID: ContainerID
+    var sandbox: String
+    /// The built-in command executor (one task, run directly by the agent).
+    var isCommandExecutor: Bool
+    /// Tasks handed to the executor (or run by the command executor).
+    var tasks: [TaskID: AgentTaskRecord] = [:]
+    /// Tasks waiting for a custom executor to subscribe.
+    var queued: [TaskID: AgentTaskRecord] = [:]
+    /// Tasks that ended, newest last.
+    var completed: [AgentTaskRecord] = []
+    /// The custom executor's event stream, once it subscribed.
+    var connection: AsyncStream<ExecutorEvent>.Continuation?
+    /// Set when the executor's container ended.
+    var terminated = false
+    /// Task kills asked for before the container was up.
+    var killRequested = false
+}
+
+/// A framework with executors on this agent.
+struct AgentFrameworkRecord: Sendable {
+    var info: FrameworkInfo
+    var executors: [ExecutorID: ExecutorRecord] = [:]
+    var completedExecutors: [ExecutorRecord] = []
+
+    var id: FrameworkID { info.id ?? FrameworkID("") }
+}

@@ -1,0 +1,91 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import CapstanHTTP
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The agent's HTTP endpoints: executor API, agent operator API, sandbox files, and the internal master protocol.
+enum AgentRoutes {
+    static func register(on router: Router<BasicRequestContext>, agent: Agent, files: SandboxFiles) {
+        router.post("api/v1/executor") { request, _ in
+            try await answering {
+                try request.requireJSONAccepted()
+                let call = try await request.decodeMesos(ExecutorCall.self)
+                if call.type == .subscribe {
+                    let events = try await agent.subscribeExecutor(call)
+                    return RecordIOStream.response(events: events) {
+                        await agent.executorDisconnected(call.frameworkID, call.executorID)
+                    }
+                }
+                try await agent.executorCall(call)
+                return Response.accepted
+            }
+        }
+        router.post("api/v1") { request, _ in
+            try await answering {
+                try request.requireJSONAccepted()
+                let call = try await request.decodeMesos(AgentOperatorCall.self)
+                return try Response.mesosJSON(try await agent.operatorCall(call))
+            }
+        }
+
+        for suffix in ["", ".json"] {
+            router.get(RouterPath("files/browse" + suffix)) { request, _ in
+                try await answering {
+                    try Response.mesosJSON(try files.browse(request.uri.queryParameters.get("path") ?? ""))
+                }
+            }
+            router.get(RouterPath("files/read" + suffix)) { request, _ in
+                try await answering {
+                    let query = request.uri.queryParameters
+                    let offset = query.get("offset").flatMap { Int64($0) } ?? 0
+                    let length = query.get("length").flatMap { Int64($0) }
+                    return try Response.mesosJSON(try files.read(query.get("path") ?? "", offset: offset, length: length))
+                }
+            }
+        }
+
+        router.post(RouterPath(InternalPath.runTask)) { request, _ in
+            try await answering {
+                try await agent.runTask(try await request.decodeMesos(RunTaskMessage.self))
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.killTask)) { request, _ in
+            try await answering {
+                await agent.killTask(try await request.decodeMesos(KillTaskMessage.self))
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.acknowledge)) { request, _ in
+            try await answering {
+                await agent.acknowledge(try await request.decodeMesos(AcknowledgeMessage.self))
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.shutdownFramework)) { request, _ in
+            try await answering {
+                await agent.shutdownFramework(try await request.decodeMesos(ShutdownMessage.self).frameworkID)
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.shutdownExecutor)) { request, _ in
+            try await answering {
+                let message = try await request.decodeMesos(ShutdownMessage.self)
+                guard let executorID = message.executorID else {
+                    throw CapstanError(.invalidArgument, "Expecting 'executor_id' to be present")
+                }
+                await agent.shutdownExecutor(message.frameworkID, executorID)
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.frameworkMessage)) { request, _ in
+            try await answering {
+                await agent.frameworkMessage(try await request.decodeMesos(FrameworkExecutorMessage.self))
+                return Response.accepted
+            }
+        }
+    }
+}

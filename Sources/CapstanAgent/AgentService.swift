@@ -1,0 +1,127 @@
+import CapstanAPI
+import CapstanAPIClient
+import CapstanContainerizer
+import CapstanCore
+import CapstanHTTP
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Runs an agent: recovery from checkpoints, its HTTP server, registration and heartbeats with the master, and
+/// status update retries, until graceful shutdown (which kills what it runs: the plain-process launcher cannot
+/// re-attach to tasks after a restart).
+public struct AgentService: Service {
+    public let agent: Agent
+    let configuration: AgentConfiguration
+    let logger: Logger
+    let poster: JSONPoster
+    let statusUpdates: StatusUpdateManager
+    let onListening: @Sendable (HostPort) async -> Void
+
+    public init(
+        configuration: AgentConfiguration, logger: Logger, launcher: (any Launcher)? = nil,
+        isolators: [any Isolator] = [],
+        onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        let poster = JSONPoster(timeout: .seconds(5))
+        self.poster = poster
+        let statusURL = configuration.master.url + InternalPath.statusUpdate
+        let messageURL = configuration.master.url + InternalPath.executorMessage
+        self.statusUpdates = StatusUpdateManager(
+            checkpoints: CheckpointStore(workDir: configuration.workDir),
+            retryInterval: configuration.statusUpdateRetryInterval, retryMax: configuration.statusUpdateRetryMax,
+            logger: logger
+        ) { message in
+            let reply = try await poster.post(message, to: statusURL)
+            guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
+        }
+        let containerizer = Containerizer(
+            launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger)
+        self.agent = Agent(
+            configuration: configuration, containerizer: containerizer, statusUpdates: statusUpdates, logger: logger
+        ) { message in
+            _ = try? await poster.post(message, to: messageURL)
+        }
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        await agent.recover()
+        let router = Router()
+        let registry = PrometheusCollectorRegistry()
+        ServiceEndpoints.register(on: router, metrics: registry) {}
+        AgentRoutes.register(on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir))
+        let app = HTTPServer.application(
+            router: router, listen: configuration.listen, serverName: "capstan-agent", logger: logger,
+            onListening: onListening)
+        let agent = self.agent
+        let statusUpdates = self.statusUpdates
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await app.run() }
+            group.addTask { try? await cancelWhenGracefulShutdown { try await registrationLoop() } }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try await Task.sleep(for: .milliseconds(500))
+                        await statusUpdates.retryDue()
+                    }
+                }
+            }
+            group.addTask {
+                try? await gracefulShutdown()
+                await agent.destroyAll()
+            }
+        }
+    }
+
+    /// Registers (with backoff) and then heartbeats; a heartbeat the master refuses, or three that fail, start
+    /// registration again.
+    private func registrationLoop() async throws {
+        let registerURL = configuration.master.url + InternalPath.register
+        let heartbeatURL = configuration.master.url + InternalPath.heartbeat
+        var backoff = Duration.milliseconds(100)
+        var heartbeatInterval = Duration.seconds(5)
+        var registered = false
+        var failures = 0
+        while !Task.isCancelled {
+            if !registered {
+                do {
+                    let reply = try await poster.call(
+                        await agent.registrationMessage(), to: registerURL, expecting: AgentRegisteredMessage.self)
+                    await agent.registered(reply)
+                    registered = true
+                    failures = 0
+                    backoff = .milliseconds(100)
+                    heartbeatInterval = .milliseconds(Int64(max(0.05, reply.heartbeatIntervalSeconds) * 1000))
+                } catch {
+                    logger.debug("Registration failed; retrying", metadata: ["error": "\(error)"])
+                    try await Task.sleep(for: backoff)
+                    backoff = min(backoff * 2, configuration.registrationBackoffMax)
+                    continue
+                }
+            }
+            try await Task.sleep(for: heartbeatInterval)
+            guard let heartbeat = await agent.heartbeatMessage else { registered = false; continue }
+            do {
+                let reply = try await poster.post(heartbeat, to: heartbeatURL)
+                if reply.status == 404 {
+                    logger.info("Master does not know this agent; re-registering")
+                    registered = false
+                    await agent.disconnected()
+                } else {
+                    failures = 0
+                }
+            } catch {
+                failures += 1
+                if failures >= 3 {
+                    logger.warning("Lost the master; re-registering", metadata: ["error": "\(error)"])
+                    registered = false
+                    await agent.disconnected()
+                }
+            }
+        }
+    }
+}

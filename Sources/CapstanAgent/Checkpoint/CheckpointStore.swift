@@ -1,0 +1,113 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import Foundation
+
+/// Crash-safe JSON files under the agent's `meta/` directory: each write goes to a temporary file that is
+/// fsynced and renamed over the old one, then the directory is fsynced, so a crash leaves the old or the new
+/// file, never a torn one.
+///
+/// Layout:
+/// ```
+/// meta/agent.json                                   AgentCheckpoint (the agent ID)
+/// meta/frameworks/<fid>/framework.json              FrameworkInfo
+/// meta/frameworks/<fid>/executors/<eid>.json        ExecutorCheckpoint
+/// meta/frameworks/<fid>/tasks/<tid>/task.json       TaskCheckpoint (TaskInfo, state, container, pid)
+/// meta/frameworks/<fid>/tasks/<tid>/updates.json    UpdateStreamCheckpoint (unacknowledged updates)
+/// ```
+public struct CheckpointStore: Sendable {
+    public let root: String
+
+    public init(workDir: String) {
+        self.root = workDir + "/meta"
+    }
+
+    /// Writes `value` as JSON to `relativePath` atomically and durably.
+    public func write(_ value: some Encodable, to relativePath: String) throws {
+        let path = root + "/" + relativePath
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let data = try MesosJSON.encode(value)
+        let temporary = path + ".tmp"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw CheckpointError.io("open", temporary, errno) }
+        let written = data.withUnsafeBytes { buffer -> Int in
+            var offset = 0
+            while offset < buffer.count {
+                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
+                if n < 0 { if errno == EINTR { continue }; return -1 }
+                offset += n
+            }
+            return offset
+        }
+        if written < 0 { let e = errno; close(fd); throw CheckpointError.io("write", temporary, e) }
+        if fsync(fd) != 0 { let e = errno; close(fd); throw CheckpointError.io("fsync", temporary, e) }
+        close(fd)
+        if rename(temporary, path) != 0 { throw CheckpointError.io("rename", path, errno) }
+        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+    }
+
+    /// Reads a checkpoint; nil when it does not exist.
+    public func read<T: Decodable>(_ type: T.Type, from relativePath: String) throws -> T? {
+        let path = root + "/" + relativePath
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        do {
+            return try MesosJSON.decode(T.self, from: data)
+        } catch {
+            throw CapstanError(.internal, "Checkpoint \(path) is unreadable", cause: error)
+        }
+    }
+
+    /// Removes a checkpoint file or directory (idempotent).
+    public func remove(_ relativePath: String) {
+        try? FileManager.default.removeItem(atPath: root + "/" + relativePath)
+    }
+
+    /// Names of the entries of a checkpoint directory (empty when missing).
+    public func list(_ relativePath: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + relativePath)) ?? []).sorted()
+    }
+
+    static func frameworkPath(_ frameworkID: FrameworkID) -> String { "frameworks/\(frameworkID.value)" }
+    static func taskPath(_ frameworkID: FrameworkID, _ taskID: TaskID) -> String {
+        "frameworks/\(frameworkID.value)/tasks/\(taskID.value)"
+    }
+}
+
+/// A checkpoint I/O failure, naming the call and the file.
+enum CheckpointError: Error, CustomStringConvertible {
+    case io(String, String, Int32)
+
+    var description: String {
+        switch self {
+        case .io(let call, let path, let code): "Checkpoint \(call) of \(path) failed: \(String(cString: strerror(code))) (errno \(code))"
+        }
+    }
+}
+
+/// `meta/agent.json`.
+public struct AgentCheckpoint: Codable, Sendable {
+    public var agentID: AgentID
+    enum CodingKeys: String, CodingKey { case agentID = "agent_id" }
+}
+
+/// `meta/frameworks/<fid>/tasks/<tid>/task.json`.
+public struct TaskCheckpoint: Codable, Sendable {
+    public var task: TaskInfo
+    public var frameworkID: FrameworkID
+    public var executorID: ExecutorID
+    public var containerID: ContainerID?
+    public var state: TaskState
+    public var pid: Int32?
+    enum CodingKeys: String, CodingKey {
+        case task, frameworkID = "framework_id", executorID = "executor_id", containerID = "container_id", state, pid
+    }
+}
+
+/// `meta/frameworks/<fid>/tasks/<tid>/updates.json`: updates not yet acknowledged, oldest first.
+public struct UpdateStreamCheckpoint: Codable, Sendable {
+    public var pending: [TaskStatus]
+    public var terminalAcknowledged: Bool
+    enum CodingKeys: String, CodingKey { case pending, terminalAcknowledged = "terminal_acknowledged" }
+}

@@ -1,0 +1,148 @@
+import CapstanAPI
+import CapstanCore
+import Foundation
+import Logging
+
+/// Mesos' status update manager: per task, an ordered stream of updates. Only the oldest unacknowledged update
+/// of a stream is sent; it is re-sent with exponential backoff until the framework acknowledges its uuid, then
+/// the next one goes. Streams are checkpointed, so they survive agent restarts.
+public actor StatusUpdateManager {
+    struct StreamKey: Hashable, Sendable {
+        var frameworkID: FrameworkID
+        var taskID: TaskID
+    }
+
+    struct Stream: Sendable {
+        var pending: [TaskStatus] = []
+        var latestState: TaskState?
+        var nextAttempt: ContinuousClock.Instant = .now
+        var backoff: Duration
+        var inFlight = false
+    }
+
+    private var streams: [StreamKey: Stream] = [:]
+    private let checkpoints: CheckpointStore
+    private let retryInterval: Duration
+    private let retryMax: Duration
+    private let logger: Logger
+    /// Delivers an update to the master; throws when the master cannot be reached.
+    private let forward: @Sendable (StatusUpdateMessage) async throws -> Void
+    /// Whether the agent is registered; updates wait while it is not.
+    private var connected = false
+
+    public init(
+        checkpoints: CheckpointStore, retryInterval: Duration, retryMax: Duration, logger: Logger,
+        forward: @escaping @Sendable (StatusUpdateMessage) async throws -> Void
+    ) {
+        self.checkpoints = checkpoints
+        self.retryInterval = retryInterval
+        self.retryMax = retryMax
+        self.logger = logger
+        self.forward = forward
+    }
+
+    /// Adds an update to its task's stream and sends it now if it is the stream's head.
+    public func update(_ status: TaskStatus, frameworkID: FrameworkID) async {
+        let key = StreamKey(frameworkID: frameworkID, taskID: status.taskID)
+        var stream = streams[key] ?? Stream(backoff: retryInterval)
+        if let uuid = status.uuid, stream.pending.contains(where: { $0.uuid == uuid }) { return }
+        stream.pending.append(status)
+        stream.latestState = status.state
+        streams[key] = stream
+        persist(key)
+        if stream.pending.count == 1 { await send(key) }
+    }
+
+    /// An acknowledgement from the framework. Returns true when it matched the head of the stream.
+    @discardableResult
+    public func acknowledge(frameworkID: FrameworkID, taskID: TaskID, uuid: Base64Bytes) async -> Bool {
+        let key = StreamKey(frameworkID: frameworkID, taskID: taskID)
+        guard var stream = streams[key], let head = stream.pending.first, head.uuid == uuid else {
+            logger.debug("Ignoring an acknowledgement that matches no pending update", metadata: ["task_id": "\(taskID)"])
+            return false
+        }
+        stream.pending.removeFirst()
+        stream.backoff = retryInterval
+        stream.nextAttempt = .now
+        if stream.pending.isEmpty && (stream.latestState?.isTerminal ?? false) {
+            streams.removeValue(forKey: key)
+            checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/updates.json")
+            return true
+        }
+        streams[key] = stream
+        persist(key)
+        if !stream.pending.isEmpty { await send(key) }
+        return true
+    }
+
+    /// Whether a task still has updates the framework has not acknowledged.
+    public func hasPending(frameworkID: FrameworkID, taskID: TaskID) -> Bool {
+        !(streams[StreamKey(frameworkID: frameworkID, taskID: taskID)]?.pending.isEmpty ?? true)
+    }
+
+    /// The uuids of pending updates of a task (the executor API's unacknowledged_updates).
+    public func pending(frameworkID: FrameworkID, taskID: TaskID) -> [TaskStatus] {
+        streams[StreamKey(frameworkID: frameworkID, taskID: taskID)]?.pending ?? []
+    }
+
+    /// Registration state changed; on (re-)registration every stream's head is sent again at once.
+    public func setConnected(_ connected: Bool) async {
+        self.connected = connected
+        guard connected else { return }
+        for key in streams.keys {
+            streams[key]?.backoff = retryInterval
+            streams[key]?.nextAttempt = .now
+        }
+        await retryDue()
+    }
+
+    /// Re-sends heads whose retry time came; called periodically.
+    public func retryDue() async {
+        guard connected else { return }
+        let now = ContinuousClock.now
+        for (key, stream) in streams where !stream.pending.isEmpty && !stream.inFlight && stream.nextAttempt <= now {
+            await send(key)
+        }
+    }
+
+    /// Drops all streams of a framework (it was removed).
+    public func removeFramework(_ frameworkID: FrameworkID) {
+        streams = streams.filter { $0.key.frameworkID != frameworkID }
+    }
+
+    /// Restores streams from checkpoints at start-up.
+    public func recover(_ checkpointed: [(FrameworkID, TaskID, UpdateStreamCheckpoint)]) {
+        for (frameworkID, taskID, checkpoint) in checkpointed where !checkpoint.pending.isEmpty {
+            var stream = Stream(backoff: retryInterval)
+            stream.pending = checkpoint.pending
+            stream.latestState = checkpoint.pending.last?.state
+            streams[StreamKey(frameworkID: frameworkID, taskID: taskID)] = stream
+        }
+    }
+
+    private func send(_ key: StreamKey) async {
+        guard connected, var stream = streams[key], let head = stream.pending.first, !stream.inFlight else { return }
+        stream.inFlight = true
+        stream.nextAttempt = .now + stream.backoff
+        stream.backoff = min(stream.backoff * 2, retryMax)
+        streams[key] = stream
+        let message = StatusUpdateMessage(frameworkID: key.frameworkID, status: head, latestState: stream.latestState)
+        do {
+            try await forward(message)
+        } catch {
+            logger.debug("Status update not delivered; will retry", metadata: ["task_id": "\(key.taskID)", "error": "\(error)"])
+        }
+        streams[key]?.inFlight = false
+    }
+
+    private func persist(_ key: StreamKey) {
+        guard let stream = streams[key] else { return }
+        do {
+            try checkpoints.write(
+                UpdateStreamCheckpoint(pending: stream.pending, terminalAcknowledged: false),
+                to: CheckpointStore.taskPath(key.frameworkID, key.taskID) + "/updates.json")
+        } catch {
+            logger.error("Failed to checkpoint a status update stream", metadata: ["task_id": "\(key.taskID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+
+/// The `capstan` command tree.
+public struct CapstanCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "capstan",
+        abstract: "A GitOps cluster manager: a Mesos-compatible master and agent in one Swift binary.",
+        discussion: """
+            Run everything on one machine with `capstan up`, or a cluster with `capstan master` on one machine and
+            `capstan agent --master HOST:PORT` on each worker. Frameworks talk to the master through the Mesos v1
+            HTTP API (POST /api/v1/scheduler); operators use POST /api/v1 on the master and on agents.
+            """,
+        version: CapstanVersion.description,
+        subcommands: [Up.self, MasterCommand.self, AgentCommand.self, Version.self, Bench.self])
+
+    public init() {}
+}
+
+/// Capstan's own release and the Mesos API release it speaks.
+enum CapstanVersion {
+    static let release = "0.1.0"
+    static let mesosAPI = "1.0.0"
+    static var description: String { "capstan \(release) (Mesos v1 HTTP API \(mesosAPI))" }
+}
+
+struct Version: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Print Capstan's version and the Mesos API version it implements.")
+
+    func run() {
+        print(CapstanVersion.description)
+    }
+}
+
+/// The entry point the `capstan` executable calls.
+public enum Application {
+    public static func main() async {
+        await CapstanCommand.main()
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import CapstanAgent
+import CapstanCore
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// Options that configure an agent; shared by `capstan agent` and `capstan up`.
+struct AgentOptions: ParsableArguments {
+    @Option(help: "Resources to offer, e.g. \"cpus:2;mem:1024;disk:4096;ports:[31000-32000]\"; the rest is detected.")
+    var resources: String?
+
+    @Option(help: "Agent attributes, e.g. \"zone:a;rack:1\".")
+    var attributes: String?
+
+    @Option(help: "How long an executor may take to subscribe before it is killed.")
+    var executorRegistrationTimeout: String = "1mins"
+
+    @Option(help: "First retry interval of an unacknowledged status update (doubles up to 1 minute).")
+    var statusUpdateRetryInterval: String = "2secs"
+
+    func configuration(listen: HostPort, master: HostPort, workDir: String) throws -> AgentConfiguration {
+        AgentConfiguration(
+            listen: listen, master: master, workDir: workDir,
+            resources: try FlagParsing.resources(resources, workDir: workDir),
+            attributes: try FlagParsing.attributes(attributes),
+            hostname: ProcessInfo.processInfo.hostName,
+            executorRegistrationTimeout: try FlagParsing.duration(executorRegistrationTimeout, flag: "--executor-registration-timeout"),
+            statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"))
+    }
+}
+
+struct AgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agent",
+        abstract: "Run an agent: registers with a master, runs tasks, serves the executor API and sandbox files.")
+
+    @Option(help: "The master to register with.")
+    var master: String = "127.0.0.1:5050"
+
+    @Option(help: "Address the agent's HTTP API listens on.")
+    var listen: String = "127.0.0.1:5051"
+
+    @Option(help: "Directory for sandboxes and checkpoints; keep it across restarts to keep the agent ID.")
+    var workDir: String = ".capstan/agent"
+
+    @OptionGroup var agent: AgentOptions
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        _ = try logging.bootstrap()
+        let logger = logging.logger("capstan.agent")
+        let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+        let config = try agent.configuration(
+            listen: try FlagParsing.hostPort(listen, flag: "--listen"),
+            master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
+        let service = AgentService(configuration: config, logger: logger) { address in
+            Console.line("capstan agent listening on http://\(address) (executor API: /api/v1/executor); master \(config.master)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

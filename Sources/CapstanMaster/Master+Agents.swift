@@ -1,0 +1,131 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import Foundation
+
+extension Master {
+    /// Registers a new agent or re-registers a known one (after either side restarted or a partition healed).
+    public func registerAgent(_ message: RegisterAgentMessage) throws(CapstanError) -> AgentRegisteredMessage {
+        let endpoint = try HostPort.parse(message.endpoint)
+        let total: Resources
+        do {
+            total = try Resources(mesos: message.agentInfo.resources)
+        } catch {
+            throw CapstanError(.invalidArgument, "Agent resources are invalid: \(error)")
+        }
+        let agentID = message.agentID ?? makeAgentID()
+        var info = message.agentInfo
+        info.id = agentID
+        let now = wallNow
+        let wasUnreachable = agents[agentID].map { !$0.isReachable } ?? false
+
+        if var existing = agents[agentID] {
+            existing.info = info
+            existing.endpoint = endpoint
+            existing.total = total
+            existing.version = message.version
+            existing.reregisteredAt = now
+            existing.lastHeartbeat = .now
+            existing.unreachableSince = nil
+            agents[agentID] = existing
+            allocator.removeAgent(agentID)
+            logger.info("Agent re-registered", metadata: ["agent_id": "\(agentID)", "endpoint": "\(endpoint)"])
+        } else {
+            agents[agentID] = AgentRecord(
+                id: agentID, info: info, endpoint: endpoint, total: total, version: message.version, registeredAt: now,
+                reregisteredAt: message.agentID == nil ? nil : now, lastHeartbeat: .now, unreachableSince: nil)
+            logger.info(
+                message.agentID == nil ? "Agent registered" : "Agent re-registered with a master that did not know it",
+                metadata: ["agent_id": "\(agentID)", "endpoint": "\(endpoint)", "resources": "\(total)"])
+        }
+
+        // Learn what the agent runs: frameworks the master may not know (it restarted) and their tasks.
+        let frameworkInfos = Dictionary(message.frameworks.compactMap { info in info.id.map { ($0, info) } }, uniquingKeysWith: { a, _ in a })
+        var used: [FrameworkID: Resources] = [:]
+        var doomed: [(FrameworkID, TaskID)] = []
+        for task in message.tasks where !task.state.isTerminal {
+            let frameworkID = task.frameworkID
+            if frameworks[frameworkID] == nil {
+                guard let info = frameworkInfos[frameworkID] else { continue }
+                var record = FrameworkRecord(id: frameworkID, info: info, connection: nil, registeredAt: now)
+                record.recovered = true
+                record.unregisteredAt = now
+                record.failoverDeadline = .now + .nanoseconds(Int64(min(info.failoverTimeout ?? 0, 1e9) * 1e9))
+                frameworks[frameworkID] = record
+                allocator.addFramework(frameworkID, role: record.role, active: false)
+            }
+            guard var framework = frameworks[frameworkID] else { continue }
+            let resources = (try? Resources(mesos: task.resources)) ?? Resources()
+            if wasUnreachable && !framework.isPartitionAware {
+                // The framework was told TASK_LOST; the task must not come back to life behind its back.
+                doomed.append((frameworkID, task.taskID))
+                continue
+            }
+            var record = framework.tasks[task.taskID] ?? TaskRecord(task: task, resources: resources)
+            record.task.state = task.state
+            record.task.agentID = agentID
+            record.resourcesRecovered = false
+            framework.tasks[task.taskID] = record
+            if let executorID = task.executorID, let executor = message.executors.first(where: { $0.executorID == executorID }) {
+                framework.executors[agentID, default: [:]][executorID] = executor
+            }
+            frameworks[frameworkID] = framework
+            used[frameworkID, default: Resources()] += resources
+        }
+        allocator.addAgent(agentID, total: total, allocated: used)
+        for (frameworkID, taskID) in doomed {
+            agentLink.send(.killTask(KillTaskMessage(frameworkID: frameworkID, taskID: taskID)), to: agentID, at: endpoint)
+        }
+        publish(OperatorEvent(type: .agentAdded, agentAdded: .init(agent: operatorAgent(agentID))))
+        requestAllocation()
+        return AgentRegisteredMessage(
+            agentID: agentID, masterID: id, heartbeatIntervalSeconds: configuration.agentPingTimeout.seconds / 3)
+    }
+
+    /// An agent's heartbeat. Unknown or unreachable agents are told to re-register (notFound).
+    public func heartbeat(_ message: AgentHeartbeatMessage) throws(CapstanError) {
+        guard var agent = agents[message.agentID], agent.isReachable else {
+            throw CapstanError(.notFound, "Agent \(message.agentID) is not registered with this master; re-register")
+        }
+        agent.lastHeartbeat = .now
+        agents[message.agentID] = agent
+    }
+
+    /// Marks agents that missed too many heartbeats as unreachable.
+    func checkAgentHealth() {
+        let limit = configuration.agentPingTimeout * configuration.maxAgentPingTimeouts
+        let now = ContinuousClock.now
+        for agent in agents.values where agent.isReachable && now - agent.lastHeartbeat > limit {
+            markUnreachable(agent.id)
+        }
+    }
+
+    /// The agent stopped heartbeating: no more offers from it; its tasks are reported lost (or unreachable to
+    /// partition-aware frameworks); every framework gets a FAILURE event.
+    func markUnreachable(_ agentID: AgentID) {
+        guard var agent = agents[agentID], agent.isReachable else { return }
+        agent.unreachableSince = wallNow
+        agents[agentID] = agent
+        logger.warning("Agent is unreachable: it missed its heartbeats", metadata: ["agent_id": "\(agentID)"])
+        rescindOffers(on: agentID)
+        allocator.deactivateAgent(agentID)
+        for (frameworkID, framework) in frameworks {
+            let affected = framework.tasks.values.filter { $0.task.agentID == agentID && !$0.state.isTerminal }
+            for record in affected {
+                let state: TaskState = framework.isPartitionAware ? .taskUnreachable : .taskLost
+                let status = TaskStatus(
+                    taskID: record.task.taskID, state: state, message: "Agent \(agentID) is unreachable",
+                    source: .sourceMaster, reason: .reasonAgentRemoved, agentID: agentID,
+                    executorID: record.task.executorID, timestamp: wallNow, unreachableTime: TimeInfo(nanoseconds: Int64(wallNow * 1e9)))
+                frameworks[frameworkID]?.tasks[record.task.taskID]?.task.state = state
+                frameworks[frameworkID]?.tasks[record.task.taskID]?.latestStatus = status
+                frameworks[frameworkID]?.tasks[record.task.taskID]?.resourcesRecovered = true
+                publish(OperatorEvent(type: .taskUpdated, taskUpdated: .init(frameworkID: frameworkID, status: status, state: state)))
+                send(SchedulerEvent(type: .update, update: .init(status: status)), to: frameworkID)
+                if state.isTerminal { completeTask(frameworkID, record.task.taskID) }
+            }
+            send(SchedulerEvent(type: .failure, failure: .init(agentID: agentID)), to: frameworkID)
+        }
+        publish(OperatorEvent(type: .agentRemoved, agentRemoved: .init(agentID: agentID)))
+    }
+}

@@ -1,0 +1,180 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import Foundation
+
+extension Master {
+    /// Answers one operator API call.
+    public func operatorCall(_ call: OperatorCall) throws(CapstanError) -> OperatorResponse {
+        switch call.type {
+        case .getHealth:
+            return OperatorResponse(type: .getHealth, getHealth: .init(healthy: true))
+        case .getVersion:
+            return OperatorResponse(type: .getVersion, getVersion: .init(versionInfo: versionInfo))
+        case .getFlags:
+            return OperatorResponse(
+                type: .getFlags, getFlags: .init(flags: configuration.flags.map { MesosFlag(name: $0.0, value: $0.1) }))
+        case .getMetrics:
+            return OperatorResponse(
+                type: .getMetrics, getMetrics: .init(metrics: metricsSnapshot().map { MesosMetric(name: $0.key, value: $0.value) }))
+        case .getState:
+            return OperatorResponse(type: .getState, getState: getState())
+        case .getAgents:
+            return OperatorResponse(type: .getAgents, getAgents: getAgents())
+        case .getFrameworks:
+            return OperatorResponse(type: .getFrameworks, getFrameworks: getFrameworks())
+        case .getExecutors:
+            return OperatorResponse(type: .getExecutors, getExecutors: getExecutors())
+        case .getTasks:
+            return OperatorResponse(type: .getTasks, getTasks: getTasks())
+        case .getMaster:
+            return OperatorResponse(type: .getMaster, getMaster: .init(masterInfo: masterInfo))
+        case .subscribe:
+            throw CapstanError(.invalidArgument, "SUBSCRIBE is answered as a stream")
+        default:
+            throw CapstanError(.unsupported, "Operator call \(call.type?.rawValue ?? "UNKNOWN") is not supported by this master")
+        }
+    }
+
+    /// SUBSCRIBE on the operator API: SUBSCRIBED with the whole state, then events as they happen.
+    public func subscribeOperator() -> (UUID, AsyncStream<OperatorEvent>) {
+        let (stream, continuation) = AsyncStream.makeStream(of: OperatorEvent.self, bufferingPolicy: .unbounded)
+        let key = UUID()
+        continuation.yield(
+            OperatorEvent(
+                type: .subscribed,
+                subscribed: .init(getState: getState(), heartbeatIntervalSeconds: configuration.heartbeatInterval.seconds)))
+        operatorSubscribers[key] = continuation
+        return (key, stream)
+    }
+
+    public func unsubscribeOperator(_ key: UUID) {
+        operatorSubscribers.removeValue(forKey: key)?.finish()
+    }
+
+    var versionInfo: MesosVersionInfo {
+        MesosVersionInfo(
+            version: VersionInfoText.mesosAPIVersion, buildDate: "2026-11-25", buildTime: 1_795_564_800,
+            buildUser: "capstan", gitSHA: nil, gitBranch: nil, gitTag: "capstan-0.1.0")
+    }
+
+    func getState() -> OperatorResponse.GetState {
+        OperatorResponse.GetState(
+            getTasks: getTasks(), getExecutors: getExecutors(), getFrameworks: getFrameworks(), getAgents: getAgents())
+    }
+
+    func getTasks() -> OperatorResponse.GetTasks {
+        var tasks: [MesosTask] = []
+        var completed: [MesosTask] = []
+        var unreachable: [MesosTask] = []
+        for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
+            for record in framework.tasks.values.sorted(by: { $0.task.taskID < $1.task.taskID }) {
+                if record.state == .taskUnreachable { unreachable.append(record.task) } else { tasks.append(record.task) }
+            }
+            completed += framework.completedTasks
+        }
+        for framework in completedFrameworks { completed += framework.completedTasks }
+        return OperatorResponse.GetTasks(
+            pendingTasks: [], tasks: tasks, unreachableTasks: unreachable, completedTasks: completed, orphanTasks: [])
+    }
+
+    func getExecutors() -> OperatorResponse.GetExecutors {
+        var executors: [OperatorResponse.GetExecutors.Executor] = []
+        for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
+            for (agentID, byID) in framework.executors.sorted(by: { $0.key < $1.key }) {
+                for (_, info) in byID.sorted(by: { $0.key < $1.key }) {
+                    executors.append(.init(executorInfo: info, agentID: agentID))
+                }
+            }
+        }
+        return OperatorResponse.GetExecutors(executors: executors, orphanExecutors: [])
+    }
+
+    func operatorFramework(_ frameworkID: FrameworkID) -> OperatorResponse.GetFrameworks.Framework {
+        let framework = frameworks[frameworkID] ?? completedFrameworks.first { $0.id == frameworkID }
+        guard let framework else {
+            return .init(frameworkInfo: FrameworkInfo(user: "", name: ""), active: false, connected: false, recovered: false)
+        }
+        let offered = framework.offers.compactMap { offers[$0]?.resources }.reduce(Resources(), +)
+        return OperatorResponse.GetFrameworks.Framework(
+            frameworkInfo: framework.info,
+            active: framework.isConnected && !framework.suppressed || framework.isConnected,
+            connected: framework.isConnected,
+            recovered: framework.recovered,
+            registeredTime: TimeInfo(seconds: framework.registeredAt),
+            reregisteredTime: framework.reregisteredAt.map(TimeInfo.init(seconds:)),
+            unregisteredTime: framework.unregisteredAt.map(TimeInfo.init(seconds:)),
+            offers: framework.offers.compactMap { offers[$0]?.offer }.sorted { $0.id < $1.id },
+            allocatedResources: (allocator.allocated(to: frameworkID) - offered).mesos,
+            offeredResources: offered.mesos)
+    }
+
+    func getFrameworks() -> OperatorResponse.GetFrameworks {
+        OperatorResponse.GetFrameworks(
+            frameworks: frameworks.keys.sorted().map(operatorFramework),
+            completedFrameworks: completedFrameworks.map { framework in
+                .init(
+                    frameworkInfo: framework.info, active: false, connected: false, recovered: false,
+                    registeredTime: TimeInfo(seconds: framework.registeredAt),
+                    unregisteredTime: framework.unregisteredAt.map(TimeInfo.init(seconds:)))
+            },
+            recoveredFrameworks: frameworks.values.filter(\.recovered).map(\.info))
+    }
+
+    func operatorAgent(_ agentID: AgentID) -> OperatorResponse.GetAgents.Agent {
+        guard let agent = agents[agentID] else {
+            return .init(agentInfo: AgentInfo(hostname: ""), active: false, version: "")
+        }
+        let offered = offers.values.filter { $0.agentID == agentID }.map(\.resources).reduce(Resources(), +)
+        let free = allocator.available(on: agentID)
+        return OperatorResponse.GetAgents.Agent(
+            agentInfo: agent.info, active: agent.isReachable, version: agent.version,
+            pid: "slave(1)@\(agent.endpoint)",
+            registeredTime: TimeInfo(seconds: agent.registeredAt),
+            reregisteredTime: agent.reregisteredAt.map(TimeInfo.init(seconds:)),
+            totalResources: agent.total.mesos,
+            allocatedResources: (agent.total - free - offered).mesos,
+            offeredResources: offered.mesos)
+    }
+
+    func getAgents() -> OperatorResponse.GetAgents {
+        OperatorResponse.GetAgents(
+            agents: agents.values.filter(\.isReachable).map(\.id).sorted().map(operatorAgent),
+            recoveredAgents: agents.values.filter { !$0.isReachable }.map(\.info))
+    }
+
+    /// Gauges for `/metrics` and GET_METRICS, named as Mesos names them.
+    public func metricsSnapshot() -> [String: Double] {
+        let reachable = agents.values.filter(\.isReachable)
+        let tasks = frameworks.values.flatMap(\.tasks.values)
+        func count(_ state: TaskState) -> Double { Double(tasks.filter { $0.state == state }.count) }
+        var total = Resources()
+        var free = Resources()
+        for agent in reachable {
+            total += agent.total
+            free += allocator.available(on: agent.id)
+        }
+        let used = total - free
+        return [
+            "master/elected": 1,
+            "master/uptime_secs": wallNow - startedAt,
+            "master/slaves_active": Double(reachable.count),
+            "master/slaves_unreachable": Double(agents.count - reachable.count),
+            "master/frameworks_active": Double(frameworks.values.filter(\.isConnected).count),
+            "master/frameworks_disconnected": Double(frameworks.values.filter { !$0.isConnected }.count),
+            "master/outstanding_offers": Double(offers.count),
+            "master/tasks_staging": count(.taskStaging),
+            "master/tasks_starting": count(.taskStarting),
+            "master/tasks_running": count(.taskRunning),
+            "master/tasks_killing": count(.taskKilling),
+            "master/cpus_total": total.cpus, "master/cpus_used": used.cpus,
+            "master/mem_total": total.mem, "master/mem_used": used.mem,
+            "master/disk_total": total.disk, "master/disk_used": used.disk,
+            "master/gpus_total": total.gpus, "master/gpus_used": used.gpus,
+        ]
+    }
+}
+
+extension TimeInfo {
+    init(seconds: Double) { self.init(nanoseconds: Int64(seconds * 1e9)) }
+}

@@ -1,0 +1,120 @@
+import CapstanAPI
+import CapstanAPIClient
+import CapstanCore
+import Foundation
+import Logging
+
+/// The master: registry of agents, frameworks, tasks and offers, and the allocator that turns free
+/// resources into offers. All mutable state lives in this actor; HTTP handlers and timers call into it.
+public actor Master {
+    public let id: MasterID
+    let configuration: MasterConfiguration
+    let logger: Logger
+    let agentLink: AgentLink
+    let startedAt: Double
+    let clockOrigin = ContinuousClock.now
+
+    var agents: [AgentID: AgentRecord] = [:]
+    var frameworks: [FrameworkID: FrameworkRecord] = [:]
+    var completedFrameworks: [FrameworkRecord] = []
+    var offers: [OfferID: OfferRecord] = [:]
+    var allocator: DRFAllocator
+    var operatorSubscribers: [UUID: AsyncStream<OperatorEvent>.Continuation] = [:]
+    var nextAgentNumber = 0
+    var nextFrameworkNumber = 0
+    var nextOfferNumber = 0
+    /// Set when something changed that may produce offers (a framework arrived, resources came back, a revive);
+    /// the allocation loop runs a cycle soon after instead of waiting for the full interval.
+    var allocationPending = false
+    var lastAllocation = ContinuousClock.now
+
+    public init(configuration: MasterConfiguration, agentLink: AgentLink, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        self.agentLink = agentLink
+        let now = Date().timeIntervalSince1970
+        self.startedAt = now
+        self.id = MasterID(UUID().uuidString.lowercased())
+        self.allocator = DRFAllocator(config: AllocatorConfig(roleWeights: configuration.roleWeights))
+    }
+
+    /// Seconds since the master started, on the monotonic clock: the allocator's time base.
+    var monotonicNow: Double { (ContinuousClock.now - clockOrigin).seconds }
+    var wallNow: Double { Date().timeIntervalSince1970 }
+
+    func requestAllocation() { allocationPending = true }
+
+    /// Runs an allocation cycle if one was requested or the allocation interval passed.
+    func allocateIfDue() {
+        let now = ContinuousClock.now
+        guard allocationPending || now - lastAllocation >= configuration.allocationInterval else { return }
+        allocationPending = false
+        lastAllocation = now
+        allocate()
+    }
+
+    /// Periodic housekeeping: agent health, framework failover timeouts, offer timeouts.
+    func housekeeping() {
+        checkAgentHealth()
+        expireFrameworks()
+        expireOffers()
+    }
+
+    /// Ends every scheduler and operator stream (shutdown).
+    func closeStreams() {
+        for framework in frameworks.values { framework.connection?.continuation.finish() }
+        for continuation in operatorSubscribers.values { continuation.finish() }
+        operatorSubscribers.removeAll()
+    }
+
+    /// The MasterInfo every subscriber sees.
+    public var masterInfo: MasterInfo {
+        MasterInfo(
+            id: id.value, ip: 0, port: UInt32(configuration.listen.port),
+            pid: "master@\(configuration.listen)", hostname: configuration.hostname,
+            version: VersionInfoText.mesosAPIVersion,
+            address: Address(hostname: configuration.hostname, ip: configuration.listen.host, port: Int32(configuration.listen.port)))
+    }
+
+    // MARK: ID generation
+
+    func makeAgentID() -> AgentID {
+        defer { nextAgentNumber += 1 }
+        return AgentID("\(id.value)-S\(nextAgentNumber)")
+    }
+
+    func makeFrameworkID() -> FrameworkID {
+        defer { nextFrameworkNumber += 1 }
+        return FrameworkID("\(id.value)-\(String(format: "%04d", nextFrameworkNumber))")
+    }
+
+    func makeOfferID() -> OfferID {
+        defer { nextOfferNumber += 1 }
+        return OfferID("\(id.value)-O\(nextOfferNumber)")
+    }
+
+    // MARK: Event delivery
+
+    /// Sends an event to a framework's stream if it is connected; events to a disconnected framework are dropped
+    /// (status updates are retried by the agent until acknowledged).
+    func send(_ event: SchedulerEvent, to frameworkID: FrameworkID) {
+        frameworks[frameworkID]?.connection?.continuation.yield(event)
+    }
+
+    /// Publishes an operator event to every operator subscriber.
+    func publish(_ event: OperatorEvent) {
+        for continuation in operatorSubscribers.values { continuation.yield(event) }
+    }
+
+    /// The latest known free resources per agent (reachable agents only), for the reconciler and tests.
+    public func freeResources() -> [AgentID: Resources] {
+        var result: [AgentID: Resources] = [:]
+        for (agentID, agent) in agents where agent.isReachable { result[agentID] = allocator.available(on: agentID) }
+        return result
+    }
+}
+
+/// Version strings shared by the master's endpoints.
+enum VersionInfoText {
+    static let mesosAPIVersion = "1.0.0"
+}

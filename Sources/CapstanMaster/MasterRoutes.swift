@@ -1,0 +1,82 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+import CapstanHTTP
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// The master's HTTP endpoints: scheduler API, operator API, the internal agent protocol and legacy JSON.
+enum MasterRoutes {
+    static let streamIDHeader = HTTPField.Name("Mesos-Stream-Id")!
+
+    static func register(on router: Router<BasicRequestContext>, master: Master) {
+        router.post("api/v1/scheduler") { request, _ in
+            try await answering {
+                try request.requireJSONAccepted()
+                let call = try await request.decodeMesos(SchedulerCall.self)
+                if call.type == .subscribe {
+                    guard let subscribe = call.subscribe else {
+                        throw CapstanError(.invalidArgument, "Expecting 'subscribe' to be present")
+                    }
+                    let (streamID, events) = try await master.subscribe(subscribe, callFrameworkID: call.frameworkID)
+                    let frameworkID = await master.frameworkID(forStream: streamID)
+                    return RecordIOStream.response(events: events, headers: [streamIDHeader: streamID]) {
+                        if let frameworkID { await master.schedulerDisconnected(frameworkID, streamID: streamID) }
+                    }
+                }
+                try await master.handle(call, streamID: request.headers[streamIDHeader])
+                return Response.accepted
+            }
+        }
+
+        router.post("api/v1") { request, _ in
+            try await answering {
+                try request.requireJSONAccepted()
+                let call = try await request.decodeMesos(OperatorCall.self)
+                if call.type == .subscribe {
+                    let (key, events) = await master.subscribeOperator()
+                    return RecordIOStream.response(events: events) { await master.unsubscribeOperator(key) }
+                }
+                return try Response.mesosJSON(try await master.operatorCall(call))
+            }
+        }
+
+        router.post(RouterPath(InternalPath.register)) { request, _ in
+            try await answering {
+                let message = try await request.decodeMesos(RegisterAgentMessage.self)
+                return try Response.mesosJSON(try await master.registerAgent(message))
+            }
+        }
+        router.post(RouterPath(InternalPath.heartbeat)) { request, _ in
+            try await answering {
+                try await master.heartbeat(try await request.decodeMesos(AgentHeartbeatMessage.self))
+                return Response(status: .ok)
+            }
+        }
+        router.post(RouterPath(InternalPath.statusUpdate)) { request, _ in
+            try await answering {
+                await master.statusUpdate(try await request.decodeMesos(StatusUpdateMessage.self))
+                return Response.accepted
+            }
+        }
+        router.post(RouterPath(InternalPath.executorMessage)) { request, _ in
+            try await answering {
+                await master.executorMessage(try await request.decodeMesos(FrameworkExecutorMessage.self))
+                return Response.accepted
+            }
+        }
+
+        for path in ["state", "master/state", "state.json", "master/state.json"] {
+            router.get(RouterPath(path)) { _, _ in try Response.mesosJSON(await master.legacyState()) }
+        }
+        router.get("metrics/snapshot") { _, _ in try Response.mesosJSON(await master.metricsSnapshot()) }
+    }
+}
+
+extension Master {
+    /// The framework that owns a scheduler stream.
+    func frameworkID(forStream streamID: String) -> FrameworkID? {
+        frameworks.first { $0.value.connection?.streamID == streamID }?.key
+    }
+}

@@ -1,0 +1,83 @@
+import CapstanAPIClient
+import CapstanCore
+import CapstanHTTP
+import Hummingbird
+import Logging
+import Prometheus
+import ServiceLifecycle
+
+/// Runs a master: its HTTP server and its loops (allocation, housekeeping, heartbeats) until graceful shutdown.
+public struct MasterService: Service {
+    public let master: Master
+    let configuration: MasterConfiguration
+    let logger: Logger
+    let agentLink: AgentLink
+    let onListening: @Sendable (HostPort) async -> Void
+
+    public init(
+        configuration: MasterConfiguration, logger: Logger,
+        onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.agentLink = AgentLink(logger: logger)
+        self.master = Master(configuration: configuration, agentLink: agentLink, logger: logger)
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let router = Router()
+        let registry = PrometheusCollectorRegistry()
+        let master = self.master
+        ServiceEndpoints.register(on: router, metrics: registry) {
+            for (name, value) in await master.metricsSnapshot() {
+                registry.makeGauge(name: MetricName.prometheus(name)).set(value)
+            }
+        }
+        MasterRoutes.register(on: router, master: master)
+        let app = HTTPServer.application(
+            router: router, listen: configuration.listen, serverName: "capstan-master", logger: logger,
+            onListening: onListening)
+        let configuration = self.configuration
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await app.run() }
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .milliseconds(20))
+                            await master.allocateIfDue()
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        let tick = min(configuration.agentPingTimeout / 2, .seconds(1))
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: tick)
+                            await master.housekeeping()
+                        }
+                    }
+                }
+                group.addTask {
+                    try? await cancelWhenGracefulShutdown {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: configuration.heartbeatInterval)
+                            await master.sendHeartbeats()
+                        }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            Task { await master.closeStreams() }
+        }
+        agentLink.shutdown()
+    }
+}
+
+/// Mesos metric names (`master/cpus_total`) in Prometheus form (`capstan_master_cpus_total`).
+enum MetricName {
+    static func prometheus(_ name: String) -> String {
+        "capstan_" + name.map { $0.isLetter || $0.isNumber ? String($0) : "_" }.joined()
+    }
+}

@@ -1,0 +1,38 @@
+import Logging
+import CapstanAPI
+import CapstanCore
+
+/// The live scheduler connection of a framework: one RecordIO stream.
+struct SchedulerConnection: Sendable {
+    var streamID: String
+    var continuation: AsyncStream<SchedulerEvent>.Continuation
+}
+
+/// What the master knows of one framework.
+struct FrameworkRecord: Sendable {
+    var id: FrameworkID
+    var info: FrameworkInfo
+    var connection: SchedulerConnection?
+    var registeredAt: Double
+    var reregisteredAt: Double?
+    var unregisteredAt: Double?
+    /// Non-terminal tasks and terminal tasks whose last update is not yet acknowledged.
+    var tasks: [TaskID: TaskRecord] = [:]
+    /// Recently finished tasks, newest last, bounded.
+    var completedTasks: [MesosTask] = []
+    var offers: Set<OfferID> = []
+    /// Executors known per agent.
+    var executors: [AgentID: [ExecutorID: ExecutorInfo]] = [:]
+    /// When a disconnected framework is removed, unless it re-subscribes first.
+    var failoverDeadline: ContinuousClock.Instant?
+    /// Learned from a re-registering agent, never subscribed to this master.
+    var recovered = false
+    var suppressed = false
+
+    var role: String { info.role ?? info.roles.first ?? "*" }
+    var isConnected: Bool { connection != nil }
+
+    var isPartitionAware: Bool {
+        info.capabilities.contains { $0.type == .partitionAware }
+    }
+}
