@@ -17,7 +17,8 @@ import Testing
 
     @Test func callWithoutIDsIsRejected() throws {
         do {
-            _ = try MesosJSON.decode(ExecutorCall.self, from: Data(#"{"type":"SUBSCRIBE","framework_id":{"value":"f"}}"#.utf8))
+            _ = try MesosJSON.decode(
+                ExecutorCall.self, from: Data(#"{"type":"SUBSCRIBE","framework_id":{"value":"f"}}"#.utf8))
             Issue.record("decoded a call without executor_id")
         } catch {
             #expect(error.message == "invalid JSON: missing field 'executor_id'")
@@ -37,7 +38,8 @@ import Testing
     }
 
     @Test func messageDataIsBase64() throws {
-        let call = ExecutorCall(type: .message, executorID: "e", frameworkID: "f", message: .init(data: Base64Bytes(Data("hi".utf8))))
+        let call = ExecutorCall(
+            type: .message, executorID: "e", frameworkID: "f", message: .init(data: Base64Bytes(Data("hi".utf8))))
         #expect(String(decoding: try MesosJSON.encode(call), as: UTF8.self).contains(#""message":{"data":"aGk="}"#))
     }
 

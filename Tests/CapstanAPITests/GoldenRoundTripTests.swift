@@ -33,8 +33,10 @@ import Testing
     func agentResponse(_ name: String) throws { try roundTrip(AgentOperatorResponse.self, name) }
 
     @Test func everyGoldenFileIsCovered() {
-        let prefixes = ["scheduler-call-", "scheduler-event-", "executor-call-", "executor-event-", "operator-call-",
-                        "operator-response-", "operator-event-", "agent-call-", "agent-response-"]
+        let prefixes = [
+            "scheduler-call-", "scheduler-event-", "executor-call-", "executor-event-", "operator-call-",
+            "operator-response-", "operator-event-", "agent-call-", "agent-response-",
+        ]
         let covered = prefixes.flatMap { Golden.names($0) }
         #expect(covered.count == Golden.names("").count)
         #expect(covered.count > 40)

@@ -63,7 +63,8 @@ import Testing
     }
 
     @Test func badBase64NamesTheField() throws {
-        let json = #"{"type":"ACKNOWLEDGE","acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"%%%"}}"#
+        let json =
+            #"{"type":"ACKNOWLEDGE","acknowledge":{"agent_id":{"value":"a"},"task_id":{"value":"t"},"uuid":"%%%"}}"#
         let error = try #require(decodeError(SchedulerCall.self, json))
         #expect(error.message == "invalid JSON at 'acknowledge.uuid': not valid base64")
     }

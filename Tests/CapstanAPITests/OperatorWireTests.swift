@@ -53,9 +53,10 @@ import Testing
         let event = OperatorEvent(
             type: .subscribed,
             subscribed: .init(
-                getState: .init(getTasks: .init(tasks: [
-                    MesosTask(name: "web", taskID: "t1", frameworkID: "f1", agentID: "a1", state: .taskRunning)
-                ])),
+                getState: .init(
+                    getTasks: .init(tasks: [
+                        MesosTask(name: "web", taskID: "t1", frameworkID: "f1", agentID: "a1", state: .taskRunning)
+                    ])),
                 heartbeatIntervalSeconds: 15))
         let text = String(decoding: try MesosJSON.encode(event), as: UTF8.self)
         #expect(
@@ -71,7 +72,8 @@ import Testing
     }
 
     @Test func versionResponseUsesVersionInfo() throws {
-        let response = try MesosJSON.decode(OperatorResponse.self, from: try Golden.data("operator-response-get-version"))
+        let response = try MesosJSON.decode(
+            OperatorResponse.self, from: try Golden.data("operator-response-get-version"))
         #expect(response.getVersion?.versionInfo.version.isEmpty == false)
     }
 

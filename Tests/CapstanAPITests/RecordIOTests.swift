@@ -19,7 +19,8 @@ import Testing
     }
 
     @Test func encodesDecimalLengthNewlineBytes() {
-        #expect(RecordIOEncoder.encode(Data(#"{"type":"HEARTBEAT"}"#.utf8)) == Data("20\n{\"type\":\"HEARTBEAT\"}".utf8))
+        #expect(
+            RecordIOEncoder.encode(Data(#"{"type":"HEARTBEAT"}"#.utf8)) == Data("20\n{\"type\":\"HEARTBEAT\"}".utf8))
         #expect(RecordIOEncoder.encode(Data()) == Data("0\n".utf8))
     }
 

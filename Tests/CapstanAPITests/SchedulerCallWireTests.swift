@@ -63,8 +63,11 @@ import Testing
     }
 
     @Test func acknowledgeUUIDRoundTripsAsBase64() throws {
-        let uuid = Base64Bytes([0x85, 0x36, 0x8b, 0x43, 0x46, 0xf9, 0x43, 0x53, 0x99, 0xb9, 0xa6, 0xfb, 0x41, 0xc9, 0x53, 0x29])
-        let call = SchedulerCall(type: .acknowledge, frameworkID: "f", acknowledge: .init(agentID: "a", taskID: "t", uuid: uuid))
+        let uuid = Base64Bytes([
+            0x85, 0x36, 0x8b, 0x43, 0x46, 0xf9, 0x43, 0x53, 0x99, 0xb9, 0xa6, 0xfb, 0x41, 0xc9, 0x53, 0x29,
+        ])
+        let call = SchedulerCall(
+            type: .acknowledge, frameworkID: "f", acknowledge: .init(agentID: "a", taskID: "t", uuid: uuid))
         let text = try json(call)
         #expect(text.contains(#""uuid":"hTaLQ0b5Q1OZuab7QclTKQ==""#))
         let decoded = try MesosJSON.decode(SchedulerCall.self, from: Data(text.utf8))
@@ -87,7 +90,8 @@ import Testing
     }
 
     @Test func launchGroupHasExecutorAndTaskGroup() throws {
-        let executor = ExecutorInfo(type: .default, executorID: "e", frameworkID: "f", resources: [.scalar("cpus", 0.1)])
+        let executor = ExecutorInfo(
+            type: .default, executorID: "e", frameworkID: "f", resources: [.scalar("cpus", 0.1)])
         let task = TaskInfo(name: "t", taskID: "t", agentID: "a", resources: [.scalar("mem", 32)])
         let call = SchedulerCall(
             type: .accept, frameworkID: "f",
@@ -104,7 +108,8 @@ import Testing
             MesosResource.self,
             from: Data(#"{"name":"ports","type":"RANGES","ranges":{"range":[{"begin":"31000","end":"32000"}]}}"#.utf8))
         #expect(resource.ranges?.range == [MesosValueRange(begin: 31000, end: 32000)])
-        #expect(try json(resource) == #"{"name":"ports","ranges":{"range":[{"begin":31000,"end":32000}]},"type":"RANGES"}"#)
+        #expect(
+            try json(resource) == #"{"name":"ports","ranges":{"range":[{"begin":31000,"end":32000}]},"type":"RANGES"}"#)
     }
 
     @Test func int64StringThatIsNotANumberNamesThePath() throws {

@@ -19,11 +19,12 @@ import Testing
         #expect(offer.agentID == "12325-23523-S23523")
         #expect(offer.hostname == "agent.host")
         #expect(offer.allocationInfo?.role == "engineering")
-        #expect(offer.resources == [
-            MesosResource(
-                name: "cpus", type: .scalar, scalar: ValueScalar(value: 2), role: "*",
-                allocationInfo: .init(role: "engineering"))
-        ])
+        #expect(
+            offer.resources == [
+                MesosResource(
+                    name: "cpus", type: .scalar, scalar: ValueScalar(value: 2), role: "*",
+                    allocationInfo: .init(role: "engineering"))
+            ])
         #expect(offer.attributes == [MesosAttribute(name: "os", type: .text, text: ValueText(value: "ubuntu16.04"))])
         #expect(offer.executorIDs == ["12214-23523-my-executor"])
     }
@@ -40,7 +41,8 @@ import Testing
     }
 
     @Test func encodesHeartbeatAndErrorCompactly() throws {
-        #expect(String(decoding: try MesosJSON.encode(SchedulerEvent.heartbeat), as: UTF8.self) == #"{"type":"HEARTBEAT"}"#)
+        #expect(
+            String(decoding: try MesosJSON.encode(SchedulerEvent.heartbeat), as: UTF8.self) == #"{"type":"HEARTBEAT"}"#)
         let error = SchedulerEvent(type: .error, error: .init(message: "Framework has been removed"))
         #expect(
             String(decoding: try MesosJSON.encode(error), as: UTF8.self)

@@ -3,19 +3,21 @@ import Testing
 
 @Suite("TaskState") struct TaskStateTests {
     @Test func hasEveryV1State() {
-        #expect(TaskState.allCases.map(\.rawValue) == [
-            "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_FAILED",
-            "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_UNREACHABLE", "TASK_GONE",
-            "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
-        ])
+        #expect(
+            TaskState.allCases.map(\.rawValue) == [
+                "TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING", "TASK_FINISHED", "TASK_FAILED",
+                "TASK_KILLED", "TASK_ERROR", "TASK_LOST", "TASK_DROPPED", "TASK_UNREACHABLE", "TASK_GONE",
+                "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN",
+            ])
     }
 
     @Test func terminalStatesMatchMesos() {
         let terminal = TaskState.allCases.filter(\.isTerminal)
-        #expect(terminal == [
-            .taskFinished, .taskFailed, .taskKilled, .taskError, .taskLost, .taskDropped, .taskGone,
-            .taskGoneByOperator,
-        ])
+        #expect(
+            terminal == [
+                .taskFinished, .taskFailed, .taskKilled, .taskError, .taskLost, .taskDropped, .taskGone,
+                .taskGoneByOperator,
+            ])
     }
 
     @Test func reasonsIncludeTheOnesCapstanReports() {

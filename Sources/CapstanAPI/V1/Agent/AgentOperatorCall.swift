@@ -2,24 +2,46 @@ import CapstanCore
 
 /// `mesos.v1.agent.Call`: an operator call POSTed to the agent's `/api/v1`.
 public struct AgentOperatorCall: Codable, Sendable, Hashable {
+    /// `Call.WaitContainer`.
+    public typealias WaitContainer = ContainerTarget
+    /// `Call.RemoveContainer`.
+    public typealias RemoveContainer = ContainerTarget
+
     /// `Call.Type`. Every type parses; the agent answers the ones it does not implement as unsupported.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", getHealth = "GET_HEALTH", getFlags = "GET_FLAGS", getVersion = "GET_VERSION"
-        case getMetrics = "GET_METRICS", getLoggingLevel = "GET_LOGGING_LEVEL"
-        case setLoggingLevel = "SET_LOGGING_LEVEL", listFiles = "LIST_FILES", readFile = "READ_FILE"
-        case getState = "GET_STATE", getContainers = "GET_CONTAINERS", getFrameworks = "GET_FRAMEWORKS"
-        case getExecutors = "GET_EXECUTORS", getOperations = "GET_OPERATIONS", getTasks = "GET_TASKS"
-        case getAgent = "GET_AGENT", getResourceProviders = "GET_RESOURCE_PROVIDERS"
-        case launchNestedContainer = "LAUNCH_NESTED_CONTAINER", waitNestedContainer = "WAIT_NESTED_CONTAINER"
-        case killNestedContainer = "KILL_NESTED_CONTAINER", removeNestedContainer = "REMOVE_NESTED_CONTAINER"
+        case unknown = "UNKNOWN"
+        case getHealth = "GET_HEALTH"
+        case getFlags = "GET_FLAGS"
+        case getVersion = "GET_VERSION"
+        case getMetrics = "GET_METRICS"
+        case getLoggingLevel = "GET_LOGGING_LEVEL"
+        case setLoggingLevel = "SET_LOGGING_LEVEL"
+        case listFiles = "LIST_FILES"
+        case readFile = "READ_FILE"
+        case getState = "GET_STATE"
+        case getContainers = "GET_CONTAINERS"
+        case getFrameworks = "GET_FRAMEWORKS"
+        case getExecutors = "GET_EXECUTORS"
+        case getOperations = "GET_OPERATIONS"
+        case getTasks = "GET_TASKS"
+        case getAgent = "GET_AGENT"
+        case getResourceProviders = "GET_RESOURCE_PROVIDERS"
+        case launchNestedContainer = "LAUNCH_NESTED_CONTAINER"
+        case waitNestedContainer = "WAIT_NESTED_CONTAINER"
+        case killNestedContainer = "KILL_NESTED_CONTAINER"
+        case removeNestedContainer = "REMOVE_NESTED_CONTAINER"
         case launchNestedContainerSession = "LAUNCH_NESTED_CONTAINER_SESSION"
-        case attachContainerInput = "ATTACH_CONTAINER_INPUT", attachContainerOutput = "ATTACH_CONTAINER_OUTPUT"
-        case launchContainer = "LAUNCH_CONTAINER", waitContainer = "WAIT_CONTAINER"
-        case killContainer = "KILL_CONTAINER", removeContainer = "REMOVE_CONTAINER"
+        case attachContainerInput = "ATTACH_CONTAINER_INPUT"
+        case attachContainerOutput = "ATTACH_CONTAINER_OUTPUT"
+        case launchContainer = "LAUNCH_CONTAINER"
+        case waitContainer = "WAIT_CONTAINER"
+        case killContainer = "KILL_CONTAINER"
+        case removeContainer = "REMOVE_CONTAINER"
         case addResourceProviderConfig = "ADD_RESOURCE_PROVIDER_CONFIG"
         case updateResourceProviderConfig = "UPDATE_RESOURCE_PROVIDER_CONFIG"
         case removeResourceProviderConfig = "REMOVE_RESOURCE_PROVIDER_CONFIG"
-        case markResourceProviderGone = "MARK_RESOURCE_PROVIDER_GONE", pruneImages = "PRUNE_IMAGES"
+        case markResourceProviderGone = "MARK_RESOURCE_PROVIDER_GONE"
+        case pruneImages = "PRUNE_IMAGES"
     }
 
     /// `Call.GetContainers`.
@@ -27,7 +49,10 @@ public struct AgentOperatorCall: Codable, Sendable, Hashable {
         public var showNested: Bool?
         public var showStandalone: Bool?
 
-        enum CodingKeys: String, CodingKey { case showNested = "show_nested", showStandalone = "show_standalone" }
+        enum CodingKeys: String, CodingKey {
+            case showNested = "show_nested"
+            case showStandalone = "show_standalone"
+        }
 
         public init(showNested: Bool? = nil, showStandalone: Bool? = nil) {
             self.showNested = showNested
@@ -40,7 +65,10 @@ public struct AgentOperatorCall: Codable, Sendable, Hashable {
         public var containerID: ContainerID
         public var signal: Int32?
 
-        enum CodingKeys: String, CodingKey { case containerID = "container_id", signal }
+        enum CodingKeys: String, CodingKey {
+            case containerID = "container_id"
+            case signal
+        }
 
         public init(containerID: ContainerID, signal: Int32? = nil) {
             self.containerID = containerID
@@ -68,9 +96,15 @@ public struct AgentOperatorCall: Codable, Sendable, Hashable {
     public var removeContainer: ContainerTarget?
 
     enum CodingKeys: String, CodingKey {
-        case type, getMetrics = "get_metrics", setLoggingLevel = "set_logging_level", listFiles = "list_files"
-        case readFile = "read_file", getContainers = "get_containers", waitContainer = "wait_container"
-        case killContainer = "kill_container", removeContainer = "remove_container"
+        case type
+        case getMetrics = "get_metrics"
+        case setLoggingLevel = "set_logging_level"
+        case listFiles = "list_files"
+        case readFile = "read_file"
+        case getContainers = "get_containers"
+        case waitContainer = "wait_container"
+        case killContainer = "kill_container"
+        case removeContainer = "remove_container"
     }
 
     public init(

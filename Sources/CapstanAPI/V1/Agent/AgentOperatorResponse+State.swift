@@ -8,7 +8,9 @@ extension AgentOperatorResponse {
         public var getFrameworks: GetFrameworks?
 
         enum CodingKeys: String, CodingKey {
-            case getTasks = "get_tasks", getExecutors = "get_executors", getFrameworks = "get_frameworks"
+            case getTasks = "get_tasks"
+            case getExecutors = "get_executors"
+            case getFrameworks = "get_frameworks"
         }
 
         public init(getTasks: GetTasks? = nil, getExecutors: GetExecutors? = nil, getFrameworks: GetFrameworks? = nil) {
@@ -30,8 +32,11 @@ extension AgentOperatorResponse {
             public var resourceStatistics: ResourceStatistics?
 
             enum CodingKeys: String, CodingKey {
-                case frameworkID = "framework_id", executorID = "executor_id", executorName = "executor_name"
-                case containerID = "container_id", containerStatus = "container_status"
+                case frameworkID = "framework_id"
+                case executorID = "executor_id"
+                case executorName = "executor_name"
+                case containerID = "container_id"
+                case containerStatus = "container_status"
                 case resourceStatistics = "resource_statistics"
             }
 
@@ -68,7 +73,10 @@ extension AgentOperatorResponse {
         @Repeated public var frameworks: [Framework]
         @Repeated public var completedFrameworks: [Framework]
 
-        enum CodingKeys: String, CodingKey { case frameworks, completedFrameworks = "completed_frameworks" }
+        enum CodingKeys: String, CodingKey {
+            case frameworks
+            case completedFrameworks = "completed_frameworks"
+        }
 
         public init(frameworks: [Framework] = [], completedFrameworks: [Framework] = []) {
             self.frameworks = frameworks
@@ -90,7 +98,10 @@ extension AgentOperatorResponse {
         @Repeated public var executors: [Executor]
         @Repeated public var completedExecutors: [Executor]
 
-        enum CodingKeys: String, CodingKey { case executors, completedExecutors = "completed_executors" }
+        enum CodingKeys: String, CodingKey {
+            case executors
+            case completedExecutors = "completed_executors"
+        }
 
         public init(executors: [Executor] = [], completedExecutors: [Executor] = []) {
             self.executors = executors
@@ -107,8 +118,11 @@ extension AgentOperatorResponse {
         @Repeated public var completedTasks: [MesosTask]
 
         enum CodingKeys: String, CodingKey {
-            case pendingTasks = "pending_tasks", queuedTasks = "queued_tasks", launchedTasks = "launched_tasks"
-            case terminatedTasks = "terminated_tasks", completedTasks = "completed_tasks"
+            case pendingTasks = "pending_tasks"
+            case queuedTasks = "queued_tasks"
+            case launchedTasks = "launched_tasks"
+            case terminatedTasks = "terminated_tasks"
+            case completedTasks = "completed_tasks"
         }
 
         public init(
@@ -141,7 +155,8 @@ extension AgentOperatorResponse {
         public var message: String?
 
         enum CodingKeys: String, CodingKey {
-            case exitStatus = "exit_status", state, reason, limitation, message
+            case exitStatus = "exit_status"
+            case state, reason, limitation, message
         }
 
         public init(

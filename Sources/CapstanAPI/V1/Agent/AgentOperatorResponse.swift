@@ -4,12 +4,24 @@ import CapstanCore
 public struct AgentOperatorResponse: Codable, Sendable, Hashable {
     /// `Response.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", getHealth = "GET_HEALTH", getFlags = "GET_FLAGS", getVersion = "GET_VERSION"
-        case getMetrics = "GET_METRICS", getLoggingLevel = "GET_LOGGING_LEVEL", listFiles = "LIST_FILES"
-        case readFile = "READ_FILE", getState = "GET_STATE", getContainers = "GET_CONTAINERS"
-        case getFrameworks = "GET_FRAMEWORKS", getExecutors = "GET_EXECUTORS", getOperations = "GET_OPERATIONS"
-        case getTasks = "GET_TASKS", getAgent = "GET_AGENT", getResourceProviders = "GET_RESOURCE_PROVIDERS"
-        case waitNestedContainer = "WAIT_NESTED_CONTAINER", waitContainer = "WAIT_CONTAINER"
+        case unknown = "UNKNOWN"
+        case getHealth = "GET_HEALTH"
+        case getFlags = "GET_FLAGS"
+        case getVersion = "GET_VERSION"
+        case getMetrics = "GET_METRICS"
+        case getLoggingLevel = "GET_LOGGING_LEVEL"
+        case listFiles = "LIST_FILES"
+        case readFile = "READ_FILE"
+        case getState = "GET_STATE"
+        case getContainers = "GET_CONTAINERS"
+        case getFrameworks = "GET_FRAMEWORKS"
+        case getExecutors = "GET_EXECUTORS"
+        case getOperations = "GET_OPERATIONS"
+        case getTasks = "GET_TASKS"
+        case getAgent = "GET_AGENT"
+        case getResourceProviders = "GET_RESOURCE_PROVIDERS"
+        case waitNestedContainer = "WAIT_NESTED_CONTAINER"
+        case waitContainer = "WAIT_CONTAINER"
     }
 
     public typealias GetHealth = OperatorResponse.GetHealth
@@ -37,11 +49,21 @@ public struct AgentOperatorResponse: Codable, Sendable, Hashable {
     public var waitContainer: WaitContainer?
 
     enum CodingKeys: String, CodingKey {
-        case type, getHealth = "get_health", getFlags = "get_flags", getVersion = "get_version"
-        case getMetrics = "get_metrics", getLoggingLevel = "get_logging_level", listFiles = "list_files"
-        case readFile = "read_file", getState = "get_state", getContainers = "get_containers"
-        case getFrameworks = "get_frameworks", getExecutors = "get_executors", getTasks = "get_tasks"
-        case getAgent = "get_agent", waitContainer = "wait_container"
+        case type
+        case getHealth = "get_health"
+        case getFlags = "get_flags"
+        case getVersion = "get_version"
+        case getMetrics = "get_metrics"
+        case getLoggingLevel = "get_logging_level"
+        case listFiles = "list_files"
+        case readFile = "read_file"
+        case getState = "get_state"
+        case getContainers = "get_containers"
+        case getFrameworks = "get_frameworks"
+        case getExecutors = "get_executors"
+        case getTasks = "get_tasks"
+        case getAgent = "get_agent"
+        case waitContainer = "wait_container"
     }
 
     public init(

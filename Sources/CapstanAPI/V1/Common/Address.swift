@@ -19,7 +19,8 @@ public struct MesosURL: Codable, Sendable, Hashable {
     @Repeated public var query: [Parameter]
     public var fragment: String?
 
-    public init(scheme: String, address: Address, path: String? = nil, query: [Parameter] = [], fragment: String? = nil) {
+    public init(scheme: String, address: Address, path: String? = nil, query: [Parameter] = [], fragment: String? = nil)
+    {
         self.scheme = scheme
         self.address = address
         self.path = path

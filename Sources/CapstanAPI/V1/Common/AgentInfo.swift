@@ -25,10 +25,15 @@ public struct AgentInfo: Codable, Sendable, Hashable {
     public struct Capability: Codable, Sendable, Hashable {
         /// `Capability.Type`.
         public enum Kind: String, MesosEnum {
-            case unknown = "UNKNOWN", multiRole = "MULTI_ROLE", hierarchicalRole = "HIERARCHICAL_ROLE"
-            case reservationRefinement = "RESERVATION_REFINEMENT", resourceProvider = "RESOURCE_PROVIDER"
-            case resizeVolume = "RESIZE_VOLUME", agentOperationFeedback = "AGENT_OPERATION_FEEDBACK"
-            case agentDraining = "AGENT_DRAINING", taskResourceLimits = "TASK_RESOURCE_LIMITS"
+            case unknown = "UNKNOWN"
+            case multiRole = "MULTI_ROLE"
+            case hierarchicalRole = "HIERARCHICAL_ROLE"
+            case reservationRefinement = "RESERVATION_REFINEMENT"
+            case resourceProvider = "RESOURCE_PROVIDER"
+            case resizeVolume = "RESIZE_VOLUME"
+            case agentOperationFeedback = "AGENT_OPERATION_FEEDBACK"
+            case agentDraining = "AGENT_DRAINING"
+            case taskResourceLimits = "TASK_RESOURCE_LIMITS"
         }
 
         public var type: Kind?
@@ -69,7 +74,9 @@ public struct MasterInfo: Codable, Sendable, Hashable {
     public struct Capability: Codable, Sendable, Hashable {
         /// `Capability.Type`.
         public enum Kind: String, MesosEnum {
-            case unknown = "UNKNOWN", agentUpdate = "AGENT_UPDATE", agentDraining = "AGENT_DRAINING"
+            case unknown = "UNKNOWN"
+            case agentUpdate = "AGENT_UPDATE"
+            case agentDraining = "AGENT_DRAINING"
             case quotaV2 = "QUOTA_V2"
         }
 

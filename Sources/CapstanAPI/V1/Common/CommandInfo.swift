@@ -31,7 +31,10 @@ public struct CommandInfo: Codable, Sendable, Hashable {
         public var cache: Bool?
         public var outputFile: String?
 
-        enum CodingKeys: String, CodingKey { case value, executable, extract, cache, outputFile = "output_file" }
+        enum CodingKeys: String, CodingKey {
+            case value, executable, extract, cache
+            case outputFile = "output_file"
+        }
 
         public init(
             value: String, executable: Bool? = nil, extract: Bool? = nil, cache: Bool? = nil, outputFile: String? = nil
@@ -55,7 +58,9 @@ public struct Environment: Codable, Sendable, Hashable {
     public struct Variable: Codable, Sendable, Hashable {
         /// `Variable.Type`.
         public enum Kind: String, MesosEnum {
-            case unknown = "UNKNOWN", value = "VALUE", secret = "SECRET"
+            case unknown = "UNKNOWN"
+            case value = "VALUE"
+            case secret = "SECRET"
         }
 
         public var name: String
@@ -76,7 +81,9 @@ public struct Environment: Codable, Sendable, Hashable {
 public struct Secret: Codable, Sendable, Hashable {
     /// `Secret.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", reference = "REFERENCE", value = "VALUE"
+        case unknown = "UNKNOWN"
+        case reference = "REFERENCE"
+        case value = "VALUE"
     }
 
     /// `Secret.Reference`.

@@ -2,7 +2,8 @@
 public struct ContainerInfo: Codable, Sendable, Hashable {
     /// `ContainerInfo.Type`.
     public enum Kind: String, MesosEnum {
-        case docker = "DOCKER", mesos = "MESOS"
+        case docker = "DOCKER"
+        case mesos = "MESOS"
     }
 
     public var type: Kind
@@ -12,7 +13,10 @@ public struct ContainerInfo: Codable, Sendable, Hashable {
     public var mesos: MesosInfo?
     @Repeated public var networkInfos: [NetworkInfo]
 
-    enum CodingKeys: String, CodingKey { case type, volumes, hostname, docker, mesos, networkInfos = "network_infos" }
+    enum CodingKeys: String, CodingKey {
+        case type, volumes, hostname, docker, mesos
+        case networkInfos = "network_infos"
+    }
 
     public init(
         type: Kind, volumes: [Volume] = [], hostname: String? = nil, docker: DockerInfo? = nil,
@@ -37,7 +41,10 @@ public struct ContainerInfo: Codable, Sendable, Hashable {
     public struct DockerInfo: Codable, Sendable, Hashable {
         /// `DockerInfo.Network`.
         public enum Network: String, MesosEnum {
-            case host = "HOST", bridge = "BRIDGE", none = "NONE", user = "USER"
+            case host = "HOST"
+            case bridge = "BRIDGE"
+            case none = "NONE"
+            case user = "USER"
         }
 
         /// `DockerInfo.PortMapping`.
@@ -47,7 +54,9 @@ public struct ContainerInfo: Codable, Sendable, Hashable {
             public var `protocol`: String?
 
             enum CodingKeys: String, CodingKey {
-                case hostPort = "host_port", containerPort = "container_port", `protocol`
+                case hostPort = "host_port"
+                case containerPort = "container_port"
+                case `protocol`
             }
 
             public init(hostPort: UInt32, containerPort: UInt32, protocol: String? = nil) {
@@ -66,8 +75,11 @@ public struct ContainerInfo: Codable, Sendable, Hashable {
         public var volumeDriver: String?
 
         enum CodingKeys: String, CodingKey {
-            case image, network, portMappings = "port_mappings", privileged, parameters
-            case forcePullImage = "force_pull_image", volumeDriver = "volume_driver"
+            case image, network
+            case portMappings = "port_mappings"
+            case privileged, parameters
+            case forcePullImage = "force_pull_image"
+            case volumeDriver = "volume_driver"
         }
 
         public init(
@@ -89,7 +101,8 @@ public struct ContainerInfo: Codable, Sendable, Hashable {
 public struct Image: Codable, Sendable, Hashable {
     /// `Image.Type`.
     public enum Kind: String, MesosEnum {
-        case appc = "APPC", docker = "DOCKER"
+        case appc = "APPC"
+        case docker = "DOCKER"
     }
 
     /// `Image.Appc`.

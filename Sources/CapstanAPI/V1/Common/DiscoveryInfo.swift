@@ -2,7 +2,9 @@
 public struct DiscoveryInfo: Codable, Sendable, Hashable {
     /// `DiscoveryInfo.Visibility`.
     public enum Visibility: String, MesosEnum {
-        case framework = "FRAMEWORK", cluster = "CLUSTER", external = "EXTERNAL"
+        case framework = "FRAMEWORK"
+        case cluster = "CLUSTER"
+        case external = "EXTERNAL"
     }
 
     public var visibility: Visibility

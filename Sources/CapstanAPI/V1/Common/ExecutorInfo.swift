@@ -4,7 +4,9 @@ import CapstanCore
 public struct ExecutorInfo: Codable, Sendable, Hashable {
     /// `ExecutorInfo.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", `default` = "DEFAULT", custom = "CUSTOM"
+        case unknown = "UNKNOWN"
+        case `default` = "DEFAULT"
+        case custom = "CUSTOM"
     }
 
     public var type: Kind?
@@ -22,8 +24,13 @@ public struct ExecutorInfo: Codable, Sendable, Hashable {
     public var labels: Labels?
 
     enum CodingKeys: String, CodingKey {
-        case type, executorID = "executor_id", frameworkID = "framework_id", command, container, resources, name
-        case source, data, discovery, shutdownGracePeriod = "shutdown_grace_period", labels
+        case type
+        case executorID = "executor_id"
+        case frameworkID = "framework_id"
+        case command, container, resources, name
+        case source, data, discovery
+        case shutdownGracePeriod = "shutdown_grace_period"
+        case labels
     }
 
     public init(

@@ -17,8 +17,11 @@ public struct FrameworkInfo: Codable, Sendable, Hashable {
     public var labels: Labels?
 
     enum CodingKeys: String, CodingKey {
-        case user, name, id, failoverTimeout = "failover_timeout", checkpoint, role, roles, hostname, principal
-        case webuiURL = "webui_url", capabilities, labels
+        case user, name, id
+        case failoverTimeout = "failover_timeout"
+        case checkpoint, role, roles, hostname, principal
+        case webuiURL = "webui_url"
+        case capabilities, labels
     }
 
     public init(

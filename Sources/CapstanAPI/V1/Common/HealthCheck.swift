@@ -2,7 +2,10 @@
 public struct HealthCheck: Codable, Sendable, Hashable {
     /// `HealthCheck.Type` (also `CheckInfo.Type`).
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", command = "COMMAND", http = "HTTP", tcp = "TCP"
+        case unknown = "UNKNOWN"
+        case command = "COMMAND"
+        case http = "HTTP"
+        case tcp = "TCP"
     }
 
     /// `HealthCheck.HTTPCheckInfo`.
@@ -51,8 +54,11 @@ public struct HealthCheck: Codable, Sendable, Hashable {
     public var tcp: TCPCheckInfo?
 
     enum CodingKeys: String, CodingKey {
-        case delaySeconds = "delay_seconds", intervalSeconds = "interval_seconds", timeoutSeconds = "timeout_seconds"
-        case consecutiveFailures = "consecutive_failures", gracePeriodSeconds = "grace_period_seconds"
+        case delaySeconds = "delay_seconds"
+        case intervalSeconds = "interval_seconds"
+        case timeoutSeconds = "timeout_seconds"
+        case consecutiveFailures = "consecutive_failures"
+        case gracePeriodSeconds = "grace_period_seconds"
         case type, command, http, tcp
     }
 
@@ -109,7 +115,9 @@ public struct CheckInfo: Codable, Sendable, Hashable {
     public var timeoutSeconds: Double?
 
     enum CodingKeys: String, CodingKey {
-        case type, command, http, tcp, delaySeconds = "delay_seconds", intervalSeconds = "interval_seconds"
+        case type, command, http, tcp
+        case delaySeconds = "delay_seconds"
+        case intervalSeconds = "interval_seconds"
         case timeoutSeconds = "timeout_seconds"
     }
 

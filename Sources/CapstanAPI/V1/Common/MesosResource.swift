@@ -16,8 +16,10 @@ public struct MesosResource: Codable, Sendable, Hashable {
     public var shared: SharedInfo?
 
     enum CodingKeys: String, CodingKey {
-        case providerID = "provider_id", name, type, scalar, ranges, set, role
-        case allocationInfo = "allocation_info", reservation, reservations, disk, revocable, shared
+        case providerID = "provider_id"
+        case name, type, scalar, ranges, set, role
+        case allocationInfo = "allocation_info"
+        case reservation, reservations, disk, revocable, shared
     }
 
     public init(
@@ -50,7 +52,8 @@ public struct MesosResource: Codable, Sendable, Hashable {
     public static func ranges(_ name: String, _ ranges: [ClosedRange<UInt64>], role: String? = nil) -> MesosResource {
         MesosResource(
             name: name, type: .ranges,
-            ranges: ValueRanges(range: ranges.map { MesosValueRange(begin: $0.lowerBound, end: $0.upperBound) }), role: role)
+            ranges: ValueRanges(range: ranges.map { MesosValueRange(begin: $0.lowerBound, end: $0.upperBound) }),
+            role: role)
     }
 
     /// `Resource.AllocationInfo`: the role the resource is allocated to.
@@ -99,7 +102,11 @@ public struct MesosResource: Codable, Sendable, Hashable {
         public struct Source: Codable, Sendable, Hashable {
             /// `Source.Type`.
             public enum Kind: String, MesosEnum {
-                case unknown = "UNKNOWN", path = "PATH", mount = "MOUNT", block = "BLOCK", raw = "RAW"
+                case unknown = "UNKNOWN"
+                case path = "PATH"
+                case mount = "MOUNT"
+                case block = "BLOCK"
+                case raw = "RAW"
             }
 
             /// `Source.Path` / `Source.Mount`.

@@ -21,10 +21,18 @@ public struct MesosTask: Codable, Sendable, Hashable {
     public var user: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, taskID = "task_id", frameworkID = "framework_id", executorID = "executor_id"
-        case agentID = "agent_id", state, resources, statuses, statusUpdateState = "status_update_state"
-        case statusUpdateUUID = "status_update_uuid", labels, discovery, container, healthCheck = "health_check"
-        case killPolicy = "kill_policy", user
+        case name
+        case taskID = "task_id"
+        case frameworkID = "framework_id"
+        case executorID = "executor_id"
+        case agentID = "agent_id"
+        case state, resources, statuses
+        case statusUpdateState = "status_update_state"
+        case statusUpdateUUID = "status_update_uuid"
+        case labels, discovery, container
+        case healthCheck = "health_check"
+        case killPolicy = "kill_policy"
+        case user
     }
 
     public init(

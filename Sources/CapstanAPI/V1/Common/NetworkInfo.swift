@@ -2,7 +2,8 @@
 public struct NetworkInfo: Codable, Sendable, Hashable {
     /// `NetworkInfo.Protocol`.
     public enum IPProtocol: String, MesosEnum {
-        case ipv4 = "IPv4", ipv6 = "IPv6"
+        case ipv4 = "IPv4"
+        case ipv6 = "IPv6"
     }
 
     /// `NetworkInfo.IPAddress`.
@@ -10,7 +11,10 @@ public struct NetworkInfo: Codable, Sendable, Hashable {
         public var `protocol`: IPProtocol?
         public var ipAddress: String?
 
-        enum CodingKeys: String, CodingKey { case `protocol`, ipAddress = "ip_address" }
+        enum CodingKeys: String, CodingKey {
+            case `protocol`
+            case ipAddress = "ip_address"
+        }
 
         public init(protocol: IPProtocol? = nil, ipAddress: String? = nil) {
             self.protocol = `protocol`
@@ -24,7 +28,11 @@ public struct NetworkInfo: Codable, Sendable, Hashable {
         public var containerPort: UInt32
         public var `protocol`: String?
 
-        enum CodingKeys: String, CodingKey { case hostPort = "host_port", containerPort = "container_port", `protocol` }
+        enum CodingKeys: String, CodingKey {
+            case hostPort = "host_port"
+            case containerPort = "container_port"
+            case `protocol`
+        }
 
         public init(hostPort: UInt32, containerPort: UInt32, protocol: String? = nil) {
             self.hostPort = hostPort
@@ -40,7 +48,9 @@ public struct NetworkInfo: Codable, Sendable, Hashable {
     @Repeated public var portMappings: [PortMapping]
 
     enum CodingKeys: String, CodingKey {
-        case ipAddresses = "ip_addresses", name, groups, labels, portMappings = "port_mappings"
+        case ipAddresses = "ip_addresses"
+        case name, groups, labels
+        case portMappings = "port_mappings"
     }
 
     public init(

@@ -15,8 +15,13 @@ public struct Offer: Codable, Sendable, Hashable {
     public var allocationInfo: MesosResource.AllocationInfo?
 
     enum CodingKeys: String, CodingKey {
-        case id, frameworkID = "framework_id", agentID = "agent_id", hostname, url, domain, resources, attributes
-        case executorIDs = "executor_ids", unavailability, allocationInfo = "allocation_info"
+        case id
+        case frameworkID = "framework_id"
+        case agentID = "agent_id"
+        case hostname, url, domain, resources, attributes
+        case executorIDs = "executor_ids"
+        case unavailability
+        case allocationInfo = "allocation_info"
     }
 
     public init(
@@ -49,7 +54,10 @@ public struct InverseOffer: Codable, Sendable, Hashable {
     @Repeated public var resources: [MesosResource]
 
     enum CodingKeys: String, CodingKey {
-        case id, url, frameworkID = "framework_id", agentID = "agent_id", unavailability, resources
+        case id, url
+        case frameworkID = "framework_id"
+        case agentID = "agent_id"
+        case unavailability, resources
     }
 
     public init(
@@ -80,7 +88,10 @@ public struct MesosRequest: Codable, Sendable, Hashable {
     public var agentID: AgentID?
     @Repeated public var resources: [MesosResource]
 
-    enum CodingKeys: String, CodingKey { case agentID = "agent_id", resources }
+    enum CodingKeys: String, CodingKey {
+        case agentID = "agent_id"
+        case resources
+    }
 
     public init(agentID: AgentID? = nil, resources: [MesosResource] = []) {
         self.agentID = agentID

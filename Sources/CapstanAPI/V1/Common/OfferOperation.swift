@@ -1,11 +1,24 @@
 extension Offer {
     /// `Offer.Operation`: what a framework does with accepted offers.
     public struct Operation: Codable, Sendable, Hashable {
+        /// `Operation.Create`.
+        public typealias Create = Volumes
+        /// `Operation.Destroy`.
+        public typealias Destroy = Volumes
+
         /// `Operation.Type`.
         public enum Kind: String, MesosEnum {
-            case unknown = "UNKNOWN", launch = "LAUNCH", launchGroup = "LAUNCH_GROUP", reserve = "RESERVE"
-            case unreserve = "UNRESERVE", create = "CREATE", destroy = "DESTROY", growVolume = "GROW_VOLUME"
-            case shrinkVolume = "SHRINK_VOLUME", createDisk = "CREATE_DISK", destroyDisk = "DESTROY_DISK"
+            case unknown = "UNKNOWN"
+            case launch = "LAUNCH"
+            case launchGroup = "LAUNCH_GROUP"
+            case reserve = "RESERVE"
+            case unreserve = "UNRESERVE"
+            case create = "CREATE"
+            case destroy = "DESTROY"
+            case growVolume = "GROW_VOLUME"
+            case shrinkVolume = "SHRINK_VOLUME"
+            case createDisk = "CREATE_DISK"
+            case destroyDisk = "DESTROY_DISK"
         }
 
         /// `Operation.Launch`.
@@ -22,7 +35,10 @@ extension Offer {
             public var executor: ExecutorInfo
             public var taskGroup: TaskGroupInfo
 
-            enum CodingKeys: String, CodingKey { case executor, taskGroup = "task_group" }
+            enum CodingKeys: String, CodingKey {
+                case executor
+                case taskGroup = "task_group"
+            }
 
             public init(executor: ExecutorInfo, taskGroup: TaskGroupInfo) {
                 self.executor = executor
@@ -89,8 +105,11 @@ extension Offer {
         public var shrinkVolume: ShrinkVolume?
 
         enum CodingKeys: String, CodingKey {
-            case type, id, launch, launchGroup = "launch_group", reserve, unreserve, create, destroy
-            case growVolume = "grow_volume", shrinkVolume = "shrink_volume"
+            case type, id, launch
+            case launchGroup = "launch_group"
+            case reserve, unreserve, create, destroy
+            case growVolume = "grow_volume"
+            case shrinkVolume = "shrink_volume"
         }
 
         public init(
@@ -118,7 +137,8 @@ extension Offer {
         /// A LAUNCH_GROUP operation.
         public static func launchGroup(executor: ExecutorInfo, tasks: [TaskInfo]) -> Operation {
             Operation(
-                type: .launchGroup, launchGroup: LaunchGroup(executor: executor, taskGroup: TaskGroupInfo(tasks: tasks)))
+                type: .launchGroup, launchGroup: LaunchGroup(executor: executor, taskGroup: TaskGroupInfo(tasks: tasks))
+            )
         }
     }
 }

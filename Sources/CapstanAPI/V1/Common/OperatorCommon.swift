@@ -11,8 +11,13 @@ public struct MesosVersionInfo: Codable, Sendable, Hashable {
     public var gitTag: String?
 
     enum CodingKeys: String, CodingKey {
-        case version, buildDate = "build_date", buildTime = "build_time", buildUser = "build_user"
-        case gitSHA = "git_sha", gitBranch = "git_branch", gitTag = "git_tag"
+        case version
+        case buildDate = "build_date"
+        case buildTime = "build_time"
+        case buildUser = "build_user"
+        case gitSHA = "git_sha"
+        case gitBranch = "git_branch"
+        case gitTag = "git_tag"
     }
 
     public init(

@@ -26,7 +26,10 @@ public struct ResourceUsage: Codable, Sendable, Hashable {
         @Repeated public var tasks: [Task]
 
         enum CodingKeys: String, CodingKey {
-            case executorInfo = "executor_info", allocated, statistics, containerID = "container_id", tasks
+            case executorInfo = "executor_info"
+            case allocated, statistics
+            case containerID = "container_id"
+            case tasks
         }
 
         public init(

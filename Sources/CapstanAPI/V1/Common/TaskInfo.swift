@@ -18,8 +18,14 @@ public struct TaskInfo: Codable, Sendable, Hashable {
     public var maxCompletionTime: DurationInfo?
 
     enum CodingKeys: String, CodingKey {
-        case name, taskID = "task_id", agentID = "agent_id", resources, executor, command, container
-        case healthCheck = "health_check", check, killPolicy = "kill_policy", data, labels, discovery
+        case name
+        case taskID = "task_id"
+        case agentID = "agent_id"
+        case resources, executor, command, container
+        case healthCheck = "health_check"
+        case check
+        case killPolicy = "kill_policy"
+        case data, labels, discovery
         case maxCompletionTime = "max_completion_time"
     }
 

@@ -28,9 +28,16 @@ public struct TaskStatus: Codable, Sendable, Hashable {
     public var limitation: TaskResourceLimitation?
 
     enum CodingKeys: String, CodingKey {
-        case taskID = "task_id", state, message, source, reason, data, agentID = "agent_id"
-        case executorID = "executor_id", timestamp, uuid, healthy, checkStatus = "check_status", labels
-        case containerStatus = "container_status", unreachableTime = "unreachable_time", limitation
+        case taskID = "task_id"
+        case state, message, source, reason, data
+        case agentID = "agent_id"
+        case executorID = "executor_id"
+        case timestamp, uuid, healthy
+        case checkStatus = "check_status"
+        case labels
+        case containerStatus = "container_status"
+        case unreachableTime = "unreachable_time"
+        case limitation
     }
 
     public init(
@@ -74,7 +81,9 @@ public struct ContainerStatus: Codable, Sendable, Hashable {
     public var executorPID: UInt32?
 
     enum CodingKeys: String, CodingKey {
-        case containerID = "container_id", networkInfos = "network_infos", cgroupInfo = "cgroup_info"
+        case containerID = "container_id"
+        case networkInfos = "network_infos"
+        case cgroupInfo = "cgroup_info"
         case executorPID = "executor_pid"
     }
 

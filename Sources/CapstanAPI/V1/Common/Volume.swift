@@ -2,7 +2,8 @@
 public struct Volume: Codable, Sendable, Hashable {
     /// `Volume.Mode`.
     public enum Mode: String, MesosEnum {
-        case rw = "RW", ro = "RO"
+        case rw = "RW"
+        case ro = "RO"
     }
 
     public var mode: Mode
@@ -12,10 +13,14 @@ public struct Volume: Codable, Sendable, Hashable {
     public var source: Source?
 
     enum CodingKeys: String, CodingKey {
-        case mode, containerPath = "container_path", hostPath = "host_path", image, source
+        case mode
+        case containerPath = "container_path"
+        case hostPath = "host_path"
+        case image, source
     }
 
-    public init(mode: Mode, containerPath: String, hostPath: String? = nil, image: Image? = nil, source: Source? = nil) {
+    public init(mode: Mode, containerPath: String, hostPath: String? = nil, image: Image? = nil, source: Source? = nil)
+    {
         self.mode = mode
         self.containerPath = containerPath
         self.hostPath = hostPath
@@ -27,8 +32,12 @@ public struct Volume: Codable, Sendable, Hashable {
     public struct Source: Codable, Sendable, Hashable {
         /// `Source.Type`.
         public enum Kind: String, MesosEnum {
-            case unknown = "UNKNOWN", dockerVolume = "DOCKER_VOLUME", hostPath = "HOST_PATH"
-            case sandboxPath = "SANDBOX_PATH", secret = "SECRET", csiVolume = "CSI_VOLUME"
+            case unknown = "UNKNOWN"
+            case dockerVolume = "DOCKER_VOLUME"
+            case hostPath = "HOST_PATH"
+            case sandboxPath = "SANDBOX_PATH"
+            case secret = "SECRET"
+            case csiVolume = "CSI_VOLUME"
         }
 
         /// `Source.DockerVolume`.
@@ -37,7 +46,10 @@ public struct Volume: Codable, Sendable, Hashable {
             public var name: String
             public var driverOptions: Parameters?
 
-            enum CodingKeys: String, CodingKey { case driver, name, driverOptions = "driver_options" }
+            enum CodingKeys: String, CodingKey {
+                case driver, name
+                case driverOptions = "driver_options"
+            }
 
             public init(driver: String? = nil, name: String, driverOptions: Parameters? = nil) {
                 self.driver = driver
@@ -51,7 +63,10 @@ public struct Volume: Codable, Sendable, Hashable {
             public var path: String
             public var mountPropagation: MountPropagation?
 
-            enum CodingKeys: String, CodingKey { case path, mountPropagation = "mount_propagation" }
+            enum CodingKeys: String, CodingKey {
+                case path
+                case mountPropagation = "mount_propagation"
+            }
 
             public init(path: String, mountPropagation: MountPropagation? = nil) {
                 self.path = path
@@ -63,7 +78,9 @@ public struct Volume: Codable, Sendable, Hashable {
         public struct SandboxPath: Codable, Sendable, Hashable {
             /// `SandboxPath.Type`.
             public enum Kind: String, MesosEnum {
-                case unknown = "UNKNOWN", `self` = "SELF", parent = "PARENT"
+                case unknown = "UNKNOWN"
+                case `self` = "SELF"
+                case parent = "PARENT"
             }
 
             public var type: Kind?
@@ -82,7 +99,11 @@ public struct Volume: Codable, Sendable, Hashable {
         public var secret: Secret?
 
         enum CodingKeys: String, CodingKey {
-            case type, dockerVolume = "docker_volume", hostPath = "host_path", sandboxPath = "sandbox_path", secret
+            case type
+            case dockerVolume = "docker_volume"
+            case hostPath = "host_path"
+            case sandboxPath = "sandbox_path"
+            case secret
         }
 
         public init(
@@ -102,7 +123,9 @@ public struct Volume: Codable, Sendable, Hashable {
 public struct MountPropagation: Codable, Sendable, Hashable {
     /// `MountPropagation.Mode`.
     public enum Mode: String, MesosEnum {
-        case unknown = "UNKNOWN", hostToContainer = "HOST_TO_CONTAINER", bidirectional = "BIDIRECTIONAL"
+        case unknown = "UNKNOWN"
+        case hostToContainer = "HOST_TO_CONTAINER"
+        case bidirectional = "BIDIRECTIONAL"
     }
 
     public var mode: Mode?

@@ -4,7 +4,10 @@ import CapstanCore
 public struct ExecutorCall: Codable, Sendable, Hashable {
     /// `Call.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", subscribe = "SUBSCRIBE", update = "UPDATE", message = "MESSAGE"
+        case unknown = "UNKNOWN"
+        case subscribe = "SUBSCRIBE"
+        case update = "UPDATE"
+        case message = "MESSAGE"
         case heartbeat = "HEARTBEAT"
     }
 
@@ -14,7 +17,8 @@ public struct ExecutorCall: Codable, Sendable, Hashable {
         @Repeated public var unacknowledgedUpdates: [Update]
 
         enum CodingKeys: String, CodingKey {
-            case unacknowledgedTasks = "unacknowledged_tasks", unacknowledgedUpdates = "unacknowledged_updates"
+            case unacknowledgedTasks = "unacknowledged_tasks"
+            case unacknowledgedUpdates = "unacknowledged_updates"
         }
 
         public init(unacknowledgedTasks: [TaskInfo] = [], unacknowledgedUpdates: [Update] = []) {
@@ -45,7 +49,9 @@ public struct ExecutorCall: Codable, Sendable, Hashable {
     public var message: Message?
 
     enum CodingKeys: String, CodingKey {
-        case executorID = "executor_id", frameworkID = "framework_id", type, subscribe, update, message
+        case executorID = "executor_id"
+        case frameworkID = "framework_id"
+        case type, subscribe, update, message
     }
 
     public init(

@@ -4,9 +4,16 @@ import CapstanCore
 public struct ExecutorEvent: Codable, Sendable, Hashable {
     /// `Event.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", subscribed = "SUBSCRIBED", launch = "LAUNCH", launchGroup = "LAUNCH_GROUP"
-        case kill = "KILL", acknowledged = "ACKNOWLEDGED", message = "MESSAGE", error = "ERROR"
-        case shutdown = "SHUTDOWN", heartbeat = "HEARTBEAT"
+        case unknown = "UNKNOWN"
+        case subscribed = "SUBSCRIBED"
+        case launch = "LAUNCH"
+        case launchGroup = "LAUNCH_GROUP"
+        case kill = "KILL"
+        case acknowledged = "ACKNOWLEDGED"
+        case message = "MESSAGE"
+        case error = "ERROR"
+        case shutdown = "SHUTDOWN"
+        case heartbeat = "HEARTBEAT"
     }
 
     /// `Event.Subscribed`.
@@ -17,7 +24,9 @@ public struct ExecutorEvent: Codable, Sendable, Hashable {
         public var containerID: ContainerID?
 
         enum CodingKeys: String, CodingKey {
-            case executorInfo = "executor_info", frameworkInfo = "framework_info", agentInfo = "agent_info"
+            case executorInfo = "executor_info"
+            case frameworkInfo = "framework_info"
+            case agentInfo = "agent_info"
             case containerID = "container_id"
         }
 
@@ -53,7 +62,10 @@ public struct ExecutorEvent: Codable, Sendable, Hashable {
         public var taskID: TaskID
         public var killPolicy: KillPolicy?
 
-        enum CodingKeys: String, CodingKey { case taskID = "task_id", killPolicy = "kill_policy" }
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case killPolicy = "kill_policy"
+        }
 
         public init(taskID: TaskID, killPolicy: KillPolicy? = nil) {
             self.taskID = taskID
@@ -66,7 +78,10 @@ public struct ExecutorEvent: Codable, Sendable, Hashable {
         public var taskID: TaskID
         public var uuid: Base64Bytes
 
-        enum CodingKeys: String, CodingKey { case taskID = "task_id", uuid }
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case uuid
+        }
 
         public init(taskID: TaskID, uuid: Base64Bytes) {
             self.taskID = taskID
@@ -98,7 +113,9 @@ public struct ExecutorEvent: Codable, Sendable, Hashable {
     public var error: Error?
 
     enum CodingKeys: String, CodingKey {
-        case type, subscribed, acknowledged, launch, launchGroup = "launch_group", kill, message, error
+        case type, subscribed, acknowledged, launch
+        case launchGroup = "launch_group"
+        case kill, message, error
     }
 
     public init(

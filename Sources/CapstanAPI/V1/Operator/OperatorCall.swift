@@ -2,23 +2,61 @@ import CapstanCore
 
 /// `mesos.v1.master.Call`: an operator call POSTed to the master's `/api/v1`.
 public struct OperatorCall: Codable, Sendable, Hashable {
+    /// `Call.UnreserveResources` (its `source` stays empty).
+    public typealias UnreserveResources = ReserveResources
+    /// `Call.CreateVolumes`.
+    public typealias CreateVolumes = Volumes
+    /// `Call.DestroyVolumes`.
+    public typealias DestroyVolumes = Volumes
+    /// `Call.MarkAgentGone`.
+    public typealias MarkAgentGone = AgentTarget
+    /// `Call.DeactivateAgent`.
+    public typealias DeactivateAgent = AgentTarget
+    /// `Call.ReactivateAgent`.
+    public typealias ReactivateAgent = AgentTarget
+
     /// `Call.Type`. Every type parses; the master answers the ones it does not implement as unsupported.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", getHealth = "GET_HEALTH", getFlags = "GET_FLAGS", getVersion = "GET_VERSION"
-        case getMetrics = "GET_METRICS", getLoggingLevel = "GET_LOGGING_LEVEL"
-        case setLoggingLevel = "SET_LOGGING_LEVEL", listFiles = "LIST_FILES", readFile = "READ_FILE"
-        case getState = "GET_STATE", getAgents = "GET_AGENTS", getFrameworks = "GET_FRAMEWORKS"
-        case getExecutors = "GET_EXECUTORS", getOperations = "GET_OPERATIONS", getTasks = "GET_TASKS"
-        case getRoles = "GET_ROLES", getWeights = "GET_WEIGHTS", updateWeights = "UPDATE_WEIGHTS"
-        case getMaster = "GET_MASTER", subscribe = "SUBSCRIBE", reserveResources = "RESERVE_RESOURCES"
-        case unreserveResources = "UNRESERVE_RESOURCES", createVolumes = "CREATE_VOLUMES"
-        case destroyVolumes = "DESTROY_VOLUMES", growVolume = "GROW_VOLUME", shrinkVolume = "SHRINK_VOLUME"
-        case getMaintenanceStatus = "GET_MAINTENANCE_STATUS", getMaintenanceSchedule = "GET_MAINTENANCE_SCHEDULE"
-        case updateMaintenanceSchedule = "UPDATE_MAINTENANCE_SCHEDULE", startMaintenance = "START_MAINTENANCE"
-        case stopMaintenance = "STOP_MAINTENANCE", drainAgent = "DRAIN_AGENT"
-        case deactivateAgent = "DEACTIVATE_AGENT", reactivateAgent = "REACTIVATE_AGENT", getQuota = "GET_QUOTA"
-        case updateQuota = "UPDATE_QUOTA", setQuota = "SET_QUOTA", removeQuota = "REMOVE_QUOTA"
-        case teardown = "TEARDOWN", markAgentGone = "MARK_AGENT_GONE"
+        case unknown = "UNKNOWN"
+        case getHealth = "GET_HEALTH"
+        case getFlags = "GET_FLAGS"
+        case getVersion = "GET_VERSION"
+        case getMetrics = "GET_METRICS"
+        case getLoggingLevel = "GET_LOGGING_LEVEL"
+        case setLoggingLevel = "SET_LOGGING_LEVEL"
+        case listFiles = "LIST_FILES"
+        case readFile = "READ_FILE"
+        case getState = "GET_STATE"
+        case getAgents = "GET_AGENTS"
+        case getFrameworks = "GET_FRAMEWORKS"
+        case getExecutors = "GET_EXECUTORS"
+        case getOperations = "GET_OPERATIONS"
+        case getTasks = "GET_TASKS"
+        case getRoles = "GET_ROLES"
+        case getWeights = "GET_WEIGHTS"
+        case updateWeights = "UPDATE_WEIGHTS"
+        case getMaster = "GET_MASTER"
+        case subscribe = "SUBSCRIBE"
+        case reserveResources = "RESERVE_RESOURCES"
+        case unreserveResources = "UNRESERVE_RESOURCES"
+        case createVolumes = "CREATE_VOLUMES"
+        case destroyVolumes = "DESTROY_VOLUMES"
+        case growVolume = "GROW_VOLUME"
+        case shrinkVolume = "SHRINK_VOLUME"
+        case getMaintenanceStatus = "GET_MAINTENANCE_STATUS"
+        case getMaintenanceSchedule = "GET_MAINTENANCE_SCHEDULE"
+        case updateMaintenanceSchedule = "UPDATE_MAINTENANCE_SCHEDULE"
+        case startMaintenance = "START_MAINTENANCE"
+        case stopMaintenance = "STOP_MAINTENANCE"
+        case drainAgent = "DRAIN_AGENT"
+        case deactivateAgent = "DEACTIVATE_AGENT"
+        case reactivateAgent = "REACTIVATE_AGENT"
+        case getQuota = "GET_QUOTA"
+        case updateQuota = "UPDATE_QUOTA"
+        case setQuota = "SET_QUOTA"
+        case removeQuota = "REMOVE_QUOTA"
+        case teardown = "TEARDOWN"
+        case markAgentGone = "MARK_AGENT_GONE"
     }
 
     /// `Call.GetMetrics`.
@@ -74,7 +112,10 @@ public struct OperatorCall: Codable, Sendable, Hashable {
         @Repeated public var source: [MesosResource]
         @Repeated public var resources: [MesosResource]
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", source, resources }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case source, resources
+        }
 
         public init(agentID: AgentID, source: [MesosResource] = [], resources: [MesosResource] = []) {
             self.agentID = agentID
@@ -88,7 +129,10 @@ public struct OperatorCall: Codable, Sendable, Hashable {
         public var agentID: AgentID
         @Repeated public var volumes: [MesosResource]
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", volumes }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case volumes
+        }
 
         public init(agentID: AgentID, volumes: [MesosResource] = []) {
             self.agentID = agentID
@@ -130,11 +174,20 @@ public struct OperatorCall: Codable, Sendable, Hashable {
     public var markAgentGone: AgentTarget?
 
     enum CodingKeys: String, CodingKey {
-        case type, getMetrics = "get_metrics", setLoggingLevel = "set_logging_level", listFiles = "list_files"
-        case readFile = "read_file", updateWeights = "update_weights", reserveResources = "reserve_resources"
-        case unreserveResources = "unreserve_resources", createVolumes = "create_volumes"
-        case destroyVolumes = "destroy_volumes", deactivateAgent = "deactivate_agent"
-        case reactivateAgent = "reactivate_agent", teardown, markAgentGone = "mark_agent_gone"
+        case type
+        case getMetrics = "get_metrics"
+        case setLoggingLevel = "set_logging_level"
+        case listFiles = "list_files"
+        case readFile = "read_file"
+        case updateWeights = "update_weights"
+        case reserveResources = "reserve_resources"
+        case unreserveResources = "unreserve_resources"
+        case createVolumes = "create_volumes"
+        case destroyVolumes = "destroy_volumes"
+        case deactivateAgent = "deactivate_agent"
+        case reactivateAgent = "reactivate_agent"
+        case teardown
+        case markAgentGone = "mark_agent_gone"
     }
 
     public init(

@@ -2,11 +2,23 @@ import CapstanCore
 
 /// `mesos.v1.master.Event`: what the master streams to an operator SUBSCRIBE call.
 public struct OperatorEvent: Codable, Sendable, Hashable {
+    /// `Event.FrameworkAdded`.
+    public typealias FrameworkAdded = FrameworkChanged
+    /// `Event.FrameworkUpdated`.
+    public typealias FrameworkUpdated = FrameworkChanged
+
     /// `Event.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", subscribed = "SUBSCRIBED", taskAdded = "TASK_ADDED", taskUpdated = "TASK_UPDATED"
-        case agentAdded = "AGENT_ADDED", agentRemoved = "AGENT_REMOVED", frameworkAdded = "FRAMEWORK_ADDED"
-        case frameworkUpdated = "FRAMEWORK_UPDATED", frameworkRemoved = "FRAMEWORK_REMOVED", heartbeat = "HEARTBEAT"
+        case unknown = "UNKNOWN"
+        case subscribed = "SUBSCRIBED"
+        case taskAdded = "TASK_ADDED"
+        case taskUpdated = "TASK_UPDATED"
+        case agentAdded = "AGENT_ADDED"
+        case agentRemoved = "AGENT_REMOVED"
+        case frameworkAdded = "FRAMEWORK_ADDED"
+        case frameworkUpdated = "FRAMEWORK_UPDATED"
+        case frameworkRemoved = "FRAMEWORK_REMOVED"
+        case heartbeat = "HEARTBEAT"
     }
 
     /// `Event.Subscribed`: the full state at subscription time.
@@ -15,7 +27,8 @@ public struct OperatorEvent: Codable, Sendable, Hashable {
         public var heartbeatIntervalSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
-            case getState = "get_state", heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+            case getState = "get_state"
+            case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
         }
 
         public init(getState: OperatorResponse.GetState? = nil, heartbeatIntervalSeconds: Double? = nil) {
@@ -37,7 +50,10 @@ public struct OperatorEvent: Codable, Sendable, Hashable {
         public var status: TaskStatus
         public var state: TaskState
 
-        enum CodingKeys: String, CodingKey { case frameworkID = "framework_id", status, state }
+        enum CodingKeys: String, CodingKey {
+            case frameworkID = "framework_id"
+            case status, state
+        }
 
         public init(frameworkID: FrameworkID, status: TaskStatus, state: TaskState) {
             self.frameworkID = frameworkID
@@ -89,9 +105,14 @@ public struct OperatorEvent: Codable, Sendable, Hashable {
     public var frameworkRemoved: FrameworkRemoved?
 
     enum CodingKeys: String, CodingKey {
-        case type, subscribed, taskAdded = "task_added", taskUpdated = "task_updated", agentAdded = "agent_added"
-        case agentRemoved = "agent_removed", frameworkAdded = "framework_added"
-        case frameworkUpdated = "framework_updated", frameworkRemoved = "framework_removed"
+        case type, subscribed
+        case taskAdded = "task_added"
+        case taskUpdated = "task_updated"
+        case agentAdded = "agent_added"
+        case agentRemoved = "agent_removed"
+        case frameworkAdded = "framework_added"
+        case frameworkUpdated = "framework_updated"
+        case frameworkRemoved = "framework_removed"
     }
 
     public init(

@@ -9,7 +9,9 @@ extension OperatorResponse {
         public var getAgents: GetAgents?
 
         enum CodingKeys: String, CodingKey {
-            case getTasks = "get_tasks", getExecutors = "get_executors", getFrameworks = "get_frameworks"
+            case getTasks = "get_tasks"
+            case getExecutors = "get_executors"
+            case getFrameworks = "get_frameworks"
             case getAgents = "get_agents"
         }
 
@@ -41,9 +43,13 @@ extension OperatorResponse {
             @Repeated public var capabilities: [AgentInfo.Capability]
 
             enum CodingKeys: String, CodingKey {
-                case agentInfo = "agent_info", active, deactivated, version, pid, registeredTime = "registered_time"
-                case reregisteredTime = "reregistered_time", totalResources = "total_resources"
-                case allocatedResources = "allocated_resources", offeredResources = "offered_resources"
+                case agentInfo = "agent_info"
+                case active, deactivated, version, pid
+                case registeredTime = "registered_time"
+                case reregisteredTime = "reregistered_time"
+                case totalResources = "total_resources"
+                case allocatedResources = "allocated_resources"
+                case offeredResources = "offered_resources"
                 case capabilities
             }
 
@@ -70,7 +76,10 @@ extension OperatorResponse {
         @Repeated public var agents: [Agent]
         @Repeated public var recoveredAgents: [AgentInfo]
 
-        enum CodingKeys: String, CodingKey { case agents, recoveredAgents = "recovered_agents" }
+        enum CodingKeys: String, CodingKey {
+            case agents
+            case recoveredAgents = "recovered_agents"
+        }
 
         public init(agents: [Agent] = [], recoveredAgents: [AgentInfo] = []) {
             self.agents = agents
@@ -96,10 +105,15 @@ extension OperatorResponse {
             @Repeated public var offeredResources: [MesosResource]
 
             enum CodingKeys: String, CodingKey {
-                case frameworkInfo = "framework_info", active, connected, recovered
-                case registeredTime = "registered_time", reregisteredTime = "reregistered_time"
-                case unregisteredTime = "unregistered_time", offers, inverseOffers = "inverse_offers"
-                case allocatedResources = "allocated_resources", offeredResources = "offered_resources"
+                case frameworkInfo = "framework_info"
+                case active, connected, recovered
+                case registeredTime = "registered_time"
+                case reregisteredTime = "reregistered_time"
+                case unregisteredTime = "unregistered_time"
+                case offers
+                case inverseOffers = "inverse_offers"
+                case allocatedResources = "allocated_resources"
+                case offeredResources = "offered_resources"
             }
 
             public init(
@@ -127,7 +141,8 @@ extension OperatorResponse {
         @Repeated public var recoveredFrameworks: [FrameworkInfo]
 
         enum CodingKeys: String, CodingKey {
-            case frameworks, completedFrameworks = "completed_frameworks"
+            case frameworks
+            case completedFrameworks = "completed_frameworks"
             case recoveredFrameworks = "recovered_frameworks"
         }
 
@@ -148,7 +163,10 @@ extension OperatorResponse {
             public var executorInfo: ExecutorInfo
             public var agentID: AgentID
 
-            enum CodingKeys: String, CodingKey { case executorInfo = "executor_info", agentID = "agent_id" }
+            enum CodingKeys: String, CodingKey {
+                case executorInfo = "executor_info"
+                case agentID = "agent_id"
+            }
 
             public init(executorInfo: ExecutorInfo, agentID: AgentID) {
                 self.executorInfo = executorInfo
@@ -159,7 +177,10 @@ extension OperatorResponse {
         @Repeated public var executors: [Executor]
         @Repeated public var orphanExecutors: [Executor]
 
-        enum CodingKeys: String, CodingKey { case executors, orphanExecutors = "orphan_executors" }
+        enum CodingKeys: String, CodingKey {
+            case executors
+            case orphanExecutors = "orphan_executors"
+        }
 
         public init(executors: [Executor] = [], orphanExecutors: [Executor] = []) {
             self.executors = executors
@@ -176,8 +197,11 @@ extension OperatorResponse {
         @Repeated public var orphanTasks: [MesosTask]
 
         enum CodingKeys: String, CodingKey {
-            case pendingTasks = "pending_tasks", tasks, unreachableTasks = "unreachable_tasks"
-            case completedTasks = "completed_tasks", orphanTasks = "orphan_tasks"
+            case pendingTasks = "pending_tasks"
+            case tasks
+            case unreachableTasks = "unreachable_tasks"
+            case completedTasks = "completed_tasks"
+            case orphanTasks = "orphan_tasks"
         }
 
         public init(

@@ -2,12 +2,25 @@
 public struct OperatorResponse: Codable, Sendable, Hashable {
     /// `Response.Type`.
     public enum Kind: String, MesosEnum {
-        case unknown = "UNKNOWN", getHealth = "GET_HEALTH", getFlags = "GET_FLAGS", getVersion = "GET_VERSION"
-        case getMetrics = "GET_METRICS", getLoggingLevel = "GET_LOGGING_LEVEL", listFiles = "LIST_FILES"
-        case readFile = "READ_FILE", getState = "GET_STATE", getAgents = "GET_AGENTS"
-        case getFrameworks = "GET_FRAMEWORKS", getExecutors = "GET_EXECUTORS", getOperations = "GET_OPERATIONS"
-        case getTasks = "GET_TASKS", getRoles = "GET_ROLES", getWeights = "GET_WEIGHTS", getMaster = "GET_MASTER"
-        case getMaintenanceStatus = "GET_MAINTENANCE_STATUS", getMaintenanceSchedule = "GET_MAINTENANCE_SCHEDULE"
+        case unknown = "UNKNOWN"
+        case getHealth = "GET_HEALTH"
+        case getFlags = "GET_FLAGS"
+        case getVersion = "GET_VERSION"
+        case getMetrics = "GET_METRICS"
+        case getLoggingLevel = "GET_LOGGING_LEVEL"
+        case listFiles = "LIST_FILES"
+        case readFile = "READ_FILE"
+        case getState = "GET_STATE"
+        case getAgents = "GET_AGENTS"
+        case getFrameworks = "GET_FRAMEWORKS"
+        case getExecutors = "GET_EXECUTORS"
+        case getOperations = "GET_OPERATIONS"
+        case getTasks = "GET_TASKS"
+        case getRoles = "GET_ROLES"
+        case getWeights = "GET_WEIGHTS"
+        case getMaster = "GET_MASTER"
+        case getMaintenanceStatus = "GET_MAINTENANCE_STATUS"
+        case getMaintenanceSchedule = "GET_MAINTENANCE_SCHEDULE"
         case getQuota = "GET_QUOTA"
     }
 
@@ -29,11 +42,22 @@ public struct OperatorResponse: Codable, Sendable, Hashable {
     public var getMaster: GetMaster?
 
     enum CodingKeys: String, CodingKey {
-        case type, getHealth = "get_health", getFlags = "get_flags", getVersion = "get_version"
-        case getMetrics = "get_metrics", getLoggingLevel = "get_logging_level", listFiles = "list_files"
-        case readFile = "read_file", getState = "get_state", getAgents = "get_agents"
-        case getFrameworks = "get_frameworks", getExecutors = "get_executors", getTasks = "get_tasks"
-        case getRoles = "get_roles", getWeights = "get_weights", getMaster = "get_master"
+        case type
+        case getHealth = "get_health"
+        case getFlags = "get_flags"
+        case getVersion = "get_version"
+        case getMetrics = "get_metrics"
+        case getLoggingLevel = "get_logging_level"
+        case listFiles = "list_files"
+        case readFile = "read_file"
+        case getState = "get_state"
+        case getAgents = "get_agents"
+        case getFrameworks = "get_frameworks"
+        case getExecutors = "get_executors"
+        case getTasks = "get_tasks"
+        case getRoles = "get_roles"
+        case getWeights = "get_weights"
+        case getMaster = "get_master"
     }
 
     public init(
@@ -143,7 +167,9 @@ extension OperatorResponse {
         public var electedTime: Double?
 
         enum CodingKeys: String, CodingKey {
-            case masterInfo = "master_info", startTime = "start_time", electedTime = "elected_time"
+            case masterInfo = "master_info"
+            case startTime = "start_time"
+            case electedTime = "elected_time"
         }
 
         public init(masterInfo: MasterInfo? = nil, startTime: Double? = nil, electedTime: Double? = nil) {

@@ -1,12 +1,22 @@
 import CapstanCore
 
 extension SchedulerCall {
+    /// `Call.UpdateFramework`: the same fields as `Call.Subscribe`.
+    public typealias UpdateFramework = Subscribe
+    /// `Call.AcceptInverseOffers`.
+    public typealias AcceptInverseOffers = InverseOffers
+    /// `Call.DeclineInverseOffers`.
+    public typealias DeclineInverseOffers = InverseOffers
+
     /// `Call.Subscribe` (also the shape of `Call.UpdateFramework`).
     public struct Subscribe: Codable, Sendable, Hashable {
         public var frameworkInfo: FrameworkInfo
         @Repeated public var suppressedRoles: [String]
 
-        enum CodingKeys: String, CodingKey { case frameworkInfo = "framework_info", suppressedRoles = "suppressed_roles" }
+        enum CodingKeys: String, CodingKey {
+            case frameworkInfo = "framework_info"
+            case suppressedRoles = "suppressed_roles"
+        }
 
         public init(frameworkInfo: FrameworkInfo, suppressedRoles: [String] = []) {
             self.frameworkInfo = frameworkInfo
@@ -20,7 +30,10 @@ extension SchedulerCall {
         @Repeated public var operations: [Offer.Operation]
         public var filters: Filters?
 
-        enum CodingKeys: String, CodingKey { case offerIDs = "offer_ids", operations, filters }
+        enum CodingKeys: String, CodingKey {
+            case offerIDs = "offer_ids"
+            case operations, filters
+        }
 
         public init(offerIDs: [OfferID] = [], operations: [Offer.Operation] = [], filters: Filters? = nil) {
             self.offerIDs = offerIDs
@@ -34,7 +47,10 @@ extension SchedulerCall {
         @Repeated public var offerIDs: [OfferID]
         public var filters: Filters?
 
-        enum CodingKeys: String, CodingKey { case offerIDs = "offer_ids", filters }
+        enum CodingKeys: String, CodingKey {
+            case offerIDs = "offer_ids"
+            case filters
+        }
 
         public init(offerIDs: [OfferID] = [], filters: Filters? = nil) {
             self.offerIDs = offerIDs
@@ -47,7 +63,10 @@ extension SchedulerCall {
         @Repeated public var inverseOfferIDs: [OfferID]
         public var filters: Filters?
 
-        enum CodingKeys: String, CodingKey { case inverseOfferIDs = "inverse_offer_ids", filters }
+        enum CodingKeys: String, CodingKey {
+            case inverseOfferIDs = "inverse_offer_ids"
+            case filters
+        }
 
         public init(inverseOfferIDs: [OfferID] = [], filters: Filters? = nil) {
             self.inverseOfferIDs = inverseOfferIDs
@@ -83,7 +102,11 @@ extension SchedulerCall {
         public var agentID: AgentID?
         public var killPolicy: KillPolicy?
 
-        enum CodingKeys: String, CodingKey { case taskID = "task_id", agentID = "agent_id", killPolicy = "kill_policy" }
+        enum CodingKeys: String, CodingKey {
+            case taskID = "task_id"
+            case agentID = "agent_id"
+            case killPolicy = "kill_policy"
+        }
 
         public init(taskID: TaskID, agentID: AgentID? = nil, killPolicy: KillPolicy? = nil) {
             self.taskID = taskID
@@ -97,7 +120,10 @@ extension SchedulerCall {
         public var executorID: ExecutorID
         public var agentID: AgentID
 
-        enum CodingKeys: String, CodingKey { case executorID = "executor_id", agentID = "agent_id" }
+        enum CodingKeys: String, CodingKey {
+            case executorID = "executor_id"
+            case agentID = "agent_id"
+        }
 
         public init(executorID: ExecutorID, agentID: AgentID) {
             self.executorID = executorID
@@ -111,7 +137,11 @@ extension SchedulerCall {
         public var taskID: TaskID
         public var uuid: Base64Bytes
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", taskID = "task_id", uuid }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case taskID = "task_id"
+            case uuid
+        }
 
         public init(agentID: AgentID, taskID: TaskID, uuid: Base64Bytes) {
             self.agentID = agentID
@@ -127,7 +157,10 @@ extension SchedulerCall {
             public var taskID: TaskID
             public var agentID: AgentID?
 
-            enum CodingKeys: String, CodingKey { case taskID = "task_id", agentID = "agent_id" }
+            enum CodingKeys: String, CodingKey {
+                case taskID = "task_id"
+                case agentID = "agent_id"
+            }
 
             public init(taskID: TaskID, agentID: AgentID? = nil) {
                 self.taskID = taskID
@@ -146,7 +179,11 @@ extension SchedulerCall {
         public var executorID: ExecutorID
         public var data: Base64Bytes
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", executorID = "executor_id", data }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case executorID = "executor_id"
+            case data
+        }
 
         public init(agentID: AgentID, executorID: ExecutorID, data: Base64Bytes) {
             self.agentID = agentID

@@ -42,8 +42,10 @@ public struct SchedulerCall: Codable, Sendable, Hashable {
     public var updateFramework: Subscribe?
 
     enum CodingKeys: String, CodingKey {
-        case frameworkID = "framework_id", type, subscribe, accept, decline
-        case acceptInverseOffers = "accept_inverse_offers", declineInverseOffers = "decline_inverse_offers"
+        case frameworkID = "framework_id"
+        case type, subscribe, accept, decline
+        case acceptInverseOffers = "accept_inverse_offers"
+        case declineInverseOffers = "decline_inverse_offers"
         case revive, kill, shutdown, acknowledge, reconcile, message, request, suppress
         case updateFramework = "update_framework"
     }

@@ -30,8 +30,11 @@ public struct SchedulerEvent: Codable, Sendable, Hashable {
     public var error: Error?
 
     enum CodingKeys: String, CodingKey {
-        case type, subscribed, offers, inverseOffers = "inverse_offers", rescind
-        case rescindInverseOffer = "rescind_inverse_offer", update, message, failure, error
+        case type, subscribed, offers
+        case inverseOffers = "inverse_offers"
+        case rescind
+        case rescindInverseOffer = "rescind_inverse_offer"
+        case update, message, failure, error
     }
 
     public init(
@@ -63,7 +66,8 @@ extension SchedulerEvent {
         public var masterInfo: MasterInfo?
 
         enum CodingKeys: String, CodingKey {
-            case frameworkID = "framework_id", heartbeatIntervalSeconds = "heartbeat_interval_seconds"
+            case frameworkID = "framework_id"
+            case heartbeatIntervalSeconds = "heartbeat_interval_seconds"
             case masterInfo = "master_info"
         }
 
@@ -79,7 +83,10 @@ extension SchedulerEvent {
         @Repeated public var offers: [Offer]
         @Repeated public var inverseOffers: [InverseOffer]
 
-        enum CodingKeys: String, CodingKey { case offers, inverseOffers = "inverse_offers" }
+        enum CodingKeys: String, CodingKey {
+            case offers
+            case inverseOffers = "inverse_offers"
+        }
 
         public init(offers: [Offer] = [], inverseOffers: [InverseOffer] = []) {
             self.offers = offers
@@ -127,7 +134,11 @@ extension SchedulerEvent {
         public var executorID: ExecutorID
         public var data: Base64Bytes
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", executorID = "executor_id", data }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case executorID = "executor_id"
+            case data
+        }
 
         public init(agentID: AgentID, executorID: ExecutorID, data: Base64Bytes) {
             self.agentID = agentID
@@ -142,7 +153,11 @@ extension SchedulerEvent {
         public var executorID: ExecutorID?
         public var status: Int32?
 
-        enum CodingKeys: String, CodingKey { case agentID = "agent_id", executorID = "executor_id", status }
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case executorID = "executor_id"
+            case status
+        }
 
         public init(agentID: AgentID? = nil, executorID: ExecutorID? = nil, status: Int32? = nil) {
             self.agentID = agentID
