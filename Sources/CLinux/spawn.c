@@ -36,6 +36,10 @@
 
 #define CAPSTAN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+// Serializes socketpair..close(child end) across threads: a fork by another spawn in that window would give its
+// child a copy of our child's end, and our EOF-after-execve would wait for that other child's execve.
+static pthread_mutex_t spawn_lock = PTHREAD_MUTEX_INITIALIZER;
+
 struct sync_record {
     int32_t stage;
     int32_t err;
@@ -241,9 +245,12 @@ int capstan_spawn_ex(const struct capstan_spawn_request *req, struct capstan_spa
     }
 
     int sv[2];
+    pthread_mutex_lock(&spawn_lock);
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
+        int err = errno;
+        pthread_mutex_unlock(&spawn_lock);
         res->stage = CAPSTAN_SPAWN_STAGE_SOCKETPAIR;
-        return errno;
+        return err;
     }
 
     // Block every signal so the child cannot run one of the parent's handlers before it resets them.
@@ -258,6 +265,7 @@ int capstan_spawn_ex(const struct capstan_spawn_request *req, struct capstan_spa
     int fork_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(sv[1]);
+    pthread_mutex_unlock(&spawn_lock);
     if (pid < 0) {
         close(sv[0]);
         res->stage = CAPSTAN_SPAWN_STAGE_FORK;

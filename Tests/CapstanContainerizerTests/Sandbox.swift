@@ -76,9 +76,9 @@ func isGone(_ pid: Int32) -> Bool {
 }
 
 /// Polls `condition` until it holds or `timeout` passes.
-func eventually(timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
-    while !condition() {
+    while !(await condition()) {
         guard ContinuousClock.now < deadline else { return false }
         try? await Task.sleep(for: .milliseconds(20))
     }

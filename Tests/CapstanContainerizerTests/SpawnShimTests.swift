@@ -1,0 +1,64 @@
+import CLinux
+import Foundation
+import Glibc
+import Testing
+
+/// The C entry point `capstan_spawn` on its own, as other launchers (capstan-init) will use it.
+@Suite("capstan_spawn")
+struct SpawnShimTests {
+    /// Calls `capstan_spawn` with `/dev/null` stdio in a new session; returns the errno and pid.
+    private func spawn(_ path: String, _ arguments: [String], cwd: String? = nil) -> (Int32, Int32) {
+        var argv = arguments.map { strdup($0) } + [nil]
+        var envp: [UnsafeMutablePointer<CChar>?] = [strdup("PATH=/usr/bin:/bin"), nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: Int32 = 0
+        let rc = capstan_spawn(path, &argv, &envp, cwd, -1, -1, -1, 1, -1, -1, &pid)
+        return (rc, pid)
+    }
+
+    @Test func spawnsInANewSessionAndReportsTheExitStatus() throws {
+        let (rc, pid) = spawn("sh", ["sh", "-c", "test $(cut -d' ' -f6 /proc/$$/stat) = $$ && exit 5"], cwd: "/")
+        #expect(rc == 0 && pid > 0)
+        var code: Int32 = -1
+        var signal: Int32 = -1
+        #expect(capstan_reap(pid, &code, &signal) == 0)
+        #expect(code == 5 && signal == -1)
+    }
+
+    @Test func returnsTheErrnoOfAFailedExecveAndReapsTheChild() {
+        let (rc, pid) = spawn("/nope/missing", ["missing"])
+        #expect(rc == ENOENT && pid == -1)
+        let (chdirRC, _) = spawn("/bin/true", ["true"], cwd: "/nonexistent-dir")
+        #expect(chdirRC == ENOENT)
+    }
+
+    @Test func releaseOfAHeldChildReportsExecveFailures() throws {
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("x"), nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        defer { free(argv[0]) }
+        var request = capstan_spawn_request()
+        request.path = UnsafePointer(strdup("/nope/held"))
+        defer { free(UnsafeMutablePointer(mutating: request.path)) }
+        request.stdin_fd = -1
+        request.stdout_fd = -1
+        request.stderr_fd = -1
+        request.uid = -1
+        request.gid = -1
+        request.hold = 1
+        var result = capstan_spawn_result()
+        let rc = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                request.argv = a.baseAddress
+                request.envp = e.baseAddress
+                return capstan_spawn_ex(&request, &result)
+            }
+        }
+        #expect(rc == 0 && result.pid > 0 && result.sync_fd >= 0)
+        var stage: Int32 = 0
+        #expect(capstan_spawn_release(result.sync_fd, &stage) == ENOENT)
+        #expect(UInt32(stage) == CAPSTAN_SPAWN_STAGE_EXECVE.rawValue)
+        var code: Int32 = -1
+        var signal: Int32 = -1
+        #expect(capstan_reap(result.pid, &code, &signal) == 0 && code == 127)
+    }
+}
