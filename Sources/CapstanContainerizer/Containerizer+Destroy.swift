@@ -1,6 +1,6 @@
 public import CapstanCore
-import Logging
 import Glibc
+import Logging
 
 extension Containerizer {
     /// Destroys a container: SIGTERM to its processes, SIGKILL once `gracePeriod` has passed (at once when it is

@@ -1,6 +1,6 @@
 public import CapstanCore
-import Logging
 import Glibc
+import Logging
 
 extension Containerizer {
     /// Launches a container: every isolator's `prepare`, the launcher's `launch`, every isolator's `isolate`,

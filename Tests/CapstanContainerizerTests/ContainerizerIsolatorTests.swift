@@ -148,7 +148,8 @@ struct ContainerizerIsolatorTests {
             let termination = try await within { try await containerizer.wait(config.containerID) }
             #expect(
                 termination
-                    == ContainerTermination(signal: SIGKILL, killed: false, message: "Memory limit of 64 MiB exceeded", limitation: "memory"))
+                    == ContainerTermination(
+                        signal: SIGKILL, killed: false, message: "Memory limit of 64 MiB exceeded", limitation: "memory"))
             #expect(await log.phases.last == "cleanup mem")
         }
     }

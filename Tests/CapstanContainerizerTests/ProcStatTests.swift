@@ -1,14 +1,20 @@
-@testable import CapstanContainerizer
 import Glibc
 import Testing
+
+@testable import CapstanContainerizer
 
 @Suite("ProcStat")
 struct ProcStatTests {
     @Test func parsesFieldsAfterACommandNameWithSpacesAndParentheses() throws {
-        let line = "4242 (we(i)rd ) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 987654 1000000 321 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+        let line =
+            "4242 (we(i)rd ) name) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 1 0 987654 1000000 321 "
+            + "18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
         let stat = try #require(ProcStat.parse(line))
-        #expect(stat == ProcStat(
-            pid: 4242, state: "S", processGroup: 4242, session: 4242, userTicks: 250, systemTicks: 75, startTicks: 987654, rssPages: 321))
+        #expect(
+            stat
+                == ProcStat(
+                    pid: 4242, state: "S", processGroup: 4242, session: 4242, userTicks: 250, systemTicks: 75, startTicks: 987654,
+                    rssPages: 321))
         #expect(!stat.isZombie)
     }
 
