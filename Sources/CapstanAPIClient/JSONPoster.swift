@@ -24,6 +24,36 @@ public struct JSONPoster: Sendable {
 
         /// The body as text, for error messages.
         public var text: String { String(decoding: body, as: UTF8.self) }
+
+        public init(status: Int, body: Data) {
+            self.status = status
+            self.body = body
+        }
+    }
+
+    /// POSTs raw bytes (for tools and tests that send what they like).
+    public func postRaw(_ body: String, to url: String, contentType: String = "application/json", headers: [(String, String)] = []) async throws -> Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: contentType)
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(string: body))
+        return try await execute(request)
+    }
+
+    /// GETs a URL.
+    public func get(_ url: String) async throws -> Reply {
+        try await execute(HTTPClientRequest(url: url))
+    }
+
+    private func execute(_ request: HTTPClientRequest) async throws -> Reply {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let body = try await response.body.collect(upTo: 64 << 20)
+            return Reply(status: Int(response.status.code), body: Data(buffer: body))
+        } catch {
+            throw CapstanError(.unavailable, "\(request.method) \(request.url) failed", cause: error)
+        }
     }
 
     /// POSTs `message` as JSON to `url` and returns the reply; throws `unavailable` when the peer cannot be reached.

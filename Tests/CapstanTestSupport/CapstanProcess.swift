@@ -1,0 +1,66 @@
+import Foundation
+
+/// The `capstan` binary built by `swift build`, found next to the test bundle or through `CAPSTAN_BINARY`.
+public enum CapstanBinary {
+    public static var path: String {
+        if let explicit = ProcessInfo.processInfo.environment["CAPSTAN_BINARY"] { return explicit }
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("capstan").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        // Fall back to the package's debug build.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return root.appendingPathComponent(".build/debug/capstan").path
+    }
+}
+
+/// One running `capstan` process (master, agent or up), with its output in a log file. Stopped by PID.
+public final class CapstanProcess: @unchecked Sendable {
+    public let process: Process
+    public let logPath: String
+    public let arguments: [String]
+
+    public init(arguments: [String], logPath: String) throws {
+        self.arguments = arguments
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CapstanBinary.path)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+    public var isRunning: Bool { process.isRunning }
+
+    /// Sends `signal` and waits up to `timeout` for the process to exit; SIGKILL after that.
+    public func stop(signal: Int32 = SIGTERM, timeout: Duration = .seconds(10)) async {
+        guard process.isRunning else { return }
+        kill(pid, signal)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    /// Kills the process with SIGKILL at once, as a crash would.
+    public func crash() {
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The process's output so far.
+    public var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
+}

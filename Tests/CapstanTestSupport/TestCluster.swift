@@ -1,0 +1,128 @@
+import CapstanAPI
+import CapstanAPIClient
+import CapstanCore
+import Foundation
+
+/// A master and agents running as real `capstan` processes on free loopback ports, each with its own work dir
+/// under a scratch directory. Timings are shortened so failure detection takes well under a second.
+public final class TestCluster: @unchecked Sendable {
+    public let scratch: String
+    public let master: HostPort
+    public private(set) var masterProcess: CapstanProcess?
+    public private(set) var agents: [TestAgent] = []
+    public let masterFlags: [String]
+
+    /// A running agent process.
+    public struct TestAgent: Sendable {
+        public let endpoint: HostPort
+        public let workDir: String
+        public let process: CapstanProcess
+        public let arguments: [String]
+    }
+
+    public init(masterFlags: [String] = []) throws {
+        scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-test-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        master = HostPort(host: "127.0.0.1", port: FreePort.next())
+        self.masterFlags = masterFlags
+    }
+
+    /// Starts (or restarts) the master and waits until it answers /health.
+    public func startMaster() async throws {
+        let arguments = [
+            "master", "--listen", master.description, "--work-dir", scratch + "/master",
+            "--agent-ping-timeout", "500ms", "--max-agent-ping-timeouts", "4", "--allocation-interval", "200ms",
+            "--heartbeat-interval", "1secs", "--log-level", "debug",
+        ] + masterFlags
+        masterProcess = try CapstanProcess(arguments: arguments, logPath: scratch + "/master-\(UUID().uuidString.prefix(4)).log")
+        try await waitForHealth(master)
+    }
+
+    /// Starts an agent and waits until the master lists it.
+    @discardableResult
+    public func startAgent(resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil) async throws -> TestAgent {
+        let endpoint = HostPort(host: "127.0.0.1", port: port ?? FreePort.next())
+        let dir = workDir ?? scratch + "/agent-\(agents.count)"
+        var arguments = [
+            "agent", "--master", master.description, "--listen", endpoint.description, "--work-dir", dir,
+            "--resources", resources, "--executor-registration-timeout", "10secs", "--status-update-retry-interval", "300ms",
+            "--log-level", "debug",
+        ]
+        if let attributes { arguments += ["--attributes", attributes] }
+        let before = try await registeredAgentCount()
+        let process = try CapstanProcess(arguments: arguments, logPath: dir + ".log")
+        let agent = TestAgent(endpoint: endpoint, workDir: dir, process: process, arguments: arguments)
+        agents.append(agent)
+        try await waitForHealth(endpoint)
+        try await eventually("agent \(endpoint) registered") { try await self.registeredAgentCount() > before }
+        return agent
+    }
+
+    /// The number of active agents the master lists.
+    public func registeredAgentCount() async throws -> Int {
+        guard masterProcess?.isRunning == true else { return 0 }
+        let response = try await OperatorClient(master).call(.getAgents)
+        return response.getAgents?.agents.filter { $0.active }.count ?? 0
+    }
+
+    /// Stops every process (SIGTERM, then SIGKILL) and removes the scratch directory.
+    public func shutdown() async {
+        for agent in agents { await agent.process.stop() }
+        await masterProcess?.stop()
+        if ProcessInfo.processInfo.environment["CAPSTAN_KEEP_TEST_DIRS"] == nil {
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+    }
+
+    /// All logs, for failure messages.
+    public var logs: String {
+        var text = "--- master\n" + (masterProcess?.log ?? "")
+        for agent in agents { text += "\n--- agent \(agent.endpoint)\n" + agent.process.log }
+        return text
+    }
+
+    /// Runs `body` with a started cluster (master and `agents` agents) and always shuts it down.
+    public static func with<T>(
+        agents: Int = 1, resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", masterFlags: [String] = [],
+        _ body: (TestCluster) async throws -> T
+    ) async throws -> T {
+        let cluster = try TestCluster(masterFlags: masterFlags)
+        do {
+            try await cluster.startMaster()
+            for _ in 0..<agents { try await cluster.startAgent(resources: resources) }
+            let result = try await body(cluster)
+            await cluster.shutdown()
+            return result
+        } catch {
+            let logs = cluster.logs
+            await cluster.shutdown()
+            throw TestFailure("\(error)\n\nProcess logs (last 6000 chars):\n\(logs.suffix(6000))")
+        }
+    }
+}
+
+/// An error carrying process logs.
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` passes.
+public func eventually(
+    _ what: String, timeout: Duration = .seconds(10), interval: Duration = .milliseconds(50),
+    _ condition: () async throws -> Bool
+) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: interval)
+    }
+    throw TestFailure("Timed out after \(timeout) waiting for: \(what)")
+}
+
+/// Waits until `/health` answers 200.
+public func waitForHealth(_ endpoint: HostPort, timeout: Duration = .seconds(20)) async throws {
+    try await eventually("\(endpoint)/health", timeout: timeout) {
+        try await OperatorClient(endpoint).get("/health").status == 200
+    }
+}
