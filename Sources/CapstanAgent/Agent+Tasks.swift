@@ -265,7 +265,12 @@ extension Agent {
         logger.info("Shutting down framework", metadata: ["framework_id": "\(frameworkID)"])
         for executorID in framework.executors.keys { await shutdownExecutor(frameworkID, executorID) }
         await statusUpdates.removeFramework(frameworkID)
-        if let record = frameworks.removeValue(forKey: frameworkID) { completedFrameworks.append(record) }
+        if let record = frameworks.removeValue(forKey: frameworkID) {
+            // containerTerminated may find the framework already gone: close the executors' SUBSCRIBE streams here,
+            // or their responses stay open forever (and the HTTP server's graceful shutdown waits on them).
+            for executor in record.executors.values { executor.connection?.finish() }
+            completedFrameworks.append(record)
+        }
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID))
     }
 
