@@ -93,10 +93,11 @@ public actor EventRecorder {
         try await next("OFFERS", timeout: timeout) { $0.type == .offers }.offers?.offers ?? []
     }
 
-    /// The next UPDATE for a task with the given state (acknowledged already when auto-acknowledge is on).
+    /// The UPDATE for a task with the given state, received already or still to come (acknowledged already when
+    /// auto-acknowledge is on). Updates of different tasks may interleave in any order.
     @discardableResult
     public func update(_ taskID: TaskID, _ state: TaskState, timeout: Duration = .seconds(10)) async throws -> TaskStatus {
-        let event = try await next("\(state.rawValue) for \(taskID)", timeout: timeout) {
+        let event = try await any("\(state.rawValue) for \(taskID)", timeout: timeout) {
             $0.type == .update && $0.update?.status.taskID == taskID && $0.update?.status.state == state
         }
         return event.update!.status
