@@ -318,7 +318,7 @@ extension Agent {
 
     /// The environment Mesos gives executors and command tasks.
     func environment(frameworkID: FrameworkID, executorID: ExecutorID, sandbox: String, taskID: TaskID?) -> [String: String] {
-        var env: [String: String] = [
+        let mesos: [String: String] = [
             "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
             "MESOS_SANDBOX": sandbox,
             "MESOS_DIRECTORY": sandbox,
@@ -334,6 +334,8 @@ extension Agent {
             "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "\(Int(configuration.defaultKillGracePeriod.seconds))secs",
             "MESOS_HTTP_COMMAND_EXECUTOR": "0",
         ]
+        // As in Mesos without --executor_environment_variables, executors inherit the agent's environment.
+        var env = ProcessInfo.processInfo.environment.merging(mesos) { _, mesos in mesos }
         if let home = ProcessInfo.processInfo.environment["HOME"] { env["HOME"] = home }
         if let taskID { env["MESOS_TASK_ID"] = taskID.value }
         return env
