@@ -66,6 +66,7 @@ extension Agent {
             await finishExecutor(frameworkID, executorID)
             return
         }
+        await recordPID(frameworkID, executorID, containerID)
         watch(frameworkID, executorID, containerID)
         if executor(frameworkID, executorID)?.killRequested == true {
             _ = await containerizer.destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
@@ -119,6 +120,7 @@ extension Agent {
             return
         }
         logger.info("Executor launched", metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)"])
+        await recordPID(frameworkID, executorID, containerID)
         watch(frameworkID, executorID, containerID)
         let timeout = configuration.executorRegistrationTimeout
         Task { [weak self] in
@@ -138,6 +140,15 @@ extension Agent {
                 reason: .reasonExecutorRegistrationTimeout, source: .sourceAgent)
         }
         _ = await containerizer.destroy(containerID, gracePeriod: .zero)
+    }
+
+    /// Remembers (and checkpoints) the pid of a container's first process.
+    private func recordPID(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
+        let pid = await containerizer.pid(of: containerID)
+        modifyExecutor(frameworkID, executorID) { $0.pid = pid }
+        for taskID in (executor(frameworkID, executorID).map { Array($0.tasks.keys) + Array($0.queued.keys) } ?? []) {
+            checkpointTask(frameworkID, executorID, taskID)
+        }
     }
 
     /// Waits for a container to end and reports it.

@@ -108,7 +108,7 @@ public actor Agent {
         else { return }
         let checkpoint = TaskCheckpoint(
             task: task.info, frameworkID: frameworkID, executorID: executorID, containerID: executor.containerID,
-            state: task.state, pid: nil)
+            state: task.state, pid: executor.pid)
         do {
             try checkpoints.write(checkpoint, to: CheckpointStore.taskPath(frameworkID, taskID) + "/task.json")
         } catch {

@@ -39,6 +39,8 @@ struct ExecutorRecord: Sendable {
     var terminated = false
     /// Task kills asked for before the container was up.
     var killRequested = false
+    /// The container's first process, checkpointed so a restarted agent can find what it left behind.
+    var pid: Int32?
 }
 
 /// A framework with executors on this agent.

@@ -68,9 +68,23 @@ public final class TestCluster: @unchecked Sendable {
     /// Stops every process (SIGTERM, then SIGKILL) and removes the scratch directory.
     public func shutdown() async {
         for agent in agents { await agent.process.stop() }
+        // Agents killed with SIGKILL leave their tasks' sessions behind: kill them by the checkpointed pids.
+        for agent in agents { Self.killCheckpointedTasks(workDir: agent.workDir) }
         await masterProcess?.stop()
         if ProcessInfo.processInfo.environment["CAPSTAN_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: scratch)
+        }
+    }
+
+    /// Kills the process groups recorded in an agent's task checkpoints (by PID, never by name).
+    static func killCheckpointedTasks(workDir: String) {
+        guard let enumerator = FileManager.default.enumerator(atPath: workDir + "/meta") else { return }
+        for case let path as String in enumerator where path.hasSuffix("task.json") {
+            guard let data = FileManager.default.contents(atPath: workDir + "/meta/" + path),
+                let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let pid = (object["pid"] as? NSNumber)?.int32Value, pid > 1
+            else { continue }
+            kill(-pid, SIGKILL)
         }
     }
 
