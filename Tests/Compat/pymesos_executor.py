@@ -5,7 +5,8 @@ Launched by the agent for the scheduler in pymesos_scheduler.py. For each task i
 sends TASK_RUNNING, a framework message "hello:<task id>", waits for the
 scheduler to answer "ping" (a scheduler-to-executor framework message), replies
 "pong:<task id>", then sends TASK_FINISHED. It exits when the agent sends
-SHUTDOWN (framework teardown) or its subscription closes.
+SHUTDOWN (framework teardown) or its subscription closes; its shutdown callback
+leaves a file `pymesos-shutdown-callback` in the sandbox, which run.sh checks.
 """
 import json
 import logging
@@ -66,7 +67,13 @@ class CompatExecutor(Executor):
             self.ping.set()
 
     def shutdown(self, driver):
-        log.info("shutdown")
+        # run.sh checks for this file: Mesos sends SHUTDOWN and gives the executor
+        # MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD to exit before killing it.
+        log.info("shutdown (grace period %s)", os.environ.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD"))
+        sandbox = os.environ.get("MESOS_SANDBOX")
+        if sandbox:
+            with open(os.path.join(sandbox, "pymesos-shutdown-callback"), "w") as f:
+                f.write("shutdown\n")
 
     def error(self, driver, message):
         log.error("error: %s", message)

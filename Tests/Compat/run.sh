@@ -144,4 +144,21 @@ fi
 
 "$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT"
 STATUS=$?
+
+# TEARDOWN made the agent send SHUTDOWN to the pymesos executor, which must get to run its
+# shutdown callback (Mesos kills an executor only after the shutdown grace period).
+if [ "$STATUS" = 0 ]; then
+    marker=""
+    for _ in $(seq 1 50); do
+        marker="$(find "$WORK" -path '*/executors/pymesos-executor-*' -name pymesos-shutdown-callback 2>/dev/null | head -n 1)"
+        [ -n "$marker" ] && break
+        sleep 0.2
+    done
+    if [ -n "$marker" ]; then
+        printf 'PASS %-32s %s\n' executor_shutdown "the executor's shutdown callback ran after TEARDOWN"
+    else
+        printf 'FAIL %-32s %s\n' executor_shutdown "no shutdown callback: the executor was killed before it handled SHUTDOWN"
+        STATUS=1
+    fi
+fi
 exit "$STATUS"
