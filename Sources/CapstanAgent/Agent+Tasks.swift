@@ -274,7 +274,9 @@ extension Agent {
     public func shutdownFramework(_ frameworkID: FrameworkID) async {
         guard let framework = frameworks[frameworkID] else { return }
         logger.info("Shutting down framework", metadata: ["framework_id": "\(frameworkID)"])
-        for executorID in framework.executors.keys { await shutdownExecutor(frameworkID, executorID) }
+        await withTaskGroup(of: Void.self) { group in  // in parallel: each may wait out its shutdown grace period
+            for executorID in framework.executors.keys { group.addTask { await self.shutdownExecutor(frameworkID, executorID) } }
+        }
         await statusUpdates.removeFramework(frameworkID)
         if let record = frameworks.removeValue(forKey: frameworkID) {
             // containerTerminated may find the framework already gone: close the executors' SUBSCRIBE streams here,
@@ -289,7 +291,22 @@ extension Agent {
     public func shutdownExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) async {
         guard let record = executor(frameworkID, executorID) else { return }
         modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
-        record.connection?.yield(ExecutorEvent(type: .shutdown))
+        if let connection = record.connection {
+            // As Mesos does: SHUTDOWN, then destroy the container only if the executor has not exited by itself
+            // within the shutdown grace period (MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD), so it can clean up.
+            connection.yield(ExecutorEvent(type: .shutdown))
+            let containerizer = self.containerizer, containerID = record.containerID
+            let exited = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    do { _ = try await containerizer.wait(containerID); return true } catch { return !(error is CancellationError) }
+                }
+                group.addTask { try? await Task.sleep(for: self.configuration.defaultKillGracePeriod); return false }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            if exited { return }
+        }
         _ = await containerizer.destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
     }
 
