@@ -19,7 +19,8 @@ The scheduler (pymesos MesosSchedulerDriver, implicit acknowledgements on):
   * reconciles the long task explicitly and then implicitly, then kills it and
     expects TASK_KILLED;
   * tears down (driver.stop()) and checks the master lists the framework as
-    completed.
+    completed;
+  * with PYMESOS_COMPAT_EXPECT_HEARTBEAT=1, also expects a HEARTBEAT event.
 Exit status 0 when every check passed; 1 with a FAIL line otherwise (also after
 the timeout, 60 s by default).
 """
@@ -64,7 +65,9 @@ class Checks(object):
         "kill", "teardown",
     ]
 
-    def __init__(self):
+    def __init__(self, expect_heartbeat=False):
+        if expect_heartbeat:
+            self.ORDER = self.ORDER[:1] + ["heartbeat"] + self.ORDER[1:]
         self.lock = threading.Lock()
         self.results = {}
         self.done = threading.Event()
@@ -127,6 +130,10 @@ class CompatScheduler(Scheduler):
 
     def error(self, driver, message):
         self.checks.fail("scheduler_error", "master sent ERROR: %s" % message)
+
+    def processHeartBeat(self, driver):
+        self.checks.ok("heartbeat", "HEARTBEAT event on the subscription stream")
+        self.maybe_done()
 
     # --- offers -----------------------------------------------------------
     def resourceOffers(self, driver, offers):
@@ -306,7 +313,8 @@ def main():
     logging.basicConfig(level=os.environ.get("PYMESOS_LOGLEVEL", "INFO"), stream=sys.stderr,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
 
-    checks = Checks()
+    # run.sh starts capstan with --heartbeat-interval 1secs; against a default master (15 s) no HEARTBEAT is expected.
+    checks = Checks(expect_heartbeat=os.environ.get("PYMESOS_COMPAT_EXPECT_HEARTBEAT") == "1")
     sched = CompatScheduler(checks)
     framework = Dict(user=getpass.getuser(), name="pymesos-compat", hostname=socket.gethostname(),
                      failover_timeout=0)

@@ -59,6 +59,7 @@ PYTHON="$PYTHON" "$ROOT/scripts/install-pymesos.sh" >/dev/null || {
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/capstan-pymesos.XXXXXX")"
 LOG="$WORK/capstan.log"
 CAPSTAN_PID=""
+SCHEDULER_PID=""
 STATUS=1
 
 sandbox_pids() {
@@ -74,6 +75,10 @@ sandbox_pids() {
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
+    if [ -n "$SCHEDULER_PID" ] && kill -0 "$SCHEDULER_PID" 2>/dev/null; then
+        kill -TERM "$SCHEDULER_PID" 2>/dev/null
+        wait "$SCHEDULER_PID" 2>/dev/null
+    fi
     if [ -n "$CAPSTAN_PID" ] && kill -0 "$CAPSTAN_PID" 2>/dev/null; then
         kill -INT "$CAPSTAN_PID" 2>/dev/null
         for _ in $(seq 1 100); do
@@ -113,7 +118,7 @@ trap cleanup EXIT
 trap 'STATUS=130; exit 130' INT TERM
 
 "$CAPSTAN" up --work-dir "$WORK/capstan" \
-    --listen "127.0.0.1:$MASTER_PORT" --agent-listen "127.0.0.1:$AGENT_PORT" \
+    --listen "127.0.0.1:$MASTER_PORT" --agent-listen "127.0.0.1:$AGENT_PORT" --heartbeat-interval 1secs \
     --resources "cpus:2;mem:1024;disk:2048;ports:[$TASK_PORTS]" >"$LOG" 2>&1 &
 CAPSTAN_PID=$!
 
@@ -142,8 +147,13 @@ if [ -z "$ready" ]; then
     exit 1
 fi
 
-"$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT"
+# In the background, so that a signal to this script is handled at once (bash defers traps while a
+# foreground child runs).
+PYMESOS_COMPAT_EXPECT_HEARTBEAT=1 "$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT" &
+SCHEDULER_PID=$!
+wait "$SCHEDULER_PID"
 STATUS=$?
+SCHEDULER_PID=""
 
 # TEARDOWN made the agent send SHUTDOWN to the pymesos executor, which must get to run its
 # shutdown callback (Mesos kills an executor only after the shutdown grace period).
