@@ -7,10 +7,21 @@ import NIOHTTP1
 
 /// Opens a streaming POST (a SUBSCRIBE call) and yields its RecordIO records as they arrive.
 public enum RecordIOStreamReader {
+    /// An open stream: the response headers and the records of the body.
+    public struct Opened: Sendable {
+        public let headers: [(String, String)]
+        public let records: AsyncThrowingStream<Data, any Error>
+
+        /// The first value of a response header.
+        public func header(_ name: String) -> String? {
+            headers.first { $0.0.lowercased() == name.lowercased() }?.1
+        }
+    }
+
     /// Returns the records of the response body, after checking for 200.
     public static func open(
         url: String, body: Data, headers: [(String, String)] = [], client: HTTPClient = .shared
-    ) async throws -> AsyncThrowingStream<Data, any Error> {
+    ) async throws -> Opened {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
@@ -36,6 +47,6 @@ public enum RecordIOStreamReader {
             }
         }
         continuation.onTermination = { _ in reader.cancel() }
-        return records
+        return Opened(headers: response.headers.map { ($0.name, $0.value) }, records: records)
     }
 }

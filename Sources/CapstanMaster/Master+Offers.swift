@@ -22,7 +22,12 @@ extension Master {
                 id: offerID, frameworkID: allocation.frameworkID, agentID: allocation.agentID,
                 hostname: agent.info.hostname,
                 url: MesosURL(scheme: "http", address: Address(hostname: agent.info.hostname, ip: agent.endpoint.host, port: Int32(agent.endpoint.port)), path: "/agent"),
-                resources: allocation.resources.mesos, attributes: agent.info.attributes, executorIDs: executorIDs,
+                resources: allocation.resources.mesos.map { resource in
+                    var resource = resource
+                    resource.allocationInfo = .init(role: frameworks[allocation.frameworkID]?.role)
+                    return resource
+                },
+                attributes: agent.info.attributes, executorIDs: executorIDs,
                 allocationInfo: .init(role: frameworks[allocation.frameworkID]?.role))
             offers[offerID] = OfferRecord(
                 offer: offer, frameworkID: allocation.frameworkID, agentID: allocation.agentID,

@@ -108,7 +108,7 @@ final class OperatorEventStream: @unchecked Sendable {
             url: master.url + "/api/v1", body: try MesosJSON.encode(OperatorCall(type: .subscribe)))
         let task = Task {
             do {
-                for try await record in stream { await buffer.append(try MesosJSON.decode(OperatorEvent.self, from: record)) }
+                for try await record in stream.records { await buffer.append(try MesosJSON.decode(OperatorEvent.self, from: record)) }
             } catch {}
         }
         let opened = OperatorEventStream(recorder: buffer, task: task)
