@@ -6,9 +6,12 @@ public struct CapstanCommand: AsyncParsableCommand {
         commandName: "capstan",
         abstract: "A GitOps cluster manager: a Mesos-compatible master and agent in one Swift binary.",
         discussion: """
-            Run everything on one machine with `capstan up`, or a cluster with `capstan master` on one machine and
-            `capstan agent --master HOST:PORT` on each worker. Frameworks talk to the master through the Mesos v1
-            HTTP API (POST /api/v1/scheduler); operators use POST /api/v1 on the master and on agents.
+            Run everything on one machine with `capstan up`, or a cluster with `capstan master` on one machine \
+            and `capstan agent --master HOST:PORT` on each worker.
+
+            Frameworks talk to the master through the Mesos v1 HTTP API (POST /api/v1/scheduler); operators \
+            use POST /api/v1 on the master and on agents. Try: capstan up, then \
+            curl -s -X POST localhost:5050/api/v1 -H 'Content-Type: application/json' -d '{"type":"GET_AGENTS"}'
             """,
         version: CapstanVersion.description,
         subcommands: [Up.self, MasterCommand.self, AgentCommand.self, Version.self, Bench.self])
