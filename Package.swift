@@ -110,6 +110,15 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
         .testTarget(
+            name: "CapstanHTTPTests",
+            dependencies: [
+                "CapstanHTTP", "CapstanCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
             name: "CapstanAPITests", dependencies: ["CapstanAPI", "CapstanCore"],
             resources: [.copy("Golden")], swiftSettings: settings),
         .testTarget(

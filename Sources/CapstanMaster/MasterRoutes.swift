@@ -70,6 +70,11 @@ enum MasterRoutes {
         for path in ["state", "master/state", "state.json", "master/state.json"] {
             router.get(RouterPath(path)) { _, _ in try Response.mesosJSON(await master.legacyState()) }
         }
+        // Mesos' /redirect: on the leader, a redirect to itself (followers are redirected by the middleware).
+        router.get("redirect") { request, _ in
+            let host = request.head.authority ?? "127.0.0.1"
+            return Response(status: .temporaryRedirect, headers: [.location: "//\(host)"])
+        }
         router.get("metrics/snapshot") { _, _ in try Response.mesosJSON(await master.metricsSnapshot()) }
     }
 }

@@ -13,11 +13,13 @@ public struct MasterService: Service {
     let logger: Logger
     let agentLink: AgentLink
     let onListening: @Sendable (HostPort) async -> Void
+    let leadership: any Leadership
 
     public init(
-        configuration: MasterConfiguration, logger: Logger,
+        configuration: MasterConfiguration, logger: Logger, leadership: any Leadership = StandaloneLeadership(),
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) {
+        self.leadership = leadership
         self.configuration = configuration
         self.logger = logger
         self.agentLink = AgentLink(logger: logger)
@@ -27,6 +29,7 @@ public struct MasterService: Service {
 
     public func run() async throws {
         let router = Router()
+        router.add(middleware: LeaderRedirectMiddleware(leadership: leadership))
         let registry = PrometheusCollectorRegistry()
         let master = self.master
         ServiceEndpoints.register(on: router, metrics: registry) {
