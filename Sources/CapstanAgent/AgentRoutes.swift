@@ -23,11 +23,15 @@ enum AgentRoutes {
                 return Response.accepted
             }
         }
-        router.post("api/v1") { request, _ in
-            try await answering {
-                try request.requireJSONAccepted()
-                let call = try await request.decodeMesos(AgentOperatorCall.self)
-                return try Response.mesosJSON(try await agent.operatorCall(call))
+        // libprocess routes a request to the longest matching path prefix, so Mesos also answers the operator API on
+        // /api/v1/operator (where pymesos's operator drivers post).
+        for path in ["api/v1", "api/v1/operator"] {
+            router.post(RouterPath(path)) { request, _ in
+                try await answering {
+                    try request.requireJSONAccepted()
+                    let call = try await request.decodeMesos(AgentOperatorCall.self)
+                    return try Response.mesosJSON(try await agent.operatorCall(call))
+                }
             }
         }
 

@@ -30,15 +30,19 @@ enum MasterRoutes {
             }
         }
 
-        router.post("api/v1") { request, _ in
-            try await answering {
-                try request.requireJSONAccepted()
-                let call = try await request.decodeMesos(OperatorCall.self)
-                if call.type == .subscribe {
-                    let (key, events) = await master.subscribeOperator()
-                    return RecordIOStream.response(events: events) { await master.unsubscribeOperator(key) }
+        // libprocess routes a request to the longest matching path prefix, so Mesos also answers the operator API on
+        // /api/v1/operator (where pymesos's operator drivers post).
+        for path in ["api/v1", "api/v1/operator"] {
+            router.post(RouterPath(path)) { request, _ in
+                try await answering {
+                    try request.requireJSONAccepted()
+                    let call = try await request.decodeMesos(OperatorCall.self)
+                    if call.type == .subscribe {
+                        let (key, events) = await master.subscribeOperator()
+                        return RecordIOStream.response(events: events) { await master.unsubscribeOperator(key) }
+                    }
+                    return try Response.mesosJSON(try await master.operatorCall(call))
                 }
-                return try Response.mesosJSON(try await master.operatorCall(call))
             }
         }
 
