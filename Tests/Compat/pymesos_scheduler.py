@@ -24,7 +24,6 @@ The scheduler (pymesos MesosSchedulerDriver, implicit acknowledgements on):
 Exit status 0 when every check passed; 1 with a FAIL line otherwise (also after
 the timeout, 60 s by default).
 """
-import base64
 import getpass
 import json
 import logging
@@ -34,10 +33,9 @@ import socket
 import sys
 import threading
 import time
-import urllib.request
 
 from addict import Dict
-from pymesos import MesosSchedulerDriver, Scheduler, decode_data, encode_data
+from pymesos import MesosOperatorMasterDriver, MesosSchedulerDriver, Scheduler, decode_data, encode_data
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXECUTOR_SCRIPT = os.path.join(HERE, "pymesos_executor.py")
@@ -296,14 +294,6 @@ class CompatScheduler(Scheduler):
             self.checks.done.set()
 
 
-def master_call(master, body):
-    req = urllib.request.Request(
-        "http://%s/api/v1" % master, data=json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"})
-    with urllib.request.urlopen(req, timeout=5) as resp:
-        return json.loads(resp.read().decode())
-
-
 def main():
     if len(sys.argv) < 2:
         print("usage: %s MASTER_HOST:PORT [TIMEOUT_SECONDS]" % sys.argv[0], file=sys.stderr)
@@ -342,9 +332,11 @@ def main():
     if sched.framework_id and checks.done.is_set():
         fid = sched.framework_id
         found = None
+        operator = MesosOperatorMasterDriver(master)
         for _ in range(25):
             try:
-                frameworks = master_call(master, {"type": "GET_FRAMEWORKS"})["get_frameworks"]
+                # pymesos's operator driver (POST /api/v1/operator)
+                frameworks = operator.getFrameworks()["get_frameworks"]
             except Exception as e:
                 found = "GET_FRAMEWORKS failed: %s" % e
                 break
@@ -356,7 +348,7 @@ def main():
             found = "framework %s active=%s completed=%s" % (fid, fid in active, fid in completed)
             time.sleep(0.2)
         if found is True:
-            checks.ok("teardown", "framework %s completed after TEARDOWN" % fid)
+            checks.ok("teardown", "framework %s completed after TEARDOWN (pymesos operator GET_FRAMEWORKS)" % fid)
         else:
             checks.fail("teardown", str(found))
 
