@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
         // Pure: resources, IDs, task states, allocation. No I/O.
@@ -86,9 +87,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
+        // App manifests: YAML (Yams) to the Core model, with file:line:column diagnostics; the JSON Schema.
+        .target(
+            name: "CapstanManifest",
+            dependencies: ["CapstanCore", .product(name: "Yams", package: "Yams")],
+            swiftSettings: settings),
+        // libgit2, found through pkg-config.
+        .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
+        // The git source of the reconciler: bare cache, fetch, trees and blobs at a commit, ls-remote.
+        .target(name: "CapstanGit", dependencies: ["CapstanCore", "CLibGit2"], swiftSettings: settings),
         .target(
             name: "CapstanCLI",
             dependencies: [
+                "CapstanManifest", "CapstanGit",
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
                 "CapstanContainerizer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -109,6 +120,9 @@ let package = Package(
             path: "Tests/CapstanTestSupport",
             swiftSettings: settings),
         .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore"], swiftSettings: settings),
+        .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore"], swiftSettings: settings),
         .testTarget(
             name: "CapstanHTTPTests",
             dependencies: [

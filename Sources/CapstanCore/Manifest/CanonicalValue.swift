@@ -1,0 +1,178 @@
+/// A JSON-like value with one text form: object keys sorted, numbers in their shortest form, no
+/// spaces. It is the canonical form of a spec, whose SHA-256 is the `capstan.spec` task label.
+public indirect enum CanonicalValue: Sendable, Hashable {
+    case null
+    case bool(Bool)
+    case number(Double)
+    case string(String)
+    case array([CanonicalValue])
+    case object([String: CanonicalValue])
+
+    /// Compact JSON with sorted keys.
+    public var json: String {
+        var out = ""
+        write(to: &out)
+        return out
+    }
+
+    private func write(to out: inout String) {
+        switch self {
+        case .null: out += "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let n): out += CanonicalValue.formatNumber(n)
+        case .string(let s): CanonicalValue.writeString(s, to: &out)
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += "," }
+                item.write(to: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (i, key) in fields.keys.sorted().enumerated() {
+                if i > 0 { out += "," }
+                CanonicalValue.writeString(key, to: &out)
+                out += ":"
+                fields[key]!.write(to: &out)
+            }
+            out += "}"
+        }
+    }
+
+    /// Whole numbers without a fraction (`3`, not `3.0`); others in Swift's shortest round-trip form.
+    public static func formatNumber(_ n: Double) -> String {
+        if n == n.rounded(), abs(n) < 1e15 { return String(Int64(n)) }
+        return "\(n)"
+    }
+
+    static func writeString(_ s: String, to out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
+    }
+}
+
+extension Workload {
+    /// The canonical form: every field present with defaults applied, durations in seconds, sizes in MiB.
+    public var canonical: CanonicalValue {
+        .object([
+            "apiVersion": .string("capstan/v1"),
+            "kind": .string(kind.rawValue),
+            "metadata": .object(["name": .string(name), "labels": .stringMap(labels)]),
+            "spec": spec.canonical,
+        ])
+    }
+
+    /// SHA-256 (hex) of the canonical form: equal for manifests that mean the same thing, whatever
+    /// their key order or which defaults they spell out; different when any field changes.
+    public var specHash: String { CanonicalSHA256.hex(Array(canonical.json.utf8)) }
+
+    /// The value of the `capstan.spec` task label: the first 16 hex digits of ``specHash``.
+    public var specLabel: String { String(specHash.prefix(16)) }
+}
+
+extension WorkloadSpec {
+    public var canonical: CanonicalValue {
+        .object([
+            "image": image.map(CanonicalValue.string) ?? .null,
+            "command": .strings(command),
+            "args": .strings(args),
+            "env": .stringMap(env),
+            "instances": .number(Double(instances)),
+            "resources": .object([
+                "cpus": .number(resources.cpus), "mem": .number(resources.memMiB),
+                "disk": .number(resources.diskMiB), "gpus": .number(Double(resources.gpus)),
+            ]),
+            "network": .object([
+                "name": .string(network.name),
+                "ports": .array(network.ports.map { port in
+                    .object([
+                        "name": .string(port.name), "container": port.container.map { .number(Double($0)) } ?? .null,
+                        "host": .number(Double(port.host)), "protocol": .string(port.protocol.rawValue),
+                    ])
+                }),
+            ]),
+            "volumes": .array(volumes.map(\.canonical)),
+            "health": health?.canonical ?? .null,
+            "update": .object([
+                "minHealthy": .string(update.minHealthy.description), "maxSurge": .string(update.maxSurge.description),
+                "progressDeadline": .seconds(update.progressDeadline),
+            ]),
+            "backoff": .object([
+                "delay": .seconds(backoff.delay), "factor": .number(backoff.factor), "max": .seconds(backoff.max),
+            ]),
+            "killGracePeriod": .seconds(killGracePeriod),
+            "constraints": .array(constraints.map(\.canonical)),
+            "dependsOn": .strings(dependsOn.sorted()),
+            "user": user.map(CanonicalValue.string) ?? .null,
+        ])
+    }
+}
+
+extension VolumeSpec {
+    var canonical: CanonicalValue {
+        var fields: [String: CanonicalValue] = ["path": .string(path), "readOnly": .bool(readOnly)]
+        switch source {
+        case .persistent(let size): fields["persistent"] = .object(["size": .number(size)])
+        case .host(let hostPath): fields["host"] = .string(hostPath)
+        case .docker(let driver, let name): fields["docker"] = .object(["driver": .string(driver), "name": .string(name)])
+        }
+        return .object(fields)
+    }
+}
+
+extension PortReference {
+    var canonical: CanonicalValue {
+        switch self {
+        case .name(let name): return .string(name)
+        case .number(let n): return .number(Double(n))
+        }
+    }
+}
+
+extension HealthCheckSpec {
+    var canonical: CanonicalValue {
+        var fields: [String: CanonicalValue] = [
+            "interval": .seconds(interval), "timeout": .seconds(timeout), "gracePeriod": .seconds(gracePeriod),
+            "maxFailures": .number(Double(maxFailures)),
+        ]
+        switch check {
+        case .http(let port, let path): fields["http"] = .object(["port": port.canonical, "path": .string(path)])
+        case .tcp(let port): fields["tcp"] = .object(["port": port.canonical])
+        case .command(let argv): fields["command"] = .strings(argv)
+        }
+        return .object(fields)
+    }
+}
+
+extension Constraint {
+    var canonical: CanonicalValue {
+        var fields: [String: CanonicalValue] = ["attribute": .string(attribute)]
+        switch op {
+        case .unique: fields["unique"] = .bool(true)
+        case .equals(let value): fields["equals"] = .string(value)
+        case .like(let pattern): fields["like"] = .string(pattern)
+        case .maxPer(let n): fields["maxPer"] = .number(Double(n))
+        }
+        return .object(fields)
+    }
+}
+
+extension CanonicalValue {
+    static func strings(_ list: [String]) -> CanonicalValue { .array(list.map(CanonicalValue.string)) }
+    static func stringMap(_ map: [String: String]) -> CanonicalValue { .object(map.mapValues(CanonicalValue.string)) }
+    static func seconds(_ d: Duration) -> CanonicalValue { .number(d.seconds) }
+}

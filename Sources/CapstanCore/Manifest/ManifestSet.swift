@@ -1,0 +1,99 @@
+/// One decoded manifest document, with the positions the repository-wide checks report at.
+public struct ManifestEntry: Sendable, Hashable {
+    public var workload: Workload
+    /// Where `metadata.name`'s value is.
+    public var nameLocation: SourceLocation
+    /// Where each `spec.dependsOn` item is, in order.
+    public var dependsOnLocations: [SourceLocation]
+
+    public init(workload: Workload, nameLocation: SourceLocation, dependsOnLocations: [SourceLocation] = []) {
+        self.workload = workload
+        self.nameLocation = nameLocation
+        self.dependsOnLocations = dependsOnLocations
+    }
+
+    public var file: String { nameLocation.file }
+}
+
+/// The apps and jobs of a repository (or a directory), and every problem found in them.
+public struct ManifestSet: Sendable {
+    /// Documents that decoded, in file order; may hold duplicates when ``diagnostics`` is not empty.
+    public var entries: [ManifestEntry]
+    /// Every problem, sorted by file, line and column.
+    public var diagnostics: [ManifestDiagnostic]
+
+    /// Runs the repository-wide checks (duplicate names, dangling `dependsOn`, dependency cycles)
+    /// over `entries` and adds their findings to the per-document `diagnostics`.
+    public init(entries: [ManifestEntry], diagnostics: [ManifestDiagnostic] = []) {
+        self.entries = entries
+        self.diagnostics = (diagnostics + ManifestSet.check(entries)).sorted()
+    }
+
+    public var isValid: Bool { diagnostics.isEmpty }
+    public var workloads: [Workload] { entries.map(\.workload) }
+    public var apps: [Workload] { workloads.filter { $0.kind == .app } }
+    public var jobs: [Workload] { workloads.filter { $0.kind == .job } }
+
+    /// `2 apps, 1 job`.
+    public var summary: String {
+        func plural(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
+        return "\(plural(apps.count, "app")), \(plural(jobs.count, "job"))"
+    }
+
+    static func check(_ entries: [ManifestEntry]) -> [ManifestDiagnostic] {
+        var diagnostics: [ManifestDiagnostic] = []
+        var first: [String: ManifestEntry] = [:]
+        for entry in entries {
+            if let earlier = first[entry.workload.name] {
+                diagnostics.append(ManifestDiagnostic(
+                    entry.nameLocation, path: "metadata.name",
+                    "duplicate name '\(entry.workload.name)': already defined at \(earlier.nameLocation)"))
+            } else {
+                first[entry.workload.name] = entry
+            }
+        }
+        for entry in entries {
+            for (i, dependency) in entry.workload.spec.dependsOn.enumerated() where first[dependency] == nil {
+                diagnostics.append(ManifestDiagnostic(
+                    entry.dependsOnLocations[safe: i] ?? entry.nameLocation, path: "spec.dependsOn[\(i)]",
+                    "'\(dependency)' is not an app or job in this repository"))
+            }
+        }
+        diagnostics += cycles(first)
+        return diagnostics
+    }
+
+    /// One diagnostic per back edge of a depth-first walk in name order, at the `dependsOn` item that closes the cycle.
+    private static func cycles(_ byName: [String: ManifestEntry]) -> [ManifestDiagnostic] {
+        enum Mark { case active, done }
+        var marks: [String: Mark] = [:]
+        var stack: [String] = []
+        var diagnostics: [ManifestDiagnostic] = []
+
+        func visit(_ name: String) {
+            guard let entry = byName[name] else { return }
+            marks[name] = .active
+            stack.append(name)
+            for (i, dependency) in entry.workload.spec.dependsOn.enumerated() {
+                switch marks[dependency] {
+                case .active:
+                    let start = stack.lastIndex(of: dependency)!
+                    let cycle = (stack[start...] + [dependency]).joined(separator: " -> ")
+                    diagnostics.append(ManifestDiagnostic(
+                        entry.dependsOnLocations[safe: i] ?? entry.nameLocation, path: "spec.dependsOn[\(i)]",
+                        "dependency cycle: \(cycle)"))
+                case .done: continue
+                case nil: visit(dependency)
+                }
+            }
+            stack.removeLast()
+            marks[name] = .done
+        }
+        for name in byName.keys.sorted() where marks[name] == nil { visit(name) }
+        return diagnostics
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

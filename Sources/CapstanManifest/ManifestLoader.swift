@@ -1,0 +1,122 @@
+import CapstanCore
+import Foundation
+import Yams
+
+/// One manifest file's path (as shown in diagnostics, e.g. `apps/web.yaml`) and its bytes.
+public struct ManifestFile: Sendable, Hashable {
+    public var path: String
+    public var contents: Data
+
+    public init(path: String, contents: Data) {
+        self.path = path
+        self.contents = contents
+    }
+
+    public init(path: String, text: String) {
+        self.init(path: path, contents: Data(text.utf8))
+    }
+}
+
+/// Loads manifests: every `*.yaml`/`*.yml` file, several documents per file, decoded through Yams
+/// into the Core model. All problems of all files are collected into the returned ``ManifestSet``.
+public enum ManifestLoader {
+    /// Whether a path names a manifest file (`.yaml` or `.yml`).
+    public static func isManifestPath(_ path: String) -> Bool {
+        path.hasSuffix(".yaml") || path.hasSuffix(".yml")
+    }
+
+    /// Decodes `files` (manifest or not: other paths are skipped) and runs the repository-wide checks.
+    public static func load(_ files: [ManifestFile]) -> ManifestSet {
+        var entries: [ManifestEntry] = []
+        var diagnostics: [ManifestDiagnostic] = []
+        for file in files.sorted(by: { $0.path < $1.path }) where isManifestPath(file.path) {
+            let (fileEntries, fileDiagnostics) = decode(file)
+            entries += fileEntries
+            diagnostics += fileDiagnostics
+        }
+        return ManifestSet(entries: entries, diagnostics: diagnostics)
+    }
+
+    /// Decodes the documents of one file.
+    public static func decode(_ file: ManifestFile) -> (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]) {
+        let reader = NodeReader(file: file.path)
+        guard let text = String(data: file.contents, encoding: .utf8) else {
+            reader.report(nil, "", "not UTF-8 text")
+            return ([], reader.diagnostics)
+        }
+        var entries: [ManifestEntry] = []
+        let decoder = WorkloadDecoder(reader: reader)
+        do {
+            // The sequence keeps a syntax error instead of throwing it from `next()`.
+            var documents = try Yams.compose_all(yaml: text)
+            while let root = documents.next() {
+                if let entry = decoder.decode(root) { entries.append(entry) }
+            }
+            if let error = documents.error { throw error }
+        } catch let error as YamlError {
+            report(error, reader)
+        } catch {
+            reader.report(nil, "", "not valid YAML: \(error)")
+        }
+        return (entries, reader.diagnostics)
+    }
+
+    /// A YAML syntax error at its position.
+    private static func report(_ error: YamlError, _ reader: NodeReader) {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+            reader.report(mark, "", "YAML syntax error: \(detail)")
+        case .reader(let problem, _, _, _):
+            reader.report(nil, "", "YAML syntax error: \(problem)")
+        default:
+            reader.report(nil, "", "YAML error: \(error)")
+        }
+    }
+
+    /// Loads every manifest file under `directory` (recursively; hidden files and directories are
+    /// skipped), or the one file `directory` names. Diagnostics name each file as `prefix` joined
+    /// with its path relative to `directory`; `prefix` defaults to `directory` itself (nothing for `.`).
+    public static func loadDirectory(_ directory: String, displayPrefix: String? = nil) throws -> ManifestSet {
+        let prefix = displayPrefix ?? (directory == "." ? "" : directory)
+        func display(_ relative: String) -> String {
+            prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix + relative : prefix + "/" + relative)
+        }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else {
+            throw CapstanError(.notFound, "\(directory): no such file or directory")
+        }
+        if !isDirectory.boolValue {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory))
+            let (entries, diagnostics) = decode(ManifestFile(path: displayPrefix ?? directory, contents: data))
+            return ManifestSet(entries: entries, diagnostics: diagnostics)
+        }
+        var files: [ManifestFile] = []
+        for relative in try manifestPaths(under: directory) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(relative))
+            files.append(ManifestFile(path: display(relative), contents: data))
+        }
+        return load(files)
+    }
+
+    /// Relative paths of manifest files under `directory`, sorted.
+    static func manifestPaths(under directory: String) throws -> [String] {
+        var result: [String] = []
+        func walk(_ relative: String) throws {
+            let full = relative.isEmpty ? directory : directory + "/" + relative
+            for name in try FileManager.default.contentsOfDirectory(atPath: full).sorted() where !name.hasPrefix(".") {
+                let child = relative.isEmpty ? name : relative + "/" + name
+                var isDirectory: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: directory + "/" + child, isDirectory: &isDirectory) else { continue }
+                if isDirectory.boolValue {
+                    try walk(child)
+                } else if isManifestPath(name) {
+                    result.append(child)
+                }
+            }
+        }
+        try walk("")
+        return result
+    }
+}

@@ -1,0 +1,253 @@
+import CapstanCore
+import Yams
+
+/// Reads Yams nodes into Swift values for one file, collecting a diagnostic (with the node's
+/// `file:line:column`) for each problem instead of stopping at the first. Every reader returns nil
+/// after reporting, so callers just skip what did not decode.
+final class NodeReader {
+    let file: String
+    private(set) var diagnostics: [ManifestDiagnostic] = []
+
+    init(file: String) { self.file = file }
+
+    func location(_ mark: Mark?) -> SourceLocation {
+        SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
+    }
+
+    func report(_ mark: Mark?, _ path: String, _ message: String) {
+        diagnostics.append(ManifestDiagnostic(location(mark), path: path, message))
+    }
+
+    func report(_ node: Node, _ path: String, _ message: String) { report(node.mark, path, message) }
+
+    /// The resolved YAML type of a node.
+    func tag(_ node: Node) -> Tag.Name { Resolver.default.resolveTag(of: node) }
+
+    /// "a string", "an integer", … for messages.
+    func describe(_ node: Node) -> String {
+        switch node {
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .scalar:
+            switch tag(node) {
+            case .null: return "null"
+            case .bool: return "a boolean"
+            case .int: return "an integer"
+            case .float: return "a number"
+            default: return "a string"
+            }
+        }
+    }
+
+    func typeError(_ node: Node, _ path: String, expected: String) {
+        var message = "expected \(expected), got \(describe(node))"
+        if case .scalar(let scalar) = node, expected.contains("string"), tag(node) != .null {
+            message += " (quote it: '\(scalar.string)')"
+        }
+        report(node, path, message)
+    }
+
+    // MARK: Mappings
+
+    /// The known fields of a mapping. Reports a non-mapping, non-string or duplicate keys, and keys
+    /// not in `allowed` (at the key's position).
+    func fields(_ node: Node, _ path: String, _ allowed: [String]) -> Fields? {
+        guard case .mapping(let mapping) = node else {
+            typeError(node, path, expected: "a mapping")
+            return nil
+        }
+        var fields = Fields(node: node, path: path)
+        for (keyNode, value) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                report(keyNode, path, "keys must be strings, got \(describe(keyNode))")
+                continue
+            }
+            let keyPath = Fields.join(path, key.string)
+            if fields.values[key.string] != nil {
+                report(keyNode, keyPath, "duplicate field '\(key.string)'")
+            } else if !allowed.contains(key.string) {
+                report(keyNode, keyPath, "unknown field '\(key.string)' (expected one of: \(allowed.joined(separator: ", ")))")
+            } else {
+                fields.values[key.string] = value
+                fields.keys[key.string] = keyNode
+            }
+        }
+        return fields
+    }
+
+    /// A mapping of strings to strings (env, labels); numbers and booleans are taken as their text when `lenient`.
+    func stringMap(_ node: Node, _ path: String, lenient: Bool) -> [String: String]? {
+        guard case .mapping(let mapping) = node else {
+            typeError(node, path, expected: "a mapping of strings")
+            return nil
+        }
+        var result: [String: String] = [:]
+        for (keyNode, value) in mapping {
+            guard case .scalar(let key) = keyNode else {
+                report(keyNode, path, "keys must be strings, got \(describe(keyNode))")
+                continue
+            }
+            let keyPath = Fields.join(path, key.string)
+            if result[key.string] != nil {
+                report(keyNode, keyPath, "duplicate key '\(key.string)'")
+                continue
+            }
+            if lenient, case .scalar(let scalar) = value, tag(value) != .null {
+                result[key.string] = scalar.string
+            } else if let string = string(value, keyPath) {
+                result[key.string] = string
+            }
+        }
+        return result
+    }
+
+    // MARK: Scalars
+
+    func string(_ node: Node, _ path: String, nonEmpty: Bool = false) -> String? {
+        guard case .scalar(let scalar) = node, tag(node) == .str else {
+            typeError(node, path, expected: "a string")
+            return nil
+        }
+        if nonEmpty && scalar.string.isEmpty {
+            report(node, path, "must not be empty")
+            return nil
+        }
+        return scalar.string
+    }
+
+    func int(_ node: Node, _ path: String, min: Int = 0, max: Int = Int.max) -> Int? {
+        guard tag(node) == .int, let value = node.int else {
+            typeError(node, path, expected: "an integer")
+            return nil
+        }
+        guard value >= min, value <= max else {
+            report(node, path, max == Int.max ? "must be at least \(min), got \(value)" : "must be between \(min) and \(max), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    func number(_ node: Node, _ path: String, min: Double = 0) -> Double? {
+        let t = tag(node)
+        guard t == .int || t == .float, let value = node.float, value.isFinite else {
+            typeError(node, path, expected: "a number")
+            return nil
+        }
+        guard value >= min else {
+            report(node, path, "must be at least \(CanonicalValue.formatNumber(min)), got \(CanonicalValue.formatNumber(value))")
+            return nil
+        }
+        return value
+    }
+
+    func bool(_ node: Node, _ path: String) -> Bool? {
+        guard tag(node) == .bool, let value = node.bool else {
+            typeError(node, path, expected: "a boolean")
+            return nil
+        }
+        return value
+    }
+
+    /// A number of seconds, or a string such as `5s`, `500ms`, `1m`.
+    func duration(_ node: Node, _ path: String) -> Duration? {
+        guard case .scalar(let scalar) = node else {
+            typeError(node, path, expected: "a duration such as 5s")
+            return nil
+        }
+        switch tag(node) {
+        case .int, .float:
+            guard let seconds = node.float, seconds >= 0 else {
+                report(node, path, "'\(scalar.string)' is not a duration (use e.g. 500ms, 5s, 1m, 2h)")
+                return nil
+            }
+            return .nanoseconds(Int64((seconds * 1e9).rounded()))
+        case .str:
+            do {
+                return try ManifestValue.duration(scalar.string)
+            } catch {
+                report(node, path, error.message)
+                return nil
+            }
+        default:
+            typeError(node, path, expected: "a duration such as 5s")
+            return nil
+        }
+    }
+
+    /// A size in MiB: a plain number (MiB) or a string such as `128Mi`, `1Gi`, `512M`.
+    func size(_ node: Node, _ path: String) -> Double? {
+        guard case .scalar(let scalar) = node else {
+            typeError(node, path, expected: "a size such as 128Mi")
+            return nil
+        }
+        switch tag(node) {
+        case .int, .float:
+            guard let value = node.float, value >= 0, value.isFinite else {
+                report(node, path, "'\(scalar.string)' is not a size (use e.g. 128Mi, 1Gi)")
+                return nil
+            }
+            return value
+        case .str:
+            do {
+                return try ManifestValue.sizeMiB(scalar.string)
+            } catch {
+                report(node, path, error.message)
+                return nil
+            }
+        default:
+            typeError(node, path, expected: "a size such as 128Mi")
+            return nil
+        }
+    }
+
+    /// A count (`2`) or a percentage (`50%`).
+    func amount(_ node: Node, _ path: String) -> InstanceAmount? {
+        guard case .scalar(let scalar) = node, tag(node) == .int || tag(node) == .str else {
+            typeError(node, path, expected: "a count or a percentage such as 50%")
+            return nil
+        }
+        do {
+            return try ManifestValue.amount(scalar.string)
+        } catch {
+            report(node, path, error.message)
+            return nil
+        }
+    }
+
+    /// A list of strings; each bad item is reported.
+    func stringList(_ node: Node, _ path: String) -> [String]? {
+        guard case .sequence(let sequence) = node else {
+            typeError(node, path, expected: "a list of strings")
+            return nil
+        }
+        var result: [String] = []
+        var ok = true
+        for (i, item) in sequence.enumerated() {
+            if let s = string(item, "\(path)[\(i)]") { result.append(s) } else { ok = false }
+        }
+        return ok ? result : nil
+    }
+
+    /// The items of a list, or nil after reporting a non-list.
+    func list(_ node: Node, _ path: String, of what: String) -> [Node]? {
+        guard case .sequence(let sequence) = node else {
+            typeError(node, path, expected: "a list of \(what)")
+            return nil
+        }
+        return Array(sequence)
+    }
+}
+
+/// The known fields of one mapping node, with its path.
+struct Fields {
+    let node: Node
+    let path: String
+    var values: [String: Node] = [:]
+    var keys: [String: Node] = [:]
+
+    subscript(key: String) -> Node? { values[key] }
+
+    func path(_ key: String) -> String { Fields.join(path, key) }
+
+    static func join(_ path: String, _ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+}
