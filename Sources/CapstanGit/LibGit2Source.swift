@@ -1,0 +1,252 @@
+import CLibGit2
+import CapstanCore
+import Foundation
+
+/// A ``GitSource`` over libgit2: a bare cache repository on disk, fetched from the remote, read at
+/// any commit without a checkout. Every libgit2 call runs on the actor's own thread.
+public actor LibGit2Source: GitSource {
+    public nonisolated let remote: GitRemote
+    /// The bare cache repository's directory (created on first fetch).
+    public nonisolated let cachePath: String
+
+    private let executor: ThreadExecutor
+    // Touched only on the actor's thread, and in deinit when no one else can.
+    nonisolated(unsafe) private var repository: OpaquePointer?
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
+
+    /// The refspecs of a fetch: branches under `refs/remotes/origin/`, tags as they are.
+    static let refspecs = ["+refs/heads/*:refs/remotes/origin/*", "+refs/tags/*:refs/tags/*"]
+    static let originHead = "refs/remotes/origin/HEAD"
+
+    public init(remote: GitRemote, cachePath: String) {
+        _ = LibGit2.initialised
+        self.remote = remote
+        self.cachePath = cachePath
+        self.executor = ThreadExecutor(name: "capstan.git")
+    }
+
+    deinit {
+        if let repository { git_repository_free(repository) }
+        executor.stop()
+    }
+
+    // MARK: GitSource
+
+    public func fetch() throws {
+        try checkCredentials()
+        let repo = try openCache(create: true)!
+        var remoteHandle: OpaquePointer?
+        try LibGit2.check(git_remote_create_anonymous(&remoteHandle, repo, remote.url), "\(remote): cannot use remote")
+        defer { git_remote_free(remoteHandle) }
+
+        var callbacks = git_remote_callbacks()
+        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        try LibGit2.check(git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
+        defer { git_remote_disconnect(remoteHandle) }
+        let heads = try listHeads(remoteHandle)
+
+        var options = git_fetch_options()
+        git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+        options.prune = GIT_FETCH_PRUNE
+        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+        try LibGit2.withStrArray(Self.refspecs) { refspecs in
+            try LibGit2.check(git_remote_download(remoteHandle, refspecs, &options), "\(remote): fetch failed")
+            try LibGit2.check(
+                git_remote_update_tips(remoteHandle, &callbacks, 1, GIT_REMOTE_DOWNLOAD_TAGS_ALL, "capstan fetch"),
+                "\(remote): cannot update refs")
+            try LibGit2.check(git_remote_prune(remoteHandle, &callbacks), "\(remote): cannot prune refs")
+        }
+        // The remote's HEAD, so that `resolve("HEAD")` means the remote's default branch.
+        if let head = heads.first(where: { $0.name == "HEAD" }), var oid = LibGit2.oid(head.oid.hex) {
+            var ref: OpaquePointer?
+            try LibGit2.check(git_reference_create(&ref, repo, Self.originHead, &oid, 1, "capstan fetch"), "cannot record HEAD")
+            git_reference_free(ref)
+        }
+    }
+
+    public func resolve(_ revision: String) throws -> CommitID {
+        guard let repo = try openCache(create: false) else {
+            throw CapstanError(.failedPrecondition, "\(remote): not fetched yet")
+        }
+        let trimmed = revision.trimmingCharacters(in: .whitespaces)
+        var candidates: [String] = []
+        if trimmed == "HEAD" {
+            candidates = [Self.originHead]
+        } else if trimmed.hasPrefix("refs/heads/") {
+            candidates = ["refs/remotes/origin/" + trimmed.dropFirst("refs/heads/".count)]
+        } else if !trimmed.hasPrefix("refs/") && !CommitID.isFullHex(trimmed) {
+            candidates = ["refs/remotes/origin/\(trimmed)", "refs/tags/\(trimmed)"]
+        }
+        for spec in candidates + [trimmed] {
+            var object: OpaquePointer?
+            let result = git_revparse_single(&object, repo, spec)
+            if result == GIT_ENOTFOUND.rawValue || (result == GIT_EINVALIDSPEC.rawValue && spec != trimmed) { continue }
+            try LibGit2.check(result, "\(remote): cannot resolve '\(revision)'")
+            defer { git_object_free(object) }
+            var commit: OpaquePointer?
+            try LibGit2.check(git_object_peel(&commit, object, GIT_OBJECT_COMMIT), "\(remote): '\(revision)' is not a commit")
+            defer { git_object_free(commit) }
+            return CommitID(hex: LibGit2.hex(git_object_id(commit)))
+        }
+        throw CapstanError(.notFound, "\(remote): no branch, tag or commit '\(revision)'")
+    }
+
+    public func files(
+        at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool
+    ) throws -> [GitFile] {
+        let repo = try cachedRepository()
+        let root = try rootTree(repo, commit)
+        defer { git_tree_free(root) }
+        let prefix = Self.normalise(path)
+        if prefix.isEmpty {
+            var files: [GitFile] = []
+            try walk(repo, root, prefix: "", include: include, into: &files)
+            return files
+        }
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, root, prefix)
+        if result == GIT_ENOTFOUND.rawValue {
+            throw CapstanError(.notFound, "\(remote): no '\(prefix)' at \(commit.short)")
+        }
+        try LibGit2.check(result, "\(remote): cannot read '\(prefix)'")
+        defer { git_tree_entry_free(entry) }
+        var files: [GitFile] = []
+        switch git_tree_entry_type(entry) {
+        case GIT_OBJECT_TREE:
+            var tree: OpaquePointer?
+            try LibGit2.check(git_tree_lookup(&tree, repo, git_tree_entry_id(entry)), "\(remote): cannot read '\(prefix)'")
+            defer { git_tree_free(tree) }
+            try walk(repo, tree, prefix: prefix + "/", include: include, into: &files)
+        case GIT_OBJECT_BLOB where include(prefix):
+            files.append(try readBlob(repo, git_tree_entry_id(entry), path: prefix))
+        default:
+            break
+        }
+        return files
+    }
+
+    public func treeID(at commit: CommitID, path: String) throws -> ObjectID? {
+        let repo = try cachedRepository()
+        let root = try rootTree(repo, commit)
+        defer { git_tree_free(root) }
+        let normalised = Self.normalise(path)
+        if normalised.isEmpty { return ObjectID(hex: LibGit2.hex(git_tree_id(root))) }
+        var entry: OpaquePointer?
+        let result = git_tree_entry_bypath(&entry, root, normalised)
+        if result == GIT_ENOTFOUND.rawValue { return nil }
+        try LibGit2.check(result, "\(remote): cannot read '\(normalised)'")
+        defer { git_tree_entry_free(entry) }
+        return ObjectID(hex: LibGit2.hex(git_tree_entry_id(entry)))
+    }
+
+    public func remoteHead(ref: String) throws -> CommitID? {
+        try checkCredentials()
+        var remoteHandle: OpaquePointer?
+        try LibGit2.check(git_remote_create_detached(&remoteHandle, remote.url), "\(remote): cannot use remote")
+        defer { git_remote_free(remoteHandle) }
+        var callbacks = git_remote_callbacks()
+        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
+        try LibGit2.check(git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
+        defer { git_remote_disconnect(remoteHandle) }
+        let heads = try listHeads(remoteHandle)
+        let names = ref == "HEAD" || ref.hasPrefix("refs/") ? [ref] : ["refs/heads/\(ref)", "refs/tags/\(ref)"]
+        for name in names {
+            // An annotated tag is advertised twice; the `^{}` entry is the commit it points to.
+            if let peeled = heads.first(where: { $0.name == name + "^{}" }) { return peeled.oid }
+            if let head = heads.first(where: { $0.name == name }) { return head.oid }
+        }
+        return nil
+    }
+
+    // MARK: Internals
+
+    private func checkCredentials() throws {
+        guard remote.credentials == .none else {
+            throw CapstanError(.unsupported, "\(remote): credentials (tokens, ssh keys) are not supported yet")
+        }
+    }
+
+    /// Opens the cache, creating an empty bare repository when `create` is set and there is none.
+    private func openCache(create: Bool) throws -> OpaquePointer? {
+        if let repository { return repository }
+        var repo: OpaquePointer?
+        if FileManager.default.fileExists(atPath: cachePath + "/HEAD") {
+            try LibGit2.check(git_repository_open_bare(&repo, cachePath), "cannot open the git cache \(cachePath)")
+        } else if create {
+            try FileManager.default.createDirectory(atPath: cachePath, withIntermediateDirectories: true)
+            try LibGit2.check(git_repository_init(&repo, cachePath, 1), "cannot create the git cache \(cachePath)")
+        } else {
+            return nil
+        }
+        repository = repo
+        return repo
+    }
+
+    private func cachedRepository() throws -> OpaquePointer {
+        guard let repo = try openCache(create: false) else {
+            throw CapstanError(.failedPrecondition, "\(remote): not fetched yet")
+        }
+        return repo
+    }
+
+    private func listHeads(_ remoteHandle: OpaquePointer?) throws -> [(name: String, oid: CommitID)] {
+        var list: UnsafeMutablePointer<UnsafePointer<git_remote_head>?>?
+        var count = 0
+        try LibGit2.check(git_remote_ls(&list, &count, remoteHandle), "\(remote): cannot list refs")
+        var heads: [(name: String, oid: CommitID)] = []
+        for i in 0..<count {
+            guard let head = list?[i] else { continue }
+            let oidHex = withUnsafePointer(to: head.pointee.oid) { LibGit2.hex($0) }
+            heads.append((String(cString: head.pointee.name), CommitID(hex: oidHex)))
+        }
+        return heads
+    }
+
+    private func rootTree(_ repo: OpaquePointer, _ commitID: CommitID) throws -> OpaquePointer? {
+        guard var oid = LibGit2.oid(commitID.hex) else {
+            throw CapstanError(.invalidArgument, "'\(commitID)' is not a commit name")
+        }
+        var commit: OpaquePointer?
+        try LibGit2.check(git_commit_lookup(&commit, repo, &oid), "\(remote): no commit \(commitID.short)")
+        defer { git_commit_free(commit) }
+        var tree: OpaquePointer?
+        try LibGit2.check(git_commit_tree(&tree, commit), "\(remote): cannot read the tree of \(commitID.short)")
+        return tree
+    }
+
+    private func walk(
+        _ repo: OpaquePointer, _ tree: OpaquePointer?, prefix: String, include: (String) -> Bool, into files: inout [GitFile]
+    ) throws {
+        let count = git_tree_entrycount(tree)
+        for i in 0..<count {
+            guard let entry = git_tree_entry_byindex(tree, i) else { continue }
+            let path = prefix + String(cString: git_tree_entry_name(entry))
+            switch git_tree_entry_type(entry) {
+            case GIT_OBJECT_TREE:
+                var subtree: OpaquePointer?
+                try LibGit2.check(git_tree_lookup(&subtree, repo, git_tree_entry_id(entry)), "\(remote): cannot read '\(path)'")
+                defer { git_tree_free(subtree) }
+                try walk(repo, subtree, prefix: path + "/", include: include, into: &files)
+            case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK && include(path):
+                files.append(try readBlob(repo, git_tree_entry_id(entry), path: path))
+            default:
+                break  // submodules and symbolic links
+            }
+        }
+    }
+
+    private func readBlob(_ repo: OpaquePointer, _ id: UnsafePointer<git_oid>?, path: String) throws -> GitFile {
+        var blob: OpaquePointer?
+        try LibGit2.check(git_blob_lookup(&blob, repo, id), "\(remote): cannot read '\(path)'")
+        defer { git_blob_free(blob) }
+        let size = Int(git_blob_rawsize(blob))
+        let contents = size == 0 ? Data() : Data(bytes: git_blob_rawcontent(blob), count: size)
+        return GitFile(path: path, blobID: ObjectID(hex: LibGit2.hex(git_blob_id(blob))), contents: contents)
+    }
+
+    /// `apps/`, `/apps`, `./apps` → `apps`; `.` and `/` → the root.
+    static func normalise(_ path: String) -> String {
+        path.split(separator: "/").filter { $0 != "." && !$0.isEmpty }.joined(separator: "/")
+    }
+}

@@ -1,0 +1,152 @@
+import CapstanCore
+import CapstanGit
+import Foundation
+import Testing
+
+/// How a test reaches the fixture repository; each kind of ``GitSource`` runs the whole suite.
+enum GitSourceKind: String, CaseIterable, CustomTestStringConvertible {
+    case libgit2LocalPath
+    case libgit2FileURL
+
+    var testDescription: String { rawValue }
+
+    func make(_ fixture: GitFixture) -> any GitSource {
+        switch self {
+        case .libgit2LocalPath: LibGit2Source(remote: GitRemote(url: fixture.path), cachePath: fixture.cachePath)
+        case .libgit2FileURL: LibGit2Source(remote: GitRemote(url: "file://" + fixture.path), cachePath: fixture.cachePath)
+        }
+    }
+}
+
+/// The contract of ``GitSource``, run against every implementation (containerd's snapshot testsuite pattern).
+@Suite("GitSourceConformance")
+struct GitSourceConformance {
+    /// main: apps/web.yaml, apps/db.yaml, jobs/migrate.yaml, README.md, a symlink; tag v1 (annotated) and
+    /// v1-light at the first commit; branch feature with a changed web.yaml; then main changes db.yaml.
+    struct History {
+        var first: String
+        var feature: String
+        var second: String
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
+    func resolvesBranchesTagsAndCommits(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try Self.history(fixture)
+            let source = kind.make(fixture)
+            try await source.fetch()
+            #expect(try await source.resolve("main").hex == history.second)
+            #expect(try await source.resolve("HEAD").hex == history.second)
+            #expect(try await source.resolve("refs/heads/main").hex == history.second)
+            #expect(try await source.resolve("feature").hex == history.feature)
+            #expect(try await source.resolve("v1").hex == history.first)
+            #expect(try await source.resolve("v1-light").hex == history.first)
+            #expect(try await source.resolve(history.first).hex == history.first)
+            #expect(try await source.resolve(String(history.first.prefix(10))).hex == history.first)
+            #expect(try await source.resolve("main~1").hex == history.first)
+            await #expect(throws: CapstanError.self) { try await source.resolve("no-such-branch") }
+        }
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
+    func readsFilesUnderASubPathWithoutACheckout(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try Self.history(fixture)
+            let source = kind.make(fixture)
+            try await source.fetch()
+            let head = try await source.resolve("main")
+            let apps = try await source.files(at: head, under: "apps")
+            #expect(apps.map(\.path) == ["apps/db.yaml", "apps/web.yaml"])
+            #expect(apps.map { String(decoding: $0.contents, as: UTF8.self) } == ["db: 2\n", "web: 1\n"])
+            #expect(apps[1].blobID.hex == (try fixture.git("rev-parse", "main:apps/web.yaml")))
+            let all = try await source.files(at: head, under: "", matching: { $0.hasSuffix(".yaml") })
+            #expect(all.map(\.path) == ["apps/db.yaml", "apps/web.yaml", "jobs/migrate.yaml"])
+            // Symbolic links are skipped; README is there without a filter.
+            #expect(try await source.files(at: head, under: "/").map(\.path).contains("README.md"))
+            #expect(!(try await source.files(at: head, under: "").map(\.path).contains("link.yaml")))
+            let old = try await source.files(at: CommitID(hex: history.first), under: "./apps/")
+            #expect(old.map { String(decoding: $0.contents, as: UTF8.self) } == ["db: 1\n", "web: 1\n"])
+            #expect(try await source.files(at: head, under: "jobs/migrate.yaml").map(\.path) == ["jobs/migrate.yaml"])
+            await #expect(throws: CapstanError.self) { try await source.files(at: head, under: "nowhere") }
+        }
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
+    func treeIDsChangeOnlyWhereFilesChanged(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try Self.history(fixture)
+            let source = kind.make(fixture)
+            try await source.fetch()
+            let first = CommitID(hex: history.first)
+            let second = CommitID(hex: history.second)
+            #expect(try await source.treeID(at: first, path: "jobs") == source.treeID(at: second, path: "jobs"))
+            #expect(try await source.treeID(at: first, path: "apps/web.yaml") == source.treeID(at: second, path: "apps/web.yaml"))
+            #expect(try await source.treeID(at: first, path: "apps") != source.treeID(at: second, path: "apps"))
+            #expect(try await source.treeID(at: first, path: "") != source.treeID(at: second, path: ""))
+            #expect(try await source.treeID(at: second, path: "apps")?.hex == (try fixture.git("rev-parse", "main:apps")))
+            #expect(try await source.treeID(at: second, path: "missing") == nil)
+        }
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
+    func remoteHeadSeesNewCommitsBeforeAFetch(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try Self.history(fixture)
+            let source = kind.make(fixture)
+            #expect(try await source.remoteHead(ref: "main")?.hex == history.second)
+            #expect(try await source.remoteHead(ref: "HEAD")?.hex == history.second)
+            #expect(try await source.remoteHead(ref: "v1")?.hex == history.first)
+            #expect(try await source.remoteHead(ref: "refs/heads/feature")?.hex == history.feature)
+            #expect(try await source.remoteHead(ref: "gone") == nil)
+            try await source.fetch()
+            try fixture.write("apps/web.yaml", "web: 3\n")
+            let third = try fixture.commit("third")
+            #expect(try await source.remoteHead(ref: "main")?.hex == third)
+            #expect(try await source.resolve("main").hex == history.second)
+            try await source.fetch()
+            #expect(try await source.resolve("main").hex == third)
+        }
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
+    func fetchPrunesDeletedBranchesAndReusesTheCache(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            _ = try Self.history(fixture)
+            try await kind.make(fixture).fetch()
+            try fixture.git("branch", "-D", "feature")
+            // A new source over the same cache directory opens it instead of starting again.
+            let source = kind.make(fixture)
+            try await source.fetch()
+            await #expect(throws: CapstanError.self) { try await source.resolve("feature") }
+            #expect(try await source.resolve("main").hex == (try fixture.git("rev-parse", "main")))
+        }
+    }
+
+    @Test func readsBeforeAFetchFailWithAPrecondition() async throws {
+        try await GitFixture.with { fixture in
+            let source = LibGit2Source(remote: GitRemote(url: fixture.path), cachePath: fixture.cachePath)
+            await #expect(throws: CapstanError.self) { try await source.resolve("main") }
+            let withToken = LibGit2Source(remote: GitRemote(url: "https://x@example.invalid/r.git", credentials: .token("t")), cachePath: fixture.cachePath)
+            #expect(withToken.remote.description == "https://example.invalid/r.git")
+            await #expect(throws: CapstanError.self) { try await withToken.fetch() }
+        }
+    }
+
+    static func history(_ fixture: GitFixture) throws -> History {
+        try fixture.write("apps/web.yaml", "web: 1\n")
+        try fixture.write("apps/db.yaml", "db: 1\n")
+        try fixture.write("jobs/migrate.yaml", "migrate: 1\n")
+        try fixture.write("README.md", "# demo\n")
+        try FileManager.default.createSymbolicLink(atPath: fixture.path + "/link.yaml", withDestinationPath: "apps/web.yaml")
+        let first = try fixture.commit("first")
+        try fixture.git("tag", "-a", "v1", "-m", "v1")
+        try fixture.git("tag", "v1-light")
+        try fixture.git("checkout", "-q", "-b", "feature")
+        try fixture.write("apps/web.yaml", "web: feature\n")
+        let feature = try fixture.commit("feature")
+        try fixture.git("checkout", "-q", "main")
+        try fixture.write("apps/db.yaml", "db: 2\n")
+        let second = try fixture.commit("second")
+        return History(first: first, feature: feature, second: second)
+    }
+}
