@@ -56,11 +56,15 @@ let package = Package(
             swiftSettings: settings),
         // C shim for what Swift cannot call safely (fork/exec with setsid, chdir and fd set-up).
         .target(name: "CLinux", cSettings: [.define("_GNU_SOURCE")]),
-        // Launcher and isolator protocols; the plain-process launcher.
+        // The spec capstan-init reads (shared by the Linux launcher and the helper; no dependencies).
+        .target(name: "CapstanInitSpec", swiftSettings: settings),
+        // The container's monitor and PID 1: namespaces, rootfs, pivot_root, then exec (synchronous, forks).
+        .executableTarget(name: "capstan-init", dependencies: ["CLinux", "CapstanInitSpec"], swiftSettings: settings),
+        // Launcher and isolator protocols; the plain-process launcher; the Linux launcher and cgroup isolators.
         .target(
             name: "CapstanContainerizer",
             dependencies: [
-                "CapstanCore", "CLinux",
+                "CapstanCore", "CLinux", "CapstanInitSpec",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
@@ -137,7 +141,7 @@ let package = Package(
             resources: [.copy("Golden")], swiftSettings: settings),
         .testTarget(
             name: "CapstanContainerizerTests",
-            dependencies: ["CapstanContainerizer", "CapstanCore"], swiftSettings: settings),
+            dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanInitSpec", "capstan-init"], swiftSettings: settings),
         .testTarget(
             name: "CapstanIntegrationTests",
             dependencies: [

@@ -2,17 +2,74 @@ public import CapstanCore
 
 /// Resource limits of a container, as isolators enforce them. `nil` means unlimited.
 ///
-/// Kept apart from Core's `Resources` on purpose: isolators only need these two numbers.
+/// Kept apart from Core's `Resources` on purpose: isolators only need these numbers.
 public struct ResourceLimits: Sendable, Hashable, Codable {
     /// CPU shares in cores (e.g. `0.5`).
     public var cpus: Double?
     /// Memory limit in bytes.
     public var memBytes: UInt64?
+    /// The most processes (and threads) the container may have at once (`pids.max`); `nil` leaves the
+    /// ``CgroupsPIDsIsolator``'s default.
+    public var maxProcesses: Int?
 
-    /// Creates limits; both default to unlimited.
-    public init(cpus: Double? = nil, memBytes: UInt64? = nil) {
+    /// Creates limits; all default to unlimited.
+    public init(cpus: Double? = nil, memBytes: UInt64? = nil, maxProcesses: Int? = nil) {
         self.cpus = cpus
         self.memBytes = memBytes
+        self.maxProcesses = maxProcesses
+    }
+}
+
+/// The root filesystem of a container launched by ``LinuxLauncher``.
+public enum RootfsSpec: Sendable, Hashable, Codable {
+    /// Read-only layer directories (absolute paths), bottom-first, shared between containers: the container gets an
+    /// overlay with a private upper dir, or a private copy when overlayfs is unavailable. Never written to.
+    case layers([String])
+    /// A plain directory used as the root as it is (bind-mounted, writable: the container's writes land in it).
+    case directory(String)
+}
+
+/// A host path bind-mounted into a container.
+public struct BindMountSpec: Sendable, Hashable, Codable {
+    /// Host path, a file or a directory.
+    public var source: String
+    /// Absolute path inside the container; created when missing.
+    public var target: String
+    /// Mounted read-only.
+    public var readOnly: Bool
+
+    /// Creates a bind mount.
+    public init(source: String, target: String, readOnly: Bool = false) {
+        self.source = source
+        self.target = target
+        self.readOnly = readOnly
+    }
+}
+
+/// The network a container sees.
+public enum NetworkMode: String, Sendable, Hashable, Codable {
+    /// The host's network namespace (Mesos' default for a command task without a network).
+    case host
+    /// A network namespace of its own with only a loopback interface (CNI attaches networks to it).
+    case isolated
+}
+
+/// The process configuration of an OCI/Docker image (its `config` object), applied by ``LinuxLauncher``.
+public struct ImageProcessConfig: Sendable, Hashable, Codable {
+    public var entrypoint: [String]
+    public var cmd: [String]
+    /// `NAME=value` entries.
+    public var env: [String]
+    public var workingDir: String?
+    public var user: String?
+
+    /// Creates an image process configuration.
+    public init(entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil) {
+        self.entrypoint = entrypoint
+        self.cmd = cmd
+        self.env = env
+        self.workingDir = workingDir
+        self.user = user
     }
 }
 
@@ -23,16 +80,61 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     /// What the first process runs.
     public var command: CommandSpec
     /// An existing directory: the process starts there, and its stdout and stderr are appended
-    /// to `stdout` and `stderr` inside it (created if missing).
+    /// to `stdout` and `stderr` inside it (created if missing). With a ``rootfs`` it is bind-mounted at
+    /// `/mnt/mesos/sandbox` (and `MESOS_SANDBOX` points there).
     public var sandboxDirectory: String
     /// Limits for the isolators.
     public var limits: ResourceLimits
 
+    // The fields below are used by ``LinuxLauncher`` only; ``PosixLauncher`` ignores them.
+
+    /// The root filesystem; `nil` keeps the host's filesystem (still in private namespaces).
+    public var rootfs: RootfsSpec?
+    /// The image's process configuration (entrypoint/cmd, env, working dir, user), applied under the command's.
+    public var image: ImageProcessConfig?
+    /// The hostname inside the container's UTS namespace; `nil` uses the container ID.
+    public var hostname: String?
+    /// Host or a network namespace of its own.
+    public var networkMode: NetworkMode
+    /// Extra bind mounts (after the sandbox), e.g. host-path volumes.
+    public var mounts: [BindMountSpec]
+    /// The working directory inside the container; `nil` takes the image's, then the sandbox mount point.
+    public var workingDirectory: String?
+
     /// Creates a configuration.
-    public init(containerID: ContainerID, command: CommandSpec, sandboxDirectory: String, limits: ResourceLimits = ResourceLimits()) {
+    public init(
+        containerID: ContainerID, command: CommandSpec, sandboxDirectory: String, limits: ResourceLimits = ResourceLimits(),
+        rootfs: RootfsSpec? = nil, image: ImageProcessConfig? = nil, hostname: String? = nil, networkMode: NetworkMode = .isolated,
+        mounts: [BindMountSpec] = [], workingDirectory: String? = nil
+    ) {
         self.containerID = containerID
         self.command = command
         self.sandboxDirectory = sandboxDirectory
         self.limits = limits
+        self.rootfs = rootfs
+        self.image = image
+        self.hostname = hostname
+        self.networkMode = networkMode
+        self.mounts = mounts
+        self.workingDirectory = workingDirectory
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case containerID, command, sandboxDirectory, limits, rootfs, image, hostname, networkMode, mounts, workingDirectory
+    }
+
+    /// Decodes a configuration; fields added after the first release may be missing (older checkpoints).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        containerID = try container.decode(ContainerID.self, forKey: .containerID)
+        command = try container.decode(CommandSpec.self, forKey: .command)
+        sandboxDirectory = try container.decode(String.self, forKey: .sandboxDirectory)
+        limits = try container.decodeIfPresent(ResourceLimits.self, forKey: .limits) ?? ResourceLimits()
+        rootfs = try container.decodeIfPresent(RootfsSpec.self, forKey: .rootfs)
+        image = try container.decodeIfPresent(ImageProcessConfig.self, forKey: .image)
+        hostname = try container.decodeIfPresent(String.self, forKey: .hostname)
+        networkMode = try container.decodeIfPresent(NetworkMode.self, forKey: .networkMode) ?? .isolated
+        mounts = try container.decodeIfPresent([BindMountSpec].self, forKey: .mounts) ?? []
+        workingDirectory = try container.decodeIfPresent(String.self, forKey: .workingDirectory)
     }
 }

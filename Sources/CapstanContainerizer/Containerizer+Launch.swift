@@ -67,9 +67,9 @@ extension Containerizer {
     func startMonitoring(_ id: ContainerID, exit: Task<ContainerTermination, Never>) {
         live[id]?.watchTasks = isolators.map { isolator in
             Task {
-                if let limitation = await isolator.watch(id), !Task.isCancelled {
-                    self.limitationReached(id, limitation)
-                }
+                let limitation = await isolator.watch(id)
+                if let limitation, !Task.isCancelled { self.limitationReached(id, limitation) }
+                return limitation
             }
         }
         Task {
@@ -85,6 +85,16 @@ extension Containerizer {
         container.watchTasks.forEach { $0.cancel() }
         container.escalation?.cancel()
         live[id] = container
+        // A limit hit that killed the process may be seen after its exit: a cancelled watch still reports it.
+        if container.limitation == nil {
+            for watch in container.watchTasks {
+                if let limitation = await watch.value {
+                    container.limitation = limitation
+                    live[id]?.limitation = limitation
+                    break
+                }
+            }
+        }
         await cleanupIsolators(id)
         var termination = ended
         termination.killed = container.destroyRequested && container.limitation == nil

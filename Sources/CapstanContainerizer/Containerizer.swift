@@ -157,7 +157,8 @@ struct LiveContainer {
     var destroyRequested = false
     /// An isolator's limitation ended the container.
     var limitation: ContainerLimitation?
-    var watchTasks: [Task<Void, Never>] = []
+    /// Each isolator's `watch`; a task's value is the limitation its isolator reported, even after cancellation.
+    var watchTasks: [Task<ContainerLimitation?, Never>] = []
     /// Sends SIGKILL when destroy's grace period has passed.
     var escalation: Task<Void, Never>?
 }

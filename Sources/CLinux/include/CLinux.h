@@ -103,6 +103,51 @@ int capstan_pidfd_wait(int pidfd);
 /// Lives in C because glibc exports two strerror_r variants chosen by feature macros; this pins the GNU one.
 const char *capstan_strerror(int err, char *buf, size_t len);
 
+
+// ---- Namespaces, mounts and privileges, for capstan-init (see linux.c) ----
+
+/// CLONE_NEW* flags: sched.h declares them only under _GNU_SOURCE, which Swift's Glibc module is not built with.
+#define CAPSTAN_CLONE_NEWNS 0x00020000
+#define CAPSTAN_CLONE_NEWUTS 0x04000000
+#define CAPSTAN_CLONE_NEWIPC 0x08000000
+#define CAPSTAN_CLONE_NEWPID 0x20000000
+#define CAPSTAN_CLONE_NEWNET 0x40000000
+#define CAPSTAN_CLONE_NEWCGROUP 0x02000000
+
+/// unshare(2). Lives in C because glibc declares it only under _GNU_SOURCE. Returns 0 or an errno.
+int capstan_unshare(int flags);
+
+/// pivot_root(2). Lives in C because glibc has no wrapper. Returns 0 or an errno.
+int capstan_pivot_root(const char *new_root, const char *put_old);
+
+/// prctl(PR_SET_NO_NEW_PRIVS, 1). Lives in C because prctl is variadic. Returns 0 or an errno.
+int capstan_set_no_new_privs(void);
+
+/// prctl(PR_SET_PDEATHSIG, sig). Lives in C because prctl is variadic. Returns 0 or an errno.
+int capstan_set_pdeathsig(int sig);
+
+/// prctl(PR_SET_CHILD_SUBREAPER, 1). Lives in C because prctl is variadic. Returns 0 or an errno.
+int capstan_set_child_subreaper(void);
+
+/// Drops every capability not in `keep` (a bit mask of CAP_* numbers) from the bounding set, clears the ambient set,
+/// and sets the effective, permitted and inheritable sets to `keep`. Lives in C because it needs prctl (variadic)
+/// and capset with the kernel's header structs. Returns 0 or an errno; `*out_step` names the failing call
+/// (1 = PR_CAPBSET_DROP, 2 = PR_CAP_AMBIENT_CLEAR_ALL, 3 = capset).
+int capstan_restrict_capabilities(unsigned long long keep, int *out_step);
+
+/// Keeps permitted capabilities across the following setuid (PR_SET_KEEPCAPS). Lives in C: prctl is variadic.
+int capstan_set_keepcaps(int on);
+
+/// The highest capability number this kernel knows (/proc/sys/kernel/cap_last_cap), or 40 if unreadable.
+int capstan_cap_last_cap(void);
+
+/// fork(2). Lives in C because Swift marks fork unavailable; only capstan-init (single-threaded) calls it.
+int capstan_fork(void);
+
+/// Decodes a wait status. Lives in C because WIFEXITED/WEXITSTATUS/WIFSIGNALED/WTERMSIG are macros.
+/// Sets exactly one of *out_exit_code / *out_signal (the other -1).
+void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,291 @@
+public import CapstanCore
+import CapstanInitSpec
+import Foundation
+import Glibc
+public import Logging
+import Synchronization
+
+/// Launches each container through `capstan-init`: mount, PID, UTS and IPC namespaces (and a network namespace
+/// unless ``NetworkMode/host``), a root filesystem from ``RootfsSpec`` with `pivot_root`, `/proc`, a minimal `/dev`,
+/// read-only `/sys`, the sandbox at `/mnt/mesos/sandbox`, the hostname, the task's user, capabilities reduced to the
+/// default set and `no_new_privs`.
+///
+/// The agent never forks to set namespaces up: it spawns `capstan-init` (held before execve until the isolators have
+/// put it into its cgroups), hands it an ``InitSpec`` on fd 3 and reads stage-labelled errors from fd 4.
+/// `capstan-init` stays as the container's monitor (the ``LaunchedProcess/pid``), and its child is the container's
+/// PID 1, which reaps zombies and forwards signals to the task. The monitor writes the task's exit status to
+/// `<work>/containers/<id>/exit_status`, so a container recovered after an agent restart still reports it.
+///
+/// Per-container state lives in `<workDirectory>/containers/<id>` (spec, rootfs mount point, overlay upper/work dirs
+/// or the copy) and is removed once the container has ended. Requires root.
+public struct LinuxLauncher: Launcher {
+    private let logger: Logger
+    private let workDirectory: String
+    private let initPath: String
+    private let provisioner: OverlayProvisioner
+    private let table = ProcessTable()
+    private let syncFDs = LockedBox<[Int32: Int32]>([:])
+
+    /// Where the container's root is visible inside it, and `MESOS_SANDBOX`.
+    public static let sandboxTarget = "/mnt/mesos/sandbox"
+
+    /// Creates a launcher.
+    /// - Parameters:
+    ///   - workDirectory: the containerizer's work dir; container state goes to `containers/<id>` under it.
+    ///   - initPath: the `capstan-init` executable; `nil` takes env `CAPSTAN_INIT`, then the file next to the
+    ///     running executable.
+    ///   - provisioner: plans root filesystems (overlay, copy fallback).
+    ///   - logger: e.g. label `capstan.agent.containerizer`.
+    public init(workDirectory: String, initPath: String? = nil, provisioner: OverlayProvisioner = OverlayProvisioner(), logger: Logger) {
+        self.workDirectory = workDirectory
+        self.initPath = initPath ?? Self.defaultInitPath()
+        self.provisioner = provisioner
+        self.logger = logger
+    }
+
+    /// `CAPSTAN_INIT`, else `capstan-init` next to `/proc/self/exe`.
+    public static func defaultInitPath() -> String {
+        if let path = ProcessInfo.processInfo.environment["CAPSTAN_INIT"], !path.isEmpty { return path }
+        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        return ((exe as NSString).deletingLastPathComponent as NSString).appendingPathComponent("capstan-init")
+    }
+
+    /// The state directory of a container.
+    public func stateDirectory(of id: ContainerID) -> String {
+        "\(workDirectory)/containers/\(id)"
+    }
+
+    /// Prepares the rootfs and starts `capstan-init` held before execve. See ``Launcher/launch(_:hooks:)``.
+    public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
+        var logger = self.logger
+        logger[metadataKey: "container_id"] = "\(config.containerID)"
+        guard geteuid() == 0 else {
+            throw CapstanError(.permissionDenied, "Failed to launch: the Linux launcher needs root (namespaces, mounts)")
+        }
+        guard access(initPath, X_OK) == 0 else {
+            throw CapstanError.system("Failed to launch: capstan-init at '\(initPath)' is not executable", errno: errno)
+        }
+        let state = stateDirectory(of: config.containerID)
+        let spec = try initSpec(config, hooks: hooks, state: state)
+        let provisioner = self.provisioner
+        let initPath = self.initPath
+        let sandbox = config.sandboxDirectory
+        let held: (HeldChild, Int32)
+        do {
+            held = try await DedicatedThread.run(name: "capstan-spawn") {
+                try? FileManager.default.removeItem(atPath: state)
+                do { try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true) } catch {
+                    throw CapstanError(.internal, "Failed to launch: mkdir '\(state)': \(error)")
+                }
+                if let rootfs = config.rootfs, let plan = spec.plan {
+                    let layers: [String] = if case .layers(let layers) = rootfs { layers } else { [] }
+                    try provisioner.materialize(plan, layers: layers)
+                }
+                return try Self.spawnInit(spec.spec, initPath: initPath, state: state, sandbox: sandbox)
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: state)
+            throw error
+        }
+        let (child, syncFD) = held
+        table.add(child.pid, ProcessTable.Record(origin: .child, path: initPath, held: child))
+        syncFDs.withLock { $0[child.pid] = syncFD }
+        states.withLock { $0[child.pid] = state }
+        logger.debug(
+            "Started capstan-init, held before execve",
+            metadata: ["pid": "\(child.pid)", "rootfs": "\(spec.plan?.backend.rawValue ?? "host")"])
+        return LaunchedProcess(
+            pid: child.pid, startedAt: Date().timeIntervalSince1970, startTicks: ProcStat.read(pid: child.pid)?.startTicks)
+    }
+
+    /// Lets `capstan-init` run, then waits until it has executed the task or reported the failed step.
+    /// See ``Launcher/resume(_:)``.
+    public func resume(_ process: LaunchedProcess) async throws {
+        guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return }
+        let held = table.takeHeld(process.pid)
+        try await DedicatedThread.run(name: "capstan-spawn") {
+            defer { close(syncFD) }
+            if let (child, path) = held { try Spawner.release(child, path: path) }
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(syncFD, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                bytes.append(contentsOf: buffer[0..<n])
+            }
+            guard !bytes.isEmpty else { return }
+            let message = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+            throw CapstanError(Self.code(ofInitMessage: message), "Failed to launch: \(message)")
+        }
+    }
+
+    /// Signals the monitor's process group (monitor, PID 1 and the task). See ``Launcher/signal(_:_:)``.
+    public func signal(_ process: LaunchedProcess, _ signal: Int32) throws {
+        try table.signal(process.pid, signal)
+    }
+
+    /// Waits for the monitor, then removes the container's state. See ``Launcher/wait(_:)``.
+    public func wait(_ process: LaunchedProcess) async -> ContainerTermination {
+        let origin = table.origin(of: process.pid)
+        let state = stateDirectory(ofPID: process.pid)
+        var termination: ContainerTermination
+        switch origin {
+        case .child: termination = await ProcessReaper.waitForChild(process.pid, table: table)
+        case .adopted:
+            termination = await ProcessReaper.waitForAdopted(process.pid, startTicks: process.startTicks, table: table)
+            if let state, let text = try? String(contentsOfFile: state + "/" + ExitStatusFile.name, encoding: .utf8),
+                let status = ExitStatusFile.decode(text)
+            {
+                termination = status.signal.map(ContainerTermination.signaled) ?? .exited(status.exitCode ?? 127)
+            }
+        case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
+        }
+        if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) { close(syncFD) }
+        if let state {
+            await DedicatedThread.run(name: "capstan-cleanup") { try? FileManager.default.removeItem(atPath: state) }
+        }
+        states.withLock { $0[process.pid] = nil }
+        return termination
+    }
+
+    /// Sums `/proc/<pid>/stat` over the container's processes. See ``Launcher/usage(_:)``.
+    public func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics? {
+        let members = ProcStat.members(of: process.pid)
+        guard !members.isEmpty else { return nil }
+        let ticks = ProcStat.ticksPerSecond
+        return ResourceStatistics(
+            timestamp: Date().timeIntervalSince1970,
+            cpusUserTimeSecs: Double(members.reduce(0) { $0 + $1.userTicks }) / ticks,
+            cpusSystemTimeSecs: Double(members.reduce(0) { $0 + $1.systemTicks }) / ticks,
+            memRSSBytes: members.reduce(0) { $0 + $1.rssPages } * ProcStat.pageSize,
+            processes: members.filter { !$0.isZombie }.count)
+    }
+
+    /// Adopts monitors that still run (same pid, session leader, same start time); removes the state of the others.
+    /// See ``Launcher/recover(_:)``.
+    public func recover(_ recoveryStates: [ContainerRecoveryState]) async throws -> [ContainerID: LaunchedProcess] {
+        var alive: [ContainerID: LaunchedProcess] = [:]
+        let bootTime = ProcStat.bootTime()
+        for state in recoveryStates {
+            var logger = self.logger
+            logger[metadataKey: "container_id"] = "\(state.containerID)"
+            let directory = stateDirectory(of: state.containerID)
+            guard let pid = state.pid, let stat = ProcStat.read(pid: pid), !stat.isZombie, stat.session == pid,
+                state.startTicks.map({ $0 == stat.startTicks }) ?? true
+            else {
+                logger.info("The container's monitor is gone", metadata: ["pid": "\(state.pid.map(String.init) ?? "none")"])
+                try? FileManager.default.removeItem(atPath: directory)
+                continue
+            }
+            table.add(pid, ProcessTable.Record(origin: .adopted, path: initPath, held: nil))
+            states.withLock { $0[pid] = directory }
+            let startedAt = bootTime.map { $0 + Double(stat.startTicks) / ProcStat.ticksPerSecond } ?? 0
+            alive[state.containerID] = LaunchedProcess(pid: pid, startedAt: startedAt, startTicks: stat.startTicks)
+            logger.info("Recovered the container's monitor", metadata: ["pid": "\(pid)"])
+        }
+        return alive
+    }
+
+    // MARK: Internals
+
+    private let states = LockedBox<[Int32: String]>([:])
+
+    private func stateDirectory(ofPID pid: Int32) -> String? {
+        states.withLock { $0[pid] }
+    }
+
+    /// The spec for `capstan-init` and the rootfs plan.
+    private func initSpec(_ config: ContainerConfig, hooks: LaunchHooks, state: String) throws -> (spec: InitSpec, plan: RootfsPlan?) {
+        let plan = config.rootfs.map { provisioner.plan($0, stateDirectory: state) }
+        let process = try Self.process(config, hooks: hooks, hasRootfs: plan != nil)
+        let spec = InitSpec(
+            containerID: "\(config.containerID)", stateDirectory: state, rootfs: plan?.initRootfs,
+            sandboxDirectory: config.sandboxDirectory, sandboxTarget: Self.sandboxTarget,
+            mounts: config.mounts.map { InitSpec.BindMount(source: $0.source, target: $0.target, readOnly: $0.readOnly) },
+            hostname: config.hostname ?? String("\(config.containerID)".prefix(64)),
+            isolateNetwork: config.networkMode == .isolated, process: process)
+        return (spec, plan)
+    }
+
+    /// The task's program, environment, working directory and user: the command laid over the image's config,
+    /// as Mesos does (a shell command ignores the entrypoint; a command without a value runs entrypoint + cmd,
+    /// with the command's arguments replacing cmd).
+    static func process(_ config: ContainerConfig, hooks: LaunchHooks, hasRootfs: Bool) throws -> InitSpec.Process {
+        var command = config.command
+        let image = config.image ?? ImageProcessConfig()
+        if !command.shell && command.value == nil {
+            let argv = image.entrypoint + (command.arguments.isEmpty ? image.cmd : command.arguments)
+            guard let first = argv.first else {
+                throw CapstanError(.invalidArgument, "Failed to launch: neither the command nor the image names a program")
+            }
+            command.value = first
+            command.arguments = argv
+        }
+        var environment: [String: String] = [:]
+        for entry in image.env {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            environment[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
+        }
+        environment.merge(command.environment) { _, task in task }
+        if hasRootfs {
+            environment["MESOS_SANDBOX"] = sandboxTarget
+            if environment["PATH"] == nil { environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }
+        }
+        command.environment = environment
+        let program = try Program(command, hooks: hooks)
+        let workingDirectory = config.workingDirectory ?? image.workingDir.flatMap { $0.isEmpty ? nil : $0 }
+            ?? (hasRootfs ? sandboxTarget : config.sandboxDirectory)
+        let user = command.user ?? image.user.flatMap { $0.isEmpty ? nil : $0 }
+        return InitSpec.Process(
+            path: program.path, arguments: program.arguments, environment: program.environment,
+            workingDirectory: workingDirectory, user: user)
+    }
+
+    /// Writes the spec, opens the sync socket and spawns `capstan-init` held before execve.
+    private static func spawnInit(_ spec: InitSpec, initPath: String, state: String, sandbox: String) throws -> (HeldChild, Int32) {
+        let specPath = state + "/init.json"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do { try encoder.encode(spec).write(to: URL(fileURLWithPath: specPath)) } catch {
+            throw CapstanError(.internal, "Failed to launch: write '\(specPath)': \(error)")
+        }
+        let specFD = open(specPath, O_RDONLY | O_CLOEXEC)
+        guard specFD >= 0 else { throw CapstanError.system("Failed to launch: open '\(specPath)'", errno: errno) }
+        defer { close(specFD) }
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw CapstanError.system("Failed to launch: socketpair", errno: errno)
+        }
+        defer { close(pair[1]) }
+        let stdout = try openOutput(sandbox + "/stdout")
+        defer { close(stdout) }
+        let stderr = try openOutput(sandbox + "/stderr")
+        defer { close(stderr) }
+        var request = SpawnRequest(path: initPath, arguments: ["capstan-init", spec.containerID], environment: [])
+        request.workingDirectory = "/"
+        request.stdio = (-1, stdout, stderr)
+        request.extraFDs = [specFD, pair[1]]
+        request.hold = true
+        do {
+            return (try Spawner.spawn(request), pair[0])
+        } catch {
+            close(pair[0])
+            throw error
+        }
+    }
+
+    private static func openOutput(_ path: String) throws -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else { throw CapstanError.system("Failed to launch: open '\(path)'", errno: errno) }
+        return fd
+    }
+
+    /// The code for a `capstan-init` message ending in `(errno N)`.
+    static func code(ofInitMessage message: String) -> CapstanError.Code {
+        guard let open = message.range(of: "(errno ", options: .backwards),
+            let value = Int32(message[open.upperBound...].prefix { $0.isNumber })
+        else { return .internal }
+        return CapstanError.system("", errno: value).code
+    }
+}

@@ -1,0 +1,197 @@
+/// What `capstan-init` sets up and runs: written by ``LinuxLauncher`` as JSON, read by `capstan-init` from fd 3.
+///
+/// A separate, dependency-free target so that `capstan-init` stays small and both sides share one definition.
+public struct InitSpec: Sendable, Hashable, Codable {
+    /// How the root filesystem is mounted.
+    public enum RootfsMode: String, Sendable, Hashable, Codable {
+        /// `overlay` with `lowerDirectories` read-only under a private upper dir.
+        case overlay
+        /// `directory` (a copy or a plain directory) bind-mounted as the root, writable.
+        case bind
+    }
+
+    /// The container's root filesystem.
+    public struct Rootfs: Sendable, Hashable, Codable {
+        public var mode: RootfsMode
+        /// Overlay: read-only layers, bottom-first. Bind: exactly one directory, the root itself.
+        public var lowerDirectories: [String]
+        /// Overlay only: the private upper and work dirs (same filesystem).
+        public var upperDirectory: String?
+        public var workDirectory: String?
+        /// Where the root is assembled before `pivot_root` (an empty directory on the host).
+        public var mountPoint: String
+
+        public init(mode: RootfsMode, lowerDirectories: [String], upperDirectory: String? = nil, workDirectory: String? = nil,
+                    mountPoint: String) {
+            self.mode = mode
+            self.lowerDirectories = lowerDirectories
+            self.upperDirectory = upperDirectory
+            self.workDirectory = workDirectory
+            self.mountPoint = mountPoint
+        }
+    }
+
+    /// A bind mount from the host into the container.
+    public struct BindMount: Sendable, Hashable, Codable {
+        /// Host path (file or directory).
+        public var source: String
+        /// Absolute path inside the container.
+        public var target: String
+        public var readOnly: Bool
+
+        public init(source: String, target: String, readOnly: Bool) {
+            self.source = source
+            self.target = target
+            self.readOnly = readOnly
+        }
+    }
+
+    /// The task process.
+    public struct Process: Sendable, Hashable, Codable {
+        /// Program; searched in the `PATH` of `environment` (inside the container) when it has no `/`.
+        public var path: String
+        /// Complete argument vector.
+        public var arguments: [String]
+        /// `NAME=value` entries, exactly the task's environment.
+        public var environment: [String]
+        /// Working directory inside the container.
+        public var workingDirectory: String
+        /// `name`, `uid`, `name:group` or `uid:gid`, resolved against the container's `/etc/passwd` and `/etc/group`;
+        /// `nil` runs as root.
+        public var user: String?
+
+        public init(path: String, arguments: [String], environment: [String], workingDirectory: String, user: String? = nil) {
+            self.path = path
+            self.arguments = arguments
+            self.environment = environment
+            self.workingDirectory = workingDirectory
+            self.user = user
+        }
+    }
+
+    /// The container, for messages.
+    public var containerID: String
+    /// Host directory where the monitor writes `exit_status` (``ExitStatusFile``).
+    public var stateDirectory: String
+    /// `nil`: the container keeps the host's filesystem (in a private mount namespace with its own `/proc`).
+    public var rootfs: Rootfs?
+    /// The sandbox (host path), bind-mounted at `sandboxTarget` when there is a rootfs.
+    public var sandboxDirectory: String
+    public var sandboxTarget: String
+    /// Extra bind mounts, applied in order after the sandbox.
+    public var mounts: [BindMount]
+    /// The container's hostname (its own UTS namespace is always created).
+    public var hostname: String?
+    /// `true`: a network namespace of its own (only loopback); `false`: the host's network.
+    public var isolateNetwork: Bool
+    /// Capabilities (CAP_* numbers) a root task keeps; every other one is dropped from all sets.
+    public var capabilities: [Int]
+    public var process: Process
+
+    public init(containerID: String, stateDirectory: String, rootfs: Rootfs?, sandboxDirectory: String,
+                sandboxTarget: String = "/mnt/mesos/sandbox", mounts: [BindMount] = [], hostname: String? = nil,
+                isolateNetwork: Bool = true, capabilities: [Int] = InitSpec.defaultCapabilities, process: Process) {
+        self.containerID = containerID
+        self.stateDirectory = stateDirectory
+        self.rootfs = rootfs
+        self.sandboxDirectory = sandboxDirectory
+        self.sandboxTarget = sandboxTarget
+        self.mounts = mounts
+        self.hostname = hostname
+        self.isolateNetwork = isolateNetwork
+        self.capabilities = capabilities
+        self.process = process
+    }
+
+    /// Docker's and containerd's default set: CHOWN, DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID,
+    /// SETFCAP, SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE.
+    public static let defaultCapabilities: [Int] = [0, 1, 4, 3, 27, 13, 6, 7, 31, 8, 10, 18, 5, 29]
+}
+
+/// The file in the state directory where the monitor keeps the task's exit status: `exit N` or `signal N`.
+public enum ExitStatusFile {
+    public static let name = "exit_status"
+
+    /// The text for an exit code or a signal.
+    public static func encode(exitCode: Int32?, signal: Int32?) -> String {
+        if let signal { return "signal \(signal)\n" }
+        return "exit \(exitCode ?? 127)\n"
+    }
+
+    /// Parses `exit N` / `signal N`.
+    public static func decode(_ text: String) -> (exitCode: Int32?, signal: Int32?)? {
+        let parts = text.split(whereSeparator: { $0.isWhitespace })
+        guard parts.count == 2, let value = Int32(parts[1]) else { return nil }
+        switch parts[0] {
+        case "exit": return (value, nil)
+        case "signal": return (nil, value)
+        default: return nil
+        }
+    }
+}
+
+/// Resolves a user spec (`name`, `uid`, `name:group`, `uid:gid`) against passwd and group file contents.
+public enum UserSpecResolver {
+    public struct Resolved: Sendable, Hashable {
+        public var uid: UInt32
+        public var gid: UInt32
+        /// Supplementary groups, including `gid`.
+        public var groups: [UInt32]
+
+        public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+            self.uid = uid
+            self.gid = gid
+            self.groups = groups
+        }
+    }
+
+    public enum Failure: Error, Hashable {
+        case unknownUser(String)
+        case unknownGroup(String)
+    }
+
+    /// Resolves `spec`; a numeric uid without a passwd entry gets gid 0 (or the numeric gid given).
+    public static func resolve(_ spec: String, passwd: String, group: String) -> Result<Resolved, Failure> {
+        let parts = spec.split(separator: ":", maxSplits: 1).map(String.init)
+        let userPart = parts.first ?? spec
+        let passwdEntries = passwd.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+            .filter { $0.count >= 4 }
+        let groupEntries = group.split(separator: "\n").map { $0.split(separator: ":", omittingEmptySubsequences: false).map(String.init) }
+            .filter { $0.count >= 3 }
+        var uid: UInt32
+        var gid: UInt32
+        var name: String?
+        if let entry = passwdEntries.first(where: { $0[0] == userPart }), let u = UInt32(entry[2]), let g = UInt32(entry[3]) {
+            (uid, gid, name) = (u, g, entry[0])
+        } else if let u = UInt32(userPart) {
+            uid = u
+            gid = 0
+            if let entry = passwdEntries.first(where: { $0[2] == userPart }), let g = UInt32(entry[3]) {
+                gid = g
+                name = entry[0]
+            }
+        } else {
+            return .failure(.unknownUser(userPart))
+        }
+        if parts.count == 2 {
+            let groupPart = parts[1]
+            if let entry = groupEntries.first(where: { $0[0] == groupPart }), let g = UInt32(entry[2]) {
+                gid = g
+            } else if let g = UInt32(groupPart) {
+                gid = g
+            } else {
+                return .failure(.unknownGroup(groupPart))
+            }
+            return .success(Resolved(uid: uid, gid: gid, groups: [gid]))
+        }
+        var groups = [gid]
+        if let name {
+            for entry in groupEntries where entry.count >= 4 {
+                if entry[3].split(separator: ",").contains(where: { String($0) == name }), let g = UInt32(entry[2]), !groups.contains(g) {
+                    groups.append(g)
+                }
+            }
+        }
+        return .success(Resolved(uid: uid, gid: gid, groups: groups))
+    }
+}

@@ -1,0 +1,120 @@
+import CLinux
+import CapstanInitSpec
+import Glibc
+
+/// Assembles the container's root in PID 1's private mount namespace and pivots into it. Every mount made here
+/// lives only in that namespace, so it vanishes with the container: nothing to unmount on the host.
+struct RootfsBuilder {
+    let spec: InitSpec
+    let rootfs: InitSpec.Rootfs
+    var root: String { rootfs.mountPoint }
+
+    func build() {
+        mountRoot()
+        mountProc()
+        mountDev()
+        mountSys()
+        bind(spec.sandboxDirectory, at: spec.sandboxTarget, readOnly: false, what: "the sandbox")
+        for mount in spec.mounts { bind(mount.source, at: mount.target, readOnly: mount.readOnly, what: "'\(mount.source)'") }
+        pivot()
+    }
+
+    private func mountRoot() {
+        switch rootfs.mode {
+        case .overlay:
+            guard let upper = rootfs.upperDirectory, let work = rootfs.workDirectory, !rootfs.lowerDirectories.isEmpty else {
+                fail("mount overlay: the spec names no layers or no upper/work dir")
+            }
+            let lower = rootfs.lowerDirectories.reversed().joined(separator: ":")
+            let options = "lowerdir=\(lower),upperdir=\(upper),workdir=\(work)"
+            check(mount("overlay", root, "overlay", 0, options), "mount overlay on '\(root)'")
+        case .bind:
+            guard let source = rootfs.lowerDirectories.first else { fail("mount rootfs: the spec names no directory") }
+            check(mount(source, root, nil, UInt(MS_BIND | MS_REC), nil), "bind mount rootfs '\(source)' on '\(root)'")
+        }
+    }
+
+    private func mountProc() {
+        let target = makeDirectory("/proc")
+        check(mount("proc", target, "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount proc on '\(target)'")
+    }
+
+    private func mountDev() {
+        let dev = makeDirectory("/dev")
+        check(mount("tmpfs", dev, "tmpfs", UInt(MS_NOSUID | MS_STRICTATIME), "mode=755,size=65536k"), "mount tmpfs on '\(dev)'")
+        for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+            let target = dev + "/" + node
+            let fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o666)
+            if fd < 0 { fail("create '\(target)'", errno: errno) }
+            close(fd)
+            check(mount("/dev/" + node, target, nil, UInt(MS_BIND), nil), "bind mount /dev/\(node) on '\(target)'")
+        }
+        check(mkdir(dev + "/pts", 0o755), "mkdir '\(dev)/pts'")
+        check(mount("devpts", dev + "/pts", "devpts", UInt(MS_NOSUID | MS_NOEXEC), "newinstance,ptmxmode=0666,mode=0620"),
+              "mount devpts on '\(dev)/pts'")
+        check(symlink("pts/ptmx", dev + "/ptmx"), "symlink '\(dev)/ptmx'")
+        check(mkdir(dev + "/shm", 0o1777), "mkdir '\(dev)/shm'")
+        check(mount("shm", dev + "/shm", "tmpfs", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), "mode=1777,size=65536k"),
+              "mount tmpfs on '\(dev)/shm'")
+        for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
+                               ("stderr", "/proc/self/fd/2")] {
+            check(symlink(target, dev + "/" + name), "symlink '\(dev)/\(name)'")
+        }
+    }
+
+    private func mountSys() {
+        let sys = makeDirectory("/sys")
+        let flags = UInt(MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC)
+        if mount("sysfs", sys, "sysfs", flags, nil) == 0 { return }
+        // Without a network namespace of its own, sysfs may refuse a new instance: bind the host's read-only.
+        check(mount("/sys", sys, nil, UInt(MS_BIND | MS_REC), nil), "mount sysfs on '\(sys)'")
+        check(mount(nil, sys, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | flags, nil), "remount '\(sys)' read-only")
+    }
+
+    private func bind(_ source: String, at target: String, readOnly: Bool, what: String) {
+        var info = stat()
+        check(stat(source, &info), "stat \(what)")
+        let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
+        let resolved: String
+        if isDirectory {
+            resolved = makeDirectory(target)
+        } else {
+            let parent = makeDirectory(String(target[..<(target.lastIndex(of: "/") ?? target.startIndex)]))
+            resolved = parent + "/" + String(target[target.index(after: target.lastIndex(of: "/") ?? target.startIndex)...])
+            let fd = open(resolved, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o644)
+            if fd < 0 { fail("create mount target '\(target)'", errno: errno) }
+            close(fd)
+        }
+        check(mount(source, resolved, nil, UInt(MS_BIND | MS_REC), nil), "bind mount \(what) on '\(target)'")
+        if readOnly {
+            check(mount(nil, resolved, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC), nil), "remount '\(target)' read-only")
+        }
+    }
+
+    /// `mkdir -p` of `path` inside the root, refusing symlinks along the way (so an image cannot point a mount
+    /// target outside its root). Returns the host path.
+    @discardableResult
+    private func makeDirectory(_ path: String) -> String {
+        var current = root
+        for component in path.split(separator: "/") where component != "." {
+            if component == ".." { fail("mount target '\(path)': '..' is not allowed") }
+            current += "/" + component
+            var info = stat()
+            if lstat(current, &info) == 0 {
+                if (info.st_mode & S_IFMT) == S_IFLNK { fail("mount target '\(path)': '\(current)' is a symlink") }
+                if (info.st_mode & S_IFMT) != S_IFDIR { fail("mount target '\(path)': '\(current)' is not a directory") }
+                continue
+            }
+            if mkdir(current, 0o755) != 0 && errno != EEXIST { fail("mkdir '\(current)'", errno: errno) }
+        }
+        return current
+    }
+
+    /// pivot_root(".", ".") as runc does: no put_old directory needed, the old root is detached right after.
+    private func pivot() {
+        check(chdir(root), "chdir '\(root)'")
+        check(capstan_pivot_root(".", "."), "pivot_root")
+        check(umount2(".", Int32(MNT_DETACH)), "umount of the old root")
+        check(chdir("/"), "chdir /")
+    }
+}

@@ -1,0 +1,302 @@
+// capstan-init: the container's monitor and its PID 1.
+//
+// Started by LinuxLauncher (held before execve until the isolators have put it in its cgroups) with:
+//   fd 3  the InitSpec as JSON (read to EOF, then closed)
+//   fd 4  the sync socket: any bytes written to it are a one-line, stage-labelled error; EOF without bytes means
+//         the task was executed (every holder closed it: the monitor, PID 1 after forking, the task by O_CLOEXEC).
+//
+//   monitor (host pid ns) ── unshare(NEWPID), fork ──▶ PID 1 (new mount/uts/ipc[/net] ns: rootfs, pivot_root)
+//                                                        └── fork ──▶ task (user, capabilities, no_new_privs, execve)
+// PID 1 reaps zombies and forwards signals to the task; when the task ends it reports the status to the monitor,
+// which writes <state>/exit_status and then ends the same way (exit code, or the same signal).
+//
+// Synchronous and single-threaded on purpose: it forks. No Dispatch, no async, no Foundation thread pools.
+import CLinux
+import CapstanInitSpec
+import FoundationEssentials
+import Glibc
+
+let specFD: Int32 = 3
+let syncFD: Int32 = 4
+
+/// Writes a stage-labelled error to the sync socket (and stderr) and leaves with status 127.
+func fail(_ stage: String, errno code: Int32) -> Never {
+    fail("\(stage): \(String(cString: strerror(code))) (errno \(code))")
+}
+
+func fail(_ message: String) -> Never {
+    writeAll(syncFD, message + "\n")
+    writeAll(2, "capstan-init: \(message)\n")
+    _exit(127)
+}
+
+func writeAll(_ fd: Int32, _ text: String) {
+    var bytes = Array(text.utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        offset += n
+    }
+}
+
+func readAll(_ fd: Int32) -> [UInt8]? {
+    var data: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return nil
+        }
+        if n == 0 { return data }
+        data.append(contentsOf: buffer[0..<n])
+    }
+}
+
+func check(_ rc: Int32, _ stage: @autoclosure () -> String) {
+    if rc != 0 { fail(stage(), errno: errno) }
+}
+
+/// The signals PID 1 and the monitor forward to the task.
+let forwarded: [Int32] = [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH]
+
+/// Blocks `signals` (plus SIGCHLD) and installs a no-op handler for each: a namespace's init only receives signals
+/// from outside for which it has a handler. They are then taken with `sigwait`.
+func blockForwardedSignals() -> sigset_t {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for sig in forwarded + [SIGCHLD] {
+        sigaddset(&set, sig)
+        var action = sigaction()
+        action.__sigaction_handler.sa_handler = { _ in }
+        sigemptyset(&action.sa_mask)
+        action.sa_flags = SA_RESTART
+        sigaction(sig, &action, nil)
+    }
+    sigprocmask(SIG_BLOCK, &set, nil)
+    return set
+}
+
+// MARK: - Monitor
+
+func monitorMain() -> Never {
+    _ = fcntl(syncFD, F_SETFD, FD_CLOEXEC)
+    guard let data = readAll(specFD) else { fail("read of the spec from fd 3", errno: errno) }
+    close(specFD)
+    let spec: InitSpec
+    do { spec = try JSONDecoder().decode(InitSpec.self, from: Data(data)) } catch { fail("decode of the spec: \(error)") }
+
+    var statusPipe: [Int32] = [-1, -1]
+    check(pipe(&statusPipe), "pipe")
+    for fd in statusPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    let signals = blockForwardedSignals()
+    check(capstan_unshare(CAPSTAN_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
+    let child = capstan_fork()
+    if child < 0 { fail("fork of the container's PID 1", errno: errno) }
+    if child == 0 {
+        close(statusPipe[0])
+        containerMain(spec, statusFD: statusPipe[1], signals: signals)
+    }
+    close(statusPipe[1])
+    close(syncFD)
+
+    var exitCode: Int32 = -1
+    var termSignal: Int32 = -1
+    loop: while true {
+        var sig: Int32 = 0
+        if sigwait(signals.pointer, &sig) != 0 { continue }
+        if sig == SIGCHLD {
+            while true {
+                var status: Int32 = 0
+                let pid = waitpid(-1, &status, WNOHANG)
+                if pid <= 0 { break }
+                if pid == child {
+                    capstan_decode_wait_status(status, &exitCode, &termSignal)
+                    break loop
+                }
+            }
+        } else {
+            kill(child, sig)
+        }
+    }
+    // What PID 1 reported about the task wins over PID 1's own status.
+    if let report = readAll(statusPipe[0]).flatMap({ ExitStatusFile.decode(String(decoding: $0, as: UTF8.self)) }) {
+        exitCode = report.exitCode ?? -1
+        termSignal = report.signal ?? -1
+    }
+    let text = ExitStatusFile.encode(exitCode: exitCode >= 0 ? exitCode : nil, signal: termSignal >= 0 ? termSignal : nil)
+    let path = spec.stateDirectory + "/" + ExitStatusFile.name
+    let temp = path + ".tmp"
+    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    if fd >= 0 {
+        writeAll(fd, text)
+        fsync(fd)
+        close(fd)
+        rename(temp, path)
+    }
+    if termSignal > 0 {
+        signal(termSignal, SIG_DFL)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, termSignal)
+        sigprocmask(SIG_UNBLOCK, &set, nil)
+        raise(termSignal)
+    }
+    _exit(exitCode >= 0 ? exitCode : 127)
+}
+
+extension sigset_t {
+    var pointer: UnsafePointer<sigset_t> {
+        // sigwait only reads the set; a stable copy for the whole process lifetime.
+        let storage = UnsafeMutablePointer<sigset_t>.allocate(capacity: 1)
+        storage.initialize(to: self)
+        return UnsafePointer(storage)
+    }
+}
+
+// MARK: - PID 1
+
+func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Never {
+    var flags = CAPSTAN_CLONE_NEWNS | CAPSTAN_CLONE_NEWUTS | CAPSTAN_CLONE_NEWIPC
+    if spec.isolateNetwork { flags |= CAPSTAN_CLONE_NEWNET }
+    check(capstan_unshare(Int32(flags)), "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC\(spec.isolateNetwork ? "|CLONE_NEWNET" : ""))")
+    // Nothing mounted from here on may propagate back to the host.
+    check(mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil), "mount / private")
+    if spec.isolateNetwork { bringUpLoopback() }
+    if let hostname = spec.hostname { check(sethostname(hostname, hostname.utf8.count), "sethostname '\(hostname)'") }
+
+    if let rootfs = spec.rootfs {
+        RootfsBuilder(spec: spec, rootfs: rootfs).build()
+    } else {
+        // No image: the host's filesystem, with a /proc of the new pid namespace.
+        check(mount("proc", "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount proc on /proc")
+    }
+
+    let credentials = resolveUser(spec.process.user)
+    let keep = spec.capabilities.reduce(UInt64(0)) { $0 | (UInt64(1) << UInt64($1)) }
+    var step: Int32 = 0
+    let capsError = capstan_restrict_capabilities(keep | capabilityBit(CAP_SETUID) | capabilityBit(CAP_SETGID) | capabilityBit(CAP_SETPCAP)
+        | capabilityBit(CAP_KILL), &step)
+    if capsError != 0 { fail(capabilityStep(step), errno: capsError) }
+
+    let task = capstan_fork()
+    if task < 0 { fail("fork of the task", errno: errno) }
+    if task == 0 {
+        close(statusFD)
+        taskMain(spec, credentials: credentials, keep: keep, signals: signals)
+    }
+    close(syncFD)
+    // PID 1: reap everything; forward signals to the task; leave when the task has ended.
+    while true {
+        var sig: Int32 = 0
+        if sigwait(signals.pointer, &sig) != 0 { continue }
+        if sig != SIGCHLD {
+            kill(task, sig)
+            continue
+        }
+        while true {
+            var status: Int32 = 0
+            let pid = waitpid(-1, &status, WNOHANG)
+            if pid <= 0 { break }
+            if pid == task {
+                var code: Int32 = -1
+                var termSignal: Int32 = -1
+                capstan_decode_wait_status(status, &code, &termSignal)
+                writeAll(statusFD, ExitStatusFile.encode(exitCode: code >= 0 ? code : nil, signal: termSignal >= 0 ? termSignal : nil))
+                _exit(0)
+            }
+        }
+    }
+}
+
+func capabilityBit(_ cap: Int32) -> UInt64 { UInt64(1) << UInt64(cap) }
+let CAP_SETGID: Int32 = 6
+let CAP_SETUID: Int32 = 7
+let CAP_SETPCAP: Int32 = 8
+let CAP_KILL: Int32 = 5
+
+func capabilityStep(_ step: Int32) -> String {
+    switch step {
+    case 1: "prctl(PR_CAPBSET_DROP)"
+    case 2: "prctl(PR_CAP_AMBIENT_CLEAR_ALL)"
+    default: "capset"
+    }
+}
+
+/// The task: credentials, capabilities, no_new_privs, working directory, execve.
+func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UInt64, signals: sigset_t) -> Never {
+    var empty = sigset_t()
+    sigemptyset(&empty)
+    for sig in forwarded + [SIGCHLD] { signal(sig, SIG_DFL) }
+    sigprocmask(SIG_SETMASK, &empty, nil)
+    let user = spec.process.user ?? "root"
+    var groups = credentials.groups.map { gid_t($0) }
+    check(setgroups(groups.count, &groups), "setgroups for user '\(user)'")
+    check(setgid(credentials.gid), "setgid \(credentials.gid)")
+    check(setuid(credentials.uid), "setuid \(credentials.uid)")
+    if credentials.uid == 0 {
+        var step: Int32 = 0
+        let rc = capstan_restrict_capabilities(keep, &step)
+        if rc != 0 { fail(capabilityStep(step), errno: rc) }
+    }
+    check(capstan_set_no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    check(chdir(spec.process.workingDirectory), "chdir '\(spec.process.workingDirectory)'")
+    let environment = spec.process.environment
+    let path = spec.process.path
+    var candidates = [path]
+    if !path.contains("/") {
+        let searchPath = environment.first { $0.hasPrefix("PATH=") }.map { String($0.dropFirst(5)) }
+            ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        candidates = searchPath.split(separator: ":", omittingEmptySubsequences: false).map { ($0.isEmpty ? "." : String($0)) + "/" + path }
+    }
+    let argv = spec.process.arguments.map { strdup($0) } + [nil]
+    let envp = environment.map { strdup($0) } + [nil]
+    var lastError = ENOENT
+    var sawEACCES = false
+    for candidate in candidates {
+        execve(candidate, argv, envp)
+        lastError = errno
+        if lastError == EACCES { sawEACCES = true; continue }
+        if lastError != ENOENT && lastError != ENOTDIR { break }
+    }
+    if sawEACCES && lastError != EACCES && (lastError == ENOENT || lastError == ENOTDIR) { lastError = EACCES }
+    fail("execve '\(path)'", errno: lastError)
+}
+
+/// Resolves the task's user against the container's /etc/passwd and /etc/group (after pivot_root).
+func resolveUser(_ user: String?) -> UserSpecResolver.Resolved {
+    guard let user, !user.isEmpty else { return UserSpecResolver.Resolved(uid: 0, gid: 0, groups: [0]) }
+    let passwd = readAll(path: "/etc/passwd") ?? ""
+    let group = readAll(path: "/etc/group") ?? ""
+    switch UserSpecResolver.resolve(user, passwd: passwd, group: group) {
+    case .success(let resolved): return resolved
+    case .failure(.unknownUser(let name)): fail("resolve user: user '\(name)' is not in the container's /etc/passwd")
+    case .failure(.unknownGroup(let name)): fail("resolve user: group '\(name)' is not in the container's /etc/group")
+    }
+}
+
+func readAll(path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    return readAll(fd).map { String(decoding: $0, as: UTF8.self) }
+}
+
+/// Sets `lo` up in a fresh network namespace (SIOCSIFFLAGS on an AF_INET socket), so localhost works.
+func bringUpLoopback() {
+    let sock = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+    guard sock >= 0 else { fail("socket for loopback set-up", errno: errno) }
+    defer { close(sock) }
+    var request = ifreq()
+    withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { buffer in
+        for (index, byte) in "lo".utf8.enumerated() { buffer[index] = byte }
+    }
+    request.ifr_ifru.ifru_flags = Int16(IFF_UP | IFF_LOOPBACK | IFF_RUNNING)
+    if ioctl(sock, UInt(SIOCSIFFLAGS), &request) != 0 { fail("ioctl(SIOCSIFFLAGS) on lo", errno: errno) }
+}
+
+monitorMain()
