@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
     ],
     targets: [
@@ -100,12 +101,27 @@ let package = Package(
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         // The git source of the reconciler: bare cache, fetch, trees and blobs at a commit, ls-remote.
         .target(name: "CapstanGit", dependencies: ["CapstanCore", "CLibGit2"], swiftSettings: settings),
+        // libarchive, found through pkg-config: the tar reader of layer unpacking.
+        .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
+        // Images: references, content store, registry v2 puller, OCI layout and docker-archive import, safe layer unpack.
+        .target(
+            name: "CapstanImage",
+            dependencies: [
+                "CapstanCore", "CLibArchive",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
         .target(
             name: "CapstanCLI",
             dependencies: [
                 "CapstanManifest", "CapstanGit",
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
-                "CapstanContainerizer",
+                "CapstanContainerizer", "CapstanImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -139,6 +155,10 @@ let package = Package(
         .testTarget(
             name: "CapstanAPITests", dependencies: ["CapstanAPI", "CapstanCore"],
             resources: [.copy("Golden")], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanImageTests",
+            dependencies: ["CapstanImage", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
         .testTarget(
             name: "CapstanContainerizerTests",
             dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanInitSpec", "capstan-init"], swiftSettings: settings),

@@ -1,0 +1,37 @@
+import ArgumentParser
+import CapstanCore
+import CapstanImage
+import Foundation
+
+/// `capstan image import SOURCE [NAME]`.
+struct ImageImport: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import a root file-system tarball as a single-layer image (like podman import), or an oci:, oci-archive: or docker-archive: image.")
+
+    @Argument(help: "A rootfs tarball (plain, gzip or zstd), or an oci:/oci-archive:/docker-archive: reference.") var source: String
+    @Argument(help: "The name to store it under (required for a tarball).") var name: String?
+    @Option(parsing: .singleValue, help: "The image's command, one argument per use (Cmd).") var cmd: [String] = []
+    @Option(parsing: .singleValue, help: "The image's entrypoint, one argument per use (Entrypoint).") var entrypoint: [String] = []
+    @Option(parsing: .singleValue, help: "An environment variable NAME=VALUE (repeatable).") var env: [String] = []
+    @Option(help: "The working directory.") var workdir: String?
+    @Option(help: "The user to run as.") var user: String?
+    @OptionGroup var options: ImageOptions
+
+    func run() async throws {
+        let store = try options.store()
+        let record: ImageRecord
+        if source.hasPrefix("oci:") || source.hasPrefix("oci-archive:") || source.hasPrefix("docker-archive:") {
+            record = try await store.importImage(source, name: name)
+        } else {
+            guard let name else { throw ValidationError("give a NAME to import the rootfs tarball \(source) under") }
+            let config = ImageConfig(
+                entrypoint: entrypoint.isEmpty ? nil : entrypoint, cmd: cmd.isEmpty ? nil : cmd,
+                env: env.isEmpty ? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] : env,
+                workingDir: workdir, user: user)
+            record = try await store.importRootfs(tarball: source, name: name, config: config)
+        }
+        print("Imported \(record.name)")
+        print(record.manifest.description)
+    }
+}

@@ -1,0 +1,34 @@
+import ArgumentParser
+import CapstanCore
+import CapstanImage
+import Foundation
+
+/// `capstan image ls`.
+struct ImageList: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List stored images.", aliases: ["list"])
+
+    @Flag(help: "Print only names.") var quiet = false
+    @OptionGroup var options: ImageOptions
+
+    func run() async throws {
+        let store = try options.store()
+        let images = try await store.list()
+        if quiet {
+            for image in images { print(image.name) }
+            return
+        }
+        var rows = [["NAME", "DIGEST", "LAYERS", "SIZE", "CREATED"]]
+        let formatter = ISO8601DateFormatter()
+        for image in images {
+            let manifest = try? await store.manifest(of: image)
+            let size = manifest.map { $0.layers.reduce($0.config.size) { $0 + $1.size } } ?? 0
+            rows.append([
+                image.name, image.manifest.short, "\(manifest?.layers.count ?? 0)", humanBytes(size), formatter.string(from: image.created),
+            ])
+        }
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  ").trimmingCharacters(in: .whitespaces))
+        }
+    }
+}

@@ -1,0 +1,77 @@
+public import CapstanCore
+import Foundation
+
+extension ImageStore {
+    /// What a pull reports as it goes, for progress displays.
+    public enum PullEvent: Sendable {
+        /// The manifest was resolved; `blobs` lists config and layers with their sizes.
+        case resolved(manifest: Digest, blobs: [Descriptor])
+        /// Bytes of one blob downloaded so far.
+        case progress(Digest, downloaded: Int64, total: Int64)
+        /// One blob is stored (`cached` when it was already there).
+        case stored(Digest, cached: Bool)
+    }
+
+    /// Pulls `text` (`docker://…` or a short name) from its registry, verifying every digest; layers download in
+    /// parallel. Concurrent pulls of one reference share one download.
+    @discardableResult
+    public func pull(_ text: String, progress: (@Sendable (PullEvent) -> Void)? = nil) async throws -> ImageRecord {
+        guard case .registry(let reference) = try ImageReference(parsing: text) else {
+            throw CapstanError(.invalidArgument, "'\(text)' is not a registry reference; use image import")
+        }
+        let key = reference.description
+        if let running = inflightPulls[key] { return try await running.value }
+        let task = Task { try await self.performPull(reference, progress: progress) }
+        inflightPulls[key] = task
+        defer { inflightPulls[key] = nil }
+        return try await task.value
+    }
+
+    private func performPull(_ reference: RegistryReference, progress: (@Sendable (PullEvent) -> Void)?) async throws -> ImageRecord {
+        let lease = UUID()
+        defer { leases[lease] = nil }
+        let client = try RegistryClient(reference: reference, options: options, logger: logger)
+        let top = try await client.manifest(reference.manifestReference)
+        leases[lease, default: []].insert(top.digest)
+        try await content.put(top.data)
+        var manifestDigest = top.digest
+        var manifestData = top.data
+        var indexDigest: Digest?
+        let probe = try ImageJSON.decode(MediaTypeProbe.self, from: top.data, what: "manifest of \(reference)")
+        if MediaType.isIndex(top.mediaType) || MediaType.isIndex(probe.mediaType) || (probe.manifests != nil && probe.config == nil) {
+            let index = try ImageJSON.decode(ImageIndex.self, from: top.data, what: "index of \(reference)")
+            let chosen = try index.manifest(for: options.platform, in: reference.description)
+            let inner = try await client.manifest(chosen.digest.description)
+            leases[lease, default: []].insert(inner.digest)
+            try await content.put(inner.data)
+            indexDigest = top.digest
+            manifestDigest = inner.digest
+            manifestData = inner.data
+        }
+        let manifest = try ImageJSON.decode(ImageManifest.self, from: manifestData, what: "manifest \(manifestDigest) of \(reference)")
+        if let mediaType = manifest.mediaType, !MediaType.isManifest(mediaType) {
+            throw CapstanError(.unsupported, "\(reference) has a manifest of type \(mediaType), which Capstan cannot pull")
+        }
+        let blobs = [manifest.config] + manifest.layers
+        leases[lease, default: []].formUnion(blobs.map(\.digest))
+        progress?(.resolved(manifest: manifestDigest, blobs: blobs))
+        let content = self.content
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for blob in blobs {
+                group.addTask {
+                    if await content.contains(blob.digest) {
+                        progress?(.stored(blob.digest, cached: true))
+                        return
+                    }
+                    try await content.ingest(blob.digest, size: blob.size) { writer in
+                        try await client.blob(blob, into: writer) { bytes in progress?(.progress(blob.digest, downloaded: bytes, total: blob.size)) }
+                    }
+                    progress?(.stored(blob.digest, cached: false))
+                }
+            }
+            try await group.waitForAll()
+        }
+        let imported = ImportedImage(manifest: manifestDigest, index: indexDigest, suggestedName: reference.description)
+        return try record(imported, name: reference.description, source: "docker://\(reference)")
+    }
+}

@@ -1,0 +1,263 @@
+public import CapstanCore
+import Foundation
+public import Logging
+
+/// The image store under `<work-dir>/images`: a content store of blobs (`content/`), the image index
+/// (`images.json`, name → manifest digest), and layers unpacked once each under `layers/<diff-id>/rootfs`,
+/// shared read-only by every container, with a `.complete` marker written last.
+///
+/// Contract: `pull`, `importImage` and `rootfsLayers` are idempotent and safe to call concurrently; two calls
+/// for one image download and unpack it once. `prune` never removes content an operation in flight is using.
+public actor ImageStore {
+    /// The store's root directory.
+    public nonisolated let root: String
+    /// The blobs.
+    public nonisolated let content: LocalContentStore
+    let logger: Logger
+    let options: RegistryOptions
+    let unpacker: LayerUnpacker
+    let index: ImageIndexFile
+    var inflightPulls: [String: Task<ImageRecord, any Error>] = [:]
+    var inflightUnpacks: [Digest: Task<String, any Error>] = [:]
+    var leases: [UUID: Set<Digest>] = [:]
+
+    /// Opens (creating when needed) the store at `root`, removing what interrupted runs left half-written.
+    public init(root: String, options: RegistryOptions = RegistryOptions(), logger: Logger) throws {
+        self.root = root
+        self.logger = logger
+        self.options = options
+        unpacker = LayerUnpacker(logger: logger)
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: root + "/layers", withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
+        content = try LocalContentStore(root: root + "/content", logger: logger)
+        index = ImageIndexFile(path: root + "/images.json")
+    }
+
+    // MARK: Names
+
+    /// The stored name for `text`: registry references normalized (`busybox` → `docker.io/library/busybox:latest`).
+    public static func normalizedName(_ text: String) -> String {
+        if case .registry(let reference)? = try? ImageReference(parsing: text) { return reference.description }
+        return text
+    }
+
+    /// Every stored image, by name.
+    public func list() throws -> [ImageRecord] {
+        try index.read().images.values.sorted { $0.name < $1.name }
+    }
+
+    /// The record for `name` (normalized), or nil.
+    public func image(named name: String) throws -> ImageRecord? {
+        let images = try index.read().images
+        return images[name] ?? images[Self.normalizedName(name)]
+    }
+
+    /// Removes the name `name`; its content stays until `prune`. Throws `notFound` when there is no such image.
+    public func remove(_ name: String) throws {
+        try index.update { contents in
+            let key = contents.images[name] != nil ? name : Self.normalizedName(name)
+            guard contents.images.removeValue(forKey: key) != nil else {
+                throw CapstanError(.notFound, "no image named '\(name)' in \(root)")
+            }
+        }
+        logger.info("removed image", metadata: ["image": "\(name)"])
+    }
+
+    func record(_ imported: ImportedImage, name: String, source: String) throws -> ImageRecord {
+        let record = ImageRecord(name: name, manifest: imported.manifest, index: imported.index, source: source)
+        try index.update { $0.images[name] = record }
+        logger.info("stored image", metadata: ["image": "\(name)", "manifest": "\(imported.manifest)"])
+        return record
+    }
+
+    // MARK: Manifests
+
+    /// The manifest of a stored image.
+    public func manifest(of record: ImageRecord) async throws -> ImageManifest {
+        try ImageJSON.decode(ImageManifest.self, from: try await content.read(record.manifest), what: "manifest \(record.manifest)")
+    }
+
+    /// The config blob of a stored image.
+    public func configFile(of record: ImageRecord) async throws -> ImageConfigFile {
+        let manifest = try await manifest(of: record)
+        return try ImageJSON.decode(ImageConfigFile.self, from: try await content.read(manifest.config.digest), what: "image config \(manifest.config.digest)")
+    }
+
+    // MARK: Import
+
+    /// Imports `oci:`, `oci-archive:` or `docker-archive:` under `name` (or the name found in the source).
+    public func importImage(_ text: String, name: String?) async throws -> ImageRecord {
+        let reference = try ImageReference(parsing: text)
+        let lease = UUID()
+        defer { leases[lease] = nil }
+        let imported: ImportedImage
+        switch reference {
+        case .registry:
+            throw CapstanError(.invalidArgument, "'\(text)' is a registry reference; use image pull")
+        case .ociLayout(let path, let tag):
+            imported = try await OCILayoutImporter(content: content, platform: options.platform).importLayout(at: path, tag: tag)
+        case .ociArchive(let path, let tag):
+            imported = try await archiveImporter.importOCIArchive(at: path, tag: tag)
+        case .dockerArchive(let path, let name):
+            imported = try await archiveImporter.importDockerArchive(at: path, name: name)
+        }
+        guard let finalName = name ?? imported.suggestedName else {
+            throw CapstanError(.invalidArgument, "\(text) names no image; give a name to import it under")
+        }
+        return try record(imported, name: Self.normalizedName(finalName), source: reference.description)
+    }
+
+    /// Makes a single-layer image `name` from a root file-system tarball, as `podman import` does.
+    public func importRootfs(tarball: String, name: String, config: ImageConfig = ImageConfig()) async throws -> ImageRecord {
+        let imported = try await RootfsImporter(content: content).importRootfs(tarball: tarball, config: config, platform: options.platform)
+        return try record(imported, name: Self.normalizedName(name), source: "import:\(tarball)")
+    }
+
+    var archiveImporter: ArchiveImporter {
+        ArchiveImporter(content: content, unpacker: unpacker, scratch: root + "/tmp", platform: options.platform)
+    }
+
+    // MARK: Layers
+
+    /// The unpacked layer directories (bottom first) and run config of `reference`, pulling or importing it first
+    /// when it is not stored. This is what the containerizer mounts.
+    public func rootfsLayers(for reference: String) async throws -> (layers: [String], config: ImageConfig) {
+        let record: ImageRecord
+        if let stored = try image(named: reference) {
+            record = stored
+        } else {
+            switch try ImageReference(parsing: reference) {
+            case .registry: record = try await pull(reference)
+            default: record = try await importImage(reference, name: nil)
+            }
+        }
+        let manifest = try await manifest(of: record)
+        let config = try await configFile(of: record)
+        guard config.rootfs.diffIDs.count == manifest.layers.count else {
+            throw CapstanError(.failedPrecondition, "image \(record.name) has \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff IDs")
+        }
+        var layers: [String] = []
+        for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
+            layers.append(try await unpackedLayer(layer, diffID: diffID))
+        }
+        return (layers, config.config ?? ImageConfig())
+    }
+
+    /// The whiteout format of the stored layers: overlayfs's when root, else the OCI marker files.
+    nonisolated var layerWhiteouts: LayerUnpacker.WhiteoutMode { geteuid() == 0 ? .overlay : .markers }
+
+    nonisolated func layerDirectory(_ diffID: Digest) -> String { "\(root)/layers/\(diffID.encoded)" }
+
+    /// Unpacks one layer once, into a temporary directory renamed into place after `.complete` is written.
+    func unpackedLayer(_ layer: Descriptor, diffID: Digest) async throws -> String {
+        let directory = layerDirectory(diffID)
+        if FileManager.default.fileExists(atPath: directory + "/.complete") { return directory + "/rootfs" }
+        if let running = inflightUnpacks[diffID] { return try await running.value }
+        let blob = try await content.path(of: layer.digest)
+        let unpacker = self.unpacker, mode = layerWhiteouts, scratch = root + "/layers/.tmp-\(UUID().uuidString)"
+        let logger = self.logger
+        let task = Task<String, any Error> {
+            try await Blocking.run {
+                let fm = FileManager.default
+                defer { try? fm.removeItem(atPath: scratch) }
+                let actual = try LayerUnpacker.uncompressedDigest(of: blob)
+                guard actual == diffID else {
+                    throw CapstanError(.failedPrecondition, "layer \(layer.digest) decompresses to \(actual), but the image config says \(diffID)")
+                }
+                try fm.createDirectory(atPath: scratch + "/rootfs", withIntermediateDirectories: true)
+                try unpacker.unpack(archive: blob, into: scratch + "/rootfs", whiteouts: mode)
+                try AtomicFile.write(Data("\(mode.rawValue)\n".utf8), to: scratch + "/.complete")
+                try? fm.removeItem(atPath: directory)  // an interrupted earlier attempt
+                guard rename(scratch, directory) == 0 else {
+                    throw CapstanError(.internal, "cannot move unpacked layer into \(directory): \(Errno.text)")
+                }
+                logger.info("unpacked layer", metadata: ["diff_id": "\(diffID)", "whiteouts": "\(mode.rawValue)"])
+                return directory + "/rootfs"
+            }
+        }
+        inflightUnpacks[diffID] = task
+        defer { inflightUnpacks[diffID] = nil }
+        return try await task.value
+    }
+
+    /// Applies the image's layer blobs one on top of the other into `directory`: a flat root file system
+    /// (the copy fallback when overlayfs is not available).
+    public func flatten(_ name: String, into directory: String) async throws {
+        guard let record = try image(named: name) else { throw CapstanError(.notFound, "no image named '\(name)' in \(root)") }
+        let manifest = try await manifest(of: record)
+        for layer in manifest.layers {
+            let blob = try await content.path(of: layer.digest)
+            let unpacker = self.unpacker
+            try await Blocking.run { try unpacker.unpack(archive: blob, into: directory, whiteouts: .apply) }
+        }
+    }
+
+    // MARK: Export
+
+    /// Writes `name` as an OCI image layout at `directory`, tagged `tag` (for `skopeo copy oci:…`).
+    public func exportOCILayout(_ name: String, to directory: String, tag: String) async throws {
+        guard let record = try image(named: name) else { throw CapstanError(.notFound, "no image named '\(name)' in \(root)") }
+        let manifest = try await manifest(of: record)
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
+        for digest in [record.manifest, manifest.config.digest] + manifest.layers.map(\.digest) {
+            let destination = directory + "/blobs/sha256/" + digest.encoded
+            if fm.fileExists(atPath: destination) { continue }
+            let source = try await content.path(of: digest)
+            if link(source, destination) != 0 { try fm.copyItem(atPath: source, toPath: destination) }
+        }
+        let size = Int64(try await content.read(record.manifest).count)
+        let index = ImageIndex(manifests: [
+            Descriptor(mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: record.manifest, size: size, annotations: [OCILayoutImporter.refNameAnnotation: tag])
+        ])
+        try AtomicFile.write(try ImageJSON.encode(index), to: directory + "/index.json")
+        try AtomicFile.write(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory + "/oci-layout")
+    }
+
+    // MARK: Prune
+
+    /// What `prune` removed.
+    public struct PruneReport: Sendable, Equatable {
+        public var blobs: [Digest] = []
+        public var layers: [Digest] = []
+        public var bytes: Int64 = 0
+    }
+
+    /// Removes every blob and unpacked layer that no stored image references (and no operation in flight uses),
+    /// plus temporary files left by interrupted runs.
+    public func prune() async throws -> PruneReport {
+        var usedBlobs = Set<Digest>()
+        var usedLayers = Set<String>()
+        for record in try list() {
+            usedBlobs.insert(record.manifest)
+            if let index = record.index { usedBlobs.insert(index) }
+            guard let manifest = try? await manifest(of: record) else { continue }
+            usedBlobs.insert(manifest.config.digest)
+            usedBlobs.formUnion(manifest.layers.map(\.digest))
+            if let config = try? await configFile(of: record) { usedLayers.formUnion(config.rootfs.diffIDs.map(\.encoded)) }
+        }
+        for lease in leases.values { usedBlobs.formUnion(lease); usedLayers.formUnion(lease.map(\.encoded)) }
+        usedLayers.formUnion(inflightUnpacks.keys.map(\.encoded))
+        var report = PruneReport()
+        if inflightPulls.isEmpty { await content.removeStaleIngests(olderThan: 0) } else { await content.removeStaleIngests() }
+        for digest in try await content.list() where !usedBlobs.contains(digest) {
+            report.bytes += await content.size(of: digest) ?? 0
+            try await content.delete(digest)
+            report.blobs.append(digest)
+        }
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: root + "/layers")) ?? [] {
+            if name.hasPrefix(".tmp-") {
+                if inflightUnpacks.isEmpty { try? LayerRoot.removeTree(name, in: try LayerRoot(path: root + "/layers").fd) }
+                continue
+            }
+            guard !usedLayers.contains(name), let digest = try? Digest(algorithm: "sha256", encoded: name) else { continue }
+            let layers = try LayerRoot(path: root + "/layers")
+            try LayerRoot.removeTree(name, in: layers.fd)
+            report.layers.append(digest)
+        }
+        logger.info("pruned images", metadata: ["blobs": "\(report.blobs.count)", "layers": "\(report.layers.count)"])
+        return report
+    }
+}

@@ -1,0 +1,117 @@
+import CapstanCore
+import CapstanImage
+import CapstanTestSupport
+import Foundation
+import Logging
+import Testing
+
+/// Scratch directories, processes and prerequisites for the image tests.
+enum ImageTestSupport {
+    static let strict = ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1"
+
+    static var logger: Logger {
+        var logger = Logger(label: "capstan.image.test")
+        logger.logLevel = .warning
+        return logger
+    }
+
+    /// The absolute path of `name` on PATH (or /usr/sbin, /sbin), if installed.
+    static func which(_ name: String) -> String? {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Enabled when every binary is installed, and always under CAPSTAN_TEST_STRICT=1 (the test then fails).
+    static func requires(_ binaries: String...) -> ConditionTrait {
+        let missing = binaries.filter { which($0) == nil }
+        if !missing.isEmpty && !strict {
+            print("SKIPPED: image test needs \(missing.joined(separator: ", ")) (scripts/install-deps.sh installs them)")
+        }
+        return .enabled(if: strict || missing.isEmpty, "needs \(binaries.joined(separator: ", ")) on PATH (scripts/install-deps.sh)")
+    }
+
+    /// Fails the test when a prerequisite is missing (reached only under CAPSTAN_TEST_STRICT=1).
+    static func require(_ binaries: String...) throws {
+        for binary in binaries where which(binary) == nil {
+            throw CapstanError(.failedPrecondition, "\(binary) is not installed and CAPSTAN_TEST_STRICT=1 forbids skipping")
+        }
+    }
+
+    /// Runs `body` with a fresh scratch directory, removed afterwards.
+    static func withScratch<T>(_ body: (String) async throws -> T) async throws -> T {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-image-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        return try await body(dir)
+    }
+
+    /// Runs a command to completion; throws with its output when it fails.
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String]? = nil, allowFailure: Bool = false) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : (which(arguments[0]) ?? arguments[0]))
+        process.arguments = Array(arguments.dropFirst())
+        if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let output = String(decoding: data, as: UTF8.self)
+        if process.terminationStatus != 0 && !allowFailure {
+            throw CapstanError(.internal, "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(output)")
+        }
+        return (process.terminationStatus, output)
+    }
+
+    /// Writes `files` (relative path → contents) under `root`, creating parents.
+    static func write(_ files: [String: String], under root: String) throws {
+        for (path, text) in files {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(text.utf8).write(to: URL(fileURLWithPath: full))
+        }
+    }
+
+    /// Makes a layer tarball of `directory` with GNU tar (`--xattrs`, numeric owners).
+    static func tar(_ directory: String, to archive: String, gzip: Bool = false) throws {
+        try run(["tar", "--numeric-owner", "--xattrs", gzip ? "-czf" : "-cf", archive, "-C", directory, "."])
+    }
+
+    /// A rootfs tarball holding Debian's static busybox as /bin/busybox, with /bin/sh linking to it.
+    static func busyboxRootfs(in scratch: String) throws -> String {
+        let root = scratch + "/busybox-rootfs"
+        try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: which("busybox")!, toPath: root + "/bin/busybox")
+        for applet in ["sh", "ls", "cat", "echo"] { try FileManager.default.createSymbolicLink(atPath: root + "/bin/\(applet)", withDestinationPath: "busybox") }
+        try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
+        let archive = scratch + "/busybox-rootfs.tar"
+        try tar(root, to: archive)
+        return archive
+    }
+
+    /// Every path under `root` with a type letter (f, d, l) and, for files, the contents; symlinks show their target.
+    static func tree(_ root: String) throws -> [String: String] {
+        var result: [String: String] = [:]
+        let fm = FileManager.default
+        guard let enumerator = fm.enumerator(atPath: root) else { return [:] }
+        while let relative = enumerator.nextObject() as? String {
+            let full = root + "/" + relative
+            let attributes = try fm.attributesOfItem(atPath: full)
+            switch attributes[.type] as? FileAttributeType {
+            case .typeDirectory?: result[relative] = "d"
+            case .typeSymbolicLink?: result[relative] = "l:" + (try fm.destinationOfSymbolicLink(atPath: full))
+            case .typeRegular?: result[relative] = "f:" + (try String(contentsOfFile: full, encoding: .utf8))
+            default: result[relative] = "?"
+            }
+        }
+        return result
+    }
+}
