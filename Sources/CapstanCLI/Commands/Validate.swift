@@ -34,7 +34,7 @@ struct Validate: AsyncParsableCommand {
 
     func run() async throws {
         if printSchema {
-            Console.line(ManifestSchema.json)
+            FileHandle.standardOutput.write(Data(ManifestSchema.json.utf8))
             return
         }
         let set: ManifestSet

@@ -1,0 +1,136 @@
+import CapstanTestSupport
+import Foundation
+import Testing
+
+/// `capstan validate` through the built binary: on a directory, and on a git repository read through libgit2.
+@Suite("capstan validate")
+struct ValidateCommandTests {
+    struct Run {
+        var status: Int32
+        var output: String
+    }
+
+    /// Runs `capstan ARGS` and returns its exit status and standard output (standard error appended).
+    static func capstan(_ arguments: [String]) throws -> Run {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CapstanBinary.path)
+        process.arguments = arguments
+        let stdout = Pipe()
+        let stderr = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(status: process.terminationStatus, output: String(decoding: out + err, as: UTF8.self))
+    }
+
+    static func git(_ directory: String, _ arguments: String...) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git", "-C", directory, "-c", "user.name=Capstan Test", "-c", "user.email=test@capstan.invalid"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "git \(arguments)")
+    }
+
+    static let web = """
+        apiVersion: capstan/v1
+        kind: App
+        metadata: {name: web}
+        spec:
+          command: [/bin/true]
+          resources: {cpus: 0.5, mem: 128Mi}
+          dependsOn: [migrate]
+
+        """
+    static let migrate = """
+        apiVersion: capstan/v1
+        kind: Job
+        metadata: {name: migrate}
+        spec: {command: "echo migrated"}
+
+        """
+
+    static func withScratch(_ body: (String) throws -> Void) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-validate-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: dir + "/apps", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try body(dir)
+    }
+
+    @Test func validDirectoryExitsZeroWithASummary() throws {
+        try Self.withScratch { dir in
+            try Self.web.write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
+            try Self.migrate.write(toFile: dir + "/apps/migrate.yml", atomically: true, encoding: .utf8)
+            let run = try Self.capstan(["validate", dir])
+            #expect(run.status == 0)
+            #expect(run.output == "valid: 1 app, 1 job\n")
+        }
+    }
+
+    @Test func invalidDirectoryPrintsEveryErrorAndExitsOne() throws {
+        try Self.withScratch { dir in
+            try Self.web.replacingOccurrences(of: "128Mi", with: "12XB").write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
+            try (Self.migrate + "---\n" + Self.migrate).write(toFile: dir + "/apps/migrate.yaml", atomically: true, encoding: .utf8)
+            let run = try Self.capstan(["validate", dir])
+            #expect(run.status == 1)
+            #expect(run.output == """
+                \(dir)/apps/migrate.yaml:8:18: metadata.name: duplicate name 'migrate': already defined at \(dir)/apps/migrate.yaml:3:18
+                \(dir)/apps/web.yaml:6:31: spec.resources.mem: '12XB' is not a size (use e.g. 128Mi, 1Gi)
+                2 errors in 2 files (valid: 0 apps, 2 jobs)
+
+                """)
+        }
+    }
+
+    @Test func gitRepositoryIsReadThroughLibgit2AtARevision() throws {
+        try Self.withScratch { dir in
+            try Self.git(dir, "init", "-q", "-b", "main")
+            try FileManager.default.createDirectory(atPath: dir + "/deploy", withIntermediateDirectories: true)
+            try Self.web.write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
+            try Self.migrate.write(toFile: dir + "/deploy/migrate.yaml", atomically: true, encoding: .utf8)
+            try Self.git(dir, "add", "-A")
+            try Self.git(dir, "commit", "-q", "-m", "good")
+            try Self.git(dir, "tag", "good")
+            try Self.web.replacingOccurrences(of: "cpus: 0.5", with: "cpus: lots").write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
+            try Self.git(dir, "commit", "-q", "-a", "-m", "bad")
+            // Break the working tree too: validate --repo reads commits, not the checkout.
+            try "not: [yaml".write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
+
+            let good = try Self.capstan(["validate", "--repo", dir, "--revision", "good", "--path", "deploy"])
+            #expect(good.status == 0)
+            #expect(good.output == "valid: 1 app, 1 job\n")
+
+            let bad = try Self.capstan(["validate", "--repo", "file://" + dir, "--revision", "main", "--path", "deploy"])
+            #expect(bad.status == 1)
+            #expect(bad.output == """
+                deploy/web.yaml:6:21: spec.resources.cpus: expected a number, got a string
+                1 error in 1 file (valid: 0 apps, 1 job)
+
+                """)
+
+            let missing = try Self.capstan(["validate", "--repo", dir, "--revision", "no-such-branch"])
+            #expect(missing.status == 1)
+            #expect(missing.output.contains("no branch, tag or commit 'no-such-branch'"))
+        }
+    }
+
+    @Test func printsTheCommittedSchema() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let committed = try String(contentsOf: root.appendingPathComponent("Manifests/schema/capstan-v1.schema.json"), encoding: .utf8)
+        let run = try Self.capstan(["validate", "--print-schema"])
+        #expect(run.status == 0)
+        #expect(run.output == committed)
+    }
+
+    @Test func theDemoRepositoryValidates() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let run = try Self.capstan(["validate", root.appendingPathComponent("Manifests").path])
+        #expect(run.status == 0)
+        #expect(run.output.hasPrefix("valid: "))
+    }
+}
