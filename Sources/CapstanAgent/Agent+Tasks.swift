@@ -324,6 +324,17 @@ extension Agent {
                 _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
             }
         }
+        closeExecutorStreams()
+    }
+
+    /// Ends every executor event stream, so the HTTP server's graceful shutdown does not wait on them.
+    public func closeExecutorStreams() {
+        for (frameworkID, framework) in frameworks {
+            for executorID in framework.executors.keys {
+                frameworks[frameworkID]?.executors[executorID]?.connection?.finish()
+                frameworks[frameworkID]?.executors[executorID]?.connection = nil
+            }
+        }
     }
 
     // MARK: Helpers

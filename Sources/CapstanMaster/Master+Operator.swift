@@ -29,6 +29,13 @@ extension Master {
             return OperatorResponse(type: .getTasks, getTasks: getTasks())
         case .getMaster:
             return OperatorResponse(type: .getMaster, getMaster: .init(masterInfo: masterInfo))
+        case .getRoles:
+            return OperatorResponse(type: .getRoles, getRoles: getRoles())
+        case .getWeights:
+            return OperatorResponse(
+                type: .getWeights,
+                getWeights: .init(
+                    weightInfos: configuration.roleWeights.sorted { $0.key < $1.key }.map { WeightInfo(weight: $0.value, role: $0.key) }))
         case .subscribe:
             throw CapstanError(.invalidArgument, "SUBSCRIBE is answered as a stream")
         default:
@@ -61,6 +68,19 @@ extension Master {
     func getState() -> OperatorResponse.GetState {
         OperatorResponse.GetState(
             getTasks: getTasks(), getExecutors: getExecutors(), getFrameworks: getFrameworks(), getAgents: getAgents())
+    }
+
+    /// Every role with frameworks or a weight: its weight, frameworks and allocated resources.
+    func getRoles() -> OperatorResponse.GetRoles {
+        var names = Set(configuration.roleWeights.keys)
+        for framework in frameworks.values { names.insert(framework.role) }
+        return OperatorResponse.GetRoles(
+            roles: names.sorted().map { role in
+                let members = frameworks.values.filter { $0.role == role }.map(\.id).sorted()
+                let allocated = members.map { allocator.allocated(to: $0) }.reduce(Resources(), +)
+                return MesosRole(
+                    name: role, weight: configuration.roleWeights[role] ?? 1, frameworks: members, resources: allocated.mesos)
+            })
     }
 
     func getTasks() -> OperatorResponse.GetTasks {

@@ -29,6 +29,11 @@ extension EndToEnd {
                 #expect(state.getAgents?.agents.count == 1)
                 #expect(state.getFrameworks?.frameworks.first?.frameworkInfo.name == "ops")
 
+                let roles = try await master.call(.getRoles).getRoles?.roles ?? []
+                let star = try #require(roles.first { $0.name == "*" })
+                #expect(star.frameworks == [scheduler.frameworkID])
+                #expect(try Resources(mesos: star.resources).cpus == 0.5)
+
                 let version = try await master.call(.getVersion).getVersion?.versionInfo.version ?? ""
                 #expect(version.allSatisfy { $0.isNumber || $0 == "." }, "clients parse version as digits and dots: \(version)")
                 let plainVersion = try JSONSerialization.jsonObject(with: try await master.get("/version").body) as? [String: Any]
