@@ -86,7 +86,7 @@ struct WorkloadDecoder {
         }
         if let n = f["args"] { spec.args = reader.stringList(n, f.path("args")) ?? [] }
         if f["image"] == nil && f["command"] == nil {
-            reader.report(f.node, "spec", "an app without an image needs a command")
+            reader.report(f.node, "spec", "needs an image or a command")
         }
         if let n = f["env"] { spec.env = reader.stringMap(n, f.path("env"), lenient: true) ?? [:] }
         if let n = f["instances"] { spec.instances = reader.int(n, f.path("instances")) ?? 1 }
@@ -254,7 +254,8 @@ struct WorkloadDecoder {
         }
         guard let name = reader.string(node, path) else { return nil }
         guard ports.contains(where: { $0.name == name }) else {
-            let known = ports.map(\.name)
+            var known: [String] = []
+            for port in ports where !port.name.isEmpty && !known.contains(port.name) { known.append(port.name) }
             reader.report(node, path, "port '\(name)' is not one of spec.network.ports\(known.isEmpty ? " (none are declared)" : " (\(known.joined(separator: ", ")))")")
             return nil
         }
