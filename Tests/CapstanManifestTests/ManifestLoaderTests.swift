@@ -153,6 +153,12 @@ struct ManifestLoaderTests {
         #expect(diagnostics("- a\n- b\n") == ["apps/web.yaml:1:1: expected a mapping, got a list"])
     }
 
+    @Test func needsAnImageOrACommand() {
+        #expect(diagnostics("apiVersion: capstan/v1\nkind: Job\nmetadata: {name: j}\nspec: {instances: 1}\n") == [
+            "apps/web.yaml:4:7: spec: needs an image or a command"
+        ])
+    }
+
     @Test func reportsBadNames() {
         let yaml = header.replacingOccurrences(of: "name: web", with: "name: Web_1")
         #expect(diagnostics(yaml) == [
