@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanContainerizer
 import CapstanCore
+import CapstanImage
 import Foundation
 import Glibc
 import Logging
@@ -13,21 +14,26 @@ struct ContainerCommand: AsyncParsableCommand {
         subcommands: [ContainerRun.self])
 }
 
-/// `capstan container run [--rm] --rootfs DIR [--cpus N] [--mem MB] [--hostname H] -- CMD...`
+/// `capstan container run [--rm] [--rootfs DIR | IMAGE] [--cpus N] [--mem MB] [--hostname H] [-- CMD...]`
 struct ContainerRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run one command in a new container and exit with its status.",
         discussion: """
-            The root filesystem is DIR, mounted read-only under a private overlay (or copied when overlayfs is \
-            unavailable), so the container's writes never reach DIR. The container gets its own mount, PID, UTS, IPC \
+            The root filesystem is IMAGE's layers from the image store (<work-dir>/images; pulled or imported when \
+            missing, see `capstan image`), or DIR; both are mounted read-only under a private overlay (or copied when \
+            overlayfs is unavailable), so the container's writes never reach them. With IMAGE, its entrypoint, cmd, \
+            env, working dir and user apply; CMD replaces the image's cmd. The container gets its own mount, PID, UTS, IPC \
             and (unless --net host) network namespaces, a sandbox directory bind-mounted at /mnt/mesos/sandbox, and \
             cgroups cpu/memory/pids limits. Its stdout and stderr are written to the sandbox and streamed here. \
             Needs root. Exit status: the command's, 128+N when a signal N ended it, 125 when it could not start.
             """)
 
     @Option(help: "A directory to use as the container's root filesystem (read-only lower layer of an overlay).")
-    var rootfs: String
+    var rootfs: String?
+
+    @Argument(help: "An image reference (docker://…, oci:PATH, oci-archive:PATH, docker-archive:PATH, or a stored name).")
+    var image: String?
 
     @Flag(help: "Remove the container's sandbox when it ends.")
     var rm = false
@@ -65,19 +71,20 @@ struct ContainerRun: AsyncParsableCommand {
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "critical"
 
-    @Argument(parsing: .captureForPassthrough, help: "The command and its arguments (after --).")
+    @Argument(parsing: .postTerminator, help: "The command and its arguments (after --).")
     var command: [String] = []
 
     func validate() throws {
-        if command.first == "--" { return }
-        if command.isEmpty { throw ValidationError("Give the command to run after --, e.g. -- /bin/sh -c 'echo hi'") }
+        if (rootfs == nil) == (image == nil) { throw ValidationError("Give exactly one of --rootfs DIR and IMAGE") }
+        if rootfs != nil && command.isEmpty {
+            throw ValidationError("Give the command to run after --, e.g. -- /bin/sh -c 'echo hi'")
+        }
         if net != "host" && net != "isolated" { throw ValidationError("--net must be host or isolated, not '\(net)'") }
         if let cpus, cpus <= 0 { throw ValidationError("--cpus must be positive") }
     }
 
     func run() async throws {
-        let argv = command.first == "--" ? Array(command.dropFirst()) : command
-        guard !argv.isEmpty else { throw ValidationError("Give the command to run after --") }
+        let argv = command
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level '\(logLevel)' is not a log level")
         }
@@ -90,7 +97,24 @@ struct ContainerRun: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
         defer { if rm { try? FileManager.default.removeItem(atPath: sandbox) } }
 
-        let config = try makeConfig(id: id, argv: argv, sandbox: sandbox)
+        var config = try makeConfig(id: id, argv: argv, sandbox: sandbox)
+        if let image {
+            let layers: [String]
+            let imageConfig: ImageConfig
+            do {
+                let store = try ImageStore(root: work + "/images", logger: logger)
+                (layers, imageConfig) = try await store.rootfsLayers(for: image)
+            } catch {
+                FileHandle.standardError.write(Data("capstan: \((error as? CapstanError)?.message ?? "\(error)")\n".utf8))
+                throw ExitCode(125)
+            }
+            config.rootfs = .layers(layers)
+            config.image = ImageProcessConfig(
+                entrypoint: imageConfig.entrypoint ?? [], cmd: imageConfig.cmd ?? [], env: imageConfig.env ?? [],
+                workingDir: imageConfig.workingDir, user: imageConfig.user)
+            // Docker's rule: CMD after the image replaces its cmd and keeps its entrypoint.
+            config.command.value = nil
+        }
         var isolators: [any Isolator] = []
         if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
         if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
@@ -129,7 +153,7 @@ struct ContainerRun: AsyncParsableCommand {
     }
 
     private func makeConfig(id: ContainerID, argv: [String], sandbox: String) throws -> ContainerConfig {
-        var environment = ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+        var environment = image == nil ? ["PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] : [:]
         for entry in env {
             guard let eq = entry.firstIndex(of: "="), eq != entry.startIndex else {
                 throw ValidationError("--env '\(entry)' is not NAME=VALUE")
@@ -144,17 +168,21 @@ struct ContainerRun: AsyncParsableCommand {
             return BindMountSpec(
                 source: URL(fileURLWithPath: parts[0]).standardizedFileURL.path, target: parts[1], readOnly: parts.count == 3)
         }
-        let root = URL(fileURLWithPath: rootfs).standardizedFileURL.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
-            throw ValidationError("--rootfs '\(rootfs)' is not a directory")
+        var rootfsSpec: RootfsSpec?
+        if let rootfs {
+            let root = URL(fileURLWithPath: rootfs).standardizedFileURL.path
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--rootfs '\(rootfs)' is not a directory")
+            }
+            rootfsSpec = .layers([root])
         }
         return ContainerConfig(
             containerID: id,
-            command: CommandSpec(shell: false, value: argv[0], arguments: argv, environment: environment, user: user),
+            command: CommandSpec(shell: false, value: argv.first, arguments: argv, environment: environment, user: user),
             sandboxDirectory: sandbox,
             limits: ResourceLimits(cpus: cpus, memBytes: mem.map { $0 << 20 }, maxProcesses: pidsLimit),
-            rootfs: .layers([root]), hostname: hostname, networkMode: net == "host" ? .host : .isolated, mounts: mounts,
+            rootfs: rootfsSpec, hostname: hostname, networkMode: net == "host" ? .host : .isolated, mounts: mounts,
             workingDirectory: workdir)
     }
 }
