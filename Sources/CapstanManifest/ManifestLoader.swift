@@ -110,6 +110,8 @@ public enum ManifestLoader {
                 var isDirectory: ObjCBool = false
                 guard FileManager.default.fileExists(atPath: directory + "/" + child, isDirectory: &isDirectory) else { continue }
                 if isDirectory.boolValue {
+                    // A symbolic link to a directory could loop; only real directories are walked.
+                    if (try? FileManager.default.destinationOfSymbolicLink(atPath: directory + "/" + child)) != nil { continue }
                     try walk(child)
                 } else if isManifestPath(name) {
                     result.append(child)

@@ -12,16 +12,23 @@ struct GitFixture {
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("origin"), withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
         let fixture = GitFixture(directory: directory)
-        try fixture.git("init", "-q", "-b", "main")
-        try fixture.git("config", "user.email", "test@capstan.invalid")
-        try fixture.git("config", "user.name", "Capstan Test")
-        try fixture.git("config", "commit.gpgsign", "false")
+        try await fixture.git("init", "-q", "-b", "main")
+        try await fixture.git("config", "user.email", "test@capstan.invalid")
+        try await fixture.git("config", "user.name", "Capstan Test")
+        try await fixture.git("config", "commit.gpgsign", "false")
         return try await body(fixture)
     }
 
     /// Runs git in the repository and returns its trimmed standard output.
+    ///
+    /// Output goes to a file, not a pipe (a pipe's write end can leak into a child another test forks
+    /// meanwhile, and reading to EOF would hang), and the exit is awaited rather than blocked on.
     @discardableResult
-    func git(_ arguments: String...) throws -> String {
+    func git(_ arguments: String...) async throws -> String {
+        let outputPath = directory.appendingPathComponent("git-\(UUID().uuidString.prefix(8)).out").path
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["git", "-C", path] + arguments
@@ -29,15 +36,18 @@ struct GitFixture {
         environment["GIT_CONFIG_NOSYSTEM"] = "1"
         environment["HOME"] = directory.path
         process.environment = environment
-        let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.standardInput = FileHandle.nullDevice
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        try output.close()
         guard process.terminationStatus == 0 else {
             throw NSError(domain: "git", code: Int(process.terminationStatus), userInfo: [NSLocalizedDescriptionKey: "git \(arguments) failed"])
         }
+        let data = try Data(contentsOf: URL(fileURLWithPath: outputPath))
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -50,9 +60,9 @@ struct GitFixture {
 
     /// Adds everything and commits; returns the new commit's name.
     @discardableResult
-    func commit(_ message: String) throws -> String {
-        try git("add", "-A")
-        try git("commit", "-q", "-m", message)
-        return try git("rev-parse", "HEAD")
+    func commit(_ message: String) async throws -> String {
+        try await git("add", "-A")
+        try await git("commit", "-q", "-m", message)
+        return try await git("rev-parse", "HEAD")
     }
 }

@@ -32,7 +32,7 @@ struct GitSourceConformance {
     @Test(arguments: GitSourceKind.allCases)
     func resolvesBranchesTagsAndCommits(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
-            let history = try Self.history(fixture)
+            let history = try await Self.history(fixture)
             let source = kind.make(fixture)
             try await source.fetch()
             #expect(try await source.resolve("main").hex == history.second)
@@ -51,14 +51,14 @@ struct GitSourceConformance {
     @Test(arguments: GitSourceKind.allCases)
     func readsFilesUnderASubPathWithoutACheckout(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
-            let history = try Self.history(fixture)
+            let history = try await Self.history(fixture)
             let source = kind.make(fixture)
             try await source.fetch()
             let head = try await source.resolve("main")
             let apps = try await source.files(at: head, under: "apps")
             #expect(apps.map(\.path) == ["apps/db.yaml", "apps/web.yaml"])
             #expect(apps.map { String(decoding: $0.contents, as: UTF8.self) } == ["db: 2\n", "web: 1\n"])
-            #expect(apps[1].blobID.hex == (try fixture.git("rev-parse", "main:apps/web.yaml")))
+            #expect(apps[1].blobID.hex == (try await fixture.git("rev-parse", "main:apps/web.yaml")))
             let all = try await source.files(at: head, under: "", matching: { $0.hasSuffix(".yaml") })
             #expect(all.map(\.path) == ["apps/db.yaml", "apps/web.yaml", "jobs/migrate.yaml"])
             // Symbolic links are skipped; README is there without a filter.
@@ -74,7 +74,7 @@ struct GitSourceConformance {
     @Test(arguments: GitSourceKind.allCases)
     func treeIDsChangeOnlyWhereFilesChanged(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
-            let history = try Self.history(fixture)
+            let history = try await Self.history(fixture)
             let source = kind.make(fixture)
             try await source.fetch()
             let first = CommitID(hex: history.first)
@@ -83,7 +83,7 @@ struct GitSourceConformance {
             #expect(try await source.treeID(at: first, path: "apps/web.yaml") == source.treeID(at: second, path: "apps/web.yaml"))
             #expect(try await source.treeID(at: first, path: "apps") != source.treeID(at: second, path: "apps"))
             #expect(try await source.treeID(at: first, path: "") != source.treeID(at: second, path: ""))
-            #expect(try await source.treeID(at: second, path: "apps")?.hex == (try fixture.git("rev-parse", "main:apps")))
+            #expect(try await source.treeID(at: second, path: "apps")?.hex == (try await fixture.git("rev-parse", "main:apps")))
             #expect(try await source.treeID(at: second, path: "missing") == nil)
         }
     }
@@ -91,7 +91,7 @@ struct GitSourceConformance {
     @Test(arguments: GitSourceKind.allCases)
     func remoteHeadSeesNewCommitsBeforeAFetch(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
-            let history = try Self.history(fixture)
+            let history = try await Self.history(fixture)
             let source = kind.make(fixture)
             #expect(try await source.remoteHead(ref: "main")?.hex == history.second)
             #expect(try await source.remoteHead(ref: "HEAD")?.hex == history.second)
@@ -100,7 +100,7 @@ struct GitSourceConformance {
             #expect(try await source.remoteHead(ref: "gone") == nil)
             try await source.fetch()
             try fixture.write("apps/web.yaml", "web: 3\n")
-            let third = try fixture.commit("third")
+            let third = try await fixture.commit("third")
             #expect(try await source.remoteHead(ref: "main")?.hex == third)
             #expect(try await source.resolve("main").hex == history.second)
             try await source.fetch()
@@ -111,14 +111,14 @@ struct GitSourceConformance {
     @Test(arguments: GitSourceKind.allCases)
     func fetchPrunesDeletedBranchesAndReusesTheCache(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
-            _ = try Self.history(fixture)
+            _ = try await Self.history(fixture)
             try await kind.make(fixture).fetch()
-            try fixture.git("branch", "-D", "feature")
+            try await fixture.git("branch", "-D", "feature")
             // A new source over the same cache directory opens it instead of starting again.
             let source = kind.make(fixture)
             try await source.fetch()
             await #expect(throws: CapstanError.self) { try await source.resolve("feature") }
-            #expect(try await source.resolve("main").hex == (try fixture.git("rev-parse", "main")))
+            #expect(try await source.resolve("main").hex == (try await fixture.git("rev-parse", "main")))
         }
     }
 
@@ -132,21 +132,21 @@ struct GitSourceConformance {
         }
     }
 
-    static func history(_ fixture: GitFixture) throws -> History {
+    static func history(_ fixture: GitFixture) async throws -> History {
         try fixture.write("apps/web.yaml", "web: 1\n")
         try fixture.write("apps/db.yaml", "db: 1\n")
         try fixture.write("jobs/migrate.yaml", "migrate: 1\n")
         try fixture.write("README.md", "# demo\n")
         try FileManager.default.createSymbolicLink(atPath: fixture.path + "/link.yaml", withDestinationPath: "apps/web.yaml")
-        let first = try fixture.commit("first")
-        try fixture.git("tag", "-a", "v1", "-m", "v1")
-        try fixture.git("tag", "v1-light")
-        try fixture.git("checkout", "-q", "-b", "feature")
+        let first = try await fixture.commit("first")
+        try await fixture.git("tag", "-a", "v1", "-m", "v1")
+        try await fixture.git("tag", "v1-light")
+        try await fixture.git("checkout", "-q", "-b", "feature")
         try fixture.write("apps/web.yaml", "web: feature\n")
-        let feature = try fixture.commit("feature")
-        try fixture.git("checkout", "-q", "main")
+        let feature = try await fixture.commit("feature")
+        try await fixture.git("checkout", "-q", "main")
         try fixture.write("apps/db.yaml", "db: 2\n")
-        let second = try fixture.commit("second")
+        let second = try await fixture.commit("second")
         return History(first: first, feature: feature, second: second)
     }
 }

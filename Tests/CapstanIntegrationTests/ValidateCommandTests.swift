@@ -11,30 +11,44 @@ struct ValidateCommandTests {
     }
 
     /// Runs `capstan ARGS` and returns its exit status and standard output (standard error appended).
-    static func capstan(_ arguments: [String]) throws -> Run {
+    ///
+    /// Output goes to files, not pipes: a pipe's write end can leak into a child that another test forks
+    /// at the same moment, and reading it to EOF would then hang. The exit is awaited, not blocked on.
+    static func capstan(_ arguments: [String]) async throws -> Run {
+        try await capstanOrGit([CapstanBinary.path] + arguments)
+    }
+
+    /// Runs `argv` (a path, or a name found through /usr/bin/env).
+    static func capstanOrGit(_ argv: [String]) async throws -> Run {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-validate-run-\(UUID().uuidString.prefix(8))").path
+        defer {
+            try? FileManager.default.removeItem(atPath: base + ".out")
+            try? FileManager.default.removeItem(atPath: base + ".err")
+        }
+        FileManager.default.createFile(atPath: base + ".out", contents: nil)
+        FileManager.default.createFile(atPath: base + ".err", contents: nil)
+        let stdout = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".out"))
+        let stderr = try FileHandle(forWritingTo: URL(fileURLWithPath: base + ".err"))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CapstanBinary.path)
-        process.arguments = arguments
-        let stdout = Pipe()
-        let stderr = Pipe()
+        process.executableURL = URL(fileURLWithPath: argv[0].hasPrefix("/") ? argv[0] : "/usr/bin/env")
+        process.arguments = argv[0].hasPrefix("/") ? Array(argv.dropFirst()) : argv
         process.standardOutput = stdout
         process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        process.standardInput = FileHandle.nullDevice
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            process.terminationHandler = { _ in continuation.resume() }
+            do { try process.run() } catch { continuation.resume(throwing: error) }
+        }
+        try stdout.close()
+        try stderr.close()
+        let out = try Data(contentsOf: URL(fileURLWithPath: base + ".out"))
+        let err = try Data(contentsOf: URL(fileURLWithPath: base + ".err"))
         return Run(status: process.terminationStatus, output: String(decoding: out + err, as: UTF8.self))
     }
 
-    static func git(_ directory: String, _ arguments: String...) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["git", "-C", directory, "-c", "user.name=Capstan Test", "-c", "user.email=test@capstan.invalid"] + arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "git \(arguments)")
+    static func git(_ directory: String, _ arguments: String...) async throws {
+        let run = try await capstanOrGit(["git", "-C", directory, "-c", "user.name=Capstan Test", "-c", "user.email=test@capstan.invalid"] + arguments)
+        #expect(run.status == 0, "git \(arguments): \(run.output)")
     }
 
     static let web = """
@@ -55,28 +69,28 @@ struct ValidateCommandTests {
 
         """
 
-    static func withScratch(_ body: (String) throws -> Void) throws {
+    static func withScratch(_ body: (String) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-validate-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir + "/apps", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try body(dir)
+        try await body(dir)
     }
 
-    @Test func validDirectoryExitsZeroWithASummary() throws {
-        try Self.withScratch { dir in
+    @Test func validDirectoryExitsZeroWithASummary() async throws {
+        try await Self.withScratch { dir in
             try Self.web.write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
             try Self.migrate.write(toFile: dir + "/apps/migrate.yml", atomically: true, encoding: .utf8)
-            let run = try Self.capstan(["validate", dir])
+            let run = try await Self.capstan(["validate", dir])
             #expect(run.status == 0)
             #expect(run.output == "valid: 1 app, 1 job\n")
         }
     }
 
-    @Test func invalidDirectoryPrintsEveryErrorAndExitsOne() throws {
-        try Self.withScratch { dir in
+    @Test func invalidDirectoryPrintsEveryErrorAndExitsOne() async throws {
+        try await Self.withScratch { dir in
             try Self.web.replacingOccurrences(of: "128Mi", with: "12XB").write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
             try (Self.migrate + "---\n" + Self.migrate).write(toFile: dir + "/apps/migrate.yaml", atomically: true, encoding: .utf8)
-            let run = try Self.capstan(["validate", dir])
+            let run = try await Self.capstan(["validate", dir])
             #expect(run.status == 1)
             #expect(run.output == """
                 \(dir)/apps/migrate.yaml:8:18: metadata.name: duplicate name 'migrate': already defined at \(dir)/apps/migrate.yaml:3:18
@@ -87,25 +101,25 @@ struct ValidateCommandTests {
         }
     }
 
-    @Test func gitRepositoryIsReadThroughLibgit2AtARevision() throws {
-        try Self.withScratch { dir in
-            try Self.git(dir, "init", "-q", "-b", "main")
+    @Test func gitRepositoryIsReadThroughLibgit2AtARevision() async throws {
+        try await Self.withScratch { dir in
+            try await Self.git(dir, "init", "-q", "-b", "main")
             try FileManager.default.createDirectory(atPath: dir + "/deploy", withIntermediateDirectories: true)
             try Self.web.write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
             try Self.migrate.write(toFile: dir + "/deploy/migrate.yaml", atomically: true, encoding: .utf8)
-            try Self.git(dir, "add", "-A")
-            try Self.git(dir, "commit", "-q", "-m", "good")
-            try Self.git(dir, "tag", "good")
+            try await Self.git(dir, "add", "-A")
+            try await Self.git(dir, "commit", "-q", "-m", "good")
+            try await Self.git(dir, "tag", "good")
             try Self.web.replacingOccurrences(of: "cpus: 0.5", with: "cpus: lots").write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
-            try Self.git(dir, "commit", "-q", "-a", "-m", "bad")
+            try await Self.git(dir, "commit", "-q", "-a", "-m", "bad")
             // Break the working tree too: validate --repo reads commits, not the checkout.
             try "not: [yaml".write(toFile: dir + "/deploy/web.yaml", atomically: true, encoding: .utf8)
 
-            let good = try Self.capstan(["validate", "--repo", dir, "--revision", "good", "--path", "deploy"])
+            let good = try await Self.capstan(["validate", "--repo", dir, "--revision", "good", "--path", "deploy"])
             #expect(good.status == 0)
             #expect(good.output == "valid: 1 app, 1 job\n")
 
-            let bad = try Self.capstan(["validate", "--repo", "file://" + dir, "--revision", "main", "--path", "deploy"])
+            let bad = try await Self.capstan(["validate", "--repo", "file://" + dir, "--revision", "main", "--path", "deploy"])
             #expect(bad.status == 1)
             #expect(bad.output == """
                 deploy/web.yaml:6:21: spec.resources.cpus: expected a number, got a string
@@ -113,23 +127,23 @@ struct ValidateCommandTests {
 
                 """)
 
-            let missing = try Self.capstan(["validate", "--repo", dir, "--revision", "no-such-branch"])
+            let missing = try await Self.capstan(["validate", "--repo", dir, "--revision", "no-such-branch"])
             #expect(missing.status == 1)
             #expect(missing.output.contains("no branch, tag or commit 'no-such-branch'"))
         }
     }
 
-    @Test func printsTheCommittedSchema() throws {
+    @Test func printsTheCommittedSchema() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let committed = try String(contentsOf: root.appendingPathComponent("Manifests/schema/capstan-v1.schema.json"), encoding: .utf8)
-        let run = try Self.capstan(["validate", "--print-schema"])
+        let run = try await Self.capstan(["validate", "--print-schema"])
         #expect(run.status == 0)
         #expect(run.output == committed)
     }
 
-    @Test func theDemoRepositoryValidates() throws {
+    @Test func theDemoRepositoryValidates() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let run = try Self.capstan(["validate", root.appendingPathComponent("Manifests").path])
+        let run = try await Self.capstan(["validate", root.appendingPathComponent("Manifests").path])
         #expect(run.status == 0)
         #expect(run.output.hasPrefix("valid: "))
     }
