@@ -222,6 +222,7 @@ public actor ImageStore {
         public var blobs: [Digest] = []
         public var layers: [Digest] = []
         public var bytes: Int64 = 0
+        public init() {}
     }
 
     /// Removes every blob and unpacked layer that no stored image references (and no operation in flight uses),
