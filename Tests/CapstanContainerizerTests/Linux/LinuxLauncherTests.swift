@@ -141,6 +141,36 @@ struct LinuxLauncherTests {
         }
     }
 
+    @Test func imageConfigSuppliesEntrypointCmdEnvWorkingDirAndUser() async throws {
+        try await LinuxFixture.with { fx in
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)
+            var config = fx.config("unused")
+            config.command = CommandSpec(shell: false, value: nil, environment: ["TASK": "t"])
+            config.image = ImageProcessConfig(
+                entrypoint: ["/bin/sh", "-c"], cmd: ["echo \"$(pwd) $(id -u) $IMG $TASK $MESOS_SANDBOX\""],
+                env: ["IMG=i", "TASK=image"], workingDir: "/etc", user: "nobody")
+            let id = config.containerID
+            try await containerizer.launch(config)
+            let termination = try await within { try await containerizer.wait(id) }
+            #expect(termination.exitStatus == 0, "\(fx.read("stderr"))")
+            #expect(fx.read("stdout") == "/etc 65534 i t /mnt/mesos/sandbox\n")
+        }
+    }
+
+    @Test func withoutRootfsKeepsTheHostFilesystemInPrivateNamespaces() async throws {
+        try await LinuxFixture.with { fx in
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)
+            var config = fx.config("echo $$ $(hostname) $(pwd); test -e /etc/debian_version && echo host-etc", hostname: "plain")
+            config.rootfs = nil
+            config.command.environment = ["PATH": "/usr/bin:/bin"]
+            let id = config.containerID
+            try await containerizer.launch(config)
+            let termination = try await within { try await containerizer.wait(id) }
+            #expect(termination.exitStatus == 0, "\(fx.read("stderr"))")
+            #expect(fx.read("stdout") == "2 plain \(fx.sandbox)\nhost-etc\n")
+        }
+    }
+
     @Test func monitorKeepsTheExitStatusForARecoveringLauncher() async throws {
         try await LinuxFixture.with { fx in
             let first = fx.launcher()
