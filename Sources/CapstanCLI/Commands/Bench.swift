@@ -4,7 +4,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Capstan's benchmarks.", subcommands: [BenchAllocator.self])
+        abstract: "Run Capstan's benchmarks.", subcommands: [BenchAllocator.self, BenchContainer.self])
 }
 
 struct BenchAllocator: ParsableCommand {
