@@ -19,7 +19,7 @@ enum GitSourceKind: String, CaseIterable, CustomTestStringConvertible {
 }
 
 /// The contract of ``GitSource``, run against every implementation (containerd's snapshot testsuite pattern).
-@Suite("GitSourceConformance")
+@Suite("GitSourceConformance", .serialized)
 struct GitSourceConformance {
     /// main: apps/web.yaml, apps/db.yaml, jobs/migrate.yaml, README.md, a symlink; tag v1 (annotated) and
     /// v1-light at the first commit; branch feature with a changed web.yaml; then main changes db.yaml.

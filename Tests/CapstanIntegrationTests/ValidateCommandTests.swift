@@ -3,7 +3,7 @@ import Foundation
 import Testing
 
 /// `capstan validate` through the built binary: on a directory, and on a git repository read through libgit2.
-@Suite("capstan validate")
+@Suite("capstan validate", .serialized)
 struct ValidateCommandTests {
     struct Run {
         var status: Int32
