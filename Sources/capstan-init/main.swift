@@ -2,8 +2,9 @@
 //
 // Started by LinuxLauncher (held before execve until the isolators have put it in its cgroups) with:
 //   fd 3  the InitSpec as JSON (read to EOF, then closed)
-//   fd 4  the sync socket: any bytes written to it are a one-line, stage-labelled error; EOF without bytes means
-//         the task was executed (every holder closed it: the monitor, PID 1 after forking, the task by O_CLOEXEC).
+//   fd 4  the sync socket: one line comes back, `ok` once the task has been executed, or a stage-labelled error.
+//         (PID 1 learns that the task's execve succeeded from EOF on a close-on-exec pipe only it and the task hold;
+//         EOF on the sync socket itself is no signal, as a fork elsewhere in the agent may hold a copy for a while.)
 //
 //   monitor (host pid ns) ── unshare(NEWPID), fork ──▶ PID 1 (new mount/uts/ipc[/net] ns: rootfs, pivot_root)
 //                                                        └── fork ──▶ task (user, capabilities, no_new_privs, execve)
@@ -24,8 +25,12 @@ func fail(_ stage: String, errno code: Int32) -> Never {
     fail("\(stage): \(String(cString: strerror(code))) (errno \(code))")
 }
 
+/// The task's end of the exec pipe (see `containerMain`); a byte on it tells PID 1 that execve failed.
+nonisolated(unsafe) var execFailureFD: Int32 = -1
+
 func fail(_ message: String) -> Never {
     writeAll(syncFD, message + "\n")
+    if execFailureFD >= 0 { writeAll(execFailureFD, "x") }
     writeAll(2, "capstan-init: \(message)\n")
     _exit(127)
 }
@@ -183,12 +188,23 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
         | capabilityBit(CAP_KILL), &step)
     if capsError != 0 { fail(capabilityStep(step), errno: capsError) }
 
+    var execPipe: [Int32] = [-1, -1]
+    check(pipe(&execPipe), "pipe")
+    for fd in execPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     let task = capstan_fork()
     if task < 0 { fail("fork of the task", errno: errno) }
     if task == 0 {
         close(statusFD)
+        close(execPipe[0])
+        execFailureFD = execPipe[1]
         taskMain(spec, credentials: credentials, keep: keep, signals: signals)
     }
+    close(execPipe[1])
+    var byte: UInt8 = 0
+    var got = 0
+    repeat { got = read(execPipe[0], &byte, 1) } while got < 0 && errno == EINTR
+    close(execPipe[0])
+    if got == 0 { writeAll(syncFD, "ok\n") }  // EOF: the task's execve closed its end; otherwise it reported already
     close(syncFD)
     // PID 1: reap everything; forward signals to the task; leave when the task has ended.
     while true {

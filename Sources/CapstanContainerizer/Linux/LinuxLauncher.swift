@@ -106,16 +106,21 @@ public struct LinuxLauncher: Launcher {
         try await DedicatedThread.run(name: "capstan-spawn") {
             defer { close(syncFD) }
             if let (child, path) = held { try Spawner.release(child, path: path) }
+            // One line: `ok`, or the failed step. Read up to the newline only: EOF may come late, as another fork in
+            // this process can briefly hold a copy of capstan-init's end.
             var bytes: [UInt8] = []
             var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
+            while !bytes.contains(UInt8(ascii: "\n")) {
                 let n = buffer.withUnsafeMutableBytes { read(syncFD, $0.baseAddress, $0.count) }
                 if n < 0 && errno == EINTR { continue }
                 if n <= 0 { break }
                 bytes.append(contentsOf: buffer[0..<n])
             }
-            guard !bytes.isEmpty else { return }
             let message = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
+            if message == "ok" { return }
+            if message.isEmpty {
+                throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the task")
+            }
             throw CapstanError(Self.code(ofInitMessage: message), "Failed to launch: \(message)")
         }
     }
