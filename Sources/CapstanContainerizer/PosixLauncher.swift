@@ -70,15 +70,7 @@ public struct PosixLauncher: Launcher {
 
     /// Sums `/proc/<pid>/stat` over the session and process group. See ``Launcher/usage(_:)``.
     public func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics? {
-        let members = ProcStat.members(of: process.pid)
-        guard !members.isEmpty else { return nil }
-        let ticks = ProcStat.ticksPerSecond
-        return ResourceStatistics(
-            timestamp: Date().timeIntervalSince1970,
-            cpusUserTimeSecs: Double(members.reduce(0) { $0 + $1.userTicks }) / ticks,
-            cpusSystemTimeSecs: Double(members.reduce(0) { $0 + $1.systemTicks }) / ticks,
-            memRSSBytes: members.reduce(0) { $0 + $1.rssPages } * ProcStat.pageSize,
-            processes: members.filter { !$0.isZombie }.count)
+        ProcStat.usage(ofSession: process.pid)
     }
 
     /// Adopts checkpointed processes that still lead their session with the same start time.

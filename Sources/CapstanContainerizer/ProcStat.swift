@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// The fields Capstan reads from `/proc/<pid>/stat` (see proc(5)).
@@ -108,5 +109,21 @@ extension ProcStat {
             return Double(line.dropFirst("btime ".count).trimmingCharacters(in: " "))
         }
         return nil
+    }
+}
+
+extension ProcStat {
+    /// CPU times, RSS and process count summed over the session and process group led by `pid`, from
+    /// `/proc/<pid>/stat`; nil when none of them is left. Shared by the launchers' `usage`.
+    static func usage(ofSession pid: Int32) -> ResourceStatistics? {
+        let members = members(of: pid)
+        guard !members.isEmpty else { return nil }
+        let ticks = ticksPerSecond
+        return ResourceStatistics(
+            timestamp: Date().timeIntervalSince1970,
+            cpusUserTimeSecs: Double(members.reduce(0) { $0 + $1.userTicks }) / ticks,
+            cpusSystemTimeSecs: Double(members.reduce(0) { $0 + $1.systemTicks }) / ticks,
+            memRSSBytes: members.reduce(0) { $0 + $1.rssPages } * pageSize,
+            processes: members.filter { !$0.isZombie }.count)
     }
 }
