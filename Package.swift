@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "CapstanAgent",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

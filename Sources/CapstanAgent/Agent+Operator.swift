@@ -71,7 +71,7 @@ extension Agent {
         var containers: [AgentOperatorResponse.GetContainers.Container] = []
         for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
             for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) where !executor.terminated {
-                let usage = try? await containerizer.usage(executor.containerID)
+                let usage = try? await containerizer(of: executor.containerID).usage(executor.containerID)
                 let limits = limits(executor.info.resources + executor.tasks.values.flatMap(\.info.resources))
                 let statistics = usage.map { stats in
                     CapstanAPI.ResourceStatistics(
@@ -83,7 +83,7 @@ extension Agent {
                     .init(
                         frameworkID: framework.id, executorID: executor.info.executorID,
                         executorName: executor.info.name ?? "", containerID: executor.containerID,
-                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
+                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer(of: executor.containerID).pid(of: executor.containerID).map(UInt32.init)),
                         resourceStatistics: statistics))
             }
         }

@@ -51,14 +51,21 @@ extension Agent {
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let command = info.command ?? CommandInfo()
-            let config = ContainerConfig(
+            var config = ContainerConfig(
                 containerID: containerID,
                 command: commandSpec(
                     command,
                     environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: info.taskID)),
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
-            try await containerizer.launch(config)
+            if let reference = ImageRuntime.imageReference(of: info.container) {
+                guard let runtime = imageRuntime else {
+                    throw CapstanError(.unsupported, "task names image \(reference) but this agent cannot run images (it needs root)")
+                }
+                try await runtime.prepare(&config, image: reference, container: info.container)
+                modifyExecutor(frameworkID, executorID) { $0.usesImage = true }
+            }
+            try await containerizer(of: containerID).launch(config)
         } catch {
             await emit(
                 frameworkID, info.taskID, .taskFailed, message: "Failed to launch the task: \(error)",
@@ -69,7 +76,7 @@ extension Agent {
         await recordPID(frameworkID, executorID, containerID)
         watch(frameworkID, executorID, containerID)
         if executor(frameworkID, executorID)?.killRequested == true {
-            _ = await containerizer.destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
+            _ = await containerizer(of: containerID).destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
             return
         }
         await emit(frameworkID, info.taskID, .taskRunning)
@@ -108,7 +115,7 @@ extension Agent {
                     environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: nil)),
                 sandboxDirectory: sandbox,
                 limits: limits(executorInfo.resources + info.resources))
-            try await containerizer.launch(config)
+            try await plainContainerizer.launch(config)
         } catch {
             let queued = executor(frameworkID, executorID).map { Array($0.queued.keys) } ?? []
             for taskID in queued {
@@ -139,12 +146,12 @@ extension Agent {
                 frameworkID, taskID, .taskFailed, message: "Executor \(executorID) did not subscribe within the registration timeout",
                 reason: .reasonExecutorRegistrationTimeout, source: .sourceAgent)
         }
-        _ = await containerizer.destroy(containerID, gracePeriod: .zero)
+        _ = await containerizer(of: containerID).destroy(containerID, gracePeriod: .zero)
     }
 
     /// Remembers (and checkpoints) the pid of a container's first process.
     private func recordPID(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
-        let pid = await containerizer.pid(of: containerID)
+        let pid = await containerizer(of: containerID).pid(of: containerID)
         modifyExecutor(frameworkID, executorID) { $0.pid = pid }
         for taskID in (executor(frameworkID, executorID).map { Array($0.tasks.keys) + Array($0.queued.keys) } ?? []) {
             checkpointTask(frameworkID, executorID, taskID)
@@ -153,7 +160,7 @@ extension Agent {
 
     /// Waits for a container to end and reports it.
     private func watch(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
-        let containerizer = self.containerizer
+        let containerizer = self.containerizer(of: containerID)
         Task { [weak self] in
             let termination = (try? await containerizer.wait(containerID)) ?? ContainerTermination(message: "Container is gone")
             await self?.containerTerminated(frameworkID, executorID, containerID, termination)
@@ -233,13 +240,13 @@ extension Agent {
                 await emit(frameworkID, message.taskID, .taskKilling)
             }
             let containerID = record.containerID
-            let containerizer = self.containerizer
+            let containerizer = self.containerizer(of: containerID)
             Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
         } else if let connection = record.connection {
             connection.yield(ExecutorEvent(type: .kill, kill: .init(taskID: message.taskID, killPolicy: message.killPolicy)))
         } else {
             modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
-            _ = await containerizer.destroy(record.containerID, gracePeriod: grace)
+            _ = await containerizer(of: record.containerID).destroy(record.containerID, gracePeriod: grace)
         }
     }
 
@@ -295,7 +302,7 @@ extension Agent {
             // As Mesos does: SHUTDOWN, then destroy the container only if the executor has not exited by itself
             // within the shutdown grace period (MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD), so it can clean up.
             connection.yield(ExecutorEvent(type: .shutdown))
-            let containerizer = self.containerizer, containerID = record.containerID
+            let containerizer = self.containerizer(of: record.containerID), containerID = record.containerID
             let exited = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     do { _ = try await containerizer.wait(containerID); return true } catch { return !(error is CancellationError) }
@@ -307,7 +314,7 @@ extension Agent {
             }
             if exited { return }
         }
-        _ = await containerizer.destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
+        _ = await containerizer(of: record.containerID).destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
     }
 
     /// A framework's MESSAGE for an executor.
@@ -321,7 +328,7 @@ extension Agent {
         for framework in frameworks.values {
             for executor in framework.executors.values {
                 executor.connection?.yield(ExecutorEvent(type: .shutdown))
-                _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
+                _ = await containerizer(of: executor.containerID).destroy(executor.containerID, gracePeriod: .seconds(1))
             }
         }
         closeExecutorStreams()

@@ -9,7 +9,10 @@ import Logging
 public actor Agent {
     let configuration: AgentConfiguration
     let logger: Logger
-    let containerizer: Containerizer
+    /// Runs command tasks and executors without an image as plain processes.
+    let plainContainerizer: Containerizer
+    /// Runs tasks that name an image (root only).
+    let imageRuntime: ImageRuntime?
     let checkpoints: CheckpointStore
     let statusUpdates: StatusUpdateManager
     /// Posts messages to the master (executor MESSAGE relays).
@@ -22,11 +25,13 @@ public actor Agent {
     let startedAt = Date().timeIntervalSince1970
 
     public init(
-        configuration: AgentConfiguration, containerizer: Containerizer, statusUpdates: StatusUpdateManager,
+        configuration: AgentConfiguration, containerizer: Containerizer, imageRuntime: ImageRuntime? = nil,
+        statusUpdates: StatusUpdateManager,
         logger: Logger, masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
     ) {
         self.configuration = configuration
-        self.containerizer = containerizer
+        self.plainContainerizer = containerizer
+        self.imageRuntime = imageRuntime
         self.statusUpdates = statusUpdates
         self.logger = logger
         self.checkpoints = CheckpointStore(workDir: configuration.workDir)
@@ -44,6 +49,14 @@ public actor Agent {
     }
 
     // MARK: Lookup
+
+    /// The containerizer that runs a container: the image runtime's for image containers, else the plain one.
+    func containerizer(of containerID: ContainerID) -> Containerizer {
+        let usesImage = frameworks.values.contains { framework in
+            framework.executors.values.contains { $0.containerID == containerID && $0.usesImage }
+        }
+        return usesImage ? (imageRuntime?.containerizer ?? plainContainerizer) : plainContainerizer
+    }
 
     func executor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) -> ExecutorRecord? {
         frameworks[frameworkID]?.executors[executorID]

@@ -41,6 +41,8 @@ struct ExecutorRecord: Sendable {
     var killRequested = false
     /// The container's first process, checkpointed so a restarted agent can find what it left behind.
     var pid: Int32?
+    /// Runs from an image through the Linux launcher (the image runtime's containerizer).
+    var usesImage = false
 }
 
 /// A framework with executors on this agent.

@@ -41,7 +41,9 @@ public struct AgentService: Service {
         let containerizer = Containerizer(
             launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger)
         self.agent = Agent(
-            configuration: configuration, containerizer: containerizer, statusUpdates: statusUpdates, logger: logger
+            configuration: configuration, containerizer: containerizer,
+            imageRuntime: ImageRuntime.make(workDir: configuration.workDir, logger: logger), statusUpdates: statusUpdates,
+            logger: logger
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }

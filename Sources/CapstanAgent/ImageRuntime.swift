@@ -1,0 +1,59 @@
+import CapstanAPI
+import CapstanContainerizer
+import CapstanCore
+import CapstanImage
+import Foundation
+import Logging
+
+/// What an agent needs to run tasks from images: the image store and a containerizer with the Linux launcher
+/// (namespaces, pivot_root into an overlay of the image's layers) and the cgroup isolators. Only root has one.
+public struct ImageRuntime: Sendable {
+    public let store: ImageStore
+    public let containerizer: Containerizer
+
+    public init(store: ImageStore, containerizer: Containerizer) {
+        self.store = store
+        self.containerizer = containerizer
+    }
+
+    /// The runtime for an agent work dir; nil (with the reason logged) where Linux isolation is unavailable.
+    public static func make(workDir: String, logger: Logger) -> ImageRuntime? {
+        guard geteuid() == 0 else {
+            logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
+            return nil
+        }
+        do {
+            let store = try ImageStore(root: workDir + "/images", logger: logger)
+            var isolators: [any Isolator] = []
+            if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
+            if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
+            if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
+            let containerizer = Containerizer(
+                launcher: LinuxLauncher(workDirectory: workDir + "/containers", logger: logger), isolators: isolators,
+                logger: logger)
+            return ImageRuntime(store: store, containerizer: containerizer)
+        } catch {
+            logger.error("Image runtime unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// The image a task names (ContainerInfo type MESOS with a DOCKER image), as an image reference.
+    static func imageReference(of container: ContainerInfo?) -> String? {
+        guard let name = container?.mesos?.image?.docker?.name, !name.isEmpty else { return nil }
+        for scheme in ["docker://", "oci:", "oci-archive:", "docker-archive:"] where name.hasPrefix(scheme) { return name }
+        return "docker://" + name
+    }
+
+    /// Lays the image under a container config: rootfs layers, the image's process config, hostname and network.
+    func prepare(_ config: inout ContainerConfig, image reference: String, container: ContainerInfo?) async throws {
+        let (layers, image) = try await store.rootfsLayers(for: reference)
+        config.rootfs = .layers(layers)
+        config.image = ImageProcessConfig(
+            entrypoint: image.entrypoint ?? [], cmd: image.cmd ?? [], env: image.env ?? [], workingDir: image.workingDir,
+            user: image.user)
+        config.hostname = container?.hostname
+        // Mesos: no NetworkInfo means the host's network.
+        config.networkMode = (container?.networkInfos.isEmpty ?? true) ? .host : .isolated
+    }
+}
