@@ -13,7 +13,7 @@ extension EndToEnd {
             try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
-            for applet in ["sh", "cat", "hostname", "test", "echo", "ls", "tr"] {
+            for applet in ["sh", "cat", "hostname", "test", "echo", "ls", "tr", "tail"] {
                 try FileManager.default.createSymbolicLink(atPath: root + "/bin/\(applet)", withDestinationPath: "busybox")
             }
             try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
@@ -76,6 +76,38 @@ extension EndToEnd {
                 #expect(text.contains("capstan-init"), "PID 1 is the container's init, not the host's: \(text)")
                 #expect(text.contains("sandbox=/mnt/mesos/sandbox"), "\(text)")
                 #expect(text.contains("stdout"), "the sandbox is mounted at /mnt/mesos/sandbox: \(text)")
+                await scheduler.disconnect()
+            } catch {
+                let logs = cluster.logs
+                await cluster.shutdown()
+                throw TestFailure("\(error)\n\(logs.suffix(5000))")
+            }
+            await cluster.shutdown()
+        }
+
+        @Test("A memory hog from an image is OOM-killed and reported TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY")
+        func memoryHogReportsMemoryLimitation() async throws {
+            if let missing = Self.prerequisitesMissing {
+                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
+                print("SKIPPED: tasks from images need root and busybox: \(missing)")
+                return
+            }
+            let cluster = try TestCluster()
+            do {
+                try await cluster.startMaster()
+                let workDir = cluster.scratch + "/agent-oom"
+                try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+                try Self.importBusybox(agentWorkDir: workDir, scratch: cluster.scratch)
+                try await cluster.startAgent(workDir: workDir)
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                var task = TestTasks.command("hog", "tail /dev/zero", agent: offer.agentID, mem: 32)
+                var container = ContainerInfo(type: .mesos)
+                container.mesos = .init(image: Image(type: .docker, docker: .init(name: "busybox:e2e")))
+                task.container = container
+                try await scheduler.launch([task], on: [offer])
+                let failed = try await scheduler.update("hog", .taskFailed, timeout: .seconds(30))
+                #expect(failed.reason == .reasonContainerLimitationMemory, "\(failed)")
                 await scheduler.disconnect()
             } catch {
                 let logs = cluster.logs
