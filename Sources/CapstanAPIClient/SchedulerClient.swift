@@ -2,10 +2,6 @@ import AsyncHTTPClient
 import CapstanAPI
 import CapstanCore
 import Foundation
-import Logging
-import NIOCore
-import NIOFoundationCompat
-import NIOHTTP1
 
 /// A Mesos v1 HTTP scheduler client: SUBSCRIBE opens the RecordIO event stream; calls go on separate requests
 /// carrying the `Mesos-Stream-Id` header. Used by Capstan's reconciler and by the end-to-end tests.
@@ -24,45 +20,32 @@ public struct SchedulerClient: Sendable {
 
     /// Subscribes (or re-subscribes with `frameworkInfo.id`) and waits for SUBSCRIBED.
     public func subscribe(_ frameworkInfo: FrameworkInfo, timeout: Duration = .seconds(10)) async throws -> SchedulerSubscription {
-        var request = HTTPClientRequest(url: schedulerURL)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "application/json")
         let call = SchedulerCall(type: .subscribe, frameworkID: frameworkInfo.id, subscribe: .init(frameworkInfo: frameworkInfo))
-        request.body = .bytes(ByteBuffer(bytes: try MesosJSON.encode(call)))
-        let response: HTTPClientResponse
+        let opened: RecordIOStreamReader.Opened
         do {
-            response = try await client.execute(request, deadline: .distantFuture)
+            opened = try await RecordIOStreamReader.open(url: schedulerURL, body: try MesosJSON.encode(call), client: client)
+        } catch let error as CapstanError {
+            throw error
         } catch {
             throw CapstanError(.unavailable, "SUBSCRIBE to \(schedulerURL) failed", cause: error)
         }
-        guard response.status == .ok else {
-            let body = try? await response.body.collect(upTo: 1 << 20)
-            throw CapstanError(
-                .failedPrecondition,
-                "SUBSCRIBE answered \(response.status.code): \(body.map { String(buffer: $0) } ?? "")")
-        }
-        guard let streamID = response.headers.first(name: "Mesos-Stream-Id") else {
+        guard let streamID = opened.header("Mesos-Stream-Id") else {
             throw CapstanError(.failedPrecondition, "SUBSCRIBE answer has no Mesos-Stream-Id header")
         }
         let (events, continuation) = AsyncThrowingStream.makeStream(of: SchedulerEvent.self, bufferingPolicy: .unbounded)
         // The first event (SUBSCRIBED) goes to its own stream so `subscribe` can wait for it with a timeout.
         let (firstEvents, firstContinuation) = AsyncThrowingStream.makeStream(of: SchedulerEvent.self, bufferingPolicy: .unbounded)
         let reader = Task {
-            var decoder = RecordIODecoder()
             var sawFirst = false
             do {
-                for try await chunk in response.body {
-                    decoder.append(chunk.readableBytesView)
-                    while let record = try decoder.next() {
-                        let event = try MesosJSON.decode(SchedulerEvent.self, from: record)
-                        if sawFirst {
-                            continuation.yield(event)
-                        } else {
-                            sawFirst = true
-                            firstContinuation.yield(event)
-                            firstContinuation.finish()
-                        }
+                for try await record in opened.records {
+                    let event = try MesosJSON.decode(SchedulerEvent.self, from: record)
+                    if sawFirst {
+                        continuation.yield(event)
+                    } else {
+                        sawFirst = true
+                        firstContinuation.yield(event)
+                        firstContinuation.finish()
                     }
                 }
                 firstContinuation.finish()

@@ -396,11 +396,3 @@ extension Agent {
             user: command.user)
     }
 }
-
-extension Array where Element == MesosResource {
-    static func + (lhs: [MesosResource], rhs: [MesosResource]) -> [MesosResource] {
-        var result = lhs
-        result.append(contentsOf: rhs)
-        return result
-    }
-}

@@ -118,7 +118,7 @@ extension Master {
         let offered = framework.offers.compactMap { offers[$0]?.resources }.reduce(Resources(), +)
         return OperatorResponse.GetFrameworks.Framework(
             frameworkInfo: framework.info,
-            active: framework.isConnected && !framework.suppressed || framework.isConnected,
+            active: framework.isConnected,
             connected: framework.isConnected,
             recovered: framework.recovered,
             registeredTime: TimeInfo(seconds: framework.registeredAt),
