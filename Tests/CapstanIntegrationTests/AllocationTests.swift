@@ -46,8 +46,7 @@ extension EndToEnd {
 
         @Test("Offers carry agent attributes and only unreserved or own-role resources")
         func offersCarryAttributes() async throws {
-            let cluster = try TestCluster()
-            do {
+            try await TestCluster().run { cluster in
                 try await cluster.startMaster()
                 try await cluster.startAgent(resources: "cpus:2;mem:512;cpus(web):1", attributes: "zone:a;rack:7")
                 let batch = try await EventRecorder.subscribe(cluster.master, name: "batch", role: "batch")
@@ -64,12 +63,7 @@ extension EndToEnd {
                 let webOffer = try #require(try await web.nextOffers().first)
                 #expect(try Resources(mesos: webOffer.resources).cpus == 3)
                 await web.disconnect()
-            } catch {
-                let logs = cluster.logs
-                await cluster.shutdown()
-                throw TestFailure("\(error)\n\(logs.suffix(4000))")
             }
-            await cluster.shutdown()
         }
     }
 }

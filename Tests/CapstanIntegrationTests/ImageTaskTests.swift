@@ -40,31 +40,45 @@ extension EndToEnd {
             return nil
         }
 
-        @Test("A task naming an image runs from the image's rootfs in its own PID and UTS namespaces, through the master")
-        func taskRunsFromImage() async throws {
-            if let missing = Self.prerequisitesMissing {
+        /// Skips (or fails under CAPSTAN_TEST_STRICT=1) without root and busybox; otherwise starts a master and an
+        /// agent whose image store holds busybox:e2e, subscribes a scheduler and hands it the first offer.
+        static func withImageAgent(
+            _ name: String, _ body: (_ scheduler: EventRecorder, _ offer: Offer, _ agentWorkDir: String) async throws -> Void
+        ) async throws {
+            if let missing = prerequisitesMissing {
                 if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
                 print("SKIPPED: tasks from images need root and busybox: \(missing)")
                 return
             }
-            let cluster = try TestCluster()
-            do {
+            try await TestCluster().run { cluster in
                 try await cluster.startMaster()
-                let workDir = cluster.scratch + "/agent-image"
+                let workDir = cluster.scratch + "/agent-\(name)"
                 try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-                try Self.importBusybox(agentWorkDir: workDir, scratch: cluster.scratch)
+                try importBusybox(agentWorkDir: workDir, scratch: cluster.scratch)
                 try await cluster.startAgent(workDir: workDir)
-
                 let scheduler = try await EventRecorder.subscribe(cluster.master)
                 let offer = try #require(try await scheduler.nextOffers().first)
+                try await body(scheduler, offer, workDir)
+                await scheduler.disconnect()
+            }
+        }
+
+        /// The busybox image as a task's ContainerInfo (type MESOS, DOCKER image).
+        static func busyboxContainer(hostname: String? = nil) -> ContainerInfo {
+            var container = ContainerInfo(type: .mesos)
+            container.mesos = .init(image: Image(type: .docker, docker: .init(name: "busybox:e2e")))
+            container.hostname = hostname
+            return container
+        }
+
+        @Test("A task naming an image runs from the image's rootfs in its own PID and UTS namespaces, through the master")
+        func taskRunsFromImage() async throws {
+            try await Self.withImageAgent("image") { scheduler, offer, workDir in
                 var task = TestTasks.command(
                     "boxed",
                     "test ! -e /etc/debian_version && echo rootfs-ok; hostname; cat /proc/1/cmdline | tr '\\0' ' '; echo; echo sandbox=$MESOS_SANDBOX; ls /mnt/mesos/sandbox",
                     agent: offer.agentID)
-                var container = ContainerInfo(type: .mesos)
-                container.mesos = .init(image: Image(type: .docker, docker: .init(name: "busybox:e2e")))
-                container.hostname = "boxed-host"
-                task.container = container
+                task.container = Self.busyboxContainer(hostname: "boxed-host")
                 try await scheduler.launch([task], on: [offer])
                 try await scheduler.update("boxed", .taskRunning, timeout: .seconds(20))
                 try await scheduler.update("boxed", .taskFinished, timeout: .seconds(20))
@@ -76,45 +90,18 @@ extension EndToEnd {
                 #expect(text.contains("capstan-init"), "PID 1 is the container's init, not the host's: \(text)")
                 #expect(text.contains("sandbox=/mnt/mesos/sandbox"), "\(text)")
                 #expect(text.contains("stdout"), "the sandbox is mounted at /mnt/mesos/sandbox: \(text)")
-                await scheduler.disconnect()
-            } catch {
-                let logs = cluster.logs
-                await cluster.shutdown()
-                throw TestFailure("\(error)\n\(logs.suffix(5000))")
             }
-            await cluster.shutdown()
         }
 
         @Test("A memory hog from an image is OOM-killed and reported TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY")
         func memoryHogReportsMemoryLimitation() async throws {
-            if let missing = Self.prerequisitesMissing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED: tasks from images need root and busybox: \(missing)")
-                return
-            }
-            let cluster = try TestCluster()
-            do {
-                try await cluster.startMaster()
-                let workDir = cluster.scratch + "/agent-oom"
-                try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-                try Self.importBusybox(agentWorkDir: workDir, scratch: cluster.scratch)
-                try await cluster.startAgent(workDir: workDir)
-                let scheduler = try await EventRecorder.subscribe(cluster.master)
-                let offer = try #require(try await scheduler.nextOffers().first)
+            try await Self.withImageAgent("oom") { scheduler, offer, _ in
                 var task = TestTasks.command("hog", "tail /dev/zero", agent: offer.agentID, mem: 32)
-                var container = ContainerInfo(type: .mesos)
-                container.mesos = .init(image: Image(type: .docker, docker: .init(name: "busybox:e2e")))
-                task.container = container
+                task.container = Self.busyboxContainer()
                 try await scheduler.launch([task], on: [offer])
                 let failed = try await scheduler.update("hog", .taskFailed, timeout: .seconds(30))
                 #expect(failed.reason == .reasonContainerLimitationMemory, "\(failed)")
-                await scheduler.disconnect()
-            } catch {
-                let logs = cluster.logs
-                await cluster.shutdown()
-                throw TestFailure("\(error)\n\(logs.suffix(5000))")
             }
-            await cluster.shutdown()
         }
 
         static func findStdout(executor: String, under root: String) -> String? {

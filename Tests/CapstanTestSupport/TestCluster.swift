@@ -100,16 +100,22 @@ public final class TestCluster: @unchecked Sendable {
         agents: Int = 1, resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", masterFlags: [String] = [],
         _ body: (TestCluster) async throws -> T
     ) async throws -> T {
-        let cluster = try TestCluster(masterFlags: masterFlags)
-        do {
+        try await TestCluster(masterFlags: masterFlags).run { cluster in
             try await cluster.startMaster()
             for _ in 0..<agents { try await cluster.startAgent(resources: resources) }
-            let result = try await body(cluster)
-            await cluster.shutdown()
+            return try await body(cluster)
+        }
+    }
+
+    /// Runs `body` on this (not yet started) cluster and always shuts it down; a failure carries the process logs.
+    public func run<T>(_ body: (TestCluster) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            await shutdown()
             return result
         } catch {
-            let logs = cluster.logs
-            await cluster.shutdown()
+            let logs = self.logs
+            await shutdown()
             throw TestFailure("\(error)\n\nProcess logs (last 6000 chars):\n\(logs.suffix(6000))")
         }
     }
