@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.0.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // Pure: resources, IDs, task states, allocation. No I/O.
@@ -116,10 +117,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
+        // The GitOps controller: desired state from git, the plan, apply as a framework, sync history, webhook.
+        .target(
+            name: "CapstanReconciler",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanManifest", "CapstanGit",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
         .target(
             name: "CapstanCLI",
             dependencies: [
-                "CapstanManifest", "CapstanGit",
+                "CapstanManifest", "CapstanGit", "CapstanReconciler",
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
                 "CapstanContainerizer", "CapstanImage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -143,6 +159,12 @@ let package = Package(
         .testTarget(
             name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore"], swiftSettings: settings),
         .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore"], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanReconcilerTests",
+            dependencies: [
+                "CapstanReconciler", "CapstanCore", "CapstanAPI", "CapstanManifest", "CapstanGit", "CapstanTestSupport",
+            ],
+            swiftSettings: settings),
         .testTarget(
             name: "CapstanHTTPTests",
             dependencies: [

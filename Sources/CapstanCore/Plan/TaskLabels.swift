@@ -1,0 +1,33 @@
+/// The labels the reconciler puts on every task it launches. The actual state of an app is the set of
+/// running tasks that carry its name; which spec and commit each one runs is read from these labels, so
+/// defaults and key order in the manifests can never show up as drift.
+public enum TaskLabel {
+    /// The app's or job's `metadata.name`.
+    public static let app = "capstan.app"
+    /// ``Workload/templateLabel``: what a task runs. Tasks whose label differs from the desired one are replaced.
+    public static let spec = "capstan.spec"
+    /// The short commit (12 hex digits) the task's manifest was read at.
+    public static let commit = "capstan.commit"
+    /// `App` or `Job`.
+    public static let kind = "capstan.kind"
+}
+
+extension Workload {
+    /// The spec fields that change how a single task runs. `instances`, `update`, `backoff` and `dependsOn` are
+    /// orchestration: changing them scales or reconfigures the rollout but never restarts a running task.
+    public static let orchestrationFields: Set<String> = ["instances", "update", "backoff", "dependsOn"]
+
+    /// The canonical form without the orchestration fields: what one task runs.
+    public var templateCanonical: CanonicalValue {
+        guard case .object(var fields) = canonical, case .object(var spec)? = fields["spec"] else { return canonical }
+        for field in Workload.orchestrationFields { spec.removeValue(forKey: field) }
+        fields["spec"] = .object(spec)
+        return .object(fields)
+    }
+
+    /// SHA-256 (hex) of ``templateCanonical``.
+    public var templateHash: String { CanonicalSHA256.hex(Array(templateCanonical.json.utf8)) }
+
+    /// The `capstan.spec` label value: the first 16 hex digits of ``templateHash``.
+    public var templateLabel: String { String(templateHash.prefix(16)) }
+}
