@@ -1,0 +1,35 @@
+/// What the cluster runs: Capstan's tasks and, when known, the free resources of its agents.
+/// Built from a live master or a saved `GET_STATE` (CapstanReconciler), or simulated from another
+/// revision with ``converged(to:)``.
+public struct ClusterSnapshot: Sendable, Hashable {
+    /// Tasks that carry a `capstan.app` label, in any order (terminal ones included: a finished task is
+    /// how a job is known to be done).
+    public var tasks: [ObservedTask]
+    /// The agents and what is free on them; nil when unknown (a simulated snapshot), in which case the
+    /// plan does not check whether new instances fit.
+    public var agents: [AgentCapacity]?
+
+    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil) {
+        self.tasks = tasks
+        self.agents = agents
+    }
+
+    /// The cluster as it would be once `state` is fully deployed: each app at its `instances` running
+    /// tasks of its template, each job's run finished, all at `state`'s commit. Agents are unknown.
+    /// Task IDs are `<name>.<index>`; the agent ID is `converged`.
+    public static func converged(to state: DesiredState) -> ClusterSnapshot {
+        var tasks: [ObservedTask] = []
+        for workload in state.workloads {
+            let label = workload.templateLabel
+            let count = workload.kind == .job ? 1 : max(0, workload.spec.instances)
+            for index in 0..<count {
+                tasks.append(ObservedTask(
+                    taskID: TaskID("\(workload.name).\(index)"), app: workload.name, kind: workload.kind,
+                    templateLabel: label, commit: state.commitLabel,
+                    phase: workload.kind == .job ? .finished : .running, healthy: workload.kind == .job ? nil : true,
+                    agentID: AgentID("converged"), resources: workload.spec.resources.resources))
+            }
+        }
+        return ClusterSnapshot(tasks: tasks, agents: nil)
+    }
+}

@@ -1,0 +1,146 @@
+/// The free resources of every agent while a plan's new instances are placed one by one, so that two
+/// items never count the same free space. Placement is greedy and deterministic: agents in ID order,
+/// first fit starting after the agent that took the previous instance (which spreads instances).
+/// It answers "would this fit?", not "where will it run?": the allocator's offers decide that.
+public struct PlacementLedger: Sendable {
+    struct Slot: Sendable {
+        var agentID: AgentID
+        var hostname: String
+        var attributes: [String: String]
+        var cpus: Double
+        var mem: Double
+        var disk: Double
+        var gpus: Double
+        var ports: [ValueRange]
+    }
+
+    private var slots: [Slot]
+    private var indexByAgent: [AgentID: Int]
+    private var cursor = 0
+
+    public init(agents: [AgentCapacity]) {
+        slots = agents.sorted { $0.agentID < $1.agentID }.map { agent in
+            Slot(
+                agentID: agent.agentID, hostname: agent.hostname, attributes: agent.attributes,
+                cpus: agent.free.cpus, mem: agent.free.mem, disk: agent.free.disk, gpus: agent.free.gpus,
+                ports: agent.free.ranges("ports"))
+        }
+        indexByAgent = Dictionary(slots.enumerated().map { ($1.agentID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    /// Gives `resources` (a task that will be killed) back to its agent; unknown agents are ignored.
+    public mutating func release(_ resources: Resources, on agent: AgentID) {
+        guard let i = indexByAgent[agent] else { return }
+        slots[i].cpus += resources.cpus
+        slots[i].mem += resources.mem
+        slots[i].disk += resources.disk
+        slots[i].gpus += resources.gpus
+        let ports = resources.ranges("ports")
+        if !ports.isEmpty { slots[i].ports = RangeAlgebra.union(slots[i].ports, ports) }
+    }
+
+    /// The hostname and attributes of an agent, for ``ConstraintMatcher/record(hostname:attributes:in:)``.
+    public func host(of agent: AgentID) -> (hostname: String, attributes: [String: String])? {
+        guard let i = indexByAgent[agent] else { return nil }
+        return (slots[i].hostname, slots[i].attributes)
+    }
+
+    /// Places `count` instances needing `demand` on agents that satisfy `matcher`, taking their resources,
+    /// and records each in `used`. Stops at the first instance that finds no agent.
+    public mutating func place(
+        _ demand: InstanceDemand, count: Int, matcher: ConstraintMatcher, used: inout ConstraintUsage
+    ) -> PlacementFit {
+        for placed in 0..<max(0, count) {
+            guard let i = firstFit(demand, matcher, used) else {
+                return .willNotFit(placed: placed, needed: count, reason: reason(demand, matcher, used))
+            }
+            take(demand, from: i)
+            matcher.record(hostname: slots[i].hostname, attributes: slots[i].attributes, in: &used)
+            cursor = (i + 1) % slots.count
+        }
+        return .fits
+    }
+
+    private func firstFit(_ demand: InstanceDemand, _ matcher: ConstraintMatcher, _ used: ConstraintUsage) -> Int? {
+        guard !slots.isEmpty else { return nil }
+        for step in 0..<slots.count {
+            let i = (cursor + step) % slots.count
+            let slot = slots[i]
+            if Self.hasRoom(slot, demand),
+                matcher.isEmpty || matcher.matches(hostname: slot.hostname, attributes: slot.attributes, used: used)
+            {
+                return i
+            }
+        }
+        return nil
+    }
+
+    private static func hasRoom(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
+        let e = ScalarFormat.epsilon
+        guard slot.cpus + e >= demand.cpus, slot.mem + e >= demand.mem, slot.disk + e >= demand.disk,
+            slot.gpus + e >= demand.gpus
+        else { return false }
+        return portsFit(slot.ports, demand)
+    }
+
+    private static func portsFit(_ ports: [ValueRange], _ demand: InstanceDemand) -> Bool {
+        if demand.fixedPorts.isEmpty && demand.anyPorts == 0 { return true }
+        for port in demand.fixedPorts where !ports.contains(where: { $0.contains(port) }) { return false }
+        var free: UInt64 = 0
+        for range in ports { free = free &+ range.count }
+        return free >= UInt64(demand.fixedPorts.count + demand.anyPorts)
+    }
+
+    private mutating func take(_ demand: InstanceDemand, from i: Int) {
+        slots[i].cpus -= demand.cpus
+        slots[i].mem -= demand.mem
+        slots[i].disk -= demand.disk
+        slots[i].gpus -= demand.gpus
+        var taken = demand.fixedPorts.map { ValueRange(begin: $0, end: $0) }
+        var ports = RangeAlgebra.subtract(slots[i].ports, taken)
+        for _ in 0..<demand.anyPorts {
+            guard let first = ports.first else { break }
+            taken = [ValueRange(begin: first.begin, end: first.begin)]
+            ports = RangeAlgebra.subtract(ports, taken)
+        }
+        slots[i].ports = ports
+    }
+
+    /// Why no agent takes one more instance: the constraint every agent breaks, the resource no eligible
+    /// agent has enough of, or the combination none has.
+    private func reason(_ demand: InstanceDemand, _ matcher: ConstraintMatcher, _ used: ConstraintUsage) -> String {
+        guard !slots.isEmpty else { return "no agents" }
+        var broken: [Constraint: Int] = [:]
+        var eligible: [Slot] = []
+        for slot in slots {
+            if let constraint = matcher.violation(hostname: slot.hostname, attributes: slot.attributes, used: used) {
+                broken[constraint, default: 0] += 1
+            } else {
+                eligible.append(slot)
+            }
+        }
+        let agents = slots.count == 1 ? "the only agent" : "any of \(slots.count) agents"
+        if eligible.isEmpty {
+            let (constraint, _) = broken.max { ($0.value, $1.key.description) < ($1.value, $0.key.description) }!
+            return "constraint \(constraint) is not met on \(agents)"
+        }
+        let scalars: [(String, Double, KeyPath<Slot, Double>)] = [
+            ("cpus", demand.cpus, \.cpus), ("mem", demand.mem, \.mem), ("disk", demand.disk, \.disk),
+            ("gpus", demand.gpus, \.gpus),
+        ]
+        for (name, need, path) in scalars where need > 0 {
+            let most = eligible.map { $0[keyPath: path] }.max() ?? 0
+            if most + ScalarFormat.epsilon < need {
+                return "no agent has \(name) \(ScalarFormat.text(need)) free (most on one agent: \(ScalarFormat.text(max(0, ScalarFormat.rounded(most)))))"
+            }
+        }
+        let candidates = eligible.count == slots.count ? agents : "any of the \(eligible.count) agents that meet the constraints"
+        for port in demand.fixedPorts where !eligible.contains(where: { $0.ports.contains { $0.contains(port) } }) {
+            return "port \(port) is not free on \(candidates)"
+        }
+        if !eligible.contains(where: { Self.portsFit($0.ports, demand) }) {
+            return "no agent has \(demand.fixedPorts.count + demand.anyPorts) free ports"
+        }
+        return "no agent has \(demand.description) free together"
+    }
+}

@@ -1,0 +1,230 @@
+/// Computes a ``Plan``: desired workloads (git at one commit) against observed tasks (the cluster).
+///
+/// Identity is by label, never by comparing specs field by field: a task runs the desired spec exactly
+/// when its `capstan.spec` label equals the desired ``Workload/templateLabel``. Field-level changes are
+/// only explanations, read from the manifests at the commits the tasks carry (`runningSpecs`).
+///
+/// Apps: no live task → `create`; a live task of another template → `update` (a rolling replacement,
+/// already under way when some tasks run the desired template); a wrong number of live tasks → `scale`;
+/// else `unchanged`. Jobs: a finished task of the current template means done and a live one means
+/// running (both `unchanged`); a live task of an older template → `update`; otherwise → `create`.
+/// Live tasks of a name that git no longer has → `delete`.
+///
+/// Fit: when the agents are known, new instances (create, scale up, the replacements of an update) are
+/// placed in name order on a ``PlacementLedger``. The resources of tasks that the plan kills — every task
+/// of a deleted app and the outdated tasks of an updated one — are counted as free first; tasks removed
+/// by a scale-down are not (which ones go is the rollout's choice), nor are tasks already being killed.
+public enum Planner {
+    /// - Parameters:
+    ///   - desired: the workloads at the commit to deploy.
+    ///   - actual: the cluster's Capstan tasks and, optionally, its agents' free resources.
+    ///   - runningSpecs: the workloads read from git at the commits the cluster's tasks carry (any order;
+    ///     a commit that could not be read is simply absent). Used for field-level changes only.
+    public static func plan(desired: DesiredState, actual: ClusterSnapshot, runningSpecs: [DesiredState] = []) -> Plan {
+        let tasksByApp = Dictionary(grouping: actual.tasks, by: \.app)
+        var desiredByName: [String: Workload] = [:]
+        desiredByName.reserveCapacity(desired.workloads.count)
+        for workload in desired.workloads where desiredByName[workload.name] == nil { desiredByName[workload.name] = workload }
+        let specs = RunningSpecIndex(runningSpecs)
+
+        var names = Set(desiredByName.keys)
+        for (name, tasks) in tasksByApp where tasks.contains(where: \.isActive) { names.insert(name) }
+
+        var drafts: [Draft] = []
+        drafts.reserveCapacity(names.count)
+        for name in names.sorted() {
+            let tasks = tasksByApp[name] ?? []
+            if let workload = desiredByName[name] {
+                drafts.append(workload.kind == .job
+                    ? job(workload, tasks: tasks, specs: specs) : app(workload, tasks: tasks, specs: specs))
+            } else {
+                let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
+                var item = PlanItem(
+                    name: name, kind: live[0].kind, action: .delete, currentInstances: live.count, desiredInstances: 0,
+                    tasks: live.map(\.taskID), outdatedTasks: live.map(\.taskID), runningCommits: commits(live))
+                drafts.append(Draft(item: item, freed: live))
+            }
+        }
+        if let agents = actual.agents { placeAll(&drafts, on: agents) }
+        for index in drafts.indices where drafts[index].needed > 0 && actual.agents == nil {
+            drafts[index].item.fit = .unchecked
+        }
+        return Plan(commit: desired.commit, items: drafts.map(\.item))
+    }
+
+    /// An item before placement: what it launches (`needed` instances of `demand`) and what it frees.
+    struct Draft {
+        var item: PlanItem
+        var needed = 0
+        var workload: Workload?
+        /// Live tasks that keep running (their agents count for `unique`/`maxPer`).
+        var kept: [ObservedTask] = []
+        /// Live tasks the plan kills (their resources count as free).
+        var freed: [ObservedTask] = []
+    }
+
+    // MARK: Apps
+
+    static func app(_ workload: Workload, tasks: [ObservedTask], specs: RunningSpecIndex) -> Draft {
+        let label = workload.templateLabel
+        let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
+        let upToDate = live.filter { $0.templateLabel == label }
+        let outdated = live.filter { $0.templateLabel != label }
+        let instances = max(0, workload.spec.instances)
+        var item = PlanItem(
+            name: workload.name, kind: .app, action: .unchanged, currentInstances: live.count, desiredInstances: instances,
+            tasks: live.map(\.taskID), outdatedTasks: outdated.map(\.taskID), runningCommits: commits(live),
+            templateLabel: label)
+        var draft = Draft(item: item, workload: workload)
+
+        if live.isEmpty {
+            item.action = instances == 0 ? .unchanged : .create
+            draft.needed = instances
+        } else if !outdated.isEmpty {
+            item.action = .update
+            draft.needed = max(0, instances - upToDate.count)
+            draft.kept = upToDate
+            draft.freed = outdated
+            explainUpdate(&item, workload, outdated: outdated, upToDate: upToDate.count, specs: specs)
+        } else {
+            // Every live task runs the desired template: only orchestration fields can differ.
+            var changes: [FieldChange] = []
+            if let old = specs.spec(for: live, app: workload.name, desired: workload, desiredLabel: label), old != workload {
+                changes = SpecDiff.changes(from: old, to: workload)
+            }
+            changes.removeAll { $0.path == "spec.instances" }
+            if live.count != instances {
+                item.action = .scale
+                draft.needed = max(0, instances - live.count)
+                changes.insert(
+                    FieldChange(path: "spec.instances", old: .number(Double(live.count)), new: .number(Double(instances))),
+                    at: changes.firstIndex { $0.path > "spec.instances" } ?? changes.endIndex)
+            }
+            item.changes = changes
+            draft.kept = live
+        }
+        draft.item = item
+        return draft
+    }
+
+    /// Field changes of an update, from the manifest behind the most common outdated template.
+    static func explainUpdate(_ item: inout PlanItem, _ workload: Workload, outdated: [ObservedTask], upToDate: Int, specs: RunningSpecIndex) {
+        var byLabel: [String: [ObservedTask]] = [:]
+        for task in outdated { byLabel[task.templateLabel, default: []].append(task) }
+        let (oldLabel, oldTasks) = byLabel.max { ($0.value.count, $1.key) < ($1.value.count, $0.key) }!
+        if let old = specs.spec(for: oldTasks, app: workload.name, desired: workload, desiredLabel: item.templateLabel ?? "") {
+            item.changes = SpecDiff.changes(from: old, to: workload)
+        } else {
+            let commits = Set(oldTasks.map(\.commit)).sorted().joined(separator: ", ")
+            item.notes.append("the manifest of template \(oldLabel) (commit \(commits.isEmpty ? "unknown" : commits)) could not be read: field-level changes unknown")
+        }
+        if byLabel.count > 1 {
+            item.notes.append("outdated tasks run \(byLabel.count) different templates; changes shown from \(oldLabel)")
+        }
+        if upToDate > 0 {
+            item.notes.append("rollout under way: \(upToDate) of \(upToDate + outdated.count) live tasks already run the desired template")
+        }
+    }
+
+    // MARK: Jobs
+
+    static func job(_ workload: Workload, tasks: [ObservedTask], specs: RunningSpecIndex) -> Draft {
+        let label = workload.templateLabel
+        let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
+        let current = live.filter { $0.templateLabel == label }
+        let outdated = live.filter { $0.templateLabel != label }
+        let finished = tasks.contains { $0.templateLabel == label && $0.phase == .finished }
+        let instances = max(1, workload.spec.instances)
+        var item = PlanItem(
+            name: workload.name, kind: .job, action: .unchanged, currentInstances: live.count,
+            desiredInstances: live.count, tasks: live.map(\.taskID), outdatedTasks: outdated.map(\.taskID),
+            runningCommits: commits(live), templateLabel: label)
+        var draft = Draft(item: item, workload: workload)
+
+        if !outdated.isEmpty {
+            item.action = .update
+            item.desiredInstances = finished ? current.count : max(instances, current.count)
+            draft.needed = finished ? 0 : max(0, instances - current.count)
+            draft.kept = current
+            draft.freed = outdated
+            explainUpdate(&item, workload, outdated: outdated, upToDate: current.count, specs: specs)
+        } else if finished {
+            item.notes.append("completed")
+        } else if !current.isEmpty {
+            item.notes.append("running")
+        } else {
+            item.action = .create
+            item.desiredInstances = instances
+            draft.needed = instances
+            let previous = tasks.filter { $0.templateLabel != label }
+            let previousFinished = previous.filter { $0.phase == .finished }
+            if let old = specs.spec(
+                for: previousFinished.isEmpty ? previous : previousFinished, app: workload.name, desired: workload,
+                desiredLabel: label) {
+                item.changes = SpecDiff.changes(from: old, to: workload)
+                item.notes.append("runs again: the spec changed since the last run")
+            }
+            if tasks.contains(where: { $0.templateLabel == label && $0.phase == .failed }) {
+                item.notes.append("an earlier run of this spec failed")
+            }
+        }
+        draft.item = item
+        return draft
+    }
+
+    // MARK: Placement
+
+    static func placeAll(_ drafts: inout [Draft], on agents: [AgentCapacity]) {
+        var ledger = PlacementLedger(agents: agents)
+        for draft in drafts {
+            for task in draft.freed { ledger.release(task.resources, on: task.agentID) }
+        }
+        for index in drafts.indices where drafts[index].needed > 0 {
+            guard let workload = drafts[index].workload else { continue }
+            let matcher = ConstraintMatcher(workload.spec.constraints)
+            var used = ConstraintUsage()
+            if !matcher.isEmpty {
+                for task in drafts[index].kept {
+                    if let host = ledger.host(of: task.agentID) {
+                        matcher.record(hostname: host.hostname, attributes: host.attributes, in: &used)
+                    }
+                }
+            }
+            drafts[index].item.fit = ledger.place(
+                InstanceDemand(workload.spec), count: drafts[index].needed, matcher: matcher, used: &used)
+        }
+    }
+
+    static func commits(_ tasks: [ObservedTask]) -> [String] {
+        Array(Set(tasks.map(\.commit).filter { !$0.isEmpty })).sorted()
+    }
+}
+
+/// The workloads at the commits the cluster runs, by (12-digit commit, name).
+struct RunningSpecIndex {
+    private var byCommit: [String: [String: Workload]] = [:]
+
+    init(_ states: [DesiredState]) {
+        for state in states {
+            var byName = byCommit[state.commitLabel] ?? [:]
+            for workload in state.workloads where byName[workload.name] == nil { byName[workload.name] = workload }
+            byCommit[state.commitLabel] = byName
+        }
+    }
+
+    /// The manifest behind `tasks` (all of one app): read at the commit most of them carry, and only if
+    /// its template is the one a task was launched with (so a commit whose manifest differs from what the
+    /// task runs never explains it). `desiredLabel` is `desired`'s template label, known already: a
+    /// manifest equal to the desired one is not hashed again.
+    func spec(for tasks: [ObservedTask], app: String, desired: Workload, desiredLabel: String) -> Workload? {
+        guard !tasks.isEmpty, !byCommit.isEmpty else { return nil }
+        var counts: [String: Int] = [:]
+        for task in tasks { counts[String(task.commit.prefix(12)), default: 0] += 1 }
+        for (commit, _) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
+            guard let workload = byCommit[commit]?[app] else { continue }
+            let label = workload == desired ? desiredLabel : workload.templateLabel
+            if tasks.contains(where: { $0.commit.hasPrefix(commit) && $0.templateLabel == label }) { return workload }
+        }
+        return nil
+    }
+}
