@@ -38,25 +38,35 @@ public struct GitFile: Hashable, Sendable {
     }
 }
 
-/// How to authenticate to a remote. Only `.none` is implemented today; the others are the
-/// planned shape (a token sent as HTTP basic auth over https://, a private key for ssh://).
+/// How to authenticate to a remote.
 public enum GitCredentials: Hashable, Sendable {
     case none
-    /// An https:// token (sent as the password of HTTP basic auth, user `x-access-token`).
+    /// An https:// token, sent as the password of HTTP basic auth; the user is the URL's user or
+    /// `x-access-token` (what GitHub and Gitea accept). Never sent over plain http://.
     case token(String)
-    /// An ssh:// private key file, with its passphrase if it has one.
+    /// An ssh:// private key file, with its passphrase if it has one. The public key is read from
+    /// `privateKeyPath + ".pub"` when that file exists, else derived from the private key.
     case sshKey(privateKeyPath: String, passphrase: String?)
 }
 
-/// Where manifests come from: a repository URL (a local path, `file://`; `git://`, `https://` and
-/// `ssh://` with credentials later) and the credentials for it.
+/// Where manifests come from: a repository URL (a local path, `file://`, `git://`, `https://` or
+/// `ssh://`, or scp-like `user@host:path`), the credentials for it, and what to trust.
 public struct GitRemote: Hashable, Sendable, CustomStringConvertible {
     public var url: String
     public var credentials: GitCredentials
+    /// A PEM file of CA certificates trusted for https:// in addition to the system's bundle.
+    /// libgit2 keeps one trust store per process, so every CA given to any remote of the process
+    /// is trusted by all of its https:// connections (see ``TrustedCertificates``).
+    public var caFile: String?
+    /// The OpenSSH known_hosts file that ssh:// host keys are checked against (default:
+    /// `~/.ssh/known_hosts`). Unknown and mismatched host keys are refused.
+    public var knownHostsFile: String?
 
-    public init(url: String, credentials: GitCredentials = .none) {
+    public init(url: String, credentials: GitCredentials = .none, caFile: String? = nil, knownHostsFile: String? = nil) {
         self.url = url
         self.credentials = credentials
+        self.caFile = caFile
+        self.knownHostsFile = knownHostsFile
     }
 
     /// The URL without any user information, for logs.
@@ -96,11 +106,36 @@ public protocol GitSource: Sendable {
     /// The commit `ref` (`HEAD`, a branch, a tag or a full ref name) points to on the remote now,
     /// or nil when the remote has no such ref. Does not fetch.
     func remoteHead(ref: String) async throws -> CommitID?
+
+    /// The files under `path` whose `include`-accepted paths differ between `old` and `new`
+    /// (added, modified or deleted), sorted by path; `old == nil` lists every file of `new` as added.
+    /// Sub-trees with equal IDs are not descended into.
+    func changes(
+        from old: CommitID?, to new: CommitID, under path: String, matching include: @Sendable (String) -> Bool
+    ) async throws -> [GitChange]
 }
 
 extension GitSource {
     /// Every file under `path` at `commit`.
     public func files(at commit: CommitID, under path: String) async throws -> [GitFile] {
         try await files(at: commit, under: path, matching: { _ in true })
+    }
+
+    /// Compares blob IDs of the two commits' file lists; implementations that can walk trees
+    /// (``LibGit2Source``) skip unchanged sub-trees instead.
+    public func changes(
+        from old: CommitID?, to new: CommitID, under path: String, matching include: @Sendable (String) -> Bool
+    ) async throws -> [GitChange] {
+        let after = try await files(at: new, under: path, matching: include)
+        var before: [GitFile] = []
+        if let old {
+            do {
+                before = try await files(at: old, under: path, matching: include)
+            } catch let error as CapstanError where error.code == .notFound {
+                before = []  // the sub-path did not exist yet
+            }
+        }
+        return GitChange.between(
+            old: before.map { ($0.path, $0.blobID) }, new: after.map { ($0.path, $0.blobID) })
     }
 }

@@ -34,28 +34,33 @@ public actor LibGit2Source: GitSource {
     // MARK: GitSource
 
     public func fetch() throws {
-        try checkCredentials()
+        let authenticator = try RemoteAuthenticator(remote: remote)
         let repo = try openCache(create: true)!
         var remoteHandle: OpaquePointer?
         try LibGit2.check(git_remote_create_anonymous(&remoteHandle, repo, remote.url), "\(remote): cannot use remote")
         defer { git_remote_free(remoteHandle) }
 
-        var callbacks = git_remote_callbacks()
-        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
-        try LibGit2.check(git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
-        defer { git_remote_disconnect(remoteHandle) }
-        let heads = try listHeads(remoteHandle)
+        var callbacks = authenticator.callbacks()
+        defer { withExtendedLifetime(authenticator) {} }
+        try authenticator.check(
+            git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
+        let heads: [(name: String, oid: CommitID)]
+        do {
+            defer { git_remote_disconnect(remoteHandle) }
+            heads = try listHeads(remoteHandle)
 
-        var options = git_fetch_options()
-        git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
-        options.prune = GIT_FETCH_PRUNE
-        options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
-        try LibGit2.withStrArray(Self.refspecs) { refspecs in
-            try LibGit2.check(git_remote_download(remoteHandle, refspecs, &options), "\(remote): fetch failed")
-            try LibGit2.check(
-                git_remote_update_tips(remoteHandle, &callbacks, 1, GIT_REMOTE_DOWNLOAD_TAGS_ALL, "capstan fetch"),
-                "\(remote): cannot update refs")
-            try LibGit2.check(git_remote_prune(remoteHandle, &callbacks), "\(remote): cannot prune refs")
+            var options = git_fetch_options()
+            git_fetch_options_init(&options, UInt32(GIT_FETCH_OPTIONS_VERSION))
+            options.callbacks = callbacks
+            options.prune = GIT_FETCH_PRUNE
+            options.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_ALL
+            try LibGit2.withStrArray(Self.refspecs) { refspecs in
+                try authenticator.check(git_remote_download(remoteHandle, refspecs, &options), "\(remote): fetch failed")
+                try authenticator.check(
+                    git_remote_update_tips(remoteHandle, &callbacks, 1, GIT_REMOTE_DOWNLOAD_TAGS_ALL, "capstan fetch"),
+                    "\(remote): cannot update refs")
+                try authenticator.check(git_remote_prune(remoteHandle, &callbacks), "\(remote): cannot prune refs")
+            }
         }
         // The remote's HEAD, so that `resolve("HEAD")` means the remote's default branch.
         if let head = heads.first(where: { $0.name == "HEAD" }), var oid = LibGit2.oid(head.oid.hex) {
@@ -141,15 +146,7 @@ public actor LibGit2Source: GitSource {
     }
 
     public func remoteHead(ref: String) throws -> CommitID? {
-        try checkCredentials()
-        var remoteHandle: OpaquePointer?
-        try LibGit2.check(git_remote_create_detached(&remoteHandle, remote.url), "\(remote): cannot use remote")
-        defer { git_remote_free(remoteHandle) }
-        var callbacks = git_remote_callbacks()
-        git_remote_init_callbacks(&callbacks, UInt32(GIT_REMOTE_CALLBACKS_VERSION))
-        try LibGit2.check(git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
-        defer { git_remote_disconnect(remoteHandle) }
-        let heads = try listHeads(remoteHandle)
+        let heads = try remoteRefs()
         let names = ref == "HEAD" || ref.hasPrefix("refs/") ? [ref] : ["refs/heads/\(ref)", "refs/tags/\(ref)"]
         for name in names {
             // An annotated tag is advertised twice; the `^{}` entry is the commit it points to.
@@ -159,13 +156,40 @@ public actor LibGit2Source: GitSource {
         return nil
     }
 
-    // MARK: Internals
-
-    private func checkCredentials() throws {
-        guard remote.credentials == .none else {
-            throw CapstanError(.unsupported, "\(remote): credentials (tokens, ssh keys) are not supported yet")
+    /// The branch the remote's HEAD points to (`main` for `refs/heads/main`), asked of the remote;
+    /// nil when the remote does not advertise it or has no HEAD.
+    public func remoteDefaultBranch() throws -> String? {
+        try withListingConnection { remoteHandle, authenticator in
+            var buffer = git_buf()
+            defer { git_buf_dispose(&buffer) }
+            let result = git_remote_default_branch(&buffer, remoteHandle)
+            if result == GIT_ENOTFOUND.rawValue { return nil }
+            try authenticator.check(result, "\(remote): cannot read the default branch")
+            let name = String(cString: buffer.ptr)
+            return name.hasPrefix("refs/heads/") ? String(name.dropFirst("refs/heads/".count)) : name
         }
     }
+
+    /// Every ref the remote advertises (ls-remote), without fetching.
+    private func remoteRefs() throws -> [(name: String, oid: CommitID)] {
+        try withListingConnection { remoteHandle, _ in try listHeads(remoteHandle) }
+    }
+
+    /// Connects to the remote without a repository (enough to list its refs) and calls `body` while connected.
+    private func withListingConnection<T>(_ body: (OpaquePointer?, RemoteAuthenticator) throws -> T) throws -> T {
+        let authenticator = try RemoteAuthenticator(remote: remote)
+        var remoteHandle: OpaquePointer?
+        try LibGit2.check(git_remote_create_detached(&remoteHandle, remote.url), "\(remote): cannot use remote")
+        defer { git_remote_free(remoteHandle) }
+        var callbacks = authenticator.callbacks()
+        defer { withExtendedLifetime(authenticator) {} }
+        try authenticator.check(
+            git_remote_connect(remoteHandle, GIT_DIRECTION_FETCH, &callbacks, nil, nil), "\(remote): cannot connect")
+        defer { git_remote_disconnect(remoteHandle) }
+        return try body(remoteHandle, authenticator)
+    }
+
+    // MARK: Internals
 
     /// Opens the cache, creating an empty bare repository when `create` is set and there is none.
     private func openCache(create: Bool) throws -> OpaquePointer? {
@@ -183,7 +207,7 @@ public actor LibGit2Source: GitSource {
         return repo
     }
 
-    private func cachedRepository() throws -> OpaquePointer {
+    func cachedRepository() throws -> OpaquePointer {
         guard let repo = try openCache(create: false) else {
             throw CapstanError(.failedPrecondition, "\(remote): not fetched yet")
         }
@@ -203,7 +227,7 @@ public actor LibGit2Source: GitSource {
         return heads
     }
 
-    private func rootTree(_ repo: OpaquePointer, _ commitID: CommitID) throws -> OpaquePointer? {
+    func rootTree(_ repo: OpaquePointer, _ commitID: CommitID) throws -> OpaquePointer? {
         guard var oid = LibGit2.oid(commitID.hex) else {
             throw CapstanError(.invalidArgument, "'\(commitID)' is not a commit name")
         }
