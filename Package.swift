@@ -163,6 +163,7 @@ let package = Package(
             name: "CapstanReconcilerTests",
             dependencies: [
                 "CapstanReconciler", "CapstanCore", "CapstanAPI", "CapstanManifest", "CapstanGit", "CapstanTestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: settings),
         .testTarget(

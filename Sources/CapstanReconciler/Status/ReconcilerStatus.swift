@@ -1,0 +1,118 @@
+import Foundation
+
+/// Where one app stands against git, in Argo CD's words: Synced when the cluster runs what the desired commit says.
+public enum AppPhase: String, Codable, Sendable, CaseIterable {
+    /// Every desired instance runs the desired spec and is healthy.
+    case synced = "Synced"
+    /// A change is being rolled out (creating, scaling, replacing), or instances are starting.
+    case progressing = "Progressing"
+    /// The rollout is stuck or instances are unhealthy, but the app still runs.
+    case degraded = "Degraded"
+    /// The reconciler gave up on this app (launches failing, rollout reverted, resources that never fit).
+    case failed = "Failed"
+}
+
+/// One app (or job) as the reconciler sees it: desired commit and count against what runs.
+public struct AppStatus: Codable, Sendable, Equatable {
+    public var name: String
+    /// "App" or "Job", as in the manifest's `kind`.
+    public var kind: String
+    /// The 12-hex short commit of the manifest the reconciler wants running.
+    public var desiredCommit: String?
+    /// The commit that most of the app's running tasks carry (`capstan.commit` label).
+    public var runningCommit: String?
+    public var desiredInstances: Int
+    public var runningInstances: Int
+    public var healthyInstances: Int
+    public var phase: AppPhase
+    /// One sentence saying why the app is not Synced; nil when it is.
+    public var reason: String?
+
+    public init(
+        name: String, kind: String = "App", desiredCommit: String? = nil, runningCommit: String? = nil,
+        desiredInstances: Int = 0, runningInstances: Int = 0, healthyInstances: Int = 0, phase: AppPhase,
+        reason: String? = nil
+    ) {
+        self.name = name
+        self.kind = kind
+        self.desiredCommit = desiredCommit
+        self.runningCommit = runningCommit
+        self.desiredInstances = desiredInstances
+        self.runningInstances = runningInstances
+        self.healthyInstances = healthyInstances
+        self.phase = phase
+        self.reason = reason
+    }
+}
+
+/// What `GET /api/v1/status` answers and `capstan status` prints: the git side, the last sync and every app.
+///
+/// JSON keys are the property names (camelCase); dates are ISO-8601 strings (`ReconcilerJSON`).
+public struct ReconcilerStatus: Codable, Sendable, Equatable {
+    /// The version of this document's shape; 1.
+    public var formatVersion: Int
+    /// The repository the manifests come from (URL or path).
+    public var repo: String
+    /// The branch, tag or commit asked for.
+    public var revision: String
+    /// The last commit read from git.
+    public var headCommit: String?
+    /// The last commit whose manifests were valid and applied.
+    public var appliedCommit: String?
+    /// When the reconciler last read git and compared.
+    public var lastSync: Date?
+    /// Why HEAD is not what runs, e.g. "commit abc123 is invalid; still running def456".
+    public var error: String?
+    /// `file:line:column: field: message` lines of an invalid commit.
+    public var diagnostics: [String]
+    /// Every app, sorted by name.
+    public var apps: [AppStatus]
+
+    public static let currentFormatVersion = 1
+
+    public init(
+        formatVersion: Int = ReconcilerStatus.currentFormatVersion, repo: String, revision: String,
+        headCommit: String? = nil, appliedCommit: String? = nil, lastSync: Date? = nil, error: String? = nil,
+        diagnostics: [String] = [], apps: [AppStatus] = []
+    ) {
+        self.formatVersion = formatVersion
+        self.repo = repo
+        self.revision = revision
+        self.headCommit = headCommit
+        self.appliedCommit = appliedCommit
+        self.lastSync = lastSync
+        self.error = error
+        self.diagnostics = diagnostics
+        self.apps = apps.sorted { $0.name < $1.name }
+    }
+
+    /// True when git's HEAD is applied (no error) and every app is Synced: `capstan status` exits 0 then.
+    public var isConverged: Bool {
+        error == nil && apps.allSatisfy { $0.phase == .synced }
+    }
+}
+
+/// The JSON coders of the reconciler's own API (not the Mesos wire format): camelCase keys, ISO-8601 dates,
+/// sorted keys so that output is stable.
+public enum ReconcilerJSON {
+    public static func encoder(pretty: Bool = false) -> JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return encoder
+    }
+
+    public static func decoder() -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return decoder
+    }
+
+    public static func encode(_ value: some Encodable, pretty: Bool = false) throws -> Data {
+        try encoder(pretty: pretty).encode(value)
+    }
+
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        try decoder().decode(type, from: data)
+    }
+}

@@ -1,0 +1,161 @@
+import CapstanReconciler
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import Testing
+
+/// Counts the syncs the webhook asked for.
+actor PushCounter {
+    private(set) var count = 0
+    func push() { count += 1 }
+}
+
+@Suite("ReconcilerRoutes")
+struct ReconcilerRoutesTests {
+    static let body = #"{"ref":"refs/heads/main","after":"cccccccccccc"}"#
+
+    /// Accepts exactly `sha256=good` over `body`, standing in for the HMAC check.
+    static let verify: ReconcilerRoutes.SignatureCheck = { bytes, header in
+        bytes == Array(body.utf8) && header == "sha256=good"
+    }
+
+    func app(
+        verify: ReconcilerRoutes.SignatureCheck? = Self.verify, pushes: PushCounter, store: HistoryStore? = nil,
+        bodyLimit: Int = 5 << 20
+    ) throws -> some ApplicationProtocol {
+        let store = try store ?? HistoryStore.inMemory()
+        let routes = ReconcilerRoutes(
+            status: { ReconcilerStatus.sample }, historyStore: store, verifySignature: verify,
+            onPush: { await pushes.push() }, webhookBodyLimit: bodyLimit)
+        return Application(router: routes.router())
+    }
+
+    func post(_ client: some TestClientProtocol, signature: String?, event: String? = "push", body: String = Self.body) async throws -> TestResponse {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if let signature { headers[ReconcilerRoutes.signatureHeader] = signature }
+        if let event { headers[ReconcilerRoutes.eventHeader] = event }
+        return try await client.execute(uri: "/api/v1/webhook", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    @Test("A push with a good signature triggers one sync and is answered 202")
+    func goodSignatureTriggers() async throws {
+        let pushes = PushCounter()
+        try await app(pushes: pushes).test(.router) { client in
+            let response = try await post(client, signature: "sha256=good")
+            #expect(response.status == .accepted)
+            #expect(try ReconcilerJSON.decode(WebhookReply.self, from: Data(buffer: response.body)) == WebhookReply(event: "push", triggered: true))
+        }
+        #expect(await pushes.count == 1)
+    }
+
+    @Test("A bad or missing signature is answered 401 with a JSON error, and nothing is fetched", arguments: [
+        "sha256=bad", nil,
+    ])
+    func badSignatureRefused(signature: String?) async throws {
+        let pushes = PushCounter()
+        try await app(pushes: pushes).test(.router) { client in
+            let response = try await post(client, signature: signature)
+            #expect(response.status == .unauthorized)
+            #expect(response.headers[.contentType] == "application/json")
+            let error = try ReconcilerJSON.decode(ReconcilerAPIErrorBody.self, from: Data(buffer: response.body))
+            #expect(error.error.contains("X-Hub-Signature-256"))
+            // A ping with a bad signature is refused too.
+            #expect(try await post(client, signature: signature, event: "ping").status == .unauthorized)
+        }
+        #expect(await pushes.count == 0)
+    }
+
+    @Test("A signed ping is answered 200 and does not sync")
+    func pingAnswered() async throws {
+        let pushes = PushCounter()
+        try await app(pushes: pushes).test(.router) { client in
+            let response = try await post(client, signature: "sha256=good", event: "ping")
+            #expect(response.status == .ok)
+            #expect(try ReconcilerJSON.decode(WebhookReply.self, from: Data(buffer: response.body)) == WebhookReply(event: "ping", triggered: false))
+        }
+        #expect(await pushes.count == 0)
+    }
+
+    @Test("Without a configured secret an unsigned push (no event header) syncs")
+    func noSecretAcceptsUnsigned() async throws {
+        let pushes = PushCounter()
+        try await app(verify: nil, pushes: pushes).test(.router) { client in
+            #expect(try await post(client, signature: nil, event: nil).status == .accepted)
+        }
+        #expect(await pushes.count == 1)
+    }
+
+    @Test("A body over the limit is answered 413 and does not sync")
+    func oversizedBody() async throws {
+        let pushes = PushCounter()
+        try await app(verify: nil, pushes: pushes, bodyLimit: 16).test(.router) { client in
+            #expect(try await post(client, signature: nil).status == .contentTooLarge)
+        }
+        #expect(await pushes.count == 0)
+    }
+
+    @Test("GET /api/v1/status answers the status document")
+    func statusJSON() async throws {
+        try await app(pushes: PushCounter()).test(.router) { client in
+            try await client.execute(uri: "/api/v1/status", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "application/json")
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                #expect(object["formatVersion"] as? Int == 1)
+                #expect(object["headCommit"] as? String == "cccccccccccc")
+                #expect((object["diagnostics"] as? [String])?.count == 1)
+                #expect(try ReconcilerJSON.decode(ReconcilerStatus.self, from: Data(buffer: response.body)) == .sample)
+            }
+        }
+    }
+
+    @Test("GET /api/v1/history/{app} answers the app's entries newest first, honours and checks ?limit=")
+    func historyJSON() async throws {
+        let store = try HistoryStore.inMemory()
+        let t0 = Date(timeIntervalSince1970: 1_790_000_000)
+        try await store.record(HistoryEntry(app: "web", event: .created, commit: "aaaaaaaaaaaa", specLabel: "s1", message: "created", time: t0))
+        try await store.record(HistoryEntry(app: "web", event: .updated, commit: "bbbbbbbbbbbb", specLabel: "s2", message: "image changed", time: t0 + 60))
+        try await app(pushes: PushCounter(), store: store).test(.router) { client in
+            try await client.execute(uri: "/api/v1/history/web", method: .get) { response in
+                #expect(response.status == .ok)
+                let page = try ReconcilerJSON.decode(HistoryPage.self, from: Data(buffer: response.body))
+                #expect(page.app == "web")
+                #expect(page.entries.map(\.event) == [.updated, .created])
+                let object = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let first = try #require((object["entries"] as? [[String: Any]])?.first)
+                #expect(first["event"] as? String == "updated")
+                #expect(first["time"] as? String == "2026-09-21T14:14:20Z")
+            }
+            try await client.execute(uri: "/api/v1/history/web?limit=1", method: .get) { response in
+                #expect(try ReconcilerJSON.decode(HistoryPage.self, from: Data(buffer: response.body)).entries.map(\.commit) == ["bbbbbbbbbbbb"])
+            }
+            try await client.execute(uri: "/api/v1/history/unknown", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(try ReconcilerJSON.decode(HistoryPage.self, from: Data(buffer: response.body)).entries.isEmpty)
+            }
+            try await client.execute(uri: "/api/v1/history/web?limit=zero", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(try ReconcilerJSON.decode(ReconcilerAPIErrorBody.self, from: Data(buffer: response.body)).error.contains("limit"))
+            }
+        }
+    }
+
+    @Test("/health, /version and /metrics are served, the metrics counting apps per phase")
+    func serviceEndpoints() async throws {
+        try await app(pushes: PushCounter()).test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in #expect(response.status == .ok) }
+            try await client.execute(uri: "/version", method: .get) { response in
+                #expect(String(buffer: response.body).contains("capstan_version"))
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let text = String(buffer: response.body)
+                #expect(text.contains(#"capstan_reconciler_apps{phase="Progressing"} 1"#))
+                #expect(text.contains(#"capstan_reconciler_apps{phase="Failed"} 0"#))
+                #expect(text.contains("capstan_reconciler_error 1"))
+            }
+        }
+    }
+}
