@@ -16,7 +16,7 @@ public enum ManifestFields {
     public static let health = ["http", "tcp", "command", "interval", "timeout", "gracePeriod", "maxFailures"]
     public static let httpCheck = ["port", "path"]
     public static let tcpCheck = ["port"]
-    public static let update = ["minHealthy", "maxSurge", "progressDeadline"]
+    public static let update = ["minHealthy", "maxSurge", "progressDeadline", "autoRevert"]
     public static let backoff = ["delay", "factor", "max"]
     public static let constraint = ["hostname", "attribute", "unique", "equals", "like", "maxPer"]
 

@@ -111,7 +111,9 @@ public enum ManifestSchema {
                     "interval": ref("duration"), "timeout": ref("duration"), "gracePeriod": ref("duration"),
                     "maxFailures": .object([("type", "integer"), ("minimum", .number(1)), ("default", .number(3))]),
                 ], oneOfRequired: ["http", "tcp", "command"]),
-                "update": object(ManifestFields.update, ["minHealthy": ref("amount"), "maxSurge": ref("amount"), "progressDeadline": ref("duration")]),
+                "update": object(ManifestFields.update, ["minHealthy": ref("amount"), "maxSurge": ref("amount"), "progressDeadline": ref("duration"),
+                    "autoRevert": .object([("type", "boolean"), ("default", .bool(false))]),
+                ]),
                 "backoff": object(ManifestFields.backoff, [
                     "delay": ref("duration"), "factor": .object([("type", "number"), ("minimum", .number(1)), ("default", .number(1.15))]),
                     "max": ref("duration"),

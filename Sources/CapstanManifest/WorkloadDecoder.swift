@@ -112,6 +112,7 @@ struct WorkloadDecoder {
                 if let m = u["minHealthy"], let v = reader.amount(m, u.path("minHealthy")) { spec.update.minHealthy = v }
                 if let m = u["maxSurge"], let v = reader.amount(m, u.path("maxSurge")) { spec.update.maxSurge = v }
                 if let m = u["progressDeadline"], let v = reader.duration(m, u.path("progressDeadline")) { spec.update.progressDeadline = v }
+                if let m = u["autoRevert"], let v = reader.bool(m, u.path("autoRevert")) { spec.update.autoRevert = v }
                 if case .count(let min) = spec.update.minHealthy, min > spec.instances, let m = u["minHealthy"] {
                     reader.report(m, u.path("minHealthy"), "\(min) is more than instances (\(spec.instances))")
                 }

@@ -109,7 +109,7 @@ extension WorkloadSpec {
             "health": health?.canonical ?? .null,
             "update": .object([
                 "minHealthy": .string(update.minHealthy.description), "maxSurge": .string(update.maxSurge.description),
-                "progressDeadline": .seconds(update.progressDeadline),
+                "progressDeadline": .seconds(update.progressDeadline), "autoRevert": .bool(update.autoRevert),
             ]),
             "backoff": .object([
                 "delay": .seconds(backoff.delay), "factor": .number(backoff.factor), "max": .seconds(backoff.max),

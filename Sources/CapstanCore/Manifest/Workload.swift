@@ -219,11 +219,17 @@ public struct UpdateStrategy: Sendable, Hashable {
     public var maxSurge: InstanceAmount
     /// An update that makes no progress for this long is marked failed.
     public var progressDeadline: Duration
+    /// When an update fails its deadline, roll the app back to the last commit it converged at.
+    public var autoRevert: Bool
 
-    public init(minHealthy: InstanceAmount = .percent(100), maxSurge: InstanceAmount = .count(1), progressDeadline: Duration = .seconds(600)) {
+    public init(
+        minHealthy: InstanceAmount = .percent(100), maxSurge: InstanceAmount = .count(1),
+        progressDeadline: Duration = .seconds(600), autoRevert: Bool = false
+    ) {
         self.minHealthy = minHealthy
         self.maxSurge = maxSurge
         self.progressDeadline = progressDeadline
+        self.autoRevert = autoRevert
     }
 }
 

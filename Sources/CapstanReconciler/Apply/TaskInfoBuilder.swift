@@ -1,0 +1,145 @@
+import CapstanAPI
+import CapstanCore
+import Foundation
+
+/// Turns one instance of a workload, placed on an offer with its agent ports chosen, into the Mesos `TaskInfo`
+/// the reconciler launches: command or image, environment (with Marathon's `PORT0…`, `PORT_<NAME>` and `PORTS`),
+/// resources, health check, kill policy, and the `capstan.*` labels that identify the app, template and commit.
+struct TaskInfoBuilder {
+    let workload: Workload
+    /// The full commit the manifest was read at.
+    let commit: String
+
+    /// `web.1a2b3c4d.5e6f7a8b`: the app's name, the template label's first 8 digits, and a random suffix.
+    func newTaskID() -> TaskID {
+        let suffix = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(8)
+        return TaskID("\(workload.name).\(workload.templateLabel.prefix(8)).\(suffix)")
+    }
+
+    func taskInfo(agent: AgentID, ports: [UInt64], taskID: TaskID? = nil) -> TaskInfo {
+        let spec = workload.spec
+        let demand = InstanceDemand(spec)
+        var resources: [Resource] = [.scalar("cpus", demand.cpus), .scalar("mem", demand.mem)]
+        if demand.disk > 0 { resources.append(.scalar("disk", demand.disk)) }
+        if demand.gpus > 0 { resources.append(.scalar("gpus", demand.gpus)) }
+        if !ports.isEmpty { resources.append(.ranges("ports", ports.sorted().map { ValueRange(begin: $0, end: $0) })) }
+
+        return TaskInfo(
+            name: workload.name, taskID: taskID ?? newTaskID(), agentID: agent, resources: Resources(resources).mesos,
+            command: command(ports: ports), container: container(), healthCheck: healthCheck(ports: ports),
+            killPolicy: KillPolicy(gracePeriod: DurationInfo(nanoseconds: Self.nanoseconds(spec.killGracePeriod))),
+            labels: Labels(labels: labels()))
+    }
+
+    func labels() -> [Label] {
+        var labels = [
+            Label(key: TaskLabel.app, value: workload.name),
+            Label(key: TaskLabel.spec, value: workload.templateLabel),
+            Label(key: TaskLabel.commit, value: String(commit.prefix(12))),
+            Label(key: TaskLabel.kind, value: workload.kind.rawValue),
+        ]
+        for (key, value) in workload.labels.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("capstan.") {
+            labels.append(Label(key: key, value: value))
+        }
+        return labels
+    }
+
+    /// The argv: `command` then `args`. With an image and no `command`, the image's entrypoint runs with `args`
+    /// (CommandInfo with `shell: false` and no value).
+    private func command(ports: [UInt64]) -> CommandInfo {
+        let spec = workload.spec
+        var variables = spec.env.sorted { $0.key < $1.key }.map { Environment.Variable(name: $0.key, value: $0.value) }
+        for (name, value) in portVariables(ports) { variables.append(.init(name: name, value: value)) }
+        variables.append(.init(name: "CAPSTAN_APP", value: workload.name))
+        variables.append(.init(name: "CAPSTAN_COMMIT", value: String(commit.prefix(12))))
+        let environment = Environment(variables: variables)
+        if let first = spec.command.first {
+            return CommandInfo(
+                environment: environment, shell: false, value: first, arguments: spec.command + spec.args, user: spec.user)
+        }
+        return CommandInfo(environment: environment, shell: false, arguments: spec.args, user: spec.user)
+    }
+
+    /// `PORT0`…, `PORT_<NAME>` and `PORTS` (comma-separated), in the order the ports are declared.
+    func portVariables(_ ports: [UInt64]) -> [(String, String)] {
+        let declared = workload.spec.network.ports
+        var assigned: [UInt64] = []
+        var fixed = Set(declared.filter { $0.host > 0 }.map { UInt64($0.host) })
+        var any = ports.filter { !fixed.contains($0) }
+        for port in declared {
+            if port.host > 0 {
+                assigned.append(UInt64(port.host))
+                fixed.remove(UInt64(port.host))
+            } else if !any.isEmpty {
+                assigned.append(any.removeFirst())
+            }
+        }
+        var out: [(String, String)] = []
+        for (i, port) in assigned.enumerated() {
+            out.append(("PORT\(i)", "\(port)"))
+            if i < declared.count {
+                out.append(("PORT_" + Self.envName(declared[i].name), "\(port)"))
+            }
+        }
+        if !assigned.isEmpty {
+            out.append(("PORT", "\(assigned[0])"))
+            out.append(("PORTS", assigned.map(String.init).joined(separator: ",")))
+        }
+        return out
+    }
+
+    /// The agent port of a named or numbered port reference.
+    func agentPort(_ reference: PortReference, ports: [UInt64]) -> UInt64? {
+        switch reference {
+        case .number(let n): return UInt64(n)
+        case .name(let name):
+            guard let index = workload.spec.network.ports.firstIndex(where: { $0.name == name }) else { return nil }
+            let variables = portVariables(ports)
+            return variables.first { $0.0 == "PORT\(index)" }.flatMap { UInt64($0.1) }
+        }
+    }
+
+    private func container() -> ContainerInfo? {
+        guard let image = workload.spec.image else { return nil }
+        let name = image.hasPrefix("docker://") ? String(image.dropFirst("docker://".count)) : image
+        return ContainerInfo(
+            type: .mesos,
+            mesos: .init(image: Image(type: .docker, docker: .init(name: name))))
+    }
+
+    private func healthCheck(ports: [UInt64]) -> HealthCheck? {
+        guard let health = workload.spec.health else { return nil }
+        var check = HealthCheck(
+            delaySeconds: 0, intervalSeconds: Self.seconds(health.interval), timeoutSeconds: Self.seconds(health.timeout),
+            consecutiveFailures: UInt32(max(1, health.maxFailures)), gracePeriodSeconds: Self.seconds(health.gracePeriod))
+        switch health.check {
+        case .http(let port, let path):
+            check.type = .http
+            check.http = .init(scheme: "http", port: UInt32(agentPort(port, ports: ports) ?? 0), path: path)
+        case .tcp(let port):
+            check.type = .tcp
+            check.tcp = .init(port: UInt32(agentPort(port, ports: ports) ?? 0))
+        case .command(let argv):
+            check.type = .command
+            check.command = CommandInfo(shell: true, value: argv.map(Self.shellQuoted).joined(separator: " "))
+        }
+        return check
+    }
+
+    static func envName(_ name: String) -> String {
+        String(name.uppercased().map { $0.isLetter || $0.isNumber ? $0 : "_" })
+    }
+
+    static func shellQuoted(_ word: String) -> String {
+        if !word.isEmpty, word.allSatisfy({ $0.isLetter || $0.isNumber || "-_./=:,".contains($0) }) { return word }
+        return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func nanoseconds(_ d: Duration) -> Int64 {
+        d.components.seconds * 1_000_000_000 + d.components.attoseconds / 1_000_000_000
+    }
+}

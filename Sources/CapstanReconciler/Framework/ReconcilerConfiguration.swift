@@ -1,0 +1,35 @@
+import CapstanCore
+
+/// How the reconciler runs as a framework.
+public struct ReconcilerConfiguration: Sendable {
+    /// The master's scheduler and operator API.
+    public var master: HostPort
+    /// The role the framework subscribes with.
+    public var role: String
+    /// The user tasks run as when a manifest names none.
+    public var user: String
+    /// How long the master keeps the framework's tasks while the reconciler is away (Mesos `failover_timeout`).
+    public var failoverTimeout: Duration
+    /// At most this many apps deleted by one sync; a sync that would delete more deletes none. Nil: no limit.
+    public var maxDeletions: Int?
+    /// Where the reconciler's HTTP API is (`FrameworkInfo.webui_url`), so `capstan status` can find it through the master.
+    public var webuiURL: String?
+    /// How often rollouts, deadlines and backoffs are re-evaluated.
+    public var tick: Duration
+    /// How long declined offers stay away when nothing needs them.
+    public var declineSeconds: Double
+
+    public init(
+        master: HostPort, role: String = "*", user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
+        maxDeletions: Int? = nil, webuiURL: String? = nil, tick: Duration = .milliseconds(200), declineSeconds: Double = 5
+    ) {
+        self.master = master
+        self.role = role
+        self.user = user
+        self.failoverTimeout = failoverTimeout
+        self.maxDeletions = maxDeletions
+        self.webuiURL = webuiURL
+        self.tick = tick
+        self.declineSeconds = declineSeconds
+    }
+}

@@ -1,0 +1,110 @@
+import AsyncHTTPClient
+import CapstanAPI
+import CapstanAPIClient
+import CapstanCore
+import Foundation
+import Logging
+
+/// The reconciler's connection to the master: it subscribes as the `capstan-reconciler` framework (re-using the
+/// framework ID kept in the history store, so a restart fails over instead of starting afresh), reads the
+/// framework's tasks through the operator API, then feeds every event and a periodic tick to the ``Reconciler``
+/// and sends the calls it answers. A lost connection is retried until the task is cancelled.
+public struct ReconcilerFramework: Sendable {
+    let reconciler: Reconciler
+    let configuration: ReconcilerConfiguration
+    let store: HistoryStore
+    let logger: Logger
+    let client: HTTPClient
+
+    public init(reconciler: Reconciler, configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger, client: HTTPClient = .shared) {
+        self.reconciler = reconciler
+        self.configuration = configuration
+        self.store = store
+        self.logger = logger
+        self.client = client
+    }
+
+    /// Runs until cancelled.
+    public func run() async {
+        var delay = Duration.milliseconds(250)
+        while !Task.isCancelled {
+            do {
+                try await session()
+                delay = .milliseconds(250)
+            } catch is CancellationError {
+                return
+            } catch {
+                if Task.isCancelled { return }
+                logger.warning("Lost the master; subscribing again", metadata: ["master": "\(configuration.master)", "error": "\(error)", "retry": "\(delay)"])
+            }
+            try? await Task.sleep(for: delay)
+            delay = min(delay * 2, .seconds(5))
+        }
+    }
+
+    /// One subscription: from SUBSCRIBE until the stream ends.
+    func session() async throws {
+        let storedID = try? await store.frameworkID()
+        let info = FrameworkInfo(
+            user: configuration.user, name: ReconcilerModule.frameworkName, id: storedID.map { FrameworkID($0) },
+            failoverTimeout: Double(configuration.failoverTimeout.components.seconds), checkpoint: true,
+            role: configuration.role, hostname: ProcessInfo.processInfo.hostName, webuiURL: configuration.webuiURL,
+            capabilities: [.init(type: .taskKillingState)])
+        let subscription = try await SchedulerClient(master: configuration.master, client: client).subscribe(info)
+        defer { subscription.close() }
+        if storedID != subscription.frameworkID.value {
+            try? await store.setFrameworkID(subscription.frameworkID.value)
+        }
+        logger.info("Subscribed", metadata: ["framework": "\(subscription.frameworkID.value)", "master": "\(configuration.master)"])
+
+        let poster = JSONPoster(client: client)
+        let state = try await poster.call(
+            OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
+        await reconciler.seed(state: state.getState ?? .init(), frameworkID: subscription.frameworkID)
+        await reconciler.resubscribed()
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for try await event in subscription.events {
+                    let calls = await handle(event)
+                    try await send(calls, on: subscription)
+                }
+                throw CapstanError(.unavailable, "the master closed the event stream")
+            }
+            group.addTask {
+                while !Task.isCancelled {
+                    try await Task.sleep(for: configuration.tick)
+                    try await send(await reconciler.tick(), on: subscription)
+                }
+            }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    func handle(_ event: SchedulerEvent) async -> [SchedulerCall] {
+        switch event.type {
+        case .offers:
+            return await reconciler.offers(event.offers?.offers ?? [])
+        case .update:
+            guard let status = event.update?.status else { return [] }
+            return await reconciler.update(status)
+        case .error:
+            logger.error("The master sent an error", metadata: ["message": "\(event.error?.message ?? "")"])
+            return []
+        default:
+            return []
+        }
+    }
+
+    func send(_ calls: [SchedulerCall], on subscription: SchedulerSubscription) async throws {
+        for call in calls {
+            do {
+                try await subscription.send(call)
+            } catch let error as SchedulerCallError {
+                // A refused call (e.g. an offer rescinded meanwhile) is not fatal: the next offer or tick corrects it.
+                logger.warning("The master refused a call", metadata: ["call": "\(call.type?.rawValue ?? "?")", "error": "\(error)"])
+            }
+        }
+    }
+}
