@@ -1,0 +1,167 @@
+import ArgumentParser
+import CapstanCore
+import CapstanGit
+import CapstanReconciler
+import Foundation
+import Glibc
+import Logging
+
+/// `capstan diff`: the plan as a dry run, with Terraform's `-detailed-exitcode` (0 no changes, 2 changes, 1 error).
+struct DiffCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff",
+        abstract: "Show what deploying a git revision would change: create, update, scale, delete, and what will not fit.",
+        discussion: """
+            Reads the manifests at --revision (default HEAD) under --path in --repo through libgit2, without a \
+            checkout, and compares them with --against: `live` (the default) asks the master at --master for its \
+            GET_STATE; a path to a JSON file reads a saved GET_STATE answer; anything else is a git revision whose \
+            manifests are taken as fully deployed (offline). Tasks are matched by their capstan.app and capstan.spec \
+            labels; field-level changes come from the manifests at the commits the tasks carry.
+            --path defaults to `Manifests` when the revision has that directory, else the repository root.
+            Exit status: 0 no changes, 2 changes, 1 error (invalid manifests are listed as file:line:column on stderr).
+            """)
+
+    @Option(help: "The git repository: a local path or file:// URL (default: the repository containing the current directory).")
+    var repo: String?
+
+    @Option(help: "The branch, tag or commit to deploy (default: HEAD).")
+    var revision: String?
+
+    @Option(help: "A branch to deploy (its tip); the same as --revision BRANCH.")
+    var branch: String?
+
+    @Option(name: .customLong("path"), help: "The manifests' directory inside the repository (default: Manifests if it exists, else the root).")
+    var subPath: String?
+
+    @Option(help: "What to compare with: live, a git revision, or a saved GET_STATE JSON file.")
+    var against: String = "live"
+
+    @Option(help: "The master for --against live, as HOST:PORT.")
+    var master: String = "127.0.0.1:5050"
+
+    @Option(help: "Output format: text, json or markdown.")
+    var output: PlanRenderer.Format = .text
+
+    @Flag(help: "No ANSI colour in text output (colour is used only when stdout is a terminal, and never with NO_COLOR set).")
+    var noColor = false
+
+    func validate() throws {
+        if revision != nil && branch != nil { throw ValidationError("give either --revision or --branch, not both") }
+        if against == "live" { _ = try parsedMaster() }
+    }
+
+    func parsedMaster() throws -> HostPort {
+        do {
+            return try HostPort.parse(master, defaultPort: 5050)
+        } catch {
+            throw ValidationError("--master: \(error.message)")
+        }
+    }
+
+    func run() async throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let rendered: (text: String, changes: Bool)
+        do {
+            rendered = try await diff()
+        } catch let failure as DiffFailure {
+            FileHandle.standardError.write(Data(failure.text.utf8))
+            throw ExitCode(1)
+        } catch {
+            FileHandle.standardError.write(Data("capstan diff: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        FileHandle.standardOutput.write(Data(rendered.text.utf8))
+        if rendered.changes { throw ExitCode(2) }
+    }
+
+    /// Loads both sides, plans, renders.
+    func diff() async throws -> (text: String, changes: Bool) {
+        let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
+        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
+        defer { try? FileManager.default.removeItem(at: cache) }
+        let source = LibGit2Source(remote: GitRemote(url: repository), cachePath: cache.path)
+        try await source.fetch()
+
+        let revision = branch ?? self.revision ?? "HEAD"
+        let commit = try await source.resolve(revision)
+        let path = try await resolvedPath(source, commit)
+        var logger = Logger(label: "capstan.diff")
+        logger.logLevel = .warning
+        let loader = DesiredStateLoader(source: source, path: path, logger: logger)
+        let desired = try Self.valid(try await loader.load(commit: commit), revision: revision)
+
+        let actual: ClusterSnapshot
+        let runningSpecs: [DesiredState]
+        let description: String
+        if against == "live" {
+            let master = try parsedMaster()
+            actual = try await LiveCluster(master: master).snapshot()
+            runningSpecs = await loader.runningSpecs(for: actual)
+            description = "live \(master)"
+        } else if Self.isFile(against) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: against))
+            do {
+                actual = try ClusterSnapshot(stateJSON: data)
+            } catch {
+                throw CapstanError(.invalidArgument, "\(against): \(error)")
+            }
+            runningSpecs = await loader.runningSpecs(for: actual)
+            description = "state \(against)"
+        } else {
+            let baseCommit = try await source.resolve(against)
+            let base = try Self.valid(try await loader.load(commit: baseCommit), revision: against)
+            actual = .converged(to: base)
+            runningSpecs = [base]
+            description = "\(against) (\(baseCommit.short))"
+        }
+
+        let plan = Planner.plan(desired: desired, actual: actual, runningSpecs: runningSpecs)
+        let color = output == .text && !noColor && isatty(STDOUT_FILENO) == 1
+            && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        let text = PlanRenderer(against: description, color: color).render(plan, as: output)
+        return (text, plan.hasChanges)
+    }
+
+    /// `--path`, or `Manifests` when the commit has that directory, or the root.
+    func resolvedPath(_ source: LibGit2Source, _ commit: CommitID) async throws -> String {
+        if let subPath { return subPath }
+        return try await source.treeID(at: commit, path: "Manifests") != nil ? "Manifests" : ""
+    }
+
+    /// The desired state of a load, or a failure listing its diagnostics.
+    static func valid(_ loaded: LoadedManifests, revision: String) throws -> DesiredState {
+        if let state = loaded.desiredState { return state }
+        let count = loaded.manifests.diagnostics.count
+        var text = loaded.manifests.diagnostics.map { $0.description + "\n" }.joined()
+        text += "capstan diff: \(count) error\(count == 1 ? "" : "s") in the manifests at \(revision) (\(loaded.commit.short))\n"
+        throw DiffFailure(text: text)
+    }
+
+    static func isFile(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    /// The top directory of the git repository that contains `directory` (one with a `.git` entry).
+    static func enclosingRepository(_ directory: String) throws -> String {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) { return url.path }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { break }
+            url = parent
+        }
+        throw CapstanError(.notFound, "\(directory) is not inside a git repository; pass --repo")
+    }
+}
+
+/// A failure whose full text (diagnostics and a last line) is already written for stderr.
+struct DiffFailure: Error {
+    var text: String
+}
+
+extension PlanRenderer.Format: ExpressibleByArgument {}
