@@ -53,7 +53,7 @@ extension ClusterSnapshot {
         } catch let error as CapstanError {
             throw error
         } catch {
-            throw CapstanError(.invalidArgument, "not a valid GET_STATE response: \(error)", cause: error)
+            throw CapstanError(.invalidArgument, "not a valid GET_STATE response", cause: error)
         }
         try self.init(state: state, role: role)
     }
