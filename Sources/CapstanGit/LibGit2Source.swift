@@ -13,6 +13,9 @@ public actor LibGit2Source: GitSource {
     // Touched only on the actor's thread, and in deinit when no one else can.
     nonisolated(unsafe) private var repository: OpaquePointer?
 
+    /// Whether this machine's libgit2 was built with SSH (libssh2); without it ssh:// remotes are refused.
+    public static var supportsSSH: Bool { RemoteAuthenticator.supportsSSH }
+
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
     /// The refspecs of a fetch: branches under `refs/remotes/origin/`, tags as they are.

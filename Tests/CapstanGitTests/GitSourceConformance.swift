@@ -7,6 +7,8 @@ import Testing
 enum GitSourceKind: String, CaseIterable, CustomTestStringConvertible {
     case libgit2LocalPath
     case libgit2FileURL
+    /// libgit2 behind a wrapper that keeps the protocol's default ``GitSource/changes(from:to:under:matching:)``.
+    case defaultChanges
 
     var testDescription: String { rawValue }
 
@@ -14,6 +16,7 @@ enum GitSourceKind: String, CaseIterable, CustomTestStringConvertible {
         switch self {
         case .libgit2LocalPath: LibGit2Source(remote: GitRemote(url: fixture.path), cachePath: fixture.cachePath)
         case .libgit2FileURL: LibGit2Source(remote: GitRemote(url: "file://" + fixture.path), cachePath: fixture.cachePath)
+        case .defaultChanges: ForwardingSource(LibGit2Source(remote: GitRemote(url: fixture.path), cachePath: fixture.cachePath))
         }
     }
 }
@@ -122,6 +125,36 @@ struct GitSourceConformance {
         }
     }
 
+    @Test(arguments: GitSourceKind.allCases)
+    func changesNameOnlyTheFilesThatDiffer(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try await Self.history(fixture)
+            try fixture.write("apps/cache.yaml", "cache: 1\n")
+            try FileManager.default.removeItem(atPath: fixture.path + "/apps/web.yaml")
+            try fixture.write("jobs/migrate.yaml", "migrate: 2\n")
+            try fixture.write("docs/notes.md", "notes\n")
+            let third = CommitID(hex: try await fixture.commit("third"))
+            let source = kind.make(fixture)
+            try await source.fetch()
+            let first = CommitID(hex: history.first)
+            let second = CommitID(hex: history.second)
+            let yaml: @Sendable (String) -> Bool = { $0.hasSuffix(".yaml") }
+
+            #expect(try await source.changes(from: first, to: second, under: "", matching: yaml).map(\.description) == ["modified apps/db.yaml"])
+            let changes = try await source.changes(from: second, to: third, under: "", matching: yaml)
+            #expect(changes.map(\.description) == ["added apps/cache.yaml", "deleted apps/web.yaml", "modified jobs/migrate.yaml"])
+            #expect(changes[1].oldBlobID?.hex == (try await fixture.git("rev-parse", "\(history.second):apps/web.yaml")))
+            #expect(changes[1].newBlobID == nil)
+            #expect(try await source.changes(from: second, to: third, under: "apps", matching: yaml).map(\.path) == ["apps/cache.yaml", "apps/web.yaml"])
+            #expect(try await source.changes(from: third, to: third, under: "", matching: { _ in true }).isEmpty)
+            // No previous commit: everything is new.
+            #expect(try await source.changes(from: nil, to: first, under: "jobs", matching: yaml).map(\.description) == ["added jobs/migrate.yaml"])
+            // A sub-path that appears only in the new commit.
+            #expect(try await source.changes(from: second, to: third, under: "docs", matching: { _ in true }).map(\.description) == ["added docs/notes.md"])
+            await #expect(throws: CapstanError.self) { try await source.changes(from: first, to: third, under: "nowhere", matching: yaml) }
+        }
+    }
+
     @Test func readsBeforeAFetchFailWithAPrecondition() async throws {
         try await GitFixture.with { fixture in
             let source = LibGit2Source(remote: GitRemote(url: fixture.path), cachePath: fixture.cachePath)
@@ -149,4 +182,19 @@ struct GitSourceConformance {
         let second = try await fixture.commit("second")
         return History(first: first, feature: feature, second: second)
     }
+}
+
+/// Forwards every requirement except ``GitSource/changes(from:to:under:matching:)``, so that the
+/// protocol's default implementation runs the conformance suite too.
+struct ForwardingSource: GitSource {
+    let base: LibGit2Source
+    init(_ base: LibGit2Source) { self.base = base }
+    var remote: GitRemote { base.remote }
+    func fetch() async throws { try await base.fetch() }
+    func resolve(_ revision: String) async throws -> CommitID { try await base.resolve(revision) }
+    func files(at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool) async throws -> [GitFile] {
+        try await base.files(at: commit, under: path, matching: include)
+    }
+    func treeID(at commit: CommitID, path: String) async throws -> ObjectID? { try await base.treeID(at: commit, path: path) }
+    func remoteHead(ref: String) async throws -> CommitID? { try await base.remoteHead(ref: ref) }
 }

@@ -1,0 +1,125 @@
+import ArgumentParser
+import CapstanCore
+import CapstanGit
+import Foundation
+
+/// Where the manifests come from: `--repo`, `--branch`, `--path`, `--interval` and the git credentials.
+/// Embedded with `@OptionGroup` by `reconcile`, `up` and `diff`.
+struct GitOptions: ParsableArguments {
+    /// The environment variable a token may come from instead of `--git-token-file`.
+    static let tokenVariable = "CAPSTAN_GIT_TOKEN"
+    /// The environment variable the passphrase of `--ssh-key` comes from, if the key has one.
+    static let passphraseVariable = "CAPSTAN_SSH_KEY_PASSPHRASE"
+    static let defaultInterval = "30s"
+
+    @Option(
+        name: .customLong("repo"),
+        help: ArgumentHelp(
+            "The git repository of the manifests.", discussion: "A local path or a file://, git://, https:// or ssh:// URL (or user@host:path).",
+            valueName: "url|path"))
+    var repo: String?
+
+    @Option(help: ArgumentHelp("The branch, tag or commit to follow (default: the remote's HEAD branch, or main).", valueName: "branch"))
+    var branch: String?
+
+    @Option(name: .customLong("path"), help: ArgumentHelp("The directory of the manifests inside the repository (default: its root).", valueName: "subdir"))
+    var subPath: String = ""
+
+    @Option(help: ArgumentHelp("How often to check the repository for new commits (e.g. 30s, 2mins).", valueName: "duration"))
+    var interval: String = GitOptions.defaultInterval
+
+    @Option(help: ArgumentHelp("A file holding an https:// token (default: env \(GitOptions.tokenVariable)).", valueName: "file"))
+    var gitTokenFile: String?
+
+    @Option(help: ArgumentHelp("A private key file for ssh:// (passphrase from env \(GitOptions.passphraseVariable)).", valueName: "file"))
+    var sshKey: String?
+
+    @Option(help: ArgumentHelp("The known_hosts file ssh:// host keys are checked against (default: ~/.ssh/known_hosts).", valueName: "file"))
+    var knownHosts: String?
+
+    @Option(name: .customLong("git-ca"), help: ArgumentHelp("A PEM file of CA certificates trusted for https:// remotes.", valueName: "file"))
+    var gitCA: String?
+
+    @Option(help: ArgumentHelp("The directory of the bare git cache (default: below the work directory).", valueName: "dir"))
+    var gitCache: String?
+
+    func validate() throws {
+        _ = try pollInterval
+        if let repo, repo.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--repo: empty") }
+        if subPath.split(separator: "/").contains("..") { throw ValidationError("--path: '\(subPath)' leaves the repository") }
+        if gitTokenFile != nil && sshKey != nil { throw ValidationError("give either --git-token-file or --ssh-key, not both") }
+        for (flag, file) in [("--git-token-file", gitTokenFile), ("--ssh-key", sshKey), ("--known-hosts", knownHosts), ("--git-ca", gitCA)] {
+            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("\(flag): cannot read \(file)") }
+        }
+    }
+
+    /// `--interval` as a duration (more than zero).
+    var pollInterval: Duration {
+        get throws {
+            let duration = try FlagParsing.duration(interval, flag: "--interval")
+            guard duration > .zero else { throw ValidationError("--interval: must be more than zero") }
+            return duration
+        }
+    }
+
+    /// `--repo`, or a ValidationError naming the command's need for it.
+    func requireRepo() throws -> String {
+        guard let repo else { throw ValidationError("--repo URL|PATH is required") }
+        return repo
+    }
+
+    /// The remote with its credentials: a token from `--git-token-file` or `CAPSTAN_GIT_TOKEN` (https://
+    /// only), or `--ssh-key`; `--known-hosts` and `--git-ca`.
+    func remote(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GitRemote {
+        let url = try requireRepo()
+        var credentials = GitCredentials.none
+        if let sshKey {
+            credentials = .sshKey(privateKeyPath: sshKey, passphrase: environment[Self.passphraseVariable])
+        } else if let gitTokenFile {
+            guard let data = FileManager.default.contents(atPath: gitTokenFile) else {
+                throw ValidationError("--git-token-file: cannot read \(gitTokenFile)")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw ValidationError("--git-token-file: \(gitTokenFile) is empty") }
+            credentials = .token(token)
+        } else if let token = environment[Self.tokenVariable]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty,
+            url.lowercased().hasPrefix("https://")
+        {
+            credentials = .token(token)
+        }
+        return GitRemote(url: url, credentials: credentials, caFile: gitCA, knownHostsFile: knownHosts)
+    }
+
+    /// `--git-cache`, or a directory under `workDirectory` named after the repository (stable across
+    /// restarts, so that a restart fetches only what is new).
+    func cachePath(workDirectory: String) throws -> String {
+        if let gitCache { return gitCache }
+        let url = try requireRepo()
+        let readable = url.split(whereSeparator: { !$0.isLetter && !$0.isNumber && $0 != "-" && $0 != "." })
+            .last.map(String.init) ?? "repo"
+        return workDirectory + "/git/\(readable)-\(Self.fnv1a(url))"
+    }
+
+    /// The source over the bare cache.
+    func source(workDirectory: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> LibGit2Source {
+        LibGit2Source(remote: try remote(environment: environment), cachePath: try cachePath(workDirectory: workDirectory))
+    }
+
+    /// `--branch`, or the remote's HEAD branch, or `main` when the remote does not say.
+    func revision(of source: LibGit2Source) async -> String {
+        if let branch, !branch.isEmpty { return branch }
+        if let head = try? await source.remoteDefaultBranch() { return head }
+        return "main"
+    }
+
+    /// FNV-1a of `text`, 16 hex digits: a short stable name, not a security measure.
+    static func fnv1a(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

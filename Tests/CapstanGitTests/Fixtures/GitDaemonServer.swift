@@ -1,0 +1,18 @@
+import Foundation
+
+/// `git daemon` serving a fixture's directory over git:// on 127.0.0.1, stopped by PID.
+enum GitDaemonServer {
+    /// Calls `body` with the git:// URL of the fixture's origin repository.
+    static func with<T>(_ fixture: GitFixture, _ body: (String) async throws -> T) async throws -> T {
+        let git = try GitTestSupport.require("git")
+        let port = GitTestSupport.freePort()
+        let base = fixture.directory.path
+        let server = try ServerProcess(
+            [git, "daemon", "--export-all", "--reuseaddr", "--informative-errors", "--base-path=\(base)",
+             "--listen=127.0.0.1", "--port=\(port)", base],
+            logPath: base + "/git-daemon.log")
+        defer { server.stop() }
+        try await server.waitUntilReady { GitTestSupport.accepts(port: port) }
+        return try await body("git://127.0.0.1:\(port)/origin")
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+
+/// OpenSSH's sshd on 127.0.0.1 with its own config, host key and authorized_keys, serving the
+/// fixture's repositories to the current user with a client key made for the test. Stopped by PID.
+struct SSHGitServer {
+    var port: Int
+    /// `ssh://user@127.0.0.1:port/…/origin`.
+    var url: String
+    /// The client's private key (its `.pub` next to it), authorised by the server.
+    var clientKey: String
+    /// A known_hosts file listing the server's host key as `[127.0.0.1]:port`.
+    var knownHosts: String
+    /// The server's host public key line (`ssh-ed25519 AAAA…`).
+    var hostPublicKey: String
+    /// The directory of this server's files, for tests to add more.
+    var directory: String
+
+    static func with<T>(_ fixture: GitFixture, _ body: (SSHGitServer) async throws -> T) async throws -> T {
+        let sshd = try GitTestSupport.require("sshd")
+        let dir = fixture.directory.path + "/ssh"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        // sshd insists on its privilege-separation directory.
+        try FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "host_key"], in: dir)
+        try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "client_key"], in: dir)
+        try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
+        let port = GitTestSupport.freePort()
+        let config = """
+            Port \(port)
+            ListenAddress 127.0.0.1
+            HostKey \(dir)/host_key
+            AuthorizedKeysFile \(dir)/authorized_keys
+            PidFile \(dir)/sshd.pid
+            PasswordAuthentication no
+            KbdInteractiveAuthentication no
+            UsePAM no
+            StrictModes no
+            PermitRootLogin prohibit-password
+
+            """
+        try config.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        let hostPublicKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8)
+            .split(separator: " ").prefix(2).joined(separator: " ")
+        try "[127.0.0.1]:\(port) \(hostPublicKey)\n".write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
+        // sshd must be started by its absolute path; -D stays in the foreground, -e logs to the log file.
+        let server = try ServerProcess([sshd, "-D", "-e", "-f", dir + "/sshd_config"], logPath: dir + "/sshd.log")
+        defer { server.stop() }
+        try await server.waitUntilReady { GitTestSupport.accepts(port: port) }
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        return try await body(
+            SSHGitServer(
+                port: port, url: "ssh://\(user)@127.0.0.1:\(port)\(fixture.path)", clientKey: dir + "/client_key",
+                knownHosts: dir + "/known_hosts", hostPublicKey: hostPublicKey, directory: dir))
+    }
+}
