@@ -80,6 +80,7 @@ extension Agent {
             return
         }
         await emit(frameworkID, info.taskID, .taskRunning)
+        await startHealthChecks(frameworkID, executorID, info.taskID)
     }
 
     private func runWithCustomExecutor(_ info: TaskInfo, executorInfo: ExecutorInfo, frameworkID: FrameworkID) async {
@@ -172,6 +173,7 @@ extension Agent {
         _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ termination: ContainerTermination
     ) async {
         guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
+        let killedByHealthCheck = await stopHealthChecks(record)
         modifyExecutor(frameworkID, executorID) {
             $0.terminated = true
             $0.connection?.finish()
@@ -180,7 +182,9 @@ extension Agent {
         if record.isCommandExecutor {
             for (taskID, task) in record.tasks where !task.state.isTerminal {
                 let (state, reason) = Self.finalState(termination, killRequested: record.killRequested)
-                await emit(frameworkID, taskID, state, message: termination.message, reason: reason)
+                await emit(
+                    frameworkID, taskID, state, healthy: killedByHealthCheck && state == .taskKilled ? false : nil,
+                    message: termination.message, reason: reason)
             }
         } else {
             for (taskID, task) in record.tasks.merging(record.queued, uniquingKeysWith: { a, _ in a }) where !task.state.isTerminal {
@@ -236,6 +240,7 @@ extension Agent {
         }
         if record.isCommandExecutor {
             modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            await stopHealthChecks(record)
             if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
                 await emit(frameworkID, message.taskID, .taskKilling)
             }
@@ -288,7 +293,10 @@ extension Agent {
         if let record = frameworks.removeValue(forKey: frameworkID) {
             // containerTerminated may find the framework already gone: close the executors' SUBSCRIBE streams here,
             // or their responses stay open forever (and the HTTP server's graceful shutdown waits on them).
-            for executor in record.executors.values { executor.connection?.finish() }
+            for executor in record.executors.values {
+                executor.connection?.finish()
+                await stopHealthChecks(executor)
+            }
             completedFrameworks.append(record)
         }
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID))

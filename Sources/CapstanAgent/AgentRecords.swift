@@ -43,6 +43,8 @@ struct ExecutorRecord: Sendable {
     var pid: Int32?
     /// Runs from an image through the Linux launcher (the image runtime's containerizer).
     var usesImage = false
+    /// The command task's health checker, while one runs (Health/TaskHealthChecker.swift).
+    var healthChecker: TaskHealthChecker?
 }
 
 /// A framework with executors on this agent.

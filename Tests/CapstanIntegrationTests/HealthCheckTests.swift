@@ -1,0 +1,163 @@
+import CapstanAPI
+import CapstanAPIClient
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// Mesos task health checks run by the agent's command executor, seen through the scheduler and operator APIs.
+    @Suite("Task health checks")
+    struct HealthCheckTests {
+        /// The agent's offered port range (TestCluster's default resources).
+        static let offeredPorts: ClosedRange<Int> = 31000...31099
+
+        /// A port of the offered range that nothing listens on right now.
+        static func freeOfferedPort(excluding taken: Set<Int> = []) throws -> Int {
+            for port in offeredPorts.shuffled() where !taken.contains(port) && isBindable(port) { return port }
+            throw TestFailure("no free port in \(offeredPorts)")
+        }
+
+        static func isBindable(_ port: Int) -> Bool {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard fd >= 0 else { return false }
+            defer { close(fd) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = in_port_t(UInt16(port).bigEndian)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            return withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            } == 0
+        }
+
+        /// A command task that also takes `ports` from the offer.
+        static func task(_ id: String, _ shell: String, agent: AgentID, ports: [Int] = [], check: HealthCheck) -> TaskInfo {
+            var task = TestTasks.command(id, shell, agent: agent)
+            if !ports.isEmpty {
+                let ranges = ports.map { ValueRange(begin: UInt64($0), end: UInt64($0)) }
+                task.resources += Resources([.ranges("ports", ranges)]).mesos
+            }
+            task.healthCheck = check
+            return task
+        }
+
+        /// The `healthy` flags of a task's TASK_RUNNING updates so far, in order.
+        static func healthFlags(_ scheduler: EventRecorder, _ taskID: TaskID) async -> [Bool] {
+            await scheduler.events.compactMap { event -> Bool? in
+                guard let status = event.update?.status, status.taskID == taskID, status.state == .taskRunning else { return nil }
+                return status.healthy
+            }
+        }
+
+        static func healthUpdate(_ scheduler: EventRecorder, _ taskID: TaskID, healthy: Bool, timeout: Duration = .seconds(20))
+            async throws -> TaskStatus
+        {
+            try await scheduler.any("TASK_RUNNING healthy=\(healthy) for \(taskID)", timeout: timeout) {
+                $0.update?.status.taskID == taskID && $0.update?.status.state == .taskRunning && $0.update?.status.healthy == healthy
+            }.update!.status
+        }
+
+        @Test("HTTP and TCP checks of a host task serving on an offered port report TASK_RUNNING healthy=true once")
+        func httpAndTCPChecksReportHealthy() async throws {
+            try await TestCluster.with { cluster in
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                let httpPort = try Self.freeOfferedPort()
+                let tcpPort = try Self.freeOfferedPort(excluding: [httpPort])
+                let timing = (delay: 0.0, interval: 0.3, timeout: 2.0, grace: 20.0)
+                let http = Self.task(
+                    "web-http", "exec /usr/bin/python3 -m http.server \(httpPort) --bind 127.0.0.1", agent: offer.agentID,
+                    ports: [httpPort],
+                    check: HealthCheck(
+                        type: .http, http: .init(port: UInt32(httpPort), path: "/"), delaySeconds: timing.delay,
+                        intervalSeconds: timing.interval, timeoutSeconds: timing.timeout, gracePeriodSeconds: timing.grace))
+                let tcp = Self.task(
+                    "web-tcp", "exec /usr/bin/python3 -m http.server \(tcpPort) --bind 127.0.0.1", agent: offer.agentID,
+                    ports: [tcpPort],
+                    check: HealthCheck(
+                        type: .tcp, tcp: .init(port: UInt32(tcpPort)), delaySeconds: timing.delay,
+                        intervalSeconds: timing.interval, timeoutSeconds: timing.timeout, gracePeriodSeconds: timing.grace))
+                try await scheduler.launch([http, tcp], on: [offer])
+
+                let running = try await scheduler.update("web-http", .taskRunning)
+                #expect(running.healthy == nil, "the first TASK_RUNNING comes before any check")
+                let healthy = try await Self.healthUpdate(scheduler, "web-http", healthy: true)
+                #expect(healthy.reason == .reasonTaskHealthCheckStatusUpdated)
+                #expect(healthy.uuid != nil, "health updates go through the status update stream")
+                #expect(healthy.message?.contains("200") == true)
+                try await Self.healthUpdate(scheduler, "web-tcp", healthy: true)
+
+                // Later successes report nothing new, and nothing ever reported the tasks unhealthy.
+                try await Task.sleep(for: .seconds(1.5))
+                #expect(await Self.healthFlags(scheduler, "web-http") == [true])
+                #expect(await Self.healthFlags(scheduler, "web-tcp") == [true])
+
+                // The operator API shows the latest status with its healthy flag.
+                let tasks = try #require(try await OperatorClient(cluster.master).call(.getTasks).getTasks)
+                let listed = try #require(tasks.tasks.first { $0.taskID == "web-http" })
+                #expect(listed.state == .taskRunning)
+                #expect(listed.statuses.last?.healthy == true)
+
+                // A kill by the framework is a plain TASK_KILLED: no healthy flag.
+                try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "web-http")))
+                let killed = try await scheduler.update("web-http", .taskKilled)
+                #expect(killed.healthy == nil)
+                try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "web-tcp")))
+                try await scheduler.update("web-tcp", .taskKilled)
+                await scheduler.disconnect()
+            }
+        }
+
+        @Test("A TCP check of a closed port reports healthy=false consecutive_failures times, then the task is TASK_KILLED healthy=false")
+        func failingCheckKillsTheTask() async throws {
+            try await TestCluster.with { cluster in
+                let scheduler = try await EventRecorder.subscribe(cluster.master, capabilities: [.init(type: .taskKillingState)])
+                let offer = try #require(try await scheduler.nextOffers().first)
+                let closedPort = try Self.freeOfferedPort()
+                let task = Self.task(
+                    "doomed", "sleep 60", agent: offer.agentID,
+                    check: HealthCheck(
+                        type: .tcp, tcp: .init(port: UInt32(closedPort)), delaySeconds: 0, intervalSeconds: 0.2, timeoutSeconds: 1,
+                        consecutiveFailures: 3, gracePeriodSeconds: 0))
+                try await scheduler.launch([task], on: [offer])
+                try await scheduler.update("doomed", .taskRunning)
+                let unhealthy = try await Self.healthUpdate(scheduler, "doomed", healthy: false)
+                #expect(unhealthy.message?.contains("127.0.0.1:\(closedPort)") == true)
+                try await scheduler.update("doomed", .taskKilling)
+                let killed = try await scheduler.update("doomed", .taskKilled)
+                #expect(killed.healthy == false, "Mesos marks a kill by a failing health check with healthy=false")
+                #expect(await Self.healthFlags(scheduler, "doomed") == [false, false, false])
+
+                try await eventually("the master lists the task as killed") {
+                    let tasks = try await OperatorClient(cluster.master).call(.getTasks).getTasks
+                    let all = (tasks?.tasks ?? []) + (tasks?.completedTasks ?? [])
+                    return all.contains { $0.taskID == "doomed" && $0.state == .taskKilled && $0.statuses.last?.healthy == false }
+                }
+                await scheduler.disconnect()
+            }
+        }
+
+        @Test("A COMMAND check runs in the sandbox: failures in the grace period are ignored, healthy once the marker exists, killed after it goes")
+        func commandCheckFollowsTheMarkerFile() async throws {
+            try await TestCluster.with { cluster in
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                let task = Self.task(
+                    "marked", "sleep 1; touch marker; sleep 3; rm marker; sleep 60", agent: offer.agentID,
+                    check: HealthCheck(
+                        type: .command, command: CommandInfo(value: "test -f marker"), delaySeconds: 0, intervalSeconds: 0.3,
+                        timeoutSeconds: 5, consecutiveFailures: 3, gracePeriodSeconds: 30))
+                try await scheduler.launch([task], on: [offer])
+                try await scheduler.update("marked", .taskRunning)
+                try await Self.healthUpdate(scheduler, "marked", healthy: true)
+                try await Self.healthUpdate(scheduler, "marked", healthy: false)
+                let killed = try await scheduler.update("marked", .taskKilled, timeout: .seconds(20))
+                #expect(killed.healthy == false)
+                // Failures before the marker existed fell in the grace period and were never reported.
+                #expect(await Self.healthFlags(scheduler, "marked") == [true, false, false, false])
+                await scheduler.disconnect()
+            }
+        }
+    }
+}
