@@ -6,15 +6,16 @@ public struct CapstanCommand: AsyncParsableCommand {
         commandName: "capstan",
         abstract: "A GitOps cluster manager: a Mesos-compatible master and agent in one Swift binary.",
         discussion: """
-            Run everything on one machine with `capstan up`, or a cluster with `capstan master` on one machine \
-            and `capstan agent --master HOST:PORT` on each worker.
+            Run everything on one machine with `capstan up` (master, agent and the GitOps reconciler on Manifests/), \
+            or a cluster with `capstan master` on one machine, `capstan agent --master HOST:PORT` on each worker and \
+            `capstan reconcile --master HOST:PORT --repo URL` next to them. Check a change in CI with `capstan diff`.
 
             Frameworks talk to the master through the Mesos v1 HTTP API (POST /api/v1/scheduler); operators \
             use POST /api/v1 on the master and on agents. Try: capstan up, then \
             curl -s -X POST localhost:5050/api/v1 -H 'Content-Type: application/json' -d '{"type":"GET_AGENTS"}'
             """,
         version: CapstanVersion.description,
-        subcommands: [Up.self, MasterCommand.self, AgentCommand.self, Validate.self, DiffCommand.self, Version.self, Bench.self, ImageCommand.self, ContainerCommand.self])
+        subcommands: [Up.self, MasterCommand.self, AgentCommand.self, ReconcileCommand.self, Validate.self, DiffCommand.self, Version.self, Bench.self, ImageCommand.self, ContainerCommand.self, StatusCommand.self, HistoryCommand.self])
 
     public init() {}
 }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import CapstanAgent
 import CapstanCore
+import CapstanGit
 import CapstanMaster
+import CapstanReconciler
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -9,7 +11,12 @@ import UnixSignals
 
 struct Up: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a master and an agent in one process on one work dir; Ctrl-C stops both and kills their tasks.")
+        abstract: "Run a master, an agent and the GitOps reconciler in one process on one work dir; Ctrl-C stops all and kills their tasks.",
+        discussion: """
+            The reconciler follows --repo (default: the git checkout around the current directory, with --path \
+            Manifests when it has that directory) and deploys its manifests onto the agent. Without a repository \
+            (or with --no-reconciler) only the master and the agent run.
+            """)
 
     @Option(help: "Address the master's HTTP API listens on.")
     var listen: String = "127.0.0.1:5050"
@@ -17,11 +24,19 @@ struct Up: AsyncParsableCommand {
     @Option(help: "Address the agent's HTTP API listens on.")
     var agentListen: String = "127.0.0.1:5051"
 
-    @Option(help: "Directory for all state (master/ and agent/ below it).")
+    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on.")
+    var reconcilerListen: String = "127.0.0.1:5052"
+
+    @Option(help: "Directory for all state (master/, agent/ and reconciler/ below it).")
     var workDir: String = ".capstan"
+
+    @Flag(help: "Run only the master and the agent.")
+    var noReconciler = false
 
     @OptionGroup var master: MasterOptions
     @OptionGroup var agent: AgentOptions
+    @OptionGroup var git: GitOptions
+    @OptionGroup var reconciler: ReconcileFlags
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -43,14 +58,56 @@ struct Up: AsyncParsableCommand {
             Console.line("work dir: \(root)   resources: \(agentConfig.resources)")
         }
         let logger = logging.logger("capstan")
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: masterService), .init(service: agentService)]
+        if let daemon = try await reconcilerDaemon(root: root, master: masterAddress) {
+            services.append(.init(service: daemon))
+        }
         let group = ServiceGroup(
-            configuration: .init(
-                services: [
-                    .init(service: masterService),
-                    .init(service: agentService),
-                ],
-                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
         Console.line("capstan stopped; all tasks were killed")
+    }
+}
+
+extension Up {
+    /// The reconciler for `--repo`, or for the checkout around the current directory; nil when there is none.
+    func reconcilerDaemon(root: String, master: HostPort) async throws -> ReconcilerDaemon? {
+        if noReconciler { return nil }
+        var git = self.git
+        var subPath: String? = nil
+        if git.repo == nil {
+            guard let checkout = Self.checkoutRoot(of: FileManager.default.currentDirectoryPath) else {
+                Console.line("no git repository here and no --repo: the reconciler is not started")
+                return nil
+            }
+            git.repo = checkout
+            if git.subPath.isEmpty {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: checkout + "/Manifests", isDirectory: &isDirectory), isDirectory.boolValue {
+                    subPath = "Manifests"
+                }
+            }
+        }
+        let directory = root + "/reconciler"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let source = try git.source(workDirectory: directory)
+        let options = try await reconciler.daemonOptions(
+            git: git, source: source, listen: try FlagParsing.hostPort(reconcilerListen, flag: "--reconciler-listen"),
+            master: master, workDir: directory, subPath: subPath)
+        return ReconcilerDaemon(options: options, source: source, logger: logging.logger("capstan.reconciler")) { address in
+            let path = options.path.isEmpty ? "" : ", path \(options.path)"
+            Console.line("capstan reconciler listening on http://\(address)  following \(source.remote) at \(options.revision)\(path)")
+        }
+    }
+
+    /// The top directory of the git work tree containing `directory` (a `.git` entry found walking up).
+    static func checkoutRoot(of directory: String) -> String? {
+        var url = URL(fileURLWithPath: directory).standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: url.appendingPathComponent(".git").path) { return url.path }
+            let parent = url.deletingLastPathComponent()
+            if parent.path == url.path { return nil }
+            url = parent
+        }
     }
 }

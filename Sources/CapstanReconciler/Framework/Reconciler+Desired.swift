@@ -86,7 +86,6 @@ extension Reconciler {
         try? await store.recordSync(
             commit: desired.commitLabel, outcome: problems.isEmpty ? .applied : .failed,
             message: syncError ?? "applied: \(created.count) created, \(updated.count) updated, \(scaled.count) scaled, \(deleted.count) deleted")
-        suppressed = false
         logger.info(
             "Applied commit",
             metadata: ["commit": "\(desired.commitLabel)", "created": "\(created)", "updated": "\(updated)", "scaled": "\(scaled)", "deleted": "\(deleted)"])

@@ -51,7 +51,10 @@ extension Reconciler {
         }
         if seeded {
             for name in launchOrder() {
-                guard var runtime = apps[name], let wanted = launchesWanted(for: runtime), wanted > 0 else { continue }
+                guard var runtime = apps[name] else { continue }
+                // Kill first what this step replaces, so launches never take the app above its surge ceiling.
+                requestRolloutKills(runtime, decision(for: runtime, live: liveTasks(of: name)))
+                guard let wanted = launchesWanted(for: runtime), wanted > 0 else { continue }
                 let placed = place(&runtime, count: wanted, on: &slots)
                 if placed < wanted, runtime.placementProblem == nil {
                     runtime.placementProblem = "\(wanted - placed) of \(wanted) instances found no offer with \(InstanceDemand(runtime.workload.spec).description)"
@@ -61,7 +64,7 @@ extension Reconciler {
                 apps[name] = runtime
             }
         }
-        var calls: [SchedulerCall] = []
+        var calls = drainKills()
         var declined: [OfferID] = []
         for slot in slots {
             if slot.launches.isEmpty {

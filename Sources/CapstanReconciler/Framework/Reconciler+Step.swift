@@ -55,10 +55,7 @@ extension Reconciler {
                 continue
             }
             let decision = decision(for: runtime, live: live)
-            // A failed rollout holds still: what runs keeps running until git changes the app.
-            if runtime.failedReason == nil {
-                for id in decision.kill { requestKill(TaskID(id)) }
-            }
+            requestRolloutKills(runtime, decision)
 
             // Backoff resets once a task of the current template has run healthy for a while.
             if runtime.failures > 0, live.contains(where: {
@@ -94,14 +91,7 @@ extension Reconciler {
             apps[name] = runtime
         }
 
-        var calls = pendingKills.compactMap { id -> SchedulerCall? in
-            guard let task = tasks[id] else { return nil }
-            let grace = apps[task.app].map { TaskInfoBuilder.nanoseconds($0.workload.spec.killGracePeriod) }
-            return SchedulerCall(
-                type: .kill,
-                kill: .init(taskID: id, agentID: task.agentID, killPolicy: grace.map { KillPolicy(gracePeriod: DurationInfo(nanoseconds: $0)) }))
-        }
-        pendingKills = []
+        var calls = drainKills()
 
         let wantOffers = apps.values.contains { (launchesWanted(for: $0) ?? 0) > 0 }
         if wantOffers && suppressed {
@@ -154,5 +144,26 @@ extension Reconciler {
         for task in live where task.template == runtime.template && !task.isHealthy { requestKill(task.id) }
         await journal(runtime.name, .failed, commit: runtime.commit, spec: runtime.template, reason)
         logger.error("Rollout failed", metadata: ["app": "\(runtime.name)", "reason": "\(reason)"])
+    }
+}
+
+extension Reconciler {
+    /// Marks the tasks a rollout step may kill. A failed rollout holds still: what runs keeps running until git
+    /// changes the app.
+    func requestRolloutKills(_ runtime: AppRuntime, _ decision: RolloutDecision) {
+        guard runtime.failedReason == nil, !runtime.isJob else { return }
+        for id in decision.kill { requestKill(TaskID(id)) }
+    }
+
+    /// The KILL calls for every kill decided since the last send, with the app's kill grace period.
+    func drainKills() -> [SchedulerCall] {
+        defer { pendingKills = [] }
+        return pendingKills.compactMap { id -> SchedulerCall? in
+            guard let task = tasks[id] else { return nil }
+            let grace = apps[task.app].map { TaskInfoBuilder.nanoseconds($0.workload.spec.killGracePeriod) }
+            return SchedulerCall(
+                type: .kill,
+                kill: .init(taskID: id, agentID: task.agentID, killPolicy: grace.map { KillPolicy(gracePeriod: DurationInfo(nanoseconds: $0)) }))
+        }
     }
 }

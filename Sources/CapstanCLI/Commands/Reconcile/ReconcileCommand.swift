@@ -1,0 +1,52 @@
+import ArgumentParser
+import CapstanCore
+import CapstanGit
+import CapstanReconciler
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// `capstan reconcile`: the GitOps controller as a daemon, a framework on a running master.
+struct ReconcileCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "reconcile",
+        abstract: "Keep a master's cluster matching the manifests in a git repository (a framework on the master).",
+        discussion: """
+            Polls --repo every --interval (and at once on POST /api/v1/webhook), applies each valid commit with \
+            rolling updates, replaces tasks that die, and prunes apps removed from git. An invalid commit changes \
+            nothing; `capstan status` shows its file:line:col errors.
+            """)
+
+    @Option(help: "The master's address.")
+    var master: String = "127.0.0.1:5050"
+
+    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on.")
+    var listen: String = "127.0.0.1:5052"
+
+    @Option(help: "Directory for the reconciler's state (sync history, git cache).")
+    var workDir: String = ".capstan/reconciler"
+
+    @OptionGroup var git: GitOptions
+    @OptionGroup var reconciler: ReconcileFlags
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        _ = try logging.bootstrap()
+        let root = URL(fileURLWithPath: workDir).standardizedFileURL.path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let source = try git.source(workDirectory: root)
+        let options = try await reconciler.daemonOptions(
+            git: git, source: source, listen: try FlagParsing.hostPort(listen, flag: "--listen"),
+            master: try FlagParsing.hostPort(master, flag: "--master"), workDir: root)
+        let logger = logging.logger("capstan.reconciler")
+        let daemon = ReconcilerDaemon(options: options, source: source, logger: logger) { address in
+            Console.line("capstan reconciler listening on http://\(address)  (status /api/v1/status, webhook /api/v1/webhook)")
+            Console.line("following \(source.remote) at \(options.revision)\(options.path.isEmpty ? "" : ", path \(options.path)"), every \(options.interval)")
+        }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+}

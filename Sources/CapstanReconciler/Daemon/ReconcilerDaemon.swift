@@ -1,0 +1,110 @@
+import CapstanCore
+import CapstanGit
+import CapstanHTTP
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// `capstan reconcile` (and the reconciler inside `capstan up`): watches the repository, loads each new commit's
+/// manifests, hands valid ones to the ``Reconciler`` and records invalid ones, runs the framework against the
+/// master, and serves the HTTP API (status, history, webhook).
+public struct ReconcilerDaemon: Service {
+    public struct Options: Sendable {
+        /// Where the HTTP API listens.
+        public var listen: HostPort
+        /// The revision (branch, tag or commit) followed.
+        public var revision: String
+        /// The directory inside the repository holding the manifests (empty: the root).
+        public var path: String
+        public var interval: Duration
+        /// The SQLite file of the sync history.
+        public var historyPath: String
+        /// GitHub-style webhook secret; nil accepts unsigned webhooks.
+        public var webhookSecret: String?
+        public var framework: ReconcilerConfiguration
+
+        public init(
+            listen: HostPort, revision: String, path: String, interval: Duration, historyPath: String,
+            webhookSecret: String?, framework: ReconcilerConfiguration
+        ) {
+            self.listen = listen
+            self.revision = revision
+            self.path = path
+            self.interval = interval
+            self.historyPath = historyPath
+            self.webhookSecret = webhookSecret
+            self.framework = framework
+        }
+    }
+
+    let options: Options
+    let source: any GitSource
+    let logger: Logger
+    let onListening: @Sendable (HostPort) async -> Void
+
+    public init(options: Options, source: any GitSource, logger: Logger, onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }) {
+        self.options = options
+        self.source = source
+        self.logger = logger
+        self.onListening = onListening
+    }
+
+    public func run() async throws {
+        let store = try HistoryStore(path: options.historyPath, logger: logger)
+        var frameworkConfiguration = options.framework
+        if frameworkConfiguration.webuiURL == nil { frameworkConfiguration.webuiURL = "http://\(options.listen)" }
+        let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
+        let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
+        await reconciler.setManifestReader { app, commit in
+            guard let id = try? await loader.source.resolve(commit),
+                let loaded = try? await loader.load(commit: id), loaded.manifests.isValid
+            else { return nil }
+            return loaded.manifests.workloads.first { $0.name == app }
+        }
+        let watcher = RepositoryWatcher(source: source, revision: options.revision, interval: options.interval, logger: logger)
+        let signature = try options.webhookSecret.map { try WebhookSignature(secret: $0) }
+        let repo = source.remote.description
+        let revision = options.revision
+        let routes = ReconcilerRoutes(
+            status: { await reconciler.status(repo: repo, revision: revision) },
+            historyStore: store, verifySignature: signature?.check,
+            onPush: { await watcher.trigger() }, logger: logger)
+        let app = HTTPServer.application(
+            router: routes.router(), listen: options.listen, serverName: "capstan-reconciler", logger: logger,
+            onListening: onListening)
+        let framework = ReconcilerFramework(reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger)
+        let logger = self.logger
+
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { try await app.run() }
+            group.addTask {
+                await cancelWhenGracefulShutdown { await framework.run() }
+            }
+            group.addTask {
+                await cancelWhenGracefulShutdown { await watcher.run() }
+            }
+            group.addTask {
+                for await event in watcher.events {
+                    switch event {
+                    case .commit(let commit):
+                        do {
+                            let loaded = try await loader.load(commit: commit)
+                            if let desired = loaded.desiredState {
+                                await reconciler.apply(desired)
+                            } else {
+                                let lines = loaded.manifests.diagnostics.map { "\($0)" }
+                                logger.error("Commit is invalid; nothing changes", metadata: ["commit": "\(commit.short)", "problems": "\(lines.count)"])
+                                await reconciler.reject(commit: commit.hex, diagnostics: lines)
+                            }
+                        } catch {
+                            await reconciler.reject(commit: commit.hex, diagnostics: ["\(error)"])
+                        }
+                    case .failed(let error):
+                        await reconciler.sourceFailed("reading \(repo) failed: \(error.message)")
+                    }
+                }
+            }
+        }
+    }
+}
