@@ -163,28 +163,24 @@ public struct ReconcilerRoutes: Sendable {
     }
 }
 
-/// The answer of `GET /api/v1/history/{app}`.
-public struct HistoryPage: Codable, Sendable, Equatable {
-    public var app: String
-    public var entries: [HistoryEntry]
-
-    public init(app: String, entries: [HistoryEntry]) {
-        self.app = app
-        self.entries = entries
-    }
-}
-
 /// The answer of `POST /api/v1/webhook`.
 public struct WebhookReply: Codable, Sendable, Equatable {
     /// The `X-GitHub-Event` (or "push" when absent).
     public var event: String
     /// Whether a sync was asked for.
     public var triggered: Bool
+
+    public init(event: String, triggered: Bool) {
+        self.event = event
+        self.triggered = triggered
+    }
 }
 
 /// The error document of the reconciler API.
 public struct ReconcilerAPIErrorBody: Codable, Sendable, Equatable {
     public var error: String
+
+    public init(error: String) { self.error = error }
 }
 
 extension Response {
