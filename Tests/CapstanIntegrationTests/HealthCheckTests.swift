@@ -156,7 +156,55 @@ extension EndToEnd {
                 #expect(killed.healthy == false)
                 // Failures before the marker existed fell in the grace period and were never reported.
                 #expect(await Self.healthFlags(scheduler, "marked") == [true, false, false, false])
+
+                // Nothing of the checks is left behind: no process runs in the task's sandbox any more.
+                try await eventually("no process left in the sandbox") { Self.processes(inSandboxOf: "marked").isEmpty }
                 await scheduler.disconnect()
+            }
+        }
+
+        /// Pids of processes whose working directory is a sandbox of `executor`.
+        static func processes(inSandboxOf executor: String) -> [Int32] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap { entry -> Int32? in
+                guard let pid = Int32(entry),
+                    let cwd = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(entry)/cwd"),
+                    cwd.contains("/executors/\(executor)/runs/")
+                else { return nil }
+                return pid
+            }
+        }
+
+        @Test("HTTP and TCP checks of a task in a container with its own network namespace probe 127.0.0.1 inside it")
+        func checksEnterTheContainersNetworkNamespace() async throws {
+            try await ImageTaskTests.withImageAgent("health") { scheduler, offer, _ in
+                // The server listens on 127.0.0.1 of the container's namespace only: from the host's, nothing answers.
+                let port = FreePort.next()
+                let serve = "cd /mnt/mesos/sandbox && echo ok > index.html && exec /bin/busybox httpd -f -p 127.0.0.1:\(port) -h ."
+                var tasks: [TaskInfo] = []
+                for (id, check) in [
+                    ("boxed-http", HealthCheck(type: .http, http: .init(port: UInt32(port), path: "/index.html"))),
+                    ("boxed-tcp", HealthCheck(type: .tcp, tcp: .init(port: UInt32(port)))),
+                ] {
+                    var check = check
+                    check.delaySeconds = 0
+                    check.intervalSeconds = 0.3
+                    check.timeoutSeconds = 5
+                    check.gracePeriodSeconds = 20
+                    var task = Self.task(id, serve, agent: offer.agentID, check: check)
+                    task.container = ImageTaskTests.busyboxContainer()
+                    task.container?.networkInfos = [NetworkInfo()]
+                    tasks.append(task)
+                }
+                try await scheduler.launch(tasks, on: [offer])
+                let healthy = try await Self.healthUpdate(scheduler, "boxed-http", healthy: true, timeout: .seconds(30))
+                #expect(healthy.message?.contains("answered 200") == true, "\(healthy.message ?? "")")
+                try await Self.healthUpdate(scheduler, "boxed-tcp", healthy: true, timeout: .seconds(30))
+                #expect(Self.isBindable(port), "the host's 127.0.0.1:\(port) is free: the checks went into the container")
+                for id in ["boxed-http", "boxed-tcp"] {
+                    try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: TaskID(id))))
+                    try await scheduler.update(TaskID(id), .taskKilled, timeout: .seconds(20))
+                }
             }
         }
     }

@@ -44,13 +44,19 @@ extension Agent {
     /// Stops a task's health checks; answers whether they had killed the task.
     @discardableResult
     func stopHealthChecks(_ record: ExecutorRecord) async -> Bool {
-        await record.healthChecker?.stop() ?? false
+        guard let checker = record.healthChecker else { return false }
+        let killed = await checker.stop()
+        try? FileManager.default.removeItem(atPath: healthScratchDirectory(record.containerID))
+        return killed
     }
 
     /// How one probe of a task runs.
     private func healthProbe(
         _ probe: HealthProbe, record: ExecutorRecord, task: TaskInfo, logger: Logger
     ) -> TaskHealthChecker.Probe {
+        if record.usesImage, !(task.container?.networkInfos.isEmpty ?? true), probe.isNetworkProbe {
+            return inNetworkNamespace(probe, record: record, logger: logger)
+        }
         switch probe {
         case .http(let scheme, let port, let path, let statuses):
             return { timeout in await HealthProbe.getHTTP(scheme: scheme, port: port, path: path, statuses: statuses, timeout: timeout) }
@@ -62,11 +68,37 @@ extension Agent {
             var environment = environment(
                 frameworkID: record.frameworkID, executorID: record.info.executorID, sandbox: record.sandbox, taskID: task.taskID)
             for variable in task.command?.environment?.variables ?? [] { environment[variable.name] = variable.value ?? "" }
+            if record.usesImage {
+                logger.info("The COMMAND health check of a task in a container runs on the host, in the task's sandbox")
+            }
             var spec = commandSpec(command, environment: environment)
             spec.user = task.command?.user
             let sandbox = record.sandbox, checkCommand = spec
             return { timeout in await HealthProbe.runCommand(checkCommand, sandbox: sandbox, timeout: timeout, logger: logger) }
         }
+    }
+
+    /// An HTTP or TCP probe run inside the network namespace of a container with a network of its own, found
+    /// through its `capstan-init` monitor (the checkpointed pid) at each probe.
+    private func inNetworkNamespace(_ probe: HealthProbe, record: ExecutorRecord, logger: Logger) -> TaskHealthChecker.Probe {
+        let monitor = record.pid
+        let scratch = healthScratchDirectory(record.containerID)
+        return { timeout in
+            guard let monitor, let pid = HealthProbe.containerInit(ofMonitor: monitor) else {
+                return .failed("The task's container has no running init process to probe from")
+            }
+            do {
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            } catch {
+                return .failed("Failed to create the health check directory \(scratch): \(error)")
+            }
+            return await probe.runInNetworkNamespace(of: pid, scratch: scratch, timeout: timeout, logger: logger)
+        }
+    }
+
+    /// Where probes run in a container's network namespace leave their (removed) output.
+    private func healthScratchDirectory(_ containerID: ContainerID) -> String {
+        "\(configuration.workDir)/health/\(containerID.value)"
     }
 
     /// Carries out a health decision for a task; answers whether the task is still running (checks go on).

@@ -71,13 +71,10 @@ enum HealthProbe: Sendable, Hashable {
         return Int(port)
     }
 
-    /// The check's type as Mesos names it, for messages.
-    var kindName: String {
-        switch self {
-        case .http: "HTTP"
-        case .tcp: "TCP"
-        case .command: "COMMAND"
-        }
+    /// HTTP and TCP probes go to 127.0.0.1 of the task's network namespace.
+    var isNetworkProbe: Bool {
+        if case .command = self { return false }
+        return true
     }
 }
 

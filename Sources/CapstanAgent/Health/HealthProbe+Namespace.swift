@@ -1,0 +1,85 @@
+import CapstanContainerizer
+import CapstanCore
+import Foundation
+import Logging
+
+/// HTTP and TCP probes of a task in a network namespace of its own, where the agent's 127.0.0.1 cannot reach it.
+///
+/// The multi-threaded agent never calls `setns` itself: the probe is a short-lived process, util-linux's `nsenter
+/// --net=/proc/<pid>/ns/net` (Debian's util-linux is always installed), which enters only the task's network
+/// namespace and then runs a host program, as Mesos' checker does: `curl` for HTTP (Mesos' exact flags; without curl
+/// the check fails, as in Mesos) and bash's `/dev/tcp` for TCP (Mesos 1.0's TCP check). The task's mount namespace
+/// is not entered, so nothing from the container's filesystem is executed.
+extension HealthProbe {
+    /// Where `nsenter` and the probe programs are looked up.
+    static let hostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+    /// The host pid of a container's PID 1: the only child of its `capstan-init` monitor (`monitorPID`).
+    static func containerInit(ofMonitor monitorPID: Int32) -> Int32? {
+        if let text = try? String(contentsOfFile: "/proc/\(monitorPID)/task/\(monitorPID)/children", encoding: .utf8),
+            let first = text.split(separator: " ").first, let pid = Int32(first.trimmingCharacters(in: .whitespacesAndNewlines))
+        {
+            return pid
+        }
+        // Kernels without CONFIG_PROC_CHILDREN: find the process whose parent is the monitor.
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        for entry in entries {
+            guard let pid = Int32(entry), parentPID(of: pid) == monitorPID else { continue }
+            return pid
+        }
+        return nil
+    }
+
+    /// Field 4 of `/proc/<pid>/stat` (after the parenthesised command name, which may hold spaces).
+    private static func parentPID(of pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    /// Runs this HTTP or TCP probe inside the network namespace of process `pid`. `scratch` is an existing private
+    /// directory for the probe's output; it is left empty.
+    func runInNetworkNamespace(of pid: Int32, scratch: String, timeout: Duration, logger: Logger) async -> HealthProbeResult {
+        let enter = ["nsenter", "--net=/proc/\(pid)/ns/net", "--"]
+        let arguments: [String]
+        let target: String
+        switch self {
+        case .http(let scheme, let port, let path, _):
+            target = "GET \(scheme)://127.0.0.1:\(port)\(path)"
+            arguments = enter + [
+                "curl", "-s", "-S", "-L", "-k", "--proto", "=http,https", "--proto-redir", "=http,https", "-w", "%{http_code}",
+                "-o", "/dev/null", "\(scheme)://127.0.0.1:\(port)\(path)",
+            ]
+        case .tcp(let port):
+            target = "TCP connection to 127.0.0.1:\(port)"
+            arguments = enter + ["bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/$1\"", "tcp-health-check", String(port)]
+        case .command:
+            return .failed("A COMMAND check does not run in a network namespace")
+        }
+        let command = CommandSpec(shell: false, value: "nsenter", arguments: arguments, environment: ["PATH": Self.hostPath])
+        let outcome = await Self.runProcess(command, directory: scratch, timeout: timeout, logger: logger)
+        let stdout = (try? String(contentsOfFile: scratch + "/stdout", encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: scratch + "/stderr", encoding: .utf8)) ?? ""
+        for name in ["stdout", "stderr"] { try? FileManager.default.removeItem(atPath: scratch + "/" + name) }
+        let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
+        switch outcome {
+        case .timedOut:
+            return .failed("\(target) in the task's network namespace did not finish within \(timeout)")
+        case .failedToStart(let message):
+            return .failed("\(target) in the task's network namespace could not start: \(message)")
+        case .exited(let termination) where termination.exitStatus != 0:
+            return .failed("\(target) in the task's network namespace failed: \(termination.message)\(detail.isEmpty ? "" : ": \(detail)")")
+        case .exited:
+            guard case .http(_, _, _, let statuses) = self else { return .healthy("\(target) in the task's network namespace succeeded") }
+            guard let code = UInt32(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
+                return .failed("\(target) in the task's network namespace: unexpected curl output '\(stdout.prefix(100))'")
+            }
+            let accepted = statuses.isEmpty ? (200..<400).contains(code) : statuses.contains(code)
+            return accepted
+                ? .healthy("\(target) in the task's network namespace answered \(code)")
+                : .failed("\(target) in the task's network namespace answered \(code)")
+        }
+    }
+}
