@@ -45,16 +45,12 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "No ANSI colour in text output (colour is used only when stdout is a terminal, and never with NO_COLOR set).")
     var noColor = false
 
-    func validate() throws {
-        if revision != nil && branch != nil { throw ValidationError("give either --revision or --branch, not both") }
-        if against == "live" { _ = try parsedMaster() }
-    }
-
+    /// `--master` as HOST:PORT; a bad value is an error (exit 1), like every other failure of diff.
     func parsedMaster() throws -> HostPort {
         do {
             return try HostPort.parse(master, defaultPort: 5050)
         } catch {
-            throw ValidationError("--master: \(error.message)")
+            throw CapstanError(.invalidArgument, "--master: \(error.message)")
         }
     }
 
@@ -80,6 +76,8 @@ struct DiffCommand: AsyncParsableCommand {
 
     /// Loads both sides, plans, renders.
     func diff() async throws -> (text: String, changes: Bool) {
+        if revision != nil && branch != nil { throw CapstanError(.invalidArgument, "give either --revision or --branch, not both") }
+        let master = against == "live" ? try parsedMaster() : nil
         let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
         defer { try? FileManager.default.removeItem(at: cache) }
@@ -97,8 +95,7 @@ struct DiffCommand: AsyncParsableCommand {
         let actual: ClusterSnapshot
         let runningSpecs: [DesiredState]
         let description: String
-        if against == "live" {
-            let master = try parsedMaster()
+        if let master {
             actual = try await LiveCluster(master: master).snapshot()
             runningSpecs = await loader.runningSpecs(for: actual)
             description = "live \(master)"

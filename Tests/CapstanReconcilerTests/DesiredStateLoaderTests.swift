@@ -1,0 +1,93 @@
+import CapstanCore
+import CapstanGit
+import CapstanReconciler
+import Foundation
+import Testing
+
+@Suite("DesiredStateLoader", .serialized)
+struct DesiredStateLoaderTests {
+    static func app(_ name: String, env: String = "dev") -> String {
+        """
+        apiVersion: capstan/v1
+        kind: App
+        metadata: {name: \(name)}
+        spec:
+          command: [/bin/sleep, "60"]
+          env: {MODE: \(env)}
+
+        """
+    }
+
+    static func loader(_ repository: WatchedRepository, path: String = "deploy") async throws -> DesiredStateLoader {
+        let source = LibGit2Source(remote: GitRemote(url: repository.path), cachePath: repository.cachePath)
+        try await source.fetch()
+        return DesiredStateLoader(source: source, path: path)
+    }
+
+    @Test func loadsTheWorkloadsUnderThePathAtARevision() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            try await repository.commit("deploy/web.yaml", Self.app("web"))
+            let head = try await repository.commit("deploy/api.yml", Self.app("api"))
+            try await repository.commit("elsewhere/db.yaml", Self.app("db"))
+            let loaded = try await Self.loader(repository).load(revision: head.hex)
+            #expect(loaded.commit == head)
+            let state = try #require(loaded.desiredState)
+            #expect(state.commit == head.hex)
+            #expect(state.commitLabel == head.short)
+            #expect(state.workloads.map(\.name) == ["api", "web"], "files in path order; other directories ignored")
+        }
+    }
+
+    @Test func invalidManifestsGiveDiagnosticsAndNoDesiredState() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            let head = try await repository.commit("deploy/web.yaml", Self.app("web").replacingOccurrences(of: "env:", with: "envv:"))
+            let loaded = try await Self.loader(repository).load(commit: head)
+            #expect(loaded.desiredState == nil)
+            #expect(loaded.manifests.diagnostics.map(\.description).first?.hasPrefix("deploy/web.yaml:6:3: ") == true)
+        }
+    }
+
+    @Test func unchangedFilesAreNotParsedAgain() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            try await repository.commit("deploy/web.yaml", Self.app("web"))
+            let first = try await repository.commit("deploy/api.yaml", Self.app("api"))
+            let second = try await repository.commit("deploy/api.yaml", Self.app("api", env: "prod"))
+            let loader = try await Self.loader(repository)
+            _ = try await loader.load(commit: first)
+            #expect(await loader.parsedFiles == 2)
+            let loaded = try await loader.load(commit: second)
+            #expect(await loader.parsedFiles == 3, "web.yaml has the same blob: only api.yaml is parsed")
+            #expect(loaded.desiredState?.workload(named: "api")?.spec.env["MODE"] == "prod")
+            _ = try await loader.load(commit: first)
+            #expect(await loader.parsedFiles == 3, "both blobs of the first commit are still cached")
+        }
+    }
+
+    @Test func runningSpecsAreReadAtTheCommitsTheTasksCarry() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            let old = try await repository.commit("deploy/web.yaml", Self.app("web"))
+            let new = try await repository.commit("deploy/web.yaml", Self.app("web", env: "prod"))
+            let loader = try await Self.loader(repository)
+            func task(_ commit: String) -> ObservedTask {
+                ObservedTask(taskID: TaskID(commit), app: "web", templateLabel: "x", commit: commit, phase: .running, agentID: "a")
+            }
+            let snapshot = ClusterSnapshot(tasks: [task(old.short), task(new.short), task("0000000000aa"), task("")])
+            let specs = await loader.runningSpecs(for: snapshot)
+            #expect(specs.map(\.commit).sorted() == [old.hex, new.hex].sorted(), "an unknown commit is skipped")
+            #expect(specs.first { $0.commit == old.hex }?.workload(named: "web")?.spec.env["MODE"] == "dev")
+        }
+    }
+
+    @Test func aMissingPathIsNotFound() async throws {
+        try await WatchedRepository.with { repository in
+            let head = try await repository.create()
+            let loader = try await Self.loader(repository, path: "nope")
+            let error = await #expect(throws: CapstanError.self) { try await loader.load(commit: head) }
+            #expect(error?.code == .notFound)
+        }
+    }
+}
