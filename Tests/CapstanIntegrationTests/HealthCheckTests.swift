@@ -109,6 +109,38 @@ extension EndToEnd {
             }
         }
 
+        @Test("An HTTPS check accepts the task's self-signed certificate, as Mesos' curl -k does")
+        func httpsCheckSkipsCertificateVerification() async throws {
+            try await TestCluster.with { cluster in
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                let port = try Self.freeOfferedPort()
+                let server = """
+                    import http.server, ssl
+                    server = http.server.HTTPServer(("127.0.0.1", \(port)), http.server.SimpleHTTPRequestHandler)
+                    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                    context.load_cert_chain("cert.pem", "key.pem")
+                    server.socket = context.wrap_socket(server.socket, server_side=True)
+                    server.serve_forever()
+                    """
+                let shell = """
+                    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=capstan-test -days 1 -keyout key.pem -out cert.pem 2>/dev/null
+                    exec /usr/bin/python3 -c '\(server)'
+                    """
+                let task = Self.task(
+                    "tls", shell, agent: offer.agentID, ports: [port],
+                    check: HealthCheck(
+                        type: .http, http: .init(scheme: "https", port: UInt32(port), path: "/"), delaySeconds: 0,
+                        intervalSeconds: 0.3, timeoutSeconds: 5, gracePeriodSeconds: 30))
+                try await scheduler.launch([task], on: [offer])
+                let healthy = try await Self.healthUpdate(scheduler, "tls", healthy: true, timeout: .seconds(30))
+                #expect(healthy.message?.contains("answered 200") == true, "\(healthy.message ?? "")")
+                try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "tls")))
+                try await scheduler.update("tls", .taskKilled)
+                await scheduler.disconnect()
+            }
+        }
+
         @Test("A TCP check of a closed port reports healthy=false consecutive_failures times, then the task is TASK_KILLED healthy=false")
         func failingCheckKillsTheTask() async throws {
             try await TestCluster.with { cluster in

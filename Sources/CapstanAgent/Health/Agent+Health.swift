@@ -58,6 +58,9 @@ extension Agent {
             return inNetworkNamespace(probe, record: record, logger: logger)
         }
         switch probe {
+        case .http("https", _, _, _):
+            // Through curl -k, as Mesos does: a task's certificate is not verified.
+            return onHost(probe, record: record, logger: logger)
         case .http(let scheme, let port, let path, let statuses):
             return { timeout in await HealthProbe.getHTTP(scheme: scheme, port: port, path: path, statuses: statuses, timeout: timeout) }
         case .tcp(let port):
@@ -96,7 +99,20 @@ extension Agent {
         }
     }
 
-    /// Where probes run in a container's network namespace leave their (removed) output.
+    /// An HTTP or TCP probe run as a host program (curl, bash) in the agent's network namespace.
+    private func onHost(_ probe: HealthProbe, record: ExecutorRecord, logger: Logger) -> TaskHealthChecker.Probe {
+        let scratch = healthScratchDirectory(record.containerID)
+        return { timeout in
+            do {
+                try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            } catch {
+                return .failed("Failed to create the health check directory \(scratch): \(error)")
+            }
+            return await probe.runInNetworkNamespace(of: nil, scratch: scratch, timeout: timeout, logger: logger)
+        }
+    }
+
+    /// Where probes run as host programs leave their (removed) output.
     private func healthScratchDirectory(_ containerID: ContainerID) -> String {
         "\(configuration.workDir)/health/\(containerID.value)"
     }

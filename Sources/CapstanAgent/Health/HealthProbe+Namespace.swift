@@ -39,10 +39,10 @@ extension HealthProbe {
         return fields.count > 1 ? Int32(fields[1]) : nil
     }
 
-    /// Runs this HTTP or TCP probe inside the network namespace of process `pid`. `scratch` is an existing private
-    /// directory for the probe's output; it is left empty.
-    func runInNetworkNamespace(of pid: Int32, scratch: String, timeout: Duration, logger: Logger) async -> HealthProbeResult {
-        let enter = ["nsenter", "--net=/proc/\(pid)/ns/net", "--"]
+    /// Runs this HTTP or TCP probe as a host program inside the network namespace of process `pid` (the agent's own
+    /// namespace when `nil`). `scratch` is an existing private directory for the probe's output; it is left empty.
+    func runInNetworkNamespace(of pid: Int32?, scratch: String, timeout: Duration, logger: Logger) async -> HealthProbeResult {
+        let enter = pid.map { ["nsenter", "--net=/proc/\($0)/ns/net", "--"] } ?? []
         let arguments: [String]
         let target: String
         switch self {
@@ -58,7 +58,8 @@ extension HealthProbe {
         case .command:
             return .failed("A COMMAND check does not run in a network namespace")
         }
-        let command = CommandSpec(shell: false, value: "nsenter", arguments: arguments, environment: ["PATH": Self.hostPath])
+        let command = CommandSpec(shell: false, value: arguments[0], arguments: arguments, environment: ["PATH": Self.hostPath])
+        let place = pid == nil ? "" : " in the task's network namespace"
         let outcome = await Self.runProcess(command, directory: scratch, timeout: timeout, logger: logger)
         let stdout = (try? String(contentsOfFile: scratch + "/stdout", encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOfFile: scratch + "/stderr", encoding: .utf8)) ?? ""
@@ -66,20 +67,20 @@ extension HealthProbe {
         let detail = stderr.trimmingCharacters(in: .whitespacesAndNewlines).suffix(300)
         switch outcome {
         case .timedOut:
-            return .failed("\(target) in the task's network namespace did not finish within \(timeout)")
+            return .failed("\(target)\(place) did not finish within \(timeout)")
         case .failedToStart(let message):
-            return .failed("\(target) in the task's network namespace could not start: \(message)")
+            return .failed("\(target)\(place) could not start: \(message)")
         case .exited(let termination) where termination.exitStatus != 0:
-            return .failed("\(target) in the task's network namespace failed: \(termination.message)\(detail.isEmpty ? "" : ": \(detail)")")
+            return .failed("\(target)\(place) failed: \(termination.message)\(detail.isEmpty ? "" : ": \(detail)")")
         case .exited:
-            guard case .http(_, _, _, let statuses) = self else { return .healthy("\(target) in the task's network namespace succeeded") }
+            guard case .http(_, _, _, let statuses) = self else { return .healthy("\(target)\(place) succeeded") }
             guard let code = UInt32(stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else {
-                return .failed("\(target) in the task's network namespace: unexpected curl output '\(stdout.prefix(100))'")
+                return .failed("\(target)\(place): unexpected curl output '\(stdout.prefix(100))'")
             }
             let accepted = statuses.isEmpty ? (200..<400).contains(code) : statuses.contains(code)
             return accepted
-                ? .healthy("\(target) in the task's network namespace answered \(code)")
-                : .failed("\(target) in the task's network namespace answered \(code)")
+                ? .healthy("\(target)\(place) answered \(code)")
+                : .failed("\(target)\(place) answered \(code)")
         }
     }
 }
