@@ -1,5 +1,6 @@
-import Logging
 import CapstanCore
+import CapstanImage
+import Logging
 
 /// Everything an agent needs to start; the CLI fills it from flags.
 public struct AgentConfiguration: Sendable {
@@ -25,6 +26,8 @@ public struct AgentConfiguration: Sendable {
     public var statusUpdateRetryMax: Duration
     /// Longest wait between registration attempts.
     public var registrationBackoffMax: Duration
+    /// How images that tasks name are pulled (`--insecure-registry`, `--registry-config`, `--registry-ca`).
+    public var registry: RegistryOptions
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -38,7 +41,8 @@ public struct AgentConfiguration: Sendable {
         defaultKillGracePeriod: Duration = .seconds(3),
         statusUpdateRetryInterval: Duration = .seconds(2),
         statusUpdateRetryMax: Duration = .seconds(60),
-        registrationBackoffMax: Duration = .seconds(2)
+        registrationBackoffMax: Duration = .seconds(2),
+        registry: RegistryOptions = RegistryOptions()
     ) {
         self.listen = listen
         self.advertise = advertise
@@ -52,6 +56,7 @@ public struct AgentConfiguration: Sendable {
         self.statusUpdateRetryInterval = statusUpdateRetryInterval
         self.statusUpdateRetryMax = statusUpdateRetryMax
         self.registrationBackoffMax = registrationBackoffMax
+        self.registry = registry
     }
 
     /// The flags as GET_FLAGS reports them.
@@ -60,6 +65,7 @@ public struct AgentConfiguration: Sendable {
             ("listen", listen.description), ("master", master.description), ("work_dir", workDir),
             ("resources", resources.description), ("hostname", hostname),
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
+            ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
         ]
     }
 }

@@ -42,7 +42,7 @@ public struct AgentService: Service {
             launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger)
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
-            imageRuntime: ImageRuntime.make(workDir: configuration.workDir, logger: logger), statusUpdates: statusUpdates,
+            imageRuntime: ImageRuntime.make(workDir: configuration.workDir, registry: configuration.registry, logger: logger), statusUpdates: statusUpdates,
             logger: logger
         ) { message in
             _ = try? await poster.post(message, to: messageURL)

@@ -16,14 +16,15 @@ public struct ImageRuntime: Sendable {
         self.containerizer = containerizer
     }
 
-    /// The runtime for an agent work dir; nil (with the reason logged) where Linux isolation is unavailable.
-    public static func make(workDir: String, logger: Logger) -> ImageRuntime? {
+    /// The runtime for an agent work dir, pulling through `registry`; nil (with the reason logged) where Linux
+    /// isolation is unavailable.
+    public static func make(workDir: String, registry: RegistryOptions = RegistryOptions(), logger: Logger) -> ImageRuntime? {
         guard geteuid() == 0 else {
             logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
             return nil
         }
         do {
-            let store = try ImageStore(root: workDir + "/images", logger: logger)
+            let store = try ImageStore(root: workDir + "/images", options: registry, logger: logger)
             var isolators: [any Isolator] = []
             if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
             if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
@@ -46,8 +47,15 @@ public struct ImageRuntime: Sendable {
     }
 
     /// Lays the image under a container config: rootfs layers, the image's process config, hostname and network.
+    /// An image not in the store is pulled first (concurrent launches of one image share one pull); a failure names
+    /// the image and the cause.
     func prepare(_ config: inout ContainerConfig, image reference: String, container: ContainerInfo?) async throws {
-        let (layers, image) = try await store.rootfsLayers(for: reference)
+        let layers: [String], image: ImageConfig
+        do {
+            (layers, image) = try await store.rootfsLayers(for: reference)
+        } catch {
+            throw CapstanError((error as? CapstanError)?.code ?? .internal, "cannot provide image \(reference): \(error)")
+        }
         config.rootfs = .layers(layers)
         config.image = ImageProcessConfig(
             entrypoint: image.entrypoint ?? [], cmd: image.cmd ?? [], env: image.env ?? [], workingDir: image.workingDir,

@@ -115,3 +115,47 @@ enum ImageTestSupport {
         return result
     }
 }
+
+/// Writes an OCI image layout by hand, blob by blob, for tests that need shapes the store does not make
+/// (zstd layers, indexes of several platforms).
+struct LayoutWriter {
+    let directory: String
+
+    init(directory: String) throws {
+        self.directory = directory
+        try FileManager.default.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
+        try Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8).write(to: URL(fileURLWithPath: directory + "/oci-layout"))
+    }
+
+    /// Stores `data` as a blob and describes it.
+    func blob(_ data: Data, mediaType: String, platform: Platform? = nil) throws -> Descriptor {
+        let digest = Digest.sha256(of: data)
+        try data.write(to: URL(fileURLWithPath: directory + "/blobs/sha256/" + digest.encoded))
+        return Descriptor(mediaType: mediaType, digest: digest, size: Int64(data.count), platform: platform)
+    }
+
+    /// Stores `value` as canonical JSON and describes it.
+    func json(_ value: some Encodable, mediaType: String, platform: Platform? = nil) throws -> Descriptor {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return try blob(try encoder.encode(value), mediaType: mediaType, platform: platform)
+    }
+
+    /// An image manifest of `layers` with a config for `platform` that runs `/bin/sh`.
+    func image(layers: [(blob: Descriptor, diffID: Digest)], platform: Platform) throws -> (manifest: Descriptor, config: Descriptor) {
+        let config = try json(
+            ImageConfigFile(platform: platform, config: ImageConfig(cmd: ["/bin/sh"]), diffIDs: layers.map(\.diffID)), mediaType: MediaType.ociConfig)
+        let manifest = try json(ImageManifest(config: config, layers: layers.map(\.blob)), mediaType: MediaType.ociManifest, platform: platform)
+        return (manifest, config)
+    }
+
+    /// Writes `index.json` naming `descriptor` as `tag`.
+    func tag(_ descriptor: Descriptor, as tag: String) throws {
+        var tagged = descriptor
+        tagged.platform = nil
+        tagged.annotations = ["org.opencontainers.image.ref.name": tag]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        try encoder.encode(ImageIndex(manifests: [tagged])).write(to: URL(fileURLWithPath: directory + "/index.json"))
+    }
+}

@@ -2,8 +2,8 @@ import CapstanCore
 import CapstanTestSupport
 import Foundation
 
-/// Debian's `docker-registry` on a free 127.0.0.1 port with a config file in a scratch directory, anonymous or with
-/// htpasswd basic auth. Stopped by PID.
+/// Debian's `docker-registry` on a free 127.0.0.1 port with a config file in a scratch directory: anonymous, with
+/// htpasswd basic auth, or with bearer tokens from a token service; plain HTTP or TLS. Stopped by PID.
 final class LocalRegistry: @unchecked Sendable {
     let port: Int
     let directory: String
@@ -13,6 +13,15 @@ final class LocalRegistry: @unchecked Sendable {
     var host: String { "127.0.0.1:\(port)" }
     var storage: String { directory + "/storage" }
 
+    /// A token service the registry trusts (`auth: token`): it validates JWTs whose `x5c` certificate chains to
+    /// `rootCertBundle`, issued by `issuer` for `service`.
+    struct TokenAuth {
+        var realm: String
+        var service: String
+        var issuer: String
+        var rootCertBundle: String
+    }
+
     private init(port: Int, directory: String, process: Process, credentials: (String, String)?) {
         self.port = port
         self.directory = directory
@@ -20,19 +29,36 @@ final class LocalRegistry: @unchecked Sendable {
         self.credentials = credentials
     }
 
-    /// Starts a registry, runs `body`, stops it by PID whatever happens.
-    static func with<T>(in scratch: String, basicAuth: Bool = false, _ body: (LocalRegistry) async throws -> T) async throws -> T {
-        let registry = try await start(in: scratch, basicAuth: basicAuth)
+    /// Starts a registry, runs `body`, stops it by PID whatever happens. `tls` is a PEM certificate and key to serve
+    /// HTTPS with.
+    static func with<T>(
+        in scratch: String, basicAuth: Bool = false, token: TokenAuth? = nil, tls: (certificate: String, key: String)? = nil,
+        _ body: (LocalRegistry) async throws -> T
+    ) async throws -> T {
+        let registry = try await start(in: scratch, basicAuth: basicAuth, token: token, tls: tls)
         defer { registry.stop() }
         return try await body(registry)
     }
 
-    static func start(in scratch: String, basicAuth: Bool) async throws -> LocalRegistry {
+    static func start(in scratch: String, basicAuth: Bool, token: TokenAuth? = nil, tls: (certificate: String, key: String)? = nil) async throws -> LocalRegistry {
         let directory = scratch + "/registry-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: directory + "/storage", withIntermediateDirectories: true)
         let port = FreePort.next()
         var credentials: (String, String)?
         var auth = ""
+        var http = "  addr: 127.0.0.1:\(port)\n"
+        if let tls { http += "  tls:\n    certificate: \(tls.certificate)\n    key: \(tls.key)\n" }
+        if let token {
+            auth = """
+                auth:
+                  token:
+                    realm: \(token.realm)
+                    service: \(token.service)
+                    issuer: \(token.issuer)
+                    rootcertbundle: \(token.rootCertBundle)
+
+                """
+        }
         if basicAuth {
             credentials = ("capstan", "s3cret-pass")
             try ImageTestSupport.run(["htpasswd", "-Bbc", directory + "/htpasswd", "capstan", "s3cret-pass"])
@@ -54,8 +80,7 @@ final class LocalRegistry: @unchecked Sendable {
               delete:
                 enabled: true
             http:
-              addr: 127.0.0.1:\(port)
-            \(auth)
+            \(http)\(auth)
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/config.yml"))
         let process = Process()
@@ -79,10 +104,11 @@ final class LocalRegistry: @unchecked Sendable {
         throw CapstanError(.unavailable, "docker-registry did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
-    /// Pushes the OCI layout `layout:tag` to `repository:tag` here with skopeo.
-    func push(layout: String, tag: String, to repository: String) throws {
+    /// Pushes the OCI layout `layout:tag` to `repository:tag` here with skopeo (`all`: every image of an index).
+    func push(layout: String, tag: String, to repository: String, all: Bool = false, credentials override: (user: String, password: String)? = nil) throws {
         var arguments = ["skopeo", "--insecure-policy", "copy", "--dest-tls-verify=false"]
-        if let credentials { arguments += ["--dest-creds", "\(credentials.user):\(credentials.password)"] }
+        if all { arguments.append("--all") }
+        if let credentials = override ?? credentials { arguments += ["--dest-creds", "\(credentials.user):\(credentials.password)"] }
         arguments += ["oci:\(layout):\(tag)", "docker://\(host)/\(repository)"]
         try ImageTestSupport.run(arguments)
     }

@@ -87,4 +87,68 @@ struct RegistryPullTests {
             }
         }
     }
+
+    @Test(.enabled(if: ImageTestSupport.strict || ImageTestSupport.which("zstd") != nil, "needs zstd on PATH (scripts/install-deps.sh)"))
+    func pullsAndUnpacksAZstdLayer() async throws {
+        try ImageTestSupport.require("docker-registry", "skopeo", "busybox", "zstd")
+        try await ImageTestSupport.withScratch { dir in
+            let tar = try ImageTestSupport.busyboxRootfs(in: dir)
+            try ImageTestSupport.run(["zstd", "-q", "-o", dir + "/layer.tar.zst", tar])
+            let writer = try LayoutWriter(directory: dir + "/layout")
+            let layer = try writer.blob(try Data(contentsOf: URL(fileURLWithPath: dir + "/layer.tar.zst")), mediaType: MediaType.ociLayerZstd)
+            let diffID = try Digest.sha256(ofFile: tar)
+            let image = try writer.image(layers: [(layer, diffID)], platform: .current)
+            try writer.tag(image.manifest, as: "1")
+            try await LocalRegistry.with(in: dir) { registry in
+                try registry.push(layout: dir + "/layout", tag: "1", to: "zstd/busybox:1")
+                let store = try ImageStore(root: dir + "/pulled", options: RegistryOptions(insecureRegistries: [registry.host]), logger: ImageTestSupport.logger)
+                let record = try await store.pull("\(registry.host)/zstd/busybox:1")
+                #expect(try await store.manifest(of: record).layers.map(\.mediaType) == [MediaType.ociLayerZstd])
+                try await Self.checkPulled(store, name: "\(registry.host)/zstd/busybox:1", config: image.config.digest)
+            }
+        }
+    }
+
+    @Test func picksThePlatformFromAnIndexOfSeveralAndNamesTheMissingOne() async throws {
+        try ImageTestSupport.require("docker-registry", "skopeo", "busybox")
+        try await ImageTestSupport.withScratch { dir in
+            let tar = try ImageTestSupport.busyboxRootfs(in: dir)
+            try ImageTestSupport.run(["gzip", "-k", "-n", tar])
+            let writer = try LayoutWriter(directory: dir + "/layout")
+            let layer = try writer.blob(try Data(contentsOf: URL(fileURLWithPath: tar + ".gz")), mediaType: MediaType.ociLayerGzip)
+            let diffID = try Digest.sha256(ofFile: tar)
+            let arm64 = Platform(architecture: "arm64", os: "linux", variant: "v8")
+            let amd64 = Platform(architecture: "amd64", os: "linux")
+            let armImage = try writer.image(layers: [(layer, diffID)], platform: arm64)
+            let amdImage = try writer.image(layers: [(layer, diffID)], platform: amd64)
+            let index = try writer.json(ImageIndex(manifests: [armImage.manifest, amdImage.manifest]), mediaType: MediaType.ociIndex)
+            try writer.tag(index, as: "multi")
+            try await LocalRegistry.with(in: dir) { registry in
+                try registry.push(layout: dir + "/layout", tag: "multi", to: "multi/busybox:1", all: true)
+                let name = "\(registry.host)/multi/busybox:1"
+                for (platform, expected) in [(arm64, armImage.config.digest), (amd64, amdImage.config.digest)] {
+                    let store = try ImageStore(
+                        root: dir + "/pulled-\(platform.architecture)", options: RegistryOptions(insecureRegistries: [registry.host], platform: platform),
+                        logger: ImageTestSupport.logger)
+                    let record = try await store.pull(name)
+                    #expect(try await store.manifest(of: record).config.digest == expected, "\(platform)")
+                    #expect(try await store.configFile(of: record).architecture == platform.architecture)
+                    #expect(record.index != nil, "the index it was chosen from is kept")
+                }
+                let s390x = try ImageStore(
+                    root: dir + "/pulled-s390x",
+                    options: RegistryOptions(insecureRegistries: [registry.host], platform: Platform(architecture: "s390x", os: "linux")),
+                    logger: ImageTestSupport.logger)
+                let error = await #expect(throws: CapstanError.self) { try await s390x.pull(name) }
+                #expect(error?.code == .notFound)
+                #expect(error?.message.contains("no manifest for linux/s390x (it has: linux/arm64/v8, linux/amd64)") == true, "\(error?.description ?? "")")
+                #expect(try await s390x.list().isEmpty)
+
+                // The same choice from the OCI layout itself.
+                let local = try ImageStore(root: dir + "/imported", options: RegistryOptions(platform: arm64), logger: ImageTestSupport.logger)
+                let imported = try await local.importImage("oci:\(dir)/layout:multi", name: "multi:1")
+                #expect(try await local.manifest(of: imported).config.digest == armImage.config.digest)
+            }
+        }
+    }
 }

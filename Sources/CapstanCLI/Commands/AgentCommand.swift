@@ -20,6 +20,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "First retry interval of an unacknowledged status update (doubles up to 1 minute).")
     var statusUpdateRetryInterval: String = "2secs"
 
+    @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
+    var registry: RegistryFlags
+
     func configuration(listen: HostPort, master: HostPort, workDir: String) throws -> AgentConfiguration {
         AgentConfiguration(
             listen: listen, master: master, workDir: workDir,
@@ -27,7 +30,8 @@ struct AgentOptions: ParsableArguments {
             attributes: try FlagParsing.attributes(attributes),
             hostname: ProcessInfo.processInfo.hostName,
             executorRegistrationTimeout: try FlagParsing.duration(executorRegistrationTimeout, flag: "--executor-registration-timeout"),
-            statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"))
+            statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
+            registry: try registry.options())
     }
 }
 

@@ -102,7 +102,7 @@ public struct ArchiveImporter: Sendable {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let unpacker = self.unpacker
-        try await Blocking.run { try unpacker.unpack(archive: archive, into: directory, whiteouts: .markers) }
+        _ = try await Blocking.run { try unpacker.unpack(archive: archive, into: directory, whiteouts: .markers) }
         return try await body(directory)
     }
 

@@ -5,10 +5,12 @@ public import Logging
 import NIOCore
 import NIOHTTP1
 
-/// How to reach registries: plain-HTTP hosts and credentials.
+/// How to reach registries: plain-HTTP hosts, extra CA certificates and credentials.
 public struct RegistryOptions: Sendable {
-    /// `HOST[:PORT]`s spoken to over plain HTTP instead of HTTPS.
+    /// `HOST[:PORT]`s spoken to over plain HTTP instead of HTTPS; a bare `HOST` covers every port of that host.
     public var insecureRegistries: Set<String>
+    /// PEM files of CA certificates trusted for registries' TLS, besides the system's.
+    public var certificateAuthorities: [String]
     /// Credentials by registry host, used before any config file.
     public var credentials: [String: RegistryCredentials]
     /// Docker-style config files to read credentials from (the defaults when nil).
@@ -16,11 +18,22 @@ public struct RegistryOptions: Sendable {
     /// The platform picked from manifest lists and indexes.
     public var platform: Platform
 
-    public init(insecureRegistries: Set<String> = [], credentials: [String: RegistryCredentials] = [:], authFiles: [String]? = nil, platform: Platform = .current) {
+    public init(
+        insecureRegistries: Set<String> = [], certificateAuthorities: [String] = [], credentials: [String: RegistryCredentials] = [:],
+        authFiles: [String]? = nil, platform: Platform = .current
+    ) {
         self.insecureRegistries = insecureRegistries
+        self.certificateAuthorities = certificateAuthorities
         self.credentials = credentials
         self.authFiles = authFiles
         self.platform = platform
+    }
+
+    /// Whether `host` (`HOST[:PORT]` as in a reference) is reached over plain HTTP.
+    public func isInsecure(_ host: String) -> Bool {
+        if insecureRegistries.contains(host) { return true }
+        guard let colon = host.lastIndex(of: ":"), !host.hasSuffix("]") else { return false }
+        return insecureRegistries.contains(String(host[..<colon]))
     }
 }
 
@@ -37,11 +50,12 @@ public final class RegistryClient: Sendable {
     /// Accepted manifest types, most wanted first.
     static let manifestAccept = [MediaType.ociIndex, MediaType.dockerManifestList, MediaType.ociManifest, MediaType.dockerManifest].joined(separator: ", ")
 
-    public init(reference: RegistryReference, options: RegistryOptions, http: HTTPClient = .shared, logger: Logger) throws {
+    /// A client for `reference`; `http` defaults to one trusting `options.certificateAuthorities` besides the system's CAs.
+    public init(reference: RegistryReference, options: RegistryOptions, http: HTTPClient? = nil, logger: Logger) throws {
         self.reference = reference
-        self.http = http
+        self.http = try http ?? RegistryHTTPClients.client(trusting: options.certificateAuthorities)
         self.logger = logger
-        let scheme = options.insecureRegistries.contains(reference.host) ? "http" : "https"
+        let scheme = options.isInsecure(reference.host) ? "http" : "https"
         baseURL = "\(scheme)://\(reference.endpointHost)/v2/\(reference.repository)"
         credentials = try options.credentials[reference.host] ?? DockerConfigFile.credentials(for: reference.host, paths: options.authFiles ?? DockerConfigFile.defaultPaths)
     }

@@ -13,21 +13,22 @@ extension ImageStore {
     }
 
     /// Pulls `text` (`docker://…` or a short name) from its registry, verifying every digest; layers download in
-    /// parallel. Concurrent pulls of one reference share one download.
+    /// parallel. Concurrent pulls of one reference share one download. With `unpack`, each layer is also unpacked
+    /// (and its diff ID verified) as soon as its blob is stored, while the others still download.
     @discardableResult
-    public func pull(_ text: String, progress: (@Sendable (PullEvent) -> Void)? = nil) async throws -> ImageRecord {
+    public func pull(_ text: String, unpack: Bool = false, progress: (@Sendable (PullEvent) -> Void)? = nil) async throws -> ImageRecord {
         guard case .registry(let reference) = try ImageReference(parsing: text) else {
             throw CapstanError(.invalidArgument, "'\(text)' is not a registry reference; use image import")
         }
         let key = reference.description
         if let running = inflightPulls[key] { return try await running.value }
-        let task = Task { try await self.performPull(reference, progress: progress) }
+        let task = Task { try await self.performPull(reference, unpack: unpack, progress: progress) }
         inflightPulls[key] = task
         defer { inflightPulls[key] = nil }
         return try await task.value
     }
 
-    private func performPull(_ reference: RegistryReference, progress: (@Sendable (PullEvent) -> Void)?) async throws -> ImageRecord {
+    private func performPull(_ reference: RegistryReference, unpack: Bool, progress: (@Sendable (PullEvent) -> Void)?) async throws -> ImageRecord {
         let lease = UUID()
         defer { leases[lease] = nil }
         let client = try RegistryClient(reference: reference, options: options, logger: logger)
@@ -56,17 +57,35 @@ extension ImageStore {
         leases[lease, default: []].formUnion(blobs.map(\.digest))
         progress?(.resolved(manifest: manifestDigest, blobs: blobs))
         let content = self.content
+        @Sendable func fetch(_ blob: Descriptor) async throws {
+            if await content.contains(blob.digest) {
+                progress?(.stored(blob.digest, cached: true))
+                return
+            }
+            try await content.ingest(blob.digest, size: blob.size) { writer in
+                try await client.blob(blob, into: writer) { bytes in progress?(.progress(blob.digest, downloaded: bytes, total: blob.size)) }
+            }
+            progress?(.stored(blob.digest, cached: false))
+        }
+        // The config first when unpacking: its diff IDs verify each layer as it is unpacked.
+        let diffIDs: [Digest]?
+        if unpack {
+            try await fetch(manifest.config)
+            let config = try ImageJSON.decode(ImageConfigFile.self, from: try await content.read(manifest.config.digest), what: "image config \(manifest.config.digest)")
+            guard config.rootfs.diffIDs.count == manifest.layers.count else {
+                throw CapstanError(.failedPrecondition, "image \(reference) has \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff IDs")
+            }
+            diffIDs = config.rootfs.diffIDs
+        } else {
+            diffIDs = nil
+        }
         try await withThrowingTaskGroup(of: Void.self) { group in
-            for blob in blobs {
+            if diffIDs == nil { group.addTask { try await fetch(manifest.config) } }
+            for (position, layer) in manifest.layers.enumerated() {
+                let diffID = diffIDs?[position]
                 group.addTask {
-                    if await content.contains(blob.digest) {
-                        progress?(.stored(blob.digest, cached: true))
-                        return
-                    }
-                    try await content.ingest(blob.digest, size: blob.size) { writer in
-                        try await client.blob(blob, into: writer) { bytes in progress?(.progress(blob.digest, downloaded: bytes, total: blob.size)) }
-                    }
-                    progress?(.stored(blob.digest, cached: false))
+                    try await fetch(layer)
+                    if let diffID { _ = try await self.unpackedLayer(layer, diffID: diffID) }
                 }
             }
             try await group.waitForAll()

@@ -128,7 +128,7 @@ public actor ImageStore {
             record = stored
         } else {
             switch try ImageReference(parsing: reference) {
-            case .registry: record = try await pull(reference)
+            case .registry: record = try await pull(reference, unpack: true)
             default: record = try await importImage(reference, name: nil)
             }
         }
@@ -137,9 +137,14 @@ public actor ImageStore {
         guard config.rootfs.diffIDs.count == manifest.layers.count else {
             throw CapstanError(.failedPrecondition, "image \(record.name) has \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff IDs")
         }
-        var layers: [String] = []
-        for (layer, diffID) in zip(manifest.layers, config.rootfs.diffIDs) {
-            layers.append(try await unpackedLayer(layer, diffID: diffID))
+        // Layers are independent directories: unpack them side by side.
+        let layers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+            for (position, (layer, diffID)) in zip(manifest.layers, config.rootfs.diffIDs).enumerated() {
+                group.addTask { (position, try await self.unpackedLayer(layer, diffID: diffID)) }
+            }
+            var directories = [String](repeating: "", count: manifest.layers.count)
+            for try await (position, directory) in group { directories[position] = directory }
+            return directories
         }
         return (layers, config.config ?? ImageConfig())
     }
@@ -161,12 +166,11 @@ public actor ImageStore {
             try await Blocking.run {
                 let fm = FileManager.default
                 defer { try? fm.removeItem(atPath: scratch) }
-                let actual = try LayerUnpacker.uncompressedDigest(of: blob)
+                try fm.createDirectory(atPath: scratch + "/rootfs", withIntermediateDirectories: true)
+                let actual = try unpacker.unpackVerifying(archive: blob, into: scratch + "/rootfs", whiteouts: mode).diffID
                 guard actual == diffID else {
                     throw CapstanError(.failedPrecondition, "layer \(layer.digest) decompresses to \(actual), but the image config says \(diffID)")
                 }
-                try fm.createDirectory(atPath: scratch + "/rootfs", withIntermediateDirectories: true)
-                try unpacker.unpack(archive: blob, into: scratch + "/rootfs", whiteouts: mode)
                 try AtomicFile.write(Data("\(mode.rawValue)\n".utf8), to: scratch + "/.complete")
                 try? fm.removeItem(atPath: directory)  // an interrupted earlier attempt
                 guard rename(scratch, directory) == 0 else {
@@ -189,7 +193,7 @@ public actor ImageStore {
         for layer in manifest.layers {
             let blob = try await content.path(of: layer.digest)
             let unpacker = self.unpacker
-            try await Blocking.run { try unpacker.unpack(archive: blob, into: directory, whiteouts: .apply) }
+            _ = try await Blocking.run { try unpacker.unpack(archive: blob, into: directory, whiteouts: .apply) }
         }
     }
 

@@ -43,6 +43,11 @@ public struct LayerUnpacker: Sendable {
         guard archive_read_open_filename(archive, archivePath, 1 << 16) == ARCHIVE_OK else {
             throw CapstanError(.invalidArgument, "cannot read layer \(archivePath): \(Self.errorText(archive))")
         }
+        return try unpack(reader: archive, archivePath: archivePath, into: directory, whiteouts: mode)
+    }
+
+    /// Extracts every entry of an opened tar reader into `directory`.
+    func unpack(reader archive: OpaquePointer, archivePath: String, into directory: String, whiteouts mode: WhiteoutMode) throws -> Summary {
         let root = try LayerRoot(path: directory)
         var run = UnpackRun(archive: archive, archivePath: archivePath, root: root, mode: mode, logger: logger)
         try run.perform()

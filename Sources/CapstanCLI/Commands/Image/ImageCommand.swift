@@ -24,14 +24,10 @@ struct ImageOptions: ParsableArguments {
     @Option(help: "Log level on stderr: trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "warning"
 
-    @Option(name: .customLong("insecure-registry"), help: "A registry HOST[:PORT] to reach over plain HTTP (repeatable).")
-    var insecureRegistries: [String] = []
+    @OptionGroup var registry: RegistryFlags
 
-    @Option(help: "Registry credentials USER:PASSWORD (otherwise read from the auth file).")
+    @Option(help: "Registry credentials USER:PASSWORD (otherwise read from --registry-config or the default auth files).")
     var creds: String?
-
-    @Option(help: "A Docker-style config.json to read registry credentials from.")
-    var authfile: String?
 
     func logger() throws -> Logger {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
@@ -43,8 +39,7 @@ struct ImageOptions: ParsableArguments {
     }
 
     func store(for reference: String? = nil) throws -> ImageStore {
-        var options = RegistryOptions(insecureRegistries: Set(insecureRegistries))
-        if let authfile { options.authFiles = [authfile] }
+        var options = try registry.options()
         if let creds, let reference, case .registry(let registry)? = try? ImageReference(parsing: reference) {
             options.credentials[registry.host] = try RegistryCredentials(parsing: creds)
         }
