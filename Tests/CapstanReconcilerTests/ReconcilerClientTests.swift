@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAPIClient
 import CapstanCore
 import CapstanHTTP
 import CapstanReconciler
@@ -7,6 +8,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
 import Testing
 
 typealias Framework = OperatorResponse.GetFrameworks.Framework
@@ -91,14 +93,16 @@ struct ReconcilerClientTests {
     @Test("An unreachable master or reconciler is an unavailable error naming it")
     func unreachable() async throws {
         let port = FreePort.next()
+        // AsyncHTTPClient retries refused connections until the deadline: keep it short.
+        let poster = JSONPoster(timeout: .seconds(1))
         await #expect {
-            _ = try await ReconcilerClient.discover(master: HostPort(host: "127.0.0.1", port: port))
+            _ = try await ReconcilerClient.discover(master: HostPort(host: "127.0.0.1", port: port), poster: poster)
         } throws: { error in
             let error = error as? CapstanError
             return error?.code == .unavailable && error!.message == "Cannot reach the master at 127.0.0.1:\(port)"
         }
         await #expect {
-            _ = try await ReconcilerClient(baseURL: "http://127.0.0.1:\(port)").status()
+            _ = try await ReconcilerClient(baseURL: "http://127.0.0.1:\(port)", poster: poster).status()
         } throws: { error in
             let error = error as? CapstanError
             return error?.code == .unavailable && error!.message.contains("reconciler at http://127.0.0.1:\(port)")

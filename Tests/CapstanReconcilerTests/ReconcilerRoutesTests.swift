@@ -68,6 +68,20 @@ struct ReconcilerRoutesTests {
         #expect(await pushes.count == 0)
     }
 
+    @Test("With WebhookSignature's HMAC-SHA256 check, GitHub's signature syncs and a tampered body is refused")
+    func realSignature() async throws {
+        let signature = try WebhookSignature(secret: "It's a Secret to Everybody")
+        let pushes = PushCounter()
+        try await app(verify: signature.check, pushes: pushes).test(.router) { client in
+            let good = try await post(client, signature: signature.header(for: Array(Self.body.utf8)))
+            #expect(good.status == .accepted)
+            let tampered = try await post(
+                client, signature: signature.header(for: Array(Self.body.utf8)), body: Self.body.replacingOccurrences(of: "main", with: "evil"))
+            #expect(tampered.status == .unauthorized)
+        }
+        #expect(await pushes.count == 1)
+    }
+
     @Test("A signed ping is answered 200 and does not sync")
     func pingAnswered() async throws {
         let pushes = PushCounter()

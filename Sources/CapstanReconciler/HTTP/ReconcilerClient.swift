@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanAPIClient
 import CapstanCore
 import Foundation
+import NIOCore
 
 /// Reads a running reconciler's HTTP API (`capstan status`, `capstan history`), found directly by URL or through
 /// the master: the reconciler is the framework named `ReconcilerModule.frameworkName`, and its FrameworkInfo's
@@ -14,6 +15,13 @@ public struct ReconcilerClient: Sendable {
     public init(baseURL: String, poster: JSONPoster = JSONPoster()) {
         self.baseURL = Self.normalise(baseURL)
         self.poster = poster
+    }
+
+    /// A poster whose requests (connecting included: refused connections are retried until then) give up after
+    /// `timeout`.
+    public static func poster(timeout: Duration) -> JSONPoster {
+        let (seconds, attoseconds) = timeout.components
+        return JSONPoster(timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
     }
 
     /// Asks the master (operator `GET_FRAMEWORKS`) where the reconciler's API is.

@@ -14,10 +14,14 @@ struct ReconcilerOptions: ParsableArguments {
     @Option(help: "Output format: text or json.")
     var output: ReconcilerOutputFormat = .text
 
+    @Option(help: "How long to wait for the master and the reconciler (e.g. 5s, 500ms).")
+    var timeout: String = "5s"
+
     /// A client of the reconciler's API: `--reconciler` as given, else the URL the master knows.
     func client() async throws -> ReconcilerClient {
-        if let reconciler { return ReconcilerClient(baseURL: reconciler) }
-        return try await ReconcilerClient.discover(master: try FlagParsing.hostPort(master, flag: "--master"))
+        let poster = ReconcilerClient.poster(timeout: try FlagParsing.duration(timeout, flag: "--timeout"))
+        if let reconciler { return ReconcilerClient(baseURL: reconciler, poster: poster) }
+        return try await ReconcilerClient.discover(master: try FlagParsing.hostPort(master, flag: "--master"), poster: poster)
     }
 }
 
