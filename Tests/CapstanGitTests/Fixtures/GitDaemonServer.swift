@@ -4,11 +4,12 @@ import Foundation
 enum GitDaemonServer {
     /// Calls `body` with the git:// URL of the fixture's origin repository.
     static func with<T>(_ fixture: GitFixture, _ body: (String) async throws -> T) async throws -> T {
-        let git = try GitTestSupport.require("git")
+        // git-daemon itself, not the `git` wrapper (which waits on it and outlives a SIGTERM).
+        let daemon = try GitTestSupport.require("git-daemon")
         let port = GitTestSupport.freePort()
         let base = fixture.directory.path
         let server = try ServerProcess(
-            [git, "daemon", "--export-all", "--reuseaddr", "--informative-errors", "--base-path=\(base)",
+            [daemon, "--export-all", "--reuseaddr", "--informative-errors", "--base-path=\(base)",
              "--listen=127.0.0.1", "--port=\(port)", base],
             logPath: base + "/git-daemon.log")
         defer { server.stop() }

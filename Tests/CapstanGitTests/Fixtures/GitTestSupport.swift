@@ -110,44 +110,87 @@ enum GitTestSupport {
 }
 
 /// A server process a test started (git daemon, sshd, the HTTPS git server), its output in a log
-/// file, stopped by its PID.
+/// file, in a process group of its own, stopped by its PID.
+///
+/// Spawned with posix_spawn rather than Foundation's `Process`: Process notices a child's exit when
+/// the child closes a socket it inherited, then blocks in `waitpid` — and daemons such as sshd close
+/// every inherited descriptor at start, which would stall every other `Process` of the test run.
 final class ServerProcess: @unchecked Sendable {
-    let process = Process()
+    let pid: pid_t
     let logPath: String
+    private var exited = false
 
     init(_ arguments: [String], logPath: String, environment: [String: String] = [:]) throws {
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        defer { try? log.close() }
-        process.executableURL = URL(fileURLWithPath: arguments[0])
-        process.arguments = Array(arguments.dropFirst())
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        Self.closeFrom(3, &actions)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGPIPE, SIGCHLD, SIGHUP] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP))
+
+        let environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }.map { "\($0.key)=\($0.value)" }
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp = environment.map { strdup($0) } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, envp)
+        guard result == 0 else {
+            throw CapstanError(.internal, "cannot start \(arguments[0]): \(String(cString: strerror(result)))")
+        }
+        self.pid = pid
+    }
+
+    /// `posix_spawn_file_actions_addclosefrom_np` (glibc 2.34+), which Swift's Glibc module does not show.
+    private static func closeFrom(_ fd: Int32, _ actions: inout posix_spawn_file_actions_t) {
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else { return }
+        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, fd)
     }
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// Whether the server has not exited (reaps it when it has).
+    var isRunning: Bool {
+        guard !exited else { return false }
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        if result == pid || (result < 0 && errno == ECHILD) { exited = true }
+        return !exited
+    }
+
     /// Waits (bounded) until `ready` holds; throws with the server's log when it exits or times out first.
     func waitUntilReady(timeout: Duration = .seconds(15), _ ready: () -> Bool) async throws {
-        let ok = await GitTestSupport.waitUntil(timeout: timeout) { ready() || !process.isRunning }
-        guard ok, process.isRunning, ready() else {
-            throw CapstanError(.timeout, "\(process.executableURL?.lastPathComponent ?? "server") did not become ready: \(log)")
+        let ok = await GitTestSupport.waitUntil(timeout: timeout) { ready() || !isRunning }
+        guard ok, isRunning, ready() else {
+            throw CapstanError(.timeout, "server \(pid) did not become ready: \(log)")
         }
     }
 
-    /// SIGTERM, up to two seconds to exit, then SIGKILL; synchronous so that `defer` can call it.
+    /// SIGTERM to its process group (the server and what it forked), up to two seconds to exit, then
+    /// SIGKILL; synchronous and bounded so that `defer` can call it.
     func stop() {
-        let pid = process.processIdentifier
-        guard process.isRunning else { return }
-        kill(pid, SIGTERM)
-        for _ in 0..<40 where process.isRunning { usleep(50_000) }
-        if process.isRunning {
-            kill(pid, SIGKILL)
-            process.waitUntilExit()
+        guard isRunning else {
+            kill(-pid, SIGKILL)  // children a dead server left behind
+            return
         }
+        kill(-pid, SIGTERM)
+        for _ in 0..<40 where isRunning { usleep(50_000) }
+        kill(-pid, SIGKILL)
+        for _ in 0..<40 where isRunning { usleep(50_000) }
     }
 }
