@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,4 +90,8 @@ void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal)
     *out_signal = -1;
     if (WIFEXITED(status)) *out_exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) *out_signal = WTERMSIG(status);
+}
+
+unsigned long capstan_makedev(unsigned int major, unsigned int minor) {
+    return (unsigned long)makedev(major, minor);
 }

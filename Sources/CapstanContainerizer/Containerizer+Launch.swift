@@ -31,6 +31,7 @@ extension Containerizer {
             let process = try await launcher.launch(config, hooks: hooks)
             live[id]?.process = process
             live[id]?.exit = Task { await launcher.wait(process) }
+            try writeCheckpoint(config, process)
             try checkNotDestroyed(id)
             for isolator in isolators {
                 do { try await isolator.isolate(id, pid: process.pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }

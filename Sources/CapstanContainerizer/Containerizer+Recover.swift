@@ -6,8 +6,10 @@ extension Containerizer {
     ///
     /// The launcher finds which processes still run; every isolator then gets every state (with a `nil` pid for
     /// the gone ones). Running containers become live again (``wait(_:)``, ``destroy(_:gracePeriod:)`` and
-    /// ``usage(_:)`` work; their exit status will be unknown, as they are no longer the agent's children).
-    /// Gone containers are cleaned up and finish with a termination saying their status is unknown.
+    /// ``usage(_:)`` work; their exit status comes from the launcher's records where it keeps one, as `capstan-init`
+    /// does, and is unknown otherwise, as they are no longer the agent's children). Gone containers are cleaned up
+    /// and finish with the status the launcher kept (``Launcher/recoveredTermination(of:)``), or a termination saying
+    /// their status is unknown.
     /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover.
     public func recover(_ states: [ContainerRecoveryState]) async throws {
         let alive: [ContainerID: LaunchedProcess]
@@ -38,9 +40,11 @@ extension Containerizer {
                 startMonitoring(id, exit: exit)
                 logger(for: id).info("Recovered container", metadata: ["pid": "\(process.pid)"])
             } else {
+                let kept = await launcher.recoveredTermination(of: state)
                 await cleanupIsolators(id)
-                finish(id, ContainerTermination(message: "Command exited while the agent was down; its exit status is unknown"))
-                logger(for: id).info("Container ended while the agent was down")
+                finish(id, kept ?? ContainerTermination(message: "Command exited while the agent was down; its exit status is unknown"))
+                logger(for: id).info(
+                    "Container ended while the agent was down", metadata: ["termination": "\(kept?.message ?? "unknown")"])
             }
         }
     }

@@ -17,6 +17,8 @@ public actor Containerizer {
     let isolators: [any Isolator]
     let logger: Logger
     let clock: any Clock<Duration>
+    /// Where each launched container is checkpointed for ``recover(knownContainers:)``; `nil`: nowhere.
+    let checkpointDirectory: String?
     private let finishedHistory: Int
 
     var live: [ContainerID: LiveContainer] = [:]
@@ -32,14 +34,17 @@ public actor Containerizer {
     ///   - logger: e.g. label `capstan.agent.containerizer`; entries carry `container_id`.
     ///   - clock: times destroy's grace period.
     ///   - finishedHistory: how many finished containers keep answering `wait` and `destroy`.
+    ///   - checkpointDirectory: where running containers are checkpointed (one JSON file each), so that a restarted
+    ///     agent finds them with ``recover(knownContainers:)``; `nil` keeps nothing.
     public init(
         launcher: any Launcher, isolators: [any Isolator], logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
-        finishedHistory: Int = 1024
+        finishedHistory: Int = 1024, checkpointDirectory: String? = nil
     ) {
         self.launcher = launcher
         self.isolators = isolators
         self.logger = logger
         self.clock = clock
+        self.checkpointDirectory = checkpointDirectory
         self.finishedHistory = max(finishedHistory, 1)
     }
 
@@ -53,6 +58,11 @@ public actor Containerizer {
     /// The pid of a live container's first process, once it exists.
     public func pid(of id: ContainerID) -> Int32? {
         live[id]?.process?.pid
+    }
+
+    /// The configuration a live container was launched (or recovered) with.
+    public func config(of id: ContainerID) -> ContainerConfig? {
+        live[id]?.config
     }
 
     /// The first process of a live container, once it exists; checkpoint it to pass to ``recover(_:)``.
@@ -109,6 +119,7 @@ public actor Containerizer {
             container.watchTasks.forEach { $0.cancel() }
             container.escalation?.cancel()
         }
+        removeCheckpoint(id)
         finished[id] = termination
         finishedOrder.removeAll { $0 == id }
         finishedOrder.append(id)

@@ -79,4 +79,20 @@ public protocol Launcher: Sendable {
     /// processes over: `wait`, `signal` and `usage` work on them, although their exit status may be unknown
     /// because they are no longer the agent's children.
     func recover(_ states: [ContainerRecoveryState]) async throws -> [ContainerID: LaunchedProcess]
+
+    /// How a checkpointed container found gone by `recover` ended, when the launcher kept its status (the
+    /// `exit_status` file of `capstan-init`); `nil` when unknown. Also removes what the launcher kept for it.
+    func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination?
+
+    /// Removes the state of containers not in `known` that a launch left behind before the container was
+    /// checkpointed (called once, after `recover`); returns their ids so that isolators clean them up too.
+    func removeLeftovers(keeping known: Set<ContainerID>) async -> [ContainerID]
+}
+
+extension Launcher {
+    /// Keeps nothing: the status of a container gone at recovery is unknown.
+    public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? { nil }
+
+    /// Keeps no per-container state: nothing is left behind.
+    public func removeLeftovers(keeping known: Set<ContainerID>) async -> [ContainerID] { [] }
 }

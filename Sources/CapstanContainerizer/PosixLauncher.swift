@@ -9,6 +9,7 @@ public import Logging
 /// `/dev/null` as stdin and the sandbox's `stdout`/`stderr` files (appended), switches to the command's user
 /// when the agent is root, enters the sandbox, then waits before execve until ``resume(_:)``. No other fd of the
 /// agent is inherited. Signals go to the whole process group and session, so a task's children die with it.
+/// A non-root task user gets the sandbox directory (and its output files), so the task can write there.
 public struct PosixLauncher: Launcher {
     private let logger: Logger
     private let table = ProcessTable()
@@ -30,6 +31,9 @@ public struct PosixLauncher: Launcher {
         let sandbox = config.sandboxDirectory
         let held = try await DedicatedThread.run(name: "capstan-spawn") {
             let user = try switchUser.map(UserAccount.lookup)
+            if let user, user.uid != 0, chown(sandbox, user.uid, user.gid) != 0 {
+                throw CapstanError.system("Failed to launch: chown of the sandbox '\(sandbox)' to user '\(user.name)'", errno: errno)
+            }
             let stdout = try openOutput(sandbox + "/stdout", owner: user)
             defer { close(stdout) }
             let stderr = try openOutput(sandbox + "/stderr", owner: user)

@@ -42,8 +42,14 @@ struct RootfsBuilder {
     private func mountDev() {
         let dev = makeDirectory("/dev")
         check(mount("tmpfs", dev, "tmpfs", UInt(MS_NOSUID | MS_STRICTATIME), "mode=755,size=65536k"), "mount tmpfs on '\(dev)'")
-        for node in ["null", "zero", "full", "random", "urandom", "tty"] {
+        // The same character devices as the host's (crun's default set); mknod where allowed (one syscall each),
+        // else a bind mount of the host's node (e.g. when device creation is forbidden).
+        let nodes: [(String, UInt32, UInt32)] = [("null", 1, 3), ("zero", 1, 5), ("full", 1, 7), ("random", 1, 8), ("urandom", 1, 9), ("tty", 5, 0)]
+        let previous = umask(0)
+        defer { umask(previous) }
+        for (node, major, minor) in nodes {
             let target = dev + "/" + node
+            if mknod(target, S_IFCHR | 0o666, capstan_makedev(major, minor)) == 0 { continue }
             let fd = open(target, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o666)
             if fd < 0 { fail("create '\(target)'", errno: errno) }
             close(fd)

@@ -250,6 +250,7 @@ func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UI
     for sig in forwarded + [SIGCHLD] { signal(sig, SIG_DFL) }
     sigprocmask(SIG_SETMASK, &empty, nil)
     let user = spec.process.user ?? "root"
+    if credentials.uid != 0 || credentials.gid != 0 { handOverSandbox(spec, to: credentials, user: user) }
     var groups = credentials.groups.map { gid_t($0) }
     check(setgroups(groups.count, &groups), "setgroups for user '\(user)'")
     check(setgid(credentials.gid), "setgid \(credentials.gid)")
@@ -281,6 +282,17 @@ func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UI
     }
     if sawEACCES && lastError != EACCES && (lastError == ENOENT || lastError == ENOTDIR) { lastError = EACCES }
     fail("execve '\(path)'", errno: lastError)
+}
+
+/// Gives the sandbox (the directory, and the `stdout`/`stderr` files the agent created in it) to a non-root task
+/// user, so that the task can write its output and files there, as Mesos chowns the sandbox to the task's user.
+func handOverSandbox(_ spec: InitSpec, to credentials: UserSpecResolver.Resolved, user: String) {
+    let sandbox = spec.rootfs == nil ? spec.sandboxDirectory : spec.sandboxTarget
+    for path in [sandbox, sandbox + "/stdout", sandbox + "/stderr"] {
+        if lchown(path, credentials.uid, credentials.gid) != 0 && !(errno == ENOENT && path != sandbox) {
+            fail("chown of the sandbox '\(path)' to user '\(user)'", errno: errno)
+        }
+    }
 }
 
 /// Resolves the task's user against the container's /etc/passwd and /etc/group (after pivot_root).

@@ -245,9 +245,11 @@ struct ContainerizerTests {
     }
 
     @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
-    func taskRunsAsItsUserWhenTheAgentIsRoot() async throws {
+    func taskRunsAsItsUserWhenTheAgentIsRootAndOwnsItsSandbox() async throws {
         try await Sandbox.with { sandbox in
-            #expect(chown(sandbox.path, 65534, 65534) == 0)
+            // The sandbox starts out root's (0755): the launcher hands it to the task's user.
+            var before = stat()
+            #expect(stat(sandbox.path, &before) == 0 && before.st_uid == 0)
             let containerizer = makeContainerizer()
             let config = sandbox.config("id -u; id -g; touch mine", user: "nobody")
             try await containerizer.launch(config)
@@ -257,6 +259,7 @@ struct ContainerizerTests {
             var info = stat()
             #expect(stat("\(sandbox.path)/stdout", &info) == 0 && info.st_uid == 65534)
             #expect(stat("\(sandbox.path)/mine", &info) == 0 && info.st_uid == 65534)
+            #expect(stat(sandbox.path, &info) == 0 && info.st_uid == 65534 && info.st_gid == 65534)
         }
     }
 

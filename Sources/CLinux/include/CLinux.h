@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/xattr.h>  // lgetxattr: not in the Glibc module map
 
 #ifdef __cplusplus
 extern "C" {
@@ -147,6 +148,9 @@ int capstan_fork(void);
 /// Decodes a wait status. Lives in C because WIFEXITED/WEXITSTATUS/WIFSIGNALED/WTERMSIG are macros.
 /// Sets exactly one of *out_exit_code / *out_signal (the other -1).
 void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal);
+
+/// A device number for mknod. Lives in C because makedev is a macro.
+unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 
 #ifdef __cplusplus
 }

@@ -139,11 +139,7 @@ public struct LinuxLauncher: Launcher {
         case .child: termination = await ProcessReaper.waitForChild(process.pid, table: table)
         case .adopted:
             termination = await ProcessReaper.waitForAdopted(process.pid, startTicks: process.startTicks, table: table)
-            if let state, let text = try? String(contentsOfFile: state + "/" + ExitStatusFile.name, encoding: .utf8),
-                let status = ExitStatusFile.decode(text)
-            {
-                termination = status.signal.map(ContainerTermination.signaled) ?? .exited(status.exitCode ?? 127)
-            }
+            if let state, let recorded = Self.readExitStatus(state) { termination = recorded }
         case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
         }
         if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) { close(syncFD) }
@@ -159,8 +155,8 @@ public struct LinuxLauncher: Launcher {
         ProcStat.usage(ofSession: process.pid)
     }
 
-    /// Adopts monitors that still run (same pid, session leader, same start time); removes the state of the others.
-    /// See ``Launcher/recover(_:)``.
+    /// Adopts monitors that still run (same pid, session leader, same start time). The state of the others stays for
+    /// ``recoveredTermination(of:)``. See ``Launcher/recover(_:)``.
     public func recover(_ recoveryStates: [ContainerRecoveryState]) async throws -> [ContainerID: LaunchedProcess] {
         var alive: [ContainerID: LaunchedProcess] = [:]
         let bootTime = ProcStat.bootTime()
@@ -172,7 +168,6 @@ public struct LinuxLauncher: Launcher {
                 state.startTicks.map({ $0 == stat.startTicks }) ?? true
             else {
                 logger.info("The container's monitor is gone", metadata: ["pid": "\(state.pid.map(String.init) ?? "none")"])
-                try? FileManager.default.removeItem(atPath: directory)
                 continue
             }
             table.add(pid, ProcessTable.Record(origin: .adopted, path: initPath, held: nil))
@@ -182,6 +177,39 @@ public struct LinuxLauncher: Launcher {
             logger.info("Recovered the container's monitor", metadata: ["pid": "\(pid)"])
         }
         return alive
+    }
+
+    /// The status `capstan-init` wrote to `exit_status` before it ended; removes the container's state.
+    /// See ``Launcher/recoveredTermination(of:)``.
+    public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? {
+        let directory = stateDirectory(of: state.containerID)
+        return await DedicatedThread.run(name: "capstan-cleanup") {
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            return Self.readExitStatus(directory)
+        }
+    }
+
+    /// Removes `containers/<id>` directories of containers not in `known`. Nothing is mounted in them on the host:
+    /// the rootfs is assembled in the container's own mount namespace. See ``Launcher/removeLeftovers(keeping:)``.
+    public func removeLeftovers(keeping known: Set<ContainerID>) async -> [ContainerID] {
+        let base = "\(workDirectory)/containers"
+        return await DedicatedThread.run(name: "capstan-cleanup") {
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
+            var removed: [ContainerID] = []
+            for name in names.sorted() where !name.hasPrefix(".") && !known.contains(ContainerID(name)) {
+                try? FileManager.default.removeItem(atPath: base + "/" + name)
+                removed.append(ContainerID(name))
+            }
+            return removed
+        }
+    }
+
+    /// The termination recorded in `<state>/exit_status`, if there is one.
+    static func readExitStatus(_ state: String) -> ContainerTermination? {
+        guard let text = try? String(contentsOfFile: state + "/" + ExitStatusFile.name, encoding: .utf8),
+            let status = ExitStatusFile.decode(text)
+        else { return nil }
+        return status.signal.map(ContainerTermination.signaled) ?? .exited(status.exitCode ?? 127)
     }
 
     // MARK: Internals

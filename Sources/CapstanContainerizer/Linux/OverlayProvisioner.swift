@@ -123,19 +123,53 @@ public struct OverlayProvisioner: Sendable {
         }
     }
 
-    /// Applies the whiteouts of `layer` (0:0 character devices, `.wh.` files) to the copy made so far.
+    /// Applies what `layer` hides of the layers below it to the copy made so far, as overlayfs would: an opaque
+    /// directory (`trusted.overlay.opaque=y`, or an OCI `.wh..wh..opq` marker in it) is emptied; a whiteout (a 0:0
+    /// character device, or an OCI `.wh.NAME` file) removes its name.
     private func removeWhiteouts(of layer: String, in copy: String) throws {
         guard let walker = FileManager.default.enumerator(atPath: layer) else { return }
+        var opaque: [String] = []
+        var hidden: [String] = []
         while let relative = walker.nextObject() as? String {
             var info = stat()
             guard lstat(layer + "/" + relative, &info) == 0 else { continue }
-            let name = (relative as NSString).lastPathComponent
-            let parent = (relative as NSString).deletingLastPathComponent
-            if (info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0 {
-                try? FileManager.default.removeItem(atPath: copy + "/" + relative)
-            } else if name.hasPrefix(".wh.") && name != ".wh..wh..opq" {
-                try? FileManager.default.removeItem(atPath: copy + "/" + parent + "/" + String(name.dropFirst(4)))
+            // Split by hand: NSString's path methods trap on some one-letter names on this Foundation.
+            let slash = relative.lastIndex(of: "/")
+            let name = slash.map { String(relative[relative.index(after: $0)...]) } ?? relative
+            let parent = slash.map { String(relative[..<$0]) } ?? ""
+            switch info.st_mode & S_IFMT {
+            case S_IFDIR where Self.isOpaque(layer + "/" + relative): opaque.append(relative)
+            case S_IFCHR where info.st_rdev == 0: hidden.append(relative)
+            default:
+                if name == ".wh..wh..opq" {
+                    opaque.append(parent)
+                } else if name.hasPrefix(".wh.") {
+                    hidden.append((parent.isEmpty ? "" : parent + "/") + String(name.dropFirst(4)))
+                }
             }
+        }
+        for directory in opaque {
+            let target = copy + (directory.isEmpty ? "" : "/" + directory)
+            for entry in (try? FileManager.default.contentsOfDirectory(atPath: target)) ?? [] {
+                try remove(target + "/" + entry)
+            }
+        }
+        for path in hidden { try remove(copy + "/" + path) }
+    }
+
+    /// Whether overlayfs treats `directory` as opaque (`trusted.overlay.opaque` is `y`).
+    private static func isOpaque(_ directory: String) -> Bool {
+        var value: [UInt8] = [0, 0]
+        let size = lgetxattr(directory, "trusted.overlay.opaque", &value, value.count)
+        return size == 1 && value[0] == UInt8(ascii: "y")
+    }
+
+    /// Removes a file or a tree of the copy; a missing one is fine.
+    private func remove(_ path: String) throws {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return }
+        do { try FileManager.default.removeItem(atPath: path) } catch {
+            throw CapstanError(.internal, "Failed to provision the rootfs: remove '\(path)' for a whiteout: \(error)")
         }
     }
 
@@ -157,7 +191,7 @@ public struct OverlayProvisioner: Sendable {
         while let relative = walker.nextObject() as? String {
             var info = stat()
             guard lstat(copy + "/" + relative, &info) == 0 else { continue }
-            let name = (relative as NSString).lastPathComponent
+            let name = relative.split(separator: "/").last.map(String.init) ?? relative
             if ((info.st_mode & S_IFMT) == S_IFCHR && info.st_rdev == 0) || name.hasPrefix(".wh.") { markers.append(relative) }
         }
         for marker in markers { try? FileManager.default.removeItem(atPath: copy + "/" + marker) }

@@ -40,7 +40,7 @@ struct LinuxFixture {
 
     static let applets = [
         "sh", "echo", "cat", "ls", "sleep", "hostname", "dd", "true", "false", "mkdir", "touch", "env", "id", "ps", "head",
-        "tail", "test", "[", "yes", "seq", "wc", "grep", "readlink", "mount", "tr", "rm", "stat", "cut",
+        "tail", "test", "[", "yes", "seq", "wc", "grep", "readlink", "mount", "tr", "rm", "stat", "cut", "find", "sort",
     ]
 
     static func with<T>(_ body: (LinuxFixture) async throws -> T) async throws -> T {

@@ -101,6 +101,25 @@ struct LinuxLauncherTests {
         }
     }
 
+    @Test func aNonRootTaskUserOwnsItsSandboxAndWritesThere() async throws {
+        try await LinuxFixture.with { fx in
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)
+            var before = stat()
+            #expect(stat(fx.sandbox, &before) == 0 && before.st_uid == 0)
+            let config = fx.config("id -u; echo written > $MESOS_SANDBOX/mine; echo to-stderr >&2", user: "nobody")
+            try await containerizer.launch(config)
+            let termination = try await within { try await containerizer.wait(config.containerID) }
+            #expect(termination.exitStatus == 0, "\(fx.read("stderr"))")
+            #expect(fx.read("stdout") == "65534\n")
+            #expect(fx.read("mine") == "written\n")
+            #expect(fx.read("stderr") == "to-stderr\n")
+            var info = stat()
+            #expect(stat(fx.sandbox, &info) == 0 && info.st_uid == 65534 && info.st_gid == 65534)
+            #expect(stat(fx.sandbox + "/mine", &info) == 0 && info.st_uid == 65534)
+            #expect(stat(fx.sandbox + "/stdout", &info) == 0 && info.st_uid == 65534)
+        }
+    }
+
     @Test func setupFailuresNameTheStepAndErrno() async throws {
         try await LinuxFixture.with { fx in
             let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)

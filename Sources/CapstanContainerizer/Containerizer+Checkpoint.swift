@@ -1,0 +1,99 @@
+public import CapstanCore
+import Foundation
+import Glibc
+import Logging
+
+/// What ``Containerizer/recover(knownContainers:)`` found.
+public struct ContainerRecovery: Sendable, Hashable {
+    /// Checkpointed containers the caller knows: running again, or already finished (their termination, read
+    /// from the launcher's records where it kept one, answers ``Containerizer/wait(_:)``).
+    public var recovered: [ContainerID]
+    /// Containers the caller does not know (checkpointed, or left behind by a launch that never got that far);
+    /// they have been destroyed and cleaned up.
+    public var orphans: [ContainerID]
+
+    /// Creates a recovery result.
+    public init(recovered: [ContainerID], orphans: [ContainerID]) {
+        self.recovered = recovered
+        self.orphans = orphans
+    }
+}
+
+extension Containerizer {
+    /// Recovers from the containerizer's own checkpoints (see `checkpointDirectory` in ``init(launcher:isolators:logger:clock:finishedHistory:checkpointDirectory:)``)
+    /// after an agent restart; call once, before any ``launch(_:)``.
+    ///
+    /// Every checkpointed container goes through ``recover(_:)``. Those not in `known` are orphans: destroyed at
+    /// once. Containers whose launcher state outlived a launch that never reached its checkpoint are cleaned up too.
+    /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover.
+    public func recover(knownContainers known: Set<ContainerID>) async throws -> ContainerRecovery {
+        let states = readCheckpoints()
+        try await recover(states)
+        var recovered: [ContainerID] = []
+        var orphans: [ContainerID] = []
+        for state in states {
+            let id = state.containerID
+            if known.contains(id) {
+                recovered.append(id)
+                continue
+            }
+            orphans.append(id)
+            logger(for: id).warning("Destroying an orphaned container: the agent has no task for it")
+            _ = await destroy(id, gracePeriod: .zero)
+            forgetFinished(id)
+        }
+        for id in await launcher.removeLeftovers(keeping: Set(states.map(\.containerID))) {
+            orphans.append(id)
+            logger(for: id).warning("Removed what a launch left behind before its checkpoint")
+            await cleanupIsolators(id)
+        }
+        return ContainerRecovery(recovered: recovered.sorted(), orphans: orphans.sorted())
+    }
+
+    /// `<checkpointDirectory>/<id>.json`.
+    private func checkpointPath(_ id: ContainerID) -> String? {
+        checkpointDirectory.map { "\($0)/\(id).json" }
+    }
+
+    /// Records a launched container for ``recover(knownContainers:)``: written to a temporary file and renamed, not
+    /// fsynced (containers do not outlive a reboot, and the page cache outlives a crash of the agent).
+    func writeCheckpoint(_ config: ContainerConfig, _ process: LaunchedProcess) throws {
+        guard let path = checkpointPath(config.containerID), let directory = checkpointDirectory else { return }
+        let state = ContainerRecoveryState(
+            containerID: config.containerID, pid: process.pid, config: config, startTicks: process.startTicks)
+        let temporary = path + ".tmp"
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: temporary))
+        } catch {
+            throw CapstanError(.internal, "Failed to launch: checkpoint of the container to '\(temporary)' failed: \(error)")
+        }
+        if rename(temporary, path) != 0 {
+            throw CapstanError.system("Failed to launch: rename of the container checkpoint to '\(path)'", errno: errno)
+        }
+    }
+
+    /// Forgets a container's checkpoint (idempotent).
+    func removeCheckpoint(_ id: ContainerID) {
+        guard let path = checkpointPath(id) else { return }
+        unlink(path)
+    }
+
+    /// Every readable checkpoint; unreadable ones are logged and removed.
+    private func readCheckpoints() -> [ContainerRecoveryState] {
+        guard let directory = checkpointDirectory,
+            let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
+        else { return [] }
+        var states: [ContainerRecoveryState] = []
+        for name in names.sorted() where name.hasSuffix(".json") {
+            let path = directory + "/" + name
+            do {
+                states.append(try JSONDecoder().decode(ContainerRecoveryState.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
+            } catch {
+                logger.error("Ignoring an unreadable container checkpoint", metadata: ["path": "\(path)", "error": "\(error)"])
+                unlink(path)
+            }
+        }
+        return states
+    }
+}
