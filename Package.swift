@@ -188,8 +188,9 @@ let package = Package(
         .testTarget(
             name: "CapstanIntegrationTests",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport", "CapstanReconciler",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),
     ]

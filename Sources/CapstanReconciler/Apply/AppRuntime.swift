@@ -7,8 +7,9 @@ struct AppRuntime: Sendable {
     var commit: String
     /// When the current rollout (a new template, a scale, or a create) started or last made progress.
     var lastProgress: ContinuousClock.Instant
-    /// (healthy tasks of the desired template, live tasks of other templates) at the last progress check.
-    var progressMark: (healthy: Int, old: Int) = (0, Int.max)
+    /// (healthy tasks of the desired template, live tasks of other templates) at the last progress check; nil until
+    /// the first check of a rollout.
+    var progressMark: (healthy: Int, old: Int)?
     /// Consecutive task failures, for restart backoff.
     var failures = 0
     var lastFailure: String?

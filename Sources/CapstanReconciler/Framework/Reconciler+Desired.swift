@@ -52,7 +52,7 @@ extension Reconciler {
                     if old.spec.instances != workload.spec.instances {
                         scaled.append(name)
                         runtime.lastProgress = now
-                        runtime.progressMark = (0, Int.max)
+                        runtime.progressMark = nil
                         await journal(name, .scaled, commit: commit, spec: workload.templateLabel,
                                       "scaled from \(old.spec.instances) to \(workload.spec.instances) instances")
                     }

@@ -79,7 +79,7 @@ extension Reconciler {
             } else if runtime.failedReason == nil {
                 let healthyCurrent = live.filter { $0.template == runtime.template && $0.isHealthy }.count
                 let old = live.filter { $0.template != runtime.template && !$0.killRequested }.count
-                if healthyCurrent > runtime.progressMark.healthy || old < runtime.progressMark.old {
+                if let mark = runtime.progressMark, healthyCurrent > mark.healthy || old < mark.old {
                     runtime.lastProgress = now
                 }
                 runtime.progressMark = (healthyCurrent, old)
