@@ -17,11 +17,14 @@ struct DiffCommand: AsyncParsableCommand {
             GET_STATE; a path to a JSON file reads a saved GET_STATE answer; anything else is a git revision whose \
             manifests are taken as fully deployed (offline). Tasks are matched by their capstan.app and capstan.spec \
             labels; field-level changes come from the manifests at the commits the tasks carry.
-            --path defaults to `Manifests` when the revision has that directory, else the repository root.
+
+            --path defaults to `Manifests` when the revision has that directory, else the repository root. \
+            Only commits are read, never the working tree: commit (not necessarily push) before diffing.
+
             Exit status: 0 no changes, 2 changes, 1 error (invalid manifests are listed as file:line:column on stderr).
             """)
 
-    @Option(help: "The git repository: a local path or file:// URL (default: the repository containing the current directory).")
+    @Option(help: "The git repository: a local path or a URL (default: the repository containing the current directory).")
     var repo: String?
 
     @Option(help: "The branch, tag or commit to deploy (default: HEAD).")
