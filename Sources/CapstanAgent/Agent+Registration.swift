@@ -40,44 +40,6 @@ extension Agent {
     var heartbeatMessage: AgentHeartbeatMessage? {
         agentID.map { AgentHeartbeatMessage(agentID: $0, masterID: masterID) }
     }
-
-    /// Recovers from checkpoints at start-up: the agent ID, unacknowledged updates, and tasks that were running.
-    /// The plain-process launcher cannot re-attach to processes of a previous agent run, so their process groups are
-    /// killed and the tasks reported TASK_FAILED (REASON_AGENT_RESTARTED); the reliability work replaces this with
-    /// real re-attachment through capstan-init.
-    public func recover() async {
-        if let checkpoint = try? checkpoints.read(AgentCheckpoint.self, from: "agent.json") {
-            agentID = checkpoint.agentID
-            logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(checkpoint.agentID)"])
-        }
-        var streams: [(FrameworkID, TaskID, UpdateStreamCheckpoint)] = []
-        var orphans: [(FrameworkID, TaskCheckpoint)] = []
-        for frameworkDir in checkpoints.list("frameworks") {
-            let frameworkID = FrameworkID(frameworkDir)
-            for taskDir in checkpoints.list("frameworks/\(frameworkDir)/tasks") {
-                let base = "frameworks/\(frameworkDir)/tasks/\(taskDir)"
-                if let stream = try? checkpoints.read(UpdateStreamCheckpoint.self, from: base + "/updates.json") {
-                    streams.append((frameworkID, TaskID(taskDir), stream))
-                }
-                if let task = try? checkpoints.read(TaskCheckpoint.self, from: base + "/task.json"), !task.state.isTerminal {
-                    orphans.append((frameworkID, task))
-                }
-            }
-        }
-        await statusUpdates.recover(streams)
-        for (frameworkID, task) in orphans {
-            if let pid = task.pid, pid > 1 { kill(-pid, SIGKILL) }
-            let status = TaskStatus(
-                taskID: task.task.taskID, state: .taskFailed,
-                message: "The agent restarted and could not recover the task's process", source: .sourceAgent,
-                reason: .reasonAgentRestarted, agentID: agentID, executorID: task.executorID,
-                timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()))
-            var done = task
-            done.state = .taskFailed
-            try? checkpoints.write(done, to: CheckpointStore.taskPath(frameworkID, task.task.taskID) + "/task.json")
-            await statusUpdates.update(status, frameworkID: frameworkID)
-        }
-    }
 }
 
 /// Version strings the agent reports.

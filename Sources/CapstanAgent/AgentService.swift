@@ -9,8 +9,11 @@ import Prometheus
 import ServiceLifecycle
 
 /// Runs an agent: recovery from checkpoints, its HTTP server, registration and heartbeats with the master, and
-/// status update retries, until graceful shutdown (which kills what it runs: the plain-process launcher cannot
-/// re-attach to tasks after a restart).
+/// status update retries, until graceful shutdown.
+///
+/// What runs survives the agent by default, as in Mesos: a graceful shutdown, a crash or a SIGKILL leaves tasks
+/// running, and an agent started again on the same work dir recovers them. With `killTasksOnShutdown` (as
+/// `capstan up` wants for Ctrl-C), a graceful shutdown destroys every container first.
 public struct AgentService: Service {
     public let agent: Agent
     let configuration: AgentConfiguration
@@ -18,14 +21,16 @@ public struct AgentService: Service {
     let poster: JSONPoster
     let statusUpdates: StatusUpdateManager
     let onListening: @Sendable (HostPort) async -> Void
+    let killTasksOnShutdown: Bool
 
     public init(
         configuration: AgentConfiguration, logger: Logger, launcher: (any Launcher)? = nil,
-        isolators: [any Isolator] = [],
+        isolators: [any Isolator] = [], killTasksOnShutdown: Bool = true,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.logger = logger
+        self.killTasksOnShutdown = killTasksOnShutdown
         let poster = JSONPoster(timeout: .seconds(5))
         self.poster = poster
         let statusURL = configuration.master.url + InternalPath.statusUpdate
@@ -39,7 +44,8 @@ public struct AgentService: Service {
             guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
         }
         let containerizer = Containerizer(
-            launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger)
+            launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger,
+            checkpointDirectory: configuration.workDir + "/meta/containers/plain")
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
             imageRuntime: ImageRuntime.make(workDir: configuration.workDir, registry: configuration.registry, logger: logger), statusUpdates: statusUpdates,
@@ -61,6 +67,8 @@ public struct AgentService: Service {
             onListening: onListening)
         let agent = self.agent
         let statusUpdates = self.statusUpdates
+        let killTasksOnShutdown = self.killTasksOnShutdown
+        let logger = self.logger
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             group.addTask { try? await cancelWhenGracefulShutdown { try await registrationLoop() } }
@@ -74,7 +82,12 @@ public struct AgentService: Service {
             }
             group.addTask {
                 try? await gracefulShutdown()
-                await agent.destroyAll()
+                if killTasksOnShutdown {
+                    await agent.destroyAll()
+                } else {
+                    logger.info("Stopping; tasks keep running and are recovered when the agent starts again on this work dir")
+                    await agent.closeExecutorStreams()
+                }
             }
         }
     }

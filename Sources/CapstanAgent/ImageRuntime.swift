@@ -31,7 +31,7 @@ public struct ImageRuntime: Sendable {
             if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
             let containerizer = Containerizer(
                 launcher: LinuxLauncher(workDirectory: workDir + "/containers", logger: logger), isolators: isolators,
-                logger: logger)
+                logger: logger, checkpointDirectory: workDir + "/meta/containers/linux")
             return ImageRuntime(store: store, containerizer: containerizer)
         } catch {
             logger.error("Image runtime unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])

@@ -60,7 +60,7 @@ struct AgentCommand: AsyncParsableCommand {
         let config = try agent.configuration(
             listen: try FlagParsing.hostPort(listen, flag: "--listen"),
             master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
-        let service = AgentService(configuration: config, logger: logger) { address in
+        let service = AgentService(configuration: config, logger: logger, killTasksOnShutdown: false) { address in
             Console.line("capstan agent listening on http://\(address) (executor API: /api/v1/executor); master \(config.master)")
         }
         let group = ServiceGroup(

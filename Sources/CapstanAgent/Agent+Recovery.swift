@@ -1,0 +1,131 @@
+import CapstanAPI
+import CapstanContainerizer
+import CapstanCore
+import Foundation
+import Logging
+
+extension Agent {
+    /// Recovers from checkpoints at start-up, before the agent registers: its ID, unacknowledged status updates, and
+    /// the tasks it ran.
+    ///
+    /// Each containerizer recovers its checkpointed containers: a `capstan-init` monitor (or a plain task's session
+    /// leader) that still runs with the checkpointed pid and start time is adopted and watched again; one that ended
+    /// while the agent was down reports the exit status `capstan-init` kept, or fails the task with a message saying
+    /// the status is unknown. Containers the agent has no task for are destroyed. The tasks go back into the agent's
+    /// records, so that re-registration reports them to the master, and their terminal update follows when they end.
+    public func recover() async {
+        if let checkpoint = try? checkpoints.read(AgentCheckpoint.self, from: "agent.json") {
+            agentID = checkpoint.agentID
+            logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(checkpoint.agentID)"])
+        }
+        var streams: [(FrameworkID, TaskID, UpdateStreamCheckpoint)] = []
+        var unfinished: [TaskCheckpoint] = []
+        for frameworkDir in checkpoints.list("frameworks") {
+            let frameworkID = FrameworkID(frameworkDir)
+            for taskDir in checkpoints.list("frameworks/\(frameworkDir)/tasks") {
+                let base = "frameworks/\(frameworkDir)/tasks/\(taskDir)"
+                if let stream = try? checkpoints.read(UpdateStreamCheckpoint.self, from: base + "/updates.json") {
+                    streams.append((frameworkID, TaskID(taskDir), stream))
+                }
+                if let task = try? checkpoints.read(TaskCheckpoint.self, from: base + "/task.json"), !task.state.isTerminal {
+                    unfinished.append(task)
+                }
+            }
+        }
+        await statusUpdates.recover(streams)
+
+        let known = Set(unfinished.compactMap(\.containerID))
+        var recovered: [ContainerID: Bool] = [:]  // container → runs from an image
+        for (containerizer, usesImage) in [(plainContainerizer, false)] + (imageRuntime.map { [($0.containerizer, true)] } ?? []) {
+            do {
+                let result = try await containerizer.recover(knownContainers: known)
+                for id in result.recovered { recovered[id] = usesImage }
+                if !result.orphans.isEmpty {
+                    logger.warning("Destroyed orphaned containers", metadata: ["containers": "\(result.orphans.map(\.value))"])
+                }
+            } catch {
+                logger.error("Failed to recover containers", metadata: ["error": "\(error)"])
+            }
+        }
+
+        var lost: [TaskCheckpoint] = []
+        for task in unfinished {
+            guard let containerID = task.containerID, let usesImage = recovered[containerID] else {
+                lost.append(task)
+                continue
+            }
+            restore(task, containerID: containerID, usesImage: usesImage)
+        }
+        for (frameworkID, framework) in frameworks {
+            for (executorID, executor) in framework.executors {
+                watchRecovered(frameworkID, executorID, executor.containerID)
+            }
+        }
+        for task in lost {
+            let message = task.containerID == nil
+                ? "The agent restarted before the task's container was launched"
+                : "The agent restarted and found no checkpoint of the task's container"
+            await failUnrecoverable(task, message: message)
+        }
+    }
+
+    /// Puts a checkpointed task and its executor back into the agent's records.
+    private func restore(_ task: TaskCheckpoint, containerID: ContainerID, usesImage: Bool) {
+        let frameworkID = task.frameworkID
+        if frameworks[frameworkID] == nil {
+            let info = (try? checkpoints.read(FrameworkInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/framework.json"))
+                ?? nil
+            frameworks[frameworkID] = AgentFrameworkRecord(info: info ?? FrameworkInfo(user: "", name: "", id: frameworkID))
+        }
+        var executor = frameworks[frameworkID]?.executors[task.executorID] ?? recoveredExecutor(task, containerID: containerID)
+        executor.tasks[task.task.taskID] = AgentTaskRecord(
+            info: task.task, frameworkID: frameworkID, executorID: task.executorID, state: task.state)
+        executor.pid = executor.pid ?? task.pid
+        executor.usesImage = usesImage
+        frameworks[frameworkID]?.executors[task.executorID] = executor
+        logger.info(
+            "Recovered task", metadata: ["framework_id": "\(frameworkID)", "task_id": "\(task.task.taskID)", "container_id": "\(containerID)"])
+    }
+
+    /// The executor record of a recovered task: the task's custom executor (from its checkpoint), or the built-in
+    /// command executor the agent ran it under.
+    private func recoveredExecutor(_ task: TaskCheckpoint, containerID: ContainerID) -> ExecutorRecord {
+        let frameworkID = task.frameworkID
+        let sandbox = sandboxPath(frameworkID, task.executorID, containerID)
+        if task.task.executor != nil,
+            let info = try? checkpoints.read(
+                ExecutorInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(task.executorID.value).json")
+        {
+            return ExecutorRecord(info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false)
+        }
+        var info = ExecutorInfo(
+            type: .default, executorID: task.executorID, frameworkID: frameworkID, command: task.task.command, resources: [],
+            name: "Command Executor (Task: \(task.task.taskID)) (Command: \(task.task.command?.value ?? ""))",
+            source: task.task.taskID.value)
+        info.container = task.task.container
+        return ExecutorRecord(info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: true)
+    }
+
+    /// Waits for a recovered container (running, or already finished while the agent was down) and reports its end.
+    private func watchRecovered(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
+        let containerizer = self.containerizer(of: containerID)
+        Task { [weak self] in
+            let termination = (try? await containerizer.wait(containerID))
+                ?? ContainerTermination(message: "The task's container was lost while the agent recovered")
+            await self?.containerTerminated(frameworkID, executorID, containerID, termination)
+        }
+    }
+
+    /// A non-terminal task whose container cannot be found: TASK_FAILED (REASON_AGENT_RESTARTED).
+    private func failUnrecoverable(_ task: TaskCheckpoint, message: String) async {
+        let status = TaskStatus(
+            taskID: task.task.taskID, state: .taskFailed, message: message, source: .sourceAgent,
+            reason: .reasonAgentRestarted, agentID: agentID, executorID: task.executorID,
+            timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()))
+        var done = task
+        done.state = .taskFailed
+        try? checkpoints.write(done, to: CheckpointStore.taskPath(task.frameworkID, task.task.taskID) + "/task.json")
+        logger.warning("Could not recover a task", metadata: ["task_id": "\(task.task.taskID)", "reason": "\(message)"])
+        await statusUpdates.update(status, frameworkID: task.frameworkID)
+    }
+}

@@ -1,0 +1,232 @@
+import CapstanAPI
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Testing
+
+extension EndToEnd {
+    @Suite("Agent recovery")
+    struct AgentRecoveryTests {
+        /// Heartbeats slow enough that the master still counts a SIGKILLed agent as reachable while it restarts.
+        static let masterFlags = ["--agent-ping-timeout", "3secs"]
+
+        @Test("Tasks keep running across a SIGKILL of the agent; the restarted agent re-attaches and kills them on request")
+        func tasksSurviveAgentCrash() async throws {
+            try await Self.withRecoveringAgent("survive") { agent in
+                let scheduler: EventRecorder = agent.scheduler
+                let offer: Offer = agent.offer
+                var tasks = [TestTasks.command("host-sleeper", "sleep 600", agent: offer.agentID)]
+                if agent.imagesAvailable {
+                    var boxed = TestTasks.command("image-sleeper", "sleep 600", agent: offer.agentID)
+                    boxed.container = Self.recoveryImage()
+                    tasks.append(boxed)
+                }
+                try await scheduler.launch(tasks, on: [offer])
+                for task in tasks { try await scheduler.update(task.taskID, .taskRunning, timeout: .seconds(20)) }
+                let before = try await agent.containers()
+                #expect(before.count == tasks.count, "\(before)")
+
+                try await agent.crashAndRestart()
+                let after = try await agent.containers()
+                #expect(after == before, "the restarted agent reports the same containers with the same pids")
+                for pid in before.values { #expect(kill(pid, 0) == 0, "pid \(pid) still runs") }
+                let running = try await OperatorClient(agent.cluster.master).call(.getTasks).getTasks?.tasks ?? []
+                for task in tasks {
+                    #expect(running.contains { $0.taskID == task.taskID && $0.state == .taskRunning }, "\(task.taskID): \(running)")
+                }
+
+                for task in tasks {
+                    try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: task.taskID, agentID: offer.agentID)))
+                }
+                for task in tasks {
+                    let killed = try await scheduler.update(task.taskID, .taskKilled, timeout: .seconds(20))
+                    #expect(killed.source != .sourceMaster, "the agent reported the kill: \(killed)")
+                }
+                for pid in before.values {
+                    try await eventually("pid \(pid) gone") { kill(pid, 0) != 0 }
+                }
+                try await agent.expectNothingLeft(containers: Array(before.keys))
+            }
+        }
+
+        @Test("A task that ends while the agent is down reports its exit status once the agent is back")
+        func taskEndingWhileAgentIsDownIsReported() async throws {
+            try await Self.withRecoveringAgent("exit") { agent in
+                let scheduler: EventRecorder = agent.scheduler
+                let offer: Offer = agent.offer
+                let waitThenExit = { (code: Int) in "while [ ! -e \"$MESOS_SANDBOX/release\" ]; do sleep 0.05; done; exit \(code)" }
+                var tasks = [TestTasks.command("host-exits", waitThenExit(0), agent: offer.agentID)]
+                if agent.imagesAvailable {
+                    var boxedOK = TestTasks.command("image-finishes", waitThenExit(0), agent: offer.agentID)
+                    boxedOK.container = Self.recoveryImage()
+                    var boxedFail = TestTasks.command("image-fails", waitThenExit(3), agent: offer.agentID)
+                    boxedFail.container = Self.recoveryImage()
+                    tasks += [boxedOK, boxedFail]
+                }
+                try await scheduler.launch(tasks, on: [offer])
+                for task in tasks { try await scheduler.update(task.taskID, .taskRunning, timeout: .seconds(20)) }
+                let containers = try await agent.containers()
+                let sandboxes = try await agent.sandboxes()
+
+                agent.crash()
+                for sandbox in sandboxes { FileManager.default.createFile(atPath: sandbox + "/release", contents: Data()) }
+                for pid in containers.values {
+                    try await eventually("pid \(pid) exited while the agent is down") { kill(pid, 0) != 0 }
+                }
+                try await agent.restart()
+
+                // A plain host process keeps no status for a later agent: it fails, and says why.
+                let host = try await scheduler.update("host-exits", .taskFailed, timeout: .seconds(20))
+                #expect(host.message == "Command exited while the agent was down; its exit status is unknown", "\(host)")
+                if agent.imagesAvailable {
+                    let finished = try await scheduler.update("image-finishes", .taskFinished, timeout: .seconds(20))
+                    #expect(finished.message == "Command exited with status 0", "\(finished)")
+                    let failed = try await scheduler.update("image-fails", .taskFailed, timeout: .seconds(20))
+                    #expect(failed.message == "Command exited with status 3", "the status capstan-init kept: \(failed)")
+                }
+                try await agent.expectNothingLeft(containers: Array(containers.keys))
+            }
+        }
+
+        // MARK: Fixture
+
+        /// A cluster whose single agent can be SIGKILLed and started again on the same work dir and port.
+        final class RecoveringAgent: @unchecked Sendable {
+            let cluster: TestCluster
+            let workDir: String
+            let endpoint: HostPort
+            let arguments: [String]
+            let imagesAvailable: Bool
+            var scheduler: EventRecorder!
+            var offer: Offer!
+            private var current: CapstanProcess
+            private var restarts = 0
+
+            init(cluster: TestCluster, agent: TestCluster.TestAgent, imagesAvailable: Bool) {
+                self.cluster = cluster
+                workDir = agent.workDir
+                endpoint = agent.endpoint
+                arguments = agent.arguments
+                current = agent.process
+                self.imagesAvailable = imagesAvailable
+            }
+
+            func crash() { current.crash() }
+
+            /// Starts the agent again (same flags, work dir and port) and waits until it has re-registered.
+            func restart() async throws {
+                restarts += 1
+                let log = workDir + ".restart-\(restarts).log"
+                current = try CapstanProcess(arguments: arguments, logPath: log)
+                try await waitForHealth(endpoint)
+                try await eventually("agent re-registered", timeout: .seconds(20)) { [current] in
+                    current.log.contains("Registered with master")
+                }
+            }
+
+            func crashAndRestart() async throws {
+                crash()
+                try await restart()
+            }
+
+            /// Stops the restarted agent (the cluster stops the first process it started).
+            func stop() async { await current.stop() }
+
+            var logs: String { current.log }
+
+            /// The agent's containers and the pids of their first processes (GET_CONTAINERS).
+            func containers() async throws -> [ContainerID: Int32] {
+                let response = try await OperatorClient(endpoint).agentCall(.getContainers)
+                var result: [ContainerID: Int32] = [:]
+                for container in response.getContainers?.containers ?? [] {
+                    result[container.containerID] = container.containerStatus?.executorPID.map { Int32($0) } ?? -1
+                }
+                return result
+            }
+
+            /// The sandboxes of every run under the agent's work dir.
+            func sandboxes() async throws -> [String] {
+                let root = workDir + "/slaves"
+                guard let enumerator = FileManager.default.enumerator(atPath: root) else { return [] }
+                var found: [String] = []
+                for case let path as String in enumerator where path.hasSuffix("/stdout") && path.contains("/runs/") {
+                    found.append(root + "/" + (path as NSString).deletingLastPathComponent)
+                }
+                return found
+            }
+
+            /// No cgroup, mount, container state or container checkpoint is left for `containers`.
+            func expectNothingLeft(containers: [ContainerID]) async throws {
+                for id in containers {
+                    try await eventually("container \(id) cleaned up") {
+                        Self.leftovers(of: id, workDir: self.workDir).isEmpty
+                    }
+                    #expect(Self.leftovers(of: id, workDir: workDir).isEmpty)
+                }
+                let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+                #expect(!mountinfo.contains(workDir), "no mount under the agent's work dir")
+            }
+
+            static func leftovers(of id: ContainerID, workDir: String) -> [String] {
+                var paths = ["cpu", "cpuacct", "memory", "pids"].map { "/sys/fs/cgroup/\($0)/capstan/\(id)" }
+                paths += [
+                    workDir + "/containers/containers/\(id)", workDir + "/meta/containers/plain/\(id).json",
+                    workDir + "/meta/containers/linux/\(id).json",
+                ]
+                return paths.filter { FileManager.default.fileExists(atPath: $0) }
+            }
+        }
+
+        /// Starts a master and an agent (with the recovery image in its store when root and busybox are there),
+        /// subscribes a scheduler, and runs `body`; the restarted agent is stopped however `body` ends.
+        static func withRecoveringAgent(_ name: String, _ body: (RecoveringAgent) async throws -> Void) async throws {
+            let missing = ImageTaskTests.prerequisitesMissing
+            if let missing {
+                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
+                print("SKIPPED (the image half only): tasks from images need root and busybox: \(missing)")
+            }
+            try await TestCluster(masterFlags: masterFlags).run { cluster in
+                try await cluster.startMaster()
+                let workDir = cluster.scratch + "/agent-\(name)"
+                try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
+                if missing == nil { try importRecoveryImage(agentWorkDir: workDir, scratch: cluster.scratch) }
+                let started = try await cluster.startAgent(workDir: workDir)
+                let agent = RecoveringAgent(cluster: cluster, agent: started, imagesAvailable: missing == nil)
+                do {
+                    agent.scheduler = try await EventRecorder.subscribe(cluster.master)
+                    agent.offer = try #require(try await agent.scheduler.nextOffers().first)
+                    try await body(agent)
+                    await agent.scheduler.disconnect()
+                    await agent.stop()
+                } catch {
+                    let log = agent.logs
+                    await agent.scheduler?.disconnect()
+                    await agent.stop()
+                    throw TestFailure("\(error)\n\nRestarted agent log (last 4000 chars):\n\(log.suffix(4000))")
+                }
+            }
+        }
+
+        /// A busybox rootfs with `sleep` (Debian's busybox-static), imported as `recovery:e2e`.
+        static func importRecoveryImage(agentWorkDir: String, scratch: String) throws {
+            let root = scratch + "/recovery-rootfs"
+            for directory in ["/bin", "/etc", "/tmp"] {
+                try FileManager.default.createDirectory(atPath: root + directory, withIntermediateDirectories: true)
+            }
+            try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
+            for applet in ["sh", "sleep", "test", "[", "cat", "echo"] {
+                try FileManager.default.createSymbolicLink(atPath: root + "/bin/\(applet)", withDestinationPath: "busybox")
+            }
+            try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
+            try ImageTaskTests.run("/bin/tar", ["-C", root, "-cf", scratch + "/recovery-rootfs.tar", "."])
+            try ImageTaskTests.run(
+                CapstanBinary.path, ["image", "import", scratch + "/recovery-rootfs.tar", "recovery:e2e", "--work-dir", agentWorkDir])
+        }
+
+        static func recoveryImage() -> ContainerInfo {
+            var container = ContainerInfo(type: .mesos)
+            container.mesos = .init(image: Image(type: .docker, docker: .init(name: "recovery:e2e")))
+            return container
+        }
+    }
+}
