@@ -39,7 +39,7 @@ public enum Planner {
                     ? job(workload, tasks: tasks, specs: specs) : app(workload, tasks: tasks, specs: specs))
             } else {
                 let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
-                var item = PlanItem(
+                let item = PlanItem(
                     name: name, kind: live[0].kind, action: .delete, currentInstances: live.count, desiredInstances: 0,
                     tasks: live.map(\.taskID), outdatedTasks: live.map(\.taskID), runningCommits: commits(live))
                 drafts.append(Draft(item: item, freed: live))
