@@ -229,6 +229,25 @@ extension EndToEnd {
             }
         }
 
+        @Test("Colour only on a terminal (run under script(1) for a pty), and never with --no-color or NO_COLOR")
+        func colourOnATerminal() async throws {
+            try await Self.withRepository { dir, _, _ in
+                let command = "\(CapstanBinary.path) diff --repo \(dir) --against v1"
+                let tty = try await Self.run(["/usr/bin/script", "-qec", command, "/dev/null"])
+                #expect(tty.status == 2)
+                #expect(tty.stdout.contains("\u{1B}[32m+ create   api  2 instances\u{1B}[0m"))
+                #expect(tty.stdout.contains("\u{1B}[33m~ update   web"))
+                let plain = try await Self.run(["/usr/bin/script", "-qec", command + " --no-color", "/dev/null"])
+                #expect(plain.status == 2)
+                #expect(plain.stdout.contains("+ create   api  2 instances"))
+                #expect(!plain.stdout.contains("\u{1B}["))
+                let noColor = try await Self.run(["/usr/bin/env", "NO_COLOR=1", "/usr/bin/script", "-qec", command, "/dev/null"])
+                #expect(!noColor.stdout.contains("\u{1B}[") && noColor.stdout.contains("+ create"))
+                let piped = try await Self.diff(["--repo", dir, "--against", "v1"])
+                #expect(!piped.stdout.contains("\u{1B}["), "a file is not a terminal")
+            }
+        }
+
         /// A labelled task as the reconciler would launch it.
         static func task(_ id: String, app: String, label: String, commit: String, state: TaskState, cpus: Double = 0.1, kind: String = "App") -> MesosTask {
             MesosTask(
