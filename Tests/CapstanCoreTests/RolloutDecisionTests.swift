@@ -31,6 +31,9 @@ import Testing
         tasks[3] = task("new1", "new", .running, healthy: true)
         d = RolloutDecision.decide(instances: 3, template: "new", minHealthy: 3, maxSurge: 1, tasks: tasks)
         #expect(d.kill.count == 1)
+        #expect(d.launch == 0, "the killed task still holds its place until it is gone")
+        tasks.removeAll { d.kill.contains($0.id) }
+        d = RolloutDecision.decide(instances: 3, template: "new", minHealthy: 3, maxSurge: 1, tasks: tasks)
         #expect(d.launch == 1)
     }
 
@@ -46,7 +49,7 @@ import Testing
 
     @Test func unhealthyOldTasksGoAtOnce() {
         let tasks = [task("o1", "old", .running, healthy: false), task("o2", "old")]
-        let d = RolloutDecision.decide(instances: 2, template: "new", minHealthy: 2, maxSurge: 0, tasks: tasks)
+        let d = RolloutDecision.decide(instances: 2, template: "new", minHealthy: 2, maxSurge: 1, tasks: tasks)
         #expect(d.kill == ["o1"])
         #expect(d.launch == 1)
     }

@@ -2,7 +2,7 @@
 /// how many tasks of the desired template to launch and which tasks to kill.
 ///
 /// The rules (Marathon's upgrade strategy, stated as invariants):
-/// - the number of live tasks (not being killed) never exceeds `instances + maxSurge` through launches;
+/// - during an update, tasks (including those still being killed) never exceed `instances + maxSurge` through launches;
 /// - a healthy task is killed only while the healthy count stays at or above `minHealthy`, so old tasks go
 ///   only after new ones are healthy; old tasks that are unhealthy or still pending can always go;
 /// - scaling down (too many tasks of the desired template) kills the least useful first: pending, then
@@ -60,10 +60,11 @@ public struct RolloutDecision: Sendable, Hashable {
             }
         }
 
-        // Launch desired-template tasks up to `instances`, never above the surge ceiling.
+        // Launch desired-template tasks up to `instances`, never above the surge ceiling. Tasks still being
+        // killed hold their resources until they are gone, so during an update they count against the ceiling.
         let missing = instances - min(current.count, instances)
         if missing > 0 {
-            let room = old.isEmpty ? missing : max(0, ceiling - liveCount)
+            let room = old.isEmpty ? missing : max(0, ceiling - tasks.count)
             decision.launch = min(missing, room)
         }
 

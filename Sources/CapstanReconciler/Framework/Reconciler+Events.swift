@@ -80,6 +80,7 @@ extension Reconciler {
         }
         if !declined.isEmpty {
             let busy = seeded && apps.values.contains { (launchesWanted(for: $0) ?? 0) > 0 }
+            if !busy { declinedForLong = true }
             calls.append(SchedulerCall(
                 type: .decline,
                 decline: .init(offerIDs: declined, filters: Filters(refuseSeconds: busy ? 1 : configuration.declineSeconds))))
@@ -159,6 +160,7 @@ extension Reconciler {
             await taskEnded(task, status: status, previous: previous)
         } else {
             tasks[status.taskID] = task
+            if task.isHealthy { await noteConvergence(of: task.app) }
         }
         return calls
     }
@@ -204,5 +206,6 @@ extension Reconciler {
     /// After a (re-)subscription the master forgets suppression: offers flow again.
     func resubscribed() {
         suppressed = false
+        declinedForLong = false
     }
 }

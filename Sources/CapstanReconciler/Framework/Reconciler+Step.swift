@@ -18,14 +18,17 @@ extension Reconciler {
         return decision(for: runtime, live: live).launch
     }
 
-    /// The rollout decision for an app's live tasks.
+    /// The rollout decision for an app's live tasks. It counts as converged only once no task of the app is still
+    /// being killed.
     func decision(for runtime: AppRuntime, live: [TrackedTask]) -> RolloutDecision {
         let spec = runtime.workload.spec
-        return RolloutDecision.decide(
+        var decision = RolloutDecision.decide(
             instances: spec.instances, template: runtime.template,
             minHealthy: spec.update.minHealthy.resolved(instances: spec.instances),
             maxSurge: spec.update.maxSurge.resolved(instances: spec.instances),
             tasks: live.map(\.rolloutTask))
+        if decision.converged, live.contains(where: { $0.killRequested || $0.state == .taskKilling }) { decision.converged = false }
+        return decision
     }
 
     /// Nil when every app this one depends on is ready (apps Synced, jobs finished), else which one it waits for.
@@ -68,14 +71,7 @@ extension Reconciler {
             if decision.converged {
                 runtime.failedReason = nil
                 runtime.lastProgress = now
-                let key = "\(runtime.commit)/\(runtime.template)/\(runtime.workload.spec.instances)"
-                if runtime.recordedConverged != key {
-                    runtime.recordedConverged = key
-                    runtime.placementProblem = nil
-                    try? await store.setConverged(app: name, commit: String(runtime.commit.prefix(12)), specLabel: runtime.template)
-                    await journal(name, .converged, commit: runtime.commit, spec: runtime.template,
-                                  "converged: \(runtime.workload.spec.instances) healthy instances")
-                }
+                await recordConvergence(&runtime)
             } else if runtime.failedReason == nil {
                 let healthyCurrent = live.filter { $0.template == runtime.template && $0.isHealthy }.count
                 let old = live.filter { $0.template != runtime.template && !$0.killRequested }.count
@@ -94,8 +90,9 @@ extension Reconciler {
         var calls = drainKills()
 
         let wantOffers = apps.values.contains { (launchesWanted(for: $0) ?? 0) > 0 }
-        if wantOffers && suppressed {
+        if wantOffers && (suppressed || declinedForLong) {
             suppressed = false
+            declinedForLong = false
             calls.append(SchedulerCall(type: .revive, revive: .init()))
         } else if !wantOffers && !suppressed && apps.values.allSatisfy({ $0.nextLaunchAt == nil || $0.nextLaunchAt! <= now }) {
             suppressed = true
@@ -165,5 +162,29 @@ extension Reconciler {
                 type: .kill,
                 kill: .init(taskID: id, agentID: task.agentID, killPolicy: grace.map { KillPolicy(gracePeriod: DurationInfo(nanoseconds: $0)) }))
         }
+    }
+}
+
+extension Reconciler {
+    /// Records, once per (commit, template, instances), that an app converged: the commit a later automatic revert
+    /// goes back to, and a `converged` history row.
+    func recordConvergence(_ runtime: inout AppRuntime) async {
+        let key = "\(runtime.commit)/\(runtime.template)/\(runtime.workload.spec.instances)"
+        guard runtime.recordedConverged != key else { return }
+        runtime.recordedConverged = key
+        runtime.placementProblem = nil
+        try? await store.setConverged(app: runtime.name, commit: String(runtime.commit.prefix(12)), specLabel: runtime.template)
+        await journal(runtime.name, .converged, commit: runtime.commit, spec: runtime.template,
+                      "converged: \(runtime.workload.spec.instances) healthy instances")
+    }
+
+    /// Records convergence as soon as the status update that completes it arrives, not only at the next tick, so a
+    /// commit that follows at once cannot hide it.
+    func noteConvergence(of name: String) async {
+        guard var runtime = apps[name], !runtime.isJob, runtime.failedReason == nil, runtime.revertedFrom == nil,
+            decision(for: runtime, live: liveTasks(of: name)).converged
+        else { return }
+        await recordConvergence(&runtime)
+        if apps[name]?.commit == runtime.commit { apps[name]?.recordedConverged = runtime.recordedConverged }
     }
 }

@@ -38,6 +38,8 @@ public actor Reconciler {
     var seeded = false
     /// Offers are suppressed because nothing needs them.
     var suppressed = false
+    /// Offers were declined with the long filter since the last REVIVE: new work must revive to see them soon.
+    var declinedForLong = false
     /// Reads an app's manifest at an older commit, for automatic reverts.
     var manifestAtCommit: (@Sendable (_ app: String, _ commit: String) async -> Workload?)?
 
