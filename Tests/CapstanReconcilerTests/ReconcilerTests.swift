@@ -220,4 +220,27 @@ import Testing
         let history = try await store.history(app: "web")
         #expect(history.contains { $0.event == .failed })
     }
+
+    @Test func aJobRunsOncePerSpecEvenAcrossRestarts() async throws {
+        let (r, store, _) = try makeReconciler()
+        await r.seed(state: .init(), frameworkID: framework)
+        var job = app("migrate", instances: 1)
+        job.kind = .job
+        _ = await r.apply(DesiredState(commit: "c1", workloads: [job]))
+        let launched = launches(await r.offers([try offer(1)]))
+        #expect(launched.count == 1)
+        _ = await r.update(TaskStatus(taskID: launched[0].taskID, state: .taskFinished, agentID: launched[0].agentID))
+        _ = await r.tick()
+        #expect(await r.appStatuses().first?.phase == .synced)
+        #expect(launches(await r.offers([try offer(2)])).isEmpty, "a finished job ran again")
+
+        let restarted = Reconciler(
+            configuration: ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1)), store: store, logger: Logger(label: "test"))
+        await restarted.seed(state: .init(), frameworkID: framework)
+        _ = await restarted.apply(DesiredState(commit: "c2", workloads: [job]))
+        #expect(launches(await restarted.offers([try offer(3)])).isEmpty, "a restarted reconciler re-ran a finished job")
+        job.spec.env = ["V": "2"]
+        _ = await restarted.apply(DesiredState(commit: "c3", workloads: [job]))
+        #expect(launches(await restarted.offers([try offer(4)])).count == 1, "a new job spec did not run")
+    }
 }

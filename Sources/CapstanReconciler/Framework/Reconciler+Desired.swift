@@ -80,6 +80,14 @@ extension Reconciler {
             try? await store.removeApp(name)
         }
 
+        // A job that already finished at this template (before a restart, say) is not run again.
+        for (name, runtime) in apps where runtime.isJob && runtime.completions == 0 {
+            if let done = try? await store.lastConverged(app: name), done.specLabel == runtime.template {
+                apps[name]?.completions = runtime.workload.spec.instances
+                apps[name]?.recordedConverged = "\(runtime.commit)/\(runtime.template)/done"
+            }
+        }
+
         appliedCommit = commit
         diagnostics = []
         syncError = problems.isEmpty ? nil : problems.joined(separator: "; ")
