@@ -233,11 +233,12 @@ extension EndToEnd {
         func colourOnATerminal() async throws {
             try await Self.withRepository { dir, _, _ in
                 let command = "\(CapstanBinary.path) diff --repo \(dir) --against v1"
-                let tty = try await Self.run(["/usr/bin/script", "-qec", command, "/dev/null"])
+                // NO_COLOR may be set by whoever runs the tests; the first two runs clear it.
+                let tty = try await Self.run(["/usr/bin/env", "-u", "NO_COLOR", "/usr/bin/script", "-qec", command, "/dev/null"])
                 #expect(tty.status == 2)
                 #expect(tty.stdout.contains("\u{1B}[32m+ create   api  2 instances\u{1B}[0m"))
                 #expect(tty.stdout.contains("\u{1B}[33m~ update   web"))
-                let plain = try await Self.run(["/usr/bin/script", "-qec", command + " --no-color", "/dev/null"])
+                let plain = try await Self.run(["/usr/bin/env", "-u", "NO_COLOR", "/usr/bin/script", "-qec", command + " --no-color", "/dev/null"])
                 #expect(plain.status == 2)
                 #expect(plain.stdout.contains("+ create   api  2 instances"))
                 #expect(!plain.stdout.contains("\u{1B}["))
