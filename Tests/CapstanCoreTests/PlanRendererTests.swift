@@ -6,6 +6,8 @@ struct PlanRendererTests {
     typealias F = PlanFixtures
 
     /// create api, update web (field changes, will not fit), scale worker, delete old, settings-only cache, unchanged db.
+    /// The agent's 4 free cpus grow to 6.5 with the tasks the plan kills (old's 0.5, web's 2 × 1); api then takes 0.5,
+    /// so web's 8-cpu instances see "most on one agent: 6".
     static var plan: Plan {
         let webBefore = F.app("web", instances: 2, env: ["MODE": "dev"], cpus: 1)
         let webAfter = F.app("web", instances: 2, env: ["MODE": "prod"], cpus: 8)
@@ -34,7 +36,7 @@ struct PlanRendererTests {
             ~ update   web     2 instances, 2 to replace
                   spec.env.MODE: "dev" -> "prod"
                   spec.resources.cpus: 1 -> 8
-                  will not fit: 0 of 2 new instances placed; no agent has cpus 8 free (most on one agent: 5.5)
+                  will not fit: 0 of 2 new instances placed; no agent has cpus 8 free (most on one agent: 6)
             ~ scale    worker  1 -> 3 instances
                   spec.instances: 1 -> 3
 
@@ -80,7 +82,7 @@ struct PlanRendererTests {
                   "fit": {
                     "needed": 2,
                     "placed": 0,
-                    "reason": "no agent has cpus 8 free (most on one agent: 5.5)",
+                    "reason": "no agent has cpus 8 free (most on one agent: 6)",
                     "status": "willNotFit"
                   },
             """))
@@ -103,7 +105,7 @@ struct PlanRendererTests {
         #expect(md.hasPrefix("### capstan diff: `d1d1d1d1d1d1` against live 127.0.0.1:5050\n\n**Plan:** 1 to create, 1 to update, 1 to scale, 1 to delete, 2 unchanged.\n"))
         #expect(md.contains("> [!WARNING]\n> 1 item will not fit on the agents' free resources.\n"))
         #expect(md.contains("| + | `api` | App | create | 1 instance | fits |\n"))
-        #expect(md.contains("| ~ | `web` | App | update | 2 instances, 2 to replace | **will not fit** (0 of 2 placed: no agent has cpus 8 free (most on one agent: 5.5)) |\n"))
+        #expect(md.contains("| ~ | `web` | App | update | 2 instances, 2 to replace | **will not fit** (0 of 2 placed: no agent has cpus 8 free (most on one agent: 6)) |\n"))
         #expect(md.contains("<details><summary><code>web</code>: update, 2 field changes</summary>"))
         #expect(md.contains("| `spec.env.MODE` | `\"dev\"` | `\"prod\"` |\n"))
         #expect(md.contains("<details><summary><code>cache</code>: settings only, no restart, 1 field change</summary>"))
