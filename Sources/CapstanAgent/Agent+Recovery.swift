@@ -59,6 +59,10 @@ extension Agent {
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {
                 watchRecovered(frameworkID, executorID, executor.containerID)
+                // Health checks start again (with a fresh grace period) for tasks that were running.
+                for (taskID, task) in executor.tasks where task.state == .taskRunning {
+                    await startHealthChecks(frameworkID, executorID, taskID)
+                }
             }
         }
         for task in lost {
