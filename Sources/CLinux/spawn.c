@@ -1,7 +1,8 @@
 // capstan_spawn: fork + execve with an errno sync socket, after apple/containerization's exec_command.c idea.
 //
 // Why fork and not posix_spawn: the task may need setgroups/setgid/setuid and a barrier before execve
-// (so isolators can act on the pid first), which posix_spawn cannot do. Between fork and execve the
+// (so isolators can act on the pid first), which posix_spawn cannot do. A request with neither uses a vfork-like
+// clone instead (no page-table copy; capstan-init holds itself at its own barrier). Between fork and execve the
 // child calls only async-signal-safe functions: no malloc, no locks, no Swift.
 //
 // The sync socket (AF_UNIX stream, O_CLOEXEC) carries 8-byte records {stage, errno} from the child.
@@ -18,6 +19,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -216,6 +218,19 @@ static void __attribute__((noreturn)) child_main(const struct capstan_spawn_requ
     child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_EXECVE, err);
 }
 
+struct child_args {
+    const struct capstan_spawn_request *req;
+    int sync_fd;
+    int parent_fd;
+};
+
+// Child entry of the vfork-like clone.
+static int child_entry(void *arg) {
+    const struct child_args *args = arg;
+    close(args->parent_fd);
+    child_main(args->req, args->sync_fd);
+}
+
 // Parent: reads one record; returns 1 for a record, 0 for EOF, -1 with errno for an error.
 static int read_record(int fd, struct sync_record *rec) {
     ssize_t n = read_full(fd, rec, sizeof *rec);
@@ -257,10 +272,20 @@ int capstan_spawn_ex(const struct capstan_spawn_request *req, struct capstan_spa
     sigset_t all, old;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
-    pid_t pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        child_main(req, sv[1]);
+    pid_t pid;
+    if (!req->hold && req->uid < 0 && req->gid < 0) {
+        // Like vfork, as posix_spawn does: the child borrows our memory until execve, so a large agent's page tables
+        // are not copied. It runs on a stack of its own (guarded by spawn_lock; we are suspended until it execs or
+        // exits), and never calls setuid/setgid, whose glibc wrappers signal every thread of the memory's owner.
+        static char stack[64 * 1024] __attribute__((aligned(16)));
+        struct child_args args = {req, sv[1], sv[0]};
+        pid = clone(child_entry, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+    } else {
+        pid = fork();
+        if (pid == 0) {
+            close(sv[0]);
+            child_main(req, sv[1]);
+        }
     }
     int fork_err = errno;
     pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -25,6 +25,13 @@ final class ProcessTable: Sendable {
     }
 
     private let records = Mutex<[Int32: Record]>([:])
+    /// Whether signals also go to session members that left the leader's process group (a scan of `/proc`).
+    /// Not needed where a PID namespace holds the container: its processes die with its PID 1.
+    private let sweepsSession: Bool
+
+    init(sweepsSession: Bool = true) {
+        self.sweepsSession = sweepsSession
+    }
 
     /// Starts tracking `pid`.
     func add(_ pid: Int32, _ record: Record) {
@@ -52,7 +59,7 @@ final class ProcessTable: Sendable {
             guard records[pid] != nil else {
                 throw CapstanError(.notFound, "Failed to signal process \(pid): it has already exited and been collected")
             }
-            let err = Self.signalGroup(pid, signal)
+            let err = Self.signalGroup(pid, signal, sweepsSession: sweepsSession)
             if err != 0 {
                 throw CapstanError.system("Failed to send \(SignalName.of(signal)) to process group \(pid) with kill", errno: err)
             }
@@ -63,7 +70,7 @@ final class ProcessTable: Sendable {
     /// (which reaps the leader when it is our child). Closes a still-held sync fd.
     func finish<T>(_ pid: Int32, collect: () -> T) -> T {
         records.withLock { records in
-            _ = Self.signalGroup(pid, SIGKILL)
+            _ = Self.signalGroup(pid, SIGKILL, sweepsSession: sweepsSession)
             let result = collect()
             if let held = records.removeValue(forKey: pid)?.held { close(held.syncFD) }
             return result
@@ -72,9 +79,10 @@ final class ProcessTable: Sendable {
 
     /// `killpg(leader)`, plus `kill` for session members that moved to a process group of their own.
     /// Returns 0, or the errno of `killpg` other than ESRCH (an empty group is nothing to signal).
-    private static func signalGroup(_ leader: Int32, _ signal: Int32) -> Int32 {
+    private static func signalGroup(_ leader: Int32, _ signal: Int32, sweepsSession: Bool) -> Int32 {
         var err: Int32 = 0
         if killpg(leader, signal) != 0 && errno != ESRCH { err = errno }
+        guard sweepsSession else { return err }
         for member in ProcStat.members(of: leader) where member.processGroup != leader && !member.isZombie {
             _ = kill(member.pid, signal)
         }

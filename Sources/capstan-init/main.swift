@@ -1,8 +1,10 @@
 // capstan-init: the container's monitor and its PID 1.
 //
-// Started by LinuxLauncher (held before execve until the isolators have put it in its cgroups) with:
+// Started by LinuxLauncher with:
 //   fd 3  the InitSpec as JSON (read to EOF, then closed)
-//   fd 4  the sync socket: one line comes back, `ok` once the task has been executed, or a stage-labelled error.
+//   fd 4  the sync socket: the agent sends one byte once the isolators have put this process in its cgroups (the
+//         barrier: nothing is forked before it); one line comes back, `ok` once the task has been executed, or a
+//         stage-labelled error.
 //         (PID 1 learns that the task's execve succeeded from EOF on a close-on-exec pipe only it and the task hold;
 //         EOF on the sync socket itself is no signal, as a fork elsewhere in the agent may hold a copy for a while.)
 //
@@ -94,6 +96,11 @@ func monitorMain() -> Never {
     close(specFD)
     let spec: InitSpec
     do { spec = try JSONDecoder().decode(InitSpec.self, from: Data(data)) } catch { fail("decode of the spec: \(error)") }
+    // The barrier: nothing is forked before the agent has put this process into the container's cgroups.
+    var go: UInt8 = 0
+    var got = 0
+    repeat { got = read(syncFD, &go, 1) } while got < 0 && errno == EINTR
+    if got != 1 { _exit(127) }  // the agent gave up on this container
 
     var statusPipe: [Int32] = [-1, -1]
     check(pipe(&statusPipe), "pipe")
@@ -138,8 +145,8 @@ func monitorMain() -> Never {
     let temp = path + ".tmp"
     let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
     if fd >= 0 {
+        // Not fsynced: the file has to outlive the agent, not the machine (a reboot ends the container anyway).
         writeAll(fd, text)
-        fsync(fd)
         close(fd)
         rename(temp, path)
     }

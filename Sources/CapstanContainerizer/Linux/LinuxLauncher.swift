@@ -10,8 +10,9 @@ import Synchronization
 /// read-only `/sys`, the sandbox at `/mnt/mesos/sandbox`, the hostname, the task's user, capabilities reduced to the
 /// default set and `no_new_privs`.
 ///
-/// The agent never forks to set namespaces up: it spawns `capstan-init` (held before execve until the isolators have
-/// put it into its cgroups), hands it an ``InitSpec`` on fd 3 and reads stage-labelled errors from fd 4.
+/// The agent never forks to set namespaces up: it spawns `capstan-init` (vfork-like, no page-table copy), which waits
+/// at a barrier until the isolators have put it into its cgroups; it hands it an ``InitSpec`` on fd 3, releases it
+/// with a byte on fd 4 and reads `ok` or a stage-labelled error from fd 4.
 /// `capstan-init` stays as the container's monitor (the ``LaunchedProcess/pid``), and its child is the container's
 /// PID 1, which reaps zombies and forwards signals to the task. The monitor writes the task's exit status to
 /// `<work>/containers/<id>/exit_status`, so a container recovered after an agent restart still reports it.
@@ -23,7 +24,7 @@ public struct LinuxLauncher: Launcher {
     private let workDirectory: String
     private let initPath: String
     private let provisioner: OverlayProvisioner
-    private let table = ProcessTable()
+    private let table = ProcessTable(sweepsSession: false)
     private let syncFDs = LockedBox<[Int32: Int32]>([:])
 
     /// Where the container's root is visible inside it, and `MESOS_SANDBOX`.
@@ -55,7 +56,7 @@ public struct LinuxLauncher: Launcher {
         "\(workDirectory)/containers/\(id)"
     }
 
-    /// Prepares the rootfs and starts `capstan-init` held before execve. See ``Launcher/launch(_:hooks:)``.
+    /// Prepares the rootfs and starts `capstan-init`, which waits at its barrier. See ``Launcher/launch(_:hooks:)``.
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger
         logger[metadataKey: "container_id"] = "\(config.containerID)"
@@ -88,11 +89,11 @@ public struct LinuxLauncher: Launcher {
             throw error
         }
         let (child, syncFD) = held
-        table.add(child.pid, ProcessTable.Record(origin: .child, path: initPath, held: child))
+        table.add(child.pid, ProcessTable.Record(origin: .child, path: initPath, held: nil))
         syncFDs.withLock { $0[child.pid] = syncFD }
         states.withLock { $0[child.pid] = state }
         logger.debug(
-            "Started capstan-init, held before execve",
+            "Started capstan-init, waiting at its barrier",
             metadata: ["pid": "\(child.pid)", "rootfs": "\(spec.plan?.backend.rawValue ?? "host")"])
         return LaunchedProcess(
             pid: child.pid, startedAt: Date().timeIntervalSince1970, startTicks: ProcStat.read(pid: child.pid)?.startTicks)
@@ -102,10 +103,13 @@ public struct LinuxLauncher: Launcher {
     /// See ``Launcher/resume(_:)``.
     public func resume(_ process: LaunchedProcess) async throws {
         guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return }
-        let held = table.takeHeld(process.pid)
         try await DedicatedThread.run(name: "capstan-spawn") {
             defer { close(syncFD) }
-            if let (child, path) = held { try Spawner.release(child, path: path) }
+            // capstan-init waits at its own barrier for this byte before it creates any process.
+            var go: UInt8 = 1
+            if send(syncFD, &go, 1, Int32(MSG_NOSIGNAL)) != 1 {
+                throw CapstanError(.internal, "Failed to launch: capstan-init exited before it was released")
+            }
             // One line: `ok`, or the failed step. Read up to the newline only: EOF may come late, as another fork in
             // this process can briefly hold a copy of capstan-init's end.
             var bytes: [UInt8] = []
@@ -267,7 +271,7 @@ public struct LinuxLauncher: Launcher {
             workingDirectory: workingDirectory, user: user)
     }
 
-    /// Writes the spec, opens the sync socket and spawns `capstan-init` held before execve.
+    /// Writes the spec, opens the sync socket and spawns `capstan-init` (it waits at its barrier for a byte on fd 4).
     private static func spawnInit(_ spec: InitSpec, initPath: String, state: String, sandbox: String) throws -> (HeldChild, Int32) {
         let specPath = state + "/init.json"
         let encoder = JSONEncoder()
@@ -291,7 +295,6 @@ public struct LinuxLauncher: Launcher {
         request.workingDirectory = "/"
         request.stdio = (-1, stdout, stderr)
         request.extraFDs = [specFD, pair[1]]
-        request.hold = true
         do {
             return (try Spawner.spawn(request), pair[0])
         } catch {

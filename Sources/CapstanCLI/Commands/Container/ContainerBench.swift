@@ -12,8 +12,11 @@ struct BenchContainer: AsyncParsableCommand {
         abstract: "Time start-to-exit of /bin/true in a container: Capstan's Linux launcher and cgroup isolators vs crun.",
         discussion: """
             Both run sequentially on the same rootfs (a busybox tree built from /bin/busybox unless --rootfs is given), \
-            with pid, mount, ipc, uts and network namespaces. Capstan mounts an overlay over the rootfs and creates \
-            cpu/memory/pids cgroups; crun uses the directory read-only with its default cgroups. crun runs in a private \
+            with pid, mount, ipc, uts and network namespaces, the same mounts (/proc; a /dev tmpfs with the standard \
+            nodes, devpts and /dev/shm; /sys read-only; the sandbox bound at /mnt/mesos/sandbox), no_new_privs, and \
+            memory, cpu and pids limits. Capstan mounts an overlay over the rootfs with a private upper dir, creates \
+            cpu/cpuacct/memory/pids cgroups, writes the task's output to sandbox files and keeps its exit status in a \
+            file; crun uses the directory read-only and joins a cgroup in every v1 hierarchy. crun runs in a private \
             mount namespace with the hybrid cgroup2 mount at /sys/fs/cgroup/unified removed (it refuses hybrid layouts). \
             The ratio is Capstan's mean time over crun's. Needs root.
             """)
@@ -56,7 +59,7 @@ struct BenchContainer: AsyncParsableCommand {
             print("crun: not found at \(crun) (apt-get install crun); no ratio")
             return
         }
-        let crunMean = try Self.timeCrun(crun, rootfs: root, bundle: scratch + "/bundle", runs: runs)
+        let crunMean = try Self.timeCrun(crun, rootfs: root, sandbox: scratch + "/sandbox", bundle: scratch + "/bundle", runs: runs)
         print(String(format: "crun:    %d runs, mean %.2f ms", runs, crunMean * 1000))
         print(String(format: "ratio capstan/crun: %.2f", capstanMean / crunMean))
     }
@@ -73,16 +76,26 @@ struct BenchContainer: AsyncParsableCommand {
     }
 
     /// Mean seconds per `crun run` of /bin/true, timed inside one shell in a private mount namespace.
-    static func timeCrun(_ crun: String, rootfs: String, bundle: String, runs: Int) throws -> Double {
+    static func timeCrun(_ crun: String, rootfs: String, sandbox: String, bundle: String, runs: Int) throws -> Double {
         try FileManager.default.createDirectory(atPath: bundle, withIntermediateDirectories: true)
         let config: [String: Any] = [
             "ociVersion": "1.0.0",
-            "process": ["terminal": false, "user": ["uid": 0, "gid": 0], "args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/"],
+            "process": [
+                "terminal": false, "user": ["uid": 0, "gid": 0], "args": ["/bin/true"], "env": ["PATH=/bin"], "cwd": "/",
+                "noNewPrivileges": true,
+            ],
             "root": ["path": rootfs, "readonly": true],
             "hostname": "bench",
             "mounts": [
                 ["destination": "/proc", "type": "proc", "source": "proc"],
                 ["destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]],
+                [
+                    "destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                    "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"],
+                ],
+                ["destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]],
+                ["destination": "/sys", "type": "sysfs", "source": "sysfs", "options": ["nosuid", "noexec", "nodev", "ro"]],
+                ["destination": "/mnt/mesos/sandbox", "type": "bind", "source": sandbox, "options": ["rbind", "rw"]],
             ],
             "linux": [
                 "namespaces": [["type": "pid"], ["type": "network"], ["type": "ipc"], ["type": "uts"], ["type": "mount"]],
