@@ -22,7 +22,8 @@ public final class CapstanProcess: @unchecked Sendable {
     public let logPath: String
     public let arguments: [String]
 
-    public init(arguments: [String], logPath: String) throws {
+    /// Starts the binary with `arguments`, its output going to `logPath`, in `currentDirectory` (default: the test's).
+    public init(arguments: [String], logPath: String, currentDirectory: String? = nil) throws {
         self.arguments = arguments
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
@@ -30,6 +31,7 @@ public final class CapstanProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CapstanBinary.path)
         process.arguments = arguments
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.standardOutput = log
         process.standardError = log
         process.standardInput = FileHandle.nullDevice
