@@ -44,8 +44,12 @@ extension EndToEnd {
                 ], logPath: scratch + "/up.log", currentDirectory: checkout)
             do {
                 try await waitForHealth(master)
-                try await eventually("capstan status exits 0 (every app Synced)", timeout: .seconds(60), interval: .milliseconds(250)) {
-                    try await ValidateCommandTests.capstan(["status", "--master", master.description]).status == 0
+                // Before its first sync the reconciler lists no apps, which `capstan status` counts as converged:
+                // wait for the demo set's apps to be listed too.
+                try await eventually("capstan status exits 0 with every app Synced", timeout: .seconds(60), interval: .milliseconds(250)) {
+                    let listed = try await ReconcilerClient(baseURL: "http://\(api)").status().apps.count
+                    guard listed == appCount + jobCount else { return false }
+                    return try await ValidateCommandTests.capstan(["status", "--master", master.description]).status == 0
                 }
                 #expect(up.log.contains("following \(checkout) at main, path Manifests"), "\(up.log.prefix(2000))")
 
@@ -85,6 +89,27 @@ extension EndToEnd {
             if up.process.terminationStatus != 0 || up.log.contains("error capstan") {
                 Issue.record("capstan up logged errors:\n\(up.log.split(separator: "\n").filter { $0.contains(" error ") }.joined(separator: "\n"))")
             }
+        }
+
+        @Test("capstan bench gitops times both scenarios through its own capstan up, then stops it and cleans up")
+        func benchGitOpsRunsAndCleansUp() async throws {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-bench-gitops-test-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            let run = try await ValidateCommandTests.capstan(["bench", "gitops", "--iterations", "2", "--instances", "3", "--scratch", scratch])
+            #expect(run.status == 0, "\(run.output)")
+            for scenario in ["create", "rolling"] {
+                let summary = run.output.split(separator: "\n").first { $0.hasPrefix("  \(scenario) ") && $0.contains("p99") }
+                #expect(summary?.contains("(2 runs)") == true, "no \(scenario) summary in:\n\(run.output)")
+            }
+            #expect(run.output.contains("goal p99 <= 2 s: "))
+            #expect(run.output.contains("Argo CD"))
+            #expect(run.output.contains("not a side-by-side run"))
+            // The child `capstan up` is gone, and with it every task it ran.
+            let pidText = try #require(run.output.firstMatch(of: /capstan up running \(pid (\d+)\)/)?.output.1)
+            let pid = try #require(Int32(pidText))
+            #expect(kill(pid, 0) != 0, "capstan up (pid \(pid)) still runs")
+            let log = (try? String(contentsOfFile: scratch + "/up.log", encoding: .utf8)) ?? ""
+            #expect(log.contains("capstan stopped"), "\(log.suffix(2000))")
         }
 
         /// (apps, jobs) from `valid: N apps, M jobs` (either part may be missing when zero, and singular when one).
