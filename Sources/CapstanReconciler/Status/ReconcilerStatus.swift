@@ -88,7 +88,8 @@ public struct ReconcilerStatus: Codable, Sendable, Equatable {
 
     /// True when git's HEAD is applied (no error) and every app is Synced: `capstan status` exits 0 then.
     public var isConverged: Bool {
-        error == nil && apps.allSatisfy { $0.phase == .synced }
+        // Nothing applied yet (the first fetch is still running) is not "in sync".
+        appliedCommit != nil && error == nil && apps.allSatisfy { $0.phase == .synced }
     }
 }
 
