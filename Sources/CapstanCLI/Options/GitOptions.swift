@@ -6,10 +6,6 @@ import Foundation
 /// Where the manifests come from: `--repo`, `--branch`, `--path`, `--interval` and the git credentials.
 /// Embedded with `@OptionGroup` by `reconcile`, `up` and `diff`.
 struct GitOptions: ParsableArguments {
-    /// The environment variable a token may come from instead of `--git-token-file`.
-    static let tokenVariable = "CAPSTAN_GIT_TOKEN"
-    /// The environment variable the passphrase of `--ssh-key` comes from, if the key has one.
-    static let passphraseVariable = "CAPSTAN_SSH_KEY_PASSPHRASE"
     static let defaultInterval = "30s"
 
     @Option(
@@ -28,17 +24,7 @@ struct GitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("How often to check the repository for new commits (e.g. 30s, 2mins).", valueName: "duration"))
     var interval: String = GitOptions.defaultInterval
 
-    @Option(help: ArgumentHelp("A file holding an https:// token (default: env \(GitOptions.tokenVariable)).", valueName: "file"))
-    var gitTokenFile: String?
-
-    @Option(help: ArgumentHelp("A private key file for ssh:// (passphrase from env \(GitOptions.passphraseVariable)).", valueName: "file"))
-    var sshKey: String?
-
-    @Option(help: ArgumentHelp("The known_hosts file ssh:// host keys are checked against (default: ~/.ssh/known_hosts).", valueName: "file"))
-    var knownHosts: String?
-
-    @Option(name: .customLong("git-ca"), help: ArgumentHelp("A PEM file of CA certificates trusted for https:// remotes.", valueName: "file"))
-    var gitCA: String?
+    @OptionGroup var credentials: GitCredentialFlags
 
     @Option(help: ArgumentHelp("The directory of the bare git cache (default: below the work directory).", valueName: "dir"))
     var gitCache: String?
@@ -47,10 +33,6 @@ struct GitOptions: ParsableArguments {
         _ = try pollInterval
         if let repo, repo.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--repo: empty") }
         if subPath.split(separator: "/").contains("..") { throw ValidationError("--path: '\(subPath)' leaves the repository") }
-        if gitTokenFile != nil && sshKey != nil { throw ValidationError("give either --git-token-file or --ssh-key, not both") }
-        for (flag, file) in [("--git-token-file", gitTokenFile), ("--ssh-key", sshKey), ("--known-hosts", knownHosts), ("--git-ca", gitCA)] {
-            if let file, !FileManager.default.isReadableFile(atPath: file) { throw ValidationError("\(flag): cannot read \(file)") }
-        }
     }
 
     /// `--interval` as a duration (more than zero).
@@ -71,23 +53,7 @@ struct GitOptions: ParsableArguments {
     /// The remote with its credentials: a token from `--git-token-file` or `CAPSTAN_GIT_TOKEN` (https://
     /// only), or `--ssh-key`; `--known-hosts` and `--git-ca`.
     func remote(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> GitRemote {
-        let url = try requireRepo()
-        var credentials = GitCredentials.none
-        if let sshKey {
-            credentials = .sshKey(privateKeyPath: sshKey, passphrase: environment[Self.passphraseVariable])
-        } else if let gitTokenFile {
-            guard let data = FileManager.default.contents(atPath: gitTokenFile) else {
-                throw ValidationError("--git-token-file: cannot read \(gitTokenFile)")
-            }
-            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-            guard !token.isEmpty else { throw ValidationError("--git-token-file: \(gitTokenFile) is empty") }
-            credentials = .token(token)
-        } else if let token = environment[Self.tokenVariable]?.trimmingCharacters(in: .whitespacesAndNewlines), !token.isEmpty,
-            url.lowercased().hasPrefix("https://")
-        {
-            credentials = .token(token)
-        }
-        return GitRemote(url: url, credentials: credentials, caFile: gitCA, knownHostsFile: knownHosts)
+        try credentials.remote(url: try requireRepo(), environment: environment)
     }
 
     /// `--git-cache`, or a directory under `workDirectory` named after the repository (stable across

@@ -45,6 +45,11 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "Output format: text, json or markdown.")
     var output: PlanRenderer.Format = .text
 
+    @Option(help: ArgumentHelp("Accepted for the same flags as reconcile and up; a diff reads the repository once.", valueName: "duration"))
+    var interval: String?
+
+    @OptionGroup var credentials: GitCredentialFlags
+
     @Flag(help: "No ANSI colour in text output (colour is used only when stdout is a terminal, and never with NO_COLOR set).")
     var noColor = false
 
@@ -80,11 +85,12 @@ struct DiffCommand: AsyncParsableCommand {
     /// Loads both sides, plans, renders.
     func diff() async throws -> (text: String, changes: Bool) {
         if revision != nil && branch != nil { throw CapstanError(.invalidArgument, "give either --revision or --branch, not both") }
+        if let interval { _ = try FlagParsing.duration(interval, flag: "--interval") }
         let master = against == "live" ? try parsedMaster() : nil
         let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
         defer { try? FileManager.default.removeItem(at: cache) }
-        let source = LibGit2Source(remote: GitRemote(url: repository), cachePath: cache.path)
+        let source = LibGit2Source(remote: try credentials.remote(url: repository), cachePath: cache.path)
         try await source.fetch()
 
         let revision = branch ?? self.revision ?? "HEAD"
