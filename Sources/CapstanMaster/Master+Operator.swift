@@ -43,6 +43,17 @@ extension Master {
         }
     }
 
+    /// TEARDOWN on the operator API: removes a framework as its own TEARDOWN would (its tasks are killed, its
+    /// executors shut down); `notFound` for a framework the master does not have.
+    public func teardownByOperator(_ teardown: OperatorCall.Teardown?) throws(CapstanError) {
+        guard let teardown else { throw CapstanError(.invalidArgument, "TEARDOWN needs 'teardown.framework_id'") }
+        guard frameworks[teardown.frameworkID] != nil else {
+            throw CapstanError(.notFound, "Framework \(teardown.frameworkID) is not registered")
+        }
+        logger.info("Operator asked for teardown", metadata: ["framework_id": "\(teardown.frameworkID)"])
+        removeFramework(teardown.frameworkID)
+    }
+
     /// SUBSCRIBE on the operator API: SUBSCRIBED with the whole state, then events as they happen.
     public func subscribeOperator() -> (UUID, AsyncStream<OperatorEvent>) {
         let (stream, continuation) = AsyncStream.makeStream(of: OperatorEvent.self, bufferingPolicy: .unbounded)

@@ -41,6 +41,10 @@ enum MasterRoutes {
                         let (key, events) = await master.subscribeOperator()
                         return RecordIOStream.response(events: events) { await master.unsubscribeOperator(key) }
                     }
+                    if call.type == .teardown {
+                        try await master.teardownByOperator(call.teardown)
+                        return Response(status: .ok)
+                    }
                     return try Response.mesosJSON(try await master.operatorCall(call))
                 }
             }

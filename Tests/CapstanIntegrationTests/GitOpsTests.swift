@@ -186,6 +186,31 @@ extension EndToEnd {
             }
         }
 
+        @Test("after an operator TEARDOWN of its framework the reconciler subscribes anew and relaunches the apps")
+        func operatorTeardownIsHealed() async throws {
+            try await GitOpsFixture.with { f in
+                try await f.commit(["web.yaml": GitOpsFixture.app("web", instances: 2)])
+                try await f.startReconciler()
+                try await f.waitSynced("web")
+                let operatorAPI = OperatorClient(f.cluster.master)
+                let before = try #require(try await operatorAPI.call(.getFrameworks).getFrameworks?.frameworks
+                    .first { $0.frameworkInfo.name == ReconcilerModule.frameworkName }?.frameworkInfo.id)
+                let oldTasks = Set(try await f.tasks(of: "web").map(\.taskID))
+
+                let reply = try await operatorAPI.raw(path: "/api/v1", body: #"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"\#(before.value)"}}}"#)
+                #expect(reply.status == 200, "\(reply.text)")
+                let unknown = try await operatorAPI.raw(path: "/api/v1", body: #"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"nope"}}}"#)
+                #expect(unknown.status == 404)
+
+                try await eventually("web runs again under a new framework", timeout: .seconds(15)) {
+                    let tasks = try await f.tasks(of: "web").filter { $0.state == .taskRunning }
+                    return tasks.count == 2 && Set(tasks.map(\.taskID)).isDisjoint(with: oldTasks)
+                        && tasks.allSatisfy { $0.frameworkID != before }
+                }
+                try await f.waitSynced("web")
+            }
+        }
+
         @Test("webhook: a bad signature is 401 and fetches nothing; a good one syncs at once")
         func webhookSignatures() async throws {
             try await GitOpsFixture.with { f in

@@ -33,8 +33,10 @@ extension Reconciler {
                 launchOrder: launchCounter, hostname: host?.hostname ?? "", attributes: host?.attributes ?? [:],
                 runningSince: task.state == .taskRunning ? (existing?.runningSince ?? now()) : nil)
         }
-        // Tasks launched but unknown to the master were lost in flight; forget them so they are relaunched.
-        for (id, task) in tasks where !seen.contains(id) && task.isLive && task.state == .taskStaging {
+        // The master's view wins: a task it no longer lists (lost in flight, or killed with a framework the master
+        // removed) is forgotten, so its instance is launched again.
+        for (id, task) in tasks where !seen.contains(id) {
+            logger.info("Forgetting a task the master no longer has", metadata: ["task": "\(id.value)", "app": "\(task.app)"])
             tasks[id] = nil
         }
         seeded = true

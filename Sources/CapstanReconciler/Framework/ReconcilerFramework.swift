@@ -50,7 +50,16 @@ public struct ReconcilerFramework: Sendable {
             failoverTimeout: Double(configuration.failoverTimeout.components.seconds), checkpoint: true,
             role: configuration.role, hostname: ProcessInfo.processInfo.hostName, webuiURL: configuration.webuiURL,
             capabilities: [.init(type: .taskKillingState)])
-        let subscription = try await SchedulerClient(master: configuration.master, client: client).subscribe(info)
+        let subscription: SchedulerSubscription
+        do {
+            subscription = try await SchedulerClient(master: configuration.master, client: client).subscribe(info)
+        } catch let error as CapstanError where storedID != nil && error.message.contains("answered 403") {
+            // The master removed the framework (torn down, or away past its failover timeout): its tasks are gone
+            // with it, so start afresh as a new framework.
+            logger.warning("The master no longer knows this framework; subscribing as a new one", metadata: ["framework": "\(storedID ?? "")", "error": "\(error.message)"])
+            try? await store.setFrameworkID(nil)
+            throw error
+        }
         defer { subscription.close() }
         if storedID != subscription.frameworkID.value {
             try? await store.setFrameworkID(subscription.frameworkID.value)
