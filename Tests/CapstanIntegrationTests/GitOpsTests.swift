@@ -211,6 +211,39 @@ extension EndToEnd {
             }
         }
 
+        @Test("an app that names an image runs in a container from it")
+        func imageApp() async throws {
+            if let missing = ImageTaskTests.prerequisitesMissing {
+                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
+                print("SKIPPED: an image app needs root and Debian's busybox-static: \(missing)")
+                return
+            }
+            try await GitOpsFixture.with(busybox: true) { f in
+                let manifest = """
+                    apiVersion: capstan/v1
+                    kind: App
+                    metadata: {name: boxed}
+                    spec:
+                      image: docker://busybox:e2e
+                      command: ["/bin/sh", "-c", "echo pid1=$(cat /proc/1/comm) host=$(hostname); exec sleep 600"]
+                      instances: 2
+                      resources: {cpus: 0.1, mem: 32Mi}
+
+                    """
+                try await f.commit(["boxed.yaml": manifest])
+                try await f.startReconciler()
+                try await f.waitSynced("boxed", timeout: .seconds(30))
+                let tasks = try await f.tasks(of: "boxed")
+                #expect(tasks.count == 2)
+                #expect(tasks.allSatisfy { $0.container?.mesos?.image?.docker?.name == "busybox:e2e" })
+                for task in tasks {
+                    let output = try RegistryTaskTests.stdout(of: task.taskID.value, agentWorkDir: f.cluster.agents[0].workDir)
+                    #expect(output.contains("pid1=capstan-init"), "PID 1 is not the container's own: \(output)")
+                    #expect(!output.contains("host=\(ProcessInfo.processInfo.hostName)\n"), "the task saw the host's hostname: \(output)")
+                }
+            }
+        }
+
         @Test("webhook: a bad signature is 401 and fetches nothing; a good one syncs at once")
         func webhookSignatures() async throws {
             try await GitOpsFixture.with { f in
