@@ -53,7 +53,12 @@ public struct ReconcilerDaemon: Service {
     public func run() async throws {
         let store = try HistoryStore(path: options.historyPath, logger: logger)
         var frameworkConfiguration = options.framework
-        if frameworkConfiguration.webuiURL == nil { frameworkConfiguration.webuiURL = "http://\(options.listen)" }
+        if frameworkConfiguration.webuiURL == nil {
+            // A wildcard listen address is not reachable as such: advertise this host's name instead.
+            let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(options.listen.host)
+            let host = wildcard ? ProcessInfo.processInfo.hostName : options.listen.host
+            frameworkConfiguration.webuiURL = "http://\(HostPort(host: host, port: options.listen.port))"
+        }
         let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
         let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
         await reconciler.setManifestReader { app, commit in
