@@ -3,8 +3,9 @@ import Glibc
 import Logging
 
 extension Containerizer {
-    /// Launches a container: every isolator's `prepare`, the launcher's `launch`, every isolator's `isolate`,
-    /// then the launcher's `resume`, after which the task runs.
+    /// Launches a container: every isolator's `prepare`, the launcher's `launch`, every isolator's `isolate` (for the
+    /// first process, then for each of the launcher's `heldProcesses`), then the launcher's `resume`, after which the
+    /// task runs.
     ///
     /// On any failure, what was done is undone (the process is killed and collected, every isolator cleans up),
     /// the failure becomes the container's termination for waiters, and the error is thrown.
@@ -35,6 +36,12 @@ extension Containerizer {
             try checkNotDestroyed(id)
             for isolator in isolators {
                 do { try await isolator.isolate(id, pid: process.pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+                try checkNotDestroyed(id)
+            }
+            for pid in try await launcher.heldProcesses(process) {
+                for isolator in isolators {
+                    do { try await isolator.isolate(id, pid: pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+                }
                 try checkNotDestroyed(id)
             }
             try await launcher.resume(process)

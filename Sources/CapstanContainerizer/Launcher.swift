@@ -35,9 +35,9 @@ public struct LaunchHooks: Sendable, Hashable, Codable {
 /// which sets up namespaces and stays as the container's monitor. The ``Containerizer`` drives a launcher so:
 ///
 /// ```
-///   launch ──▶ (isolators' isolate) ──▶ resume ──▶ … ──▶ wait returns
-///      │                                  │
-///      └──── on any failure: signal(SIGKILL), then wait ◀┘
+///   launch ──▶ (isolate pid) ──▶ heldProcesses ──▶ (isolate each) ──▶ resume ──▶ … ──▶ wait returns
+///      │                                                                  │
+///      └──────────────── on any failure: signal(SIGKILL), then wait ◀─────┘
 ///   recover (once, at agent start, before any launch) ──▶ wait / signal / usage on what it returned
 /// ```
 ///
@@ -59,6 +59,12 @@ public protocol Launcher: Sendable {
     ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`. The process then exits by itself;
     ///   the caller still calls `wait` to collect it.
     func resume(_ process: LaunchedProcess) async throws
+
+    /// Processes of the container that the launcher started besides ``LaunchedProcess/pid`` and holds before the
+    /// task, which the isolators must place too (called once, after `pid` was isolated and before `resume`).
+    /// Lets a launcher set the container up while the kernel moves `pid` into its cgroups, which can take a while.
+    /// - Throws: ``CapstanError`` when the container failed before it got there, naming the failed step.
+    func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32]
 
     /// Sends `signal` to every process of the container (its process group and session).
     /// - Throws: `notFound` once the process has been collected by `wait`; other failures name `kill` and the errno.
@@ -90,6 +96,9 @@ public protocol Launcher: Sendable {
 }
 
 extension Launcher {
+    /// Holds nothing besides the first process.
+    public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] { [] }
+
     /// Keeps nothing: the status of a container gone at recovery is unknown.
     public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? { nil }
 

@@ -2,9 +2,10 @@
 //
 // Started by LinuxLauncher with:
 //   fd 3  the InitSpec as JSON (read to EOF, then closed)
-//   fd 4  the sync socket: the agent sends one byte once the isolators have put this process in its cgroups (the
-//         barrier: nothing is forked before it); one line comes back, `ok` once the task has been executed, or a
-//         stage-labelled error.
+//   fd 4  the sync socket: the monitor forks PID 1 at once and sends `pid <host pid of PID 1>`; the agent moves
+//         both into the container's cgroups while PID 1 builds the root filesystem, then sends one byte (the
+//         barrier: PID 1 forks the task only after it, so the task starts inside the cgroups); one line comes back,
+//         `ok` once the task has been executed, or a stage-labelled error.
 //         (PID 1 learns that the task's execve succeeded from EOF on a close-on-exec pipe only it and the task hold;
 //         EOF on the sync socket itself is no signal, as a fork elsewhere in the agent may hold a copy for a while.)
 //
@@ -96,12 +97,8 @@ func monitorMain() -> Never {
     close(specFD)
     let spec: InitSpec
     do { spec = try JSONDecoder().decode(InitSpec.self, from: Data(data)) } catch { fail("decode of the spec: \(error)") }
-    // The barrier: nothing is forked before the agent has put this process into the container's cgroups.
-    var go: UInt8 = 0
-    var got = 0
-    repeat { got = read(syncFD, &go, 1) } while got < 0 && errno == EINTR
-    if got != 1 { _exit(127) }  // the agent gave up on this container
-
+    // No barrier here: PID 1 builds the container's root while the agent moves it and this process into the
+    // cgroups (the kernel's first cgroup move can take a grace period); PID 1 waits at the barrier before the task.
     var statusPipe: [Int32] = [-1, -1]
     check(pipe(&statusPipe), "pipe")
     for fd in statusPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -114,6 +111,7 @@ func monitorMain() -> Never {
         containerMain(spec, statusFD: statusPipe[1], signals: signals)
     }
     close(statusPipe[1])
+    writeAll(syncFD, "pid \(child)\n")
     close(syncFD)
 
     var exitCode: Int32 = -1
@@ -194,6 +192,13 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
     let capsError = capstan_restrict_capabilities(keep | capabilityBit(CAP_SETUID) | capabilityBit(CAP_SETGID) | capabilityBit(CAP_SETPCAP)
         | capabilityBit(CAP_KILL), &step)
     if capsError != 0 { fail(capabilityStep(step), errno: capsError) }
+
+    // The barrier: the task is forked only once the agent has put this process and the monitor into the
+    // container's cgroups, so the task and everything it forks run under the limits.
+    var go: UInt8 = 0
+    var released = 0
+    repeat { released = read(syncFD, &go, 1) } while released < 0 && errno == EINTR
+    if released != 1 { _exit(127) }  // the agent gave up on this container
 
     var execPipe: [Int32] = [-1, -1]
     check(pipe(&execPipe), "pipe")

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CLinux
 import CapstanInitSpec
 import Foundation
 import Glibc
@@ -10,9 +11,11 @@ import Synchronization
 /// read-only `/sys`, the sandbox at `/mnt/mesos/sandbox`, the hostname, the task's user, capabilities reduced to the
 /// default set and `no_new_privs`.
 ///
-/// The agent never forks to set namespaces up: it spawns `capstan-init` (vfork-like, no page-table copy), which waits
-/// at a barrier until the isolators have put it into its cgroups; it hands it an ``InitSpec`` on fd 3, releases it
-/// with a byte on fd 4 and reads `ok` or a stage-labelled error from fd 4.
+/// The agent never forks to set namespaces up: it spawns `capstan-init` (vfork-like, no page-table copy) and hands it
+/// an ``InitSpec`` on fd 3. `capstan-init` forks the container's PID 1 at once and reports its pid on fd 4
+/// (``heldProcesses(_:)``); PID 1 builds the root filesystem while the isolators move both processes into their
+/// cgroups (the kernel's first cgroup move may wait a grace period), and waits at a barrier before it forks the task.
+/// ``resume(_:)`` releases it with a byte on fd 4 and reads `ok` or a stage-labelled error from fd 4.
 /// `capstan-init` stays as the container's monitor (the ``LaunchedProcess/pid``), and its child is the container's
 /// PID 1, which reaps zombies and forwards signals to the task. The monitor writes the task's exit status to
 /// `<work>/containers/<id>/exit_status`, so a container recovered after an agent restart still reports it.
@@ -93,23 +96,33 @@ public struct LinuxLauncher: Launcher {
         syncFDs.withLock { $0[child.pid] = syncFD }
         states.withLock { $0[child.pid] = state }
         logger.debug(
-            "Started capstan-init, waiting at its barrier",
+            "Started capstan-init; its PID 1 waits at the barrier before the task",
             metadata: ["pid": "\(child.pid)", "rootfs": "\(spec.plan?.backend.rawValue ?? "host")"])
         return LaunchedProcess(
             pid: child.pid, startedAt: Date().timeIntervalSince1970, startTicks: ProcStat.read(pid: child.pid)?.startTicks)
     }
 
-    /// Lets `capstan-init` run, then waits until it has executed the task or reported the failed step.
-    /// See ``Launcher/resume(_:)``.
+    /// The container's PID 1 (host pid), which `capstan-init` forked at once and reported on the sync socket; it
+    /// waits at the barrier, so the isolators place it before the task exists. See ``Launcher/heldProcesses(_:)``.
+    public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] {
+        guard let syncFD = syncFDs.withLock({ $0[process.pid] }) else { return [] }
+        let pid1 = try await DedicatedThread.run(name: "capstan-spawn") { try Self.readInitPID(syncFD) }
+        initPIDs.withLock { $0[process.pid] = pid1 }
+        return [pid1]
+    }
+
+    /// Lets the container's PID 1 fork the task, then waits until it has executed the task or reported the failed
+    /// step. See ``Launcher/resume(_:)``.
     public func resume(_ process: LaunchedProcess) async throws {
         guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return }
+        let pidReported = initPIDs.withLock { $0.removeValue(forKey: process.pid) } != nil
         try await DedicatedThread.run(name: "capstan-spawn") {
             defer { close(syncFD) }
-            // capstan-init waits at its own barrier for this byte before it creates any process.
+            if !pidReported { _ = try Self.readInitPID(syncFD) }
+            // PID 1 waits at its barrier for this byte before it forks the task. A failed send still reads on: PID 1
+            // may have reported its failed step before it ended.
             var go: UInt8 = 1
-            if send(syncFD, &go, 1, Int32(MSG_NOSIGNAL)) != 1 {
-                throw CapstanError(.internal, "Failed to launch: capstan-init exited before it was released")
-            }
+            let released = send(syncFD, &go, 1, Int32(MSG_NOSIGNAL)) == 1
             // One line: `ok`, or the failed step. Read up to the newline only: EOF may come late, as another fork in
             // this process can briefly hold a copy of capstan-init's end.
             var bytes: [UInt8] = []
@@ -121,9 +134,10 @@ public struct LinuxLauncher: Launcher {
                 bytes.append(contentsOf: buffer[0..<n])
             }
             let message = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            if message == "ok" { return }
-            if message.isEmpty {
-                throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the task")
+            if message == "ok" && released { return }
+            if message.isEmpty || message == "ok" {
+                throw CapstanError(
+                    .internal, "Failed to launch: capstan-init exited before \(released ? "it started the task" : "it was released")")
             }
             throw CapstanError(Self.code(ofInitMessage: message), "Failed to launch: \(message)")
         }
@@ -147,9 +161,8 @@ public struct LinuxLauncher: Launcher {
         case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
         }
         if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) { close(syncFD) }
-        if let state {
-            await DedicatedThread.run(name: "capstan-cleanup") { try? FileManager.default.removeItem(atPath: state) }
-        }
+        initPIDs.withLock { $0[process.pid] = nil }
+        if let state { await Self.removeAside(state) }
         states.withLock { $0[process.pid] = nil }
         return termination
     }
@@ -200,6 +213,9 @@ public struct LinuxLauncher: Launcher {
         return await DedicatedThread.run(name: "capstan-cleanup") {
             let names = (try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []
             var removed: [ContainerID] = []
+            for name in names where name.hasPrefix(Self.removedPrefix) {
+                try? FileManager.default.removeItem(atPath: base + "/" + name)
+            }
             for name in names.sorted() where !name.hasPrefix(".") && !known.contains(ContainerID(name)) {
                 try? FileManager.default.removeItem(atPath: base + "/" + name)
                 removed.append(ContainerID(name))
@@ -219,6 +235,41 @@ public struct LinuxLauncher: Launcher {
     // MARK: Internals
 
     private let states = LockedBox<[Int32: String]>([:])
+    /// Names of ended containers' state directories renamed aside for removal (see ``removeAside(_:)``).
+    static let removedPrefix = ".removed-"
+
+    /// Renames an ended container's state directory aside at once (so the id can be launched again right away) and
+    /// removes it on a background thread: the termination does not wait for the rmdirs. What a crash leaves behind
+    /// goes with ``removeLeftovers(keeping:)``.
+    private static func removeAside(_ state: String) async {
+        let directory = (state as NSString).deletingLastPathComponent
+        let aside = directory + "/" + removedPrefix + (state as NSString).lastPathComponent + "-" + UUID().uuidString
+        guard rename(state, aside) == 0 else {
+            await DedicatedThread.run(name: "capstan-cleanup") { try? FileManager.default.removeItem(atPath: state) }
+            return
+        }
+        Task.detached { await DedicatedThread.run(name: "capstan-cleanup") { try? FileManager.default.removeItem(atPath: aside) } }
+    }
+
+    /// Monitor pid → the container's PID 1, once read by ``heldProcesses(_:)``.
+    private let initPIDs = LockedBox<[Int32: Int32]>([:])
+
+    /// Reads `capstan-init`'s first line, `pid <n>` (its PID 1), one byte at a time so that nothing after it is
+    /// consumed; any other line is the failed step.
+    private static func readInitPID(_ syncFD: Int32) throws -> Int32 {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(syncFD, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 || byte == UInt8(ascii: "\n") { break }
+            bytes.append(byte)
+        }
+        let line = String(decoding: bytes, as: UTF8.self)
+        if line.hasPrefix("pid "), let pid = Int32(line.dropFirst(4)), pid > 0 { return pid }
+        if line.isEmpty { throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the container's PID 1") }
+        throw CapstanError(code(ofInitMessage: line), "Failed to launch: \(line)")
+    }
 
     private func stateDirectory(ofPID pid: Int32) -> String? {
         states.withLock { $0[pid] }
@@ -271,17 +322,20 @@ public struct LinuxLauncher: Launcher {
             workingDirectory: workingDirectory, user: user)
     }
 
-    /// Writes the spec, opens the sync socket and spawns `capstan-init` (it waits at its barrier for a byte on fd 4).
+    /// Puts the spec in an anonymous memory file, opens the sync socket and spawns `capstan-init` (its PID 1 waits
+    /// for a byte on fd 4). The spec is read once, so it is never written to disk (no file, no fsync).
     private static func spawnInit(_ spec: InitSpec, initPath: String, state: String, sandbox: String) throws -> (HeldChild, Int32) {
-        let specPath = state + "/init.json"
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do { try encoder.encode(spec).write(to: URL(fileURLWithPath: specPath)) } catch {
-            throw CapstanError(.internal, "Failed to launch: write '\(specPath)': \(error)")
-        }
-        let specFD = open(specPath, O_RDONLY | O_CLOEXEC)
-        guard specFD >= 0 else { throw CapstanError.system("Failed to launch: open '\(specPath)'", errno: errno) }
+        let json: Data
+        do { json = try encoder.encode(spec) } catch { throw CapstanError(.internal, "Failed to launch: encode of the spec: \(error)") }
+        let specFD = capstan_memfd("capstan-init-spec")
+        guard specFD >= 0 else { throw CapstanError.system("Failed to launch: memfd_create for the spec", errno: errno) }
         defer { close(specFD) }
+        let written = json.withUnsafeBytes { pwrite(specFD, $0.baseAddress, $0.count, 0) }
+        guard written == json.count else {
+            throw CapstanError.system("Failed to launch: write of the spec to its memory file", errno: written < 0 ? errno : EIO)
+        }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw CapstanError.system("Failed to launch: socketpair", errno: errno)

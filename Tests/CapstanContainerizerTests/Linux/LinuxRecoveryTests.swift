@@ -14,7 +14,9 @@ struct LinuxRecoveryTests {
         let launcher = fx.launcher()
         for isolator in isolators { _ = try await isolator.prepare(config) }
         let process = try await launcher.launch(config, hooks: LaunchHooks())
-        for isolator in isolators { try await isolator.isolate(config.containerID, pid: process.pid) }
+        for pid in [process.pid] + (try await launcher.heldProcesses(process)) {
+            for isolator in isolators { try await isolator.isolate(config.containerID, pid: pid) }
+        }
         try await launcher.resume(process)
         let state = ContainerRecoveryState(containerID: config.containerID, pid: process.pid, config: config, startTicks: process.startTicks)
         try FileManager.default.createDirectory(atPath: checkpoints, withIntermediateDirectories: true)
