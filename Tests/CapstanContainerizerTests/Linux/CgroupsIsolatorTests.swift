@@ -59,6 +59,33 @@ struct CgroupsIsolatorTests {
         }
     }
 
+    /// PID 1 is forked before the isolators move anything (it builds the root meanwhile): it must still end up in
+    /// every cgroup with the monitor, and the task must start inside them.
+    @Test func monitorPID1AndTaskAreAllInTheContainersCgroups() async throws {
+        try await LinuxFixture.with { fx in
+            let isolators: [any Isolator] = [try CgroupsCPUIsolator(), try CgroupsMemoryIsolator(), try CgroupsPIDsIsolator(defaultMax: 64)]
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: isolators, logger: quietLogger)
+            let config = fx.config(
+                "cat /proc/1/cgroup > $MESOS_SANDBOX/init-cgroup; cat /proc/$$/cgroup > $MESOS_SANDBOX/task-cgroup; "
+                    + "touch $MESOS_SANDBOX/ready; exec sleep 30")
+            try await containerizer.launch(config)
+            try await fx.waitFor("ready")
+            for hierarchy in ["cpu", "cpuacct", "memory", "pids"] {
+                let procs = (try? String(contentsOfFile: "/sys/fs/cgroup/\(hierarchy)/capstan/\(config.containerID)/cgroup.procs", encoding: .utf8)) ?? ""
+                #expect(procs.split(separator: "\n").count == 3, "monitor, PID 1 and the task in \(hierarchy): \(procs)")
+            }
+            for file in ["init-cgroup", "task-cgroup"] {
+                let lines = fx.read(file).split(separator: "\n")
+                for controller in ["cpu", "memory", "pids"] {
+                    let line = lines.first { $0.split(separator: ":").dropFirst().first?.split(separator: ",").contains(Substring(controller)) == true }
+                    #expect(line?.hasSuffix("/capstan/\(config.containerID)") == true, "\(file) \(controller): \(lines)")
+                }
+            }
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(LinuxFixture.cgroups(of: config.containerID).isEmpty)
+        }
+    }
+
     @Test func allThreeIsolatorsTogetherLeaveNothingBehind() async throws {
         try await LinuxFixture.with { fx in
             let isolators: [any Isolator] = [try CgroupsCPUIsolator(), try CgroupsMemoryIsolator(), try CgroupsPIDsIsolator(defaultMax: 64)]
