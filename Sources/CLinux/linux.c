@@ -95,7 +95,3 @@ void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal)
 unsigned long capstan_makedev(unsigned int major, unsigned int minor) {
     return (unsigned long)makedev(major, minor);
 }
-
-int capstan_memfd(const char *name) {
-    return (int)syscall(SYS_memfd_create, name, 1U /* MFD_CLOEXEC */);
-}

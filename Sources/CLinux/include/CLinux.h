@@ -124,10 +124,6 @@ int capstan_pivot_root(const char *new_root, const char *put_old);
 /// prctl(PR_SET_NO_NEW_PRIVS, 1). Lives in C because prctl is variadic. Returns 0 or an errno.
 int capstan_set_no_new_privs(void);
 
-/// An anonymous, close-on-exec memory file (memfd_create with MFD_CLOEXEC), e.g. to hand capstan-init its spec
-/// without a file on disk. Returns the fd, or -1 with errno set.
-int capstan_memfd(const char *name);
-
 /// prctl(PR_SET_PDEATHSIG, sig). Lives in C because prctl is variadic. Returns 0 or an errno.
 int capstan_set_pdeathsig(int sig);
 

@@ -1,5 +1,4 @@
 public import CapstanCore
-import CLinux
 import CapstanInitSpec
 import Foundation
 import Glibc
@@ -77,15 +76,28 @@ public struct LinuxLauncher: Launcher {
         let held: (HeldChild, Int32)
         do {
             held = try await DedicatedThread.run(name: "capstan-spawn") {
-                try? FileManager.default.removeItem(atPath: state)
-                do { try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true) } catch {
-                    throw CapstanError(.internal, "Failed to launch: mkdir '\(state)': \(error)")
+                // capstan-init starts (a large binary: its loader takes a few ms) while its state is prepared; it
+                // waits for the spec on fd 3, which is written once the rootfs directories exist.
+                let (child, syncFD, specWriter) = try Self.spawnInit(initPath: initPath, containerID: spec.spec.containerID, sandbox: sandbox)
+                do {
+                    defer { close(specWriter) }
+                    try? FileManager.default.removeItem(atPath: state)
+                    do { try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true) } catch {
+                        throw CapstanError(.internal, "Failed to launch: mkdir '\(state)': \(error)")
+                    }
+                    if let rootfs = config.rootfs, let plan = spec.plan {
+                        let layers: [String] = if case .layers(let layers) = rootfs { layers } else { [] }
+                        try provisioner.materialize(plan, layers: layers)
+                    }
+                    try Self.writeSpec(spec.spec, to: specWriter)
+                } catch {
+                    close(syncFD)
+                    kill(child.pid, SIGKILL)
+                    var status: Int32 = 0
+                    while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+                    throw error
                 }
-                if let rootfs = config.rootfs, let plan = spec.plan {
-                    let layers: [String] = if case .layers(let layers) = rootfs { layers } else { [] }
-                    try provisioner.materialize(plan, layers: layers)
-                }
-                return try Self.spawnInit(spec.spec, initPath: initPath, state: state, sandbox: sandbox)
+                return (child, syncFD)
             }
         } catch {
             try? FileManager.default.removeItem(atPath: state)
@@ -322,20 +334,34 @@ public struct LinuxLauncher: Launcher {
             workingDirectory: workingDirectory, user: user)
     }
 
-    /// Puts the spec in an anonymous memory file, opens the sync socket and spawns `capstan-init` (its PID 1 waits
-    /// for a byte on fd 4). The spec is read once, so it is never written to disk (no file, no fsync).
-    private static func spawnInit(_ spec: InitSpec, initPath: String, state: String, sandbox: String) throws -> (HeldChild, Int32) {
+    /// The spec as JSON, written whole to the socket `capstan-init` reads to EOF (the caller closes it).
+    private static func writeSpec(_ spec: InitSpec, to fd: Int32) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        let json: Data
-        do { json = try encoder.encode(spec) } catch { throw CapstanError(.internal, "Failed to launch: encode of the spec: \(error)") }
-        let specFD = capstan_memfd("capstan-init-spec")
-        guard specFD >= 0 else { throw CapstanError.system("Failed to launch: memfd_create for the spec", errno: errno) }
-        defer { close(specFD) }
-        let written = json.withUnsafeBytes { pwrite(specFD, $0.baseAddress, $0.count, 0) }
-        guard written == json.count else {
-            throw CapstanError.system("Failed to launch: write of the spec to its memory file", errno: written < 0 ? errno : EIO)
+        let json: [UInt8]
+        do { json = Array(try encoder.encode(spec)) } catch { throw CapstanError(.internal, "Failed to launch: encode of the spec: \(error)") }
+        var offset = 0
+        while offset < json.count {
+            let n = json.withUnsafeBytes { send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw CapstanError.system("Failed to launch: write of the spec to capstan-init", errno: n < 0 ? errno : EIO) }
+            offset += n
         }
+    }
+
+    /// Opens the spec socket and the sync socket and spawns `capstan-init`, which reads the spec from fd 3 (to EOF)
+    /// and whose PID 1 waits for a byte on fd 4. Returns the child, the agent's end of the sync socket and of the spec's.
+    private static func spawnInit(initPath: String, containerID: String, sandbox: String) throws -> (HeldChild, Int32, Int32) {
+        // A socket rather than a pipe: the agent writes with MSG_NOSIGNAL, so a capstan-init that died early is an
+        // error here, never a SIGPIPE for the agent.
+        var specPipe: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &specPipe) == 0 else {
+            throw CapstanError.system("Failed to launch: socketpair for the spec", errno: errno)
+        }
+        let specFD = specPipe[0]
+        defer { close(specFD) }
+        var handedOver = false
+        defer { if !handedOver { close(specPipe[1]) } }
         var pair: [Int32] = [-1, -1]
         guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
             throw CapstanError.system("Failed to launch: socketpair", errno: errno)
@@ -345,12 +371,14 @@ public struct LinuxLauncher: Launcher {
         defer { close(stdout) }
         let stderr = try openOutput(sandbox + "/stderr")
         defer { close(stderr) }
-        var request = SpawnRequest(path: initPath, arguments: ["capstan-init", spec.containerID], environment: [])
+        var request = SpawnRequest(path: initPath, arguments: ["capstan-init", containerID], environment: [])
         request.workingDirectory = "/"
         request.stdio = (-1, stdout, stderr)
         request.extraFDs = [specFD, pair[1]]
         do {
-            return (try Spawner.spawn(request), pair[0])
+            let child = try Spawner.spawn(request)
+            handedOver = true
+            return (child, pair[0], specPipe[1])
         } catch {
             close(pair[0])
             throw error
