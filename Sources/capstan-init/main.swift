@@ -1,7 +1,7 @@
 // capstan-init: the container's monitor and its PID 1.
 //
-// Started by LinuxLauncher with:
-//   fd 3  the InitSpec as JSON (read to EOF, then closed)
+// Started by LinuxLauncher (possibly ahead of the container, as its spare) with stdio on /dev/null and:
+//   fd 3  the InitSpec as JSON (read to EOF, then closed); stdout and stderr are then opened in its sandbox
 //   fd 4  the sync socket: the monitor forks PID 1 at once and sends `pid <host pid of PID 1>`; the agent moves
 //         both into the container's cgroups while PID 1 builds the root filesystem, then sends one byte (the
 //         barrier: PID 1 forks the task only after it, so the task starts inside the cgroups); one line comes back,
@@ -97,6 +97,15 @@ func monitorMain() -> Never {
     close(specFD)
     let spec: InitSpec
     do { spec = try JSONDecoder().decode(InitSpec.self, from: Data(data)) } catch { fail("decode of the spec: \(error)") }
+    // The agent may have started this process before it knew the container: stdout and stderr become the sandbox's
+    // files only now.
+    for (target, name) in [(Int32(1), "stdout"), (Int32(2), "stderr")] {
+        let path = spec.sandboxDirectory + "/" + name
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        if fd < 0 { fail("open '\(path)'", errno: errno) }
+        check(dup2(fd, target) == target ? 0 : -1, "dup2 of '\(path)'")
+        close(fd)
+    }
     // No barrier here: PID 1 builds the container's root while the agent moves it and this process into the
     // cgroups (the kernel's first cgroup move can take a grace period); PID 1 waits at the barrier before the task.
     var statusPipe: [Int32] = [-1, -1]

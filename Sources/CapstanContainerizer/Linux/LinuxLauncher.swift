@@ -19,6 +19,10 @@ import Synchronization
 /// PID 1, which reaps zombies and forwards signals to the task. The monitor writes the task's exit status to
 /// `<work>/containers/<id>/exit_status`, so a container recovered after an agent restart still reports it.
 ///
+/// After each successful start the launcher spawns one spare `capstan-init` in the background (``SpareInit``), which
+/// waits for a spec: the next launch hands its spec to that already loaded process instead of paying the executable's
+/// load on its critical path.
+///
 /// Per-container state lives in `<workDirectory>/containers/<id>` (spec, rootfs mount point, overlay upper/work dirs
 /// or the copy) and is removed once the container has ended. Requires root.
 public struct LinuxLauncher: Launcher {
@@ -28,6 +32,7 @@ public struct LinuxLauncher: Launcher {
     private let provisioner: OverlayProvisioner
     private let table = ProcessTable(sweepsSession: false)
     private let syncFDs = LockedBox<[Int32: Int32]>([:])
+    private let spare = SpareInit()
 
     /// Where the container's root is visible inside it, and `MESOS_SANDBOX`.
     public static let sandboxTarget = "/mnt/mesos/sandbox"
@@ -72,15 +77,16 @@ public struct LinuxLauncher: Launcher {
         let spec = try initSpec(config, hooks: hooks, state: state)
         let provisioner = self.provisioner
         let initPath = self.initPath
-        let sandbox = config.sandboxDirectory
+        let spare = self.spare
+        let workDirectory = self.workDirectory
         let held: (HeldChild, Int32)
         do {
             held = try await DedicatedThread.run(name: "capstan-spawn") {
                 // capstan-init starts (a large binary: its loader takes a few ms) while its state is prepared; it
                 // waits for the spec on fd 3, which is written once the rootfs directories exist.
-                let (child, syncFD, specWriter) = try Self.spawnInit(initPath: initPath, containerID: spec.spec.containerID, sandbox: sandbox)
+                let fromSpare = spare.take()
+                var (child, syncFD, specWriter) = try fromSpare ?? Self.spawnInit(initPath: initPath, workDirectory: workDirectory)
                 do {
-                    defer { close(specWriter) }
                     try? FileManager.default.removeItem(atPath: state)
                     do { try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true) } catch {
                         throw CapstanError(.internal, "Failed to launch: mkdir '\(state)': \(error)")
@@ -89,12 +95,15 @@ public struct LinuxLauncher: Launcher {
                         let layers: [String] = if case .layers(let layers) = rootfs { layers } else { [] }
                         try provisioner.materialize(plan, layers: layers)
                     }
-                    try Self.writeSpec(spec.spec, to: specWriter)
+                    do { try Self.writeSpec(spec.spec, to: specWriter) } catch where fromSpare != nil {
+                        // The spare died since it was started: start a fresh capstan-init instead.
+                        Self.collect(child, syncFD, specWriter)
+                        (child, syncFD, specWriter) = try Self.spawnInit(initPath: initPath, workDirectory: workDirectory)
+                        try Self.writeSpec(spec.spec, to: specWriter)
+                    }
+                    close(specWriter)
                 } catch {
-                    close(syncFD)
-                    kill(child.pid, SIGKILL)
-                    var status: Int32 = 0
-                    while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+                    Self.collect(child, syncFD, specWriter)
                     throw error
                 }
                 return (child, syncFD)
@@ -127,6 +136,9 @@ public struct LinuxLauncher: Launcher {
     /// step. See ``Launcher/resume(_:)``.
     public func resume(_ process: LaunchedProcess) async throws {
         guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return }
+        let spare = self.spare
+        let initPath = self.initPath
+        let workDirectory = self.workDirectory
         let pidReported = initPIDs.withLock { $0.removeValue(forKey: process.pid) } != nil
         try await DedicatedThread.run(name: "capstan-spawn") {
             defer { close(syncFD) }
@@ -146,7 +158,10 @@ public struct LinuxLauncher: Launcher {
                 bytes.append(contentsOf: buffer[0..<n])
             }
             let message = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            if message == "ok" && released { return }
+            if message == "ok" && released {
+                spare.refill { try? Self.spawnInit(initPath: initPath, workDirectory: workDirectory) }
+                return
+            }
             if message.isEmpty || message == "ok" {
                 throw CapstanError(
                     .internal, "Failed to launch: capstan-init exited before \(released ? "it started the task" : "it was released")")
@@ -334,6 +349,15 @@ public struct LinuxLauncher: Launcher {
             workingDirectory: workingDirectory, user: user)
     }
 
+    /// Kills and reaps a `capstan-init` that will not get (or did not take) its spec, and closes the agent's ends.
+    private static func collect(_ child: HeldChild, _ syncFD: Int32, _ specFD: Int32) {
+        close(specFD)
+        close(syncFD)
+        kill(child.pid, SIGKILL)
+        var status: Int32 = 0
+        while waitpid(child.pid, &status, 0) < 0 && errno == EINTR {}
+    }
+
     /// The spec as JSON, written whole to the socket `capstan-init` reads to EOF (the caller closes it).
     private static func writeSpec(_ spec: InitSpec, to fd: Int32) throws {
         let encoder = JSONEncoder()
@@ -351,7 +375,7 @@ public struct LinuxLauncher: Launcher {
 
     /// Opens the spec socket and the sync socket and spawns `capstan-init`, which reads the spec from fd 3 (to EOF)
     /// and whose PID 1 waits for a byte on fd 4. Returns the child, the agent's end of the sync socket and of the spec's.
-    private static func spawnInit(initPath: String, containerID: String, sandbox: String) throws -> (HeldChild, Int32, Int32) {
+    static func spawnInit(initPath: String, workDirectory: String) throws -> (HeldChild, Int32, Int32) {
         // A socket rather than a pipe: the agent writes with MSG_NOSIGNAL, so a capstan-init that died early is an
         // error here, never a SIGPIPE for the agent.
         var specPipe: [Int32] = [-1, -1]
@@ -367,13 +391,10 @@ public struct LinuxLauncher: Launcher {
             throw CapstanError.system("Failed to launch: socketpair", errno: errno)
         }
         defer { close(pair[1]) }
-        let stdout = try openOutput(sandbox + "/stdout")
-        defer { close(stdout) }
-        let stderr = try openOutput(sandbox + "/stderr")
-        defer { close(stderr) }
-        var request = SpawnRequest(path: initPath, arguments: ["capstan-init", containerID], environment: [])
+        // The work directory names the launcher in `ps` (a spare does not know its container yet).
+        var request = SpawnRequest(path: initPath, arguments: ["capstan-init", workDirectory], environment: [])
         request.workingDirectory = "/"
-        request.stdio = (-1, stdout, stderr)
+        request.stdio = (-1, -1, -1)  // capstan-init opens the sandbox's stdout and stderr once it has the spec
         request.extraFDs = [specFD, pair[1]]
         do {
             let child = try Spawner.spawn(request)
@@ -383,12 +404,6 @@ public struct LinuxLauncher: Launcher {
             close(pair[0])
             throw error
         }
-    }
-
-    private static func openOutput(_ path: String) throws -> Int32 {
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else { throw CapstanError.system("Failed to launch: open '\(path)'", errno: errno) }
-        return fd
     }
 
     /// The code for a `capstan-init` message ending in `(errno N)`.

@@ -7,6 +7,51 @@ import Testing
 
 @Suite("LinuxLauncher", .serialized, .enabled(if: LinuxPrerequisites.enabled, "needs root, /bin/busybox and capstan-init"))
 struct LinuxLauncherTests {
+    /// The launcher keeps a spare capstan-init started ahead: each launch must still write to its own sandbox, and a
+    /// spare that died meanwhile must be replaced, not handed a spec.
+    @Test func spareInitServesTheNextLaunchAndADeadSpareIsReplaced() async throws {
+        try await LinuxFixture.with { fx in
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)
+            for round in 0..<3 {
+                if round == 2 {
+                    // Kill the spare the previous launch left: this launcher's capstan-init still waiting for a spec.
+                    let spares = Self.spareInits(of: fx.work)
+                    #expect(spares.count == 1, "one spare after a launch: \(spares)")
+                    for pid in spares { kill(pid, SIGKILL) }
+                }
+                var draft = fx.config("echo round-\(round); echo err-\(round) >&2")
+                draft.sandboxDirectory = fx.base + "/sandbox-\(round)"
+                let config = draft
+                try FileManager.default.createDirectory(atPath: config.sandboxDirectory, withIntermediateDirectories: true)
+                try await containerizer.launch(config)
+                let termination = try await within { try await containerizer.wait(config.containerID) }
+                #expect(termination.exitStatus == 0, "\(termination.message)")
+                let stdout = try? String(contentsOfFile: config.sandboxDirectory + "/stdout", encoding: .utf8)
+                let stderr = try? String(contentsOfFile: config.sandboxDirectory + "/stderr", encoding: .utf8)
+                #expect(stdout == "round-\(round)\n")
+                #expect(stderr == "err-\(round)\n")
+            }
+        }
+    }
+
+    /// Live spare capstan-init processes of the launcher with work directory `work`: children of this process named
+    /// after it in their argv, still holding their spec socket on fd 3 (a monitor closes it once it has read the spec).
+    static func spareInits(of work: String) -> [Int32] {
+        let me = getpid()
+        return ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { name -> Int32? in
+            guard let pid = Int32(name), let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                let close = stat.lastIndex(of: ")"),
+                let cmdline = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)
+            else { return nil }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            guard fields.count > 1, fields[0] != "Z", Int32(fields[1]) == me,
+                cmdline.split(separator: "\0").map(String.init) == ["capstan-init", work],
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/3")) != nil
+            else { return nil }
+            return pid
+        }
+    }
+
     @Test func runsInItsOwnNamespacesRootfsAndHostname() async throws {
         try await LinuxFixture.with { fx in
             let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)

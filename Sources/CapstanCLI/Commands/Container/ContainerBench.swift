@@ -16,7 +16,8 @@ struct BenchContainer: AsyncParsableCommand {
             nodes, devpts and /dev/shm; /sys read-only; the sandbox bound at /mnt/mesos/sandbox), no_new_privs, and \
             memory, cpu and pids limits. Capstan mounts an overlay over the rootfs with a private upper dir, creates \
             cpu/cpuacct/memory/pids cgroups and moves its monitor and the container's PID 1 into them while PID 1 \
-            builds the root (the task is forked only after the move), writes the task's output to sandbox files and \
+            builds the root (the task is forked only after the move), keeps one capstan-init started ahead (spawned in \
+            the background after each start, waiting for its spec, so a launch skips loading the executable), writes the task's output to sandbox files and \
             keeps its exit status in a file; crun uses the directory read-only and joins a cgroup in every v1 hierarchy. crun runs in a private \
             mount namespace with the hybrid cgroup2 mount at /sys/fs/cgroup/unified removed (it refuses hybrid layouts). \
             The ratio is Capstan's mean time over crun's. Needs root.
