@@ -67,12 +67,34 @@ public final class TestCluster: @unchecked Sendable {
 
     /// Stops every process (SIGTERM, then SIGKILL) and removes the scratch directory.
     public func shutdown() async {
+        await tearDownFrameworks()
         for agent in agents { await agent.process.stop() }
         // Agents killed with SIGKILL leave their tasks' sessions behind: kill them by the checkpointed pids.
         for agent in agents { Self.killCheckpointedTasks(workDir: agent.workDir) }
         await masterProcess?.stop()
         if ProcessInfo.processInfo.environment["CAPSTAN_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: scratch)
+        }
+    }
+
+    /// Tears down every framework through the operator API, so the agents kill their tasks and clean up their
+    /// containers (cgroups, mounts) themselves, and waits (at most 5 s) until no agent runs a container. `capstan
+    /// agent` leaves tasks running when it stops, so this is what keeps tests from leaving containers behind.
+    func tearDownFrameworks() async {
+        guard masterProcess?.isRunning == true else { return }
+        let operatorAPI = OperatorClient(master)
+        guard let frameworks = try? await operatorAPI.call(.getFrameworks).getFrameworks?.frameworks else { return }
+        for framework in frameworks {
+            guard let id = framework.frameworkInfo.id else { continue }
+            _ = try? await operatorAPI.raw(path: "/api/v1", body: #"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"\#(id.value)"}}}"#)
+        }
+        let running = agents.filter { $0.process.isRunning }
+        try? await eventually("agents' containers gone", timeout: .seconds(5), interval: .milliseconds(50)) {
+            for agent in running {
+                let containers = try await OperatorClient(agent.endpoint).agentCall(.getContainers).getContainers?.containers ?? []
+                if !containers.isEmpty { return false }
+            }
+            return true
         }
     }
 
