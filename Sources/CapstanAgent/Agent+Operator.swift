@@ -75,8 +75,11 @@ extension Agent {
                 let limits = limits(executor.info.resources + executor.tasks.values.flatMap(\.info.resources))
                 let statistics = usage.map { stats in
                     CapstanAPI.ResourceStatistics(
-                        timestamp: stats.timestamp, cpusUserTimeSecs: stats.cpusUserTimeSecs,
-                        cpusSystemTimeSecs: stats.cpusSystemTimeSecs, cpusLimit: limits.cpus,
+                        timestamp: stats.timestamp, processes: stats.processes.map { UInt32(clamping: $0) },
+                        cpusUserTimeSecs: stats.cpusUserTimeSecs, cpusSystemTimeSecs: stats.cpusSystemTimeSecs,
+                        cpusLimit: limits.cpus, cpusNrPeriods: stats.cpusNrPeriods.map { UInt32(clamping: $0) },
+                        cpusNrThrottled: stats.cpusNrThrottled.map { UInt32(clamping: $0) },
+                        cpusThrottledTimeSecs: stats.cpusThrottledTimeSecs, memTotalBytes: stats.memTotalBytes,
                         memLimitBytes: limits.memBytes, memRssBytes: stats.memRSSBytes)
                 }
                 containers.append(

@@ -28,6 +28,9 @@ public struct AgentConfiguration: Sendable {
     public var registrationBackoffMax: Duration
     /// How images that tasks name are pulled (`--insecure-registry`, `--registry-config`, `--registry-ca`).
     public var registry: RegistryOptions
+    /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
+    /// nil = no limit.
+    public var containerPidsMax: Int?
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -42,7 +45,8 @@ public struct AgentConfiguration: Sendable {
         statusUpdateRetryInterval: Duration = .seconds(2),
         statusUpdateRetryMax: Duration = .seconds(60),
         registrationBackoffMax: Duration = .seconds(2),
-        registry: RegistryOptions = RegistryOptions()
+        registry: RegistryOptions = RegistryOptions(),
+        containerPidsMax: Int? = 4096
     ) {
         self.listen = listen
         self.advertise = advertise
@@ -57,6 +61,7 @@ public struct AgentConfiguration: Sendable {
         self.statusUpdateRetryMax = statusUpdateRetryMax
         self.registrationBackoffMax = registrationBackoffMax
         self.registry = registry
+        self.containerPidsMax = containerPidsMax
     }
 
     /// The flags as GET_FLAGS reports them.
@@ -66,6 +71,7 @@ public struct AgentConfiguration: Sendable {
             ("resources", resources.description), ("hostname", hostname),
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
+            ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
         ]
     }
 }

@@ -48,8 +48,9 @@ public struct AgentService: Service {
             checkpointDirectory: configuration.workDir + "/meta/containers/plain")
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
-            imageRuntime: ImageRuntime.make(workDir: configuration.workDir, registry: configuration.registry, logger: logger), statusUpdates: statusUpdates,
-            logger: logger
+            imageRuntime: ImageRuntime.make(
+                workDir: configuration.workDir, registry: configuration.registry, pidsMax: configuration.containerPidsMax, logger: logger),
+            statusUpdates: statusUpdates, logger: logger
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }

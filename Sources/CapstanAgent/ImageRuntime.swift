@@ -10,15 +10,20 @@ import Logging
 public struct ImageRuntime: Sendable {
     public let store: ImageStore
     public let containerizer: Containerizer
+    /// Where the launcher keeps a container's state; the image store keeps its layers while that directory exists.
+    let stateDirectory: @Sendable (ContainerID) -> String
 
-    public init(store: ImageStore, containerizer: Containerizer) {
+    public init(store: ImageStore, containerizer: Containerizer, stateDirectory: @escaping @Sendable (ContainerID) -> String) {
         self.store = store
         self.containerizer = containerizer
+        self.stateDirectory = stateDirectory
     }
 
     /// The runtime for an agent work dir, pulling through `registry`; nil (with the reason logged) where Linux
     /// isolation is unavailable.
-    public static func make(workDir: String, registry: RegistryOptions = RegistryOptions(), logger: Logger) -> ImageRuntime? {
+    public static func make(
+        workDir: String, registry: RegistryOptions = RegistryOptions(), pidsMax: Int? = 4096, logger: Logger
+    ) -> ImageRuntime? {
         guard geteuid() == 0 else {
             logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
             return nil
@@ -28,11 +33,11 @@ public struct ImageRuntime: Sendable {
             var isolators: [any Isolator] = []
             if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
             if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
-            if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
+            if let pids = try? CgroupsPIDsIsolator(defaultMax: pidsMax) { isolators.append(pids) }
+            let launcher = LinuxLauncher(workDirectory: workDir + "/containers", logger: logger)
             let containerizer = Containerizer(
-                launcher: LinuxLauncher(workDirectory: workDir + "/containers", logger: logger), isolators: isolators,
-                logger: logger, checkpointDirectory: workDir + "/meta/containers/linux")
-            return ImageRuntime(store: store, containerizer: containerizer)
+                launcher: launcher, isolators: isolators, logger: logger, checkpointDirectory: workDir + "/meta/containers/linux")
+            return ImageRuntime(store: store, containerizer: containerizer, stateDirectory: { launcher.stateDirectory(of: $0) })
         } catch {
             logger.error("Image runtime unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])
             return nil
@@ -52,7 +57,8 @@ public struct ImageRuntime: Sendable {
     func prepare(_ config: inout ContainerConfig, image reference: String, container: ContainerInfo?) async throws {
         let layers: [String], image: ImageConfig
         do {
-            (layers, image) = try await store.rootfsLayers(for: reference)
+            let user = LayerUser(name: config.containerID.value, directory: stateDirectory(config.containerID))
+            (layers, image) = try await store.rootfsLayers(for: reference, user: user)
         } catch {
             throw CapstanError((error as? CapstanError)?.code ?? .internal, "cannot provide image \(reference): \(error)")
         }
@@ -63,5 +69,10 @@ public struct ImageRuntime: Sendable {
         config.hostname = container?.hostname
         // Mesos: no NetworkInfo means the host's network.
         config.networkMode = (container?.networkInfos.isEmpty ?? true) ? .host : .isolated
+    }
+
+    /// Lets `prune` remove the layers a container used, now that it has ended.
+    func release(_ containerID: ContainerID) async {
+        try? await store.releaseLayers(user: containerID.value)
     }
 }

@@ -35,12 +35,16 @@ extension Containerizer {
             try writeCheckpoint(config, process)
             try checkNotDestroyed(id)
             for isolator in isolators {
-                do { try await isolator.isolate(id, pid: process.pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+                do { try await isolator.isolate(id, pid: process.pid) } catch {
+                    throw await launcher.earlyFailure(process) ?? Self.isolatorFailure(isolator, "isolate", error)
+                }
                 try checkNotDestroyed(id)
             }
             for pid in try await launcher.heldProcesses(process) {
                 for isolator in isolators {
-                    do { try await isolator.isolate(id, pid: pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+                    do { try await isolator.isolate(id, pid: pid) } catch {
+                        throw await launcher.earlyFailure(process) ?? Self.isolatorFailure(isolator, "isolate", error)
+                    }
                 }
                 try checkNotDestroyed(id)
             }

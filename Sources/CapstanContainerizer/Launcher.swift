@@ -66,6 +66,11 @@ public protocol Launcher: Sendable {
     /// - Throws: ``CapstanError`` when the container failed before it got there, naming the failed step.
     func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32]
 
+    /// The step at which a launched container failed on its own before `resume`, when it reported one: an isolator
+    /// that could not place a process which had already ended (ESRCH) asks this, so the error names the real cause
+    /// (`resolve user: …`) rather than the cgroup write. Returns at once when nothing was reported.
+    func earlyFailure(_ process: LaunchedProcess) async -> CapstanError?
+
     /// Sends `signal` to every process of the container (its process group and session).
     /// - Throws: `notFound` once the process has been collected by `wait`; other failures name `kill` and the errno.
     func signal(_ process: LaunchedProcess, _ signal: Int32) throws
@@ -98,6 +103,9 @@ public protocol Launcher: Sendable {
 extension Launcher {
     /// Holds nothing besides the first process.
     public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] { [] }
+
+    /// Reports nothing: the process holds no setup of its own before `resume`.
+    public func earlyFailure(_ process: LaunchedProcess) async -> CapstanError? { nil }
 
     /// Keeps nothing: the status of a container gone at recovery is unknown.
     public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? { nil }

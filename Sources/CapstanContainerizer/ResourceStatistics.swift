@@ -10,6 +10,12 @@ public struct ResourceStatistics: Sendable, Hashable, Codable {
     public var memRSSBytes: UInt64?
     /// Number of live processes.
     public var processes: Int?
+    /// CFS enforcement periods elapsed, periods in which the container was throttled, and time throttled (s).
+    public var cpusNrPeriods: Int?
+    public var cpusNrThrottled: Int?
+    public var cpusThrottledTimeSecs: Double?
+    /// Memory charged to the container, page cache included, in bytes.
+    public var memTotalBytes: UInt64?
 
     /// Creates a sample.
     public init(
@@ -30,6 +36,10 @@ public struct ResourceStatistics: Sendable, Hashable, Codable {
         merged.cpusSystemTimeSecs = other.cpusSystemTimeSecs ?? cpusSystemTimeSecs
         merged.memRSSBytes = other.memRSSBytes ?? memRSSBytes
         merged.processes = other.processes ?? processes
+        merged.cpusNrPeriods = other.cpusNrPeriods ?? cpusNrPeriods
+        merged.cpusNrThrottled = other.cpusNrThrottled ?? cpusNrThrottled
+        merged.cpusThrottledTimeSecs = other.cpusThrottledTimeSecs ?? cpusThrottledTimeSecs
+        merged.memTotalBytes = other.memTotalBytes ?? memTotalBytes
         return merged
     }
 }

@@ -57,6 +57,36 @@ struct ImageStoreTests {
         }
     }
 
+    @Test func pruneKeepsLayersOfALiveLayerUserUntilItsDirectoryIsGone() async throws {
+        try await ImageTestSupport.withScratch { dir in
+            let store = try Self.store(dir)
+            try ImageTestSupport.write(["file": "in use"], under: dir + "/tree")
+            try ImageTestSupport.tar(dir + "/tree", to: dir + "/tree.tar")
+            _ = try await store.importRootfs(tarball: dir + "/tree.tar", name: "used:1")
+            let container = dir + "/containers/c1"
+            try FileManager.default.createDirectory(atPath: container, withIntermediateDirectories: true)
+            let layers = try await store.rootfsLayers(for: "used:1", user: LayerUser(name: "c1", directory: container)).layers
+            #expect(await store.layerUsers().map(\.name) == ["c1"])
+            await #expect(throws: CapstanError.self) { try await store.releaseLayers(user: "../escape") }
+
+            try await store.remove("used:1")
+            // Another process's store (capstan image prune beside an agent) sees the record too.
+            let other = try Self.store(dir)
+            let report = try await other.prune()
+            #expect(report.layers.isEmpty)
+            #expect(report.blobs.count == 3)  // the removed image's blobs go; the unpacked layer stays
+            #expect(FileManager.default.fileExists(atPath: layers[0] + "/file"))
+
+            // While the directory is young the record holds; once it is gone and old, the record is stale.
+            try FileManager.default.removeItem(atPath: container)
+            #expect(await other.layerUsers().map(\.name) == ["c1"])
+            #expect(await other.layerUsers(now: Date() + ImageStore.layerUserGrace + 1).isEmpty)
+            #expect(try await other.prune().layers.count == 1)
+            #expect(!FileManager.default.fileExists(atPath: layers[0]))
+            try await store.releaseLayers(user: "c1")  // already gone: fine
+        }
+    }
+
     @Test func roundTripsThroughAnOCILayoutAndAnOCIArchive() async throws {
         try await ImageTestSupport.withScratch { dir in
             let store = try Self.store(dir)

@@ -40,7 +40,7 @@ public final class TestCluster: @unchecked Sendable {
 
     /// Starts an agent and waits until the master lists it.
     @discardableResult
-    public func startAgent(resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil) async throws -> TestAgent {
+    public func startAgent(resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil, extraArguments: [String] = []) async throws -> TestAgent {
         let endpoint = HostPort(host: "127.0.0.1", port: port ?? FreePort.next())
         let dir = workDir ?? scratch + "/agent-\(agents.count)"
         var arguments = [
@@ -49,6 +49,7 @@ public final class TestCluster: @unchecked Sendable {
             "--log-level", "debug",
         ]
         if let attributes { arguments += ["--attributes", attributes] }
+        arguments += extraArguments
         let before = try await registeredAgentCount()
         let process = try CapstanProcess(arguments: arguments, logPath: dir + ".log")
         let agent = TestAgent(endpoint: endpoint, workDir: dir, process: process, arguments: arguments)

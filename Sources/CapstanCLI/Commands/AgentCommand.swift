@@ -20,6 +20,9 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "First retry interval of an unacknowledged status update (doubles up to 1 minute).")
     var statusUpdateRetryInterval: String = "2secs"
 
+    @Option(help: "The most processes one container from an image may have (cgroups pids.max); 0 = no limit.")
+    var containerPidsMax: Int = 4096
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -31,7 +34,13 @@ struct AgentOptions: ParsableArguments {
             hostname: ProcessInfo.processInfo.hostName,
             executorRegistrationTimeout: try FlagParsing.duration(executorRegistrationTimeout, flag: "--executor-registration-timeout"),
             statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
-            registry: try registry.options())
+            registry: try registry.options(),
+            containerPidsMax: try pidsMax())
+    }
+
+    private func pidsMax() throws -> Int? {
+        guard containerPidsMax >= 0 else { throw ValidationError("--container-pids-max must be 0 (no limit) or more, not \(containerPidsMax)") }
+        return containerPidsMax == 0 ? nil : containerPidsMax
     }
 }
 

@@ -57,11 +57,20 @@ public struct CgroupsCPUIsolator: Isolator {
             let stat = Cgroup.keyed((cpuacct ?? cpu).path(of: id) + "/cpuacct.stat")
             guard let user = stat["user"], let system = stat["system"] else { return nil }
             let hz = ProcStat.ticksPerSecond
-            return ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / hz, cpusSystemTimeSecs: Double(system) / hz)
+            var stats = ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / hz, cpusSystemTimeSecs: Double(system) / hz)
+            let throttling = Cgroup.keyed(cpu.path(of: id) + "/cpu.stat")
+            stats.cpusNrPeriods = throttling["nr_periods"].map { Int(clamping: $0) }
+            stats.cpusNrThrottled = throttling["nr_throttled"].map { Int(clamping: $0) }
+            stats.cpusThrottledTimeSecs = throttling["throttled_time"].map { Double($0) / 1e9 }
+            return stats
         case .v2:
             let stat = Cgroup.keyed(cpu.path(of: id) + "/cpu.stat")
             guard let user = stat["user_usec"], let system = stat["system_usec"] else { return nil }
-            return ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / 1e6, cpusSystemTimeSecs: Double(system) / 1e6)
+            var stats = ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / 1e6, cpusSystemTimeSecs: Double(system) / 1e6)
+            stats.cpusNrPeriods = stat["nr_periods"].map { Int(clamping: $0) }
+            stats.cpusNrThrottled = stat["nr_throttled"].map { Int(clamping: $0) }
+            stats.cpusThrottledTimeSecs = stat["throttled_usec"].map { Double($0) / 1e6 }
+            return stats
         }
     }
 

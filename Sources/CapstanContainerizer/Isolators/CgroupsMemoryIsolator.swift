@@ -53,11 +53,15 @@ public struct CgroupsMemoryIsolator: Isolator {
         case .v1:
             let stat = Cgroup.keyed(directory + "/memory.stat")
             guard let rss = stat["total_rss"] ?? stat["rss"] else { return nil }
-            return ResourceStatistics(timestamp: now, memRSSBytes: rss)
+            var stats = ResourceStatistics(timestamp: now, memRSSBytes: rss)
+            stats.memTotalBytes = Cgroup.readInt(directory + "/memory.usage_in_bytes")
+            return stats
         case .v2:
             let stat = Cgroup.keyed(directory + "/memory.stat")
             guard let anon = stat["anon"] else { return nil }
-            return ResourceStatistics(timestamp: now, memRSSBytes: anon)
+            var stats = ResourceStatistics(timestamp: now, memRSSBytes: anon)
+            stats.memTotalBytes = Cgroup.readInt(directory + "/memory.current")
+            return stats
         }
     }
 

@@ -32,6 +32,8 @@ public struct LinuxLauncher: Launcher {
     private let provisioner: OverlayProvisioner
     private let table = ProcessTable(sweepsSession: false)
     private let syncFDs = LockedBox<[Int32: Int32]>([:])
+    /// Monitor pid → the failed step its capstan-init reported, for a container collected before `resume`.
+    private let initReports = LockedBox<[Int32: String]>([:])
     private let spare = SpareInit()
 
     /// Where the container's root is visible inside it, and `MESOS_SANDBOX`.
@@ -132,10 +134,54 @@ public struct LinuxLauncher: Launcher {
         return [pid1]
     }
 
+    /// What capstan-init reported on the sync socket when its PID 1 already failed at a step (the line it writes
+    /// before it exits), waiting a moment at most. See ``Launcher/earlyFailure(_:)``.
+    public func earlyFailure(_ process: LaunchedProcess) async -> CapstanError? {
+        let report: String?
+        if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) {
+            initPIDs.withLock { $0[process.pid] = nil }
+            report = await DedicatedThread.run(name: "capstan-spawn") {
+                defer { close(syncFD) }
+                return Self.failureReport(syncFD, waitingMilliseconds: 100)
+            }
+        } else {
+            report = initReports.withLock { $0.removeValue(forKey: process.pid) }
+        }
+        return report.map { CapstanError(Self.code(ofInitMessage: $0), "Failed to launch: \($0)") }
+    }
+
+    /// The failed step among the lines readable on a sync socket now (or within `waitingMilliseconds`), skipping
+    /// the `pid N` and `ok` lines; nil when there is none. Never blocks longer than that.
+    static func failureReport(_ syncFD: Int32, waitingMilliseconds: Int32) -> String? {
+        var lines: [String] = []
+        var current: [UInt8] = []
+        var byte: UInt8 = 0
+        var pending = pollfd(fd: syncFD, events: Int16(POLLIN), revents: 0)
+        while poll(&pending, 1, waitingMilliseconds) > 0 && (pending.revents & Int16(POLLIN)) != 0 {
+            let n = read(syncFD, &byte, 1)
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            if byte == UInt8(ascii: "\n") {
+                lines.append(String(decoding: current, as: UTF8.self))
+                current = []
+            } else {
+                current.append(byte)
+            }
+        }
+        if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)) }
+        return lines.first { !$0.isEmpty && $0 != "ok" && !$0.hasPrefix("pid ") }
+    }
+
     /// Lets the container's PID 1 fork the task, then waits until it has executed the task or reported the failed
     /// step. See ``Launcher/resume(_:)``.
     public func resume(_ process: LaunchedProcess) async throws {
-        guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return }
+        guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else {
+            // The monitor ended (and was collected) before the task was released.
+            let report = initReports.withLock { $0.removeValue(forKey: process.pid) }
+            throw CapstanError(
+                report.map { Self.code(ofInitMessage: $0) } ?? .internal,
+                "Failed to launch: \(report ?? "capstan-init exited before it started the task")")
+        }
         let spare = self.spare
         let initPath = self.initPath
         let workDirectory = self.workDirectory
@@ -187,7 +233,11 @@ public struct LinuxLauncher: Launcher {
             if let state, let recorded = Self.readExitStatus(state) { termination = recorded }
         case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
         }
-        if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) { close(syncFD) }
+        if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) {
+            // Ended before its task was released: keep the step it reported for `resume` or `earlyFailure`.
+            if let report = Self.failureReport(syncFD, waitingMilliseconds: 0) { initReports.withLock { $0[process.pid] = report } }
+            close(syncFD)
+        }
         initPIDs.withLock { $0[process.pid] = nil }
         if let state { await Self.removeAside(state) }
         states.withLock { $0[process.pid] = nil }

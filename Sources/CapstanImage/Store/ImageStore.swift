@@ -121,8 +121,10 @@ public actor ImageStore {
     // MARK: Layers
 
     /// The unpacked layer directories (bottom first) and run config of `reference`, pulling or importing it first
-    /// when it is not stored. This is what the containerizer mounts.
-    public func rootfsLayers(for reference: String) async throws -> (layers: [String], config: ImageConfig) {
+    /// when it is not stored. This is what the containerizer mounts. With `user`, the layers are recorded as that
+    /// user's (see ``LayerUser``) before they are unpacked, so that no `prune` removes them while it runs; call
+    /// ``releaseLayers(user:)`` when it ends.
+    public func rootfsLayers(for reference: String, user: LayerUser? = nil) async throws -> (layers: [String], config: ImageConfig) {
         let record: ImageRecord
         if let stored = try image(named: reference) {
             record = stored
@@ -136,6 +138,10 @@ public actor ImageStore {
         let config = try await configFile(of: record)
         guard config.rootfs.diffIDs.count == manifest.layers.count else {
             throw CapstanError(.failedPrecondition, "image \(record.name) has \(manifest.layers.count) layers but \(config.rootfs.diffIDs.count) diff IDs")
+        }
+        if var user {
+            user.layers = config.rootfs.diffIDs
+            try recordUser(user)
         }
         // Layers are independent directories: unpack them side by side.
         let layers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
@@ -229,8 +235,8 @@ public actor ImageStore {
         public init() {}
     }
 
-    /// Removes every blob and unpacked layer that no stored image references (and no operation in flight uses),
-    /// plus temporary files left by interrupted runs.
+    /// Removes every blob and unpacked layer that no stored image references, no container mounts (``LayerUser``)
+    /// and no operation in flight uses, plus temporary files left by interrupted runs.
     public func prune() async throws -> PruneReport {
         var usedBlobs = Set<Digest>()
         var usedLayers = Set<String>()
@@ -244,6 +250,7 @@ public actor ImageStore {
         }
         for lease in leases.values { usedBlobs.formUnion(lease); usedLayers.formUnion(lease.map(\.encoded)) }
         usedLayers.formUnion(inflightUnpacks.keys.map(\.encoded))
+        for user in layerUsers() { usedLayers.formUnion(user.layers.map(\.encoded)) }
         var report = PruneReport()
         if inflightPulls.isEmpty { await content.removeStaleIngests(olderThan: 0) } else { await content.removeStaleIngests() }
         for digest in try await content.list() where !usedBlobs.contains(digest) {

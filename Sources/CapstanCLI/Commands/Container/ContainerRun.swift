@@ -98,12 +98,15 @@ struct ContainerRun: AsyncParsableCommand {
         defer { if rm { try? FileManager.default.removeItem(atPath: sandbox) } }
 
         var config = try makeConfig(id: id, argv: argv, sandbox: sandbox)
+        var imageStore: ImageStore?
         if let image {
             let layers: [String]
             let imageConfig: ImageConfig
             do {
                 let store = try ImageStore(root: work + "/images", logger: logger)
-                (layers, imageConfig) = try await store.rootfsLayers(for: image)
+                imageStore = store
+                let user = LayerUser(name: id.value, directory: LinuxLauncher(workDirectory: work, logger: logger).stateDirectory(of: id))
+                (layers, imageConfig) = try await store.rootfsLayers(for: image, user: user)
             } catch {
                 FileHandle.standardError.write(Data("capstan: \((error as? CapstanError)?.message ?? "\(error)")\n".utf8))
                 throw ExitCode(125)
@@ -141,6 +144,7 @@ struct ContainerRun: AsyncParsableCommand {
             }
         }
         let termination = try await containerizer.wait(id)
+        try? await imageStore?.releaseLayers(user: id.value)
         streaming.cancel()
         _ = await streaming.value
         signals.cancel()
