@@ -117,7 +117,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'STATUS=130; exit 130' INT TERM
 
-"$CAPSTAN" up --work-dir "$WORK/capstan" \
+# --no-reconciler: this checks the Mesos API alone; the demo apps of Manifests/ would take the agent's resources and
+# free them at times of their own (the welcome job), which offers them anew within pymesos's refuse_seconds.
+"$CAPSTAN" up --no-reconciler --work-dir "$WORK/capstan" \
     --listen "127.0.0.1:$MASTER_PORT" --agent-listen "127.0.0.1:$AGENT_PORT" --heartbeat-interval 1secs \
     --resources "cpus:2;mem:1024;disk:2048;ports:[$TASK_PORTS]" >"$LOG" 2>&1 &
 CAPSTAN_PID=$!
