@@ -7,12 +7,19 @@ import Testing
 @testable import CapstanReconciler
 
 /// Drives the reconciler's decisions directly with offers and status updates, as the master would send them.
-@Suite("Reconciler") struct ReconcilerTests {
+@Suite("Reconciler") final class ReconcilerTests: @unchecked Sendable {
     let framework = FrameworkID("fw-1")
+    /// Scratch directories of this test (each test gets its own instance), removed when it ends.
+    private var directories: [String] = []
+
+    deinit {
+        for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
+    }
 
     func makeReconciler(maxDeletions: Int? = nil) throws -> (Reconciler, HistoryStore, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-reconciler-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        directories.append(dir)
         let store = try HistoryStore(path: dir + "/history.sqlite", logger: Logger(label: "test"))
         let reconciler = Reconciler(
             configuration: ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1), maxDeletions: maxDeletions),

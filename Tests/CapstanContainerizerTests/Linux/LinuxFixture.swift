@@ -56,10 +56,19 @@ struct LinuxFixture {
         try "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n".write(
             toFile: fixture.layer + "/etc/passwd", atomically: true, encoding: .utf8)
         try "root:x:0:\nnogroup:x:65534:\n".write(toFile: fixture.layer + "/etc/group", atomically: true, encoding: .utf8)
-        defer { try? fm.removeItem(atPath: fixture.base) }
+        defer { Self.remove(fixture.base) }
         let result = try await body(fixture)
         #expect(fixture.leakedMounts().isEmpty, "mounts left behind: \(fixture.leakedMounts())")
         return result
+    }
+
+    /// Removes the scratch dir. The launcher removes ended containers' state on a background thread, which can make
+    /// one pass fail halfway on a file it already removed: try again a few times.
+    static func remove(_ base: String) {
+        for _ in 0..<20 where FileManager.default.fileExists(atPath: base) {
+            if (try? FileManager.default.removeItem(atPath: base)) != nil { return }
+            usleep(50_000)
+        }
     }
 
     /// Mounts in the test's own namespace that mention the scratch dir.
