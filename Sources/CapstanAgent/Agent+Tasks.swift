@@ -222,7 +222,7 @@ extension Agent {
             frameworks[frameworkID]?.completedExecutors.removeFirst(count - 100)
         }
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
-        if record.isCommandExecutor { await imageRuntime?.release(record.containerID) }
+        if record.usesImage { await imageRuntime?.release(record.containerID) }
     }
 
     /// KillTask from the master.

@@ -58,20 +58,22 @@ public struct CgroupsCPUIsolator: Isolator {
             guard let user = stat["user"], let system = stat["system"] else { return nil }
             let hz = ProcStat.ticksPerSecond
             var stats = ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / hz, cpusSystemTimeSecs: Double(system) / hz)
-            let throttling = Cgroup.keyed(cpu.path(of: id) + "/cpu.stat")
-            stats.cpusNrPeriods = throttling["nr_periods"].map { Int(clamping: $0) }
-            stats.cpusNrThrottled = throttling["nr_throttled"].map { Int(clamping: $0) }
-            stats.cpusThrottledTimeSecs = throttling["throttled_time"].map { Double($0) / 1e9 }
+            Self.addThrottling(Cgroup.keyed(cpu.path(of: id) + "/cpu.stat"), timeKey: "throttled_time", secondsPerUnit: 1e-9, to: &stats)
             return stats
         case .v2:
             let stat = Cgroup.keyed(cpu.path(of: id) + "/cpu.stat")
             guard let user = stat["user_usec"], let system = stat["system_usec"] else { return nil }
             var stats = ResourceStatistics(timestamp: now, cpusUserTimeSecs: Double(user) / 1e6, cpusSystemTimeSecs: Double(system) / 1e6)
-            stats.cpusNrPeriods = stat["nr_periods"].map { Int(clamping: $0) }
-            stats.cpusNrThrottled = stat["nr_throttled"].map { Int(clamping: $0) }
-            stats.cpusThrottledTimeSecs = stat["throttled_usec"].map { Double($0) / 1e6 }
+            Self.addThrottling(stat, timeKey: "throttled_usec", secondsPerUnit: 1e-6, to: &stats)
             return stats
         }
+    }
+
+    /// CFS periods, throttled periods and throttled time from a `cpu.stat` (its time key and unit differ by version).
+    private static func addThrottling(_ stat: [String: UInt64], timeKey: String, secondsPerUnit: Double, to stats: inout ResourceStatistics) {
+        stats.cpusNrPeriods = stat["nr_periods"].map { Int(clamping: $0) }
+        stats.cpusNrThrottled = stat["nr_throttled"].map { Int(clamping: $0) }
+        stats.cpusThrottledTimeSecs = stat[timeKey].map { Double($0) * secondsPerUnit }
     }
 
     /// Total CPU time of the container in seconds (`cpuacct.usage`, or `usage_usec`), more precise than `usage`.

@@ -143,16 +143,22 @@ public actor ImageStore {
             user.layers = config.rootfs.diffIDs
             try recordUser(user)
         }
-        // Layers are independent directories: unpack them side by side.
-        let layers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
-            for (position, (layer, diffID)) in zip(manifest.layers, config.rootfs.diffIDs).enumerated() {
-                group.addTask { (position, try await self.unpackedLayer(layer, diffID: diffID)) }
+        do {
+            // Layers are independent directories: unpack them side by side.
+            let layers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (position, (layer, diffID)) in zip(manifest.layers, config.rootfs.diffIDs).enumerated() {
+                    group.addTask { (position, try await self.unpackedLayer(layer, diffID: diffID)) }
+                }
+                var directories = [String](repeating: "", count: manifest.layers.count)
+                for try await (position, directory) in group { directories[position] = directory }
+                return directories
             }
-            var directories = [String](repeating: "", count: manifest.layers.count)
-            for try await (position, directory) in group { directories[position] = directory }
-            return directories
+            return (layers, config.config ?? ImageConfig())
+        } catch {
+            // No layers were handed out: the user holds none.
+            if let user { try? releaseLayers(user: user.name) }
+            throw error
         }
-        return (layers, config.config ?? ImageConfig())
     }
 
     /// The whiteout format of the stored layers: overlayfs's when root, else the OCI marker files.

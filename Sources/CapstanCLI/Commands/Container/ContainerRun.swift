@@ -98,6 +98,7 @@ struct ContainerRun: AsyncParsableCommand {
         defer { if rm { try? FileManager.default.removeItem(atPath: sandbox) } }
 
         var config = try makeConfig(id: id, argv: argv, sandbox: sandbox)
+        let launcher = LinuxLauncher(workDirectory: work, logger: logger)
         var imageStore: ImageStore?
         if let image {
             let layers: [String]
@@ -105,7 +106,7 @@ struct ContainerRun: AsyncParsableCommand {
             do {
                 let store = try ImageStore(root: work + "/images", logger: logger)
                 imageStore = store
-                let user = LayerUser(name: id.value, directory: LinuxLauncher(workDirectory: work, logger: logger).stateDirectory(of: id))
+                let user = LayerUser(name: id.value, directory: launcher.stateDirectory(of: id))
                 (layers, imageConfig) = try await store.rootfsLayers(for: image, user: user)
             } catch {
                 FileHandle.standardError.write(Data("capstan: \((error as? CapstanError)?.message ?? "\(error)")\n".utf8))
@@ -123,7 +124,7 @@ struct ContainerRun: AsyncParsableCommand {
         if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
         if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
         let containerizer = Containerizer(
-            launcher: LinuxLauncher(workDirectory: work, logger: logger), isolators: isolators, logger: logger)
+            launcher: launcher, isolators: isolators, logger: logger)
 
         let streamer = OutputStreamer(sandbox: sandbox)
         do { try await containerizer.launch(config) } catch {
