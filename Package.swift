@@ -32,12 +32,17 @@ let package = Package(
         .target(name: "CapstanCore", swiftSettings: settings),
         // Mesos v1 wire types (JSON) and RecordIO; Foundation only.
         .target(name: "CapstanAPI", dependencies: ["CapstanCore"], swiftSettings: settings),
+        // Credentials files, HMAC-signed internal requests, HTTP Basic and bearer tokens (swift-crypto).
+        .target(
+            name: "CapstanAuth", dependencies: ["CapstanCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings),
         // HTTP clients of the v1 API (scheduler, agent-to-master, operator).
         .target(
             name: "CapstanAPIClient",
             dependencies: [
-                "CapstanCore", "CapstanAPI",
+                "CapstanCore", "CapstanAPI", "CapstanAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -48,8 +53,11 @@ let package = Package(
         .target(
             name: "CapstanHTTP",
             dependencies: [
-                "CapstanAPI",
+                "CapstanAPI", "CapstanAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -77,7 +85,7 @@ let package = Package(
         .target(
             name: "CapstanAgent",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage",
+                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -88,7 +96,7 @@ let package = Package(
         .target(
             name: "CapstanMaster",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP",
+                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -126,7 +134,7 @@ let package = Package(
         .target(
             name: "CapstanReconciler",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanManifest", "CapstanGit",
+                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanManifest", "CapstanGit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -142,7 +150,7 @@ let package = Package(
             dependencies: [
                 "CapstanManifest", "CapstanGit", "CapstanReconciler",
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
-                "CapstanContainerizer", "CapstanImage",
+                "CapstanContainerizer", "CapstanImage", "CapstanAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -154,13 +162,14 @@ let package = Package(
         .target(
             name: "CapstanTestSupport",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/CapstanTestSupport",
             swiftSettings: settings),
         .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
+        .testTarget(name: "CapstanAuthTests", dependencies: ["CapstanAuth", "CapstanCore"], swiftSettings: settings),
         .testTarget(
             name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore"], swiftSettings: settings),
         .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore"], swiftSettings: settings),
@@ -195,7 +204,7 @@ let package = Package(
         .testTarget(
             name: "CapstanIntegrationTests",
             dependencies: [
-                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport", "CapstanReconciler",
+                "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport", "CapstanReconciler", "CapstanAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -80,11 +80,22 @@ git -C "$repo" add .
 git -C "$repo" -c user.name=example -c user.email=example@capstan.invalid commit -q -m "multi-agent example"
 openssl rand -hex 20 >"$work/webhook-secret" 2>/dev/null || date +%s%N | sha256sum | cut -c1-40 >"$work/webhook-secret"
 
-"$capstan" master --listen "$master" --work-dir "$work/master" >"$work/master.log" 2>&1 &
+# Agents authenticate to the master: one principal and secret per agent, all listed in the master's file.
+: >"$work/agent-credentials"
+for i in 1 2 3; do
+    secret=$(openssl rand -hex 24)
+    echo "agent-$i $secret" >>"$work/agent-credentials"
+    echo "agent-$i $secret" >"$work/agent-$i.credential"
+done
+chmod 600 "$work"/agent-credentials "$work"/agent-*.credential
+
+"$capstan" master --listen "$master" --work-dir "$work/master" --agent-credentials "$work/agent-credentials" \
+    >"$work/master.log" 2>&1 &
 pids+=($!)
 for i in 1 2 3; do
     first=$((31000 + 100 * i))
     "$capstan" agent --master "$master" --listen "127.0.0.1:$((base + i))" --work-dir "$work/agent-$i" \
+        --credential "$work/agent-$i.credential" \
         --attributes "rack:r$i" --resources "cpus:1;mem:512;disk:512;ports:[$first-$((first + 19))]" \
         >"$work/agent-$i.log" 2>&1 &
     pids+=($!)

@@ -10,20 +10,23 @@ public struct SchedulerClient: Sendable {
     let client: HTTPClient
     let poster: JSONPoster
 
-    public init(master: HostPort, client: HTTPClient = .shared) {
+    /// `authorization`: HTTP Basic or a bearer token, for a master with `--authenticate-frameworks`.
+    public init(master: HostPort, client: HTTPClient = .shared, authorization: String? = nil, secure: Bool = false) {
         self.master = master
         self.client = client
-        self.poster = JSONPoster(client: client)
+        self.poster = JSONPoster(client: client, authorization: authorization, secure: secure)
     }
 
-    var schedulerURL: String { master.url + "/api/v1/scheduler" }
+    var schedulerURL: String { poster.resolve(master.url + "/api/v1/scheduler") }
 
     /// Subscribes (or re-subscribes with `frameworkInfo.id`) and waits for SUBSCRIBED.
     public func subscribe(_ frameworkInfo: FrameworkInfo, timeout: Duration = .seconds(10)) async throws -> SchedulerSubscription {
         let call = SchedulerCall(type: .subscribe, frameworkID: frameworkInfo.id, subscribe: .init(frameworkInfo: frameworkInfo))
         let opened: RecordIOStreamReader.Opened
         do {
-            opened = try await RecordIOStreamReader.open(url: schedulerURL, body: try MesosJSON.encode(call), client: client)
+            opened = try await RecordIOStreamReader.open(
+                url: schedulerURL, body: try MesosJSON.encode(call), headers: poster.authorization.map { [("Authorization", $0)] } ?? [],
+                client: client)
         } catch let error as CapstanError {
             throw error
         } catch {

@@ -28,6 +28,12 @@ extension Agent {
                     streams.append((frameworkID, TaskID(taskDir), stream))
                 }
                 if let task = try? checkpoints.read(TaskCheckpoint.self, from: base + "/task.json"), !task.state.isTerminal {
+                    guard task.frameworkID.isPathSafe, task.executorID.isPathSafe, task.task.taskID.isPathSafe,
+                        task.containerID?.isPathSafe ?? true
+                    else {
+                        logger.warning("Ignoring a task checkpoint with an ID that is not path-safe", metadata: ["checkpoint": "\(base)"])
+                        continue
+                    }
                     unfinished.append(task)
                 }
             }
@@ -95,7 +101,7 @@ extension Agent {
     /// command executor the agent ran it under.
     private func recoveredExecutor(_ task: TaskCheckpoint, containerID: ContainerID) -> ExecutorRecord {
         let frameworkID = task.frameworkID
-        let sandbox = sandboxPath(frameworkID, task.executorID, containerID)
+        let sandbox = (try? sandboxPath(frameworkID, task.executorID, containerID)) ?? configuration.workDir + "/slaves"  // IDs checked in recover()
         if task.task.executor != nil,
             let info = try? checkpoints.read(
                 ExecutorInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(task.executorID.value).json")

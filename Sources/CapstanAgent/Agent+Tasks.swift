@@ -12,6 +12,10 @@ extension Agent {
             throw CapstanError(.invalidArgument, "RunTask has no 'framework.id'")
         }
         let info = message.task
+        // Every ID that becomes part of a sandbox or checkpoint path is checked here, at the edge.
+        try frameworkID.checkPathSafe(field: "framework.id")
+        try info.taskID.checkPathSafe(field: "task.task_id")
+        if let executorID = info.executor?.executorID { try executorID.checkPathSafe(field: "task.executor.executor_id") }
         if frameworks[frameworkID] == nil {
             frameworks[frameworkID] = AgentFrameworkRecord(info: message.framework)
             try? checkpoints.write(message.framework, to: CheckpointStore.frameworkPath(frameworkID) + "/framework.json")
@@ -33,7 +37,7 @@ extension Agent {
     private func runCommandTask(_ info: TaskInfo, frameworkID: FrameworkID) async {
         let executorID = ExecutorID(info.taskID.value)
         let containerID = ContainerID(UUID().uuidString.lowercased())
-        let sandbox = sandboxPath(frameworkID, executorID, containerID)
+        guard let sandbox = try? sandboxPath(frameworkID, executorID, containerID) else { return }  // IDs checked in runTask
         var executorInfo = ExecutorInfo(
             type: .default, executorID: executorID, frameworkID: frameworkID,
             command: info.command, resources: [], name: "Command Executor (Task: \(info.taskID)) (Command: \(info.command?.value ?? ""))",
@@ -98,7 +102,7 @@ extension Agent {
         }
 
         let containerID = ContainerID(UUID().uuidString.lowercased())
-        let sandbox = sandboxPath(frameworkID, executorID, containerID)
+        guard let sandbox = try? sandboxPath(frameworkID, executorID, containerID) else { return }  // IDs checked in runTask
         var info2 = executorInfo
         info2.frameworkID = frameworkID
         var record = ExecutorRecord(
@@ -355,8 +359,13 @@ extension Agent {
 
     // MARK: Helpers
 
-    func sandboxPath(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) -> String {
-        "\(configuration.workDir)/slaves/\(agentID?.value ?? "unregistered")/frameworks/\(frameworkID.value)/executors/\(executorID.value)/runs/\(containerID.value)"
+    /// `<work-dir>/slaves/<agent>/frameworks/<fid>/executors/<eid>/runs/<cid>`; every ID was checked at the edge,
+    /// and is checked again here so that no path built from IDs leaves the sandboxes' root.
+    func sandboxPath(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) throws(CapstanError) -> String {
+        try SafePath(
+            root: configuration.workDir + "/slaves",
+            [.id(agentID?.value ?? "unregistered"), "frameworks", .id(frameworkID.value), "executors", .id(executorID.value), "runs", .id(containerID.value)]
+        ).path
     }
 
     func gracePeriod(_ policy: KillPolicy?) -> Duration {

@@ -1,4 +1,7 @@
+import CapstanAuth
 import CapstanCore
+import CapstanHTTP
+import CapstanAPIClient
 import CapstanImage
 import Logging
 
@@ -31,6 +34,15 @@ public struct AgentConfiguration: Sendable {
     /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
     /// nil = no limit.
     public var containerPidsMax: Int?
+    /// The agent's principal and secret (`--credential`): it signs every call to the master, and the master's calls
+    /// to this agent must be signed with it. nil means no authentication, which the CLI allows only with `--insecure`.
+    public var credential: CredentialSet.Credential?
+    /// Operator API and sandbox files need credentials (`--authenticate-http` with `--credentials`); nil: open.
+    public var httpAuthenticator: HTTPAuthenticator?
+    /// HTTPS for the agent's API (`--tls-cert`, `--tls-key`, `--tls-ca`); nil serves plain HTTP.
+    public var tls: ServerTLS?
+    /// How the agent reaches the master over HTTPS; nil: plain HTTP.
+    public var clientTLS: ClientTLS?
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -46,8 +58,12 @@ public struct AgentConfiguration: Sendable {
         statusUpdateRetryMax: Duration = .seconds(60),
         registrationBackoffMax: Duration = .seconds(2),
         registry: RegistryOptions = RegistryOptions(),
-        containerPidsMax: Int? = 4096
+        containerPidsMax: Int? = 4096,
+        credential: CredentialSet.Credential? = nil,
+        httpAuthenticator: HTTPAuthenticator? = nil
     ) {
+        self.credential = credential
+        self.httpAuthenticator = httpAuthenticator
         self.listen = listen
         self.advertise = advertise
         self.master = master
@@ -72,6 +88,8 @@ public struct AgentConfiguration: Sendable {
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
+            ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
+            ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
         ]
     }
 }

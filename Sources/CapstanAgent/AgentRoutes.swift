@@ -1,5 +1,6 @@
 import Logging
 import CapstanAPI
+import CapstanAuth
 import CapstanCore
 import CapstanHTTP
 import Foundation
@@ -8,7 +9,12 @@ import Hummingbird
 
 /// The agent's HTTP endpoints: executor API, agent operator API, sandbox files, and the internal master protocol.
 enum AgentRoutes {
-    static func register(on router: Router<BasicRequestContext>, agent: Agent, files: SandboxFiles) {
+    static func register(
+        on router: Router<BasicRequestContext>, agent: Agent, files: SandboxFiles, configuration: AgentConfiguration
+    ) {
+        // The master's calls are signed with this agent's own credential; anything else is a 401.
+        let masterCredentials = configuration.credential.flatMap { try? CredentialSet([$0]) }
+
         router.post("api/v1/executor") { request, _ in
             try await answering {
                 try request.requireJSONAccepted()
@@ -53,31 +59,31 @@ enum AgentRoutes {
 
         router.post(RouterPath(InternalPath.runTask)) { request, _ in
             try await answering {
-                try await agent.runTask(try await request.decodeMesos(RunTaskMessage.self))
+                try await agent.runTask(try await request.decodeSignedMesos(RunTaskMessage.self, credentials: masterCredentials).message)
                 return Response.accepted
             }
         }
         router.post(RouterPath(InternalPath.killTask)) { request, _ in
             try await answering {
-                await agent.killTask(try await request.decodeMesos(KillTaskMessage.self))
+                await agent.killTask(try await request.decodeSignedMesos(KillTaskMessage.self, credentials: masterCredentials).message)
                 return Response.accepted
             }
         }
         router.post(RouterPath(InternalPath.acknowledge)) { request, _ in
             try await answering {
-                await agent.acknowledge(try await request.decodeMesos(AcknowledgeMessage.self))
+                await agent.acknowledge(try await request.decodeSignedMesos(AcknowledgeMessage.self, credentials: masterCredentials).message)
                 return Response.accepted
             }
         }
         router.post(RouterPath(InternalPath.shutdownFramework)) { request, _ in
             try await answering {
-                await agent.shutdownFramework(try await request.decodeMesos(ShutdownMessage.self).frameworkID)
+                await agent.shutdownFramework(try await request.decodeSignedMesos(ShutdownMessage.self, credentials: masterCredentials).message.frameworkID)
                 return Response.accepted
             }
         }
         router.post(RouterPath(InternalPath.shutdownExecutor)) { request, _ in
             try await answering {
-                let message = try await request.decodeMesos(ShutdownMessage.self)
+                let message = try await request.decodeSignedMesos(ShutdownMessage.self, credentials: masterCredentials).message
                 guard let executorID = message.executorID else {
                     throw CapstanError(.invalidArgument, "Expecting 'executor_id' to be present")
                 }
@@ -87,7 +93,7 @@ enum AgentRoutes {
         }
         router.post(RouterPath(InternalPath.frameworkMessage)) { request, _ in
             try await answering {
-                await agent.frameworkMessage(try await request.decodeMesos(FrameworkExecutorMessage.self))
+                await agent.frameworkMessage(try await request.decodeSignedMesos(FrameworkExecutorMessage.self, credentials: masterCredentials).message)
                 return Response.accepted
             }
         }

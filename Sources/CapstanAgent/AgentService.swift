@@ -27,11 +27,11 @@ public struct AgentService: Service {
         configuration: AgentConfiguration, logger: Logger, launcher: (any Launcher)? = nil,
         isolators: [any Isolator] = [], killTasksOnShutdown: Bool = true,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
-    ) {
+    ) throws {
         self.configuration = configuration
         self.logger = logger
         self.killTasksOnShutdown = killTasksOnShutdown
-        let poster = JSONPoster(timeout: .seconds(5))
+        let poster = try JSONPoster(tls: configuration.clientTLS, timeout: .seconds(5), signer: configuration.credential)
         self.poster = poster
         let statusURL = configuration.master.url + InternalPath.statusUpdate
         let messageURL = configuration.master.url + InternalPath.executorMessage
@@ -60,11 +60,18 @@ public struct AgentService: Service {
     public func run() async throws {
         await agent.recover()
         let router = Router()
+        if let authenticator = configuration.httpAuthenticator {
+            // Executors authenticate by their container (the agent started them); the master signs its calls.
+            router.add(
+                middleware: AuthenticationMiddleware(
+                    authenticator: authenticator, openPrefixes: ["/health", "/version", "/agent/internal", "/api/v1/executor"]))
+        }
         let registry = PrometheusCollectorRegistry()
         ServiceEndpoints.register(on: router, metrics: registry) {}
-        AgentRoutes.register(on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir))
-        let app = HTTPServer.application(
-            router: router, listen: configuration.listen, serverName: "capstan-agent", logger: logger,
+        AgentRoutes.register(
+            on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir), configuration: configuration)
+        let app = try HTTPServer.application(
+            router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls, logger: logger,
             onListening: onListening)
         let agent = self.agent
         let statusUpdates = self.statusUpdates
@@ -113,7 +120,11 @@ public struct AgentService: Service {
                     backoff = .milliseconds(100)
                     heartbeatInterval = .milliseconds(Int64(max(0.05, reply.heartbeatIntervalSeconds) * 1000))
                 } catch {
-                    logger.debug("Registration failed; retrying", metadata: ["error": "\(error)"])
+                    if let refused = error as? CapstanError, refused.code == .unauthenticated || refused.code == .permissionDenied {
+                        logger.error("The master refused this agent's credential; retrying", metadata: ["error": "\(refused)"])
+                    } else {
+                        logger.debug("Registration failed; retrying", metadata: ["error": "\(error)"])
+                    }
                     try await Task.sleep(for: backoff)
                     backoff = min(backoff * 2, configuration.registrationBackoffMax)
                     continue

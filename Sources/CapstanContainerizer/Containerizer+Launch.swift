@@ -14,6 +14,7 @@ extension Containerizer {
     public func launch(_ config: ContainerConfig) async throws {
         let id = config.containerID
         let logger = logger(for: id)
+        try id.checkPathSafe(field: "container_id")  // it names state, cgroup and checkpoint directories
         guard live[id] == nil else {
             throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
         }

@@ -17,6 +17,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
     /// Maps a Capstan error code to the HTTP status clients expect.
     public init(_ error: CapstanError) {
         self.init(Self.status(for: error.code), error.description)
+        if error.code == .unauthenticated { headers[.wwwAuthenticate] = #"Basic realm="capstan", Bearer realm="capstan""# }
     }
 
     /// The one table from error codes to HTTP statuses.
@@ -27,6 +28,7 @@ public struct APIError: HTTPResponseError, CustomStringConvertible {
         case .alreadyExists, .conflict: .conflict
         case .failedPrecondition: .badRequest
         case .permissionDenied: .forbidden
+        case .unauthenticated: .unauthorized
         case .unavailable: .serviceUnavailable
         case .timeout: .gatewayTimeout
         case .unsupported: .notImplemented

@@ -1,5 +1,7 @@
 import CapstanCore
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -7,16 +9,21 @@ import ServiceLifecycle
 /// Builds the Hummingbird application for one listening endpoint and reports the bound port
 /// (useful with port 0) through `onListening`.
 public enum HTTPServer {
+    /// With `tls`, the server speaks only HTTPS (plain HTTP connections fail their handshake).
     public static func application(
         router: Router<BasicRequestContext>,
         listen: HostPort,
         serverName: String,
+        tls: ServerTLS? = nil,
         services: [any Service] = [],
         logger: Logger,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        let base: HTTPServerBuilder = .http1()
+        let server = try tls.map { try HTTPServerBuilder.tls(base, tlsConfiguration: try $0.configuration()) } ?? base
+        return Application(
             router: router,
+            server: server,
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: serverName),
             services: services,
             onServerRunning: { channel in

@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAuth
 import CapstanCore
 import Foundation
 import Hummingbird
@@ -22,6 +23,26 @@ extension Request {
     /// Reads the whole body (up to `limit` bytes) and decodes it as a Mesos JSON message; a decode failure is a
     /// 400 whose text names the field path.
     public func decodeMesos<T: Decodable>(_ type: T.Type, limit: Int = 16 << 20) async throws -> T {
+        try Self.decodeMesosBody(T.self, from: try await collectJSONBody(limit: limit))
+    }
+
+    /// Reads the body of an internal master/agent call, checks its ``RequestSignature`` against `credentials` and
+    /// decodes it. Returns the signing principal, or nil when `credentials` is nil (authentication turned off).
+    /// A missing or wrong signature is a 401 and nothing is decoded or done.
+    public func decodeSignedMesos<T: Decodable>(
+        _ type: T.Type, credentials: CredentialSet?, limit: Int = 16 << 20
+    ) async throws -> (message: T, principal: String?) {
+        let body = try await collectJSONBody(limit: limit)
+        guard let credentials else { return (try Self.decodeMesosBody(T.self, from: body), nil) }
+        let principal = try await answering {
+            try RequestSignature.verify(
+                authorization: headers[.authorization], method: head.method.rawValue, path: uri.path, body: body,
+                credentials: credentials)
+        }
+        return (try Self.decodeMesosBody(T.self, from: body), principal)
+    }
+
+    private func collectJSONBody(limit: Int) async throws -> Data {
         var body = self.body
         let buffer: ByteBuffer
         do {
@@ -32,8 +53,12 @@ extension Request {
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "Unsupported Content-Type '\(type)'; expecting 'application/json'")
         }
+        return Data(buffer: buffer)
+    }
+
+    private static func decodeMesosBody<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
         do {
-            return try MesosJSON.decode(T.self, from: Data(buffer: buffer))
+            return try MesosJSON.decode(T.self, from: data)
         } catch {
             throw APIError(.badRequest, "Failed to parse body into \(String(describing: T.self)): \(error)")
         }

@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanAPIClient
+import CapstanAuth
 import CapstanCore
 import Logging
 import Synchronization
@@ -33,12 +34,29 @@ public final class AgentLink: Sendable {
         var continuation: AsyncStream<(AgentCommand, HostPort)>.Continuation
     }
     private let queues = Mutex<[AgentID: Queue]>([:])
+    /// The credential each agent registered with: commands to it are signed with that agent's own secret.
+    private let principals = Mutex<[AgentID: String]>([:])
+    private let credentials: CredentialSet?
     private let poster: JSONPoster
     private let logger: Logger
 
-    public init(poster: JSONPoster = JSONPoster(), logger: Logger) {
+    /// With `credentials`, every command is signed as the principal its agent registered with; a command for an
+    /// agent whose principal is unknown is dropped rather than sent unsigned.
+    public init(poster: JSONPoster = JSONPoster(), credentials: CredentialSet? = nil, logger: Logger) {
         self.poster = poster
+        self.credentials = credentials
         self.logger = logger
+    }
+
+    /// Records the principal an agent authenticated as (nil when agents are not authenticated).
+    public func setPrincipal(_ principal: String?, for agentID: AgentID) {
+        principals.withLock { $0[agentID] = principal }
+    }
+
+    private func signedPoster(for agentID: AgentID) -> JSONPoster? {
+        guard let credentials else { return poster }
+        guard let principal = principals.withLock({ $0[agentID] }), let secret = credentials.secret(of: principal) else { return nil }
+        return poster.signing(as: .init(principal: principal, secret: secret))
     }
 
     /// Queues `command` for the agent; never blocks.
@@ -47,10 +65,13 @@ public final class AgentLink: Sendable {
             if let queue = queues[agentID] { return queue.continuation }
             let (stream, continuation) = AsyncStream.makeStream(of: (AgentCommand, HostPort).self, bufferingPolicy: .unbounded)
             queues[agentID] = Queue(continuation: continuation)
-            let poster = self.poster
             let logger = self.logger
-            Task.detached {
+            Task.detached { [weak self] in
                 for await (command, endpoint) in stream {
+                    guard let poster = self?.signedPoster(for: agentID) else {
+                        logger.warning("Dropping a command for an agent with no known credential", metadata: ["agent_id": "\(agentID)"])
+                        continue
+                    }
                     await Self.deliver(command, to: agentID, at: endpoint, poster: poster, logger: logger)
                 }
             }

@@ -5,13 +5,18 @@ import Foundation
 
 extension Master {
     /// Registers a new agent or re-registers a known one (after either side restarted or a partition healed).
-    public func registerAgent(_ message: RegisterAgentMessage) throws(CapstanError) -> AgentRegisteredMessage {
+    public func registerAgent(_ message: RegisterAgentMessage, principal: String? = nil) throws(CapstanError) -> AgentRegisteredMessage {
         let endpoint = try HostPort.parse(message.endpoint)
+        if let agentID = message.agentID { try agentID.checkPathSafe(field: "agent_id.value") }
         let total: Resources
         do {
             total = try Resources(mesos: message.agentInfo.resources)
         } catch {
             throw CapstanError(.invalidArgument, "Agent resources are invalid: \(error)")
+        }
+        if let agentID = message.agentID, let known = agents[agentID], known.principal != principal {
+            throw CapstanError(
+                .permissionDenied, "agent \(agentID) is registered under another principal; principal '\(principal ?? "")' cannot re-register it")
         }
         let agentID = message.agentID ?? makeAgentID()
         var info = message.agentInfo
@@ -33,7 +38,8 @@ extension Master {
         } else {
             agents[agentID] = AgentRecord(
                 id: agentID, info: info, endpoint: endpoint, total: total, version: message.version, registeredAt: now,
-                reregisteredAt: message.agentID == nil ? nil : now, lastHeartbeat: .now, unreachableSince: nil)
+                reregisteredAt: message.agentID == nil ? nil : now, lastHeartbeat: .now, unreachableSince: nil,
+                principal: principal)
             logger.info(
                 message.agentID == nil ? "Agent registered" : "Agent re-registered with a master that did not know it",
                 metadata: ["agent_id": "\(agentID)", "endpoint": "\(endpoint)", "resources": "\(total)"])
@@ -72,6 +78,7 @@ extension Master {
             frameworks[frameworkID] = framework
             used[frameworkID, default: Resources()] += resources
         }
+        agentLink.setPrincipal(principal, for: agentID)
         allocator.addAgent(agentID, total: total, allocated: used)
         for (frameworkID, taskID) in doomed {
             agentLink.send(.killTask(KillTaskMessage(frameworkID: frameworkID, taskID: taskID)), to: agentID, at: endpoint)
@@ -83,10 +90,11 @@ extension Master {
     }
 
     /// An agent's heartbeat. Unknown or unreachable agents are told to re-register (notFound).
-    public func heartbeat(_ message: AgentHeartbeatMessage) throws(CapstanError) {
+    public func heartbeat(_ message: AgentHeartbeatMessage, principal: String? = nil) throws(CapstanError) {
         guard var agent = agents[message.agentID], agent.isReachable else {
             throw CapstanError(.notFound, "Agent \(message.agentID) is not registered with this master; re-register")
         }
+        try requireAgent(message.agentID, speaksAs: principal)
         agent.lastHeartbeat = .now
         agents[message.agentID] = agent
     }
@@ -127,5 +135,14 @@ extension Master {
             send(SchedulerEvent(type: .failure, failure: .init(agentID: agentID)), to: frameworkID)
         }
         publish(OperatorEvent(type: .agentRemoved, agentRemoved: .init(agentID: agentID)))
+    }
+
+    /// With agent authentication on, only the principal an agent registered with may speak for it.
+    func requireAgent(_ agentID: AgentID?, speaksAs principal: String?) throws(CapstanError) {
+        guard configuration.authentication.agentCredentials != nil else { return }
+        guard let agentID, let agent = agents[agentID], agent.principal == principal else {
+            throw CapstanError(
+                .permissionDenied, "principal '\(principal ?? "")' does not speak for agent \(agentID.map(\.value) ?? "(none)")")
+        }
     }
 }

@@ -6,10 +6,15 @@ import Foundation
 extension Master {
     /// SUBSCRIBE: registers a new framework or re-subscribes a known one (failover). Returns the stream ID and the
     /// event stream whose first event is SUBSCRIBED.
-    public func subscribe(_ subscribe: SchedulerCall.Subscribe, callFrameworkID: FrameworkID?) throws(CapstanError)
-        -> (streamID: String, events: AsyncStream<SchedulerEvent>)
-    {
+    /// With framework authentication on, `principal` is the authenticated principal: `framework_info.principal`
+    /// must match it (it is filled in when absent), and an existing framework ID can only be resumed by the
+    /// principal that registered it (403 otherwise, and the running framework is left untouched).
+    public func subscribe(
+        _ subscribe: SchedulerCall.Subscribe, callFrameworkID: FrameworkID?, principal: String? = nil
+    ) throws(CapstanError) -> (streamID: String, events: AsyncStream<SchedulerEvent>) {
         var info = subscribe.frameworkInfo
+        if let callFrameworkID { try callFrameworkID.checkPathSafe(field: "framework_id.value") }
+        if let infoID = info.id { try infoID.checkPathSafe(field: "subscribe.framework_info.id.value") }
         if let infoID = info.id, let callFrameworkID, infoID != callFrameworkID {
             throw CapstanError(.invalidArgument, "'framework_id' differs from 'subscribe.framework_info.id'")
         }
@@ -22,7 +27,22 @@ extension Master {
         if let timeout = info.failoverTimeout, timeout < 0 || !timeout.isFinite {
             throw CapstanError(.invalidArgument, "'subscribe.framework_info.failover_timeout' must be a non-negative number of seconds")
         }
+        if configuration.authentication.authenticateFrameworks {
+            guard let principal else { throw CapstanError(.unauthenticated, "framework authentication is required") }
+            if let claimed = info.principal, !claimed.isEmpty, claimed != principal {
+                throw CapstanError(
+                    .permissionDenied,
+                    "'subscribe.framework_info.principal' is '\(IdentifierRule.printable(claimed))' but the request authenticated as '\(principal)'")
+            }
+            info.principal = principal
+        }
         let requestedID = info.id ?? callFrameworkID
+        if configuration.authentication.authenticateFrameworks, let requestedID, let existing = frameworks[requestedID],
+            existing.principal != principal
+        {
+            throw CapstanError(
+                .permissionDenied, "framework \(requestedID) was registered by another principal; '\(principal ?? "")' cannot resume it")
+        }
         if let requestedID, completedFrameworks.contains(where: { $0.id == requestedID }) {
             throw CapstanError(.permissionDenied, "Framework \(requestedID) has been removed (torn down or failed over past its failover_timeout)")
         }
@@ -45,6 +65,7 @@ extension Master {
             existing.unregisteredAt = nil
             existing.failoverDeadline = nil
             existing.recovered = false
+            if existing.principal == nil { existing.principal = principal }
             frameworks[requestedID] = existing
             allocator.activateFramework(requestedID)
             frameworkID = requestedID
@@ -54,7 +75,8 @@ extension Master {
             // A new framework, or one the master does not know (e.g. after a master restart): admit it.
             frameworkID = requestedID ?? makeFrameworkID()
             info.id = frameworkID
-            let record = FrameworkRecord(id: frameworkID, info: info, connection: connection, registeredAt: wallNow)
+            var record = FrameworkRecord(id: frameworkID, info: info, connection: connection, registeredAt: wallNow)
+            record.principal = principal
             frameworks[frameworkID] = record
             allocator.addFramework(frameworkID, role: record.role)
             logger.info("Framework subscribed", metadata: ["framework_id": "\(frameworkID)", "name": "\(info.name)"])
@@ -134,12 +156,15 @@ extension Master {
     }
 
     /// Checks that a non-SUBSCRIBE call comes from the framework's current stream.
-    func authorize(_ frameworkID: FrameworkID?, streamID: String?) throws(CapstanError) -> FrameworkID {
+    func authorize(_ frameworkID: FrameworkID?, streamID: String?, principal: String? = nil) throws(CapstanError) -> FrameworkID {
         guard let frameworkID else {
             throw CapstanError(.invalidArgument, "Expecting 'framework_id' to be present")
         }
         guard let framework = frameworks[frameworkID] else {
             throw CapstanError(.notFound, "Framework \(frameworkID) cannot be found")
+        }
+        if configuration.authentication.authenticateFrameworks, framework.principal != principal {
+            throw CapstanError(.permissionDenied, "principal '\(principal ?? "")' may not act for framework \(frameworkID)")
         }
         guard let connection = framework.connection else {
             throw CapstanError(.permissionDenied, "Framework \(frameworkID) is not subscribed")

@@ -5,8 +5,8 @@ import Foundation
 
 extension Master {
     /// Dispatches a non-SUBSCRIBE scheduler call after checking the stream.
-    public func handle(_ call: SchedulerCall, streamID: String?) throws(CapstanError) {
-        let frameworkID = try authorize(call.frameworkID, streamID: streamID)
+    public func handle(_ call: SchedulerCall, streamID: String?, principal: String? = nil) throws(CapstanError) {
+        let frameworkID = try authorize(call.frameworkID, streamID: streamID, principal: principal)
         switch call.type {
         case .subscribe:
             throw CapstanError(.invalidArgument, "SUBSCRIBE must be sent on a new connection")
@@ -161,7 +161,9 @@ extension Master {
     }
 
     /// A status update from an agent: record it, recover resources of terminal tasks, forward it to the framework.
-    public func statusUpdate(_ message: StatusUpdateMessage) {
+    /// With agent authentication on (`principal` set), an update is accepted only from the agent that runs the
+    /// task: anything else is `permissionDenied` and changes nothing.
+    public func statusUpdate(_ message: StatusUpdateMessage, principal: String? = nil) throws(CapstanError) {
         var status = message.status
         let frameworkID = message.frameworkID
         guard var framework = frameworks[frameworkID] else {
@@ -170,8 +172,13 @@ extension Master {
         }
         guard var record = framework.tasks[status.taskID] else {
             // A task the master forgot (e.g. completed already): forward so the agent's stream can drain.
+            try requireAgent(status.agentID, speaksAs: principal)
             send(SchedulerEvent(type: .update, update: .init(status: status)), to: frameworkID)
             return
+        }
+        try requireAgent(record.task.agentID, speaksAs: principal)
+        if let claimed = status.agentID, claimed != record.task.agentID {
+            throw CapstanError(.permissionDenied, "task \(status.taskID) runs on agent \(record.task.agentID), not \(claimed)")
         }
         if status.agentID == nil { status.agentID = record.task.agentID }
         let latest = message.latestState ?? status.state
@@ -198,7 +205,8 @@ extension Master {
     }
 
     /// An executor's MESSAGE for its framework.
-    public func executorMessage(_ message: FrameworkExecutorMessage) {
+    public func executorMessage(_ message: FrameworkExecutorMessage, principal: String? = nil) throws(CapstanError) {
+        try requireAgent(message.agentID, speaksAs: principal)
         send(
             SchedulerEvent(
                 type: .message,

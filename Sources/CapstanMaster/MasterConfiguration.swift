@@ -1,5 +1,8 @@
 import Logging
+import CapstanAuth
 import CapstanCore
+import CapstanHTTP
+import CapstanAPIClient
 
 /// Everything a master needs to start; the CLI fills it from flags.
 public struct MasterConfiguration: Sendable {
@@ -23,6 +26,12 @@ public struct MasterConfiguration: Sendable {
     public var offerTimeout: Duration?
     /// Terminal tasks kept per framework for GET_TASKS' completed_tasks.
     public var maxCompletedTasksPerFramework: Int
+    /// Agent, framework and operator authentication.
+    public var authentication: MasterAuthentication
+    /// HTTPS for the master's own API (`--tls-cert`, `--tls-key`, `--tls-ca`); nil serves plain HTTP.
+    public var tls: ServerTLS?
+    /// How the master reaches agents over HTTPS (the CA, and its own certificate for agents that require one).
+    public var clientTLS: ClientTLS?
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5050),
@@ -34,8 +43,10 @@ public struct MasterConfiguration: Sendable {
         heartbeatInterval: Duration = .seconds(15),
         roleWeights: [String: Double] = [:],
         offerTimeout: Duration? = nil,
-        maxCompletedTasksPerFramework: Int = 1000
+        maxCompletedTasksPerFramework: Int = 1000,
+        authentication: MasterAuthentication = MasterAuthentication()
     ) {
+        self.authentication = authentication
         self.listen = listen
         self.workDir = workDir
         self.hostname = hostname
@@ -57,6 +68,10 @@ public struct MasterConfiguration: Sendable {
             ("allocation_interval", "\(allocationInterval.seconds)secs"),
             ("weights", roleWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")),
             ("offer_timeout", offerTimeout.map { "\($0.seconds)secs" } ?? ""),
+            ("tls", tls == nil ? "false" : "true"),
+            ("authenticate_agents", authentication.agentCredentials == nil ? "false" : "true"),
+            ("authenticate_frameworks", authentication.authenticateFrameworks ? "true" : "false"),
+            ("authenticate_http_readwrite", authentication.authenticateHTTP ? "true" : "false"),
         ]
     }
 }

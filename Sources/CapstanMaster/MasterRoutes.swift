@@ -11,21 +11,26 @@ enum MasterRoutes {
     static let streamIDHeader = HTTPField.Name("Mesos-Stream-Id")!
 
     static func register(on router: Router<BasicRequestContext>, master: Master) {
+        let authentication = master.configuration.authentication
         router.post("api/v1/scheduler") { request, _ in
             try await answering {
+                // With --authenticate-frameworks every call needs credentials (401 before anything is read).
+                let principal = try authentication.principal(
+                    authorization: request.headers[.authorization], required: authentication.authenticateFrameworks)
                 try request.requireJSONAccepted()
                 let call = try await request.decodeMesos(SchedulerCall.self)
                 if call.type == .subscribe {
                     guard let subscribe = call.subscribe else {
                         throw CapstanError(.invalidArgument, "Expecting 'subscribe' to be present")
                     }
-                    let (streamID, events) = try await master.subscribe(subscribe, callFrameworkID: call.frameworkID)
+                    let (streamID, events) = try await master.subscribe(
+                        subscribe, callFrameworkID: call.frameworkID, principal: principal)
                     let frameworkID = await master.frameworkID(forStream: streamID)
                     return RecordIOStream.response(events: events, headers: [streamIDHeader: streamID]) {
                         if let frameworkID { await master.schedulerDisconnected(frameworkID, streamID: streamID) }
                     }
                 }
-                try await master.handle(call, streamID: request.headers[streamIDHeader])
+                try await master.handle(call, streamID: request.headers[streamIDHeader], principal: principal)
                 return Response.accepted
             }
         }
@@ -50,27 +55,32 @@ enum MasterRoutes {
             }
         }
 
+        // Internal agent → master calls: signed with an agent credential (401 otherwise, before anything is decoded).
+        let agentCredentials = master.configuration.authentication.agentCredentials
         router.post(RouterPath(InternalPath.register)) { request, _ in
             try await answering {
-                let message = try await request.decodeMesos(RegisterAgentMessage.self)
-                return try Response.mesosJSON(try await master.registerAgent(message))
+                let (message, principal) = try await request.decodeSignedMesos(RegisterAgentMessage.self, credentials: agentCredentials)
+                return try Response.mesosJSON(try await master.registerAgent(message, principal: principal))
             }
         }
         router.post(RouterPath(InternalPath.heartbeat)) { request, _ in
             try await answering {
-                try await master.heartbeat(try await request.decodeMesos(AgentHeartbeatMessage.self))
+                let (message, principal) = try await request.decodeSignedMesos(AgentHeartbeatMessage.self, credentials: agentCredentials)
+                try await master.heartbeat(message, principal: principal)
                 return Response(status: .ok)
             }
         }
         router.post(RouterPath(InternalPath.statusUpdate)) { request, _ in
             try await answering {
-                await master.statusUpdate(try await request.decodeMesos(StatusUpdateMessage.self))
+                let (message, principal) = try await request.decodeSignedMesos(StatusUpdateMessage.self, credentials: agentCredentials)
+                try await master.statusUpdate(message, principal: principal)
                 return Response.accepted
             }
         }
         router.post(RouterPath(InternalPath.executorMessage)) { request, _ in
             try await answering {
-                await master.executorMessage(try await request.decodeMesos(FrameworkExecutorMessage.self))
+                let (message, principal) = try await request.decodeSignedMesos(FrameworkExecutorMessage.self, credentials: agentCredentials)
+                try await master.executorMessage(message, principal: principal)
                 return Response.accepted
             }
         }

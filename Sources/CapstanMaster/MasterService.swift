@@ -18,11 +18,12 @@ public struct MasterService: Service {
     public init(
         configuration: MasterConfiguration, logger: Logger, leadership: any Leadership = StandaloneLeadership(),
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
-    ) {
+    ) throws {
         self.leadership = leadership
         self.configuration = configuration
         self.logger = logger
-        self.agentLink = AgentLink(logger: logger)
+        self.agentLink = AgentLink(
+            poster: try JSONPoster(tls: configuration.clientTLS), credentials: configuration.authentication.agentCredentials, logger: logger)
         self.master = Master(configuration: configuration, agentLink: agentLink, logger: logger)
         self.onListening = onListening
     }
@@ -30,6 +31,12 @@ public struct MasterService: Service {
     public func run() async throws {
         let router = Router()
         router.add(middleware: LeaderRedirectMiddleware(leadership: leadership))
+        if configuration.authentication.authenticateHTTP, let authenticator = configuration.authentication.http {
+            router.add(
+                middleware: AuthenticationMiddleware(
+                    authenticator: authenticator,
+                    openPrefixes: ["/health", "/version", "/master/internal", "/api/v1/scheduler", "/redirect"]))
+        }
         let registry = PrometheusCollectorRegistry()
         let master = self.master
         ServiceEndpoints.register(on: router, metrics: registry) {
@@ -38,8 +45,8 @@ public struct MasterService: Service {
             }
         }
         MasterRoutes.register(on: router, master: master)
-        let app = HTTPServer.application(
-            router: router, listen: configuration.listen, serverName: "capstan-master", logger: logger,
+        let app = try HTTPServer.application(
+            router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls, logger: logger,
             onListening: onListening)
         let configuration = self.configuration
         try await withGracefulShutdownHandler {

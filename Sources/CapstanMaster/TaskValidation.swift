@@ -9,11 +9,10 @@ enum TaskValidation {
         knownTaskIDs: [TaskID: TaskRecord], executors: [ExecutorID: ExecutorInfo]
     ) -> String? {
         let id = task.taskID.value
-        if id.isEmpty { return "Task ID must not be empty" }
-        if id.contains("/") || id.contains(where: { $0.isWhitespace || $0.asciiValue.map { $0 < 0x20 } == true }) {
-            return "Task ID '\(id)' contains '/', whitespace or control characters"
+        if let problem = IdentifierRule.problem(with: id) { return "Task ID '\(IdentifierRule.printable(id))' \(problem)" }
+        if let executorID = task.executor?.executorID.value, let problem = IdentifierRule.problem(with: executorID) {
+            return "Executor ID '\(IdentifierRule.printable(executorID))' of task \(id) \(problem)"
         }
-        if id == "." || id == ".." { return "Task ID '\(id)' is not allowed" }
         if knownTaskIDs[task.taskID] != nil { return "Task has duplicate ID: \(id)" }
         if !task.agentID.value.isEmpty, task.agentID != agentID {
             let taskAgent = task.agentID

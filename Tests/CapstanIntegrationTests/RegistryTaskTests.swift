@@ -128,7 +128,7 @@ extension EndToEnd {
                     "agent", "--master", cluster.master.description, "--listen", endpoint.description, "--work-dir", workDir,
                     "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", "--executor-registration-timeout", "10secs",
                     "--status-update-retry-interval", "300ms", "--log-level", "debug",
-                ] + (try agentFlags(registry, cluster.scratch))
+                ] + cluster.agentCredentialArguments(slot: 0) + (try agentFlags(registry, cluster.scratch))
                 let agent = try CapstanProcess(arguments: arguments, logPath: workDir + ".log")
                 do {
                     try await waitForHealth(endpoint)

@@ -24,13 +24,31 @@ struct ReconcilerRoutesTests {
 
     func app(
         verify: ReconcilerRoutes.SignatureCheck? = Self.verify, pushes: PushCounter, store: HistoryStore? = nil,
-        bodyLimit: Int = 5 << 20
+        bodyLimit: Int = 5 << 20, acceptUnsigned: Bool = false
     ) throws -> some ApplicationProtocol {
         let store = try store ?? HistoryStore.inMemory()
-        let routes = ReconcilerRoutes(
+        var routes = ReconcilerRoutes(
             status: { ReconcilerStatus.sample }, historyStore: store, verifySignature: verify,
             onPush: { await pushes.push() }, webhookBodyLimit: bodyLimit)
+        routes.acceptsUnsignedWebhooks = acceptUnsigned
         return Application(router: routes.router())
+    }
+
+    @Test("Without a secret the webhook is refused (403, nothing fetched) unless unsigned pushes were asked for")
+    func noSecretRefusesUnlessInsecure() async throws {
+        let pushes = PushCounter()
+        try await app(verify: nil, pushes: pushes).test(.router) { client in
+            let response = try await post(client, signature: nil)
+            #expect(response.status == .forbidden)
+            let error = try ReconcilerJSON.decode(ReconcilerAPIErrorBody.self, from: Data(response.body.readableBytesView))
+            #expect(error.error.contains("--webhook-insecure"))
+        }
+        #expect(await pushes.count == 0)
+        try await app(verify: nil, pushes: pushes, acceptUnsigned: true).test(.router) { client in
+            let accepted = try await post(client, signature: nil)
+            #expect(accepted.status == .accepted)
+        }
+        #expect(await pushes.count == 1)
     }
 
     func post(_ client: some TestClientProtocol, signature: String?, event: String? = "push", body: String = Self.body) async throws -> TestResponse {
@@ -93,10 +111,10 @@ struct ReconcilerRoutesTests {
         #expect(await pushes.count == 0)
     }
 
-    @Test("Without a configured secret an unsigned push (no event header) syncs")
+    @Test("With --webhook-insecure and no secret an unsigned push (no event header) syncs")
     func noSecretAcceptsUnsigned() async throws {
         let pushes = PushCounter()
-        try await app(verify: nil, pushes: pushes).test(.router) { client in
+        try await app(verify: nil, pushes: pushes, acceptUnsigned: true).test(.router) { client in
             let response = try await post(client, signature: nil, event: nil)
             #expect(response.status == .accepted)
         }

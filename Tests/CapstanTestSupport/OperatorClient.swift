@@ -6,9 +6,13 @@ import Foundation
 /// Calls the operator API (`POST /api/v1`) of a master or an agent.
 public struct OperatorClient: Sendable {
     public let endpoint: HostPort
-    let poster = JSONPoster()
+    let poster: JSONPoster
 
-    public init(_ endpoint: HostPort) { self.endpoint = endpoint }
+    /// `authorization`: an `Authorization` header sent with every call (for `--authenticate-http`).
+    public init(_ endpoint: HostPort, authorization: String? = nil) {
+        self.endpoint = endpoint
+        self.poster = JSONPoster(authorization: authorization)
+    }
 
     /// A master operator call.
     public func call(_ type: OperatorCall.Kind) async throws -> OperatorResponse {

@@ -11,6 +11,9 @@ public final class TestCluster: @unchecked Sendable {
     public private(set) var masterProcess: CapstanProcess?
     public private(set) var agents: [TestAgent] = []
     public let masterFlags: [String]
+    /// The `Authorization` header the cluster's own operator calls send (set it when the master or agents run with
+    /// `--authenticate-http`).
+    public var operatorAuthorization: String?
 
     /// A running agent process.
     public struct TestAgent: Sendable {
@@ -25,6 +28,26 @@ public final class TestCluster: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         master = HostPort(host: "127.0.0.1", port: FreePort.next())
         self.masterFlags = masterFlags
+        // Agents authenticate to the master: one principal and secret per agent slot, all listed for the master.
+        let lines = (0..<Self.agentSlots).map { "agent-\($0) \(Self.secret(slot: $0))" }
+        try (lines.joined(separator: "\n") + "\n").write(toFile: agentCredentialsPath, atomically: true, encoding: .utf8)
+        for slot in 0..<Self.agentSlots {
+            try "agent-\(slot) \(Self.secret(slot: slot))\n".write(toFile: credentialPath(slot: slot), atomically: true, encoding: .utf8)
+        }
+    }
+
+    static let agentSlots = 16
+    private static func secret(slot: Int) -> String { "test-secret-\(slot)-\(ProcessInfo.processInfo.processIdentifier)" }
+
+    /// The master's `--agent-credentials` file.
+    public var agentCredentialsPath: String { scratch + "/agent-credentials" }
+
+    /// The `--credential` file of agent slot `slot` (principal `agent-<slot>`).
+    public func credentialPath(slot: Int) -> String { scratch + "/agent-\(slot).credential" }
+
+    /// `--credential FILE` for a new agent: each agent started gets the next slot.
+    public func agentCredentialArguments(slot: Int? = nil) -> [String] {
+        ["--credential", credentialPath(slot: slot ?? agents.count % Self.agentSlots)]
     }
 
     /// Starts (or restarts) the master and waits until it answers /health.
@@ -32,7 +55,7 @@ public final class TestCluster: @unchecked Sendable {
         let arguments = [
             "master", "--listen", master.description, "--work-dir", scratch + "/master",
             "--agent-ping-timeout", "500ms", "--max-agent-ping-timeouts", "4", "--allocation-interval", "200ms",
-            "--heartbeat-interval", "1secs", "--log-level", "debug",
+            "--heartbeat-interval", "1secs", "--log-level", "debug", "--agent-credentials", agentCredentialsPath,
         ] + masterFlags
         masterProcess = try CapstanProcess(arguments: arguments, logPath: scratch + "/master-\(UUID().uuidString.prefix(4)).log")
         try await waitForHealth(master)
@@ -48,6 +71,7 @@ public final class TestCluster: @unchecked Sendable {
             "--resources", resources, "--executor-registration-timeout", "10secs", "--status-update-retry-interval", "300ms",
             "--log-level", "debug",
         ]
+        if !extraArguments.contains("--credential") && !extraArguments.contains("--insecure") { arguments += agentCredentialArguments() }
         if let attributes { arguments += ["--attributes", attributes] }
         arguments += extraArguments
         let before = try await registeredAgentCount()
@@ -62,7 +86,7 @@ public final class TestCluster: @unchecked Sendable {
     /// The number of active agents the master lists.
     public func registeredAgentCount() async throws -> Int {
         guard masterProcess?.isRunning == true else { return 0 }
-        let response = try await OperatorClient(master).call(.getAgents)
+        let response = try await OperatorClient(master, authorization: operatorAuthorization).call(.getAgents)
         return response.getAgents?.agents.filter { $0.active }.count ?? 0
     }
 
@@ -83,7 +107,7 @@ public final class TestCluster: @unchecked Sendable {
     /// agent` leaves tasks running when it stops, so this is what keeps tests from leaving containers behind.
     func tearDownFrameworks() async {
         guard masterProcess?.isRunning == true else { return }
-        let operatorAPI = OperatorClient(master)
+        let operatorAPI = OperatorClient(master, authorization: operatorAuthorization)
         guard let frameworks = try? await operatorAPI.call(.getFrameworks).getFrameworks?.frameworks else { return }
         for framework in frameworks {
             guard let id = framework.frameworkInfo.id else { continue }
@@ -92,7 +116,7 @@ public final class TestCluster: @unchecked Sendable {
         let running = agents.filter { $0.process.isRunning }
         try? await eventually("agents' containers gone", timeout: .seconds(5), interval: .milliseconds(50)) {
             for agent in running {
-                let containers = try await OperatorClient(agent.endpoint).agentCall(.getContainers).getContainers?.containers ?? []
+                let containers = try await OperatorClient(agent.endpoint, authorization: operatorAuthorization).agentCall(.getContainers).getContainers?.containers ?? []
                 if !containers.isEmpty { return false }
             }
             return true

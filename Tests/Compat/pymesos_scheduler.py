@@ -308,7 +308,9 @@ def main():
     sched = CompatScheduler(checks)
     framework = Dict(user=getpass.getuser(), name="pymesos-compat", hostname=socket.gethostname(),
                      failover_timeout=0)
-    driver = MesosSchedulerDriver(sched, framework, master, use_addict=True)
+    # run.sh starts capstan with --authenticate-frameworks: pymesos sends HTTP Basic credentials.
+    driver = MesosSchedulerDriver(sched, framework, master, use_addict=True,
+                                  principal=os.environ.get("PYMESOS_PRINCIPAL"), secret=os.environ.get("PYMESOS_SECRET"))
     deadline = time.time() + timeout
     error = None
     try:

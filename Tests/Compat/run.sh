@@ -119,7 +119,12 @@ trap 'STATUS=130; exit 130' INT TERM
 
 # --no-reconciler: this checks the Mesos API alone; the demo apps of Manifests/ would take the agent's resources and
 # free them at times of their own (the welcome job), which offers them anew within pymesos's refuse_seconds.
-"$CAPSTAN" up --no-reconciler --work-dir "$WORK/capstan" \
+# Frameworks authenticate (HTTP Basic, as pymesos sends it with principal and secret).
+PYMESOS_PRINCIPAL=pymesos-compat
+PYMESOS_SECRET="$("$PYTHON" -c 'import secrets; print(secrets.token_hex(16))')"
+printf '%s %s\n' "$PYMESOS_PRINCIPAL" "$PYMESOS_SECRET" >"$WORK/credentials"
+chmod 600 "$WORK/credentials"
+"$CAPSTAN" up --no-reconciler --work-dir "$WORK/capstan" --authenticate-frameworks --credentials "$WORK/credentials" \
     --listen "127.0.0.1:$MASTER_PORT" --agent-listen "127.0.0.1:$AGENT_PORT" --heartbeat-interval 1secs \
     --resources "cpus:2;mem:1024;disk:2048;ports:[$TASK_PORTS]" >"$LOG" 2>&1 &
 CAPSTAN_PID=$!
@@ -151,7 +156,7 @@ fi
 
 # In the background, so that a signal to this script is handled at once (bash defers traps while a
 # foreground child runs).
-PYMESOS_COMPAT_EXPECT_HEARTBEAT=1 "$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT" &
+PYMESOS_PRINCIPAL="$PYMESOS_PRINCIPAL" PYMESOS_SECRET="$PYMESOS_SECRET" PYMESOS_COMPAT_EXPECT_HEARTBEAT=1 "$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT" &
 SCHEDULER_PID=$!
 wait "$SCHEDULER_PID"
 STATUS=$?

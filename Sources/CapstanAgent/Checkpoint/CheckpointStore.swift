@@ -24,7 +24,7 @@ public struct CheckpointStore: Sendable {
 
     /// Writes `value` as JSON to `relativePath` atomically and durably.
     public func write(_ value: some Encodable, to relativePath: String) throws {
-        let path = root + "/" + relativePath
+        let path = try absolute(relativePath)
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let data = try MesosJSON.encode(value)
@@ -50,7 +50,7 @@ public struct CheckpointStore: Sendable {
 
     /// Reads a checkpoint; nil when it does not exist.
     public func read<T: Decodable>(_ type: T.Type, from relativePath: String) throws -> T? {
-        let path = root + "/" + relativePath
+        let path = try absolute(relativePath)
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         do {
             return try MesosJSON.decode(T.self, from: data)
@@ -60,13 +60,23 @@ public struct CheckpointStore: Sendable {
     }
 
     /// Removes a checkpoint file or directory (idempotent).
+    /// A path that could leave `meta/` is never removed.
     public func remove(_ relativePath: String) {
-        try? FileManager.default.removeItem(atPath: root + "/" + relativePath)
+        guard let path = try? absolute(relativePath) else { return }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
-    /// Names of the entries of a checkpoint directory (empty when missing).
+    /// Names of the entries of a checkpoint directory (empty when missing); only names that are valid IDs.
     public func list(_ relativePath: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: root + "/" + relativePath)) ?? []).sorted()
+        guard let path = try? absolute(relativePath) else { return [] }
+        return ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { IdentifierRule.problem(with: $0) == nil }.sorted()
+    }
+
+    /// `root/relativePath`, each component checked with ``IdentifierRule`` (file names such as `task.json`
+    /// obey it too), so that no ID can turn a checkpoint path into one outside `meta/`.
+    func absolute(_ relativePath: String) throws(CapstanError) -> String {
+        let components = relativePath.split(separator: "/", omittingEmptySubsequences: false).map { SafePath.Component.id(String($0)) }
+        return try SafePath(root: root, components).path
     }
 
     static func frameworkPath(_ frameworkID: FrameworkID) -> String { "frameworks/\(frameworkID.value)" }

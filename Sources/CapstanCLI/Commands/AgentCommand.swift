@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAuth
 import CapstanAgent
 import CapstanCore
 import Foundation
@@ -58,19 +59,48 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Directory for sandboxes and checkpoints; keep it across restarts to keep the agent ID.")
     var workDir: String = ".capstan/agent"
 
+    @Option(help: ArgumentHelp(
+        "This agent's principal and secret (one entry, same formats as --credentials), listed in the master's --agent-credentials. Required unless --insecure.",
+        valueName: "file"))
+    var credential: String?
+
+    @OptionGroup(title: "Authentication") var auth: HTTPAuthFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var agent: AgentOptions
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if credential == nil && !auth.insecure {
+            throw ValidationError(
+                "capstan agent: the agent must authenticate to the master: pass --credential FILE (a principal and secret the master's "
+                    + "--agent-credentials lists), or --insecure to run tasks for anyone who reaches the port")
+        }
+    }
 
     func run() async throws {
         _ = try logging.bootstrap()
         let logger = logging.logger("capstan.agent")
         let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let config = try agent.configuration(
-            listen: try FlagParsing.hostPort(listen, flag: "--listen"),
-            master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
-        let service = AgentService(configuration: config, logger: logger, killTasksOnShutdown: false) { address in
-            Console.line("capstan agent listening on http://\(address) (executor API: /api/v1/executor); master \(config.master)")
+        let address = try FlagParsing.hostPort(listen, flag: "--listen")
+        var config = try agent.configuration(
+            listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
+        do { config.credential = try credential.map { try CredentialSet.loadSingle(path: $0) } } catch {
+            throw ValidationError("--credential: \(error)")
+        }
+        let authenticator = try auth.authenticator()
+        config.httpAuthenticator = auth.authenticateHTTP ? authenticator : nil
+        config.tls = try tls.server()
+        config.clientTLS = try tls.client()
+        var open: [String] = config.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []
+        if config.credential == nil { open.append("the master's calls are not authenticated (--credential)") }
+        if config.httpAuthenticator == nil { open.append("the operator API and sandbox files are open (--authenticate-http)") }
+        try auth.checkListen(address, flag: "--listen", command: "agent", open: open)
+        if config.credential == nil { logger.warning("The agent is not authenticated (--insecure): anyone who reaches the port can run tasks") }
+        let scheme = config.tls == nil ? "http" : "https"
+        let started = config
+        let service = try AgentService(configuration: started, logger: logger, killTasksOnShutdown: false) { address in
+            Console.line("capstan agent listening on \(scheme)://\(address) (executor API: /api/v1/executor); master \(started.master)")
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAuth
 import CapstanCore
 import CapstanMaster
 import Foundation
@@ -50,19 +51,67 @@ struct MasterCommand: AsyncParsableCommand {
     @Option(help: "Directory for the master's state.")
     var workDir: String = ".capstan/master"
 
+    @Option(help: ArgumentHelp(
+        "Principals and secrets of the agents (same formats as --credentials); each agent signs its calls with one (`capstan agent --credential`). Required unless --insecure.",
+        valueName: "file"))
+    var agentCredentials: String?
+
+    @Flag(help: "Require credentials on the scheduler API; a framework ID can then only be resumed by the principal that registered it.")
+    var authenticateFrameworks = false
+
+    @OptionGroup(title: "Authentication") var auth: HTTPAuthFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var master: MasterOptions
     @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        if agentCredentials == nil && !auth.insecure {
+            throw ValidationError(
+                "capstan master: agents must authenticate: pass --agent-credentials FILE (each agent's principal and secret; "
+                    + "the agent's --credential holds its own), or --insecure to let anyone who reaches the port act as an agent")
+        }
+        if authenticateFrameworks && auth.credentials == nil && auth.jwtSecretFile == nil {
+            throw ValidationError("--authenticate-frameworks needs --credentials FILE or --jwt-secret-file FILE")
+        }
+    }
 
     func run() async throws {
         _ = try logging.bootstrap()
         let logger = logging.logger("capstan.master")
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-        let config = try master.configuration(listen: try FlagParsing.hostPort(listen, flag: "--listen"), workDir: workDir)
-        let service = MasterService(configuration: config, logger: logger) { address in
-            Console.line("capstan master listening on http://\(address) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
+        let address = try FlagParsing.hostPort(listen, flag: "--listen")
+        var config = try master.configuration(listen: address, workDir: workDir)
+        let agents: CredentialSet?
+        do { agents = try agentCredentials.map { try CredentialSet.load(path: $0) } } catch {
+            throw ValidationError("--agent-credentials: \(error)")
+        }
+        config.authentication = MasterAuthentication(
+            agentCredentials: agents, http: try auth.authenticator(), authenticateFrameworks: authenticateFrameworks,
+            authenticateHTTP: auth.authenticateHTTP)
+        config.tls = try tls.server()
+        config.clientTLS = try tls.client()
+        try auth.checkListen(
+            address, flag: "--listen", command: "master",
+            open: config.authentication.openSurfaces + (config.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []))
+        if agents == nil { logger.warning("Agents are not authenticated (--insecure): anyone who reaches the port can act as an agent") }
+        let scheme = config.tls == nil ? "http" : "https"
+        let started = config
+        let service = try MasterService(configuration: started, logger: logger) { address in
+            Console.line("capstan master listening on \(scheme)://\(address) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
+    }
+}
+
+extension MasterAuthentication {
+    /// What is left open, for the non-loopback check.
+    var openSurfaces: [String] {
+        var open: [String] = []
+        if agentCredentials == nil { open.append("agents are not authenticated (--agent-credentials)") }
+        if !authenticateFrameworks { open.append("frameworks are not authenticated (--authenticate-frameworks)") }
+        if !authenticateHTTP { open.append("the operator API is open (--authenticate-http)") }
+        return open
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAuth
 import CapstanAgent
 import CapstanCore
 import CapstanGit
@@ -33,6 +34,11 @@ struct Up: AsyncParsableCommand {
     @Flag(help: "Run only the master and the agent.")
     var noReconciler = false
 
+    @Flag(help: "Require credentials on the scheduler API (the bundled reconciler gets its own).")
+    var authenticateFrameworks = false
+
+    @OptionGroup(title: "Authentication") var auth: HTTPAuthFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var master: MasterOptions
     @OptionGroup var agent: AgentOptions
     @OptionGroup var git: GitOptions
@@ -46,20 +52,49 @@ struct Up: AsyncParsableCommand {
             try FileManager.default.createDirectory(atPath: root + "/" + sub, withIntermediateDirectories: true)
         }
         let masterAddress = try FlagParsing.hostPort(listen, flag: "--listen")
-        let masterConfig = try master.configuration(listen: masterAddress, workDir: root + "/master")
-        let agentConfig = try agent.configuration(
-            listen: try FlagParsing.hostPort(agentListen, flag: "--agent-listen"), master: masterAddress,
-            workDir: root + "/agent")
-        let masterService = MasterService(configuration: masterConfig, logger: logging.logger("capstan.master")) { address in
-            Console.line("capstan master listening on http://\(address)  (scheduler API /api/v1/scheduler, operator API /api/v1)")
+        let agentAddress = try FlagParsing.hostPort(agentListen, flag: "--agent-listen")
+        var masterConfig = try master.configuration(listen: masterAddress, workDir: root + "/master")
+        var agentConfig = try agent.configuration(listen: agentAddress, master: masterAddress, workDir: root + "/agent")
+        // Master and agent share this process: the agent's credential is made afresh for each run.
+        let agentCredential = CredentialSet.Credential.random(principal: "capstan-up-agent")
+        var http = try auth.authenticator()
+        if authenticateFrameworks && http == nil {
+            throw ValidationError("--authenticate-frameworks needs --credentials FILE or --jwt-secret-file FILE")
         }
-        let agentService = AgentService(configuration: agentConfig, logger: logging.logger("capstan.agent")) { address in
-            Console.line("capstan agent  listening on http://\(address)  (executor API /api/v1/executor, files /files/browse)")
-            Console.line("work dir: \(root)   resources: \(agentConfig.resources)")
+        // The bundled reconciler authenticates with a credential of its own, made afresh for each run.
+        let reconcilerCredential = CredentialSet.Credential.random(principal: "capstan-up-reconciler")
+        if let given = http {
+            http = HTTPAuthenticator(
+                credentials: try CredentialSet(given.credentials.credentials + [reconcilerCredential]), jwtSecret: given.jwtSecret)
+        }
+        masterConfig.authentication = MasterAuthentication(
+            agentCredentials: try CredentialSet([agentCredential]), http: http, authenticateFrameworks: authenticateFrameworks,
+            authenticateHTTP: auth.authenticateHTTP)
+        agentConfig.credential = agentCredential
+        masterConfig.tls = try tls.server()
+        masterConfig.clientTLS = try tls.client()
+        agentConfig.tls = masterConfig.tls
+        agentConfig.clientTLS = masterConfig.clientTLS
+        let plain = masterConfig.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []
+        agentConfig.httpAuthenticator = auth.authenticateHTTP ? http : nil
+        try auth.checkListen(masterAddress, flag: "--listen", command: "up", open: masterConfig.authentication.openSurfaces + plain)
+        try auth.checkListen(
+            agentAddress, flag: "--agent-listen", command: "up",
+            open: (auth.authenticateHTTP ? [] : ["the agent's operator API and sandbox files are open (--authenticate-http)"]) + plain)
+        let scheme = masterConfig.tls == nil ? "http" : "https"
+        let masterStarted = masterConfig
+        let agentStarted = agentConfig
+        let masterService = try MasterService(configuration: masterStarted, logger: logging.logger("capstan.master")) { address in
+            Console.line("capstan master listening on \(scheme)://\(address)  (scheduler API /api/v1/scheduler, operator API /api/v1)")
+        }
+        let agentService = try AgentService(configuration: agentStarted, logger: logging.logger("capstan.agent")) { address in
+            Console.line("capstan agent  listening on \(scheme)://\(address)  (executor API /api/v1/executor, files /files/browse)")
+            Console.line("work dir: \(root)   resources: \(agentStarted.resources)")
         }
         let logger = logging.logger("capstan")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: masterService), .init(service: agentService)]
-        if let daemon = try await reconcilerDaemon(root: root, master: masterAddress) {
+        let reconcilerAuthorization = http == nil ? nil : HTTPAuthenticator.basic(principal: reconcilerCredential.principal, secret: reconcilerCredential.secret)
+        if let daemon = try await reconcilerDaemon(root: root, master: masterAddress, authorization: reconcilerAuthorization) {
             services.append(.init(service: daemon))
         }
         let group = ServiceGroup(
@@ -71,7 +106,7 @@ struct Up: AsyncParsableCommand {
 
 extension Up {
     /// The reconciler for `--repo`, or for the checkout around the current directory; nil when there is none.
-    func reconcilerDaemon(root: String, master: HostPort) async throws -> ReconcilerDaemon? {
+    func reconcilerDaemon(root: String, master: HostPort, authorization: String?) async throws -> ReconcilerDaemon? {
         if noReconciler { return nil }
         var git = self.git
         var subPath: String? = nil
@@ -91,12 +126,23 @@ extension Up {
         let directory = root + "/reconciler"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let source = try git.source(workDirectory: directory)
-        let options = try await reconciler.daemonOptions(
+        var options = try await reconciler.daemonOptions(
             git: git, source: source, listen: try FlagParsing.hostPort(reconcilerListen, flag: "--reconciler-listen"),
             master: master, workDir: directory, subPath: subPath)
-        return ReconcilerDaemon(options: options, source: source, logger: logging.logger("capstan.reconciler")) { address in
-            let path = options.path.isEmpty ? "" : ", path \(options.path)"
-            Console.line("capstan reconciler listening on http://\(address)  following \(source.remote) at \(options.revision)\(path)")
+        options.framework.authorization = authorization
+        options.tls = try tls.server()
+        options.framework.clientTLS = try tls.client()
+        let reconcilerAddress = options.listen
+        let reconcilerScheme = options.tls == nil ? "http" : "https"
+        let started = options
+        if !reconcilerAddress.isLoopback, started.webhookSecret == nil, !auth.insecure {
+            throw ValidationError(
+                "capstan up: refusing to listen on \(reconcilerAddress) (--reconciler-listen), which other machines can reach, without a "
+                    + "webhook secret (--webhook-secret-file); use a loopback address, set a secret, or pass --insecure")
+        }
+        return ReconcilerDaemon(options: started, source: source, logger: logging.logger("capstan.reconciler")) { address in
+            let path = started.path.isEmpty ? "" : ", path \(started.path)"
+            Console.line("capstan reconciler listening on \(reconcilerScheme)://\(address)  following \(source.remote) at \(started.revision)\(path)")
         }
     }
 

@@ -4,7 +4,7 @@ public struct CapstanError: Error, Sendable, CustomStringConvertible, Equatable 
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: String, Hashable, Sendable {
             case invalidArgument, notFound, alreadyExists, failedPrecondition, conflict
-            case unavailable, timeout, permissionDenied, unsupported, `internal`
+            case unavailable, timeout, permissionDenied, unauthenticated, unsupported, `internal`
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -17,6 +17,8 @@ public struct CapstanError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let unavailable = Code(.unavailable)
         public static let timeout = Code(.timeout)
         public static let permissionDenied = Code(.permissionDenied)
+        /// No credentials, or wrong ones (HTTP 401); `permissionDenied` is for a known principal that may not act.
+        public static let unauthenticated = Code(.unauthenticated)
         public static let unsupported = Code(.unsupported)
         public static let `internal` = Code(.internal)
 

@@ -42,6 +42,14 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible, Codable {
     }
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Whether the host is a loopback address (127.0.0.0/8, ::1 or localhost): only this machine can connect.
+    public var isLoopback: Bool {
+        let lower = host.lowercased()
+        if lower == "localhost" || lower == "::1" || lower == "0:0:0:0:0:0:0:1" { return true }
+        let octets = lower.split(separator: ".", omittingEmptySubsequences: false)
+        return octets.count == 4 && octets[0] == "127" && octets.allSatisfy { UInt8($0) != nil }
+    }
     /// `http://HOST:PORT`
     public var url: String { "http://\(description)" }
 }

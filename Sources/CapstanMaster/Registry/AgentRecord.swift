@@ -14,6 +14,9 @@ struct AgentRecord: Sendable {
     var lastHeartbeat: ContinuousClock.Instant
     /// nil while reachable; the wall-clock time it was marked unreachable otherwise.
     var unreachableSince: Double?
+    /// The credential the agent registered with (nil when agents are not authenticated); only that principal may
+    /// speak for this agent.
+    var principal: String? = nil
 
     var isReachable: Bool { unreachableSince == nil }
 }

@@ -28,6 +28,8 @@ struct FrameworkRecord: Sendable {
     /// Learned from a re-registering agent, never subscribed to this master.
     var recovered = false
     var suppressed = false
+    /// The principal that registered the framework (when frameworks authenticate); only it may resume the ID.
+    var principal: String? = nil
 
     var role: String { info.role ?? info.roles.first ?? "*" }
     var isConnected: Bool { connection != nil }

@@ -1,3 +1,5 @@
+import AsyncHTTPClient
+import CapstanAPIClient
 import CapstanCore
 import CapstanGit
 import CapstanHTTP
@@ -20,8 +22,12 @@ public struct ReconcilerDaemon: Service {
         public var interval: Duration
         /// The SQLite file of the sync history.
         public var historyPath: String
-        /// GitHub-style webhook secret; nil accepts unsigned webhooks.
+        /// GitHub-style webhook secret; nil refuses webhooks unless `webhookInsecure`.
         public var webhookSecret: String?
+        /// `--webhook-insecure`: accept unsigned webhooks when there is no secret.
+        public var webhookInsecure = false
+        /// HTTPS for the reconciler's API; nil serves plain HTTP.
+        public var tls: ServerTLS? = nil
         public var framework: ReconcilerConfiguration
 
         public init(
@@ -57,7 +63,7 @@ public struct ReconcilerDaemon: Service {
             // A wildcard listen address is not reachable as such: advertise this host's name instead.
             let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(options.listen.host)
             let host = wildcard ? ProcessInfo.processInfo.hostName : options.listen.host
-            frameworkConfiguration.webuiURL = "http://\(HostPort(host: host, port: options.listen.port))"
+            frameworkConfiguration.webuiURL = HostPort(host: host, port: options.listen.port).url(tls: options.tls != nil)
         }
         let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
         let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
@@ -71,14 +77,24 @@ public struct ReconcilerDaemon: Service {
         let signature = try options.webhookSecret.map { try WebhookSignature(secret: $0) }
         let repo = source.remote.description
         let revision = options.revision
-        let routes = ReconcilerRoutes(
+        var routes = ReconcilerRoutes(
             status: { await reconciler.status(repo: repo, revision: revision) },
             historyStore: store, verifySignature: signature?.check,
             onPush: { await watcher.trigger() }, logger: logger)
-        let app = HTTPServer.application(
-            router: routes.router(), listen: options.listen, serverName: "capstan-reconciler", logger: logger,
+        routes.acceptsUnsignedWebhooks = options.webhookInsecure
+        if signature == nil {
+            if options.webhookInsecure {
+                logger.warning("The webhook accepts unsigned pushes (--webhook-insecure): anyone who reaches the port can trigger fetches")
+            } else {
+                logger.notice("The webhook is off: no webhook secret is configured (polling only)")
+            }
+        }
+        let app = try HTTPServer.application(
+            router: routes.router(), listen: options.listen, serverName: "capstan-reconciler", tls: options.tls, logger: logger,
             onListening: onListening)
-        let framework = ReconcilerFramework(reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger)
+        let framework = ReconcilerFramework(
+            reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger,
+            client: try frameworkConfiguration.clientTLS.map { try JSONPoster(tls: $0).client } ?? .shared)
         let logger = self.logger
 
         try await withThrowingDiscardingTaskGroup { group in

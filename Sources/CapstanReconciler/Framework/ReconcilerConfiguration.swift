@@ -1,3 +1,4 @@
+import CapstanAPIClient
 import CapstanCore
 
 /// How the reconciler runs as a framework.
@@ -18,6 +19,11 @@ public struct ReconcilerConfiguration: Sendable {
     public var tick: Duration
     /// How long declined offers stay away when nothing needs them.
     public var declineSeconds: Double
+    /// The `Authorization` header for the master (HTTP Basic from `--principal`/`--secret-file`, or a bearer token),
+    /// for a master with `--authenticate-frameworks` / `--authenticate-http`.
+    public var authorization: String? = nil
+    /// How the reconciler reaches the master over HTTPS; nil: plain HTTP.
+    public var clientTLS: ClientTLS? = nil
 
     public init(
         master: HostPort, role: String = "*", user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),

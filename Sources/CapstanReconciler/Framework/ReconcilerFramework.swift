@@ -52,7 +52,10 @@ public struct ReconcilerFramework: Sendable {
             capabilities: [.init(type: .taskKillingState)])
         let subscription: SchedulerSubscription
         do {
-            subscription = try await SchedulerClient(master: configuration.master, client: client).subscribe(info)
+            subscription = try await SchedulerClient(
+                master: configuration.master, client: client, authorization: configuration.authorization,
+                secure: configuration.clientTLS != nil
+            ).subscribe(info)
         } catch let error as CapstanError where storedID != nil && error.message.contains("answered 403") {
             // The master removed the framework (torn down, or away past its failover timeout): its tasks are gone
             // with it, so start afresh as a new framework.
@@ -66,7 +69,7 @@ public struct ReconcilerFramework: Sendable {
         }
         logger.info("Subscribed", metadata: ["framework": "\(subscription.frameworkID.value)", "master": "\(configuration.master)"])
 
-        let poster = JSONPoster(client: client)
+        let poster = JSONPoster(client: client, authorization: configuration.authorization, secure: configuration.clientTLS != nil)
         let state = try await poster.call(
             OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
         await reconciler.seed(state: state.getState ?? .init(), frameworkID: subscription.frameworkID)

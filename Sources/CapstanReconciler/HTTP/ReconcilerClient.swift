@@ -19,9 +19,16 @@ public struct ReconcilerClient: Sendable {
 
     /// A poster whose requests (connecting included: refused connections are retried until then) give up after
     /// `timeout`.
-    public static func poster(timeout: Duration) -> JSONPoster {
+    public static func poster(timeout: Duration, authorization: String? = nil) -> JSONPoster {
         let (seconds, attoseconds) = timeout.components
-        return JSONPoster(timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000))
+        return JSONPoster(timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), authorization: authorization)
+    }
+
+    /// The same, speaking HTTPS with `tls` when given.
+    public static func poster(timeout: Duration, authorization: String?, tls: ClientTLS?) throws(CapstanError) -> JSONPoster {
+        let (seconds, attoseconds) = timeout.components
+        return try JSONPoster(
+            tls: tls, timeout: .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000), authorization: authorization)
     }
 
     /// Asks the master (operator `GET_FRAMEWORKS`) where the reconciler's API is.

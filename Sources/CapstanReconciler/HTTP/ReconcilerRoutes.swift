@@ -27,9 +27,12 @@ public struct ReconcilerRoutes: Sendable {
     public var status: @Sendable () async -> ReconcilerStatus
     /// An app's newest `limit` history entries, newest first.
     public var history: @Sendable (_ app: String, _ limit: Int) async throws -> [HistoryEntry]
-    /// The webhook's signature check; nil when no secret is configured, and then every push is accepted
-    /// (a push only makes the reconciler fetch its configured repository sooner).
+    /// The webhook's signature check; nil when no secret is configured, and then the webhook is refused (403)
+    /// unless `acceptsUnsignedWebhooks` (`--webhook-insecure`).
     public var verifySignature: SignatureCheck?
+    /// Accept unsigned pushes when no secret is configured (a push only makes the reconciler fetch its
+    /// configured repository sooner, but an open endpoint lets anyone make it fetch as often as they like).
+    public var acceptsUnsignedWebhooks = false
     /// Asks the reconciler to fetch git now; called only for verified, non-ping webhook deliveries.
     public var onPush: @Sendable () async -> Void
     /// The largest webhook body read; a bigger one is answered 413.
@@ -121,6 +124,13 @@ public struct ReconcilerRoutes: Sendable {
         let event = request.headers[Self.eventHeader] ?? "push"
         var metadata: Logger.Metadata = ["event": "\(event)"]
         if let delivery = request.headers[Self.deliveryHeader] { metadata["delivery"] = "\(delivery)" }
+        guard verifySignature != nil || acceptsUnsignedWebhooks else {
+            logger.warning("Webhook refused: no webhook secret is configured", metadata: metadata)
+            throw APIError(
+                .forbidden,
+                "The webhook is off: this reconciler has no webhook secret (--webhook-secret-file or CAPSTAN_WEBHOOK_SECRET); "
+                    + "start it with --webhook-insecure to accept unsigned pushes; nothing was fetched")
+        }
         if let verifySignature {
             let signature = request.headers[Self.signatureHeader]
             guard verifySignature(Array(buffer.readableBytesView), signature) else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAPIClient
 import CapstanCore
 import CapstanGit
 import CapstanReconciler
@@ -49,6 +50,8 @@ struct DiffCommand: AsyncParsableCommand {
     var interval: String?
 
     @OptionGroup var credentials: GitCredentialFlags
+    @OptionGroup(title: "Master credentials") var masterCredentials: ClientCredentialFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
 
     @Flag(help: "No ANSI colour in text output (colour is used only when stdout is a terminal, and never with NO_COLOR set).")
     var noColor = false
@@ -105,7 +108,7 @@ struct DiffCommand: AsyncParsableCommand {
         let runningSpecs: [DesiredState]
         let description: String
         if let master {
-            actual = try await LiveCluster(master: master).snapshot()
+            actual = try await LiveCluster(master: master, poster: try JSONPoster(tls: try tls.client(), authorization: try masterCredentials.authorization())).snapshot()
             runningSpecs = await loader.runningSpecs(for: actual)
             description = "live \(master)"
         } else if Self.isFile(against) {

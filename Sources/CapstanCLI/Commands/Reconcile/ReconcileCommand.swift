@@ -27,8 +27,13 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "Directory for the reconciler's state (sync history, git cache).")
     var workDir: String = ".capstan/reconciler"
 
+    @Flag(help: "Allow a non-loopback --listen without a webhook secret.")
+    var insecure = false
+
     @OptionGroup var git: GitOptions
     @OptionGroup var reconciler: ReconcileFlags
+    @OptionGroup(title: "Master credentials") var credentials: ClientCredentialFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -36,13 +41,23 @@ struct ReconcileCommand: AsyncParsableCommand {
         let root = URL(fileURLWithPath: workDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let source = try git.source(workDirectory: root)
-        let options = try await reconciler.daemonOptions(
-            git: git, source: source, listen: try FlagParsing.hostPort(listen, flag: "--listen"),
-            master: try FlagParsing.hostPort(master, flag: "--master"), workDir: root)
+        let address = try FlagParsing.hostPort(listen, flag: "--listen")
+        var options = try await reconciler.daemonOptions(
+            git: git, source: source, listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: root)
+        options.framework.authorization = try credentials.authorization()
+        options.tls = try tls.server()
+        options.framework.clientTLS = try tls.client()
+        if !address.isLoopback, options.webhookSecret == nil || options.tls == nil, !insecure {
+            throw ValidationError(
+                "capstan reconcile: refusing to listen on \(address) (--listen), which other machines can reach, without a webhook secret "
+                    + "(--webhook-secret-file) and TLS (--tls-cert); use a loopback address, set both, or pass --insecure")
+        }
+        let scheme = options.tls == nil ? "http" : "https"
+        let started = options
         let logger = logging.logger("capstan.reconciler")
-        let daemon = ReconcilerDaemon(options: options, source: source, logger: logger) { address in
-            Console.line("capstan reconciler listening on http://\(address)  (status /api/v1/status, webhook /api/v1/webhook)")
-            Console.line("following \(source.remote) at \(options.revision)\(options.path.isEmpty ? "" : ", path \(options.path)"), every \(options.interval)")
+        let daemon = ReconcilerDaemon(options: started, source: source, logger: logger) { address in
+            Console.line("capstan reconciler listening on \(scheme)://\(address)  (status /api/v1/status, webhook /api/v1/webhook)")
+            Console.line("following \(source.remote) at \(started.revision)\(started.path.isEmpty ? "" : ", path \(started.path)"), every \(started.interval)")
         }
         let group = ServiceGroup(
             configuration: .init(

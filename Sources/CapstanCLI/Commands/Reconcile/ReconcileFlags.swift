@@ -14,6 +14,9 @@ struct ReconcileFlags: ParsableArguments {
     @Option(help: ArgumentHelp("A file holding the webhook secret for X-Hub-Signature-256 (default: env \(ReconcileFlags.secretVariable)).", valueName: "file"))
     var webhookSecretFile: String?
 
+    @Flag(help: "Accept unsigned webhooks when no webhook secret is configured (without a secret the webhook is off).")
+    var webhookInsecure = false
+
     @Option(help: "The role the reconciler's framework subscribes with.")
     var role: String = "*"
 
@@ -41,9 +44,11 @@ struct ReconcileFlags: ParsableArguments {
         git: GitOptions, source: LibGit2Source, listen: HostPort, master: HostPort, workDir: String, subPath: String? = nil
     ) async throws -> ReconcilerDaemon.Options {
         let revision = await git.revision(of: source)
-        return ReconcilerDaemon.Options(
+        var options = ReconcilerDaemon.Options(
             listen: listen, revision: revision, path: subPath ?? git.subPath, interval: try git.pollInterval,
             historyPath: workDir + "/history.sqlite", webhookSecret: try webhookSecret(),
             framework: ReconcilerConfiguration(master: master, role: role, user: user, maxDeletions: maxDeletions))
+        options.webhookInsecure = webhookInsecure
+        return options
     }
 }

@@ -17,9 +17,14 @@ struct ReconcilerOptions: ParsableArguments {
     @Option(help: "How long to wait for the master and the reconciler (e.g. 5s, 500ms).")
     var timeout: String = "5s"
 
+    @OptionGroup(title: "Master credentials") var credentials: ClientCredentialFlags
+    @OptionGroup(title: "TLS") var tls: TLSFlags
+
     /// A client of the reconciler's API: `--reconciler` as given, else the URL the master knows.
     func client() async throws -> ReconcilerClient {
-        let poster = ReconcilerClient.poster(timeout: try FlagParsing.duration(timeout, flag: "--timeout"))
+        let poster = try ReconcilerClient.poster(
+            timeout: try FlagParsing.duration(timeout, flag: "--timeout"), authorization: try credentials.authorization(),
+            tls: try tls.client())
         if let reconciler { return ReconcilerClient(baseURL: reconciler, poster: poster) }
         return try await ReconcilerClient.discover(master: try FlagParsing.hostPort(master, flag: "--master"), poster: poster)
     }
