@@ -20,6 +20,11 @@ AGENT = os.environ["MESOS_AGENT_ENDPOINT"]
 FRAMEWORK_ID = os.environ["MESOS_FRAMEWORK_ID"]
 EXECUTOR_ID = os.environ["MESOS_EXECUTOR_ID"]
 SANDBOX = os.environ.get("MESOS_SANDBOX", ".")
+# Sent back as a bearer token: an agent started with --authenticate-http-executors requires it.
+TOKEN = os.environ.get("MESOS_EXECUTOR_AUTHENTICATION_TOKEN")
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+if TOKEN:
+    HEADERS["Authorization"] = "Bearer " + TOKEN
 HOST, PORT = AGENT.rsplit(":", 1)
 LOG = open(os.path.join(SANDBOX, "executor.log"), "a", buffering=1)
 running = {}
@@ -33,7 +38,7 @@ def call(body):
     body.setdefault("framework_id", {"value": FRAMEWORK_ID})
     body.setdefault("executor_id", {"value": EXECUTOR_ID})
     conn = http.client.HTTPConnection(HOST, int(PORT), timeout=10)
-    conn.request("POST", "/api/v1/executor", json.dumps(body), {"Content-Type": "application/json", "Accept": "application/json"})
+    conn.request("POST", "/api/v1/executor", json.dumps(body), HEADERS)
     response = conn.getresponse()
     text = response.read().decode()
     conn.close()
@@ -87,7 +92,7 @@ def main():
     conn = http.client.HTTPConnection(HOST, int(PORT))
     body = {"type": "SUBSCRIBE", "framework_id": {"value": FRAMEWORK_ID}, "executor_id": {"value": EXECUTOR_ID},
             "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []}}
-    conn.request("POST", "/api/v1/executor", json.dumps(body), {"Content-Type": "application/json", "Accept": "application/json"})
+    conn.request("POST", "/api/v1/executor", json.dumps(body), HEADERS)
     response = conn.getresponse()
     if response.status != 200:
         log("SUBSCRIBE answered %d: %s" % (response.status, response.read().decode()))

@@ -1,5 +1,6 @@
 import Logging
 import CapstanAPI
+import CapstanAuth
 import CapstanCore
 import CapstanContainerizer
 import Foundation
@@ -402,6 +403,8 @@ extension Agent {
         var env = ProcessInfo.processInfo.environment.merging(mesos) { _, mesos in mesos }
         if let home = ProcessInfo.processInfo.environment["HOME"] { env["HOME"] = home }
         if let taskID { env["MESOS_TASK_ID"] = taskID.value }
+        env[ExecutorToken.environmentVariable] = ExecutorToken.make(
+            key: executorTokenKey, frameworkID: frameworkID.value, executorID: executorID.value)
         return env
     }
 

@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAuth
 import CapstanCore
 import CapstanContainerizer
 import Foundation
@@ -24,11 +25,16 @@ public actor Agent {
     var completedFrameworks: [AgentFrameworkRecord] = []
     let startedAt = Date().timeIntervalSince1970
 
+    /// The key of the executors' tokens (``ExecutorToken``), kept in the work dir so recovered executors keep theirs.
+    nonisolated let executorTokenKey: [UInt8]
+
     public init(
         configuration: AgentConfiguration, containerizer: Containerizer, imageRuntime: ImageRuntime? = nil,
         statusUpdates: StatusUpdateManager,
-        logger: Logger, masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
+        logger: Logger, executorTokenKey: [UInt8] = [],
+        masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
     ) {
+        self.executorTokenKey = executorTokenKey
         self.configuration = configuration
         self.plainContainerizer = containerizer
         self.imageRuntime = imageRuntime

@@ -39,6 +39,9 @@ public struct AgentConfiguration: Sendable {
     public var credential: CredentialSet.Credential?
     /// Operator API and sandbox files need credentials (`--authenticate-http` with `--credentials`); nil: open.
     public var httpAuthenticator: HTTPAuthenticator?
+    /// `--authenticate-http-executors`: executor API calls need the executor's own token (Mesos'
+    /// `MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, sent as a bearer token); otherwise 401.
+    public var authenticateExecutors = false
     /// HTTPS for the agent's API (`--tls-cert`, `--tls-key`, `--tls-ca`); nil serves plain HTTP.
     public var tls: ServerTLS?
     /// How the agent reaches the master over HTTPS; nil: plain HTTP.
@@ -90,6 +93,7 @@ public struct AgentConfiguration: Sendable {
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
             ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
             ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
+            ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),
         ]
     }
 }

@@ -19,6 +19,11 @@ enum AgentRoutes {
             try await answering {
                 try request.requireJSONAccepted()
                 let call = try await request.decodeMesos(ExecutorCall.self)
+                if configuration.authenticateExecutors {
+                    try ExecutorToken.verify(
+                        authorization: request.headers[.authorization], key: agent.executorTokenKey,
+                        frameworkID: call.frameworkID.value, executorID: call.executorID.value)
+                }
                 if call.type == .subscribe {
                     let events = try await agent.subscribeExecutor(call)
                     return RecordIOStream.response(events: events) {

@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanAPIClient
+import CapstanAuth
 import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
@@ -50,7 +51,8 @@ public struct AgentService: Service {
             configuration: configuration, containerizer: containerizer,
             imageRuntime: ImageRuntime.make(
                 workDir: configuration.workDir, registry: configuration.registry, pidsMax: configuration.containerPidsMax, logger: logger),
-            statusUpdates: statusUpdates, logger: logger
+            statusUpdates: statusUpdates, logger: logger,
+            executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }

@@ -227,3 +227,38 @@ extension EndToEnd {
         }
     }
 }
+
+extension EndToEnd.AuthenticationTests {
+    @Test("With --authenticate-http-executors an executor with its own token runs tasks; no token or another executor's token is 401")
+    func executorTokens() async throws {
+        try await TestCluster.with(agents: 0) { cluster in
+            let agent = try await cluster.startAgent(extraArguments: ["--authenticate-http-executors"])
+            let scheduler = try await EventRecorder.subscribe(cluster.master)
+            let offer = try #require(try await scheduler.nextOffers().first)
+            try await scheduler.launch(
+                [EndToEnd.ExecutorAPITests.executorTask("tok", "sleep 60", agent: offer.agentID)], on: [offer])
+            try await scheduler.update("tok", .taskRunning, timeout: .seconds(20))
+
+            let framework = scheduler.frameworkID.value
+            var status = TaskStatus(taskID: "tok", state: .taskFinished)
+            status.uuid = Base64Bytes(Array(UUID().uuidString.utf8))
+            status.source = .sourceExecutor
+            let call = ExecutorCall(
+                type: .update, executorID: "echo-executor", frameworkID: scheduler.frameworkID, update: .init(status: status))
+            let body = String(decoding: try MesosJSON.encode(call), as: UTF8.self)
+            let client = OperatorClient(agent.endpoint)
+            #expect(try await client.raw(path: "/api/v1/executor", body: body).status == 401)
+            let key = try Array(Data(contentsOf: URL(fileURLWithPath: agent.workDir + "/meta/executor-token.key")))
+            let other = ExecutorToken.make(key: key, frameworkID: framework, executorID: "another-executor")
+            #expect(try await client.raw(path: "/api/v1/executor", body: body, headers: [("Authorization", "Bearer " + other)]).status == 401)
+            try await Task.sleep(for: .milliseconds(300))
+            let tasks = try await OperatorClient(cluster.master).call(.getTasks).getTasks?.tasks ?? []
+            #expect(tasks.first { $0.taskID == "tok" }?.state == .taskRunning)
+            // The executor's own token is accepted.
+            let own = ExecutorToken.make(key: key, frameworkID: framework, executorID: "echo-executor")
+            let accepted = try await client.raw(path: "/api/v1/executor", body: body, headers: [("Authorization", "Bearer " + own)])
+            #expect(accepted.status == 202, "\(accepted.status) \(accepted.text)")
+            await scheduler.disconnect()
+        }
+    }
+}

@@ -71,7 +71,14 @@ public final class TestCluster: @unchecked Sendable {
             "--resources", resources, "--executor-registration-timeout", "10secs", "--status-update-retry-interval", "300ms",
             "--log-level", "debug",
         ]
-        if !extraArguments.contains("--credential") && !extraArguments.contains("--insecure") { arguments += agentCredentialArguments() }
+        if !extraArguments.contains("--credential") && !extraArguments.contains("--insecure") {
+            // An agent restarted on an earlier agent's work dir keeps that agent's credential (its ID is bound to it).
+            if let earlier = agents.last(where: { $0.workDir == dir }), let index = earlier.arguments.firstIndex(of: "--credential") {
+                arguments += ["--credential", earlier.arguments[index + 1]]
+            } else {
+                arguments += agentCredentialArguments()
+            }
+        }
         if let attributes { arguments += ["--attributes", attributes] }
         arguments += extraArguments
         let before = try await registeredAgentCount()

@@ -24,11 +24,15 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "The most processes one container from an image may have (cgroups pids.max); 0 = no limit.")
     var containerPidsMax: Int = 4096
 
+    @Flag(name: .customLong("authenticate-http-executors"),
+        help: "Executors must send their MESOS_EXECUTOR_AUTHENTICATION_TOKEN as a bearer token on the executor API.")
+    var authenticateHTTPExecutors = false
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
     func configuration(listen: HostPort, master: HostPort, workDir: String) throws -> AgentConfiguration {
-        AgentConfiguration(
+        var configuration = AgentConfiguration(
             listen: listen, master: master, workDir: workDir,
             resources: try FlagParsing.resources(resources, workDir: workDir),
             attributes: try FlagParsing.attributes(attributes),
@@ -37,6 +41,8 @@ struct AgentOptions: ParsableArguments {
             statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
             registry: try registry.options(),
             containerPidsMax: try pidsMax())
+        configuration.authenticateExecutors = authenticateHTTPExecutors
+        return configuration
     }
 
     private func pidsMax() throws -> Int? {

@@ -1,0 +1,48 @@
+import CapstanCore
+import Crypto
+import Foundation
+
+/// The token an agent gives each executor it starts (`MESOS_EXECUTOR_AUTHENTICATION_TOKEN`, as Mesos does), and
+/// which the executor sends back as `Authorization: Bearer <token>` on the executor API when the agent runs with
+/// `--authenticate-http-executors`. It is an HMAC-SHA256 of the framework and executor IDs under a key that only
+/// the agent holds, so it is valid for that executor alone.
+public enum ExecutorToken {
+    public static let environmentVariable = "MESOS_EXECUTOR_AUTHENTICATION_TOKEN"
+
+    public static func make(key: [UInt8], frameworkID: String, executorID: String) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data("capstan-executor-v1\n\(frameworkID)\n\(executorID)".utf8), using: SymmetricKey(data: key))
+        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Checks an `Authorization` header for the executor; throws `unauthenticated` (401) otherwise.
+    public static func verify(authorization: String?, key: [UInt8], frameworkID: String, executorID: String) throws(CapstanError) {
+        guard let authorization, authorization.hasPrefix("Bearer ") else {
+            throw CapstanError(.unauthenticated, "the executor API needs 'Authorization: Bearer $\(environmentVariable)'")
+        }
+        let given = Array(authorization.dropFirst("Bearer ".count).utf8)
+        let expected = Array(make(key: key, frameworkID: frameworkID, executorID: executorID).utf8)
+        guard constantTimeEquals(given, expected) else {
+            throw CapstanError(.unauthenticated, "the token is not executor \(executorID)'s of framework \(frameworkID)")
+        }
+    }
+
+    /// Reads the agent's token key from `path`, making a random one (mode 0600) the first time.
+    public static func loadOrCreateKey(at path: String) throws(CapstanError) -> [UInt8] {
+        if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
+        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
+        let directory = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
+                throw CapstanError(.internal, "cannot write \(path)")
+            }
+        } catch let error as CapstanError {
+            throw error
+        } catch {
+            throw CapstanError(.internal, "cannot create \(directory)", cause: error)
+        }
+        return key
+    }
+}
