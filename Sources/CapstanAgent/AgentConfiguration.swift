@@ -28,6 +28,8 @@ public struct AgentConfiguration: Sendable {
     public var registrationBackoffMax: Duration
     /// How images that tasks name are pulled (`--insecure-registry`, `--registry-config`, `--registry-ca`).
     public var registry: RegistryOptions
+    /// How far the layers of an image that a task names may expand (`--max-layer-size`, `--max-image-size`).
+    public var imageLimits: LayerLimits
     /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
     /// nil = no limit.
     public var containerPidsMax: Int?
@@ -46,6 +48,7 @@ public struct AgentConfiguration: Sendable {
         statusUpdateRetryMax: Duration = .seconds(60),
         registrationBackoffMax: Duration = .seconds(2),
         registry: RegistryOptions = RegistryOptions(),
+        imageLimits: LayerLimits = LayerLimits(),
         containerPidsMax: Int? = 4096
     ) {
         self.listen = listen
@@ -61,6 +64,7 @@ public struct AgentConfiguration: Sendable {
         self.statusUpdateRetryMax = statusUpdateRetryMax
         self.registrationBackoffMax = registrationBackoffMax
         self.registry = registry
+        self.imageLimits = imageLimits
         self.containerPidsMax = containerPidsMax
     }
 
@@ -72,6 +76,8 @@ public struct AgentConfiguration: Sendable {
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
+            ("max_layer_size", LayerLimits.describe(imageLimits.maxLayerSize)),
+            ("max_image_size", LayerLimits.describe(imageLimits.maxImageSize)),
         ]
     }
 }

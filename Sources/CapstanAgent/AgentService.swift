@@ -49,7 +49,7 @@ public struct AgentService: Service {
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
             imageRuntime: ImageRuntime.make(
-                workDir: configuration.workDir, registry: configuration.registry, pidsMax: configuration.containerPidsMax, logger: logger),
+                workDir: configuration.workDir, registry: configuration.registry, limits: configuration.imageLimits, pidsMax: configuration.containerPidsMax, logger: logger),
             statusUpdates: statusUpdates, logger: logger
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
@@ -62,7 +62,7 @@ public struct AgentService: Service {
         let router = Router()
         let registry = PrometheusCollectorRegistry()
         ServiceEndpoints.register(on: router, metrics: registry) {}
-        AgentRoutes.register(on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir))
+        AgentRoutes.register(on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir, logger: logger))
         let app = HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-agent", logger: logger,
             onListening: onListening)

@@ -79,16 +79,27 @@ extension ImageStore {
         } else {
             diffIDs = nil
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            if diffIDs == nil { group.addTask { try await fetch(manifest.config) } }
-            for (position, layer) in manifest.layers.enumerated() {
-                let diffID = diffIDs?[position]
-                group.addTask {
-                    try await fetch(layer)
-                    if let diffID { _ = try await self.unpackedLayer(layer, diffID: diffID) }
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if diffIDs == nil { group.addTask { try await fetch(manifest.config) } }
+                for (position, layer) in manifest.layers.enumerated() {
+                    let diffID = diffIDs?[position]
+                    group.addTask {
+                        try await fetch(layer)
+                        if let diffID { _ = try await self.unpackedLayer(layer, diffID: diffID) }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            // Unpacking checked each layer as it went; otherwise read them through now, before the image is recorded.
+            if let diffIDs {
+                try checkImageSize(diffIDs.compactMap { unpackedSize($0) }.reduce(0, +), image: reference.description)
+            } else {
+                try await verifyLayers(of: manifestDigest, image: reference.description)
+            }
+        } catch {
+            await discard(leases[lease] ?? [], except: lease)
+            throw error
         }
         let imported = ImportedImage(manifest: manifestDigest, index: indexDigest, suggestedName: reference.description)
         return try record(imported, name: reference.description, source: "docker://\(reference)")
