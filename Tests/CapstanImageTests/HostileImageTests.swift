@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanImage
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -183,6 +184,27 @@ struct HostileImageTests {
                     #expect(error?.message.contains("refusing layer entry 'link/evil'") == true, "\(error?.message ?? "")")
                     try await Self.expectNothingStored(store)
                 }
+            }
+        }
+    }
+
+    @Test func theCLITakesMaxLayerSizeOnImportAndTheCommandsThatStoreImages() async throws {
+        try await ImageTestSupport.withScratch { dir in
+            let (layer, _) = try Self.zeroLayer(in: dir, megabytes: 32)
+            let work = dir + "/work"
+            let refused = try ImageTestSupport.run(
+                [CapstanBinary.path, "image", "import", layer, "bomb:1", "--max-layer-size", "16M", "--work-dir", work], allowFailure: true)
+            #expect(refused.status != 0)
+            #expect(refused.output.contains("layer sha256:") && refused.output.contains("16 MiB") && refused.output.contains("--max-layer-size"), "\(refused.output)")
+            #expect(try ImageTestSupport.run([CapstanBinary.path, "image", "ls", "--quiet", "--work-dir", work]).output.isEmpty)
+            let bad = try ImageTestSupport.run(
+                [CapstanBinary.path, "image", "import", layer, "bomb:1", "--max-layer-size", "lots", "--work-dir", work], allowFailure: true)
+            #expect(bad.status != 0 && bad.output.contains("--max-layer-size"), "\(bad.output)")
+            let imported = try ImageTestSupport.run([CapstanBinary.path, "image", "import", layer, "bomb:1", "--work-dir", work]).output
+            #expect(imported.contains("Imported"), "\(imported)")
+            for command in [["image", "pull"], ["container", "run"], ["agent"], ["up"]] {
+                let help = try ImageTestSupport.run([CapstanBinary.path] + command + ["--help"]).output
+                #expect(help.contains("--max-layer-size") && help.contains("--max-image-size"), "\(command)")
             }
         }
     }
