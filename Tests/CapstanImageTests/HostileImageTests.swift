@@ -208,4 +208,28 @@ struct HostileImageTests {
             }
         }
     }
+
+    @Test(ImageTestSupport.requires("docker-registry", "skopeo"))
+    func aPullPastTheImageLimitIsRefusedWhetherItUnpacksOrNot() async throws {
+        try ImageTestSupport.require("docker-registry", "skopeo")
+        try await ImageTestSupport.withScratch { dir in
+            let one = try Self.zeroLayer(in: dir, name: "one", megabytes: 3)
+            let two = try Self.zeroLayer(in: dir, name: "two", megabytes: 3)
+            let writer = try LayoutWriter(directory: dir + "/layout")
+            let blobs = try [one, two].map { (try writer.blob(try Data(contentsOf: URL(fileURLWithPath: $0.path)), mediaType: MediaType.ociLayerGzip), $0.diffID) }
+            try writer.tag(try writer.image(layers: blobs, platform: .current).manifest, as: "1")
+            try await LocalRegistry.with(in: dir) { registry in
+                try registry.push(layout: dir + "/layout", tag: "1", to: "big/app:1")
+                for unpack in [false, true] {
+                    let store = try ImageStore(
+                        root: dir + "/pulled-\(unpack)", options: RegistryOptions(insecureRegistries: [registry.host]),
+                        limits: LayerLimits(maxLayerSize: 4 << 20, maxImageSize: 5 << 20), logger: ImageTestSupport.logger)
+                    let error = await #expect(throws: CapstanError.self) { try await store.pull("\(registry.host)/big/app:1", unpack: unpack) }
+                    #expect(error?.message.contains("--max-image-size") == true, "\(error?.message ?? "")")
+                    #expect(try await store.list().isEmpty)
+                    #expect(try await store.content.list().isEmpty)
+                }
+            }
+        }
+    }
 }
