@@ -5,7 +5,7 @@ import Glibc
 
 /// Finding a client's path beneath the sandboxes root. The kernel resolves it: `openat2` with `RESOLVE_BENEATH` and no
 /// symlinks at all (magic or not), or, where the kernel has no `openat2`, one `O_NOFOLLOW` component at a time from the
-/// root's fd. Nothing is checked first and opened later, so a task that swaps a file for a symlink cannot win a race.
+/// root's fd (`..` never reaches the kernel: a path with a `..` component is refused as it is parsed). Nothing is checked first and opened later, so a task that swaps a file for a symlink cannot win a race.
 extension SandboxFiles {
     /// How paths are resolved; tests force the fallback walk to cover it on kernels that have `openat2`.
     enum Resolution: Sendable {
@@ -72,7 +72,8 @@ extension SandboxFiles {
                 UInt64(CAPSTAN_O_PATH | O_NOFOLLOW | O_CLOEXEC), 0,
                 UInt64(CAPSTAN_RESOLVE_BENEATH | CAPSTAN_RESOLVE_NO_SYMLINKS | CAPSTAN_RESOLVE_NO_MAGICLINKS))
             if fd >= 0 { return fd }
-            if errno != ENOSYS { return nil }
+            // ENOSYS: a kernel before 5.6; EPERM: a seccomp filter that does not know openat2. The walk is as strict.
+            if errno != ENOSYS && errno != EPERM { return nil }
         }
         return walk(from: rootFD, parts)
     }
