@@ -85,8 +85,9 @@ let package = Package(
         .target(
             name: "CapstanAgent",
             dependencies: [
-                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage",
+                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage", "CLinux",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -192,6 +193,10 @@ let package = Package(
         .testTarget(
             name: "CapstanAPITests", dependencies: ["CapstanAPI", "CapstanCore"],
             resources: [.copy("Golden")], swiftSettings: settings),
+        .testTarget(
+            name: "CapstanAgentTests",
+            dependencies: ["CapstanAgent", "CapstanCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: settings),
         .testTarget(
             name: "CapstanImageTests",
             dependencies: ["CapstanImage", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],

@@ -31,6 +31,8 @@ public struct AgentConfiguration: Sendable {
     public var registrationBackoffMax: Duration
     /// How images that tasks name are pulled (`--insecure-registry`, `--registry-config`, `--registry-ca`).
     public var registry: RegistryOptions
+    /// How far the layers of an image that a task names may expand (`--max-layer-size`, `--max-image-size`).
+    public var imageLimits: LayerLimits
     /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
     /// nil = no limit.
     public var containerPidsMax: Int?
@@ -61,6 +63,7 @@ public struct AgentConfiguration: Sendable {
         statusUpdateRetryMax: Duration = .seconds(60),
         registrationBackoffMax: Duration = .seconds(2),
         registry: RegistryOptions = RegistryOptions(),
+        imageLimits: LayerLimits = LayerLimits(),
         containerPidsMax: Int? = 4096,
         credential: CredentialSet.Credential? = nil,
         httpAuthenticator: HTTPAuthenticator? = nil
@@ -80,6 +83,7 @@ public struct AgentConfiguration: Sendable {
         self.statusUpdateRetryMax = statusUpdateRetryMax
         self.registrationBackoffMax = registrationBackoffMax
         self.registry = registry
+        self.imageLimits = imageLimits
         self.containerPidsMax = containerPidsMax
     }
 
@@ -94,6 +98,8 @@ public struct AgentConfiguration: Sendable {
             ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
             ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
             ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),
+            ("max_layer_size", LayerLimits.describe(imageLimits.maxLayerSize)),
+            ("max_image_size", LayerLimits.describe(imageLimits.maxImageSize)),
         ]
     }
 }

@@ -49,15 +49,15 @@ enum AgentRoutes {
         for suffix in ["", ".json"] {
             router.get(RouterPath("files/browse" + suffix)) { request, _ in
                 try await answering {
-                    try Response.mesosJSON(try files.browse(request.uri.queryParameters.get("path") ?? ""))
+                    try Response.mesosJSON(try await files.browse(request.uri.queryParameters.get("path") ?? ""))
                 }
             }
             router.get(RouterPath("files/read" + suffix)) { request, _ in
                 try await answering {
                     let query = request.uri.queryParameters
-                    let offset = query.get("offset").flatMap { Int64($0) } ?? 0
-                    let length = query.get("length").flatMap { Int64($0) }
-                    return try Response.mesosJSON(try files.read(query.get("path") ?? "", offset: offset, length: length))
+                    let offset = try integer(query.get("offset"), name: "offset") ?? 0
+                    let length = try integer(query.get("length"), name: "length")
+                    return try Response.mesosJSON(try await files.read(query.get("path") ?? "", offset: offset, length: length))
                 }
             }
         }
@@ -102,5 +102,12 @@ enum AgentRoutes {
                 return Response.accepted
             }
         }
+    }
+
+    /// A query parameter as an integer (nil when absent); 400 when it is not one, as Mesos answers.
+    static func integer(_ text: String?, name: String) throws -> Int64? {
+        guard let text else { return nil }
+        guard let value = Int64(text) else { throw CapstanError(.invalidArgument, "Failed to parse '\(name)': '\(text)' is not an integer") }
+        return value
     }
 }

@@ -50,7 +50,7 @@ public struct AgentService: Service {
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
             imageRuntime: ImageRuntime.make(
-                workDir: configuration.workDir, registry: configuration.registry, pidsMax: configuration.containerPidsMax, logger: logger),
+                workDir: configuration.workDir, registry: configuration.registry, limits: configuration.imageLimits, pidsMax: configuration.containerPidsMax, logger: logger),
             statusUpdates: statusUpdates, logger: logger,
             executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
         ) { message in
@@ -71,7 +71,7 @@ public struct AgentService: Service {
         let registry = PrometheusCollectorRegistry()
         ServiceEndpoints.register(on: router, metrics: registry) {}
         AgentRoutes.register(
-            on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir), configuration: configuration)
+            on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir, logger: logger), configuration: configuration)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls, logger: logger,
             onListening: onListening)

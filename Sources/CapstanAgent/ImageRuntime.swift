@@ -22,14 +22,15 @@ public struct ImageRuntime: Sendable {
     /// The runtime for an agent work dir, pulling through `registry`; nil (with the reason logged) where Linux
     /// isolation is unavailable.
     public static func make(
-        workDir: String, registry: RegistryOptions = RegistryOptions(), pidsMax: Int? = 4096, logger: Logger
+        workDir: String, registry: RegistryOptions = RegistryOptions(), limits: LayerLimits = LayerLimits(), pidsMax: Int? = 4096,
+        logger: Logger
     ) -> ImageRuntime? {
         guard geteuid() == 0 else {
             logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
             return nil
         }
         do {
-            let store = try ImageStore(root: workDir + "/images", options: registry, logger: logger)
+            let store = try ImageStore(root: workDir + "/images", options: registry, limits: limits, logger: logger)
             var isolators: [any Isolator] = []
             if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
             if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }

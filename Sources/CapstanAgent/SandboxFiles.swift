@@ -1,14 +1,34 @@
-import Logging
 import CapstanCore
 import Foundation
+import Glibc
+import Logging
+import NIOPosix
 
 /// `/files/browse` and `/files/read` as Mesos serves them, confined to the agent's sandboxes.
+///
+/// Paths are resolved beneath the sandboxes root by the kernel, never following a symlink (see
+/// `SandboxFiles+Resolve.swift`). Only directories (browse) and regular files with a single link (read) are served;
+/// every other path (missing, outside the root, a symlink, a FIFO, a socket, a device, a file with other hard
+/// links, one the agent may not open) gets the same 404, whose text names only the path the client gave. Reads are
+/// bounded (``defaultReadLength``, at most ``maxReadLength``) and run on NIO's blocking pool, not Swift's.
 public struct SandboxFiles: Sendable {
     /// Sandboxes live under this directory; nothing outside it is served.
     public let root: String
+    /// What `/files/read` answers when the client names no `length` (or -1).
+    public static let defaultReadLength: Int64 = 1 << 20
+    /// The most one `/files/read` answers, whatever `length` asks for.
+    public static let maxReadLength: Int64 = 16 << 20
+    let resolution: Resolution
+    let logger: Logger
 
-    public init(workDir: String) {
+    public init(workDir: String, logger: Logger = Logger(label: "capstan.agent.files")) {
+        self.init(workDir: workDir, resolution: .kernel, logger: logger)
+    }
+
+    init(workDir: String, resolution: Resolution, logger: Logger) {
         self.root = workDir + "/slaves"
+        self.resolution = resolution
+        self.logger = logger
     }
 
     /// One `/files/browse` entry.
@@ -28,60 +48,87 @@ public struct SandboxFiles: Sendable {
         public var offset: Int64
     }
 
-    /// Resolves `path` (absolute, inside the sandboxes) following symlinks; refuses anything outside.
-    func resolve(_ path: String) throws(CapstanError) -> String {
-        guard !path.isEmpty else { throw CapstanError(.invalidArgument, "Expecting 'path' to be present") }
-        guard let resolved = realpath(path, nil) else {
-            throw CapstanError(.notFound, "No such file or directory: \(path)")
-        }
-        defer { free(resolved) }
-        let real = String(cString: resolved)
-        guard let rootReal = realpath(root, nil) else { throw CapstanError(.notFound, "No sandboxes exist yet") }
-        defer { free(rootReal) }
-        let base = String(cString: rootReal)
-        guard real == base || real.hasPrefix(base + "/") else {
-            throw CapstanError(.permissionDenied, "Path \(path) is outside the agent's sandboxes")
-        }
-        return real
+    /// The one answer for every path that is not served.
+    static func notFound(_ path: String) -> CapstanError {
+        CapstanError(.notFound, "No such file or directory: \(path)")
     }
 
-    /// Lists a directory.
-    public func browse(_ path: String) throws(CapstanError) -> [Entry] {
-        let directory = try resolve(path)
-        var info = stat()
-        guard stat(directory, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR else {
+    /// Lists a directory; symlinks are listed as entries (mode `l…`) and never followed.
+    public func browse(_ path: String) async throws -> [Entry] {
+        guard !path.isEmpty else { throw CapstanError(.invalidArgument, "Expecting 'path' to be present") }
+        return try await NIOThreadPool.singleton.runIfActive { try browseNow(path) }
+    }
+
+    /// Reads up to `length` bytes (``defaultReadLength`` when nil or -1, at most ``maxReadLength``) from `offset`;
+    /// offset -1 answers the file's size with no data, as Mesos does.
+    public func read(_ path: String, offset: Int64, length: Int64?) async throws -> Chunk {
+        guard !path.isEmpty else { throw CapstanError(.invalidArgument, "Expecting 'path' to be present") }
+        guard offset >= -1 else { throw CapstanError(.invalidArgument, "'offset' must be -1 or non-negative") }
+        if let length, length < -1 { throw CapstanError(.invalidArgument, "'length' must be -1 or non-negative") }
+        return try await NIOThreadPool.singleton.runIfActive { try readNow(path, offset: offset, length: length) }
+    }
+
+    func browseNow(_ path: String) throws -> [Entry] {
+        guard let opened = open(path) else { throw Self.notFound(path) }
+        guard case .directory(let fd) = opened else {
+            if case .regular(let fd, _) = opened { close(fd) }
             throw CapstanError(.invalidArgument, "\(path) is not a directory")
         }
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
-        return names.compactMap { name in
-            let full = directory + "/" + name
-            var st = stat()
-            guard lstat(full, &st) == 0 else { return nil }
-            return Entry(
-                path: full, nlink: Int(st.st_nlink), size: Int64(st.st_size), mtime: Double(st.st_mtim.tv_sec),
-                mode: Self.modeString(st.st_mode), uid: Self.userName(st.st_uid), gid: Self.groupName(st.st_gid))
+        guard let directory = fdopendir(fd) else {
+            close(fd)
+            throw Self.notFound(path)
         }
+        defer { closedir(directory) }
+        let base = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+        var entries: [Entry] = []
+        while let record = readdir(directory) {
+            let name = withUnsafeBytes(of: record.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name == "." || name == ".." { continue }
+            var info = stat()
+            guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
+            entries.append(Entry(
+                path: base + "/" + name, nlink: Int(info.st_nlink), size: Int64(info.st_size),
+                mtime: Double(info.st_mtim.tv_sec), mode: Self.modeString(info.st_mode),
+                uid: Self.userName(info.st_uid), gid: Self.groupName(info.st_gid)))
+        }
+        return entries.sorted { $0.path < $1.path }
     }
 
-    /// Reads `length` bytes from `offset`; offset -1 answers the file's size with no data (as Mesos does).
-    public func read(_ path: String, offset: Int64, length: Int64?) throws(CapstanError) -> Chunk {
-        let file = try resolve(path)
-        guard let handle = FileHandle(forReadingAtPath: file) else {
-            throw CapstanError(.notFound, "Cannot open \(path) for reading")
+    func readNow(_ path: String, offset: Int64, length: Int64?) throws -> Chunk {
+        guard let opened = open(path) else {
+            logger.debug("refused a sandbox file", metadata: ["path": "\(path)"])
+            throw Self.notFound(path)
         }
-        defer { try? handle.close() }
-        let size = Int64((try? handle.seekToEnd()) ?? 0)
+        guard case .regular(let fd, let size) = opened else {
+            if case .directory(let fd) = opened { close(fd) }
+            throw CapstanError(.invalidArgument, "\(path) is a directory")
+        }
+        defer { close(fd) }
         if offset == -1 { return Chunk(data: "", offset: size) }
-        guard offset >= 0 else { throw CapstanError(.invalidArgument, "'offset' must be -1 or non-negative") }
         let start = min(offset, size)
-        let count = min(length ?? (size - start), size - start, 16 << 20)
-        try? handle.seek(toOffset: UInt64(start))
-        let data = (try? handle.read(upToCount: Int(max(0, count)))) ?? Data()
-        return Chunk(data: String(decoding: data ?? Data(), as: UTF8.self), offset: start)
+        let wanted = (length == nil || length == -1) ? Self.defaultReadLength : min(length!, Self.maxReadLength)
+        let count = Int(max(0, min(wanted, size - start)))
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(start) + off_t(done)) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { break }  // end of file (the file shrank) or an error: answer what was read
+            done += n
+        }
+        return Chunk(data: String(decoding: bytes[..<done], as: UTF8.self), offset: start)
     }
 
     static func modeString(_ mode: mode_t) -> String {
-        let type: Character = (mode & S_IFMT) == S_IFDIR ? "d" : ((mode & S_IFMT) == S_IFLNK ? "l" : "-")
+        let type: Character = switch mode & S_IFMT {
+        case S_IFDIR: "d"
+        case S_IFLNK: "l"
+        case S_IFIFO: "p"
+        case S_IFCHR: "c"
+        case S_IFBLK: "b"
+        case S_IFSOCK: "s"
+        default: "-"
+        }
         let bits: [(mode_t, Character)] = [
             (S_IRUSR, "r"), (S_IWUSR, "w"), (S_IXUSR, "x"), (S_IRGRP, "r"), (S_IWGRP, "w"), (S_IXGRP, "x"),
             (S_IROTH, "r"), (S_IWOTH, "w"), (S_IXOTH, "x"),
@@ -89,13 +136,25 @@ public struct SandboxFiles: Sendable {
         return String(type) + String(bits.map { mode & $0.0 != 0 ? $0.1 : "-" })
     }
 
+    /// The user's name (getpwuid_r: this runs on several pool threads at once), or the number.
     static func userName(_ uid: uid_t) -> String {
-        guard let entry = getpwuid(uid) else { return "\(uid)" }
-        return String(cString: entry.pointee.pw_name)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+            var entry = passwd()
+            var result: UnsafeMutablePointer<passwd>?
+            guard getpwuid_r(uid, &entry, buffer.baseAddress!, buffer.count, &result) == 0, result != nil, let name = entry.pw_name
+            else { return "\(uid)" }
+            return String(cString: name)
+        }
     }
 
+    /// The group's name (getgrgid_r), or the number.
     static func groupName(_ gid: gid_t) -> String {
-        guard let entry = getgrgid(gid) else { return "\(gid)" }
-        return String(cString: entry.pointee.gr_name)
+        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 4096) { buffer in
+            var entry = group()
+            var result: UnsafeMutablePointer<group>?
+            guard getgrgid_r(gid, &entry, buffer.baseAddress!, buffer.count, &result) == 0, result != nil, let name = entry.gr_name
+            else { return "\(gid)" }
+            return String(cString: name)
+        }
     }
 }

@@ -152,6 +152,21 @@ void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal)
 /// A device number for mknod. Lives in C because makedev is a macro.
 unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 
+// ---- Files beneath a root (see files.c) ----
+
+/// openat2(2) `resolve` flags (linux/openat2.h), for kernels newer than the installed headers.
+#define CAPSTAN_RESOLVE_NO_XDEV 0x01
+#define CAPSTAN_RESOLVE_NO_MAGICLINKS 0x02
+#define CAPSTAN_RESOLVE_NO_SYMLINKS 0x04
+#define CAPSTAN_RESOLVE_BENEATH 0x08
+/// O_PATH: fcntl.h declares it only under _GNU_SOURCE, which Swift's Glibc module is not built with.
+#define CAPSTAN_O_PATH 0x200000
+
+/// openat2(2) with an open_how of `flags`, `mode` and `resolve`; retries EINTR. Returns the fd, or -1 with errno set
+/// (ENOSYS on kernels before 5.6). Lives in C because glibc before 2.39 has no wrapper and no struct open_how.
+int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode,
+                    unsigned long long resolve);
+
 #ifdef __cplusplus
 }
 #endif

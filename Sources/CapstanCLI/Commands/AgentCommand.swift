@@ -40,6 +40,7 @@ struct AgentOptions: ParsableArguments {
             executorRegistrationTimeout: try FlagParsing.duration(executorRegistrationTimeout, flag: "--executor-registration-timeout"),
             statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
             registry: try registry.options(),
+            imageLimits: try registry.layerLimits.limits(),
             containerPidsMax: try pidsMax())
         configuration.authenticateExecutors = authenticateHTTPExecutors
         return configuration

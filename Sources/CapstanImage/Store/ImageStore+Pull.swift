@@ -79,18 +79,44 @@ extension ImageStore {
         } else {
             diffIDs = nil
         }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            if diffIDs == nil { group.addTask { try await fetch(manifest.config) } }
-            for (position, layer) in manifest.layers.enumerated() {
-                let diffID = diffIDs?[position]
-                group.addTask {
-                    try await fetch(layer)
-                    if let diffID { _ = try await self.unpackedLayer(layer, diffID: diffID) }
+        // A download that fails keeps what it stored (the next pull resumes from it); a refused image keeps nothing.
+        do {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                if diffIDs == nil { group.addTask { try await fetch(manifest.config) } }
+                for (position, layer) in manifest.layers.enumerated() {
+                    let diffID = diffIDs?[position]
+                    group.addTask {
+                        try await fetch(layer)
+                        guard let diffID else { return }
+                        do {
+                            _ = try await self.unpackedLayer(layer, diffID: diffID)
+                        } catch {
+                            throw RefusedImage(error: error)
+                        }
+                    }
                 }
+                try await group.waitForAll()
             }
-            try await group.waitForAll()
+            // Unpacking checked each layer as it went; otherwise read them through now, before the image is recorded.
+            do {
+                if let diffIDs {
+                    try checkImageSize(diffIDs.compactMap { unpackedSize($0) }.reduce(0, +), image: reference.description)
+                } else {
+                    try await verifyLayers(of: manifestDigest, image: reference.description)
+                }
+            } catch {
+                throw RefusedImage(error: error)
+            }
+        } catch let refused as RefusedImage {
+            await discard(leases[lease] ?? [], except: lease)
+            throw refused.error
         }
         let imported = ImportedImage(manifest: manifestDigest, index: indexDigest, suggestedName: reference.description)
         return try record(imported, name: reference.description, source: "docker://\(reference)")
     }
+}
+
+/// An image refused while it was pulled (as opposed to a download that failed), whose blobs are discarded.
+private struct RefusedImage: Error {
+    let error: any Error
 }

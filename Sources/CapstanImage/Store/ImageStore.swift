@@ -15,6 +15,8 @@ public actor ImageStore {
     public nonisolated let content: LocalContentStore
     let logger: Logger
     let options: RegistryOptions
+    /// How far layers and images may expand (`--max-layer-size`, `--max-image-size`).
+    public nonisolated let limits: LayerLimits
     let unpacker: LayerUnpacker
     let index: ImageIndexFile
     var inflightPulls: [String: Task<ImageRecord, any Error>] = [:]
@@ -22,11 +24,14 @@ public actor ImageStore {
     var leases: [UUID: Set<Digest>] = [:]
 
     /// Opens (creating when needed) the store at `root`, removing what interrupted runs left half-written.
-    public init(root: String, options: RegistryOptions = RegistryOptions(), logger: Logger) throws {
+    /// Every image is checked before it is recorded: its layers are read through and refused for hostile entries,
+    /// a wrong diff ID or more than `limits` allow (see ``LayerUnpacker/inspect(archive:)``).
+    public init(root: String, options: RegistryOptions = RegistryOptions(), limits: LayerLimits = LayerLimits(), logger: Logger) throws {
         self.root = root
         self.logger = logger
         self.options = options
-        unpacker = LayerUnpacker(logger: logger)
+        self.limits = limits
+        unpacker = LayerUnpacker(logger: logger, maxLayerSize: limits.maxLayerSize)
         let fm = FileManager.default
         try fm.createDirectory(atPath: root + "/layers", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: root + "/tmp", withIntermediateDirectories: true)
@@ -89,8 +94,6 @@ public actor ImageStore {
     /// Imports `oci:`, `oci-archive:` or `docker-archive:` under `name` (or the name found in the source).
     public func importImage(_ text: String, name: String?) async throws -> ImageRecord {
         let reference = try ImageReference(parsing: text)
-        let lease = UUID()
-        defer { leases[lease] = nil }
         let imported: ImportedImage
         switch reference {
         case .registry:
@@ -103,19 +106,23 @@ public actor ImageStore {
             imported = try await archiveImporter.importDockerArchive(at: path, name: name)
         }
         guard let finalName = name ?? imported.suggestedName else {
+            await discard(await blobs(of: imported.manifest, index: imported.index), except: UUID())
             throw CapstanError(.invalidArgument, "\(text) names no image; give a name to import it under")
         }
-        return try record(imported, name: Self.normalizedName(finalName), source: reference.description)
+        return try await admit(imported, name: Self.normalizedName(finalName), source: reference.description)
     }
 
     /// Makes a single-layer image `name` from a root file-system tarball, as `podman import` does.
     public func importRootfs(tarball: String, name: String, config: ImageConfig = ImageConfig()) async throws -> ImageRecord {
         let imported = try await RootfsImporter(content: content).importRootfs(tarball: tarball, config: config, platform: options.platform)
-        return try record(imported, name: Self.normalizedName(name), source: "import:\(tarball)")
+        return try await admit(imported, name: Self.normalizedName(name), source: "import:\(tarball)")
     }
 
     var archiveImporter: ArchiveImporter {
-        ArchiveImporter(content: content, unpacker: unpacker, scratch: root + "/tmp", platform: options.platform)
+        // The archive holds every layer of an image, compressed: bounded by the image's limit, not one layer's.
+        ArchiveImporter(
+            content: content, unpacker: LayerUnpacker(logger: logger, maxLayerSize: limits.maxImageSize), scratch: root + "/tmp",
+            platform: options.platform)
     }
 
     // MARK: Layers
@@ -166,6 +173,14 @@ public actor ImageStore {
 
     nonisolated func layerDirectory(_ diffID: Digest) -> String { "\(root)/layers/\(diffID.encoded)" }
 
+    /// The bytes an unpacked layer expanded to, from its `.complete` marker (its second line; nil for layers unpacked
+    /// before it was recorded).
+    nonisolated func unpackedSize(_ diffID: Digest) -> Int64? {
+        guard let text = try? String(contentsOfFile: layerDirectory(diffID) + "/.complete", encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n")
+        return lines.count > 1 ? Int64(lines[1]) : nil
+    }
+
     /// Unpacks one layer once, into a temporary directory renamed into place after `.complete` is written.
     func unpackedLayer(_ layer: Descriptor, diffID: Digest) async throws -> String {
         let directory = layerDirectory(diffID)
@@ -179,11 +194,17 @@ public actor ImageStore {
                 let fm = FileManager.default
                 defer { try? fm.removeItem(atPath: scratch) }
                 try fm.createDirectory(atPath: scratch + "/rootfs", withIntermediateDirectories: true)
-                let actual = try unpacker.unpackVerifying(archive: blob, into: scratch + "/rootfs", whiteouts: mode).diffID
+                let actual: Digest, bytes: Int64
+                do {
+                    let result = try unpacker.unpackVerifying(archive: blob, into: scratch + "/rootfs", whiteouts: mode)
+                    (actual, bytes) = (result.diffID, result.summary.bytes)
+                } catch let error as CapstanError {
+                    throw CapstanError(error.code, "layer \(layer.digest) is refused: \(error.message)")
+                }
                 guard actual == diffID else {
                     throw CapstanError(.failedPrecondition, "layer \(layer.digest) decompresses to \(actual), but the image config says \(diffID)")
                 }
-                try AtomicFile.write(Data("\(mode.rawValue)\n".utf8), to: scratch + "/.complete")
+                try AtomicFile.write(Data("\(mode.rawValue)\n\(bytes)\n".utf8), to: scratch + "/.complete")
                 try? fm.removeItem(atPath: directory)  // an interrupted earlier attempt
                 guard rename(scratch, directory) == 0 else {
                     throw CapstanError(.internal, "cannot move unpacked layer into \(directory): \(Errno.text)")

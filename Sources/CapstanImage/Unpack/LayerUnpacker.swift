@@ -6,7 +6,8 @@ public import Logging
 /// Unpacks image layer tarballs (plain, gzip or zstd, through libarchive) into a directory, never writing outside it.
 ///
 /// Refused, with an error naming the entry: absolute paths, `..` components, writes through a symlinked parent
-/// directory, hard links whose target is outside the layer or missing, and device nodes.
+/// directory, hard links whose target is outside the layer or missing, device nodes, and layers that expand past
+/// ``maxLayerSize``.
 public struct LayerUnpacker: Sendable {
     /// What to do with OCI whiteouts (`.wh.NAME`) and opaque-directory markers (`.wh..wh..opq`).
     public enum WhiteoutMode: String, Sendable, Codable {
@@ -25,12 +26,19 @@ public struct LayerUnpacker: Sendable {
         public var entries: Int = 0
         /// Whiteouts and opaque markers seen.
         public var whiteouts: Int = 0
+        /// The bytes the layer expanded to (see ``LayerLimits``).
+        public var bytes: Int64 = 0
     }
 
     private let logger: Logger
+    /// The most one archive may expand to; unpacking stops with an error past it.
+    public let maxLayerSize: Int64
 
-    /// Creates an unpacker logging to `logger`.
-    public init(logger: Logger) { self.logger = logger }
+    /// Creates an unpacker logging to `logger`, refusing archives that expand past `maxLayerSize`.
+    public init(logger: Logger, maxLayerSize: Int64 = LayerLimits.defaultMaxLayerSize) {
+        self.logger = logger
+        self.maxLayerSize = maxLayerSize
+    }
 
     /// Unpacks the archive at `archivePath` into the existing directory `directory`. Blocking.
     @discardableResult
@@ -49,7 +57,7 @@ public struct LayerUnpacker: Sendable {
     /// Extracts every entry of an opened tar reader into `directory`.
     func unpack(reader archive: OpaquePointer, archivePath: String, into directory: String, whiteouts mode: WhiteoutMode) throws -> Summary {
         let root = try LayerRoot(path: directory)
-        var run = UnpackRun(archive: archive, archivePath: archivePath, root: root, mode: mode, logger: logger)
+        var run = UnpackRun(archive: archive, archivePath: archivePath, root: root, mode: mode, limit: maxLayerSize, logger: logger)
         try run.perform()
         return run.summary
     }
@@ -84,6 +92,34 @@ public struct LayerUnpacker: Sendable {
     static func errorText(_ archive: OpaquePointer) -> String {
         archive_error_string(archive).map { String(cString: $0) } ?? "unknown libarchive error"
     }
+
+    /// The error for a layer that expands past `limit`.
+    static func tooLarge(_ archivePath: String, limit: Int64) -> CapstanError {
+        CapstanError(.invalidArgument, "refusing layer \(archivePath): it expands to more than \(LayerLimits.describe(limit)), the most a layer may (--max-layer-size)")
+    }
+}
+
+/// The rules on entry names that the unpacker and the inspector share.
+enum LayerEntryRules {
+    static func refuse(_ name: String, _ reason: String, in archivePath: String) -> CapstanError {
+        CapstanError(.permissionDenied, "refusing layer entry '\(name)' in \(archivePath): \(reason)")
+    }
+
+    /// Splits an entry name into components; refuses absolute paths and `..`.
+    static func components(of name: String, entry: String, what: String = "it", in archivePath: String) throws -> [String] {
+        if name.hasPrefix("/") { throw refuse(entry, "\(what) is an absolute path", in: archivePath) }
+        let parts = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
+        if parts.contains("..") { throw refuse(entry, "\(what) has a '..' component", in: archivePath) }
+        return parts
+    }
+
+    /// The target a whiteout entry's base name (`.wh.NAME`) removes: nil for an opaque marker or other AUFS metadata.
+    static func whiteoutTarget(_ base: String, entry: String, in archivePath: String) throws -> String? {
+        if base.hasPrefix(".wh..wh.") { return nil }
+        let target = String(base.dropFirst(4))
+        guard !target.isEmpty, target != ".", target != ".." else { throw refuse(entry, "it is a whiteout of nothing", in: archivePath) }
+        return target
+    }
 }
 
 /// The state of one unpack: the entries this layer wrote, and directories whose mode and time are set last.
@@ -92,31 +128,38 @@ private struct UnpackRun {
     let archivePath: String
     let root: LayerRoot
     let mode: LayerUnpacker.WhiteoutMode
+    let limit: Int64
     let logger: Logger
     var summary = LayerUnpacker.Summary()
+    /// The sizes regular-file entries declared so far.
+    var declared: Int64 = 0
     var written: Set<String> = []
     var opaqueDirectories: [[String]] = []
     var directories: [(components: [String], mode: mode_t, mtime: timespec)] = []
     let isRoot = geteuid() == 0
 
-    init(archive: OpaquePointer, archivePath: String, root: LayerRoot, mode: LayerUnpacker.WhiteoutMode, logger: Logger) {
+    init(archive: OpaquePointer, archivePath: String, root: LayerRoot, mode: LayerUnpacker.WhiteoutMode, limit: Int64, logger: Logger) {
         self.archive = archive
         self.archivePath = archivePath
         self.root = root
         self.mode = mode
+        self.limit = limit
         self.logger = logger
     }
 
     func refuse(_ name: String, _ reason: String) -> CapstanError {
-        CapstanError(.permissionDenied, "refusing layer entry '\(name)' in \(archivePath): \(reason)")
+        LayerEntryRules.refuse(name, reason, in: archivePath)
     }
 
-    /// Splits an entry name into components; refuses absolute paths and `..`.
     func components(of name: String, entry: String, what: String = "it") throws -> [String] {
-        if name.hasPrefix("/") { throw refuse(entry, "\(what) is an absolute path") }
-        let parts = name.split(separator: "/", omittingEmptySubsequences: true).map(String.init).filter { $0 != "." }
-        if parts.contains("..") { throw refuse(entry, "\(what) has a '..' component") }
-        return parts
+        try LayerEntryRules.components(of: name, entry: entry, what: what, in: archivePath)
+    }
+
+    /// Counts what the archive expanded to so far (`entrySize` more declared); throws past the limit.
+    mutating func account(_ entrySize: Int64) throws {
+        declared += max(0, entrySize)
+        summary.bytes = max(archive_filter_bytes(archive, 0), declared)
+        if summary.bytes > limit { throw LayerUnpacker.tooLarge(archivePath, limit: limit) }
     }
 
     func openParent(_ components: [String], entry: String, create: Bool = true) throws -> Int32 {
@@ -141,6 +184,8 @@ private struct UnpackRun {
                 throw CapstanError(.invalidArgument, "cannot read layer \(archivePath): \(LayerUnpacker.errorText(archive))")
             }
             summary.entries += 1
+            let hardlink = archive_entry_hardlink(entry) != nil
+            try account(archive_entry_filetype(entry) == S_IFREG && !hardlink ? archive_entry_size(entry) : 0)
             try extract(entry)
         }
         if mode == .apply {
@@ -296,9 +341,7 @@ private struct UnpackRun {
             }
             return
         }
-        if base.hasPrefix(".wh..wh.") { return }  // other AUFS metadata
-        let target = String(base.dropFirst(4))
-        guard !target.isEmpty, target != ".", target != ".." else { throw refuse(entry, "it is a whiteout of nothing") }
+        guard let target = try LayerEntryRules.whiteoutTarget(base, entry: entry, in: archivePath) else { return }  // other AUFS metadata
         switch mode {
         case .apply:
             try LayerRoot.removeTree(target, in: parent)

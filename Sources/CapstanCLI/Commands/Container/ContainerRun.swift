@@ -38,6 +38,8 @@ struct ContainerRun: AsyncParsableCommand {
     @Flag(help: "Remove the container's sandbox when it ends.")
     var rm = false
 
+    @OptionGroup var layerLimits: LayerLimitFlags
+
     @Option(help: "CPU share and CFS quota, in cores (e.g. 0.5).")
     var cpus: Double?
 
@@ -104,7 +106,7 @@ struct ContainerRun: AsyncParsableCommand {
             let layers: [String]
             let imageConfig: ImageConfig
             do {
-                let store = try ImageStore(root: work + "/images", logger: logger)
+                let store = try ImageStore(root: work + "/images", limits: try layerLimits.limits(), logger: logger)
                 imageStore = store
                 let user = LayerUser(name: id.value, directory: launcher.stateDirectory(of: id))
                 (layers, imageConfig) = try await store.rootfsLayers(for: image, user: user)

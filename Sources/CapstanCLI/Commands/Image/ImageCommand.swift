@@ -44,7 +44,7 @@ struct ImageOptions: ParsableArguments {
             options.credentials[registry.host] = try RegistryCredentials(parsing: creds)
         }
         let root = URL(fileURLWithPath: workDir).standardizedFileURL.path + "/images"
-        return try ImageStore(root: root, options: options, logger: try logger())
+        return try ImageStore(root: root, options: options, limits: try registry.layerLimits.limits(), logger: try logger())
     }
 }
 

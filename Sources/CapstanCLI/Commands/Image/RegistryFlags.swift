@@ -15,6 +15,8 @@ struct RegistryFlags: ParsableArguments {
     @Option(name: .customLong("registry-ca"), help: "A PEM file of CA certificates trusted for registries besides the system's (repeatable).")
     var registryCAs: [String] = []
 
+    @OptionGroup var layerLimits: LayerLimitFlags
+
     /// The registry options the flags describe; named files must be readable.
     func options() throws -> RegistryOptions {
         for host in insecureRegistries where host.isEmpty || host.contains("/") {
