@@ -31,6 +31,9 @@ public struct AgentConfiguration: Sendable {
     /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
     /// nil = no limit.
     public var containerPidsMax: Int?
+    /// Mesos' `--switch_user` (`--switch-user`, on by default): tasks and executors run as `CommandInfo.user`, else
+    /// `FrameworkInfo.user`. Off: they run as the agent's own user (a task from an image: as the image's USER).
+    public var switchUser: Bool
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -46,7 +49,8 @@ public struct AgentConfiguration: Sendable {
         statusUpdateRetryMax: Duration = .seconds(60),
         registrationBackoffMax: Duration = .seconds(2),
         registry: RegistryOptions = RegistryOptions(),
-        containerPidsMax: Int? = 4096
+        containerPidsMax: Int? = 4096,
+        switchUser: Bool = true
     ) {
         self.listen = listen
         self.advertise = advertise
@@ -62,6 +66,7 @@ public struct AgentConfiguration: Sendable {
         self.registrationBackoffMax = registrationBackoffMax
         self.registry = registry
         self.containerPidsMax = containerPidsMax
+        self.switchUser = switchUser
     }
 
     /// The flags as GET_FLAGS reports them.
@@ -72,6 +77,7 @@ public struct AgentConfiguration: Sendable {
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
+            ("switch_user", switchUser ? "true" : "false"),
         ]
     }
 }

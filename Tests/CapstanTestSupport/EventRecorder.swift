@@ -45,9 +45,9 @@ public actor EventRecorder {
     /// Subscribes a framework and starts recording.
     public static func subscribe(
         _ master: HostPort, name: String = "test-framework", role: String = "*", failoverTimeout: Double? = nil,
-        id: FrameworkID? = nil, capabilities: [FrameworkInfo.Capability] = []
+        id: FrameworkID? = nil, capabilities: [FrameworkInfo.Capability] = [], user: String = "root"
     ) async throws -> EventRecorder {
-        var info = FrameworkInfo(user: "root", name: name)
+        var info = FrameworkInfo(user: user, name: name)
         info.role = role
         info.failoverTimeout = failoverTimeout
         info.id = id

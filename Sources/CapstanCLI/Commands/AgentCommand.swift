@@ -23,6 +23,14 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "The most processes one container from an image may have (cgroups pids.max); 0 = no limit.")
     var containerPidsMax: Int = 4096
 
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Run tasks and executors as their CommandInfo.user, else their framework's FrameworkInfo.user (Mesos' \
+            --switch_user); with --no-switch-user they run as the agent's user (an image task: as the image's USER).
+            """)
+    var switchUser = true
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -35,7 +43,7 @@ struct AgentOptions: ParsableArguments {
             executorRegistrationTimeout: try FlagParsing.duration(executorRegistrationTimeout, flag: "--executor-registration-timeout"),
             statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
             registry: try registry.options(),
-            containerPidsMax: try pidsMax())
+            containerPidsMax: try pidsMax(), switchUser: switchUser)
     }
 
     private func pidsMax() throws -> Int? {
