@@ -99,8 +99,12 @@ extension EndToEnd {
             }
         }
 
-        @Test("Image tasks run as the framework's user, CommandInfo.user overrides, the image's USER applies where neither names one, and an unknown user fails naming it and the image")
-        func imageTasksRunAsTheirUser() async throws {
+        /// A master, and an agent with busybox:e2e and busybox:e2e-nobody (USER nobody) in its store; `body` gets a
+        /// scheduler subscribed as `frameworkUser`, its first offer and the agent's work dir. Skips without root and busybox.
+        static func withUserImages(
+            agentArguments: [String] = [], frameworkUser: String,
+            _ body: (_ scheduler: EventRecorder, _ offer: Offer, _ workDir: String) async throws -> Void
+        ) async throws {
             if let missing = ImageTaskTests.prerequisitesMissing {
                 if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
                 print("SKIPPED: tasks from images need root and busybox: \(missing)")
@@ -112,9 +116,17 @@ extension EndToEnd {
                 try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
                 try ImageTaskTests.importBusybox(agentWorkDir: workDir, scratch: cluster.scratch)
                 try ImageTaskTests.importBusyboxAsNobody(agentWorkDir: workDir, scratch: cluster.scratch)
-                try await cluster.startAgent(workDir: workDir)
-                let scheduler = try await EventRecorder.subscribe(cluster.master, user: "nobody")
+                try await cluster.startAgent(workDir: workDir, extraArguments: agentArguments)
+                let scheduler = try await EventRecorder.subscribe(cluster.master, user: frameworkUser)
                 let offer = try #require(try await scheduler.nextOffers().first)
+                try await body(scheduler, offer, workDir)
+                await scheduler.disconnect()
+            }
+        }
+
+        @Test("Image tasks run as the framework's user (over the image's USER), CommandInfo.user overrides, and an unknown user fails naming it and the image")
+        func imageTasksRunAsTheirUser() async throws {
+            try await Self.withUserImages(frameworkUser: "nobody") { scheduler, offer, workDir in
                 var asNobody = TestTasks.command(
                     "image-nobody", "id -u; echo \"$HOME $USER\"; echo written > /mnt/mesos/sandbox/mine", agent: offer.agentID)
                 asNobody.container = ImageTaskTests.busyboxContainer()
@@ -135,22 +147,29 @@ extension EndToEnd {
                 let failed = try await scheduler.update("image-ghost", .taskFailed, timeout: .seconds(30))
                 #expect(failed.message?.contains("user 'capstan-ghost' is not in the container's /etc/passwd") == true, "\(failed)")
                 #expect(failed.message?.contains("busybox:e2e") == true, "the message names the image: \(failed)")
+            }
+            try await Self.withUserImages(frameworkUser: "root") { scheduler, offer, workDir in
+                // Root only when asked: a framework naming root gets root even from an image whose USER is nobody.
+                var task = TestTasks.command("image-asked-root", "id -u", agent: offer.agentID)
+                task.container = ImageTaskTests.busyboxContainer(image: "busybox:e2e-nobody")
+                try await scheduler.launch([task], on: [offer])
+                try await scheduler.update("image-asked-root", .taskFinished, timeout: .seconds(30))
+                #expect(Self.read(ImageTaskTests.findStdout(executor: "image-asked-root", under: workDir)) == "0\n")
+            }
+        }
 
-                // A framework that names no user: the image's USER applies (and root where the image names none).
-                let anonymous = try await EventRecorder.subscribe(cluster.master, name: "anonymous", user: "")
-                let offers = try await anonymous.nextOffers(timeout: .seconds(20))
-                let agentID = try #require(offers.first?.agentID)
-                var imageUser = TestTasks.command("image-user", "id -u", agent: agentID)
+        @Test("With --no-switch-user an image task runs as the image's USER, and as root from an image that names none")
+        func noSwitchUserLeavesImageTasksToTheImagesUser() async throws {
+            try await Self.withUserImages(agentArguments: ["--no-switch-user"], frameworkUser: "capstan-ghost") { scheduler, offer, workDir in
+                var imageUser = TestTasks.command("image-user", "id -u", agent: offer.agentID)
                 imageUser.container = ImageTaskTests.busyboxContainer(image: "busybox:e2e-nobody")
-                var imageRoot = TestTasks.command("image-default", "id -u", agent: agentID)
-                imageRoot.container = ImageTaskTests.busyboxContainer()
-                try await anonymous.launch([imageUser, imageRoot], on: offers)
-                try await anonymous.update("image-user", .taskFinished, timeout: .seconds(30))
+                var imageDefault = TestTasks.command("image-default", "id -u", agent: offer.agentID)
+                imageDefault.container = ImageTaskTests.busyboxContainer()
+                try await scheduler.launch([imageUser, imageDefault], on: [offer])
+                try await scheduler.update("image-user", .taskFinished, timeout: .seconds(30))
                 #expect(Self.read(ImageTaskTests.findStdout(executor: "image-user", under: workDir)) == "65534\n")
-                try await anonymous.update("image-default", .taskFinished, timeout: .seconds(30))
+                try await scheduler.update("image-default", .taskFinished, timeout: .seconds(30))
                 #expect(Self.read(ImageTaskTests.findStdout(executor: "image-default", under: workDir)) == "0\n")
-                await anonymous.disconnect()
-                await scheduler.disconnect()
             }
         }
     }
