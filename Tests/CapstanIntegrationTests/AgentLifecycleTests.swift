@@ -102,6 +102,12 @@ extension EndToEnd {
                 let uuid = try #require(starting.uuid)
                 let frameworkID = scheduler.frameworkID
                 await scheduler.disconnect()
+                // The task runs (RUNNING waits on the agent behind the unacknowledged STARTING) and is checkpointed.
+                try await eventually("the agent runs the task") {
+                    let tasks = try await OperatorClient(first.endpoint).agentCall(.getTasks).getTasks?.launchedTasks ?? []
+                    return tasks.contains { $0.taskID == "held" && $0.state == .taskRunning }
+                }
+                try await Task.sleep(for: .milliseconds(300))
 
                 // The agent is down while the master restarts: it cannot have re-registered when the framework acknowledges.
                 first.process.crash()
