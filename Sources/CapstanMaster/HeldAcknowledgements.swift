@@ -25,8 +25,6 @@ struct HeldAcknowledgements: Sendable {
         self.capacity = capacity
     }
 
-    var count: Int { agents.count }
-
     /// Holds an acknowledgement for `agentID`.
     mutating func hold(_ key: Key, for agentID: AgentID) {
         guard agents.updateValue(agentID, forKey: key) == nil else { return }
@@ -45,7 +43,9 @@ struct HeldAcknowledgements: Sendable {
 
     /// The acknowledgements held for `agentID` (they stay held, to answer a re-sent update).
     func messages(for agentID: AgentID) -> [AcknowledgeMessage] {
-        order.filter { agents[$0] == agentID }.map { AcknowledgeMessage(frameworkID: $0.frameworkID, taskID: $0.taskID, uuid: $0.uuid) }
+        var seen = Set<Key>()
+        return order.filter { agents[$0] == agentID && seen.insert($0).inserted }
+            .map { AcknowledgeMessage(frameworkID: $0.frameworkID, taskID: $0.taskID, uuid: $0.uuid) }
     }
 
     /// Whether the update `key` was acknowledged while it was held; a match is no longer held.
