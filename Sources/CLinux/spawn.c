@@ -9,6 +9,9 @@
 // A record {0, 0} means "ready at the barrier" (hold mode). EOF without a failure record means execve
 // succeeded, because O_CLOEXEC closed the child's end.
 //
+// Monitor mode (monitor_path set): the child, after the barrier, forks the task and execs a monitor program that
+// stays the task's parent, so the task's exit status survives the caller (an agent restart).
+//
 // File descriptors: the parent's fds are not inherited. Targets 0..2 and 3..3+n_extra-1 are set up with
 // dup2, then every fd above them is marked close-on-exec with close_range(CLOSE_RANGE_CLOEXEC), falling
 // back to a fcntl loop up to RLIMIT_NOFILE on kernels without close_range (< 5.11).
@@ -194,11 +197,8 @@ static int child_exec(const char *file, char *const argv[], char *const envp[], 
     return seen_eacces ? EACCES : ENOENT;
 }
 
-// Child only: everything between fork and execve, in the order documented in CLinux.h.
-static void __attribute__((noreturn)) child_main(const struct capstan_spawn_request *req, int sync_fd) {
-    child_reset_signals();
-    if (req->new_session && setsid() < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_SETSID, errno);
-    sync_fd = child_setup_fds(req, sync_fd);
+// Child only: the user switch (setgroups, setgid, setuid) and the working directory.
+static void child_become_user(const struct capstan_spawn_request *req, int sync_fd) {
     if (req->gid >= 0) {
         gid_t only = (gid_t)req->gid;
         int rc = req->groups != NULL && req->n_groups > 0 ? setgroups((size_t)req->n_groups, req->groups)
@@ -208,12 +208,53 @@ static void __attribute__((noreturn)) child_main(const struct capstan_spawn_requ
     }
     if (req->uid >= 0 && setuid((uid_t)req->uid) < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_SETUID, errno);
     if (req->cwd != NULL && chdir(req->cwd) < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_CHDIR, errno);
-    if (req->hold) {
-        struct sync_record ready = {CAPSTAN_SPAWN_STAGE_NONE, 0};
-        if (write_all(sync_fd, &ready, sizeof ready) < 0) _exit(127);
-        char go;
-        if (read_full(sync_fd, &go, 1) != 1) _exit(127);  // the parent gave up on us: leave quietly
+}
+
+// Child only: in hold mode, report the barrier and wait for the parent's byte.
+static void child_hold(const struct capstan_spawn_request *req, int sync_fd) {
+    if (!req->hold) return;
+    struct sync_record ready = {CAPSTAN_SPAWN_STAGE_NONE, 0};
+    if (write_all(sync_fd, &ready, sizeof ready) < 0) _exit(127);
+    char go;
+    if (read_full(sync_fd, &go, 1) != 1) _exit(127);  // the parent gave up on us: leave quietly
+}
+
+// Child only (monitor mode): fork the task, then become the monitor program. Every signal stays blocked in the
+// monitor from before the fork on (the mask survives its execve), so a signal sent to the session while the task
+// runs reaches the task, not the monitor. Both ends report failures on the sync socket; the parent sees EOF once
+// both have exec'd.
+static void __attribute__((noreturn)) monitor_main(const struct capstan_spawn_request *req, int sync_fd) {
+    sigset_t all;
+    sigfillset(&all);
+    (void)sigprocmask(SIG_SETMASK, &all, NULL);
+    pid_t task = fork();
+    if (task < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_FORK, errno);
+    if (task == 0) {
+        sigset_t empty;
+        sigemptyset(&empty);
+        (void)sigprocmask(SIG_SETMASK, &empty, NULL);
+        child_become_user(req, sync_fd);
+        int err = child_exec(req->path, req->argv, req->envp, req->search_path);
+        child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_EXECVE, err);
     }
+    char *const no_env[] = {NULL};
+    execve(req->monitor_path, req->monitor_argv, no_env);
+    int err = errno;
+    (void)kill(task, SIGKILL);  // no monitor: the task must not run unwatched
+    child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_MONITOR, err);
+}
+
+// Child only: everything between fork and execve, in the order documented in CLinux.h.
+static void __attribute__((noreturn)) child_main(const struct capstan_spawn_request *req, int sync_fd) {
+    child_reset_signals();
+    if (req->new_session && setsid() < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_SETSID, errno);
+    sync_fd = child_setup_fds(req, sync_fd);
+    if (req->monitor_path != NULL) {
+        child_hold(req, sync_fd);
+        monitor_main(req, sync_fd);
+    }
+    child_become_user(req, sync_fd);
+    child_hold(req, sync_fd);
     int err = child_exec(req->path, req->argv, req->envp, req->search_path);
     child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_EXECVE, err);
 }
@@ -254,7 +295,8 @@ int capstan_spawn_ex(const struct capstan_spawn_request *req, struct capstan_spa
     res->stage = CAPSTAN_SPAWN_STAGE_NONE;
     res->sync_fd = -1;
     if (req->n_extra_fds < 0 || req->n_extra_fds > CAPSTAN_SPAWN_MAX_EXTRA_FDS ||
-        (req->n_extra_fds > 0 && req->extra_fds == NULL) || req->argv == NULL || req->envp == NULL) {
+        (req->n_extra_fds > 0 && req->extra_fds == NULL) || req->argv == NULL || req->envp == NULL ||
+        (req->monitor_path != NULL && (req->monitor_argv == NULL || !req->new_session))) {
         res->stage = CAPSTAN_SPAWN_STAGE_FDS;
         return EINVAL;
     }
@@ -273,7 +315,7 @@ int capstan_spawn_ex(const struct capstan_spawn_request *req, struct capstan_spa
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     pid_t pid;
-    if (!req->hold && req->uid < 0 && req->gid < 0) {
+    if (!req->hold && req->uid < 0 && req->gid < 0 && req->monitor_path == NULL) {
         // Like vfork, as posix_spawn does: the child borrows our memory until execve, so a large agent's page tables
         // are not copied. It runs on a stack of its own (guarded by spawn_lock; we are suspended until it execs or
         // exits), and never calls setuid/setgid, whose glibc wrappers signal every thread of the memory's owner.
@@ -360,6 +402,8 @@ int capstan_spawn(const char *path, char *const argv[], char *const envp[], cons
         .n_groups = 0,
         .search_path = NULL,
         .hold = 0,
+        .monitor_path = NULL,
+        .monitor_argv = NULL,
     };
     struct capstan_spawn_result res;
     int err = capstan_spawn_ex(&req, &res);

@@ -122,8 +122,21 @@ extension Agent {
         Task { [weak self] in
             let termination = (try? await containerizer.wait(containerID))
                 ?? ContainerTermination(message: "The task's container was lost while the agent recovered")
-            await self?.containerTerminated(frameworkID, executorID, containerID, termination)
+            await self?.containerTerminated(frameworkID, executorID, containerID, termination, recovered: true)
         }
+    }
+
+    /// The reason and message of a recovered command task's terminal update. The state comes from the exit status the
+    /// task's monitor kept (TASK_FINISHED, or TASK_FAILED with the code); the reason says why it failed, as Mesos' agent
+    /// does for a command executor that ended: REASON_COMMAND_EXECUTOR_FAILED for a known failure,
+    /// REASON_AGENT_RESTARTED when the restart lost the status. A limitation's reason is kept.
+    static func recoveredOutcome(
+        _ state: TaskState, _ reason: TaskStatus.Reason?, _ termination: ContainerTermination
+    ) -> (TaskStatus.Reason?, String) {
+        let message = termination.message + " (the agent recovered the task after a restart)"
+        guard state == .taskFailed, reason == nil else { return (reason, message) }
+        if termination.exitStatus == nil && termination.signal == nil { return (.reasonAgentRestarted, message) }
+        return (.reasonCommandExecutorFailed, message)
     }
 
     /// A non-terminal task whose container cannot be found: TASK_FAILED (REASON_AGENT_RESTARTED).

@@ -53,17 +53,20 @@ extension Agent {
         checkpointTask(frameworkID, executorID, info.taskID)
 
         await emit(frameworkID, info.taskID, .taskStarting)
+        let reference = ImageRuntime.imageReference(of: info.container)
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let command = info.command ?? CommandInfo()
+            let user = runAsUser(info.command, frameworkID: frameworkID)
             var config = ContainerConfig(
                 containerID: containerID,
                 command: commandSpec(
                     command,
-                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: info.taskID)),
+                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: info.taskID),
+                    user: user, ownLogin: user != nil || reference != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
-            if let reference = ImageRuntime.imageReference(of: info.container) {
+            if let reference {
                 guard let runtime = imageRuntime else {
                     throw CapstanError(.unsupported, "task names image \(reference) but this agent cannot run images (it needs root)")
                 }
@@ -73,7 +76,8 @@ extension Agent {
             try await containerizer(of: containerID).launch(config)
         } catch {
             await emit(
-                frameworkID, info.taskID, .taskFailed, message: "Failed to launch the task: \(error)",
+                frameworkID, info.taskID, .taskFailed,
+                message: "Failed to launch the task\(reference.map { " from image \($0)" } ?? ""): \(error)",
                 reason: .reasonContainerLaunchFailed)
             await finishExecutor(frameworkID, executorID)
             return
@@ -114,11 +118,13 @@ extension Agent {
         checkpointTask(frameworkID, executorID, info.taskID)
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+            let user = runAsUser(executorInfo.command, frameworkID: frameworkID)
             let config = ContainerConfig(
                 containerID: containerID,
                 command: commandSpec(
                     executorInfo.command ?? CommandInfo(),
-                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: nil)),
+                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: nil),
+                    user: user, ownLogin: user != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(executorInfo.resources + info.resources))
             try await plainContainerizer.launch(config)
@@ -174,8 +180,10 @@ extension Agent {
     }
 
     /// A container ended: the command task's final state, or every unfinished task of a custom executor fails.
+    /// `recovered`: the container was recovered after an agent restart (see ``recoveredOutcome(_:_:_:)``).
     func containerTerminated(
-        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ termination: ContainerTermination
+        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ termination: ContainerTermination,
+        recovered: Bool = false
     ) async {
         guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
         let killedByHealthCheck = await stopHealthChecks(record)
@@ -187,6 +195,12 @@ extension Agent {
         if record.isCommandExecutor {
             for (taskID, task) in record.tasks where !task.state.isTerminal {
                 let (state, reason) = Self.finalState(termination, killRequested: record.killRequested)
+                if recovered {
+                    // The agent, not the (gone) command executor, reports what the task's monitor kept.
+                    let (reason, message) = Self.recoveredOutcome(state, reason, termination)
+                    await emit(frameworkID, taskID, state, message: message, reason: reason, source: .sourceAgent)
+                    continue
+                }
                 await emit(
                     frameworkID, taskID, state, healthy: killedByHealthCheck && state == .taskKilled ? false : nil,
                     message: termination.message, reason: reason)
@@ -401,19 +415,20 @@ extension Agent {
         ]
         // As in Mesos without --executor_environment_variables, executors inherit the agent's environment.
         var env = ProcessInfo.processInfo.environment.merging(mesos) { _, mesos in mesos }
-        if let home = ProcessInfo.processInfo.environment["HOME"] { env["HOME"] = home }
         if let taskID { env["MESOS_TASK_ID"] = taskID.value }
         env[ExecutorToken.environmentVariable] = ExecutorToken.make(
             key: executorTokenKey, frameworkID: frameworkID.value, executorID: executorID.value)
         return env
     }
 
-    /// Turns a CommandInfo into what the launcher runs, with the command's own environment on top.
-    func commandSpec(_ command: CommandInfo, environment: [String: String]) -> CommandSpec {
+    /// Turns a CommandInfo into what the launcher runs as `user`, with the command's own environment on top.
+    /// With `ownLogin` (the task runs as a user of its own, or in an image) the agent's `HOME`, `USER` and `LOGNAME`
+    /// are left out, so that the launcher sets them for the task's user; the command's own variables still win.
+    func commandSpec(_ command: CommandInfo, environment: [String: String], user: String?, ownLogin: Bool) -> CommandSpec {
         var env = environment
+        if ownLogin { for name in Self.loginVariables { env[name] = nil } }
         for variable in command.environment?.variables ?? [] { env[variable.name] = variable.value ?? "" }
         return CommandSpec(
-            shell: command.shell ?? true, value: command.value, arguments: command.arguments, environment: env,
-            user: command.user)
+            shell: command.shell ?? true, value: command.value, arguments: command.arguments, environment: env, user: user)
     }
 }

@@ -48,6 +48,9 @@ public struct AgentConfiguration: Sendable {
     public var tls: ServerTLS?
     /// How the agent reaches the master over HTTPS; nil: plain HTTP.
     public var clientTLS: ClientTLS?
+    /// Mesos' `--switch_user` (`--switch-user`, on by default): tasks and executors run as `CommandInfo.user`, else
+    /// `FrameworkInfo.user`. Off: they run as the agent's own user (a task from an image: as the image's USER).
+    public var switchUser: Bool
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -65,6 +68,7 @@ public struct AgentConfiguration: Sendable {
         registry: RegistryOptions = RegistryOptions(),
         imageLimits: LayerLimits = LayerLimits(),
         containerPidsMax: Int? = 4096,
+        switchUser: Bool = true,
         credential: CredentialSet.Credential? = nil,
         httpAuthenticator: HTTPAuthenticator? = nil
     ) {
@@ -85,6 +89,7 @@ public struct AgentConfiguration: Sendable {
         self.registry = registry
         self.imageLimits = imageLimits
         self.containerPidsMax = containerPidsMax
+        self.switchUser = switchUser
     }
 
     /// The flags as GET_FLAGS reports them.
@@ -100,6 +105,7 @@ public struct AgentConfiguration: Sendable {
             ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),
             ("max_layer_size", LayerLimits.describe(imageLimits.maxLayerSize)),
             ("max_image_size", LayerLimits.describe(imageLimits.maxImageSize)),
+            ("switch_user", switchUser ? "true" : "false"),
         ]
     }
 }

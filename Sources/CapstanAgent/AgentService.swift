@@ -5,6 +5,7 @@ import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
 import Hummingbird
+import Glibc
 import Logging
 import Prometheus
 import ServiceLifecycle
@@ -45,7 +46,8 @@ public struct AgentService: Service {
             guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
         }
         let containerizer = Containerizer(
-            launcher: launcher ?? PosixLauncher(logger: logger), isolators: isolators, logger: logger,
+            launcher: launcher ?? PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
+            isolators: isolators, logger: logger,
             checkpointDirectory: configuration.workDir + "/meta/containers/plain")
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer,
@@ -60,6 +62,11 @@ public struct AgentService: Service {
     }
 
     public func run() async throws {
+        if configuration.switchUser && geteuid() != 0 {
+            logger.warning("Not running as root: tasks run as the agent's user, not as their framework's or command's user")
+        } else if !configuration.switchUser {
+            logger.warning("--no-switch-user: tasks run as the agent's user whatever user their framework names")
+        }
         await agent.recover()
         let router = Router()
         if let authenticator = configuration.httpAuthenticator {

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanInitSpec
 import Foundation
 import Glibc
 public import Logging
@@ -9,14 +10,35 @@ public import Logging
 /// `/dev/null` as stdin and the sandbox's `stdout`/`stderr` files (appended), switches to the command's user
 /// when the agent is root, enters the sandbox, then waits before execve until ``resume(_:)``. No other fd of the
 /// agent is inherited. Signals go to the whole process group and session, so a task's children die with it.
-/// A non-root task user gets the sandbox directory (and its output files), so the task can write there.
+/// A non-root task user gets the sandbox directory (and its output files), so the task can write there, and `HOME`
+/// and `USER` from its passwd entry where the command's environment names none.
+///
+/// With a state directory, the session leader is a monitor (`capstan-init --task-monitor`) that forks the task, waits
+/// for it and writes its exit status to `<state>/<container id>.exit_status`, so that a task which ends while the
+/// agent is down still reports its real status after recovery (``recoveredTermination(of:)``), as Mesos' command
+/// executor outlives the agent. Without one (or without `capstan-init`) the task leads its session itself.
 public struct PosixLauncher: Launcher {
     private let logger: Logger
     private let table = ProcessTable()
+    private let stateDirectory: String?
+    private let monitorPath: String?
+    /// Leader pid → the exit status file its monitor writes.
+    private let statusFiles = LockedBox<[Int32: String]>([:])
 
     /// Creates a launcher that logs through `logger` (label e.g. `capstan.agent.containerizer`).
-    public init(logger: Logger) {
+    /// - Parameters:
+    ///   - stateDirectory: where task monitors keep exit statuses; `nil` runs tasks without a monitor.
+    ///   - monitorPath: the `capstan-init` executable; `nil` takes ``LinuxLauncher/defaultInitPath()``. When it is not
+    ///     executable, tasks run without a monitor (logged once per launch).
+    public init(logger: Logger, stateDirectory: String? = nil, monitorPath: String? = nil) {
         self.logger = logger
+        self.stateDirectory = stateDirectory
+        self.monitorPath = stateDirectory == nil ? nil : (monitorPath ?? LinuxLauncher.defaultInitPath())
+    }
+
+    /// The file a container's monitor writes its task's exit status to.
+    func statusFile(_ id: ContainerID) -> String? {
+        stateDirectory.map { "\($0)/\(id).\(ExitStatusFile.name)" }
     }
 
     /// Starts the process held before execve. See ``Launcher/launch(_:hooks:)``.
@@ -26,9 +48,10 @@ public struct PosixLauncher: Launcher {
         let program = try Program(config.command, hooks: hooks)
         let switchUser = config.command.user.flatMap { geteuid() == 0 ? $0 : nil }
         if let user = config.command.user, switchUser == nil {
-            logger.info("Not switching to the task's user: the agent is not root", metadata: ["user": "\(user)"])
+            logger.debug("Not switching to the task's user: the agent is not root", metadata: ["user": "\(user)"])
         }
         let sandbox = config.sandboxDirectory
+        let monitor = try monitor(for: config.containerID, logger: logger)
         let held = try await DedicatedThread.run(name: "capstan-spawn") {
             let user = try switchUser.map(UserAccount.lookup)
             if let user, user.uid != 0, chown(sandbox, user.uid, user.gid) != 0 {
@@ -38,13 +61,17 @@ public struct PosixLauncher: Launcher {
             defer { close(stdout) }
             let stderr = try openOutput(sandbox + "/stderr", owner: user)
             defer { close(stderr) }
-            var request = SpawnRequest(path: program.path, arguments: program.arguments, environment: program.environment)
+            var environment = program.environment
+            if let user { environment = Self.loginEnvironment(environment, user: user) }
+            var request = SpawnRequest(path: program.path, arguments: program.arguments, environment: environment)
             request.workingDirectory = sandbox
             request.stdio = (-1, stdout, stderr)
             request.user = user
             request.hold = true
+            request.monitor = monitor.map { (path: $0.path, arguments: ["capstan-init", "--task-monitor", $0.statusFile]) }
             return try Spawner.spawn(request)
         }
+        if let monitor { statusFiles.withLock { $0[held.pid] = monitor.statusFile } }
         table.add(held.pid, ProcessTable.Record(origin: .child, path: program.path, held: held))
         let process = LaunchedProcess(
             pid: held.pid, startedAt: Date().timeIntervalSince1970, startTicks: ProcStat.read(pid: held.pid)?.startTicks)
@@ -63,13 +90,75 @@ public struct PosixLauncher: Launcher {
         try table.signal(process.pid, signal)
     }
 
-    /// Waits on a dedicated thread. See ``Launcher/wait(_:)``.
+    /// Waits on a dedicated thread. A process adopted at recovery reports the status its monitor kept, if any.
+    /// See ``Launcher/wait(_:)``.
     public func wait(_ process: LaunchedProcess) async -> ContainerTermination {
+        let statusFile = statusFiles.withLock { $0[process.pid] }
+        var termination: ContainerTermination
         switch table.origin(of: process.pid) {
-        case .child: await ProcessReaper.waitForChild(process.pid, table: table)
-        case .adopted: await ProcessReaper.waitForAdopted(process.pid, startTicks: process.startTicks, table: table)
-        case nil: .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
+        case .child: termination = await ProcessReaper.waitForChild(process.pid, table: table)
+        case .adopted:
+            termination = await ProcessReaper.waitForAdopted(process.pid, startTicks: process.startTicks, table: table)
+            if let statusFile, let kept = Self.readExitStatus(statusFile) { termination = kept }
+        case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
         }
+        if let statusFile {
+            unlink(statusFile)
+            statusFiles.withLock { $0[process.pid] = nil }
+        }
+        return termination
+    }
+
+    /// The status the monitor of a container that ended while the agent was down kept; removes it.
+    /// See ``Launcher/recoveredTermination(of:)``.
+    public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? {
+        guard let path = statusFile(state.containerID) else { return nil }
+        defer { unlink(path) }
+        return Self.readExitStatus(path)
+    }
+
+    /// Removes exit status files of containers not in `known`. See ``Launcher/removeLeftovers(keeping:)``.
+    public func removeLeftovers(keeping known: Set<ContainerID>) async -> [ContainerID] {
+        guard let stateDirectory else { return [] }
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: stateDirectory)) ?? []
+        for name in names {
+            var id = name
+            for suffix in [".tmp", "." + ExitStatusFile.name] where id.hasSuffix(suffix) { id.removeLast(suffix.count) }
+            if !known.contains(ContainerID(id)) { unlink(stateDirectory + "/" + name) }
+        }
+        return []
+    }
+
+    /// `capstan-init` as the monitor of a new container, with the file it writes; `nil` runs the task unmonitored.
+    private func monitor(for id: ContainerID, logger: Logger) throws -> (path: String, statusFile: String)? {
+        guard let stateDirectory, let monitorPath, let statusFile = statusFile(id) else { return nil }
+        guard access(monitorPath, X_OK) == 0 else {
+            logger.warning(
+                "capstan-init is not executable: the task runs without a monitor, and its exit status is lost if the agent restarts first",
+                metadata: ["path": "\(monitorPath)"])
+            return nil
+        }
+        do { try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true) } catch {
+            throw CapstanError(.internal, "Failed to launch: mkdir '\(stateDirectory)': \(error)")
+        }
+        unlink(statusFile)
+        return (monitorPath, statusFile)
+    }
+
+    /// The termination recorded in a monitor's status file, if there is one.
+    static func readExitStatus(_ path: String) -> ContainerTermination? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), let status = ExitStatusFile.decode(text) else { return nil }
+        return status.signal.map(ContainerTermination.signaled) ?? .exited(status.exitCode ?? 127)
+    }
+
+    /// `HOME`, `USER` and `LOGNAME` of the task's user, where the environment names none.
+    static func loginEnvironment(_ environment: [String], user: UserAccount) -> [String] {
+        var result = environment
+        for (name, value) in [("HOME", user.home), ("USER", user.name), ("LOGNAME", user.name)]
+        where !environment.contains(where: { $0.hasPrefix(name + "=") }) {
+            result.append("\(name)=\(value)")
+        }
+        return result.sorted()
     }
 
     /// Sums `/proc/<pid>/stat` over the session and process group. See ``Launcher/usage(_:)``.
@@ -92,6 +181,7 @@ public struct PosixLauncher: Launcher {
                 continue
             }
             table.add(pid, ProcessTable.Record(origin: .adopted, path: state.config.command.value ?? "", held: nil))
+            if let file = statusFile(state.containerID) { statusFiles.withLock { $0[pid] = file } }
             let startedAt = bootTime.map { $0 + Double(stat.startTicks) / ProcStat.ticksPerSecond } ?? 0
             alive[state.containerID] = LaunchedProcess(pid: pid, startedAt: startedAt, startTicks: stat.startTicks)
             logger.info("Recovered the container's process", metadata: ["pid": "\(pid)"])

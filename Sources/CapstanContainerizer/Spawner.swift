@@ -22,12 +22,18 @@ struct SpawnRequest: Sendable {
     var user: UserAccount?
     /// Stop the child before execve until ``Spawner/release(_:)``.
     var hold = false
+    /// A program the child becomes once it has forked the task (`monitor_path` of the C shim): it stays the
+    /// task's parent, and the returned pid is its. Needs ``newSession``.
+    var monitor: (path: String, arguments: [String])?
 }
 
 /// A child stopped before execve, with the parent's end of its sync socket.
 struct HeldChild: Sendable {
     var pid: Int32
     var syncFD: Int32
+    /// What the task does after the barrier in monitor mode (user switch, chdir), for error messages.
+    var workingDirectory: String? = nil
+    var user: UserAccount? = nil
 }
 
 /// Calls the C spawn shim. These calls block (fork, then the child's set-up), so callers run them on a ``DedicatedThread``.
@@ -42,13 +48,18 @@ enum Spawner {
             argv.free()
             envp.free()
         }
+        let monitorArgv = request.monitor.map { CStringArray($0.arguments) }
+        defer { monitorArgv?.free() }
         let groups: [gid_t] = request.user?.groups ?? []
         var result = capstan_spawn_result()
         let rc: Int32 = request.path.withCString { path in
             withOptionalCString(request.workingDirectory) { cwd in
+              withOptionalCString(request.monitor?.path) { monitorPath in
                 request.extraFDs.withUnsafeBufferPointer { extra in
                     groups.withUnsafeBufferPointer { groupBuffer in
                         var req = capstan_spawn_request()
+                        req.monitor_path = monitorPath
+                        req.monitor_argv = monitorArgv?.pointer
                         req.path = path
                         req.argv = argv.pointer
                         req.envp = envp.pointer
@@ -68,12 +79,13 @@ enum Spawner {
                         return capstan_spawn_ex(&req, &result)
                     }
                 }
+              }
             }
         }
         if rc != 0 {
             throw CapstanError.system("Failed to launch: \(step(result.stage, request))", errno: rc)
         }
-        return HeldChild(pid: result.pid, syncFD: result.sync_fd)
+        return HeldChild(pid: result.pid, syncFD: result.sync_fd, workingDirectory: request.workingDirectory, user: request.user)
     }
 
     /// Lets a held child execve; closes its sync fd.
@@ -82,7 +94,8 @@ enum Spawner {
         var stage: Int32 = 0
         let rc = capstan_spawn_release(child.syncFD, &stage)
         if rc != 0 {
-            throw CapstanError.system("Failed to launch: \(step(stage, path: path, cwd: nil, user: nil))", errno: rc)
+            throw CapstanError.system(
+                "Failed to launch: \(step(stage, path: path, cwd: child.workingDirectory, user: child.user))", errno: rc)
         }
     }
 
@@ -100,9 +113,11 @@ enum Spawner {
         case CAPSTAN_SPAWN_STAGE_SETGROUPS.rawValue: "setgroups for user '\(user?.name ?? "?")'"
         case CAPSTAN_SPAWN_STAGE_SETGID.rawValue: "setgid \(user.map { String($0.gid) } ?? "?")"
         case CAPSTAN_SPAWN_STAGE_SETUID.rawValue: "setuid \(user.map { String($0.uid) } ?? "?")"
-        case CAPSTAN_SPAWN_STAGE_CHDIR.rawValue: "chdir '\(cwd ?? "?")'"
+        case CAPSTAN_SPAWN_STAGE_CHDIR.rawValue:
+            "chdir '\(cwd ?? "?")'\(user.map { " as user '\($0.name)' (every directory above it must be searchable by that user)" } ?? "")"
         case CAPSTAN_SPAWN_STAGE_BARRIER.rawValue: "release of the child held before execve"
         case CAPSTAN_SPAWN_STAGE_EXECVE.rawValue: "execve '\(path)'"
+        case CAPSTAN_SPAWN_STAGE_MONITOR.rawValue: "execve of the task's monitor (capstan-init)"
         default: "read of the spawn sync socket"
         }
     }
@@ -111,6 +126,9 @@ enum Spawner {
     private static func validate(_ request: SpawnRequest) throws {
         if request.path.contains("\0") || request.arguments.contains(where: { $0.contains("\0") }) {
             throw CapstanError(.invalidArgument, "Failed to launch: the command contains a NUL character")
+        }
+        if let monitor = request.monitor, monitor.arguments.isEmpty || !request.newSession {
+            throw CapstanError(.invalidArgument, "Failed to launch: a task monitor needs an argument vector and a session of its own")
         }
         if request.arguments.isEmpty {
             throw CapstanError(.invalidArgument, "Failed to launch: the argument vector is empty")

@@ -1,13 +1,15 @@
 import CapstanCore
 import Glibc
 
-/// A user's ids, looked up in the agent (NSS may do I/O and allocate, which the forked child must not).
+/// A user's ids and home, looked up in the agent (NSS may do I/O and allocate, which the forked child must not).
 struct UserAccount: Sendable, Equatable {
     var name: String
     var uid: UInt32
     var gid: UInt32
     /// Supplementary groups, including `gid`.
     var groups: [UInt32]
+    /// The home directory (`HOME` of the task); `/` when the entry names none.
+    var home: String = "/"
 
     /// Looks `name` up with `getpwnam_r` and `getgrouplist`.
     /// - Throws: `notFound` when there is no such user; otherwise a ``CapstanError`` naming `getpwnam_r` and the errno.
@@ -27,6 +29,7 @@ struct UserAccount: Sendable, Equatable {
         guard result != nil else { throw CapstanError(.notFound, "Failed to launch: user '\(name)' does not exist") }
         let uid = record.pw_uid
         let gid = record.pw_gid
+        let home = record.pw_dir.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/"
 
         var count: Int32 = 32
         var groups = [gid_t](repeating: 0, count: Int(count))
@@ -35,6 +38,6 @@ struct UserAccount: Sendable, Equatable {
             groups = [gid_t](repeating: 0, count: Int(count) + 1)
             count = Int32(groups.count)
         }
-        return UserAccount(name: name, uid: uid, gid: gid, groups: Array(groups.prefix(Int(count))))
+        return UserAccount(name: name, uid: uid, gid: gid, groups: Array(groups.prefix(Int(count))), home: home)
     }
 }

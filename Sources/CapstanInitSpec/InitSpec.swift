@@ -137,11 +137,27 @@ public enum UserSpecResolver {
         public var gid: UInt32
         /// Supplementary groups, including `gid`.
         public var groups: [UInt32]
+        /// The passwd entry's name and home directory, when the user has an entry.
+        public var name: String?
+        public var home: String?
 
-        public init(uid: UInt32, gid: UInt32, groups: [UInt32]) {
+        public init(uid: UInt32, gid: UInt32, groups: [UInt32], name: String? = nil, home: String? = nil) {
             self.uid = uid
             self.gid = gid
             self.groups = groups
+            self.name = name
+            self.home = home
+        }
+
+        /// `HOME`, `USER` and `LOGNAME` for this user, each unless `environment` (`NAME=value` entries) names it:
+        /// the entry's home (`/` without one), and its name where it has one.
+        public func loginEnvironment(_ environment: [String]) -> [String] {
+            var result = environment
+            let values: [(String, String?)] = [("HOME", home ?? "/"), ("USER", name), ("LOGNAME", name)]
+            for (variable, value) in values where !environment.contains(where: { $0.hasPrefix(variable + "=") }) {
+                if let value { result.append("\(variable)=\(value)") }
+            }
+            return result
         }
     }
 
@@ -161,14 +177,17 @@ public enum UserSpecResolver {
         var uid: UInt32
         var gid: UInt32
         var name: String?
+        var home: String?
+        let homeOf = { (entry: [String]) -> String? in entry.count >= 6 && !entry[5].isEmpty ? entry[5] : nil }
         if let entry = passwdEntries.first(where: { $0[0] == userPart }), let u = UInt32(entry[2]), let g = UInt32(entry[3]) {
-            (uid, gid, name) = (u, g, entry[0])
+            (uid, gid, name, home) = (u, g, entry[0], homeOf(entry))
         } else if let u = UInt32(userPart) {
             uid = u
             gid = 0
             if let entry = passwdEntries.first(where: { $0[2] == userPart }), let g = UInt32(entry[3]) {
                 gid = g
                 name = entry[0]
+                home = homeOf(entry)
             }
         } else {
             return .failure(.unknownUser(userPart))
@@ -182,7 +201,7 @@ public enum UserSpecResolver {
             } else {
                 return .failure(.unknownGroup(groupPart))
             }
-            return .success(Resolved(uid: uid, gid: gid, groups: [gid]))
+            return .success(Resolved(uid: uid, gid: gid, groups: [gid], name: name, home: home))
         }
         var groups = [gid]
         if let name {
@@ -192,6 +211,6 @@ public enum UserSpecResolver {
                 }
             }
         }
-        return .success(Resolved(uid: uid, gid: gid, groups: groups))
+        return .success(Resolved(uid: uid, gid: gid, groups: groups, name: name, home: home))
     }
 }

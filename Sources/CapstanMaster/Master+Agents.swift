@@ -80,6 +80,9 @@ extension Master {
         }
         agentLink.setPrincipal(principal, for: agentID)
         allocator.addAgent(agentID, total: total, allocated: used)
+        for acknowledgement in heldAcknowledgements.messages(for: agentID) {
+            agentLink.send(.acknowledge(acknowledgement), to: agentID, at: endpoint)
+        }
         for (frameworkID, taskID) in doomed {
             agentLink.send(.killTask(KillTaskMessage(frameworkID: frameworkID, taskID: taskID)), to: agentID, at: endpoint)
         }

@@ -121,6 +121,7 @@ extension Master {
     /// TEARDOWN, or failover timeout: kill every task, shut executors down, forget offers, close the stream.
     func removeFramework(_ frameworkID: FrameworkID) {
         guard var framework = frameworks.removeValue(forKey: frameworkID) else { return }
+        heldAcknowledgements.removeFramework(frameworkID)
         rescindOffers(of: frameworkID, notify: false)
         let agentIDs = Set(framework.tasks.values.map { $0.task.agentID }).union(framework.executors.keys)
         for agentID in agentIDs {

@@ -79,9 +79,15 @@ extension Master {
     }
 
     /// ACKNOWLEDGE: forwarded to the agent's status update manager; a terminal, acknowledged task is completed.
+    /// For an agent the master does not know (it has not re-registered since the master restarted) the call is
+    /// accepted and the acknowledgement held until the agent registers (``HeldAcknowledgements``).
     func acknowledge(_ frameworkID: FrameworkID, _ ack: SchedulerCall.Acknowledge) throws(CapstanError) {
         guard let agent = agents[ack.agentID] else {
-            throw CapstanError(.invalidArgument, "Agent \(ack.agentID) in 'acknowledge.agent_id' is unknown")
+            heldAcknowledgements.hold(.init(frameworkID: frameworkID, taskID: ack.taskID, uuid: ack.uuid), for: ack.agentID)
+            logger.info(
+                "Holding an acknowledgement until its agent registers",
+                metadata: ["framework_id": "\(frameworkID)", "task_id": "\(ack.taskID)", "agent_id": "\(ack.agentID)"])
+            return
         }
         if let record = frameworks[frameworkID]?.tasks[ack.taskID], record.state.isTerminal,
             record.task.statusUpdateUUID == ack.uuid
@@ -170,10 +176,26 @@ extension Master {
             logger.debug("Status update for an unknown framework", metadata: ["framework_id": "\(frameworkID)"])
             return
         }
+        // An update the framework acknowledged before its agent re-registered: answer the agent, not the framework.
+        let acknowledgedAgent = status.uuid.flatMap { uuid in
+            heldAcknowledgements.take(.init(frameworkID: frameworkID, taskID: status.taskID, uuid: uuid))
+                ? (status.agentID ?? framework.tasks[status.taskID]?.task.agentID) : nil
+        }
+        let deliver = { [self] (status: TaskStatus) in
+            if let agentID = acknowledgedAgent, let uuid = status.uuid {
+                if let agent = agents[agentID] {
+                    agentLink.send(
+                        .acknowledge(AcknowledgeMessage(frameworkID: frameworkID, taskID: status.taskID, uuid: uuid)),
+                        to: agentID, at: agent.endpoint)
+                }
+            } else {
+                send(SchedulerEvent(type: .update, update: .init(status: status)), to: frameworkID)
+            }
+        }
         guard var record = framework.tasks[status.taskID] else {
             // A task the master forgot (e.g. completed already): forward so the agent's stream can drain.
             try requireAgent(status.agentID, speaksAs: principal)
-            send(SchedulerEvent(type: .update, update: .init(status: status)), to: frameworkID)
+            deliver(status)
             return
         }
         try requireAgent(record.task.agentID, speaksAs: principal)
@@ -200,8 +222,10 @@ extension Master {
         publish(
             OperatorEvent(
                 type: .taskUpdated, taskUpdated: .init(frameworkID: frameworkID, status: status, state: latest)))
-        send(SchedulerEvent(type: .update, update: .init(status: status)), to: frameworkID)
-        if status.uuid == nil && status.state.isTerminal { completeTask(frameworkID, status.taskID) }
+        deliver(status)
+        if (status.uuid == nil && status.state.isTerminal) || (acknowledgedAgent != nil && latest.isTerminal) {
+            completeTask(frameworkID, status.taskID)
+        }
     }
 
     /// An executor's MESSAGE for its framework.

@@ -27,6 +27,8 @@ public actor Master {
     /// the allocation loop runs a cycle soon after instead of waiting for the full interval.
     var allocationPending = false
     var lastAllocation = ContinuousClock.now
+    /// ACKNOWLEDGEs for agents that have not (re-)registered yet, e.g. right after a master restart.
+    var heldAcknowledgements = HeldAcknowledgements()
 
     public init(configuration: MasterConfiguration, agentLink: AgentLink, logger: Logger) {
         self.configuration = configuration

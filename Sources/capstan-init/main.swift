@@ -14,6 +14,8 @@
 // PID 1 reaps zombies and forwards signals to the task; when the task ends it reports the status to the monitor,
 // which writes <state>/exit_status and then ends the same way (exit code, or the same signal).
 //
+// `capstan-init --task-monitor <file>` is the other mode: the monitor of a plain task (see TaskMonitor.swift).
+//
 // Synchronous and single-threaded on purpose: it forks. No Dispatch, no async, no Foundation thread pools.
 import CLinux
 import CapstanInitSpec
@@ -147,25 +149,8 @@ func monitorMain() -> Never {
         exitCode = report.exitCode ?? -1
         termSignal = report.signal ?? -1
     }
-    let text = ExitStatusFile.encode(exitCode: exitCode >= 0 ? exitCode : nil, signal: termSignal >= 0 ? termSignal : nil)
-    let path = spec.stateDirectory + "/" + ExitStatusFile.name
-    let temp = path + ".tmp"
-    let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    if fd >= 0 {
-        // Not fsynced: the file has to outlive the agent, not the machine (a reboot ends the container anyway).
-        writeAll(fd, text)
-        close(fd)
-        rename(temp, path)
-    }
-    if termSignal > 0 {
-        signal(termSignal, SIG_DFL)
-        var set = sigset_t()
-        sigemptyset(&set)
-        sigaddset(&set, termSignal)
-        sigprocmask(SIG_UNBLOCK, &set, nil)
-        raise(termSignal)
-    }
-    _exit(exitCode >= 0 ? exitCode : 127)
+    recordExitStatus(exitCode: exitCode, signal: termSignal, to: spec.stateDirectory + "/" + ExitStatusFile.name)
+    endLike(exitCode: exitCode, signal: termSignal)
 }
 
 extension sigset_t {
@@ -283,7 +268,7 @@ func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UI
     }
     check(capstan_set_no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")
     check(chdir(spec.process.workingDirectory), "chdir '\(spec.process.workingDirectory)'")
-    let environment = spec.process.environment
+    let environment = credentials.loginEnvironment(spec.process.environment)
     let path = spec.process.path
     var candidates = [path]
     if !path.contains("/") {
@@ -318,9 +303,13 @@ func handOverSandbox(_ spec: InitSpec, to credentials: UserSpecResolver.Resolved
 
 /// Resolves the task's user against the container's /etc/passwd and /etc/group (after pivot_root).
 func resolveUser(_ user: String?) -> UserSpecResolver.Resolved {
-    guard let user, !user.isEmpty else { return UserSpecResolver.Resolved(uid: 0, gid: 0, groups: [0]) }
     let passwd = readAll(path: "/etc/passwd") ?? ""
     let group = readAll(path: "/etc/group") ?? ""
+    guard let user, !user.isEmpty else {
+        // Root, as the agent's user: its passwd entry only names HOME and USER.
+        let entry = try? UserSpecResolver.resolve("0", passwd: passwd, group: group).get()
+        return UserSpecResolver.Resolved(uid: 0, gid: 0, groups: [0], name: entry?.name ?? "root", home: entry?.home ?? "/root")
+    }
     switch UserSpecResolver.resolve(user, passwd: passwd, group: group) {
     case .success(let resolved): return resolved
     case .failure(.unknownUser(let name)): fail("resolve user: user '\(name)' is not in the container's /etc/passwd")
@@ -348,4 +337,7 @@ func bringUpLoopback() {
     if ioctl(sock, UInt(SIOCSIFFLAGS), &request) != 0 { fail("ioctl(SIOCSIFFLAGS) on lo", errno: errno) }
 }
 
+if CommandLine.arguments.count == 3 && CommandLine.arguments[1] == "--task-monitor" {
+    taskMonitorMain(statusPath: CommandLine.arguments[2])
+}
 monitorMain()

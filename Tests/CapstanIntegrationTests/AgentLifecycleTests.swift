@@ -89,6 +89,44 @@ extension EndToEnd {
                 await again.disconnect()
             }
         }
+
+        @Test("An acknowledgement sent after a master restart, before the agent re-registered, is accepted and reaches the agent: the update is not delivered again")
+        func acknowledgementBeforeAgentReregistersIsAccepted() async throws {
+            try await TestCluster.with { cluster in
+                let first = cluster.agents[0]
+                let scheduler = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600)
+                await scheduler.setAutoAcknowledge(false)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                try await scheduler.launch([TestTasks.command("held", "sleep 60", agent: offer.agentID)], on: [offer])
+                let starting = try await scheduler.update("held", .taskStarting)
+                let uuid = try #require(starting.uuid)
+                let frameworkID = scheduler.frameworkID
+                await scheduler.disconnect()
+                // The task runs (RUNNING waits on the agent behind the unacknowledged STARTING) and is checkpointed.
+                try await eventually("the agent runs the task") {
+                    let tasks = try await OperatorClient(first.endpoint).agentCall(.getTasks).getTasks?.launchedTasks ?? []
+                    return tasks.contains { $0.taskID == "held" && $0.state == .taskRunning }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+
+                // The agent is down while the master restarts: it cannot have re-registered when the framework acknowledges.
+                first.process.crash()
+                await cluster.masterProcess?.stop()
+                try await cluster.startMaster()
+                let again = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600, id: frameworkID)
+                // Before: refused with "Agent … in 'acknowledge.agent_id' is unknown", and STARTING came again.
+                try await again.send(
+                    SchedulerCall(type: .acknowledge, acknowledge: .init(agentID: offer.agentID, taskID: "held", uuid: uuid)))
+
+                try await cluster.startAgent(workDir: first.workDir, port: first.endpoint.port)
+                try await again.update("held", .taskRunning, timeout: .seconds(20))
+                let redelivered = await again.events.filter {
+                    $0.update?.status.taskID == "held" && $0.update?.status.state == .taskStarting
+                }
+                #expect(redelivered.isEmpty, "STARTING was acknowledged already: \(redelivered)")
+                await again.disconnect()
+            }
+        }
     }
 }
 

@@ -49,13 +49,16 @@ extension EndToEnd {
             }
         }
 
-        @Test("A task that ends while the agent is down reports its exit status once the agent is back")
+        @Test("A task that ends while the agent is down reports its exit status, with a reason, once the agent is back")
         func taskEndingWhileAgentIsDownIsReported() async throws {
             try await Self.withRecoveringAgent("exit") { agent in
                 let scheduler: EventRecorder = agent.scheduler
                 let offer: Offer = agent.offer
                 let waitThenExit = { (code: Int) in "while [ ! -e \"$MESOS_SANDBOX/release\" ]; do sleep 0.05; done; exit \(code)" }
-                var tasks = [TestTasks.command("host-exits", waitThenExit(0), agent: offer.agentID)]
+                var tasks = [
+                    TestTasks.command("host-exits", waitThenExit(0), agent: offer.agentID),
+                    TestTasks.command("host-fails", waitThenExit(3), agent: offer.agentID),
+                ]
                 if agent.imagesAvailable {
                     var boxedOK = TestTasks.command("image-finishes", waitThenExit(0), agent: offer.agentID)
                     boxedOK.container = Self.recoveryImage()
@@ -75,14 +78,21 @@ extension EndToEnd {
                 }
                 try await agent.restart()
 
-                // A plain host process keeps no status for a later agent: it fails, and says why.
-                let host = try await scheduler.update("host-exits", .taskFailed, timeout: .seconds(20))
-                #expect(host.message == "Command exited while the agent was down; its exit status is unknown", "\(host)")
+                // A plain host task's monitor kept its status for the restarted agent, as capstan-init does for a container
+                // (before: TASK_FAILED "Command exited while the agent was down; its exit status is unknown", no reason).
+                let recovered = " (the agent recovered the task after a restart)"
+                let host = try await scheduler.update("host-exits", .taskFinished, timeout: .seconds(20))
+                #expect(host.message == "Command exited with status 0" + recovered, "\(host)")
+                let hostFailed = try await scheduler.update("host-fails", .taskFailed, timeout: .seconds(20))
+                #expect(hostFailed.message == "Command exited with status 3" + recovered, "\(hostFailed)")
+                #expect(hostFailed.reason == .reasonCommandExecutorFailed, "\(hostFailed)")
+                #expect(hostFailed.source == .sourceAgent, "\(hostFailed)")
                 if agent.imagesAvailable {
                     let finished = try await scheduler.update("image-finishes", .taskFinished, timeout: .seconds(20))
-                    #expect(finished.message == "Command exited with status 0", "\(finished)")
+                    #expect(finished.message == "Command exited with status 0" + recovered, "\(finished)")
                     let failed = try await scheduler.update("image-fails", .taskFailed, timeout: .seconds(20))
-                    #expect(failed.message == "Command exited with status 3", "the status capstan-init kept: \(failed)")
+                    #expect(failed.message == "Command exited with status 3" + recovered, "the status capstan-init kept: \(failed)")
+                    #expect(failed.reason == .reasonCommandExecutorFailed, "\(failed)")
                 }
                 try await agent.expectNothingLeft(containers: Array(containers.keys))
             }
@@ -171,6 +181,7 @@ extension EndToEnd {
                 var paths = ["cpu", "cpuacct", "memory", "pids"].map { "/sys/fs/cgroup/\($0)/capstan/\(id)" }
                 paths += [
                     workDir + "/containers/containers/\(id)", workDir + "/meta/containers/plain/\(id).json",
+                    workDir + "/containers/plain/\(id).exit_status",
                     workDir + "/meta/containers/linux/\(id).json",
                 ]
                 return paths.filter { FileManager.default.fileExists(atPath: $0) }

@@ -13,12 +13,21 @@ extension EndToEnd {
             try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
             try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
             try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: root + "/bin/busybox")
-            for applet in ["sh", "cat", "hostname", "test", "echo", "ls", "tr", "tail"] {
+            for applet in ["sh", "cat", "hostname", "test", "echo", "ls", "tr", "tail", "id", "stat"] {
                 try FileManager.default.createSymbolicLink(atPath: root + "/bin/\(applet)", withDestinationPath: "busybox")
             }
-            try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
+            try Data("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n".utf8)
+                .write(to: URL(fileURLWithPath: root + "/etc/passwd"))
+            try Data("root:x:0:\nnogroup:x:65534:\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/group"))
             try run("/bin/tar", ["-C", root, "-cf", scratch + "/rootfs.tar", "."])
             try run(CapstanBinary.path, ["image", "import", scratch + "/rootfs.tar", "busybox:e2e", "--work-dir", agentWorkDir])
+        }
+
+        /// The rootfs of ``importBusybox(agentWorkDir:scratch:)`` (call it first) again, with USER nobody in its config.
+        static func importBusyboxAsNobody(agentWorkDir: String, scratch: String) throws {
+            try run(
+                CapstanBinary.path,
+                ["image", "import", scratch + "/rootfs.tar", "busybox:e2e-nobody", "--user", "nobody", "--work-dir", agentWorkDir])
         }
 
         static func run(_ path: String, _ arguments: [String]) throws {
@@ -64,9 +73,9 @@ extension EndToEnd {
         }
 
         /// The busybox image as a task's ContainerInfo (type MESOS, DOCKER image).
-        static func busyboxContainer(hostname: String? = nil) -> ContainerInfo {
+        static func busyboxContainer(hostname: String? = nil, image: String = "busybox:e2e") -> ContainerInfo {
             var container = ContainerInfo(type: .mesos)
-            container.mesos = .init(image: Image(type: .docker, docker: .init(name: "busybox:e2e")))
+            container.mesos = .init(image: Image(type: .docker, docker: .init(name: image)))
             container.hostname = hostname
             return container
         }

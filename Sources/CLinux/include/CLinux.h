@@ -24,6 +24,7 @@ enum capstan_spawn_stage {
     CAPSTAN_SPAWN_STAGE_BARRIER = 9,
     CAPSTAN_SPAWN_STAGE_EXECVE = 10,
     CAPSTAN_SPAWN_STAGE_SYNC = 11,
+    CAPSTAN_SPAWN_STAGE_MONITOR = 12,
 };
 
 /// The most fds `capstan_spawn_request.extra_fds` may name.
@@ -55,6 +56,12 @@ struct capstan_spawn_request {
     const char *search_path;
     /// Non-zero: the child stops right before execve until `capstan_spawn_release`.
     int hold;
+    /// Non-NULL: the child stays as the task's monitor. After the barrier (as the caller's user, every signal
+    /// blocked) it forks the task, which alone switches user, enters `cwd` and execs `path`; the child then execs
+    /// `monitor_path` with `monitor_argv` and an empty environment, keeping the blocked mask, so that a program which
+    /// outlives the caller can wait for the task and keep its exit status. Needs `new_session`.
+    const char *monitor_path;
+    char *const *monitor_argv;
 };
 
 /// What `capstan_spawn_ex` produced.

@@ -74,8 +74,8 @@ extension Agent {
             if record.usesImage {
                 logger.info("The COMMAND health check of a task in a container runs on the host, in the task's sandbox")
             }
-            var spec = commandSpec(command, environment: environment)
-            spec.user = task.command?.user
+            let user = runAsUser(task.command, frameworkID: record.frameworkID)
+            let spec = commandSpec(command, environment: environment, user: user, ownLogin: user != nil)
             let sandbox = record.sandbox, checkCommand = spec
             return { timeout in await HealthProbe.runCommand(checkCommand, sandbox: sandbox, timeout: timeout, logger: logger) }
         }

@@ -27,6 +27,13 @@ struct AgentOptions: ParsableArguments {
     @Flag(name: .customLong("authenticate-http-executors"),
         help: "Executors must send their MESOS_EXECUTOR_AUTHENTICATION_TOKEN as a bearer token on the executor API.")
     var authenticateHTTPExecutors = false
+    @Flag(
+        inversion: .prefixedNo,
+        help: """
+            Run tasks and executors as their CommandInfo.user, else their framework's FrameworkInfo.user (Mesos' \
+            --switch_user); with --no-switch-user they run as the agent's user (an image task: as the image's USER).
+            """)
+    var switchUser = true
 
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
@@ -41,7 +48,7 @@ struct AgentOptions: ParsableArguments {
             statusUpdateRetryInterval: try FlagParsing.duration(statusUpdateRetryInterval, flag: "--status-update-retry-interval"),
             registry: try registry.options(),
             imageLimits: try registry.layerLimits.limits(),
-            containerPidsMax: try pidsMax())
+            containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
         return configuration
     }

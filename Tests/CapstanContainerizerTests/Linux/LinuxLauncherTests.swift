@@ -265,11 +265,26 @@ struct UserSpecResolverTests {
     let group = "root:x:0:\napp:x:1000:\nextra:x:2000:app,other\n"
 
     @Test func resolvesNamesNumbersAndSupplementaryGroups() throws {
-        #expect(try UserSpecResolver.resolve("app", passwd: passwd, group: group).get() == .init(uid: 1000, gid: 1000, groups: [1000, 2000]))
+        #expect(
+            try UserSpecResolver.resolve("app", passwd: passwd, group: group).get()
+                == .init(uid: 1000, gid: 1000, groups: [1000, 2000], name: "app", home: "/home/app"))
         #expect(try UserSpecResolver.resolve("4242", passwd: passwd, group: group).get() == .init(uid: 4242, gid: 0, groups: [0]))
-        #expect(try UserSpecResolver.resolve("app:extra", passwd: passwd, group: group).get() == .init(uid: 1000, gid: 2000, groups: [2000]))
+        #expect(
+            try UserSpecResolver.resolve("app:extra", passwd: passwd, group: group).get()
+                == .init(uid: 1000, gid: 2000, groups: [2000], name: "app", home: "/home/app"))
+        #expect(
+            try UserSpecResolver.resolve("1000", passwd: passwd, group: group).get()
+                == .init(uid: 1000, gid: 1000, groups: [1000, 2000], name: "app", home: "/home/app"))
         #expect(try UserSpecResolver.resolve("1:2", passwd: passwd, group: group).get() == .init(uid: 1, gid: 2, groups: [2]))
         #expect(UserSpecResolver.resolve("ghost", passwd: passwd, group: group) == .failure(.unknownUser("ghost")))
+    }
+
+    @Test func loginEnvironmentNamesTheUserUnlessTheTaskDoes() throws {
+        let app = try UserSpecResolver.resolve("app", passwd: passwd, group: group).get()
+        #expect(app.loginEnvironment(["PATH=/bin"]) == ["PATH=/bin", "HOME=/home/app", "USER=app", "LOGNAME=app"])
+        #expect(app.loginEnvironment(["HOME=/data"]) == ["HOME=/data", "USER=app", "LOGNAME=app"])
+        let numeric = try UserSpecResolver.resolve("4242", passwd: passwd, group: group).get()
+        #expect(numeric.loginEnvironment([]) == ["HOME=/"])
     }
 
     @Test func exitStatusFileRoundTrips() {
