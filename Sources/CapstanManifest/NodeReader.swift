@@ -20,6 +20,11 @@ final class NodeReader {
 
     func report(_ node: Node, _ path: String, _ message: String) { report(node.mark, path, message) }
 
+    /// A problem of the file as a whole at a 1-based position.
+    func report(line: Int, column: Int, _ message: String) {
+        diagnostics.append(ManifestDiagnostic(SourceLocation(file: file, line: line, column: column), path: "", message))
+    }
+
     /// The resolved YAML type of a node.
     func tag(_ node: Node) -> Tag.Name { Resolver.default.resolveTag(of: node) }
 
