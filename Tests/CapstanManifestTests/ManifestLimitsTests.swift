@@ -109,6 +109,16 @@ struct ManifestLimitsTests {
         #expect(!set.isValid)
     }
 
+    /// Found by capstan-fuzz (Tests/Fuzz/corpus/manifest/regress-duration-*.yaml): durations too long for
+    /// Int64 nanoseconds, or infinite, crashed the loader.
+    @Test(arguments: ["1e30", ".inf", "1e308", "99999999999999999999999s", "9999999999h"])
+    func durationsTooLongToHoldAreDiagnostics(value: String) {
+        let yaml = "apiVersion: capstan/v1\nkind: App\nmetadata: {name: web}\nspec:\n  command: [/bin/true]\n  killGracePeriod: \(value)\n"
+        let diagnostics = Self.load(yaml, file: "apps/web.yaml")
+        #expect(diagnostics.count == 1)
+        #expect(diagnostics.first?.hasPrefix("apps/web.yaml:6:20: spec.killGracePeriod: '\(value)' is not a duration") == true, "\(diagnostics)")
+    }
+
     @Test func aDirectoryWithAHugeFileIsReadOnlyUpToTheLimit() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-limits-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
