@@ -17,7 +17,7 @@ struct FuzzRun: ParsableCommand {
     @Option(help: "Seconds one input may run before it counts as a hang.") var timeout: Double = 10
 
     func validate() throws {
-        guard FuzzTargets.names.contains(target) else {
+        guard FuzzTargets.names.contains(target) || target == "canary" else {
             throw ValidationError("unknown target '\(target)' (expected one of: \(FuzzTargets.names.joined(separator: ", ")))")
         }
         guard seconds > 0, timeout > 0 else { throw ValidationError("--seconds and --timeout must be positive") }

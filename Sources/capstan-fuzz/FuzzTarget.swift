@@ -31,6 +31,7 @@ enum FuzzTargets {
         case "json": return JSONFuzzTarget()
         case "recordio": return RecordIOFuzzTarget()
         case "layer": return try LayerFuzzTarget(scratch: scratch)
+        case "canary": return CanaryFuzzTarget()  // the harness' own tests
         default: throw FuzzFinding("unknown target '\(name)' (expected one of: \(names.joined(separator: ", ")))")
         }
     }
