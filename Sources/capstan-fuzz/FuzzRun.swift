@@ -86,6 +86,7 @@ struct FuzzRun: ParsableCommand {
             let saved = try save(current, kind: hung ? "hang" : "crash")
             print("capstan-fuzz run: \(target): \(reason); input saved to \(saved); replay: capstan-fuzz exec --target \(target) \(saved)")
         }
+        if target == "layer" { try? FileManager.default.removeItem(atPath: LayerFuzzTarget.sentinelDirectory) }
         let elapsed = Double((clock.now - started).components.seconds) + Double((clock.now - started).components.attoseconds) / 1e18
         print(
             "capstan-fuzz run: target=\(target) seed=\(seed) seconds=\(String(format: "%.1f", elapsed)) executions=\(executions) "

@@ -18,6 +18,35 @@ struct JSONFuzzTarget: FuzzTarget {
         "18446744073709551615", "18446744073709551616", "1e400", "-1e400", "\"NaN\"", "\"Infinity\"",
     ])
 
+    /// Values a field may be given in place of its own: numbers at the edges of every type, and the wrong types.
+    private static let values = tokens([
+        "0", "-1", "1.5", "-0", "1e400", "-1e400", "1e308", "4294967296", "9223372036854775807", "9223372036854775808",
+        "18446744073709551615", "18446744073709551616", "-9223372036854775809", "\"9223372036854775808\"", "\"-1\"",
+        "\"\"", "\"../../x\"", "\"AAAA\"", "\"A\"", "\"====\"", "\"\\u0000\"", "\"\\ud800\"", "null", "true", "[]", "{}",
+        "[{}]", "{\"value\":\"\"}", "{\"value\":1}", "[{\"begin\":5,\"end\":1}]", "[{\"begin\":0,\"end\":18446744073709551615}]",
+    ])
+
+    /// Replaces the value after a `":` (up to the next `,`, `}` or `]`) with one of ``values``.
+    func mutate(_ input: inout [UInt8], using random: inout SplitMix64) -> Bool {
+        let starts = input.indices.dropLast().filter { input[$0] == UInt8(ascii: "\"") && input[$0 + 1] == UInt8(ascii: ":") }.map { $0 + 2 }
+        guard !starts.isEmpty else { return false }
+        let start = starts[random.below(starts.count)]
+        var end = start
+        var depth = 0
+        while end < input.count {
+            let byte = input[end]
+            if byte == UInt8(ascii: "{") || byte == UInt8(ascii: "[") { depth += 1 }
+            if byte == UInt8(ascii: "}") || byte == UInt8(ascii: "]") {
+                if depth == 0 { break }
+                depth -= 1
+            }
+            if byte == UInt8(ascii: ","), depth == 0 { break }
+            end += 1
+        }
+        input.replaceSubrange(start..<end, with: Self.values[random.below(Self.values.count)])
+        return true
+    }
+
     func run(_ input: [UInt8]) throws(FuzzFinding) {
         let data = Data(input)
         try roundTrip(SchedulerCall.self, data)
