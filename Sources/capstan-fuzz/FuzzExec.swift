@@ -11,7 +11,10 @@ struct FuzzExec: ParsableCommand {
 
     func run() throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-fuzz-exec-\(getpid())").path
-        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        defer {
+            try? FileManager.default.removeItem(atPath: scratch)
+            if target == "layer" { try? FileManager.default.removeItem(atPath: LayerFuzzTarget.sentinelDirectory) }
+        }
         let fuzzTarget = try FuzzTargets.make(target, scratch: scratch)
         var failed = false
         for path in inputs {
