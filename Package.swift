@@ -159,6 +159,17 @@ let package = Package(
             ],
             swiftSettings: settings),
         .executableTarget(name: "capstan", dependencies: ["CapstanCLI"], swiftSettings: settings),
+        // The parser fuzzer: seeded random and mutated inputs for manifests, Mesos JSON, RecordIO and image layers
+        // (scripts/fuzz.sh runs it bounded; Tests/Fuzz/corpus holds its seeds).
+        .executableTarget(
+            name: "capstan-fuzz",
+            dependencies: [
+                "CapstanCore", "CapstanAPI", "CapstanManifest", "CapstanImage",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: settings),
 
         .target(
             name: "CapstanTestSupport",
@@ -184,9 +195,10 @@ let package = Package(
         .testTarget(
             name: "CapstanHTTPTests",
             dependencies: [
-                "CapstanHTTP", "CapstanCore",
+                "CapstanHTTP", "CapstanCore", "CapstanAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: settings),

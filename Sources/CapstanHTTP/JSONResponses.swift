@@ -3,6 +3,7 @@ import CapstanAuth
 import CapstanCore
 import Foundation
 import Hummingbird
+import NIOCore
 import NIOFoundationCompat
 
 extension Response {
@@ -20,17 +21,22 @@ extension Response {
 }
 
 extension Request {
-    /// Reads the whole body (up to `limit` bytes) and decodes it as a Mesos JSON message; a decode failure is a
-    /// 400 whose text names the field path.
-    public func decodeMesos<T: Decodable>(_ type: T.Type, limit: Int = 16 << 20) async throws -> T {
-        try Self.decodeMesosBody(T.self, from: try await collectJSONBody(limit: limit))
+    /// The largest request body a Mesos call may have.
+    public static let maximumMesosBodyBytes = 16 << 20
+
+    /// Reads the whole body (up to `limit` bytes: a longer one is a 413) and decodes it as a Mesos JSON message;
+    /// a decode failure is a 400 whose text names the field path, or the nesting depth and its limit.
+    public func decodeMesos<T: Decodable>(
+        _ type: T.Type, limit: Int = Request.maximumMesosBodyBytes, maximumDepth: Int = JSONNesting.defaultMaximumDepth
+    ) async throws -> T {
+        try Self.decodeMesosBody(T.self, from: try await collectJSONBody(limit: limit), maximumDepth: maximumDepth)
     }
 
     /// Reads the body of an internal master/agent call, checks its ``RequestSignature`` against `credentials` and
     /// decodes it. Returns the signing principal, or nil when `credentials` is nil (authentication turned off).
     /// A missing or wrong signature is a 401 and nothing is decoded or done.
     public func decodeSignedMesos<T: Decodable>(
-        _ type: T.Type, credentials: CredentialSet?, limit: Int = 16 << 20
+        _ type: T.Type, credentials: CredentialSet?, limit: Int = Request.maximumMesosBodyBytes
     ) async throws -> (message: T, principal: String?) {
         let body = try await collectJSONBody(limit: limit)
         guard let credentials else { return (try Self.decodeMesosBody(T.self, from: body), nil) }
@@ -47,8 +53,9 @@ extension Request {
         let buffer: ByteBuffer
         do {
             buffer = try await body.collect(upTo: limit)
-        } catch {
-            throw APIError(.contentTooLarge, "Request body is larger than \(limit) bytes")
+        } catch is NIOTooManyBytesError {
+            let size = limit % (1 << 20) == 0 ? "\(limit >> 20) MiB (\(limit) bytes)" : "\(limit) bytes"
+            throw APIError(.contentTooLarge, "Request body is larger than the limit of \(size)")
         }
         if let type = headers[.contentType], !type.lowercased().hasPrefix("application/json") {
             throw APIError(.unsupportedMediaType, "Unsupported Content-Type '\(type)'; expecting 'application/json'")
@@ -56,9 +63,11 @@ extension Request {
         return Data(buffer: buffer)
     }
 
-    private static func decodeMesosBody<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+    private static func decodeMesosBody<T: Decodable>(
+        _ type: T.Type, from data: Data, maximumDepth: Int = JSONNesting.defaultMaximumDepth
+    ) throws -> T {
         do {
-            return try MesosJSON.decode(T.self, from: data)
+            return try MesosJSON.decode(T.self, from: data, maximumDepth: maximumDepth)
         } catch {
             throw APIError(.badRequest, "Failed to parse body into \(String(describing: T.self)): \(error)")
         }

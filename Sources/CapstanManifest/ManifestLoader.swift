@@ -26,22 +26,38 @@ public enum ManifestLoader {
     }
 
     /// Decodes `files` (manifest or not: other paths are skipped) and runs the repository-wide checks.
-    public static func load(_ files: [ManifestFile]) -> ManifestSet {
+    public static func load(_ files: [ManifestFile], limits: ManifestLimits = .default) -> ManifestSet {
         var entries: [ManifestEntry] = []
         var diagnostics: [ManifestDiagnostic] = []
         for file in files.sorted(by: { $0.path < $1.path }) where isManifestPath(file.path) {
-            let (fileEntries, fileDiagnostics) = decode(file)
+            let (fileEntries, fileDiagnostics) = decode(file, limits: limits)
             entries += fileEntries
             diagnostics += fileDiagnostics
         }
         return ManifestSet(entries: entries, diagnostics: diagnostics)
     }
 
-    /// Decodes the documents of one file.
-    public static func decode(_ file: ManifestFile) -> (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]) {
+    /// Decodes the documents of one file. A file beyond `limits` gets one diagnostic where it crosses
+    /// the limit and is not decoded further.
+    public static func decode(
+        _ file: ManifestFile, limits: ManifestLimits = .default
+    ) -> (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]) {
         let reader = NodeReader(file: file.path)
+        if file.contents.count > limits.maximumFileBytes {
+            let (line, column) = position(ofByte: limits.maximumFileBytes, in: file.contents)
+            reader.report(
+                line: line, column: column,
+                "the file is larger than \(describeBytes(limits.maximumFileBytes)), the limit for one manifest file; split it")
+            return ([], reader.diagnostics)
+        }
         guard let text = String(data: file.contents, encoding: .utf8) else {
             reader.report(nil, "", "not UTF-8 text")
+            return ([], reader.diagnostics)
+        }
+        // Before Yams composes (recursively) a tree from the text.
+        let scanner = YAMLLimitScanner(limits: limits)
+        if let violation = file.contents.withUnsafeBytes({ scanner.firstViolation(in: $0) }) {
+            reader.report(line: violation.line, column: violation.column, violation.message)
             return ([], reader.diagnostics)
         }
         var entries: [ManifestEntry] = []
@@ -61,6 +77,26 @@ public enum ManifestLoader {
         return (entries, reader.diagnostics)
     }
 
+    /// The 1-based line and column (in characters) of byte `offset` of `data`.
+    static func position(ofByte offset: Int, in data: Data) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in data.prefix(offset) {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {  // not a UTF-8 continuation byte
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+
+    /// `1 MiB (1048576 bytes)`.
+    static func describeBytes(_ count: Int) -> String {
+        count >= 1 << 20 && count % (1 << 20) == 0 ? "\(count >> 20) MiB (\(count) bytes)" : "\(count) bytes"
+    }
+
     /// A YAML syntax error at its position.
     private static func report(_ error: YamlError, _ reader: NodeReader) {
         switch error {
@@ -78,7 +114,10 @@ public enum ManifestLoader {
     /// Loads every manifest file under `directory` (recursively; hidden files and directories are
     /// skipped), or the one file `directory` names. Diagnostics name each file as `prefix` joined
     /// with its path relative to `directory`; `prefix` defaults to `directory` itself (nothing for `.`).
-    public static func loadDirectory(_ directory: String, displayPrefix: String? = nil) throws -> ManifestSet {
+    /// A file larger than `limits` allows is read only up to the limit (and reported).
+    public static func loadDirectory(
+        _ directory: String, displayPrefix: String? = nil, limits: ManifestLimits = .default
+    ) throws -> ManifestSet {
         let prefix = displayPrefix ?? (directory == "." ? "" : directory)
         func display(_ relative: String) -> String {
             prefix.isEmpty ? relative : (prefix.hasSuffix("/") ? prefix + relative : prefix + "/" + relative)
@@ -88,16 +127,26 @@ public enum ManifestLoader {
             throw CapstanError(.notFound, "\(directory): no such file or directory")
         }
         if !isDirectory.boolValue {
-            let data = try Data(contentsOf: URL(fileURLWithPath: directory))
-            let (entries, diagnostics) = decode(ManifestFile(path: displayPrefix ?? directory, contents: data))
+            let data = try readPrefix(directory, count: limits.maximumFileBytes + 1)
+            let (entries, diagnostics) = decode(ManifestFile(path: displayPrefix ?? directory, contents: data), limits: limits)
             return ManifestSet(entries: entries, diagnostics: diagnostics)
         }
         var files: [ManifestFile] = []
         for relative in try manifestPaths(under: directory) {
-            let data = try Data(contentsOf: URL(fileURLWithPath: directory).appendingPathComponent(relative))
+            let data = try readPrefix(directory + "/" + relative, count: limits.maximumFileBytes + 1)
             files.append(ManifestFile(path: display(relative), contents: data))
         }
-        return load(files)
+        return load(files, limits: limits)
+    }
+
+    /// At most the first `count` bytes of the file at `path`: enough to tell that it is over a limit without
+    /// reading a huge file into memory.
+    static func readPrefix(_ path: String, count: Int) throws -> Data {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw CapstanError(.notFound, "\(path): cannot open for reading")
+        }
+        defer { try? handle.close() }
+        return try handle.read(upToCount: count) ?? Data()
     }
 
     /// Relative paths of manifest files under `directory`, sorted.

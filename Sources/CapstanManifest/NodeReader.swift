@@ -20,6 +20,11 @@ final class NodeReader {
 
     func report(_ node: Node, _ path: String, _ message: String) { report(node.mark, path, message) }
 
+    /// A problem of the file as a whole at a 1-based position.
+    func report(line: Int, column: Int, _ message: String) {
+        diagnostics.append(ManifestDiagnostic(SourceLocation(file: file, line: line, column: column), path: "", message))
+    }
+
     /// The resolved YAML type of a node.
     func tag(_ node: Node) -> Tag.Name { Resolver.default.resolveTag(of: node) }
 
@@ -156,11 +161,11 @@ final class NodeReader {
         }
         switch tag(node) {
         case .int, .float:
-            guard let seconds = node.float, seconds >= 0 else {
-                report(node, path, "'\(scalar.string)' is not a duration (use e.g. 500ms, 5s, 1m, 2h)")
+            guard let seconds = node.float, let duration = Duration.exactly(seconds: seconds) else {
+                report(node, path, "'\(scalar.string)' is not a duration (use e.g. 500ms, 5s, 1m, 2h; at most 292 years)")
                 return nil
             }
-            return .nanoseconds(Int64((seconds * 1e9).rounded()))
+            return duration
         case .str:
             do {
                 return try ManifestValue.duration(scalar.string)

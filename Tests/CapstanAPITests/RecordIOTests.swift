@@ -80,6 +80,13 @@ import Testing
         #expect(throws: RecordIOError.recordTooLarge("67108865", maximum: 64 << 20)) { _ = try large.next() }
     }
 
+    @Test func aLargeAnnouncedLengthBuffersOnlyTheBytesThatArrived() throws {
+        var decoder = RecordIODecoder()
+        decoder.append(Data("\(60 << 20)\nabc".utf8))
+        #expect(try decoder.next() == nil)
+        #expect(decoder.bufferedByteCount == 3, "the announced 60 MiB are never allocated up front")
+    }
+
     @Test func acceptsARecordOfExactlyTheMaximum() throws {
         var decoder = RecordIODecoder(maximumRecordSize: 4)
         decoder.append(Data("4\nabcd5\n".utf8))

@@ -30,6 +30,21 @@ struct ManifestValueTests {
         #expect(throws: ManifestValue.ParseError.self) { try ManifestValue.duration("s") }
     }
 
+    /// Found by capstan-fuzz: a duration over Int64.max nanoseconds trapped converting a Double to Int64.
+    @Test(arguments: ["99999999999999999999999s", "9999999999h", "1e300s", "106752d"])
+    func rejectsDurationsTooLongToHold(text: String) {
+        #expect(throws: ManifestValue.ParseError.self) { try ManifestValue.duration(text) }
+        #expect(throws: CapstanError.self) { try DurationText.parse(text) }
+    }
+
+    @Test func durationsUpTo292YearsAreExact() {
+        #expect(Duration.exactly(seconds: 9.2e9) == .seconds(9_200_000_000))
+        #expect(Duration.exactly(seconds: 9.3e9) == nil)
+        #expect(Duration.exactly(seconds: .infinity) == nil)
+        #expect(Duration.exactly(seconds: .nan) == nil)
+        #expect(Duration.exactly(seconds: -1) == nil)
+    }
+
     @Test func parsesCountsAndPercentages() throws {
         #expect(try ManifestValue.amount("100%") == .percent(100))
         #expect(try ManifestValue.amount("2") == .count(2))

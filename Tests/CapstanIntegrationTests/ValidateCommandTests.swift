@@ -101,6 +101,21 @@ struct ValidateCommandTests {
         }
     }
 
+    /// Issue 9, item 6: a 10 KB manifest nested 5,000 levels overflowed the stack of `capstan validate`.
+    @Test func aManifestNested5000LevelsIsAnErrorNotACrash() async throws {
+        try await Self.withScratch { dir in
+            try Self.web.write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
+            let deep = String(repeating: "{a: ", count: 5000) + "1" + String(repeating: "}", count: 5000) + "\n"
+            try deep.write(toFile: dir + "/apps/deep.yaml", atomically: true, encoding: .utf8)
+            let run = try await Self.capstan(["validate", dir])
+            #expect(run.status == 1)
+            #expect(run.output.hasPrefix("""
+                \(dir)/apps/deep.yaml:1:257: this mapping is nested more than 64 levels deep (the limit); manifests are never that deep
+
+                """), "\(run.output)")
+        }
+    }
+
     @Test func gitRepositoryIsReadThroughLibgit2AtARevision() async throws {
         try await Self.withScratch { dir in
             try await Self.git(dir, "init", "-q", "-b", "main")

@@ -49,6 +49,21 @@ struct DesiredStateLoaderTests {
         }
     }
 
+    /// Issue 9, item 6: a committed manifest nested 5,000 levels crashed the reconciler on every load.
+    @Test func aDeeplyNestedManifestIsADiagnosticNotACrash() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            try await repository.commit("deploy/web.yaml", Self.app("web"))
+            let deep = String(repeating: "{a: ", count: 5000) + "1" + String(repeating: "}", count: 5000) + "\n"
+            let head = try await repository.commit("deploy/deep.yaml", deep)
+            let loaded = try await Self.loader(repository).load(commit: head)
+            #expect(loaded.desiredState == nil)
+            #expect(loaded.manifests.diagnostics.map(\.description) == [
+                "deploy/deep.yaml:1:257: this mapping is nested more than 64 levels deep (the limit); manifests are never that deep"
+            ])
+        }
+    }
+
     @Test func unchangedFilesAreNotParsedAgain() async throws {
         try await WatchedRepository.with { repository in
             try await repository.create()

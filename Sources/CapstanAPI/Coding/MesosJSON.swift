@@ -9,8 +9,18 @@ public enum MesosJSON {
         return try encoder.encode(value)
     }
 
-    /// Decodes a `T` from `data`; a failure is a `MesosJSONError` naming the offending field path.
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws(MesosJSONError) -> T {
+    /// Decodes a `T` from `data`; a failure is a `MesosJSONError` naming the offending field path. A text
+    /// nested deeper than `maximumDepth` is refused before it is decoded.
+    public static func decode<T: Decodable>(
+        _ type: T.Type, from data: Data, maximumDepth: Int = JSONNesting.defaultMaximumDepth
+    ) throws(MesosJSONError) -> T {
+        let nesting = JSONNesting.measure(data, limit: maximumDepth)
+        if let offset = nesting.firstBeyondLimit {
+            throw MesosJSONError(
+                message: "JSON is nested \(nesting.depth) levels deep, more than the limit of \(maximumDepth) "
+                    + "(level \(maximumDepth + 1) starts at byte \(offset))",
+                path: nil)
+        }
         do {
             return try JSONDecoder().decode(type, from: data)
         } catch let error as DecodingError {

@@ -22,11 +22,22 @@ public enum DurationText {
         default:
             throw CapstanError(.invalidArgument, "'\(text)' is not a duration: unknown unit '\(unit)' (use ns, us, ms, secs, mins, hrs or days)")
         }
-        return .nanoseconds(Int64((seconds * 1e9).rounded()))
+        guard let duration = Duration.exactly(seconds: seconds) else {
+            throw CapstanError(.invalidArgument, "'\(text)' is not a duration: longer than 292 years")
+        }
+        return duration
     }
 }
 
 extension Duration {
+    /// The duration of `seconds` (rounded to the nanosecond), or nil when that is negative, not finite or more than
+    /// `Int64.max` nanoseconds (292 years): converting such a Double to Int64 would trap.
+    public static func exactly(seconds: Double) -> Duration? {
+        let nanoseconds = (seconds * 1e9).rounded()
+        guard nanoseconds.isFinite, nanoseconds >= 0, nanoseconds < 9_223_372_036_854_775_807.0 else { return nil }
+        return .nanoseconds(Int64(nanoseconds))
+    }
+
     /// The duration in seconds as a Double.
     public var seconds: Double {
         let (s, attos) = components
