@@ -154,6 +154,24 @@ if [ -z "$ready" ]; then
     exit 1
 fi
 
+# The master really requires the credentials pymesos is given: an anonymous SUBSCRIBE is refused with 401.
+if "$PYTHON" - "$MASTER_PORT" <<'PY'; then
+import sys, urllib.request, urllib.error
+req = urllib.request.Request("http://127.0.0.1:%s/api/v1/scheduler" % sys.argv[1],
+                             data=b'{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"anon"}}}',
+                             headers={"Content-Type": "application/json", "Accept": "application/json"})
+try:
+    urllib.request.urlopen(req, timeout=5)
+except urllib.error.HTTPError as error:
+    sys.exit(0 if error.code == 401 else 1)
+sys.exit(1)
+PY
+    printf 'PASS %-32s %s\n' anonymous_subscribe_refused "SUBSCRIBE without credentials answered 401"
+else
+    printf 'FAIL %-32s %s\n' anonymous_subscribe_refused "SUBSCRIBE without credentials was not answered 401"
+    exit 1
+fi
+
 # In the background, so that a signal to this script is handled at once (bash defers traps while a
 # foreground child runs).
 PYMESOS_PRINCIPAL="$PYMESOS_PRINCIPAL" PYMESOS_SECRET="$PYMESOS_SECRET" PYMESOS_COMPAT_EXPECT_HEARTBEAT=1 "$PYTHON" "$ROOT/Tests/Compat/pymesos_scheduler.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT" &
