@@ -17,17 +17,8 @@ extension LayerUnpacker {
     /// hostile image is refused before it is stored. Blocking.
     public func inspect(archive archivePath: String) throws -> Inspection {
         let source = try DecompressedStream(path: archivePath, limit: maxLayerSize)
-        guard let archive = archive_read_new() else { throw CapstanError(.internal, "libarchive could not allocate a reader") }
+        let archive = try Self.tarReader(over: source, archivePath: archivePath)
         defer { archive_read_free(archive) }
-        archive_read_support_format_tar(archive)
-        archive_read_support_format_empty(archive)
-        let context = Unmanaged.passUnretained(source).toOpaque()
-        let opened = archive_read_open(archive, context, nil, { _, context, buffer in
-            Unmanaged<DecompressedStream>.fromOpaque(context!).takeUnretainedValue().next(buffer)
-        }, nil)
-        guard opened == ARCHIVE_OK else {
-            throw CapstanError(.invalidArgument, "cannot read layer \(archivePath): \(source.failure ?? Self.errorText(archive))")
-        }
         var tree = VirtualLayerTree(archivePath: archivePath)
         var summary = Summary()
         var declared: Int64 = 0
