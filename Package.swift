@@ -188,7 +188,7 @@ let package = Package(
         .testTarget(
             name: "CapstanReconcilerTests",
             dependencies: [
-                "CapstanReconciler", "CapstanCore", "CapstanAPI", "CapstanManifest", "CapstanGit", "CapstanTestSupport",
+                "CapstanReconciler", "CapstanCore", "CapstanAPI", "CapstanManifest", "CapstanGit", "CapstanTestSupport", "CapstanAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: settings),

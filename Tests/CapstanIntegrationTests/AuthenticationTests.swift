@@ -209,7 +209,7 @@ extension EndToEnd {
                     (["master", "--listen", "127.0.0.1:0"], "--agent-credentials"),
                     (["agent", "--listen", "127.0.0.1:0"], "--credential"),
                     (["master", "--listen", "0.0.0.0:0", "--agent-credentials", cluster.agentCredentialsPath], "--authenticate-frameworks"),
-                    (["reconcile", "--listen", "0.0.0.0:0", "--repo", cluster.scratch], "webhook secret"),
+                    (["reconcile", "--listen", "0.0.0.0:0", "--repo", cluster.scratch], "--webhook-secret-file"),
                 ] {
                     let process = try CapstanProcess(
                         arguments: arguments + ["--work-dir", cluster.scratch + "/refused-\(UUID().uuidString.prefix(4))"],

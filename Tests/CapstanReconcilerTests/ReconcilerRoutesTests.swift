@@ -1,3 +1,4 @@
+import CapstanAuth
 import CapstanReconciler
 import Foundation
 import HTTPTypes
@@ -109,6 +110,30 @@ struct ReconcilerRoutesTests {
             #expect(try ReconcilerJSON.decode(WebhookReply.self, from: Data(response.body.readableBytesView)) == WebhookReply(event: "ping", triggered: false))
         }
         #expect(await pushes.count == 0)
+    }
+
+    @Test("With --authenticate-http the status and history need credentials; /health and the signed webhook stay reachable")
+    func authenticatedAPI() async throws {
+        let pushes = PushCounter()
+        let store = try HistoryStore.inMemory()
+        let routes = ReconcilerRoutes(
+            status: { ReconcilerStatus.sample }, historyStore: store, verifySignature: Self.verify, onPush: { await pushes.push() })
+        let authenticator = HTTPAuthenticator(credentials: try CredentialSet([.init(principal: "ops", secret: "s3")]))
+        try await Application(router: routes.router(authenticator: authenticator)).test(.router) { client in
+            let anonymous = try await client.execute(uri: "/api/v1/status", method: .get)
+            #expect(anonymous.status == .unauthorized)
+            let wrong = try await client.execute(
+                uri: "/api/v1/status", method: .get, headers: [.authorization: HTTPAuthenticator.basic(principal: "ops", secret: "no")])
+            #expect(wrong.status == .unauthorized)
+            let right = try await client.execute(
+                uri: "/api/v1/history/web", method: .get, headers: [.authorization: HTTPAuthenticator.basic(principal: "ops", secret: "s3")])
+            #expect(right.status == .ok)
+            let health = try await client.execute(uri: "/health", method: .get)
+            #expect(health.status == .ok)
+            let push = try await post(client, signature: "sha256=good")
+            #expect(push.status == .accepted)
+        }
+        #expect(await pushes.count == 1)
     }
 
     @Test("With --webhook-insecure and no secret an unsigned push (no event header) syncs")

@@ -94,7 +94,8 @@ struct Up: AsyncParsableCommand {
         let logger = logging.logger("capstan")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: masterService), .init(service: agentService)]
         let reconcilerAuthorization = http == nil ? nil : HTTPAuthenticator.basic(principal: reconcilerCredential.principal, secret: reconcilerCredential.secret)
-        if let daemon = try await reconcilerDaemon(root: root, master: masterAddress, authorization: reconcilerAuthorization) {
+        if let daemon = try await reconcilerDaemon(
+            root: root, master: masterAddress, authorization: reconcilerAuthorization, authenticator: auth.authenticateHTTP ? http : nil) {
             services.append(.init(service: daemon))
         }
         let group = ServiceGroup(
@@ -106,7 +107,9 @@ struct Up: AsyncParsableCommand {
 
 extension Up {
     /// The reconciler for `--repo`, or for the checkout around the current directory; nil when there is none.
-    func reconcilerDaemon(root: String, master: HostPort, authorization: String?) async throws -> ReconcilerDaemon? {
+    func reconcilerDaemon(
+        root: String, master: HostPort, authorization: String?, authenticator: HTTPAuthenticator?
+    ) async throws -> ReconcilerDaemon? {
         if noReconciler { return nil }
         var git = self.git
         var subPath: String? = nil
@@ -132,14 +135,15 @@ extension Up {
         options.framework.authorization = authorization
         options.tls = try tls.server()
         options.framework.clientTLS = try tls.client()
+        options.httpAuthenticator = authenticator
         let reconcilerAddress = options.listen
         let reconcilerScheme = options.tls == nil ? "http" : "https"
         let started = options
-        if !reconcilerAddress.isLoopback, started.webhookSecret == nil, !auth.insecure {
-            throw ValidationError(
-                "capstan up: refusing to listen on \(reconcilerAddress) (--reconciler-listen), which other machines can reach, without a "
-                    + "webhook secret (--webhook-secret-file); use a loopback address, set a secret, or pass --insecure")
-        }
+        var open: [String] = []
+        if started.webhookSecret == nil { open.append("the webhook has no secret (--webhook-secret-file)") }
+        if started.tls == nil { open.append("traffic is not encrypted (--tls-cert)") }
+        if started.httpAuthenticator == nil { open.append("the status API is open (--authenticate-http)") }
+        try auth.checkListen(reconcilerAddress, flag: "--reconciler-listen", command: "up", open: open)
         return ReconcilerDaemon(options: started, source: source, logger: logging.logger("capstan.reconciler")) { address in
             let path = started.path.isEmpty ? "" : ", path \(started.path)"
             Console.line("capstan reconciler listening on \(reconcilerScheme)://\(address)  following \(source.remote) at \(started.revision)\(path)")

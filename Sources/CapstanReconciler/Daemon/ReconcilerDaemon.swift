@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import CapstanAPIClient
+import CapstanAuth
 import CapstanCore
 import CapstanGit
 import CapstanHTTP
@@ -28,6 +29,8 @@ public struct ReconcilerDaemon: Service {
         public var webhookInsecure = false
         /// HTTPS for the reconciler's API; nil serves plain HTTP.
         public var tls: ServerTLS? = nil
+        /// `--authenticate-http`: the status and history API need credentials.
+        public var httpAuthenticator: HTTPAuthenticator? = nil
         public var framework: ReconcilerConfiguration
 
         public init(
@@ -90,7 +93,7 @@ public struct ReconcilerDaemon: Service {
             }
         }
         let app = try HTTPServer.application(
-            router: routes.router(), listen: options.listen, serverName: "capstan-reconciler", tls: options.tls, logger: logger,
+            router: routes.router(authenticator: options.httpAuthenticator), listen: options.listen, serverName: "capstan-reconciler", tls: options.tls, logger: logger,
             onListening: onListening)
         let framework = ReconcilerFramework(
             reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger,

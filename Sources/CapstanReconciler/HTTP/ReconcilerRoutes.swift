@@ -1,3 +1,4 @@
+import CapstanAuth
 import CapstanCore
 import CapstanHTTP
 import Foundation
@@ -78,8 +79,16 @@ public struct ReconcilerRoutes: Sendable {
 
     /// A router with the API plus `/health`, `/version` and `/metrics`; the metrics carry the number of apps per
     /// phase (`capstan_reconciler_apps{phase="Synced"}`) and whether HEAD is unapplied (`capstan_reconciler_error`).
-    public func router(metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> Router<BasicRequestContext> {
+    /// With `authenticator`, everything but `/health`, `/version` and the webhook (which has its own signature)
+    /// needs credentials (401 otherwise).
+    public func router(
+        metrics: PrometheusCollectorRegistry = PrometheusCollectorRegistry(), authenticator: HTTPAuthenticator? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router()
+        if let authenticator {
+            router.add(
+                middleware: AuthenticationMiddleware(authenticator: authenticator, openPrefixes: ["/health", "/version", "/api/v1/webhook"]))
+        }
         let status = self.status
         ServiceEndpoints.register(on: router, metrics: metrics) {
             let current = await status()

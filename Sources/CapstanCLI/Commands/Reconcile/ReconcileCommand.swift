@@ -27,13 +27,11 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "Directory for the reconciler's state (sync history, git cache).")
     var workDir: String = ".capstan/reconciler"
 
-    @Flag(help: "Allow a non-loopback --listen without a webhook secret.")
-    var insecure = false
-
     @OptionGroup var git: GitOptions
     @OptionGroup var reconciler: ReconcileFlags
     @OptionGroup(title: "Master credentials") var credentials: ClientCredentialFlags
     @OptionGroup(title: "TLS") var tls: TLSFlags
+    @OptionGroup(title: "Authentication of the reconciler's API") var auth: HTTPAuthFlags
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -47,11 +45,12 @@ struct ReconcileCommand: AsyncParsableCommand {
         options.framework.authorization = try credentials.authorization()
         options.tls = try tls.server()
         options.framework.clientTLS = try tls.client()
-        if !address.isLoopback, options.webhookSecret == nil || options.tls == nil, !insecure {
-            throw ValidationError(
-                "capstan reconcile: refusing to listen on \(address) (--listen), which other machines can reach, without a webhook secret "
-                    + "(--webhook-secret-file) and TLS (--tls-cert); use a loopback address, set both, or pass --insecure")
-        }
+        options.httpAuthenticator = auth.authenticateHTTP ? try auth.authenticator() : nil
+        var open: [String] = []
+        if options.webhookSecret == nil { open.append("the webhook has no secret (--webhook-secret-file)") }
+        if options.tls == nil { open.append("traffic is not encrypted (--tls-cert)") }
+        if options.httpAuthenticator == nil { open.append("the status API is open (--authenticate-http)") }
+        try auth.checkListen(address, flag: "--listen", command: "reconcile", open: open)
         let scheme = options.tls == nil ? "http" : "https"
         let started = options
         let logger = logging.logger("capstan.reconciler")
