@@ -1,11 +1,12 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 import Foundation
 
 extension Agent {
     /// Executor SUBSCRIBE: binds the stream to the executor, sends SUBSCRIBED, then LAUNCH for queued tasks.
-    public func subscribeExecutor(_ call: ExecutorCall) throws(CapstanError) -> AsyncStream<ExecutorEvent> {
+    public func subscribeExecutor(_ call: ExecutorCall) throws(CapstanError) -> StreamSubscriber<ExecutorEvent> {
         guard var record = executor(call.frameworkID, call.executorID) else {
             throw CapstanError(
                 .notFound, "Executor \(call.executorID) of framework \(call.frameworkID) is not known to this agent")
@@ -16,7 +17,7 @@ extension Agent {
         guard let framework = frameworks[call.frameworkID] else {
             throw CapstanError(.notFound, "Framework \(call.frameworkID) is not known to this agent")
         }
-        let (stream, continuation) = AsyncStream.makeStream(of: ExecutorEvent.self, bufferingPolicy: .unbounded)
+        let continuation = StreamSubscriber<ExecutorEvent>(limit: configuration.connectionLimits.streamBufferBytes)
         record.connection?.finish()
         record.connection = continuation
         continuation.yield(
@@ -33,7 +34,7 @@ extension Agent {
         record.queued = [:]
         frameworks[call.frameworkID]?.executors[call.executorID] = record
         logger.info("Executor subscribed", metadata: ["framework_id": "\(call.frameworkID)", "executor_id": "\(call.executorID)"])
-        return stream
+        return continuation
     }
 
     /// The executor's SUBSCRIBE stream closed.

@@ -51,6 +51,8 @@ public struct AgentConfiguration: Sendable {
     /// Mesos' `--switch_user` (`--switch-user`, on by default): tasks and executors run as `CommandInfo.user`, else
     /// `FrameworkInfo.user`. Off: they run as the agent's own user (a task from an image: as the image's USER).
     public var switchUser: Bool
+    /// Per-client bounds of the HTTP server and of executor SUBSCRIBE streams (`--max-connections-per-peer` and others).
+    public var connectionLimits = ConnectionLimits()
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),

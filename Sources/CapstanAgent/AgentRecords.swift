@@ -1,6 +1,7 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 
 /// A task on this agent.
 struct AgentTaskRecord: Sendable {
@@ -34,7 +35,7 @@ struct ExecutorRecord: Sendable {
     /// Tasks that ended, newest last.
     var completed: [AgentTaskRecord] = []
     /// The custom executor's event stream, once it subscribed.
-    var connection: AsyncStream<ExecutorEvent>.Continuation?
+    var connection: StreamSubscriber<ExecutorEvent>?
     /// Set when the executor's container ended.
     var terminated = false
     /// Task kills asked for before the container was up.

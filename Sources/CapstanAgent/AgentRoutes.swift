@@ -26,7 +26,7 @@ enum AgentRoutes {
                 }
                 if call.type == .subscribe {
                     let events = try await agent.subscribeExecutor(call)
-                    return RecordIOStream.response(events: events) {
+                    return RecordIOStream.response(subscriber: events) {
                         await agent.executorDisconnected(call.frameworkID, call.executorID)
                     }
                 }

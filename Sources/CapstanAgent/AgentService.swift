@@ -80,7 +80,8 @@ public struct AgentService: Service {
         AgentRoutes.register(
             on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir, logger: logger), configuration: configuration)
         let app = try HTTPServer.application(
-            router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls, logger: logger,
+            router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls,
+            limits: configuration.connectionLimits, logger: logger,
             onListening: onListening)
         let agent = self.agent
         let statusUpdates = self.statusUpdates

@@ -15,11 +15,16 @@ public enum HTTPServer {
         listen: HostPort,
         serverName: String,
         tls: ServerTLS? = nil,
+        limits: ConnectionLimits = ConnectionLimits(),
         services: [any Service] = [],
         logger: Logger,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        let base: HTTPServerBuilder = .http1()
+        let counter = PeerConnectionCounter(limit: limits.maxConnectionsPerPeer)
+        // TLS wraps the limited channel: the peer cap and the header timeout apply before and during the handshake.
+        let base = HTTPServerBuilder { responder in
+            LimitedHTTP1Channel(responder: responder, limits: limits, counter: counter, logger: logger)
+        }
         let server = try tls.map { try HTTPServerBuilder.tls(base, tlsConfiguration: try $0.configuration()) } ?? base
         return Application(
             router: router,

@@ -1,31 +1,37 @@
 import CapstanAPI
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// Builds chunked RecordIO responses (`<length>\n<json>`) from an event stream, as the Mesos SUBSCRIBE calls answer.
 public enum RecordIOStream {
-    /// A streaming response that writes each event as one RecordIO record, flushed as its own chunk.
-    /// The response ends when `events` finishes; `onClose` runs once the stream ends for any reason
-    /// (the client went away, or the producer finished it).
+    /// A streaming response that writes each queued record of `subscriber`, flushed as its own chunk.
+    /// The response ends when the subscriber is finished; `onClose` runs once the stream ends for any reason
+    /// (the client went away, the producer finished it, or the subscriber overflowed and its connection was closed).
     public static func response<Event: Encodable & Sendable>(
-        events: AsyncStream<Event>,
+        subscriber: StreamSubscriber<Event>,
         headers: HTTPFields = [:],
         onClose: @escaping @Sendable () async -> Void
     ) -> Response {
         var fields = headers
         fields[.contentType] = "application/json"
+        if let channel = CurrentConnection.channel {
+            subscriber.onOverflow { channel.close(promise: nil) }
+        }
         return Response(
             status: .ok, headers: fields,
             body: .init { writer in
+                var closed = false
                 do {
-                    for await event in events {
-                        let data = try MesosJSON.encode(event)
-                        try await writer.write(ByteBuffer(bytes: RecordIOEncoder.encode(data)))
+                    while let record = await subscriber.next() {
+                        try await writer.write(record)
                     }
+                    closed = true
                     await onClose()
                     try await writer.finish(nil)
                 } catch {
-                    await onClose()
+                    subscriber.finish()
+                    if !closed { await onClose() }
                     throw error
                 }
             })

@@ -64,16 +64,29 @@ extension Master {
         if !doomed.isEmpty { requestAllocation() }
     }
 
-    /// Rescinds offers older than the offer timeout.
+    /// Rescinds offers older than the offer timeout (RESCIND to the framework). Their resources come back filtered
+    /// for that framework for the default `refuse_seconds`, as if it had declined them: otherwise the allocator,
+    /// which breaks ties by framework ID, could hand them straight back to the framework that does not answer.
     func expireOffers() {
         guard let timeout = configuration.offerTimeout else { return }
         let now = ContinuousClock.now
+        var expired = 0
         for record in offers.values where now - record.createdAt > timeout {
             takeOffer(record.offer.id)
-            allocator.recover(record.resources, from: record.frameworkID, on: record.agentID)
+            allocator.recover(
+                record.resources, from: record.frameworkID, on: record.agentID,
+                refuseSeconds: Self.expiredOfferRefuseSeconds, now: monotonicNow)
             send(SchedulerEvent(type: .rescind, rescind: .init(offerID: record.offer.id)), to: record.frameworkID)
+            logger.info(
+                "Rescinding an offer held past the offer timeout",
+                metadata: ["framework_id": "\(record.frameworkID)", "offer_id": "\(record.offer.id)"])
+            expired += 1
         }
+        if expired > 0 { requestAllocation() }
     }
+
+    /// How long resources of an expired offer are kept from the framework that held it (Mesos' default refusal).
+    static let expiredOfferRefuseSeconds = 5.0
 
     /// DECLINE: the offers' resources go back, filtered for this framework for `refuse_seconds` (default 5).
     func decline(_ frameworkID: FrameworkID, _ decline: SchedulerCall.Decline) {

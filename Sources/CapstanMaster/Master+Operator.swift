@@ -1,6 +1,7 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 import Foundation
 
 extension Master {
@@ -55,15 +56,15 @@ extension Master {
     }
 
     /// SUBSCRIBE on the operator API: SUBSCRIBED with the whole state, then events as they happen.
-    public func subscribeOperator() -> (UUID, AsyncStream<OperatorEvent>) {
-        let (stream, continuation) = AsyncStream.makeStream(of: OperatorEvent.self, bufferingPolicy: .unbounded)
+    public func subscribeOperator() -> (UUID, StreamSubscriber<OperatorEvent>) {
+        let continuation = StreamSubscriber<OperatorEvent>(limit: configuration.connectionLimits.streamBufferBytes)
         let key = UUID()
         continuation.yield(
             OperatorEvent(
                 type: .subscribed,
                 subscribed: .init(getState: getState(), heartbeatIntervalSeconds: configuration.heartbeatInterval.seconds)))
         operatorSubscribers[key] = continuation
-        return (key, stream)
+        return (key, continuation)
     }
 
     public func unsubscribeOperator(_ key: UUID) {

@@ -1,6 +1,7 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 import Foundation
 
 extension Master {
@@ -11,7 +12,7 @@ extension Master {
     /// principal that registered it (403 otherwise, and the running framework is left untouched).
     public func subscribe(
         _ subscribe: SchedulerCall.Subscribe, callFrameworkID: FrameworkID?, principal: String? = nil
-    ) throws(CapstanError) -> (streamID: String, events: AsyncStream<SchedulerEvent>) {
+    ) throws(CapstanError) -> (streamID: String, events: StreamSubscriber<SchedulerEvent>) {
         var info = subscribe.frameworkInfo
         if let callFrameworkID { try callFrameworkID.checkPathSafe(field: "framework_id.value") }
         if let infoID = info.id { try infoID.checkPathSafe(field: "subscribe.framework_info.id.value") }
@@ -47,7 +48,7 @@ extension Master {
             throw CapstanError(.permissionDenied, "Framework \(requestedID) has been removed (torn down or failed over past its failover_timeout)")
         }
 
-        let (events, continuation) = AsyncStream.makeStream(of: SchedulerEvent.self, bufferingPolicy: .unbounded)
+        let continuation = StreamSubscriber<SchedulerEvent>(limit: configuration.connectionLimits.streamBufferBytes)
         let streamID = UUID().uuidString.lowercased()
         let connection = SchedulerConnection(streamID: streamID, continuation: continuation)
         let frameworkID: FrameworkID
@@ -89,7 +90,7 @@ extension Master {
                     frameworkID: frameworkID, heartbeatIntervalSeconds: configuration.heartbeatInterval.seconds,
                     masterInfo: masterInfo)))
         requestAllocation()
-        return (streamID, events)
+        return (streamID, continuation)
     }
 
     /// The stream of a framework closed (the scheduler went away). Starts the failover timeout.
@@ -150,10 +151,11 @@ extension Master {
 
     /// Sends HEARTBEAT to every connected scheduler.
     func sendHeartbeats() {
-        for framework in frameworks.values {
-            framework.connection?.continuation.yield(SchedulerEvent(type: .heartbeat))
+        for (frameworkID, framework) in frameworks {
+            guard let connection = framework.connection else { continue }
+            if !connection.continuation.yield(SchedulerEvent(type: .heartbeat)) { dropIfOverflowed(frameworkID, connection) }
         }
-        for continuation in operatorSubscribers.values { continuation.yield(OperatorEvent(type: .heartbeat)) }
+        publish(OperatorEvent(type: .heartbeat))
     }
 
     /// Checks that a non-SUBSCRIBE call comes from the framework's current stream.

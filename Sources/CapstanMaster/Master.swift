@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanAPIClient
 import CapstanCore
+import CapstanHTTP
 import Foundation
 import Logging
 
@@ -19,7 +20,7 @@ public actor Master {
     var completedFrameworks: [FrameworkRecord] = []
     var offers: [OfferID: OfferRecord] = [:]
     var allocator: DRFAllocator
-    var operatorSubscribers: [UUID: AsyncStream<OperatorEvent>.Continuation] = [:]
+    var operatorSubscribers: [UUID: StreamSubscriber<OperatorEvent>] = [:]
     var nextAgentNumber = 0
     var nextFrameworkNumber = 0
     var nextOfferNumber = 0
@@ -100,12 +101,43 @@ public actor Master {
     /// Sends an event to a framework's stream if it is connected; events to a disconnected framework are dropped
     /// (status updates are retried by the agent until acknowledged).
     func send(_ event: SchedulerEvent, to frameworkID: FrameworkID) {
-        frameworks[frameworkID]?.connection?.continuation.yield(event)
+        guard let connection = frameworks[frameworkID]?.connection else { return }
+        if !connection.continuation.yield(event) { dropIfOverflowed(frameworkID, connection) }
+    }
+
+    /// A scheduler whose stream fell more than its bound behind was cut off (its connection is being closed): it is
+    /// disconnected as when its stream closes (offers rescinded, failover timeout started). Done as a job of its
+    /// own, since `send` runs in the middle of changes to the framework's record.
+    func dropIfOverflowed(_ frameworkID: FrameworkID, _ connection: SchedulerConnection) {
+        guard connection.continuation.overflowed else { return }
+        let streamID = connection.streamID
+        Task { await self.schedulerOverflowed(frameworkID, streamID: streamID) }
+    }
+
+    func schedulerOverflowed(_ frameworkID: FrameworkID, streamID: String) {
+        guard let connection = frameworks[frameworkID]?.connection, connection.streamID == streamID else { return }
+        logger.warning(
+            "Disconnecting a scheduler that stopped reading its event stream",
+            metadata: ["framework_id": "\(frameworkID)", "limit_bytes": "\(connection.continuation.limit)"])
+        schedulerDisconnected(frameworkID, streamID: streamID)
     }
 
     /// Publishes an operator event to every operator subscriber.
     func publish(_ event: OperatorEvent) {
-        for continuation in operatorSubscribers.values { continuation.yield(event) }
+        guard !operatorSubscribers.isEmpty, let record = try? StreamSubscriber<OperatorEvent>.record(event) else { return }
+        for (key, subscriber) in operatorSubscribers where !subscriber.yield(record: record) {
+            dropOperatorSubscriber(key, subscriber)
+        }
+    }
+
+    /// Forgets an operator subscriber whose stream ended or overflowed (it stopped reading).
+    func dropOperatorSubscriber(_ key: UUID, _ subscriber: StreamSubscriber<OperatorEvent>) {
+        if subscriber.overflowed {
+            logger.warning(
+                "Disconnecting an operator subscriber that stopped reading its event stream",
+                metadata: ["limit_bytes": "\(subscriber.limit)"])
+        }
+        operatorSubscribers.removeValue(forKey: key)
     }
 
     /// The latest known free resources per agent (reachable agents only), for the reconciler and tests.

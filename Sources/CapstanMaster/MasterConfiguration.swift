@@ -32,6 +32,8 @@ public struct MasterConfiguration: Sendable {
     public var tls: ServerTLS?
     /// How the master reaches agents over HTTPS (the CA, and its own certificate for agents that require one).
     public var clientTLS: ClientTLS?
+    /// Per-client bounds of the HTTP server and of SUBSCRIBE streams (`--max-connections-per-peer` and others).
+    public var connectionLimits = ConnectionLimits()
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5050),

@@ -26,7 +26,7 @@ enum MasterRoutes {
                     let (streamID, events) = try await master.subscribe(
                         subscribe, callFrameworkID: call.frameworkID, principal: principal)
                     let frameworkID = await master.frameworkID(forStream: streamID)
-                    return RecordIOStream.response(events: events, headers: [streamIDHeader: streamID]) {
+                    return RecordIOStream.response(subscriber: events, headers: [streamIDHeader: streamID]) {
                         if let frameworkID { await master.schedulerDisconnected(frameworkID, streamID: streamID) }
                     }
                 }
@@ -44,7 +44,7 @@ enum MasterRoutes {
                     let call = try await request.decodeMesos(OperatorCall.self)
                     if call.type == .subscribe {
                         let (key, events) = await master.subscribeOperator()
-                        return RecordIOStream.response(events: events) { await master.unsubscribeOperator(key) }
+                        return RecordIOStream.response(subscriber: events) { await master.unsubscribeOperator(key) }
                     }
                     if call.type == .teardown {
                         try await master.teardownByOperator(call.teardown)

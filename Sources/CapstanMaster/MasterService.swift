@@ -46,7 +46,8 @@ public struct MasterService: Service {
         }
         MasterRoutes.register(on: router, master: master)
         let app = try HTTPServer.application(
-            router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls, logger: logger,
+            router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls,
+            limits: configuration.connectionLimits, logger: logger,
             onListening: onListening)
         let configuration = self.configuration
         try await withGracefulShutdownHandler {

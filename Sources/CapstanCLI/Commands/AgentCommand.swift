@@ -81,6 +81,7 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup(title: "Authentication") var auth: HTTPAuthFlags
     @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var agent: AgentOptions
+    @OptionGroup(title: "Client limits") var limits: ConnectionLimitOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -99,6 +100,7 @@ struct AgentCommand: AsyncParsableCommand {
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
         var config = try agent.configuration(
             listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
+        config.connectionLimits = try limits.limits()
         do { config.credential = try credential.map { try CredentialSet.loadSingle(path: $0) } } catch {
             throw ValidationError("--credential: \(error)")
         }

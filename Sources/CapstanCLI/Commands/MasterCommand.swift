@@ -24,7 +24,7 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "DRF role weights, e.g. \"web=2,batch=1\".")
     var weights: String?
 
-    @Option(help: "Rescind offers not answered within this time (e.g. 30secs); never by default.")
+    @Option(help: "Rescind offers not answered within this time (e.g. 30secs); never by default (capstan up: 30secs).")
     var offerTimeout: String?
 
     func configuration(listen: HostPort, workDir: String) throws -> MasterConfiguration {
@@ -62,6 +62,7 @@ struct MasterCommand: AsyncParsableCommand {
     @OptionGroup(title: "Authentication") var auth: HTTPAuthFlags
     @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup var master: MasterOptions
+    @OptionGroup(title: "Client limits") var limits: ConnectionLimitOptions
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
@@ -81,6 +82,7 @@ struct MasterCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
         var config = try master.configuration(listen: address, workDir: workDir)
+        config.connectionLimits = try limits.limits()
         let agents: CredentialSet?
         do { agents = try agentCredentials.map { try CredentialSet.load(path: $0) } } catch {
             throw ValidationError("--agent-credentials: \(error)")

@@ -43,7 +43,12 @@ struct Up: AsyncParsableCommand {
     @OptionGroup var agent: AgentOptions
     @OptionGroup var git: GitOptions
     @OptionGroup var reconciler: ReconcileFlags
+    @OptionGroup(title: "Client limits") var limits: ConnectionLimitOptions
     @OptionGroup var logging: LoggingOptions
+
+    /// `up` rescinds offers a framework holds longer than this unless `--offer-timeout` says otherwise, so one stuck
+    /// framework cannot starve the others (a bare `capstan master` never rescinds, as Mesos).
+    static let defaultOfferTimeout: Duration = .seconds(30)
 
     func run() async throws {
         _ = try logging.bootstrap()
@@ -54,7 +59,11 @@ struct Up: AsyncParsableCommand {
         let masterAddress = try FlagParsing.hostPort(listen, flag: "--listen")
         let agentAddress = try FlagParsing.hostPort(agentListen, flag: "--agent-listen")
         var masterConfig = try master.configuration(listen: masterAddress, workDir: root + "/master")
+        let connectionLimits = try limits.limits()
+        masterConfig.connectionLimits = connectionLimits
+        if master.offerTimeout == nil { masterConfig.offerTimeout = Self.defaultOfferTimeout }
         var agentConfig = try agent.configuration(listen: agentAddress, master: masterAddress, workDir: root + "/agent")
+        agentConfig.connectionLimits = connectionLimits
         // Master and agent share this process: the agent's credential is made afresh for each run.
         let agentCredential = CredentialSet.Credential.random(principal: "capstan-up-agent")
         var http = try auth.authenticator()
@@ -132,6 +141,7 @@ extension Up {
         var options = try await reconciler.daemonOptions(
             git: git, source: source, listen: try FlagParsing.hostPort(reconcilerListen, flag: "--reconciler-listen"),
             master: master, workDir: directory, subPath: subPath)
+        options.connectionLimits = try limits.limits()
         options.framework.authorization = authorization
         options.tls = try tls.server()
         options.framework.clientTLS = try tls.client()

@@ -1,11 +1,12 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 
 /// The live scheduler connection of a framework: one RecordIO stream.
 struct SchedulerConnection: Sendable {
     var streamID: String
-    var continuation: AsyncStream<SchedulerEvent>.Continuation
+    var continuation: StreamSubscriber<SchedulerEvent>
 }
 
 /// What the master knows of one framework.

@@ -32,6 +32,8 @@ public struct ReconcilerDaemon: Service {
         /// `--authenticate-http`: the status and history API need credentials.
         public var httpAuthenticator: HTTPAuthenticator? = nil
         public var framework: ReconcilerConfiguration
+        /// Per-client bounds of the HTTP server (`--max-connections-per-peer` and others).
+        public var connectionLimits = ConnectionLimits()
 
         public init(
             listen: HostPort, revision: String, path: String, interval: Duration, historyPath: String,
@@ -93,7 +95,8 @@ public struct ReconcilerDaemon: Service {
             }
         }
         let app = try HTTPServer.application(
-            router: routes.router(authenticator: options.httpAuthenticator), listen: options.listen, serverName: "capstan-reconciler", tls: options.tls, logger: logger,
+            router: routes.router(authenticator: options.httpAuthenticator), listen: options.listen, serverName: "capstan-reconciler",
+            tls: options.tls, limits: options.connectionLimits, logger: logger,
             onListening: onListening)
         let framework = ReconcilerFramework(
             reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger,

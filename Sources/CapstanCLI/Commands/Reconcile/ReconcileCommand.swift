@@ -32,6 +32,7 @@ struct ReconcileCommand: AsyncParsableCommand {
     @OptionGroup(title: "Master credentials") var credentials: ClientCredentialFlags
     @OptionGroup(title: "TLS") var tls: TLSFlags
     @OptionGroup(title: "Authentication of the reconciler's API") var auth: HTTPAuthFlags
+    @OptionGroup(title: "Client limits") var limits: ConnectionLimitOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -42,6 +43,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
         var options = try await reconciler.daemonOptions(
             git: git, source: source, listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: root)
+        options.connectionLimits = try limits.limits()
         options.framework.authorization = try credentials.authorization()
         options.tls = try tls.server()
         options.framework.clientTLS = try tls.client()
