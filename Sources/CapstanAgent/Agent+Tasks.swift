@@ -2,6 +2,7 @@ import Logging
 import CapstanAPI
 import CapstanAuth
 import CapstanCore
+import CapstanHTTP
 import CapstanContainerizer
 import Foundation
 

@@ -1,6 +1,10 @@
 import CapstanCore
 import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A plain TCP connection driven byte by byte, for clients that misbehave on purpose: half-sent requests, streams
 /// that are never read. Optionally bound to a source address (any of 127.0.0.0/8 is loopback) and with a small
 /// receive buffer set before connecting.
@@ -54,7 +58,8 @@ public final class RawConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads what has arrived without waiting; nil once the peer closed the connection (or reset it).
+    /// Reads what has arrived without waiting; nil once the peer closed the connection (or reset it) and nothing
+    /// is left to read.
     public func readAvailable() -> [UInt8]? {
         var result: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -62,12 +67,10 @@ public final class RawConnection: @unchecked Sendable {
             let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if count > 0 {
                 result += buffer[0..<count]
-            } else if count == 0 {
-                return nil
-            } else if errno == EAGAIN || errno == EWOULDBLOCK {
+            } else if count < 0, errno == EAGAIN || errno == EWOULDBLOCK {
                 return result
             } else {
-                return nil
+                return result.isEmpty ? nil : result
             }
         }
     }

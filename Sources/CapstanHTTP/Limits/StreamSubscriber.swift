@@ -60,12 +60,7 @@ public final class StreamSubscriber<Event: Encodable & Sendable>: Sendable {
     /// Queues an encoded record (from ``record(_:)``); false as for ``yield(_:)``.
     @discardableResult
     public func yield(record: ByteBuffer) -> Bool {
-        enum Outcome {
-            case queued, ended
-            case resumed(CheckedContinuation<ByteBuffer?, Never>)
-            case overflowed((@Sendable () -> Void)?)
-        }
-        let outcome: Outcome = state.withLock { state in
+        let outcome: YieldOutcome = state.withLock { state in
             if state.finished { return .ended }
             if let waiter = state.waiter {
                 state.waiter = nil
@@ -132,7 +127,14 @@ public final class StreamSubscriber<Event: Encodable & Sendable>: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            finish()
+            self.finish()
         }
     }
+}
+
+/// What queueing one record did.
+private enum YieldOutcome {
+    case queued, ended
+    case resumed(CheckedContinuation<ByteBuffer?, Never>)
+    case overflowed((@Sendable () -> Void)?)
 }
