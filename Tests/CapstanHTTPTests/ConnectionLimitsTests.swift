@@ -16,7 +16,7 @@ struct ConnectionLimitsTests {
         headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(300), idleTimeout: .milliseconds(300),
         maxConnectionsPerPeer: 0, streamBufferBytes: 64 << 10)
 
-    func app(_ limits: ConnectionLimits, streamClosed: Counter = Counter()) -> some ApplicationProtocol {
+    func app(_ limits: ConnectionLimits, streamClosed: Counter = Counter()) throws -> some ApplicationProtocol {
         let router = Router()
         router.get("health") { _, _ in Response(status: .ok) }
         router.post("echo") { request, _ in
@@ -32,7 +32,7 @@ struct ConnectionLimitsTests {
             }
             return RecordIOStream.response(subscriber: subscriber) { streamClosed.add() }
         }
-        return HTTPServer.application(
+        return try HTTPServer.application(
             router: router, listen: HostPort(host: "127.0.0.1", port: 0), serverName: "limits-test", limits: limits,
             logger: Logger(label: "test"))
     }
