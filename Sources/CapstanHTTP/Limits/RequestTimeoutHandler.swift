@@ -41,6 +41,9 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var nextHeadStarted: NIODeadline?
     private var phase: Phase?
     private var timer: Scheduled<Void>?
+    /// Bumped whenever the timer is re-armed or cancelled, so a timer that fires late (already due when it was
+    /// cancelled) does nothing.
+    private var generation = 0
     private var started = false
 
     init(limits: ConnectionLimits, logger: Logger) {
@@ -119,9 +122,10 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     private func arm(_ phase: Phase, at deadline: NIODeadline, _ context: ChannelHandlerContext) {
         cancel()
         self.phase = phase
+        let armed = generation
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            guard generation == armed else { return }
             timer = nil
-            guard self.phase == phase else { return }
             if phase != .idle {
                 logger.debug(
                     "Closing a connection too slow to send its \(phase.rawValue)",
@@ -135,5 +139,6 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
         timer?.cancel()
         timer = nil
         phase = nil
+        generation &+= 1
     }
 }
