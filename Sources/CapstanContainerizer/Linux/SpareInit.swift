@@ -1,3 +1,4 @@
+import Foundation
 import Glibc
 
 /// One `capstan-init` started ahead of need: it waits for its spec on fd 3, so a launch skips the executable's load
@@ -24,7 +25,9 @@ final class SpareInit: Sendable {
             return state.spare
         }) else { return nil }
         var info = siginfo_t()
-        if waitid(P_PID, id_t(spare.child.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._kill.si_pid == 0 {
+        if waitid(P_PID, id_t(spare.child.pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0, info._sifields._kill.si_pid == 0,
+            !Self.isDying(spare.child.pid)
+        {
             return (spare.child, spare.syncFD, spare.specFD)
         }
         Self.discard(spare)
@@ -57,6 +60,16 @@ final class SpareInit: Sendable {
 
     deinit {
         if let spare = state.withLock({ $0.spare }) { Self.discard(spare) }
+    }
+
+    /// Whether a fatal signal (SIGKILL, SIGTERM) is pending for `pid`: it is about to exit, so it must not get a spec.
+    private static func isDying(_ pid: Int32) -> Bool {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return true }
+        for line in status.split(separator: "\n") where line.hasPrefix("SigPnd:") || line.hasPrefix("ShdPnd:") {
+            guard let mask = UInt64(line.split(separator: "\t").last ?? "", radix: 16) else { continue }
+            if mask & (1 << (UInt64(SIGKILL) - 1)) != 0 || mask & (1 << (UInt64(SIGTERM) - 1)) != 0 { return true }
+        }
+        return false
     }
 
     /// Closes the spare's sockets (it exits on EOF), kills it to be sure and reaps it on a thread of its own.

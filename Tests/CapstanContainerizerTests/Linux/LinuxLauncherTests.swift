@@ -18,6 +18,17 @@ struct LinuxLauncherTests {
                     let spares = Self.spareInits(of: fx.work)
                     #expect(spares.count == 1, "one spare after a launch: \(spares)")
                     for pid in spares { kill(pid, SIGKILL) }
+                    // Launch once the kill has taken effect (the spare is a zombie): a spare that is dead must be
+                    // replaced. (One still dying when its spec is written cannot be told from a live one.)
+                    for pid in spares {
+                        let deadline = ContinuousClock.now + .seconds(10)
+                        while ContinuousClock.now < deadline,
+                            let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                            let close = stat.lastIndex(of: ")"), stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+                        {
+                            try await Task.sleep(for: .milliseconds(5))
+                        }
+                    }
                 }
                 var draft = fx.config("echo round-\(round); echo err-\(round) >&2")
                 draft.sandboxDirectory = fx.base + "/sandbox-\(round)"
