@@ -6,5 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/install-deps.sh
+# capstan-init (each container's monitor and PID 1, and the monitor of plain tasks) is found beside capstan.
 swift build -c release --product capstan
+swift build -c release --product capstan-init
 exec .build/release/capstan up "$@"

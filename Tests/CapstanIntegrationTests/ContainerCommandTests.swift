@@ -37,6 +37,23 @@ extension EndToEnd {
             try await body(work, scratch)
         }
 
+        @Test("capstan container run takes capstan image pull's registry flags: --insecure-registry pulls over plain HTTP")
+        func containerRunTakesRegistryFlags() async throws {
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-ctr-\(UUID().uuidString.prefix(8))").path
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            // Port 1 on loopback: nothing listens, so the pull fails at once, naming the URL it tried.
+            let insecure = try await Self.capstan(
+                ["container", "run", "--rm", "--work-dir", scratch + "/work", "--insecure-registry", "127.0.0.1:1",
+                    "docker://127.0.0.1:1/nothing:1", "--", "true"], in: scratch)
+            #expect(insecure.status == 125)
+            #expect(insecure.output.contains("http://127.0.0.1:1/v2/"), "\(insecure.output)")
+            let secure = try await Self.capstan(
+                ["container", "run", "--rm", "--work-dir", scratch + "/work", "docker://127.0.0.1:1/nothing:1", "--", "true"], in: scratch)
+            #expect(secure.status == 125)
+            #expect(secure.output.contains("https://127.0.0.1:1/v2/"), "\(secure.output)")
+        }
+
         static func layerDirectories(_ work: String) -> [String] {
             ((try? FileManager.default.contentsOfDirectory(atPath: work + "/images/layers")) ?? []).filter { !$0.hasPrefix(".") }
         }

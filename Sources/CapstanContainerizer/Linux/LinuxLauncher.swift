@@ -53,11 +53,32 @@ public struct LinuxLauncher: Launcher {
         self.logger = logger
     }
 
-    /// `CAPSTAN_INIT`, else `capstan-init` next to `/proc/self/exe`.
+    /// `CAPSTAN_INIT`, else the first executable of ``initCandidates(executable:environment:)``; when there is none,
+    /// the file beside the running executable (and a launch says where it looked).
     public static func defaultInitPath() -> String {
-        if let path = ProcessInfo.processInfo.environment["CAPSTAN_INIT"], !path.isEmpty { return path }
-        let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return ((exe as NSString).deletingLastPathComponent as NSString).appendingPathComponent("capstan-init")
+        let candidates = initCandidates(executable: runningExecutable(), environment: ProcessInfo.processInfo.environment)
+        return candidates.first { access($0, X_OK) == 0 } ?? candidates[0]
+    }
+
+    /// Where `capstan-init` is looked for, in order: `$CAPSTAN_INIT` (alone, when set), the directory of the running
+    /// executable, and `../libexec/capstan/` from it (where `scripts/install.sh` puts it).
+    public static func initCandidates(executable: String, environment: [String: String]) -> [String] {
+        if let path = environment["CAPSTAN_INIT"], !path.isEmpty { return [path] }
+        let directory = (executable as NSString).deletingLastPathComponent
+        return [
+            (directory as NSString).appendingPathComponent("capstan-init"),
+            ((directory as NSString).appendingPathComponent("../libexec/capstan/capstan-init") as NSString).standardizingPath,
+        ]
+    }
+
+    /// What a launch says when `capstan-init` is missing: every place it looked, and how to get it there.
+    public static func missingInitMessage(looked candidates: [String]) -> String {
+        "capstan-init, the container's monitor, is not executable at \(candidates.map { "'\($0)'" }.joined(separator: " or ")); "
+            + "`swift build` builds it beside `capstan`, `scripts/install.sh PREFIX` installs both, and $CAPSTAN_INIT names another path"
+    }
+
+    private static func runningExecutable() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
     /// The state directory of a container.
@@ -73,7 +94,9 @@ public struct LinuxLauncher: Launcher {
             throw CapstanError(.permissionDenied, "Failed to launch: the Linux launcher needs root (namespaces, mounts)")
         }
         guard access(initPath, X_OK) == 0 else {
-            throw CapstanError.system("Failed to launch: capstan-init at '\(initPath)' is not executable", errno: errno)
+            let looked = initPath == Self.defaultInitPath()
+                ? Self.initCandidates(executable: Self.runningExecutable(), environment: ProcessInfo.processInfo.environment) : [initPath]
+            throw CapstanError(.failedPrecondition, "Failed to launch: " + Self.missingInitMessage(looked: looked))
         }
         let state = stateDirectory(of: config.containerID)
         let spec = try initSpec(config, hooks: hooks, state: state)

@@ -38,7 +38,11 @@ struct ContainerRun: AsyncParsableCommand {
     @Flag(help: "Remove the container's sandbox when it ends.")
     var rm = false
 
-    @OptionGroup var layerLimits: LayerLimitFlags
+    @OptionGroup(title: "Registries (an image missing from the store is pulled, as `capstan image pull` does)")
+    var registry: RegistryFlags
+
+    @Option(help: "Registry credentials USER:PASSWORD (otherwise read from --registry-config or the default auth files).")
+    var creds: String?
 
     @Option(help: "CPU share and CFS quota, in cores (e.g. 0.5).")
     var cpus: Double?
@@ -106,7 +110,11 @@ struct ContainerRun: AsyncParsableCommand {
             let layers: [String]
             let imageConfig: ImageConfig
             do {
-                let store = try ImageStore(root: work + "/images", limits: try layerLimits.limits(), logger: logger)
+                var options = try registry.options()
+                if let creds, case .registry(let host)? = try? ImageReference(parsing: image) {
+                    options.credentials[host.host] = try RegistryCredentials(parsing: creds)
+                }
+                let store = try ImageStore(root: work + "/images", options: options, limits: try registry.layerLimits.limits(), logger: logger)
                 imageStore = store
                 let user = LayerUser(name: id.value, directory: launcher.stateDirectory(of: id))
                 (layers, imageConfig) = try await store.rootfsLayers(for: image, user: user)
