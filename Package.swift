@@ -116,7 +116,9 @@ let package = Package(
         // libgit2, found through pkg-config.
         .systemLibrary(name: "CLibGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"])]),
         // The git source of the reconciler: bare cache, fetch, trees and blobs at a commit, ls-remote.
-        .target(name: "CapstanGit", dependencies: ["CapstanCore", "CLibGit2"], swiftSettings: settings),
+        .target(
+            name: "CapstanGit", dependencies: ["CapstanCore", "CLibGit2", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: settings),
         // libarchive, found through pkg-config: the tar reader of layer unpacking.
         .systemLibrary(name: "CLibArchive", pkgConfig: "libarchive", providers: [.apt(["libarchive-dev"])]),
         // Images: references, content store, registry v2 puller, OCI layout and docker-archive import, safe layer unpack.

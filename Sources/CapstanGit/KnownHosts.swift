@@ -1,4 +1,5 @@
 import CapstanCore
+import Crypto
 import Foundation
 
 /// An OpenSSH known_hosts file: which host keys an ssh:// remote may present.
@@ -82,10 +83,15 @@ struct KnownHosts: Sendable {
         return listed.isEmpty ? .unknown : .mismatch(listedTypes: Array(Set(listed)).sorted())
     }
 
+    /// OpenSSH's hashed host name: HMAC-SHA1 of the name keyed with the entry's salt (swift-crypto).
+    static func hashedName(salt: [UInt8], name: String) -> [UInt8] {
+        Array(HMAC<Insecure.SHA1>.authenticationCode(for: Array(name.utf8), using: SymmetricKey(data: salt)))
+    }
+
     static func matches(_ names: Entry.Names, _ name: String) -> Bool {
         switch names {
         case .hashed(let salt, let hash):
-            return SHA1.hmac(key: salt, message: Array(name.utf8)) == hash
+            return hashedName(salt: salt, name: name) == hash
         case .patterns(let patterns):
             var matched = false
             for pattern in patterns {
