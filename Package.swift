@@ -29,8 +29,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
-        // Pure: resources, IDs, task states, allocation. No I/O.
-        .target(name: "CapstanCore", swiftSettings: settings),
+        // Pure: resources, IDs, plans; no I/O (swift-crypto for the spec hash).
+        .target(name: "CapstanCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")], swiftSettings: settings),
         // Mesos v1 wire types (JSON) and RecordIO; Foundation only.
         .target(name: "CapstanAPI", dependencies: ["CapstanCore"], swiftSettings: settings),
         // Credentials files, HMAC-signed internal requests, HTTP Basic and bearer tokens (swift-crypto).
