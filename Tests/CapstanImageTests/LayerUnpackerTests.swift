@@ -87,14 +87,17 @@ struct LayerUnpackerTests {
         try ImageTestSupport.run(["python3", "-c", script, path, kind, (path as NSString).deletingLastPathComponent + "/outside"])
     }
 
-    @Test(arguments: [
+    /// Each malicious layer kind of ``maliciousTar(_:at:)``, the entry it names, and the reason it is refused.
+    static let maliciousCases: [(String, String, String)] = [
         ("dotdot", "'../x'", "'..' component"),
         ("absolute", "'/abs'", "absolute path"),
         ("symlink-parent", "'link/evil'", "symlink"),
         ("hardlink-out", "'passwd'", "absolute path"),
         ("hardlink-dotdot", "'passwd'", "'..' component"),
         ("device", "'dev/sda'", "device nodes"),
-    ])
+    ]
+
+    @Test(arguments: maliciousCases)
     func refusesMaliciousLayerNamingTheEntry(kind: String, entry: String, reason: String) async throws {
         try await ImageTestSupport.withScratch { dir in
             let archive = dir + "/\(kind).tar"
