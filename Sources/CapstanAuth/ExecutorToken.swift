@@ -12,8 +12,7 @@ public enum ExecutorToken {
     public static func make(key: [UInt8], frameworkID: String, executorID: String) -> String {
         let mac = HMAC<SHA256>.authenticationCode(
             for: Data("capstan-executor-v1\n\(frameworkID)\n\(executorID)".utf8), using: SymmetricKey(data: key))
-        return Data(mac).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return BearerToken.base64URL(Data(mac))
     }
 
     /// Checks an `Authorization` header for the executor; throws `unauthenticated` (401) otherwise.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanCore
 import Crypto
 import Foundation
 
@@ -97,7 +98,7 @@ struct FuzzRun: ParsableCommand {
     /// Copies the input a worker was running into the findings directory, named by its SHA-256.
     private func save(_ current: String, kind: String) throws -> String {
         let input = (try? Data(contentsOf: URL(fileURLWithPath: current))) ?? Data()
-        let digest = SHA256.hash(data: input).map { String(format: "%02x", $0) }.joined().prefix(16)
+        let digest = Hex.encode(SHA256.hash(data: input)).prefix(16)
         try FileManager.default.createDirectory(atPath: findings, withIntermediateDirectories: true)
         let path = findings + "/\(kind)-\(target)-\(digest)"
         try input.write(to: URL(fileURLWithPath: path))

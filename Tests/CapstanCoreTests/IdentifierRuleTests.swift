@@ -32,6 +32,6 @@ struct IdentifierRuleTests {
         #expect(throws: CapstanError.self) { try SafePath(root: "/w", ["frameworks", .id("..")]) }
         #expect(throws: CapstanError.self) { try SafePath(root: "/w", [.id("a/../../etc")]) }
         #expect(throws: CapstanError.self) { try SafePath(root: "/w", [.literal("../x")]) }
-        #expect(throws: CapstanError.self) { try path.appending([.id("")]) }
+        #expect(throws: CapstanError.self) { try SafePath(root: path.path, [.id("")]) }
     }
 }

@@ -26,15 +26,10 @@ public enum IdentifierRule {
         if bytes.count > maxLength { return "is \(bytes.count) bytes long; at most \(maxLength) are allowed" }
         if value == "." || value == ".." { return "must not be '.' or '..'" }
         if let bad = bytes.first(where: { !isAllowed($0) }) {
-            let shown = (0x21..<0x7f).contains(bad) ? "'\(Character(Unicode.Scalar(bad)))'" : String(format: bad)
+            let shown = (0x21..<0x7f).contains(bad) ? "'\(Character(Unicode.Scalar(bad)))'" : "byte 0x" + Hex.encode([bad]).uppercased()
             return "contains \(shown); only letters, digits and . _ - : @ + = ~ , are allowed"
         }
         return nil
-    }
-
-    private static func String(format byte: UInt8) -> Swift.String {
-        let hex = Swift.String(byte, radix: 16, uppercase: true)
-        return "byte 0x" + (hex.count == 1 ? "0" + hex : hex)
     }
 
     /// Throws `invalidArgument` naming the field (a JSON field path such as `subscribe.framework_info.id`).
@@ -45,10 +40,10 @@ public enum IdentifierRule {
     }
 
     /// The value with control characters escaped and cut to 80 characters, safe to put in an error message.
-    public static func printable(_ value: String) -> Swift.String {
+    public static func printable(_ value: String) -> String {
         var out = ""
         for scalar in value.unicodeScalars.prefix(80) {
-            out += scalar.value < 0x20 || scalar.value == 0x7f ? "\\u{\(Swift.String(scalar.value, radix: 16))}" : Swift.String(scalar)
+            out += scalar.value < 0x20 || scalar.value == 0x7f ? "\\u{\(String(scalar.value, radix: 16))}" : String(scalar)
         }
         return value.unicodeScalars.count > 80 ? out + "…" : out
     }
@@ -83,7 +78,7 @@ public struct SafePath: Sendable, Hashable, CustomStringConvertible {
 
     /// Joins `components` under `root`; throws `invalidArgument` when any component could leave it.
     public init(root: String, _ components: [Component]) throws(CapstanError) {
-        var path = root.hasSuffix("/") && root.count > 1 ? Swift.String(root.dropLast()) : root
+        var path = root.hasSuffix("/") && root.count > 1 ? String(root.dropLast()) : root
         for component in components {
             switch component {
             case .literal(let name):
@@ -101,16 +96,5 @@ public struct SafePath: Sendable, Hashable, CustomStringConvertible {
         }
         self.root = root
         self.path = path
-    }
-
-    /// A path beneath this one.
-    public func appending(_ components: [Component]) throws(CapstanError) -> SafePath {
-        let joined = try SafePath(root: path, components)
-        return SafePath(unchecked: joined.path, root: root)
-    }
-
-    private init(unchecked path: String, root: String) {
-        self.path = path
-        self.root = root
     }
 }

@@ -5,7 +5,7 @@ import Foundation
 extension Digest {
     /// The SHA-256 digest of `bytes`.
     public static func sha256(of bytes: some DataProtocol) -> Digest {
-        let hex = SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(SHA256.hash(data: bytes))
         return try! Digest(algorithm: "sha256", encoded: hex)
     }
 
@@ -43,7 +43,7 @@ public struct DigestHasher {
 
     /// The digest of everything added.
     public func finalize() -> Digest {
-        let hex = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let hex = Hex.encode(hasher.finalize())
         return try! Digest(algorithm: "sha256", encoded: hex)
     }
 }

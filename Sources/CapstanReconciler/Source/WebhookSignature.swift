@@ -33,7 +33,7 @@ public struct WebhookSignature: Sendable {
     /// The header value a sender computes for `body`.
     public func header<Body: DataProtocol>(for body: Body) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: body, using: key)
-        return Self.prefix + code.map { String(format: "%02x", $0) }.joined()
+        return Self.prefix + Hex.encode(code)
     }
 
     /// Whether `header` (the `X-Hub-Signature-256` value, nil when absent) signs exactly `body`.
