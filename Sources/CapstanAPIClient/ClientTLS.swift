@@ -44,11 +44,6 @@ public struct ClientTLS: Sendable, Hashable {
     }
 }
 
-extension HostPort {
-    /// `https://HOST:PORT` when `tls`, else `http://HOST:PORT`.
-    public func url(tls: Bool) -> String { (tls ? "https://" : "http://") + description }
-}
-
 /// One HTTP client per TLS configuration for the whole process (each holds connection pools).
 enum TLSClients {
     private static let clients = Mutex<[ClientTLS: HTTPClient]>([:])

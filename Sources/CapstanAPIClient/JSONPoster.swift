@@ -78,6 +78,8 @@ public struct JSONPoster: Sendable {
         try await execute(HTTPClientRequest(url: resolve(url)))
     }
 
+    /// Sends `request`, adding `authorization` unless it already carries one (a signature); `unavailable` when the
+    /// peer cannot be reached.
     private func execute(_ request: HTTPClientRequest) async throws -> Reply {
         var request = request
         if let authorization, request.headers["Authorization"].isEmpty { request.headers.add(name: "Authorization", value: authorization) }
@@ -99,7 +101,6 @@ public struct JSONPoster: Sendable {
         request.headers.add(name: "Accept", value: "application/json")
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         let body = try MesosJSON.encode(message)
-        if let authorization { request.headers.replaceOrAdd(name: "Authorization", value: authorization) }
         if let signer {
             request.headers.replaceOrAdd(
                 name: "Authorization",
@@ -107,13 +108,7 @@ public struct JSONPoster: Sendable {
                     principal: signer.principal, secret: signer.secret, method: "POST", path: Self.path(of: url), body: body))
         }
         request.body = .bytes(ByteBuffer(bytes: body))
-        do {
-            let response = try await client.execute(request, timeout: timeout)
-            let body = try await response.body.collect(upTo: 64 << 20)
-            return Reply(status: Int(response.status.code), body: Data(buffer: body))
-        } catch {
-            throw CapstanError(.unavailable, "POST \(url) failed", cause: error)
-        }
+        return try await execute(request)
     }
 
     /// The path of a URL (`http://host:port/a/b?q` → `/a/b`), as the server sees it when it checks a signature.

@@ -11,9 +11,10 @@ import Hummingbird
 enum AgentRoutes {
     static func register(
         on router: Router<BasicRequestContext>, agent: Agent, files: SandboxFiles, configuration: AgentConfiguration
-    ) {
-        // The master's calls are signed with this agent's own credential; anything else is a 401.
-        let masterCredentials = configuration.credential.flatMap { try? CredentialSet([$0]) }
+    ) throws {
+        // The master's calls are signed with this agent's own credential; anything else is a 401. A credential that
+        // is not valid stops the start rather than turning the check off.
+        let masterCredentials = try configuration.credential.map { try CredentialSet([$0]) }
 
         router.post("api/v1/executor") { request, _ in
             try await answering {

@@ -108,15 +108,14 @@ struct AgentCommand: AsyncParsableCommand {
         config.httpAuthenticator = auth.authenticateHTTP ? authenticator : nil
         config.tls = try tls.server()
         config.clientTLS = try tls.client()
-        var open: [String] = config.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []
+        var open: [String] = config.tls == nil ? [TLSFlags.unencrypted] : []
         if config.credential == nil { open.append("the master's calls are not authenticated (--credential)") }
         if config.httpAuthenticator == nil { open.append("the operator API and sandbox files are open (--authenticate-http)") }
         try auth.checkListen(address, flag: "--listen", command: "agent", open: open)
         if config.credential == nil { logger.warning("The agent is not authenticated (--insecure): anyone who reaches the port can run tasks") }
-        let scheme = config.tls == nil ? "http" : "https"
         let started = config
         let service = try AgentService(configuration: started, logger: logger, killTasksOnShutdown: false) { address in
-            Console.line("capstan agent listening on \(scheme)://\(address) (executor API: /api/v1/executor); master \(started.master)")
+            Console.line("capstan agent listening on \(address.url(tls: started.tls != nil)) (executor API: /api/v1/executor); master \(started.master)")
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

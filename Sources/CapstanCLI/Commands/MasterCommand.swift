@@ -94,12 +94,11 @@ struct MasterCommand: AsyncParsableCommand {
         config.clientTLS = try tls.client()
         try auth.checkListen(
             address, flag: "--listen", command: "master",
-            open: config.authentication.openSurfaces + (config.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []))
+            open: config.authentication.openSurfaces + (config.tls == nil ? [TLSFlags.unencrypted] : []))
         if agents == nil { logger.warning("Agents are not authenticated (--insecure): anyone who reaches the port can act as an agent") }
-        let scheme = config.tls == nil ? "http" : "https"
         let started = config
         let service = try MasterService(configuration: started, logger: logger) { address in
-            Console.line("capstan master listening on \(scheme)://\(address) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
+            Console.line("capstan master listening on \(address.url(tls: started.tls != nil)) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -84,20 +84,19 @@ struct Up: AsyncParsableCommand {
         masterConfig.clientTLS = try tls.client()
         agentConfig.tls = masterConfig.tls
         agentConfig.clientTLS = masterConfig.clientTLS
-        let plain = masterConfig.tls == nil ? ["traffic is not encrypted (--tls-cert)"] : []
+        let plain = masterConfig.tls == nil ? [TLSFlags.unencrypted] : []
         agentConfig.httpAuthenticator = auth.authenticateHTTP ? http : nil
         try auth.checkListen(masterAddress, flag: "--listen", command: "up", open: masterConfig.authentication.openSurfaces + plain)
         try auth.checkListen(
             agentAddress, flag: "--agent-listen", command: "up",
             open: (auth.authenticateHTTP ? [] : ["the agent's operator API and sandbox files are open (--authenticate-http)"]) + plain)
-        let scheme = masterConfig.tls == nil ? "http" : "https"
         let masterStarted = masterConfig
         let agentStarted = agentConfig
         let masterService = try MasterService(configuration: masterStarted, logger: logging.logger("capstan.master")) { address in
-            Console.line("capstan master listening on \(scheme)://\(address)  (scheduler API /api/v1/scheduler, operator API /api/v1)")
+            Console.line("capstan master listening on \(address.url(tls: masterStarted.tls != nil))  (scheduler API /api/v1/scheduler, operator API /api/v1)")
         }
         let agentService = try AgentService(configuration: agentStarted, logger: logging.logger("capstan.agent")) { address in
-            Console.line("capstan agent  listening on \(scheme)://\(address)  (executor API /api/v1/executor, files /files/browse)")
+            Console.line("capstan agent  listening on \(address.url(tls: agentStarted.tls != nil))  (executor API /api/v1/executor, files /files/browse)")
             Console.line("work dir: \(root)   resources: \(agentStarted.resources)")
         }
         let logger = logging.logger("capstan")
@@ -147,16 +146,11 @@ extension Up {
         options.framework.clientTLS = try tls.client()
         options.httpAuthenticator = authenticator
         let reconcilerAddress = options.listen
-        let reconcilerScheme = options.tls == nil ? "http" : "https"
         let started = options
-        var open: [String] = []
-        if started.webhookSecret == nil { open.append("the webhook has no secret (--webhook-secret-file)") }
-        if started.tls == nil { open.append("traffic is not encrypted (--tls-cert)") }
-        if started.httpAuthenticator == nil { open.append("the status API is open (--authenticate-http)") }
-        try auth.checkListen(reconcilerAddress, flag: "--reconciler-listen", command: "up", open: open)
+        try auth.checkListen(reconcilerAddress, flag: "--reconciler-listen", command: "up", open: started.openSurfaces)
         return ReconcilerDaemon(options: started, source: source, logger: logging.logger("capstan.reconciler")) { address in
             let path = started.path.isEmpty ? "" : ", path \(started.path)"
-            Console.line("capstan reconciler listening on \(reconcilerScheme)://\(address)  following \(source.remote) at \(started.revision)\(path)")
+            Console.line("capstan reconciler listening on \(address.url(tls: started.tls != nil))  following \(source.remote) at \(started.revision)\(path)")
         }
     }
 

@@ -7,6 +7,9 @@ import CapstanHTTP
 /// and calls its peers over HTTPS, trusting `--tls-ca` and presenting the same certificate as its client
 /// certificate; client commands (`status`, `diff`) use `--tls-ca` (and a client certificate when given).
 struct TLSFlags: ParsableArguments {
+    /// What the non-loopback listen check says of a server without `--tls-cert`.
+    static let unencrypted = "traffic is not encrypted (--tls-cert)"
+
     @Option(help: ArgumentHelp("PEM certificate (chain) this process presents; turns on HTTPS.", valueName: "file"))
     var tlsCert: String?
 

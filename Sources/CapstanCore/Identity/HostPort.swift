@@ -52,6 +52,8 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible, Codable {
     }
     /// `http://HOST:PORT`
     public var url: String { "http://\(description)" }
+    /// `https://HOST:PORT` when `tls`, else `http://HOST:PORT`.
+    public func url(tls: Bool) -> String { (tls ? "https://" : "http://") + description }
 }
 
 extension String {

@@ -48,16 +48,11 @@ struct ReconcileCommand: AsyncParsableCommand {
         options.tls = try tls.server()
         options.framework.clientTLS = try tls.client()
         options.httpAuthenticator = auth.authenticateHTTP ? try auth.authenticator() : nil
-        var open: [String] = []
-        if options.webhookSecret == nil { open.append("the webhook has no secret (--webhook-secret-file)") }
-        if options.tls == nil { open.append("traffic is not encrypted (--tls-cert)") }
-        if options.httpAuthenticator == nil { open.append("the status API is open (--authenticate-http)") }
-        try auth.checkListen(address, flag: "--listen", command: "reconcile", open: open)
-        let scheme = options.tls == nil ? "http" : "https"
+        try auth.checkListen(address, flag: "--listen", command: "reconcile", open: options.openSurfaces)
         let started = options
         let logger = logging.logger("capstan.reconciler")
         let daemon = ReconcilerDaemon(options: started, source: source, logger: logger) { address in
-            Console.line("capstan reconciler listening on \(scheme)://\(address)  (status /api/v1/status, webhook /api/v1/webhook)")
+            Console.line("capstan reconciler listening on \(address.url(tls: started.tls != nil))  (status /api/v1/status, webhook /api/v1/webhook)")
             Console.line("following \(source.remote) at \(started.revision)\(started.path.isEmpty ? "" : ", path \(started.path)"), every \(started.interval)")
         }
         let group = ServiceGroup(

@@ -52,3 +52,14 @@ struct ReconcileFlags: ParsableArguments {
         return options
     }
 }
+
+extension ReconcilerDaemon.Options {
+    /// What a reconciler with these options leaves open, for the non-loopback check (`reconcile` and `up`).
+    var openSurfaces: [String] {
+        var open: [String] = []
+        if webhookSecret == nil { open.append("the webhook has no secret (--webhook-secret-file)") }
+        if tls == nil { open.append(TLSFlags.unencrypted) }
+        if httpAuthenticator == nil { open.append("the status API is open (--authenticate-http)") }
+        return open
+    }
+}
