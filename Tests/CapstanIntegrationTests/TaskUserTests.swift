@@ -88,9 +88,13 @@ extension EndToEnd {
             try await TestCluster.with { cluster in
                 let scheduler = try await EventRecorder.subscribe(cluster.master, user: "nobody")
                 let offer = try #require(try await scheduler.nextOffers().first)
+                // nobody must be able to read the executor: the checkout may sit under a directory only root can enter.
+                let executor = cluster.scratch + "/echo_executor.py"
+                try FileManager.default.copyItem(atPath: ExecutorAPITests.executorPath, toPath: executor)
+                try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: executor)
                 var task = ExecutorAPITests.executorTask("via-executor", "echo done", agent: offer.agentID)
                 task.executor?.command = CommandInfo(
-                    value: "id -u > \"$MESOS_SANDBOX/whoami\"; exec /usr/bin/python3 \(ExecutorAPITests.executorPath)")
+                    value: "id -u > \"$MESOS_SANDBOX/whoami\"; exec /usr/bin/python3 \(executor)")
                 try await scheduler.launch([task], on: [offer])
                 try await scheduler.update("via-executor", .taskFinished, timeout: .seconds(20))
                 let whoami = ExecutorAPITests.findFile(named: "whoami", under: cluster.agents[0].workDir + "/slaves")
