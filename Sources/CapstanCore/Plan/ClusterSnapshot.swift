@@ -8,20 +8,25 @@ public struct ClusterSnapshot: Sendable, Hashable {
     /// The agents and what is free on them; nil when unknown (a simulated snapshot), in which case the
     /// plan does not check whether new instances fit.
     public var agents: [AgentCapacity]?
+    /// Jobs known to have finished, by name: the template label of the run the reconciler's history records as
+    /// completed. A master that restarts forgets finished tasks; the reconciler's history does not. Empty for
+    /// `capstan diff`, which sees only the master.
+    public var completedJobs: [String: String]
 
-    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil) {
+    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil, completedJobs: [String: String] = [:]) {
         self.tasks = tasks
         self.agents = agents
+        self.completedJobs = completedJobs
     }
 
     /// The cluster as it would be once `state` is fully deployed: each app at its `instances` running
-    /// tasks of its template, each job's run finished, all at `state`'s commit. Agents are unknown.
+    /// tasks of its template, each job's `instances` runs finished, all at `state`'s commit. Agents are unknown.
     /// Task IDs are `<name>.<index>`; the agent ID is `converged`.
     public static func converged(to state: DesiredState) -> ClusterSnapshot {
         var tasks: [ObservedTask] = []
         for workload in state.workloads {
             let label = workload.templateLabel
-            let count = workload.kind == .job ? 1 : max(0, workload.spec.instances)
+            let count = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
             for index in 0..<count {
                 tasks.append(ObservedTask(
                     taskID: TaskID("\(workload.name).\(index)"), app: workload.name, kind: workload.kind,

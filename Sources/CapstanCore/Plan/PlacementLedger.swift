@@ -23,7 +23,7 @@ public struct PlacementLedger: Sendable {
             Slot(
                 agentID: agent.agentID, hostname: agent.hostname, attributes: agent.attributes,
                 cpus: agent.free.cpus, mem: agent.free.mem, disk: agent.free.disk, gpus: agent.free.gpus,
-                ports: agent.free.ranges("ports"))
+                ports: agent.free.ranges("ports").sorted { $0.begin < $1.begin })
         }
         indexByAgent = Dictionary(slots.enumerated().map { ($1.agentID, $0) }, uniquingKeysWith: { first, _ in first })
     }
@@ -51,14 +51,35 @@ public struct PlacementLedger: Sendable {
         _ demand: InstanceDemand, count: Int, matcher: ConstraintMatcher, used: inout ConstraintUsage
     ) -> PlacementFit {
         for placed in 0..<max(0, count) {
-            guard let i = firstFit(demand, matcher, used) else {
+            guard placeOne(demand, matcher: matcher, used: &used) != nil else {
                 return .willNotFit(placed: placed, needed: count, reason: reason(demand, matcher, used))
             }
-            take(demand, from: i)
-            matcher.record(hostname: slots[i].hostname, attributes: slots[i].attributes, in: &used)
-            cursor = (i + 1) % slots.count
         }
         return .fits
+    }
+
+    /// Where one instance went: the agent and the agent ports it takes.
+    public struct Placement: Sendable, Hashable {
+        public var agentID: AgentID
+        public var hostname: String
+        public var attributes: [String: String]
+        /// Its fixed ports, then the lowest free ones for its `anyPorts`.
+        public var ports: [UInt64]
+    }
+
+    /// Places one instance needing `demand` on an agent that satisfies `matcher`, taking its resources and
+    /// recording it in `used`; nil when no agent takes it.
+    public mutating func placeOne(_ demand: InstanceDemand, matcher: ConstraintMatcher, used: inout ConstraintUsage) -> Placement? {
+        guard let i = firstFit(demand, matcher, used) else { return nil }
+        let ports = take(demand, from: i)
+        matcher.record(hostname: slots[i].hostname, attributes: slots[i].attributes, in: &used)
+        cursor = (i + 1) % slots.count
+        return Placement(agentID: slots[i].agentID, hostname: slots[i].hostname, attributes: slots[i].attributes, ports: ports)
+    }
+
+    /// Why one more instance of `demand` finds no agent (see ``place(_:count:matcher:used:)``).
+    public func whyNot(_ demand: InstanceDemand, matcher: ConstraintMatcher, used: ConstraintUsage) -> String {
+        reason(demand, matcher, used)
     }
 
     private func firstFit(_ demand: InstanceDemand, _ matcher: ConstraintMatcher, _ used: ConstraintUsage) -> Int? {
@@ -91,19 +112,21 @@ public struct PlacementLedger: Sendable {
         return free >= UInt64(demand.fixedPorts.count + demand.anyPorts)
     }
 
-    private mutating func take(_ demand: InstanceDemand, from i: Int) {
+    /// Takes an instance's resources from slot `i`; returns the agent ports it gets.
+    private mutating func take(_ demand: InstanceDemand, from i: Int) -> [UInt64] {
         slots[i].cpus -= demand.cpus
         slots[i].mem -= demand.mem
         slots[i].disk -= demand.disk
         slots[i].gpus -= demand.gpus
-        var taken = demand.fixedPorts.map { ValueRange(begin: $0, end: $0) }
-        var ports = RangeAlgebra.subtract(slots[i].ports, taken)
+        var chosen = demand.fixedPorts
+        var ports = RangeAlgebra.subtract(slots[i].ports, demand.fixedPorts.map { ValueRange(begin: $0, end: $0) })
         for _ in 0..<demand.anyPorts {
             guard let first = ports.first else { break }
-            taken = [ValueRange(begin: first.begin, end: first.begin)]
-            ports = RangeAlgebra.subtract(ports, taken)
+            chosen.append(first.begin)
+            ports = RangeAlgebra.subtract(ports, [ValueRange(begin: first.begin, end: first.begin)])
         }
         slots[i].ports = ports
+        return chosen
     }
 
     /// Why no agent takes one more instance: the constraint every agent breaks, the resource no eligible

@@ -76,6 +76,9 @@ public struct PlanItem: Sendable, Hashable {
     public var changes: [FieldChange]
     /// Whether the instances this item launches fit on the agents; nil when it launches nothing.
     public var fit: PlacementFit?
+    /// How many instances of the desired template this item launches: a create's `desired`, a scale-up's
+    /// difference, an update's replacements (not yet running the desired template), a job's missing runs.
+    public var newInstances: Int
     /// The live tasks, sorted by ID.
     public var tasks: [TaskID]
     /// The live tasks that run another template than the desired one (to be replaced or, for a delete, all).
@@ -89,7 +92,7 @@ public struct PlanItem: Sendable, Hashable {
 
     public init(
         name: String, kind: WorkloadKind, action: PlanAction, currentInstances: Int, desiredInstances: Int,
-        changes: [FieldChange] = [], fit: PlacementFit? = nil, tasks: [TaskID] = [], outdatedTasks: [TaskID] = [],
+        changes: [FieldChange] = [], fit: PlacementFit? = nil, newInstances: Int = 0, tasks: [TaskID] = [], outdatedTasks: [TaskID] = [],
         runningCommits: [String] = [], templateLabel: String? = nil, notes: [String] = []
     ) {
         self.name = name
@@ -99,6 +102,7 @@ public struct PlanItem: Sendable, Hashable {
         self.desiredInstances = desiredInstances
         self.changes = changes
         self.fit = fit
+        self.newInstances = newInstances
         self.tasks = tasks
         self.outdatedTasks = outdatedTasks
         self.runningCommits = runningCommits

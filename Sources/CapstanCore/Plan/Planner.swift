@@ -6,8 +6,13 @@
 ///
 /// Apps: no live task → `create`; a live task of another template → `update` (a rolling replacement,
 /// already under way when some tasks run the desired template); a wrong number of live tasks → `scale`;
-/// else `unchanged`. Jobs: a finished task of the current template means done and a live one means
-/// running (both `unchanged`); a live task of an older template → `update`; otherwise → `create`.
+/// else `unchanged`. Jobs: `instances` runs of the current template must finish. As many finished tasks
+/// (or a completion the reconciler's history remembers, ``ClusterSnapshot/completedJobs``) mean done; a
+/// live task of an older template → `update`; no run yet → `create`; some runs finished or running but
+/// fewer than `instances` in all (a run that failed) → `scale`; else running (`unchanged`).
+///
+/// This is the one place that decides what should change: `capstan diff` prints the plan, and the
+/// reconciler's ``ReconcileMachine`` carries it out (at the pace its rollout rules allow).
 /// Live tasks of a name that git no longer has → `delete`.
 ///
 /// Fit: when the agents are known, new instances (create, scale up, the replacements of an update) are
@@ -36,7 +41,8 @@ public enum Planner {
             let tasks = tasksByApp[name] ?? []
             if let workload = desiredByName[name] {
                 drafts.append(workload.kind == .job
-                    ? job(workload, tasks: tasks, specs: specs) : app(workload, tasks: tasks, specs: specs))
+                    ? job(workload, tasks: tasks, completed: actual.completedJobs[name], specs: specs)
+                    : app(workload, tasks: tasks, specs: specs))
             } else {
                 let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
                 let item = PlanItem(
@@ -49,6 +55,7 @@ public enum Planner {
         for index in drafts.indices where drafts[index].needed > 0 && actual.agents == nil {
             drafts[index].item.fit = .unchecked
         }
+        for index in drafts.indices { drafts[index].item.newInstances = drafts[index].needed }
         return Plan(commit: desired.commit, items: drafts.map(\.item))
     }
 
@@ -128,34 +135,33 @@ public enum Planner {
 
     // MARK: Jobs
 
-    static func job(_ workload: Workload, tasks: [ObservedTask], specs: RunningSpecIndex) -> Draft {
+    static func job(_ workload: Workload, tasks: [ObservedTask], completed: String?, specs: RunningSpecIndex) -> Draft {
         let label = workload.templateLabel
         let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
         let current = live.filter { $0.templateLabel == label }
         let outdated = live.filter { $0.templateLabel != label }
-        let finished = tasks.contains { $0.templateLabel == label && $0.phase == .finished }
         let instances = max(1, workload.spec.instances)
+        let finishedRuns = tasks.filter { $0.templateLabel == label && $0.phase == .finished }.count
+        let done = finishedRuns >= instances || completed == label
+        let missing = done ? 0 : max(0, instances - finishedRuns - current.count)
         var item = PlanItem(
             name: workload.name, kind: .job, action: .unchanged, currentInstances: live.count,
-            desiredInstances: live.count, tasks: live.map(\.taskID), outdatedTasks: outdated.map(\.taskID),
+            desiredInstances: current.count + missing, tasks: live.map(\.taskID), outdatedTasks: outdated.map(\.taskID),
             runningCommits: commits(live), templateLabel: label)
         var draft = Draft(item: item, workload: workload)
+        draft.needed = missing
+        draft.kept = current
 
         if !outdated.isEmpty {
             item.action = .update
-            item.desiredInstances = finished ? current.count : max(instances, current.count)
-            draft.needed = finished ? 0 : max(0, instances - current.count)
-            draft.kept = current
             draft.freed = outdated
             explainUpdate(&item, workload, outdated: outdated, upToDate: current.count, specs: specs)
-        } else if finished {
+        } else if done {
             item.notes.append("completed")
-        } else if !current.isEmpty {
-            item.notes.append("running")
-        } else {
+        } else if missing == 0 {
+            item.notes.append(finishedRuns > 0 ? "running: \(finishedRuns) of \(instances) runs finished" : "running")
+        } else if current.isEmpty && finishedRuns == 0 {
             item.action = .create
-            item.desiredInstances = instances
-            draft.needed = instances
             let previous = tasks.filter { $0.templateLabel != label }
             let previousFinished = previous.filter { $0.phase == .finished }
             if let old = specs.spec(
@@ -167,6 +173,10 @@ public enum Planner {
             if tasks.contains(where: { $0.templateLabel == label && $0.phase == .failed }) {
                 item.notes.append("an earlier run of this spec failed")
             }
+        } else {
+            // Some runs finished or run, not all: the rest are launched (a run that failed is run again).
+            item.action = .scale
+            item.notes.append("\(finishedRuns) of \(instances) runs finished, \(current.count) running; \(missing) more to run")
         }
         draft.item = item
         return draft

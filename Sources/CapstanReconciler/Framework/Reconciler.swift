@@ -3,55 +3,44 @@ import CapstanCore
 import Foundation
 import Logging
 
-/// The GitOps controller's brain: it holds the desired apps of the last valid commit and the tasks the master
-/// reports, and on every offer, status update and tick decides what to launch and what to kill so the two
-/// converge — rolling updates within `minHealthy`/`maxSurge`, `dependsOn` order, restart backoff, progress
-/// deadlines with automatic revert, self-healing and pruning with a deletion budget.
+/// The GitOps controller: it carries out what its ``ReconcileMachine`` decides. The machine (pure, in
+/// CapstanCore) runs the same ``Planner`` as `capstan diff` and returns actions; this actor turns them into
+/// scheduler calls, history rows and git reads, and gives the machine the time from an injected clock.
 ///
-/// It does no I/O of its own beyond the history store: ``ReconcilerFramework`` feeds it events and sends the
-/// scheduler calls it returns, so its decisions can be driven and checked directly.
+/// ``ReconcilerFramework`` feeds it events and sends the scheduler calls it returns, so its behaviour can be
+/// driven and checked directly.
 public actor Reconciler {
     let configuration: ReconcilerConfiguration
     let store: HistoryStore
     let logger: Logger
-    let clock = ContinuousClock()
+    let clock: @Sendable () -> ContinuousClock.Instant
 
-    /// The desired apps, by name, from the last commit that was valid and applied.
-    var apps: [String: AppRuntime] = [:]
-    /// The last valid commit applied.
-    var appliedCommit: String?
+    var machine: ReconcileMachine
     /// The newest commit read from git (valid or not).
     var headCommit: String?
     var lastSync: Date?
-    /// Why the newest commit (or a prune) was not applied; nil when all is well.
-    var syncError: String?
+    /// Why the newest commit was not applied (invalid, unreadable); the machine's own problem otherwise.
+    var sourceError: String?
     var diagnostics: [String] = []
-
-    /// Every live task of this framework, plus terminal ones until their update is processed.
-    var tasks: [TaskID: TrackedTask] = [:]
-    /// Hostname and attributes of agents seen in offers or at start-up (for constraints on existing tasks).
-    var agentHosts: [AgentID: AgentHost] = [:]
-    var launchCounter = 0
-    /// Kills decided but not yet sent.
-    var pendingKills: [TaskID] = []
-    /// True once the tasks on the master have been read; before that nothing is launched or pruned.
-    var seeded = false
-    /// Offers are suppressed because nothing needs them.
-    var suppressed = false
-    /// Offers were declined with the long filter since the last REVIVE: new work must revive to see them soon.
-    var declinedForLong = false
+    /// Calls decided outside an offer or tick (the kills of a commit), sent with the next ones.
+    var queuedCalls: [SchedulerCall] = []
     /// Reads an app's manifest at an older commit, for automatic reverts.
     var manifestAtCommit: (@Sendable (_ app: String, _ commit: String) async -> Workload?)?
 
-    struct AgentHost: Sendable {
-        var hostname: String
-        var attributes: [String: String]
-    }
-
-    public init(configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger) {
+    public init(
+        configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger,
+        clock: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        makeTaskID: (@Sendable (Workload) -> TaskID)? = nil
+    ) {
         self.configuration = configuration
         self.store = store
         self.logger = logger
+        self.clock = clock
+        self.machine = ReconcileMachine(
+            configuration: .init(
+                maxDeletions: configuration.maxDeletions, allowEmpty: configuration.allowEmpty,
+                declineSeconds: configuration.declineSeconds),
+            makeTaskID: makeTaskID ?? { TaskInfoBuilder(workload: $0, commit: "").newTaskID() })
     }
 
     /// Lets automatic reverts read an app's manifest at the commit it last converged at.
@@ -59,20 +48,77 @@ public actor Reconciler {
         manifestAtCommit = reader
     }
 
-    func now() -> ContinuousClock.Instant { clock.now }
+    func now() -> ContinuousClock.Instant { clock() }
+
+    /// Why the desired state is not what git says: a source problem, else the machine's (budget, empty commit).
+    var syncError: String? { sourceError ?? machine.syncProblem }
+
+    /// Carries out the machine's actions in order; answers the scheduler calls among them.
+    func perform(_ actions: [ReconcileAction]) async -> [SchedulerCall] {
+        var calls: [SchedulerCall] = []
+        for action in actions {
+            switch action {
+            case .accept(let offers, let launches):
+                let infos = launches.map {
+                    TaskInfoBuilder(workload: $0.workload, commit: $0.commit).taskInfo(agent: $0.agentID, ports: $0.ports, taskID: $0.taskID)
+                }
+                for (app, count) in Dictionary(launches.map { ($0.workload.name, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
+                    logger.info("Launching", metadata: ["app": "\(app)", "instances": "\(count)", "agent": "\(launches[0].agentID)"])
+                }
+                calls.append(SchedulerCall(
+                    type: .accept,
+                    accept: .init(
+                        offerIDs: offers, operations: [Offer.Operation(type: .launch, launch: .init(taskInfos: infos))],
+                        filters: Filters(refuseSeconds: 0))))
+            case .decline(let offers, let seconds):
+                calls.append(SchedulerCall(type: .decline, decline: .init(offerIDs: offers, filters: Filters(refuseSeconds: seconds))))
+            case .kill(let kill):
+                let policy = kill.gracePeriod.map { KillPolicy(gracePeriod: DurationInfo(nanoseconds: TaskInfoBuilder.nanoseconds($0))) }
+                calls.append(SchedulerCall(type: .kill, kill: .init(taskID: kill.taskID, agentID: kill.agentID, killPolicy: policy)))
+            case .revive:
+                calls.append(SchedulerCall(type: .revive, revive: .init()))
+            case .suppress:
+                calls.append(SchedulerCall(type: .suppress, suppress: .init()))
+            case .journal(let entry):
+                await journal(entry)
+            case .markConverged(let mark):
+                do {
+                    try await store.setConverged(app: mark.app, commit: mark.commit, specLabel: mark.template)
+                } catch {
+                    logger.error("Could not record a convergence", metadata: ["app": "\(mark.app)", "error": "\(error)"])
+                }
+            case .forgetApp(let app):
+                try? await store.removeApp(app)
+            case .recordSync(let note):
+                let outcome = SyncOutcome(rawValue: note.outcome.rawValue) ?? .failed
+                try? await store.recordSync(commit: note.commit, outcome: outcome, message: note.message)
+            case .readManifest(let app, let commit):
+                let workload = await manifestAtCommit?(app, commit)
+                calls += await perform(machine.manifestRead(app: app, commit: commit, workload: workload, now: now()))
+            }
+        }
+        return calls
+    }
 
     /// Records a history row; a store failure is logged, never fatal to reconciliation.
-    func journal(_ app: String, _ event: HistoryEvent, commit: String, spec: String? = nil, _ message: String) async {
+    func journal(_ entry: JournalEntry) async {
+        guard let event = HistoryEvent(rawValue: entry.event.rawValue) else { return }
+        switch entry.event {
+        case .failed: logger.error("Rollout failed", metadata: ["app": "\(entry.app)", "reason": "\(entry.message)"])
+        case .reverted: logger.warning("Rollout missed its deadline; reverted", metadata: ["app": "\(entry.app)", "to": "\(entry.commit.prefix(12))"])
+        default: break
+        }
         do {
             _ = try await store.record(HistoryEntry(
-                app: app, event: event, commit: String(commit.prefix(12)), specLabel: spec, message: message))
+                app: entry.app, event: event, commit: String(entry.commit.prefix(12)), specLabel: entry.spec, message: entry.message))
         } catch {
-            logger.error("Could not record history", metadata: ["app": "\(app)", "error": "\(error)"])
+            logger.error("Could not record history", metadata: ["app": "\(entry.app)", "error": "\(error)"])
         }
     }
 
-    /// Live tasks of one app.
-    func liveTasks(of app: String) -> [TrackedTask] {
-        tasks.values.filter { $0.app == app && $0.isLive }
+    /// Calls queued since the last send, then `calls`.
+    func withQueued(_ calls: [SchedulerCall]) -> [SchedulerCall] {
+        defer { queuedCalls = [] }
+        return queuedCalls + calls
     }
 }

@@ -13,6 +13,8 @@ public struct ReconcilerConfiguration: Sendable {
     public var failoverTimeout: Duration
     /// At most this many apps deleted by one sync; a sync that would delete more deletes none. Nil: no limit.
     public var maxDeletions: Int?
+    /// Apply a commit that declares no apps or jobs, deleting everything (Argo CD's `allowEmpty`); refused when false.
+    public var allowEmpty: Bool = false
     /// Where the reconciler's HTTP API is (`FrameworkInfo.webui_url`), so `capstan status` can find it through the master.
     public var webuiURL: String?
     /// How often rollouts, deadlines and backoffs are re-evaluated.

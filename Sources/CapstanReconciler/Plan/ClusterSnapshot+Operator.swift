@@ -21,15 +21,21 @@ extension ClusterSnapshot {
             guard let id = agent.agentInfo.id else { continue }
             let total = try Resources(mesos: agent.totalResources)
             let allocated = try Resources(mesos: agent.allocatedResources)
-            var attributes: [String: String] = [:]
-            for attribute in agent.agentInfo.attributes {
-                if let core = Attribute(mesos: attribute) { attributes[core.name] = core.value.description }
-            }
             agents.append(AgentCapacity(
-                agentID: id, hostname: agent.agentInfo.hostname, attributes: attributes,
+                agentID: id, hostname: agent.agentInfo.hostname, attributes: Self.attributes(agent.agentInfo.attributes),
                 free: (total - allocated).allocatable(to: role)))
         }
         self.init(tasks: tasks, agents: agents)
+    }
+
+    /// Mesos attributes in the flag form constraints match against (`zone: "eu-1"`, `rack: "3"`, ranges as
+    /// `[1-2]`): the one flattening used for agents in `GET_STATE` and in offers.
+    public static func attributes(_ list: [MesosAttribute]) -> [String: String] {
+        var attributes: [String: String] = [:]
+        for attribute in list {
+            if let core = Attribute(mesos: attribute) { attributes[core.name] = core.value.description }
+        }
+        return attributes
     }
 
     /// A saved `GET_STATE` answer: the whole operator response (`{"type":"GET_STATE","get_state":{…}}`,

@@ -11,6 +11,9 @@ struct ReconcileFlags: ParsableArguments {
     @Option(help: ArgumentHelp("Delete at most this many apps per sync; a sync that would delete more deletes none.", valueName: "n"))
     var maxDeletions: Int?
 
+    @Flag(help: "Apply a commit that declares no apps or jobs, deleting everything that runs (refused by default, as Argo CD's allowEmpty).")
+    var allowEmpty = false
+
     @Option(help: ArgumentHelp("A file holding the webhook secret for X-Hub-Signature-256 (default: env \(ReconcileFlags.secretVariable)).", valueName: "file"))
     var webhookSecretFile: String?
 
@@ -48,6 +51,7 @@ struct ReconcileFlags: ParsableArguments {
             listen: listen, revision: revision, path: subPath ?? git.subPath, interval: try git.pollInterval,
             historyPath: workDir + "/history.sqlite", webhookSecret: try webhookSecret(),
             framework: ReconcilerConfiguration(master: master, role: role, user: user, maxDeletions: maxDeletions))
+        options.framework.allowEmpty = allowEmpty
         options.webhookInsecure = webhookInsecure
         return options
     }
