@@ -2,6 +2,7 @@ import CapstanAPI
 import CapstanCore
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import CapstanReconciler
@@ -16,6 +17,9 @@ import Testing
         for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
     }
 
+    /// The reconcilers' clock: tests move it instead of sleeping past deadlines.
+    let clock = TestClock()
+
     func makeReconciler(maxDeletions: Int? = nil) throws -> (Reconciler, HistoryStore, String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-reconciler-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -23,7 +27,7 @@ import Testing
         let store = try HistoryStore(path: dir + "/history.sqlite", logger: Logger(label: "test"))
         let reconciler = Reconciler(
             configuration: ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1), maxDeletions: maxDeletions),
-            store: store, logger: Logger(label: "test"))
+            store: store, logger: Logger(label: "test"), clock: { [clock] in clock.now })
         return (reconciler, store, dir)
     }
 
@@ -218,7 +222,7 @@ import Testing
         let new = launches(await r.offers([try offer(2)]))
         #expect(new.count == 1)
         await running(r, new, healthy: false)
-        try await Task.sleep(for: .milliseconds(400))
+        clock.advance(by: .milliseconds(400))
         let calls = await r.tick()
         let status = try #require(await r.appStatuses().first)
         #expect(status.phase == .failed)
@@ -226,6 +230,35 @@ import Testing
         #expect(kills(calls) == new.map(\.taskID), "the never-healthy new task is killed, the old one kept")
         let history = try await store.history(app: "web")
         #expect(history.contains { $0.event == .failed })
+    }
+
+    @Test func aFailedTaskIsRelaunchedOnceItsBackoffHasPassed() async throws {
+        let (r, _, _) = try makeReconciler()
+        await r.seed(state: .init(), frameworkID: framework)
+        var web = app("web", instances: 1)
+        web.spec.backoff = RestartBackoff(delay: .seconds(30), factor: 2, max: .seconds(60))
+        _ = await r.apply(DesiredState(commit: "c1", workloads: [web]))
+        let launched = launches(await r.offers([try offer(1)]))
+        _ = await r.update(TaskStatus(taskID: launched[0].taskID, state: .taskFailed, message: "exit 1", agentID: launched[0].agentID))
+        clock.advance(by: .seconds(29))
+        #expect(launches(await r.offers([try offer(2)])).isEmpty, "relaunched 1 s before the backoff ends")
+        clock.advance(by: .seconds(2))
+        #expect(launches(await r.offers([try offer(3)])).count == 1, "not relaunched after the backoff")
+    }
+
+    @Test func anEmptyDesiredSetDeletesEverythingOnlyWithAllowEmpty() async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-reconciler-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        directories.append(dir)
+        var configuration = ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1))
+        configuration.allowEmpty = true
+        let r = Reconciler(configuration: configuration, store: try HistoryStore(path: dir + "/h.sqlite", logger: Logger(label: "test")), logger: Logger(label: "test"))
+        await r.seed(state: .init(), frameworkID: framework)
+        _ = await r.apply(DesiredState(commit: "c1", workloads: [app("a", instances: 1)]))
+        let launched = launches(await r.offers([try offer(1)]))
+        await running(r, launched)
+        #expect(await r.apply(DesiredState(commit: "c2", workloads: [])) == .applied(created: [], updated: [], scaled: [], deleted: ["a"]))
+        #expect(kills(await r.tick()) == launched.map(\.taskID))
     }
 
     @Test func aJobRunsOncePerSpecEvenAcrossRestarts() async throws {
@@ -250,4 +283,11 @@ import Testing
         _ = await restarted.apply(DesiredState(commit: "c3", workloads: [job]))
         #expect(launches(await restarted.offers([try offer(4)])).count == 1, "a new job spec did not run")
     }
+}
+
+/// A clock the test moves by hand.
+final class TestClock: Sendable {
+    private let current = Mutex(ContinuousClock.now)
+    var now: ContinuousClock.Instant { current.withLock { $0 } }
+    func advance(by duration: Duration) { current.withLock { $0 += duration } }
 }

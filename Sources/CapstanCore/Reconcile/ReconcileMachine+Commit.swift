@@ -47,9 +47,11 @@ extension ReconcileMachine {
         return apply(pending, now: now).1
     }
 
-    /// After a (re-)subscription the master forgets suppression: offers flow again.
+    /// After a (re-)subscription whether the master still suppresses offers is unknown (a failed-over framework
+    /// may keep the suppression of its previous connection): treat them as suppressed, so the first step that
+    /// needs offers sends REVIVE.
     public mutating func resubscribed() {
-        suppressed = false
+        suppressed = true
         declinedForLong = false
     }
 
