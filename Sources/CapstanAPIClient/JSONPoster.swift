@@ -124,13 +124,7 @@ public struct JSONPoster: Sendable {
     public func call<Reply: Decodable>(_ message: some Encodable, to url: String, expecting: Reply.Type) async throws -> Reply {
         let reply = try await post(message, to: url)
         guard reply.isSuccess else {
-            let code: CapstanError.Code = switch reply.status {
-            case 404: .notFound
-            case 401: .unauthenticated
-            case 403: .permissionDenied
-            default: .failedPrecondition
-            }
-            throw CapstanError(code, "POST \(url) answered \(reply.status): \(reply.text)")
+            throw CapstanError(.init(httpStatus: Int(reply.status)), "POST \(url) answered \(reply.status): \(reply.text)")
         }
         return try MesosJSON.decode(Reply.self, from: reply.body)
     }

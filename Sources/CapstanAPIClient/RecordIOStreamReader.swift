@@ -31,7 +31,7 @@ public enum RecordIOStreamReader {
         let response = try await client.execute(request, deadline: .distantFuture)
         guard response.status == .ok else {
             let text = (try? await response.body.collect(upTo: 1 << 20)).map { String(buffer: $0) } ?? ""
-            throw CapstanError(.failedPrecondition, "POST \(url) answered \(response.status.code): \(text)")
+            throw CapstanError(.init(httpStatus: Int(response.status.code)), "POST \(url) answered \(response.status.code): \(text)")
         }
         let (records, continuation) = AsyncThrowingStream.makeStream(of: Data.self, bufferingPolicy: .unbounded)
         let reader = Task {

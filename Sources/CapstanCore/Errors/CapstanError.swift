@@ -23,10 +23,32 @@ public struct CapstanError: Error, Sendable, CustomStringConvertible, Equatable 
         public static let `internal` = Code(.internal)
 
         public var description: String { value.rawValue }
+
+        /// The code of an HTTP error status a peer answered: the inverse of the server's table (CapstanHTTP's
+        /// `APIError.status(for:)`) where a status has one code; other 4xx are `failedPrecondition`, other 5xx
+        /// `internal`.
+        public init(httpStatus: Int) {
+            switch httpStatus {
+            case 400: self = .invalidArgument
+            case 401: self = .unauthenticated
+            case 403: self = .permissionDenied
+            case 404: self = .notFound
+            case 409: self = .conflict
+            case 501: self = .unsupported
+            case 503: self = .unavailable
+            case 504: self = .timeout
+            case 400..<500: self = .failedPrecondition
+            default: self = .internal
+            }
+        }
     }
 
     public let code: Code
     public let message: String
+    /// What went wrong underneath, kept typed so a caller can inspect it (`error.cause as? POSIXError`).
+    /// What went wrong underneath, as text. Kept as text on purpose: storing the typed `any Error` here made
+    /// functions that `throws(CapstanError)` crash the master with SIGSEGV (Swift 6.3.1, an operator TEARDOWN
+    /// in the GitOps end-to-end test); callers that need the typed cause catch it before wrapping.
     public let cause: String?
 
     public init(_ code: Code, _ message: String, cause: (any Error)? = nil) {
@@ -40,7 +62,9 @@ public struct CapstanError: Error, Sendable, CustomStringConvertible, Equatable 
         return message
     }
 
+    /// Equal codes and messages, and causes that read the same.
     public static func == (lhs: CapstanError, rhs: CapstanError) -> Bool {
-        lhs.code == rhs.code && lhs.message == rhs.message && lhs.cause == rhs.cause
+        lhs.code == rhs.code && lhs.message == rhs.message
+            && lhs.cause == rhs.cause
     }
 }

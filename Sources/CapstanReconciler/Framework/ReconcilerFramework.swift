@@ -56,7 +56,7 @@ public struct ReconcilerFramework: Sendable {
                 master: configuration.master, client: client, authorization: configuration.authorization,
                 secure: configuration.clientTLS != nil
             ).subscribe(info)
-        } catch let error as CapstanError where storedID != nil && error.message.contains("answered 403") {
+        } catch let error as CapstanError where storedID != nil && error.code == .permissionDenied {
             // The master removed the framework (torn down, or away past its failover timeout): its tasks are gone
             // with it, so start afresh as a new framework.
             logger.warning("The master no longer knows this framework; subscribing as a new one", metadata: ["framework": "\(storedID ?? "")", "error": "\(error.message)"])
