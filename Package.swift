@@ -210,6 +210,16 @@ let package = Package(
             name: "CapstanAPITests", dependencies: ["CapstanAPI", "CapstanCore"],
             resources: [.copy("Golden")], swiftSettings: settings),
         .testTarget(
+            name: "CapstanMasterTests",
+            dependencies: [
+                "CapstanMaster", "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanAuth",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: settings),
+        .testTarget(
             name: "CapstanAgentTests",
             dependencies: ["CapstanAgent", "CapstanCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),

@@ -26,10 +26,21 @@ public enum AgentCommand: Sendable {
     }
 }
 
+/// Where the master's commands to agents go: ``AgentLink`` over HTTP in a running master, a recorder in the
+/// master's unit tests.
+public protocol AgentMessenger: Sendable {
+    /// Queues `command` for the agent; never blocks.
+    func send(_ command: AgentCommand, to agentID: AgentID, at endpoint: HostPort)
+    /// Records the principal an agent authenticated as (nil when agents are not authenticated).
+    func setPrincipal(_ principal: String?, for agentID: AgentID)
+    /// Stops delivering.
+    func shutdown()
+}
+
 /// Delivers commands to agents, in order per agent, each on its own queue so a slow agent delays only itself.
 /// A command that cannot be delivered after a few tries is dropped: the agent's re-registration and the
 /// frameworks' reconciliation repair what it would have done.
-public final class AgentLink: Sendable {
+public final class AgentLink: AgentMessenger {
     private struct Queue: Sendable {
         var continuation: AsyncStream<(AgentCommand, HostPort)>.Continuation
     }

@@ -11,7 +11,7 @@ public actor Master {
     public let id: MasterID
     let configuration: MasterConfiguration
     let logger: Logger
-    let agentLink: AgentLink
+    let agentLink: any AgentMessenger
     let startedAt: Double
     let clockOrigin = ContinuousClock.now
 
@@ -31,7 +31,7 @@ public actor Master {
     /// ACKNOWLEDGEs for agents that have not (re-)registered yet, e.g. right after a master restart.
     var heldAcknowledgements = HeldAcknowledgements()
 
-    public init(configuration: MasterConfiguration, agentLink: AgentLink, logger: Logger) {
+    public init(configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.agentLink = agentLink
