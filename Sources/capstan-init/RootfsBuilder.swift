@@ -78,6 +78,8 @@ struct RootfsBuilder {
     }
 
     private func bind(_ source: String, at target: String, readOnly: Bool, what: String) {
+        stage = .mounts
+        defer { stage = .rootfs }
         var info = stat()
         check(stat(source, &info), "stat \(what)")
         let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR

@@ -2,10 +2,11 @@
 //
 // Started by LinuxLauncher (possibly ahead of the container, as its spare) with stdio on /dev/null and:
 //   fd 3  the InitSpec as JSON (read to EOF, then closed); stdout and stderr are then opened in its sandbox
-//   fd 4  the sync socket: the monitor forks PID 1 at once and sends `pid <host pid of PID 1>`; the agent moves
-//         both into the container's cgroups while PID 1 builds the root filesystem, then sends one byte (the
-//         barrier: PID 1 forks the task only after it, so the task starts inside the cgroups); one line comes back,
-//         `ok` once the task has been executed, or a stage-labelled error.
+//   fd 4  the sync socket, spoken in `InitReport` frames (CapstanInitSpec): the monitor forks PID 1 at once and
+//         sends `pid1(<host pid of PID 1>)`; the agent moves both into the container's cgroups while PID 1 builds
+//         the root filesystem, then sends one byte (the barrier: PID 1 forks the task only after it, so the task
+//         starts inside the cgroups); one report comes back, `started` once the task has been executed, or
+//         `failed(stage, errno, detail)`.
 //         (PID 1 learns that the task's execve succeeded from EOF on a close-on-exec pipe only it and the task hold;
 //         EOF on the sync socket itself is no signal, as a fork elsewhere in the agent may hold a copy for a while.)
 //
@@ -25,23 +26,41 @@ import Glibc
 let specFD: Int32 = 3
 let syncFD: Int32 = 4
 
-/// Writes a stage-labelled error to the sync socket (and stderr) and leaves with status 127.
-func fail(_ stage: String, errno code: Int32) -> Never {
-    fail("\(stage): \(String(cString: strerror(code))) (errno \(code))")
+/// The step capstan-init is in, reported with a failure. Single-threaded: each phase sets it as it starts.
+nonisolated(unsafe) var stage: InitStage = .spec
+
+/// Reports a failed step (`detail` and the errno of the call that failed) on the sync socket and stderr, and
+/// leaves with status 127.
+func fail(_ detail: String, errno code: Int32) -> Never {
+    report(InitFailure(stage: stage, errno: code, detail: detail), text: "\(detail): \(String(cString: strerror(code))) (errno \(code))")
+}
+
+/// Reports a failed step that no system call explains (a user not in /etc/passwd), and leaves with status 127.
+func fail(_ detail: String) -> Never {
+    report(InitFailure(stage: stage, errno: 0, detail: detail), text: detail)
 }
 
 /// The task's end of the exec pipe (see `containerMain`); a byte on it tells PID 1 that execve failed.
 nonisolated(unsafe) var execFailureFD: Int32 = -1
 
-func fail(_ message: String) -> Never {
-    writeAll(syncFD, message + "\n")
+private func report(_ failure: InitFailure, text: String) -> Never {
+    send(.failed(failure))
     if execFailureFD >= 0 { writeAll(execFailureFD, "x") }
-    writeAll(2, "capstan-init: \(message)\n")
+    writeAll(2, "capstan-init: \(stage): \(text)\n")
     _exit(127)
 }
 
+/// Writes one report frame to the sync socket.
+func send(_ report: InitReport) {
+    writeAll(syncFD, report.bytes)
+}
+
 func writeAll(_ fd: Int32, _ text: String) {
-    var bytes = Array(text.utf8)
+    writeAll(fd, Array(text.utf8))
+}
+
+func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
+    var bytes = bytes
     var offset = 0
     while offset < bytes.count {
         let n = bytes.withUnsafeMutableBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
@@ -67,8 +86,8 @@ func readAll(_ fd: Int32) -> [UInt8]? {
     }
 }
 
-func check(_ rc: Int32, _ stage: @autoclosure () -> String) {
-    if rc != 0 { fail(stage(), errno: errno) }
+func check(_ rc: Int32, _ what: @autoclosure () -> String) {
+    if rc != 0 { fail(what(), errno: errno) }
 }
 
 /// The signals PID 1 and the monitor forward to the task.
@@ -95,12 +114,14 @@ func blockForwardedSignals() -> sigset_t {
 
 func monitorMain() -> Never {
     _ = fcntl(syncFD, F_SETFD, FD_CLOEXEC)
+    stage = .spec
     guard let data = readAll(specFD) else { fail("read of the spec from fd 3", errno: errno) }
     close(specFD)
     let spec: InitSpec
     do { spec = try JSONDecoder().decode(InitSpec.self, from: Data(data)) } catch { fail("decode of the spec: \(error)") }
     // The agent may have started this process before it knew the container: stdout and stderr become the sandbox's
     // files only now.
+    stage = .sandbox
     for (target, name) in [(Int32(1), "stdout"), (Int32(2), "stderr")] {
         let path = spec.sandboxDirectory + "/" + name
         let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
@@ -110,6 +131,7 @@ func monitorMain() -> Never {
     }
     // No barrier here: PID 1 builds the container's root while the agent moves it and this process into the
     // cgroups (the kernel's first cgroup move can take a grace period); PID 1 waits at the barrier before the task.
+    stage = .namespaces
     var statusPipe: [Int32] = [-1, -1]
     check(pipe(&statusPipe), "pipe")
     for fd in statusPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -122,7 +144,7 @@ func monitorMain() -> Never {
         containerMain(spec, statusFD: statusPipe[1], signals: signals)
     }
     close(statusPipe[1])
-    writeAll(syncFD, "pid \(child)\n")
+    send(.pid1(child))
     close(syncFD)
 
     var exitCode: Int32 = -1
@@ -170,9 +192,14 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
     check(capstan_unshare(Int32(flags)), "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC\(spec.isolateNetwork ? "|CLONE_NEWNET" : ""))")
     // Nothing mounted from here on may propagate back to the host.
     check(mount(nil, "/", nil, UInt(MS_REC | MS_PRIVATE), nil), "mount / private")
-    if spec.isolateNetwork { bringUpLoopback() }
+    if spec.isolateNetwork {
+        stage = .network
+        bringUpLoopback()
+        stage = .namespaces
+    }
     if let hostname = spec.hostname { check(sethostname(hostname, hostname.utf8.count), "sethostname '\(hostname)'") }
 
+    stage = .rootfs
     if let rootfs = spec.rootfs {
         RootfsBuilder(spec: spec, rootfs: rootfs).build()
     } else {
@@ -180,7 +207,9 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
         check(mount("proc", "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount proc on /proc")
     }
 
+    stage = .user
     let credentials = resolveUser(spec.process.user)
+    stage = .capabilities
     let keep = spec.capabilities.reduce(UInt64(0)) { $0 | (UInt64(1) << UInt64($1)) }
     var step: Int32 = 0
     let capsError = capstan_restrict_capabilities(keep | capabilityBit(CAP_SETUID) | capabilityBit(CAP_SETGID) | capabilityBit(CAP_SETPCAP)
@@ -194,6 +223,7 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
     repeat { released = read(syncFD, &go, 1) } while released < 0 && errno == EINTR
     if released != 1 { _exit(127) }  // the agent gave up on this container
 
+    stage = .namespaces
     var execPipe: [Int32] = [-1, -1]
     check(pipe(&execPipe), "pipe")
     for fd in execPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
@@ -210,7 +240,7 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
     var got = 0
     repeat { got = read(execPipe[0], &byte, 1) } while got < 0 && errno == EINTR
     close(execPipe[0])
-    if got == 0 { writeAll(syncFD, "ok\n") }  // EOF: the task's execve closed its end; otherwise it reported already
+    if got == 0 { send(.started) }  // EOF: the task's execve closed its end; otherwise it reported already
     close(syncFD)
     // PID 1: reap everything; forward signals to the task; leave when the task has ended.
     while true {
@@ -256,17 +286,21 @@ func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UI
     for sig in forwarded + [SIGCHLD] { signal(sig, SIG_DFL) }
     sigprocmask(SIG_SETMASK, &empty, nil)
     let user = spec.process.user ?? "root"
+    stage = .sandbox
     if credentials.uid != 0 || credentials.gid != 0 { handOverSandbox(spec, to: credentials, user: user) }
+    stage = .user
     var groups = credentials.groups.map { gid_t($0) }
     check(setgroups(groups.count, &groups), "setgroups for user '\(user)'")
     check(setgid(credentials.gid), "setgid \(credentials.gid)")
     check(setuid(credentials.uid), "setuid \(credentials.uid)")
+    stage = .capabilities
     if credentials.uid == 0 {
         var step: Int32 = 0
         let rc = capstan_restrict_capabilities(keep, &step)
         if rc != 0 { fail(capabilityStep(step), errno: rc) }
     }
     check(capstan_set_no_new_privs(), "prctl(PR_SET_NO_NEW_PRIVS)")
+    stage = .exec
     check(chdir(spec.process.workingDirectory), "chdir '\(spec.process.workingDirectory)'")
     let environment = credentials.loginEnvironment(spec.process.environment)
     let path = spec.process.path

@@ -33,7 +33,7 @@ public struct LinuxLauncher: Launcher {
     private let table = ProcessTable(sweepsSession: false)
     private let syncFDs = LockedBox<[Int32: Int32]>([:])
     /// Monitor pid → the failed step its capstan-init reported, for a container collected before `resume`.
-    private let initReports = LockedBox<[Int32: String]>([:])
+    private let initReports = LockedBox<[Int32: InitFailure]>([:])
     private let spare = SpareInit()
 
     /// Where the container's root is visible inside it, and `MESOS_SANDBOX`.
@@ -157,10 +157,10 @@ public struct LinuxLauncher: Launcher {
         return [pid1]
     }
 
-    /// What capstan-init reported on the sync socket when its PID 1 already failed at a step (the line it writes
+    /// What capstan-init reported on the sync socket when its PID 1 already failed at a step (the report it sends
     /// before it exits), waiting a moment at most. See ``Launcher/earlyFailure(_:)``.
     public func earlyFailure(_ process: LaunchedProcess) async -> CapstanError? {
-        let report: String?
+        let report: InitFailure?
         if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) {
             initPIDs.withLock { $0[process.pid] = nil }
             report = await DedicatedThread.run(name: "capstan-spawn") {
@@ -170,29 +170,56 @@ public struct LinuxLauncher: Launcher {
         } else {
             report = initReports.withLock { $0.removeValue(forKey: process.pid) }
         }
-        return report.map { CapstanError(Self.code(ofInitMessage: $0), "Failed to launch: \($0)") }
+        return report.map(Self.launchError)
     }
 
-    /// The failed step among the lines readable on a sync socket now (or within `waitingMilliseconds`), skipping
-    /// the `pid N` and `ok` lines; nil when there is none. Never blocks longer than that.
-    static func failureReport(_ syncFD: Int32, waitingMilliseconds: Int32) -> String? {
-        var lines: [String] = []
-        var current: [UInt8] = []
-        var byte: UInt8 = 0
-        var pending = pollfd(fd: syncFD, events: Int16(POLLIN), revents: 0)
-        while poll(&pending, 1, waitingMilliseconds) > 0 && (pending.revents & Int16(POLLIN)) != 0 {
-            let n = read(syncFD, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            if byte == UInt8(ascii: "\n") {
-                lines.append(String(decoding: current, as: UTF8.self))
-                current = []
-            } else {
-                current.append(byte)
-            }
+    /// The failed step among the reports readable on a sync socket now (or within `waitingMilliseconds`),
+    /// skipping `pid1` and `started`; nil when there is none. Never blocks longer than that.
+    static func failureReport(_ syncFD: Int32, waitingMilliseconds: Int32) -> InitFailure? {
+        while let report = try? readReport(syncFD, waitingMilliseconds: waitingMilliseconds) {
+            if case .failed(let failure) = report { return failure }
         }
-        if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)) }
-        return lines.first { !$0.isEmpty && $0 != "ok" && !$0.hasPrefix("pid ") }
+        return nil
+    }
+
+    /// Reads one report frame, exactly its bytes (nothing after it is consumed). Nil at EOF, or when
+    /// `waitingMilliseconds` is given and nothing arrives in that time; throws on bytes that are not a report.
+    static func readReport(_ syncFD: Int32, waitingMilliseconds: Int32? = nil) throws -> InitReport? {
+        if let waitingMilliseconds {
+            var pending = pollfd(fd: syncFD, events: Int16(POLLIN), revents: 0)
+            var ready: Int32
+            repeat { ready = poll(&pending, 1, waitingMilliseconds) } while ready < 0 && errno == EINTR
+            guard ready > 0, pending.revents & Int16(POLLIN | POLLHUP) != 0 else { return nil }
+        }
+        guard let header = readExactly(syncFD, 3) else { return nil }
+        guard let length = InitReport.payloadLength(header: header), let payload = readExactly(syncFD, length),
+            let report = InitReport.decode(header: header, payload: payload)
+        else {
+            throw CapstanError(
+                .internal, "Failed to launch: capstan-init sent a report this agent cannot read (tag \(header[0])); is it from the same build as capstan?")
+        }
+        return report
+    }
+
+    /// `count` bytes, or nil at EOF (or an error) before them.
+    private static func readExactly(_ fd: Int32, _ count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var offset = 0
+        while offset < count {
+            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, count - offset) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            offset += n
+        }
+        return bytes
+    }
+
+    /// The launch error for a failed step: the errno's code (`internal` when no system call failed) and the step
+    /// as capstan-init describes it.
+    static func launchError(_ failure: InitFailure) -> CapstanError {
+        guard failure.errno != 0 else { return CapstanError(.internal, "Failed to launch: \(failure.detail)") }
+        let system = CapstanError.system("", errno: failure.errno)
+        return CapstanError(system.code, "Failed to launch: \(failure.detail): \(String(cString: strerror(failure.errno))) (errno \(failure.errno))")
     }
 
     /// Lets the container's PID 1 fork the task, then waits until it has executed the task or reported the failed
@@ -200,10 +227,8 @@ public struct LinuxLauncher: Launcher {
     public func resume(_ process: LaunchedProcess) async throws {
         guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else {
             // The monitor ended (and was collected) before the task was released.
-            let report = initReports.withLock { $0.removeValue(forKey: process.pid) }
-            throw CapstanError(
-                report.map { Self.code(ofInitMessage: $0) } ?? .internal,
-                "Failed to launch: \(report ?? "capstan-init exited before it started the task")")
+            if let report = initReports.withLock({ $0.removeValue(forKey: process.pid) }) { throw Self.launchError(report) }
+            throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the task")
         }
         let spare = self.spare
         let initPath = self.initPath
@@ -216,26 +241,17 @@ public struct LinuxLauncher: Launcher {
             // may have reported its failed step before it ended.
             var go: UInt8 = 1
             let released = send(syncFD, &go, 1, Int32(MSG_NOSIGNAL)) == 1
-            // One line: `ok`, or the failed step. Read up to the newline only: EOF may come late, as another fork in
+            // One report: `started`, or the failed step. Read exactly one frame: EOF may come late, as another fork in
             // this process can briefly hold a copy of capstan-init's end.
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while !bytes.contains(UInt8(ascii: "\n")) {
-                let n = buffer.withUnsafeMutableBytes { read(syncFD, $0.baseAddress, $0.count) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                bytes.append(contentsOf: buffer[0..<n])
-            }
-            let message = String(decoding: bytes, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-            if message == "ok" && released {
+            switch try Self.readReport(syncFD) {
+            case .started? where released:
                 spare.refill { try? Self.spawnInit(initPath: initPath, workDirectory: workDirectory) }
-                return
-            }
-            if message.isEmpty || message == "ok" {
+            case .failed(let failure)?:
+                throw Self.launchError(failure)
+            default:
                 throw CapstanError(
                     .internal, "Failed to launch: capstan-init exited before \(released ? "it started the task" : "it was released")")
             }
-            throw CapstanError(Self.code(ofInitMessage: message), "Failed to launch: \(message)")
         }
     }
 
@@ -354,21 +370,15 @@ public struct LinuxLauncher: Launcher {
     /// Monitor pid → the container's PID 1, once read by ``heldProcesses(_:)``.
     private let initPIDs = LockedBox<[Int32: Int32]>([:])
 
-    /// Reads `capstan-init`'s first line, `pid <n>` (its PID 1), one byte at a time so that nothing after it is
-    /// consumed; any other line is the failed step.
+    /// Reads `capstan-init`'s first report, `pid1` (the host pid of the container's PID 1); a `failed` report is the
+    /// step that failed.
     private static func readInitPID(_ syncFD: Int32) throws -> Int32 {
-        var bytes: [UInt8] = []
-        var byte: UInt8 = 0
-        while true {
-            let n = read(syncFD, &byte, 1)
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 || byte == UInt8(ascii: "\n") { break }
-            bytes.append(byte)
+        switch try readReport(syncFD) {
+        case .pid1(let pid)? where pid > 0: return pid
+        case .failed(let failure)?: throw launchError(failure)
+        case nil: throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the container's PID 1")
+        case let other?: throw CapstanError(.internal, "Failed to launch: capstan-init reported \(other) before its PID 1")
         }
-        let line = String(decoding: bytes, as: UTF8.self)
-        if line.hasPrefix("pid "), let pid = Int32(line.dropFirst(4)), pid > 0 { return pid }
-        if line.isEmpty { throw CapstanError(.internal, "Failed to launch: capstan-init exited before it started the container's PID 1") }
-        throw CapstanError(code(ofInitMessage: line), "Failed to launch: \(line)")
     }
 
     private func stateDirectory(ofPID pid: Int32) -> String? {
@@ -477,13 +487,5 @@ public struct LinuxLauncher: Launcher {
             close(pair[0])
             throw error
         }
-    }
-
-    /// The code for a `capstan-init` message ending in `(errno N)`.
-    static func code(ofInitMessage message: String) -> CapstanError.Code {
-        guard let open = message.range(of: "(errno ", options: .backwards),
-            let value = Int32(message[open.upperBound...].prefix { $0.isNumber })
-        else { return .internal }
-        return CapstanError.system("", errno: value).code
     }
 }
