@@ -76,18 +76,24 @@ let package = Package(
         .executableTarget(
             name: "capstan-init", dependencies: ["CLinux", "CapstanInitSpec"], swiftSettings: settings,
             linkerSettings: [.unsafeFlags(["-static-stdlib"]), .linkedLibrary("_FoundationCollections"), .linkedLibrary("_FoundationCShims"), .linkedLibrary("swiftSynchronization")]),
+        // The OS layer: system calls retried on EINTR, the one errno → error table, atomic durable writes, and the one
+        // bounded pool for blocking work. (capstan-init stays on CLinux alone: a small static binary.)
+        .target(
+            name: "CapstanLinux",
+            dependencies: ["CLinux", "CapstanCore", .product(name: "NIOPosix", package: "swift-nio")],
+            swiftSettings: settings),
         // Launcher and isolator protocols; the plain-process launcher; the Linux launcher and cgroup isolators.
         .target(
             name: "CapstanContainerizer",
             dependencies: [
-                "CapstanCore", "CLinux", "CapstanInitSpec",
+                "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanLinux",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),
         .target(
             name: "CapstanAgent",
             dependencies: [
-                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage", "CLinux",
+                "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanContainerizer", "CapstanImage", "CLinux", "CapstanLinux",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -125,7 +131,7 @@ let package = Package(
         .target(
             name: "CapstanImage",
             dependencies: [
-                "CapstanCore", "CLibArchive",
+                "CapstanCore", "CLibArchive", "CapstanLinux",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

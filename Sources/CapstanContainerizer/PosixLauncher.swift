@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import CapstanInitSpec
 import Foundation
 import Glibc

@@ -1,3 +1,4 @@
+import CapstanLinux
 import CLinux
 import CapstanCore
 import Glibc

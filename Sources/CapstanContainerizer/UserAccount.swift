@@ -1,3 +1,4 @@
+import CapstanLinux
 import CapstanCore
 import Glibc
 

@@ -1,4 +1,5 @@
 import Logging
+import CapstanLinux
 import CapstanAPI
 import CapstanCore
 import Foundation
@@ -27,25 +28,7 @@ public struct CheckpointStore: Sendable {
         let path = try absolute(relativePath)
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let data = try MesosJSON.encode(value)
-        let temporary = path + ".tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw CheckpointError.io("open", temporary, errno) }
-        let written = data.withUnsafeBytes { buffer -> Int in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return -1 }
-                offset += n
-            }
-            return offset
-        }
-        if written < 0 { let e = errno; close(fd); throw CheckpointError.io("write", temporary, e) }
-        if fsync(fd) != 0 { let e = errno; close(fd); throw CheckpointError.io("fsync", temporary, e) }
-        close(fd)
-        if rename(temporary, path) != 0 { throw CheckpointError.io("rename", path, errno) }
-        let dirFD = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dirFD >= 0 { fsync(dirFD); close(dirFD) }
+        try AtomicFile.write(try MesosJSON.encode(value), to: path, mode: 0o600)
     }
 
     /// Reads a checkpoint; nil when it does not exist.

@@ -1,3 +1,4 @@
+import CapstanLinux
 import CLinux
 public import CapstanCore
 import CapstanInitSpec

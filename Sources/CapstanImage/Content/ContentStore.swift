@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 public import Foundation
 
 /// A content-addressed blob store: every blob is stored under its digest and only after its bytes were checked.
@@ -42,7 +43,7 @@ public final class BlobWriter: @unchecked Sendable {
         self.temporaryPath = temporaryPath
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
-            throw CapstanError(.internal, "cannot create \(temporaryPath): \(String(cString: strerror(errno)))")
+            throw CapstanError.system("cannot create \(temporaryPath)", errno: errno)
         }
     }
 
@@ -59,7 +60,7 @@ public final class BlobWriter: @unchecked Sendable {
             let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw CapstanError(.internal, "cannot write \(temporaryPath): \(String(cString: strerror(errno)))")
+                throw CapstanError.system("cannot write \(temporaryPath)", errno: errno)
             }
             offset += n
         }
@@ -73,12 +74,12 @@ public final class BlobWriter: @unchecked Sendable {
     /// Throws away what was written, for a producer that restarts a download.
     public func reset() throws {
         guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-            throw CapstanError(.internal, "cannot truncate \(temporaryPath): \(String(cString: strerror(errno)))")
+            throw CapstanError.system("cannot truncate \(temporaryPath)", errno: errno)
         }
         hasher = DigestHasher()
     }
 
     func sync() throws {
-        guard fsync(fd) == 0 else { throw CapstanError(.internal, "cannot fsync \(temporaryPath): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw CapstanError.system("cannot fsync \(temporaryPath)", errno: errno) }
     }
 }

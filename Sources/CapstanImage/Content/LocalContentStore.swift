@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 public import Foundation
 public import Logging
 
@@ -99,7 +100,7 @@ public actor LocalContentStore: ContentStore {
     private func commit(_ temporary: String, as digest: Digest) throws {
         let destination = blobPath(digest)
         guard rename(temporary, destination) == 0 else {
-            throw CapstanError(.internal, "cannot rename \(temporary) to \(destination): \(String(cString: strerror(errno)))")
+            throw CapstanError.system("cannot rename \(temporary) to \(destination)", errno: errno)
         }
         let dir = open("\(root)/blobs/\(digest.algorithm)", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dir >= 0 {
@@ -131,7 +132,7 @@ public actor LocalContentStore: ContentStore {
 
     public func delete(_ digest: Digest) throws {
         if unlink(blobPath(digest)) != 0 && errno != ENOENT {
-            throw CapstanError(.internal, "cannot remove blob \(digest): \(String(cString: strerror(errno)))")
+            throw CapstanError.system("cannot remove blob \(digest)", errno: errno)
         }
     }
 }

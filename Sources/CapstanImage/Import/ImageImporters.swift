@@ -1,19 +1,12 @@
 public import CapstanCore
 import Foundation
-import NIOPosix
+import CapstanLinux
 
 /// What an importer stored: the manifest, the index it came from, and a name found in the source.
 public struct ImportedImage: Sendable {
     public var manifest: Digest
     public var index: Digest?
     public var suggestedName: String?
-}
-
-/// Runs blocking file-system work on NIO's thread pool instead of the cooperative pool.
-enum Blocking {
-    static func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
-        try await NIOThreadPool.singleton.runIfActive(body)
-    }
 }
 
 /// The type of a layer file from its first bytes: gzip, zstd or plain tar.

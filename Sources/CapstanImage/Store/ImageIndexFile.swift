@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 
 /// One named image in the store.
@@ -40,7 +41,7 @@ struct ImageIndexFile {
     /// Runs `body` on the contents under an exclusive lock, writing them back if `body` changed them.
     func update<T>(_ body: (inout Contents) throws -> T) throws -> T {
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lock >= 0 else { throw CapstanError(.internal, "cannot open lock file \(path).lock: \(Errno.text)") }
+        guard lock >= 0 else { throw CapstanError.system("cannot open lock file \(path).lock", errno: errno) }
         defer { close(lock) }
         flock(lock, LOCK_EX)
         defer { flock(lock, LOCK_UN) }
@@ -50,31 +51,5 @@ struct ImageIndexFile {
         let after = try ImageJSON.encode(contents)
         if before != after { try AtomicFile.write(after, to: path) }
         return result
-    }
-}
-
-/// Writes a whole file atomically: temporary file, fsync, rename, directory fsync.
-enum AtomicFile {
-    static func write(_ data: Data, to path: String) throws {
-        let temporary = path + ".tmp-\(UUID().uuidString)"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CapstanError(.internal, "cannot create \(temporary): \(Errno.text)") }
-        let ok = data.withUnsafeBytes { buffer -> Bool in
-            var offset = 0
-            while offset < buffer.count {
-                let n = Glibc.write(fd, buffer.baseAddress! + offset, buffer.count - offset)
-                if n < 0 { if errno == EINTR { continue }; return false }
-                offset += n
-            }
-            return fsync(fd) == 0
-        }
-        close(fd)
-        guard ok, rename(temporary, path) == 0 else {
-            let reason = Errno.text
-            unlink(temporary)
-            throw CapstanError(.internal, "cannot write \(path): \(reason)")
-        }
-        let dir = open((path as NSString).deletingLastPathComponent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
     }
 }

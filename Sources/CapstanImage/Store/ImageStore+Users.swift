@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 import Logging
 
@@ -47,7 +48,7 @@ extension ImageStore {
     public func releaseLayers(user name: String) throws {
         let path = try userPath(name)
         if unlink(path) != 0 && errno != ENOENT {
-            throw CapstanError(.internal, "cannot remove layer user record \(path): \(Errno.text)")
+            throw CapstanError.system("cannot remove layer user record \(path)", errno: errno)
         }
     }
 

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 public import Logging
 
@@ -207,7 +208,7 @@ public actor ImageStore {
                 try AtomicFile.write(Data("\(mode.rawValue)\n\(bytes)\n".utf8), to: scratch + "/.complete")
                 try? fm.removeItem(atPath: directory)  // an interrupted earlier attempt
                 guard rename(scratch, directory) == 0 else {
-                    throw CapstanError(.internal, "cannot move unpacked layer into \(directory): \(Errno.text)")
+                    throw CapstanError.system("cannot move unpacked layer into \(directory)", errno: errno)
                 }
                 logger.info("unpacked layer", metadata: ["diff_id": "\(diffID)", "whiteouts": "\(mode.rawValue)"])
                 return directory + "/rootfs"

@@ -1,4 +1,5 @@
 import CapstanCore
+import CapstanLinux
 import Foundation
 
 /// File-system operations confined to one directory tree: every path is walked component by component with
@@ -10,7 +11,7 @@ final class LayerRoot {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw CapstanError(.notFound, "cannot open layer directory \(path): \(Errno.text)") }
+        guard fd >= 0 else { throw CapstanError(.notFound, "cannot open layer directory \(path): \(errnoText(errno))") }
     }
 
     deinit { close(fd) }
@@ -33,7 +34,7 @@ final class LayerRoot {
             var next = openat(current, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT && create {
                 if mkdirat(current, name, 0o755) != 0 && errno != EEXIST {
-                    let reason = Errno.text
+                    let reason = errnoText(errno)
                     close(current)
                     throw .system(walked.joined(separator: "/"), reason)
                 }
@@ -68,16 +69,16 @@ final class LayerRoot {
         guard let type = type(of: name, in: dir) else { return }
         if type == S_IFDIR {
             let child = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard child >= 0 else { throw CapstanError(.internal, "cannot open \(name) to remove it: \(Errno.text)") }
+            guard child >= 0 else { throw CapstanError.system("cannot open \(name) to remove it", errno: errno) }
             defer { close(child) }
             fchmod(child, 0o700)
             for entry in try children(of: child) { try removeTree(entry, in: child) }
             guard unlinkat(dir, name, AT_REMOVEDIR) == 0 || errno == ENOENT else {
-                throw CapstanError(.internal, "cannot remove directory \(name): \(Errno.text)")
+                throw CapstanError.system("cannot remove directory \(name)", errno: errno)
             }
         } else {
             guard unlinkat(dir, name, 0) == 0 || errno == ENOENT else {
-                throw CapstanError(.internal, "cannot remove \(name): \(Errno.text)")
+                throw CapstanError.system("cannot remove \(name)", errno: errno)
             }
         }
     }
@@ -86,7 +87,7 @@ final class LayerRoot {
     static func children(of dir: Int32) throws -> [String] {
         let copy = dup(dir)
         guard copy >= 0, let stream = fdopendir(copy) else {
-            throw CapstanError(.internal, "cannot list a directory: \(Errno.text)")
+            throw CapstanError.system("cannot list a directory", errno: errno)
         }
         defer { closedir(stream) }
         rewinddir(stream)
@@ -102,6 +103,4 @@ final class LayerRoot {
 }
 
 /// The text of the current `errno`.
-enum Errno {
-    static var text: String { String(cString: strerror(errno)) }
-}
+

@@ -1,4 +1,5 @@
 import CLibArchive
+import CapstanLinux
 public import CapstanCore
 import Foundation
 public import Logging
@@ -234,17 +235,17 @@ private struct UnpackRun {
         switch type {
         case S_IFDIR:
             if existing != S_IFDIR, mkdirat(parent, base, 0o700) != 0 {
-                throw CapstanError(.internal, "cannot create directory for layer entry '\(name)': \(Errno.text)")
+                throw CapstanError.system("cannot create directory for layer entry '\(name)'", errno: errno)
             }
             let fd = openat(parent, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard fd >= 0 else { throw CapstanError(.internal, "cannot open directory for layer entry '\(name)': \(Errno.text)") }
+            guard fd >= 0 else { throw CapstanError.system("cannot open directory for layer entry '\(name)'", errno: errno) }
             defer { close(fd) }
             if isRoot { fchown(fd, uid_t(archive_entry_uid(entry)), gid_t(archive_entry_gid(entry))) }
             setXattrs(entry, fd: fd, name: name)
             directories.append((parts, perm, mtime))
         case S_IFREG:
             let fd = openat(parent, base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw CapstanError(.internal, "cannot create file for layer entry '\(name)': \(Errno.text)") }
+            guard fd >= 0 else { throw CapstanError.system("cannot create file for layer entry '\(name)'", errno: errno) }
             defer { close(fd) }
             try copyData(to: fd, size: archive_entry_size(entry), name: name)
             if isRoot { fchown(fd, uid_t(archive_entry_uid(entry)), gid_t(archive_entry_gid(entry))) }
@@ -255,14 +256,14 @@ private struct UnpackRun {
         case S_IFLNK:
             let target = archive_entry_symlink(entry).map { String(cString: $0) } ?? ""
             guard symlinkat(target, parent, base) == 0 else {
-                throw CapstanError(.internal, "cannot create symlink for layer entry '\(name)': \(Errno.text)")
+                throw CapstanError.system("cannot create symlink for layer entry '\(name)'", errno: errno)
             }
             if isRoot { fchownat(parent, base, uid_t(archive_entry_uid(entry)), gid_t(archive_entry_gid(entry)), AT_SYMLINK_NOFOLLOW) }
             var times = [mtime, mtime]
             utimensat(parent, base, &times, AT_SYMLINK_NOFOLLOW)
         case S_IFIFO:
             guard mkfifoat(parent, base, perm) == 0 else {
-                throw CapstanError(.internal, "cannot create fifo for layer entry '\(name)': \(Errno.text)")
+                throw CapstanError.system("cannot create fifo for layer entry '\(name)'", errno: errno)
             }
             if isRoot { fchownat(parent, base, uid_t(archive_entry_uid(entry)), gid_t(archive_entry_gid(entry)), AT_SYMLINK_NOFOLLOW) }
             utimensat(parent, base, &mtime, AT_SYMLINK_NOFOLLOW)
@@ -282,7 +283,7 @@ private struct UnpackRun {
         }
         guard type != S_IFDIR else { throw refuse(entry, "its hard-link target '\(target)' is a directory") }
         guard linkat(targetParent, targetBase, parent, base, 0) == 0 else {
-            throw CapstanError(.internal, "cannot create hard link for layer entry '\(entry)': \(Errno.text)")
+            throw CapstanError.system("cannot create hard link for layer entry '\(entry)'", errno: errno)
         }
     }
 
@@ -301,7 +302,7 @@ private struct UnpackRun {
                 let n = pwrite(fd, buffer + done, length - done, off_t(offset) + off_t(done))
                 if n < 0 {
                     if errno == EINTR { continue }
-                    throw CapstanError(.internal, "cannot write layer entry '\(name)': \(Errno.text)")
+                    throw CapstanError.system("cannot write layer entry '\(name)'", errno: errno)
                 }
                 done += n
             }
@@ -320,7 +321,7 @@ private struct UnpackRun {
             let attribute = String(cString: key)
             if attribute.hasPrefix("trusted.overlay.") { continue }
             if fsetxattr(fd, key, value, size, 0) != 0 {
-                logger.debug("could not set xattr", metadata: ["entry": "\(name)", "xattr": "\(attribute)", "error": "\(Errno.text)"])
+                logger.debug("could not set xattr", metadata: ["entry": "\(name)", "xattr": "\(attribute)", "error": "\(errnoText(errno))"])
             }
         }
     }
@@ -335,7 +336,7 @@ private struct UnpackRun {
             case .apply: opaqueDirectories.append(Array(parts.dropLast()))
             case .overlay:
                 guard fsetxattr(parent, "trusted.overlay.opaque", "y", 1, 0) == 0 else {
-                    throw CapstanError(.permissionDenied, "cannot mark '\(parts.dropLast().joined(separator: "/"))' opaque for layer entry '\(entry)' (trusted xattrs need root): \(Errno.text)")
+                    throw CapstanError(.permissionDenied, "cannot mark '\(parts.dropLast().joined(separator: "/"))' opaque for layer entry '\(entry)' (trusted xattrs need root): \(errnoText(errno))")
                 }
             case .markers: break
             }
@@ -348,7 +349,7 @@ private struct UnpackRun {
         case .overlay:
             try LayerRoot.removeTree(target, in: parent)
             guard mknodat(parent, target, S_IFCHR, 0) == 0 else {
-                throw CapstanError(.permissionDenied, "cannot create the overlay whiteout for layer entry '\(entry)' (needs root): \(Errno.text)")
+                throw CapstanError(.permissionDenied, "cannot create the overlay whiteout for layer entry '\(entry)' (needs root): \(errnoText(errno))")
             }
         case .markers: break
         }
