@@ -5,6 +5,7 @@ import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
 import Hummingbird
+import Foundation
 import Glibc
 import Logging
 import Prometheus
@@ -26,8 +27,7 @@ public struct AgentService: Service {
     let killTasksOnShutdown: Bool
 
     public init(
-        configuration: AgentConfiguration, logger: Logger, launcher: (any Launcher)? = nil,
-        isolators: [any Isolator] = [], killTasksOnShutdown: Bool = true,
+        configuration: AgentConfiguration, logger: Logger, killTasksOnShutdown: Bool = true,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) throws {
         self.configuration = configuration
@@ -45,20 +45,41 @@ public struct AgentService: Service {
             let reply = try await poster.post(message, to: statusURL)
             guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
         }
+        // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
+        // launcher (root) for tasks from images, and the same isolators for all of them.
+        let isolation = IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger)
+        let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
+        Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
-            launcher: launcher ?? PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
-            isolators: isolators, logger: logger,
-            checkpointDirectory: configuration.workDir + "/meta/containers/plain")
+            launcher: PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
+            rootfsLauncher: linuxLauncher, isolators: isolation.isolators, logger: logger,
+            checkpointDirectory: configuration.workDir + "/meta/containers")
         self.agent = Agent(
-            configuration: configuration, containerizer: containerizer,
+            configuration: configuration, containerizer: containerizer, isolation: isolation,
             imageRuntime: ImageRuntime.make(
-                workDir: configuration.workDir, registry: configuration.registry, limits: configuration.imageLimits, pidsMax: configuration.containerPidsMax, logger: logger),
+                workDir: configuration.workDir, launcher: linuxLauncher, registry: configuration.registry,
+                limits: configuration.imageLimits, logger: logger),
             statusUpdates: statusUpdates, logger: logger,
             executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }
         self.onListening = onListening
+    }
+
+    /// Moves container checkpoints of agents that kept two containerizers (`meta/containers/plain` and
+    /// `meta/containers/linux`) to the one containerizer's `meta/containers`, so that an upgraded agent recovers them.
+    static func moveLegacyContainerCheckpoints(workDir: String, logger: Logger) {
+        let directory = workDir + "/meta/containers"
+        for legacy in ["plain", "linux"] {
+            let from = directory + "/" + legacy
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] where name.hasSuffix(".json") {
+                if rename(from + "/" + name, directory + "/" + name) != 0 {
+                    logger.error("Failed to move a container checkpoint", metadata: ["path": "\(from)/\(name)", "errno": "\(errno)"])
+                }
+            }
+            rmdir(from)
+        }
     }
 
     public func run() async throws {

@@ -5,40 +5,31 @@ import CapstanImage
 import Foundation
 import Logging
 
-/// What an agent needs to run tasks from images: the image store and a containerizer with the Linux launcher
-/// (namespaces, pivot_root into an overlay of the image's layers) and the cgroup isolators. Only root has one.
+/// What an agent needs to run tasks from images: the image store, whose layers the agent's containerizer mounts
+/// through its Linux launcher. Only root has one.
 public struct ImageRuntime: Sendable {
     public let store: ImageStore
-    public let containerizer: Containerizer
-    /// Where the launcher keeps a container's state; the image store keeps its layers while that directory exists.
+    /// Where the Linux launcher keeps a container's state; the image store keeps its layers while that directory exists.
     let stateDirectory: @Sendable (ContainerID) -> String
 
-    public init(store: ImageStore, containerizer: Containerizer, stateDirectory: @escaping @Sendable (ContainerID) -> String) {
+    public init(store: ImageStore, stateDirectory: @escaping @Sendable (ContainerID) -> String) {
         self.store = store
-        self.containerizer = containerizer
         self.stateDirectory = stateDirectory
     }
 
-    /// The runtime for an agent work dir, pulling through `registry`; nil (with the reason logged) where Linux
-    /// isolation is unavailable.
+    /// The runtime for an agent work dir whose containers with a root filesystem run through `launcher`, pulling
+    /// through `registry`; nil (with the reason logged) without root or without a store.
     public static func make(
-        workDir: String, registry: RegistryOptions = RegistryOptions(), limits: LayerLimits = LayerLimits(), pidsMax: Int? = 4096,
+        workDir: String, launcher: LinuxLauncher?, registry: RegistryOptions = RegistryOptions(), limits: LayerLimits = LayerLimits(),
         logger: Logger
     ) -> ImageRuntime? {
-        guard geteuid() == 0 else {
+        guard geteuid() == 0, let launcher else {
             logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
             return nil
         }
         do {
             let store = try ImageStore(root: workDir + "/images", options: registry, limits: limits, logger: logger)
-            var isolators: [any Isolator] = []
-            if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
-            if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
-            if let pids = try? CgroupsPIDsIsolator(defaultMax: pidsMax) { isolators.append(pids) }
-            let launcher = LinuxLauncher(workDirectory: workDir + "/containers", logger: logger)
-            let containerizer = Containerizer(
-                launcher: launcher, isolators: isolators, logger: logger, checkpointDirectory: workDir + "/meta/containers/linux")
-            return ImageRuntime(store: store, containerizer: containerizer, stateDirectory: { launcher.stateDirectory(of: $0) })
+            return ImageRuntime(store: store, stateDirectory: { launcher.stateDirectory(of: $0) })
         } catch {
             logger.error("Image runtime unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])
             return nil

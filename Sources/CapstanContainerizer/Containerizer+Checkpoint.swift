@@ -42,7 +42,9 @@ extension Containerizer {
             _ = await destroy(id, gracePeriod: .zero)
             forgetFinished(id)
         }
-        for id in await launcher.removeLeftovers(keeping: Set(states.map(\.containerID))) {
+        var leftovers: [ContainerID] = []
+        for launcher in launchers { leftovers += await launcher.removeLeftovers(keeping: Set(states.map(\.containerID))) }
+        for id in leftovers {
             orphans.append(id)
             logger(for: id).warning("Removed what a launch left behind before its checkpoint")
             await cleanupIsolators(id)

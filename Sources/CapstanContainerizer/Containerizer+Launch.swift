@@ -29,7 +29,7 @@ extension Containerizer {
                 if let contributed { hooks.environment.merge(contributed.environment) { _, later in later } }
                 try checkNotDestroyed(id)
             }
-            let launcher = self.launcher
+            let launcher = self.launcher(for: config)
             let process = try await launcher.launch(config, hooks: hooks)
             live[id]?.process = process
             live[id]?.exit = Task { await launcher.wait(process) }
@@ -112,7 +112,7 @@ extension Containerizer {
         var termination = ended
         termination.killed = container.destroyRequested && container.limitation == nil
         if let limitation = container.limitation {
-            termination.limitation = limitation.resource
+            termination.limitation = limitation
             termination.message = limitation.message
         }
         logger(for: id).info("Container terminated", metadata: ["termination": "\(termination.message)"])
@@ -127,7 +127,7 @@ extension Containerizer {
         container.limitation = limitation
         live[id] = container
         logger(for: id).warning(
-            "Container hit a limit; killing it", metadata: ["resource": "\(limitation.resource)", "reason": "\(limitation.message)"])
+            "Container hit a limit; killing it", metadata: ["resource": "\(limitation.resource.rawValue)", "reason": "\(limitation.message)"])
         sendSignal(process, SIGKILL, id)
     }
 
@@ -155,7 +155,7 @@ extension Containerizer {
 
     /// Sends a signal through the launcher; a process already collected is not an error.
     func sendSignal(_ process: LaunchedProcess, _ signal: Int32, _ id: ContainerID) {
-        do { try launcher.signal(process, signal) } catch let error as CapstanError where error.code == .notFound {
+        do { try launcher(of: id).signal(process, signal) } catch let error as CapstanError where error.code == .notFound {
             // Already collected: its termination is on the way.
         } catch {
             logger(for: id).warning("Failed to signal container", metadata: ["error": "\(error)"])

@@ -141,7 +141,7 @@ extension Agent {
             if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
                 await emit(frameworkID, taskID, .taskKilling)
             }
-            let containerizer = self.containerizer(of: containerID)
+            let containerizer = self.containerizer
             let grace = gracePeriod(task.info.killPolicy)
             Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
             return false

@@ -129,12 +129,8 @@ struct ContainerRun: AsyncParsableCommand {
             // Docker's rule: CMD after the image replaces its cmd and keeps its entrypoint.
             config.command.value = nil
         }
-        var isolators: [any Isolator] = []
-        if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
-        if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
-        if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
         let containerizer = Containerizer(
-            launcher: launcher, isolators: isolators, logger: logger)
+            launcher: launcher, isolators: IsolatorSet.available(logger: logger).isolators, logger: logger)
 
         let streamer = OutputStreamer(sandbox: sandbox)
         do { try await containerizer.launch(config) } catch {
@@ -162,7 +158,7 @@ struct ContainerRun: AsyncParsableCommand {
         streamer.drain()
         let status: Int32 = termination.exitStatus ?? termination.signal.map { 128 + $0 } ?? 125
         var line = "capstan: container \(id): \(termination.message)"
-        if let limitation = termination.limitation { line += " (limitation: \(limitation))" }
+        if let limitation = termination.limitation { line += " (limitation: \(limitation.resource.rawValue))" }
         FileHandle.standardError.write(Data((line + "\n").utf8))
         if status != 0 { throw ExitCode(status) }
     }
