@@ -80,7 +80,7 @@ let package = Package(
         .target(
             name: "CapstanContainerizer",
             dependencies: [
-                "CapstanCore", "CLinux", "CapstanInitSpec",
+                "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanImage",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),

@@ -58,7 +58,7 @@ extension Agent {
                 lost.append(task)
                 continue
             }
-            restore(task, containerID: containerID, usesImage: ImageRuntime.imageReference(of: task.task.container) != nil)
+            restore(task, containerID: containerID, usesImage: task.task.container?.imageReference != nil)
         }
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {

@@ -54,7 +54,7 @@ extension Agent {
         checkpointTask(frameworkID, executorID, info.taskID)
 
         await emit(frameworkID, info.taskID, .taskStarting)
-        let reference = ImageRuntime.imageReference(of: info.container)
+        let reference = info.container?.imageReference
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let command = info.command ?? CommandInfo()
@@ -68,10 +68,11 @@ extension Agent {
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
             if let reference {
-                guard let runtime = imageRuntime else {
-                    throw CapstanError(.unsupported, "task names image \(reference) but this agent cannot run images (it needs root)")
-                }
-                try await runtime.prepare(&config, image: reference, container: info.container)
+                // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
+                // the host's network.
+                config.image = ContainerImage(reference: reference)
+                config.hostname = info.container?.hostname
+                config.networkMode = (info.container?.networkInfos.isEmpty ?? true) ? .host : .isolated
                 modifyExecutor(frameworkID, executorID) { $0.usesImage = true }
             }
             try await containerizer.launch(config)
@@ -250,7 +251,6 @@ extension Agent {
             frameworks[frameworkID]?.completedExecutors.removeFirst(count - 100)
         }
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
-        await imageRuntime?.release(record.containerID)  // a container that held no layers is no error
     }
 
     /// KillTask from the master.

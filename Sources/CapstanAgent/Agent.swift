@@ -10,13 +10,11 @@ import Logging
 public actor Agent {
     let configuration: AgentConfiguration
     let logger: Logger
-    /// Runs every container of this agent: command tasks, custom executors and tasks from images, all through the same
-    /// isolators.
+    /// Runs every container of this agent: command tasks, custom executors and tasks from images (whose images it
+    /// provisions), all through the same isolators.
     let containerizer: Containerizer
     /// The isolators applied to every container, and those this machine cannot offer (GET_FLAGS reports both).
     let isolation: IsolatorSet
-    /// Provides the images tasks name (root only).
-    let imageRuntime: ImageRuntime?
     let checkpoints: CheckpointStore
     let statusUpdates: StatusUpdateManager
     /// Posts messages to the master (executor MESSAGE relays).
@@ -32,7 +30,7 @@ public actor Agent {
     nonisolated let executorTokenKey: [UInt8]
 
     public init(
-        configuration: AgentConfiguration, containerizer: Containerizer, isolation: IsolatorSet, imageRuntime: ImageRuntime? = nil,
+        configuration: AgentConfiguration, containerizer: Containerizer, isolation: IsolatorSet,
         statusUpdates: StatusUpdateManager,
         logger: Logger, executorTokenKey: [UInt8] = [],
         masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
@@ -41,7 +39,6 @@ public actor Agent {
         self.configuration = configuration
         self.containerizer = containerizer
         self.isolation = isolation
-        self.imageRuntime = imageRuntime
         self.statusUpdates = statusUpdates
         self.logger = logger
         self.checkpoints = CheckpointStore(workDir: configuration.workDir)

@@ -4,6 +4,7 @@ import CapstanAuth
 import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
+import CapstanImage
 import Hummingbird
 import Foundation
 import Glibc
@@ -52,19 +53,34 @@ public struct AgentService: Service {
         Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
             launcher: PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
-            rootfsLauncher: linuxLauncher, isolators: isolation.isolators, logger: logger,
+            rootfsLauncher: linuxLauncher, provisioner: Self.provisioner(configuration, launcher: linuxLauncher, logger: logger),
+            isolators: isolation.isolators, logger: logger,
             checkpointDirectory: configuration.workDir + "/meta/containers")
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer, isolation: isolation,
-            imageRuntime: ImageRuntime.make(
-                workDir: configuration.workDir, launcher: linuxLauncher, registry: configuration.registry,
-                limits: configuration.imageLimits, logger: logger),
             statusUpdates: statusUpdates, logger: logger,
             executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }
         self.onListening = onListening
+    }
+
+    /// The provisioner of the images tasks name: the agent's image store, pulling through `--insecure-registry` and the
+    /// other registry flags; nil (with the reason logged) without root.
+    static func provisioner(_ configuration: AgentConfiguration, launcher: LinuxLauncher?, logger: Logger) -> ImageStoreProvisioner? {
+        guard let launcher else {
+            logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
+            return nil
+        }
+        do {
+            let store = try ImageStore(
+                root: configuration.workDir + "/images", options: configuration.registry, limits: configuration.imageLimits, logger: logger)
+            return ImageStoreProvisioner(store: store, leaseDirectory: { launcher.stateDirectory(of: $0) })
+        } catch {
+            logger.error("Image store unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])
+            return nil
+        }
     }
 
     /// Moves container checkpoints of agents that kept two containerizers (`meta/containers/plain` and

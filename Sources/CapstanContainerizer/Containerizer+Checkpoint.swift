@@ -47,7 +47,7 @@ extension Containerizer {
         for id in leftovers {
             orphans.append(id)
             logger(for: id).warning("Removed what a launch left behind before its checkpoint")
-            await cleanupIsolators(id)
+            await cleanupContainer(id)
         }
         return ContainerRecovery(recovered: recovered.sorted(), orphans: orphans.sorted())
     }

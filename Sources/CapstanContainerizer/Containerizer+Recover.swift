@@ -48,7 +48,7 @@ extension Containerizer {
                 logger(for: id).info("Recovered container", metadata: ["pid": "\(process.pid)"])
             } else {
                 let kept = await launcher(for: state.config).recoveredTermination(of: state)
-                await cleanupIsolators(id)
+                await cleanupContainer(id)
                 finish(id, kept ?? ContainerTermination(message: "Command exited while the agent was down; its exit status is unknown"))
                 logger(for: id).info(
                     "Container ended while the agent was down", metadata: ["termination": "\(kept?.message ?? "unknown")"])

@@ -6,7 +6,8 @@ public import Logging
 /// Runs containers on an agent: drives the isolators' phases around a ``Launcher`` and keeps each container's
 /// termination for its waiters.
 ///
-/// The launcher is chosen per container: one without a root filesystem (``ContainerConfig/rootfs`` is `nil`) runs
+/// A container that names an image gets its root filesystem from the provisioner first. The launcher is then chosen
+/// per container: one without a root filesystem (``ContainerConfig/rootfs`` is `nil`) runs
 /// through `launcher` (the agent's ``PosixLauncher``), one with a root filesystem through `rootfsLauncher` (the
 /// ``LinuxLauncher``). Every container goes through the same isolators, whichever launcher starts it.
 ///
@@ -21,6 +22,8 @@ public actor Containerizer {
     let launcher: any Launcher
     /// Starts containers with a root filesystem.
     let rootfsLauncher: (any Launcher)?
+    /// Resolves the images containers name to root filesystems; `nil`: containers that name an image fail to launch.
+    let provisioner: (any Provisioner)?
     let isolators: [any Isolator]
     let logger: Logger
     let clock: any Clock<Duration>
@@ -39,6 +42,8 @@ public actor Containerizer {
     ///   - launcher: starts the first process of containers without a root filesystem (``PosixLauncher``), and of
     ///     every container when `rootfsLauncher` is `nil`.
     ///   - rootfsLauncher: starts the first process of containers with a root filesystem (``LinuxLauncher``).
+    ///   - provisioner: resolves a container's ``ContainerConfig/image`` to its root filesystem at launch, and
+    ///     releases the image's layers when the container is cleaned up.
     ///   - isolators: applied in this order (`cleanup` in reverse), to every container.
     ///   - logger: e.g. label `capstan.agent.containerizer`; entries carry `container_id`.
     ///   - clock: times destroy's grace period.
@@ -46,11 +51,13 @@ public actor Containerizer {
     ///   - checkpointDirectory: where running containers are checkpointed (one JSON file each), so that a restarted
     ///     agent finds them with ``recover(knownContainers:)``; `nil` keeps nothing.
     public init(
-        launcher: any Launcher, rootfsLauncher: (any Launcher)? = nil, isolators: [any Isolator], logger: Logger,
+        launcher: any Launcher, rootfsLauncher: (any Launcher)? = nil, provisioner: (any Provisioner)? = nil,
+        isolators: [any Isolator], logger: Logger,
         clock: any Clock<Duration> = ContinuousClock(), finishedHistory: Int = 1024, checkpointDirectory: String? = nil
     ) {
         self.launcher = launcher
         self.rootfsLauncher = rootfsLauncher
+        self.provisioner = provisioner
         self.isolators = isolators
         self.logger = logger
         self.clock = clock

@@ -12,6 +12,7 @@ struct RecordingLauncher: Launcher {
 
     func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         await log.record("launch \(name) \(config.containerID)")
+        if case .layers(let layers)? = config.rootfs { await log.record("rootfs \(layers) user \(config.imageConfig?.user ?? "-")") }
         var plain = config
         plain.rootfs = nil
         return try await inner.launch(plain, hooks: hooks)

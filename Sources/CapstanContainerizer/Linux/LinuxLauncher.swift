@@ -393,7 +393,7 @@ public struct LinuxLauncher: Launcher {
     /// with the command's arguments replacing cmd).
     static func process(_ config: ContainerConfig, hooks: LaunchHooks, hasRootfs: Bool) throws -> InitSpec.Process {
         var command = config.command
-        let image = config.image ?? ImageProcessConfig()
+        let image = config.imageConfig ?? ImageProcessConfig()
         if !command.shell && command.value == nil {
             let argv = image.entrypoint + (command.arguments.isEmpty ? image.cmd : command.arguments)
             guard let first = argv.first else {
