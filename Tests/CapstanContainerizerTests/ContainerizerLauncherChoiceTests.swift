@@ -72,6 +72,20 @@ struct ContainerizerLauncherChoiceTests {
         }
     }
 
+    @Test func aCommandForAPlainContainerRunsAsItIsAndAnUnknownContainerCannotBeEntered() async throws {
+        try await Sandbox.with { sandbox in
+            let containerizer = makeContainerizer()
+            let config = sandbox.config("sleep 30")
+            try await containerizer.launch(config)
+            let check = CommandSpec(shell: true, value: "test -f marker", environment: ["A": "b"])
+            #expect(try await containerizer.commandInside(config.containerID, check) == check, "a plain container shares the host's")
+            #expect(await containerizer.namespaces(of: config.containerID) == containerizer.pid(of: config.containerID))
+            await #expect(throws: CapstanError.self) { try await containerizer.commandInside(ContainerID("nope"), check) }
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(await containerizer.namespaces(of: config.containerID) == nil)
+        }
+    }
+
     @Test func thePlainLauncherRefusesARootFilesystemInsteadOfIgnoringIt() async throws {
         try await Sandbox.with { sandbox in
             let containerizer = makeContainerizer()

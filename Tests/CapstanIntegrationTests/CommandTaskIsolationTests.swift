@@ -94,6 +94,19 @@ extension EndToEnd {
             }
         }
 
+        @Test("A custom executor over its memory fails its tasks with REASON_CONTAINER_LIMITATION_MEMORY")
+        func memoryHogExecutorFailsItsTasksWithTheMemoryLimitation() async throws {
+            try await Self.withAgent { scheduler, offer, _ in
+                var task = ExecutorAPITests.executorTask("queued", "sleep 60", agent: offer.agentID, executor: "hog-executor")
+                task.executor?.command = CommandInfo(value: "exec python3 -c \"b = b'x' * (300 << 20); import time; time.sleep(60)\"")
+                try await scheduler.launch([task], on: [offer])
+                let failed = try await scheduler.update("queued", .taskFailed, timeout: .seconds(30))
+                #expect(failed.reason == .reasonContainerLimitationMemory, "\(failed)")
+                #expect(failed.source == .sourceAgent, "\(failed)")
+                #expect(failed.message?.contains("Memory limit exceeded") == true, "\(failed)")
+            }
+        }
+
         @Test("A CPU-bound command task at 0.25 cpus is throttled by its CFS quota")
         func cpuBoundCommandTaskIsThrottled() async throws {
             try await Self.withAgent { scheduler, offer, agent in

@@ -239,6 +239,12 @@ public struct LinuxLauncher: Launcher {
         }
     }
 
+    /// The container's PID 1: the only child of its `capstan-init` monitor (also for a container adopted at recovery).
+    /// See ``Launcher/namespaceProcess(of:)``.
+    public func namespaceProcess(of process: LaunchedProcess) async -> Int32? {
+        ProcessTree.firstChild(of: process.pid)
+    }
+
     /// Signals the monitor's process group (monitor, PID 1 and the task). See ``Launcher/signal(_:_:)``.
     public func signal(_ process: LaunchedProcess, _ signal: Int32) throws {
         try table.signal(process.pid, signal)
