@@ -86,7 +86,7 @@ let package = Package(
         .target(
             name: "CapstanContainerizer",
             dependencies: [
-                "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanLinux",
+                "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanLinux", "CapstanImage",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: settings),

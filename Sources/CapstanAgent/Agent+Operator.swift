@@ -16,7 +16,7 @@ extension Agent {
                 getVersion: .init(versionInfo: MesosVersionInfo(version: VersionText.mesosAPIVersion, buildDate: "2026-11-25", buildUser: "capstan", gitTag: "capstan-0.1.0")))
         case .getFlags:
             return AgentOperatorResponse(
-                type: .getFlags, getFlags: .init(flags: configuration.flags.map { MesosFlag(name: $0.0, value: $0.1) }))
+                type: .getFlags, getFlags: .init(flags: (configuration.flags + isolationFlags).map { MesosFlag(name: $0.0, value: $0.1) }))
         case .getState:
             return AgentOperatorResponse(
                 type: .getState,
@@ -32,6 +32,15 @@ extension Agent {
         default:
             throw CapstanError(.unsupported, "Agent operator call \(call.type?.rawValue ?? "UNKNOWN") is not supported")
         }
+    }
+
+    /// The isolation every container gets, as GET_FLAGS reports it: `isolation` lists the active isolators (as Mesos'
+    /// flag of that name), `isolation_unavailable` each one this machine cannot offer and why (`none` when all run).
+    var isolationFlags: [(String, String)] {
+        [
+            ("isolation", isolation.names.isEmpty ? "none" : isolation.names.joined(separator: ",")),
+            ("isolation_unavailable", isolation.unavailable.isEmpty ? "none" : isolation.unavailable.joined(separator: "; ")),
+        ]
     }
 
     func getTasks() -> AgentOperatorResponse.GetTasks {
@@ -71,7 +80,7 @@ extension Agent {
         var containers: [AgentOperatorResponse.GetContainers.Container] = []
         for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
             for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) where !executor.terminated {
-                let usage = try? await containerizer(of: executor.containerID).usage(executor.containerID)
+                let usage = try? await containerizer.usage(executor.containerID)
                 let limits = limits(executor.info.resources + executor.tasks.values.flatMap(\.info.resources))
                 let statistics = usage.map { stats in
                     CapstanAPI.ResourceStatistics(
@@ -86,7 +95,7 @@ extension Agent {
                     .init(
                         frameworkID: framework.id, executorID: executor.info.executorID,
                         executorName: executor.info.name ?? "", containerID: executor.containerID,
-                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer(of: executor.containerID).pid(of: executor.containerID).map(UInt32.init)),
+                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
                         resourceStatistics: statistics))
             }
         }

@@ -8,7 +8,7 @@ extension Agent {
     /// Recovers from checkpoints at start-up, before the agent registers: its ID, unacknowledged status updates, and
     /// the tasks it ran.
     ///
-    /// Each containerizer recovers its checkpointed containers: a `capstan-init` monitor (or a plain task's session
+    /// The containerizer recovers its checkpointed containers: a `capstan-init` monitor (or a plain task's session
     /// leader) that still runs with the checkpointed pid and start time is adopted and watched again; one that ended
     /// while the agent was down reports the exit status `capstan-init` kept, or fails the task with a message saying
     /// the status is unknown. Containers the agent has no task for are destroyed. The tasks go back into the agent's
@@ -41,26 +41,24 @@ extension Agent {
         await statusUpdates.recover(streams)
 
         let known = Set(unfinished.compactMap(\.containerID))
-        var recovered: [ContainerID: Bool] = [:]  // container → runs from an image
-        for (containerizer, usesImage) in [(plainContainerizer, false)] + (imageRuntime.map { [($0.containerizer, true)] } ?? []) {
-            do {
-                let result = try await containerizer.recover(knownContainers: known)
-                for id in result.recovered { recovered[id] = usesImage }
-                if !result.orphans.isEmpty {
-                    logger.warning("Destroyed orphaned containers", metadata: ["containers": "\(result.orphans.map(\.value))"])
-                }
-            } catch {
-                logger.error("Failed to recover containers", metadata: ["error": "\(error)"])
+        var recovered: Set<ContainerID> = []
+        do {
+            let result = try await containerizer.recover(knownContainers: known)
+            recovered = Set(result.recovered)
+            if !result.orphans.isEmpty {
+                logger.warning("Destroyed orphaned containers", metadata: ["containers": "\(result.orphans.map(\.value))"])
             }
+        } catch {
+            logger.error("Failed to recover containers", metadata: ["error": "\(error)"])
         }
 
         var lost: [TaskCheckpoint] = []
         for task in unfinished {
-            guard let containerID = task.containerID, let usesImage = recovered[containerID] else {
+            guard let containerID = task.containerID, recovered.contains(containerID) else {
                 lost.append(task)
                 continue
             }
-            restore(task, containerID: containerID, usesImage: usesImage)
+            restore(task, containerID: containerID, usesImage: task.task.container?.imageReference != nil)
         }
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {
@@ -118,7 +116,7 @@ extension Agent {
 
     /// Waits for a recovered container (running, or already finished while the agent was down) and reports its end.
     private func watchRecovered(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
-        let containerizer = self.containerizer(of: containerID)
+        let containerizer = self.containerizer
         Task { [weak self] in
             let termination = (try? await containerizer.wait(containerID))
                 ?? ContainerTermination(message: "The task's container was lost while the agent recovered")

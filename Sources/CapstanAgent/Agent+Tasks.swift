@@ -54,7 +54,7 @@ extension Agent {
         checkpointTask(frameworkID, executorID, info.taskID)
 
         await emit(frameworkID, info.taskID, .taskStarting)
-        let reference = ImageRuntime.imageReference(of: info.container)
+        let reference = info.container?.imageReference
         do {
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let command = info.command ?? CommandInfo()
@@ -68,13 +68,14 @@ extension Agent {
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
             if let reference {
-                guard let runtime = imageRuntime else {
-                    throw CapstanError(.unsupported, "task names image \(reference) but this agent cannot run images (it needs root)")
-                }
-                try await runtime.prepare(&config, image: reference, container: info.container)
+                // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
+                // the host's network.
+                config.image = ContainerImage(reference: reference)
+                config.hostname = info.container?.hostname
+                config.networkMode = (info.container?.networkInfos.isEmpty ?? true) ? .host : .isolated
                 modifyExecutor(frameworkID, executorID) { $0.usesImage = true }
             }
-            try await containerizer(of: containerID).launch(config)
+            try await containerizer.launch(config)
         } catch {
             await emit(
                 frameworkID, info.taskID, .taskFailed,
@@ -86,7 +87,7 @@ extension Agent {
         await recordPID(frameworkID, executorID, containerID)
         watch(frameworkID, executorID, containerID)
         if executor(frameworkID, executorID)?.killRequested == true {
-            _ = await containerizer(of: containerID).destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
+            _ = await containerizer.destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
             return
         }
         await emit(frameworkID, info.taskID, .taskRunning)
@@ -128,7 +129,7 @@ extension Agent {
                     user: user, ownLogin: user != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(executorInfo.resources + info.resources))
-            try await plainContainerizer.launch(config)
+            try await containerizer.launch(config)
         } catch {
             let queued = executor(frameworkID, executorID).map { Array($0.queued.keys) } ?? []
             for taskID in queued {
@@ -159,12 +160,12 @@ extension Agent {
                 frameworkID, taskID, .taskFailed, message: "Executor \(executorID) did not subscribe within the registration timeout",
                 reason: .reasonExecutorRegistrationTimeout, source: .sourceAgent)
         }
-        _ = await containerizer(of: containerID).destroy(containerID, gracePeriod: .zero)
+        _ = await containerizer.destroy(containerID, gracePeriod: .zero)
     }
 
     /// Remembers (and checkpoints) the pid of a container's first process.
     private func recordPID(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
-        let pid = await containerizer(of: containerID).pid(of: containerID)
+        let pid = await containerizer.pid(of: containerID)
         modifyExecutor(frameworkID, executorID) { $0.pid = pid }
         for taskID in (executor(frameworkID, executorID).map { Array($0.tasks.keys) + Array($0.queued.keys) } ?? []) {
             checkpointTask(frameworkID, executorID, taskID)
@@ -173,7 +174,7 @@ extension Agent {
 
     /// Waits for a container to end and reports it.
     private func watch(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
-        let containerizer = self.containerizer(of: containerID)
+        let containerizer = self.containerizer
         Task { [weak self] in
             let termination = (try? await containerizer.wait(containerID)) ?? ContainerTermination(message: "Container is gone")
             await self?.containerTerminated(frameworkID, executorID, containerID, termination)
@@ -202,16 +203,25 @@ extension Agent {
                     await emit(frameworkID, taskID, state, message: message, reason: reason, source: .sourceAgent)
                     continue
                 }
+                if let limitation = termination.limitation {
+                    // The agent, not the (killed) command executor, reports the limit the container hit, as Mesos does.
+                    await emit(
+                        frameworkID, taskID, state, message: termination.message, reason: reason, source: .sourceAgent,
+                        limitation: Self.resourceLimitation(limitation, task: task.info))
+                    continue
+                }
                 await emit(
                     frameworkID, taskID, state, healthy: killedByHealthCheck && state == .taskKilled ? false : nil,
                     message: termination.message, reason: reason)
             }
         } else {
             for (taskID, task) in record.tasks.merging(record.queued, uniquingKeysWith: { a, _ in a }) where !task.state.isTerminal {
+                let limitation = termination.limitation
                 await emit(
-                    frameworkID, taskID, record.killRequested ? .taskKilled : .taskFailed,
+                    frameworkID, taskID, record.killRequested && limitation == nil ? .taskKilled : .taskFailed,
                     message: "Executor \(executorID) terminated: \(termination.message)",
-                    reason: .reasonExecutorTerminated, source: .sourceAgent)
+                    reason: limitation.map { TaskStatus.Reason($0.reason) } ?? .reasonExecutorTerminated, source: .sourceAgent,
+                    limitation: limitation.map { Self.resourceLimitation($0, task: task.info) })
             }
         }
         await finishExecutor(frameworkID, executorID)
@@ -219,16 +229,15 @@ extension Agent {
 
     /// The state of a command task from how its process ended.
     static func finalState(_ termination: ContainerTermination, killRequested: Bool) -> (TaskState, TaskStatus.Reason?) {
-        if let limitation = termination.limitation {
-            switch limitation {
-            case "memory", "mem": return (.taskFailed, .reasonContainerLimitationMemory)
-            case "disk": return (.taskFailed, .reasonContainerLimitationDisk)
-            default: return (.taskFailed, .reasonContainerLimitation)
-            }
-        }
+        if let limitation = termination.limitation { return (.taskFailed, TaskStatus.Reason(limitation.reason)) }
         if termination.killed || killRequested { return (.taskKilled, nil) }
         if termination.exitStatus == 0 { return (.taskFinished, nil) }
         return (.taskFailed, nil)
+    }
+
+    /// A task status's `limitation`: the task's own resources of the kind whose limit was hit (e.g. its `mem`).
+    static func resourceLimitation(_ limitation: ContainerLimitation, task: TaskInfo) -> TaskResourceLimitation {
+        TaskResourceLimitation(resources: task.resources.filter { $0.name == limitation.resource.mesosResourceName })
     }
 
     /// Moves a finished executor aside once its container is gone.
@@ -242,7 +251,6 @@ extension Agent {
             frameworks[frameworkID]?.completedExecutors.removeFirst(count - 100)
         }
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
-        if record.usesImage { await imageRuntime?.release(record.containerID) }
     }
 
     /// KillTask from the master.
@@ -266,13 +274,13 @@ extension Agent {
                 await emit(frameworkID, message.taskID, .taskKilling)
             }
             let containerID = record.containerID
-            let containerizer = self.containerizer(of: containerID)
+            let containerizer = self.containerizer
             Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
         } else if let connection = record.connection {
             connection.yield(ExecutorEvent(type: .kill, kill: .init(taskID: message.taskID, killPolicy: message.killPolicy)))
         } else {
             modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
-            _ = await containerizer(of: record.containerID).destroy(record.containerID, gracePeriod: grace)
+            _ = await containerizer.destroy(record.containerID, gracePeriod: grace)
         }
     }
 
@@ -331,7 +339,7 @@ extension Agent {
             // As Mesos does: SHUTDOWN, then destroy the container only if the executor has not exited by itself
             // within the shutdown grace period (MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD), so it can clean up.
             connection.yield(ExecutorEvent(type: .shutdown))
-            let containerizer = self.containerizer(of: record.containerID), containerID = record.containerID
+            let containerizer = self.containerizer, containerID = record.containerID
             let exited = await withTaskGroup(of: Bool.self) { group in
                 group.addTask {
                     do { _ = try await containerizer.wait(containerID); return true } catch { return !(error is CancellationError) }
@@ -343,7 +351,7 @@ extension Agent {
             }
             if exited { return }
         }
-        _ = await containerizer(of: record.containerID).destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
+        _ = await containerizer.destroy(record.containerID, gracePeriod: configuration.defaultKillGracePeriod)
     }
 
     /// A framework's MESSAGE for an executor.
@@ -357,7 +365,7 @@ extension Agent {
         for framework in frameworks.values {
             for executor in framework.executors.values {
                 executor.connection?.yield(ExecutorEvent(type: .shutdown))
-                _ = await containerizer(of: executor.containerID).destroy(executor.containerID, gracePeriod: .seconds(1))
+                _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
             }
         }
         closeExecutorStreams()

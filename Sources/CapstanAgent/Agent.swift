@@ -10,10 +10,11 @@ import Logging
 public actor Agent {
     let configuration: AgentConfiguration
     let logger: Logger
-    /// Runs command tasks and executors without an image as plain processes.
-    let plainContainerizer: Containerizer
-    /// Runs tasks that name an image (root only).
-    let imageRuntime: ImageRuntime?
+    /// Runs every container of this agent: command tasks, custom executors and tasks from images (whose images it
+    /// provisions), all through the same isolators.
+    let containerizer: Containerizer
+    /// The isolators applied to every container, and those this machine cannot offer (GET_FLAGS reports both).
+    let isolation: IsolatorSet
     let checkpoints: CheckpointStore
     let statusUpdates: StatusUpdateManager
     /// Posts messages to the master (executor MESSAGE relays).
@@ -29,15 +30,15 @@ public actor Agent {
     nonisolated let executorTokenKey: [UInt8]
 
     public init(
-        configuration: AgentConfiguration, containerizer: Containerizer, imageRuntime: ImageRuntime? = nil,
+        configuration: AgentConfiguration, containerizer: Containerizer, isolation: IsolatorSet,
         statusUpdates: StatusUpdateManager,
         logger: Logger, executorTokenKey: [UInt8] = [],
         masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
     ) {
         self.executorTokenKey = executorTokenKey
         self.configuration = configuration
-        self.plainContainerizer = containerizer
-        self.imageRuntime = imageRuntime
+        self.containerizer = containerizer
+        self.isolation = isolation
         self.statusUpdates = statusUpdates
         self.logger = logger
         self.checkpoints = CheckpointStore(workDir: configuration.workDir)
@@ -55,14 +56,6 @@ public actor Agent {
     }
 
     // MARK: Lookup
-
-    /// The containerizer that runs a container: the image runtime's for image containers, else the plain one.
-    func containerizer(of containerID: ContainerID) -> Containerizer {
-        let usesImage = frameworks.values.contains { framework in
-            framework.executors.values.contains { $0.containerID == containerID && $0.usesImage }
-        }
-        return usesImage ? (imageRuntime?.containerizer ?? plainContainerizer) : plainContainerizer
-    }
 
     func executor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) -> ExecutorRecord? {
         frameworks[frameworkID]?.executors[executorID]
@@ -89,7 +82,7 @@ public actor Agent {
     /// Records a new state for a task and hands the update to the status update manager.
     func emit(
         _ frameworkID: FrameworkID, _ taskID: TaskID, _ state: TaskState, message: String? = nil,
-        reason: TaskStatus.Reason? = nil, source: TaskStatus.Source = .sourceExecutor
+        reason: TaskStatus.Reason? = nil, source: TaskStatus.Source = .sourceExecutor, limitation: TaskResourceLimitation? = nil
     ) async {
         guard let executorID = executorID(of: taskID, in: frameworkID), let executor = executor(frameworkID, executorID) else {
             return
@@ -97,7 +90,7 @@ public actor Agent {
         let status = TaskStatus(
             taskID: taskID, state: state, message: message, source: source, reason: reason, agentID: agentID,
             executorID: executorID, timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()),
-            containerStatus: ContainerStatus(containerID: executor.containerID))
+            containerStatus: ContainerStatus(containerID: executor.containerID), limitation: limitation)
         await record(status, frameworkID: frameworkID, executorID: executorID)
     }
 

@@ -33,8 +33,8 @@ public struct AgentConfiguration: Sendable {
     public var registry: RegistryOptions
     /// How far the layers of an image that a task names may expand (`--max-layer-size`, `--max-image-size`).
     public var imageLimits: LayerLimits
-    /// The most processes one container from an image may have (`--container-pids-max`, the cgroups/pids limit);
-    /// nil = no limit.
+    /// The most processes one container (a command task, an executor or a task from an image) may have
+    /// (`--container-pids-max`, the cgroups/pids limit); nil = no limit.
     public var containerPidsMax: Int?
     /// The agent's principal and secret (`--credential`): it signs every call to the master, and the master's calls
     /// to this agent must be signed with it. nil means no authentication, which the CLI allows only with `--insecure`.

@@ -4,7 +4,9 @@ import CapstanAuth
 import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
+import CapstanImage
 import Hummingbird
+import Foundation
 import Glibc
 import Logging
 import Prometheus
@@ -26,8 +28,7 @@ public struct AgentService: Service {
     let killTasksOnShutdown: Bool
 
     public init(
-        configuration: AgentConfiguration, logger: Logger, launcher: (any Launcher)? = nil,
-        isolators: [any Isolator] = [], killTasksOnShutdown: Bool = true,
+        configuration: AgentConfiguration, logger: Logger, killTasksOnShutdown: Bool = true,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) throws {
         self.configuration = configuration
@@ -45,20 +46,56 @@ public struct AgentService: Service {
             let reply = try await poster.post(message, to: statusURL)
             guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
         }
+        // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
+        // launcher (root) for tasks from images, and the same isolators for all of them.
+        let isolation = IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger)
+        let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
+        Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
-            launcher: launcher ?? PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
-            isolators: isolators, logger: logger,
-            checkpointDirectory: configuration.workDir + "/meta/containers/plain")
+            launcher: PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
+            rootfsLauncher: linuxLauncher, provisioner: Self.provisioner(configuration, launcher: linuxLauncher, logger: logger),
+            isolators: isolation.isolators, logger: logger,
+            checkpointDirectory: configuration.workDir + "/meta/containers")
         self.agent = Agent(
-            configuration: configuration, containerizer: containerizer,
-            imageRuntime: ImageRuntime.make(
-                workDir: configuration.workDir, registry: configuration.registry, limits: configuration.imageLimits, pidsMax: configuration.containerPidsMax, logger: logger),
+            configuration: configuration, containerizer: containerizer, isolation: isolation,
             statusUpdates: statusUpdates, logger: logger,
             executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
         ) { message in
             _ = try? await poster.post(message, to: messageURL)
         }
         self.onListening = onListening
+    }
+
+    /// The provisioner of the images tasks name: the agent's image store, pulling through `--insecure-registry` and the
+    /// other registry flags; nil (with the reason logged) without root.
+    static func provisioner(_ configuration: AgentConfiguration, launcher: LinuxLauncher?, logger: Logger) -> ImageStoreProvisioner? {
+        guard let launcher else {
+            logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")
+            return nil
+        }
+        do {
+            let store = try ImageStore(
+                root: configuration.workDir + "/images", options: configuration.registry, limits: configuration.imageLimits, logger: logger)
+            return ImageStoreProvisioner(store: store, leaseDirectory: { launcher.stateDirectory(of: $0) })
+        } catch {
+            logger.error("Image store unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Moves container checkpoints of agents that kept two containerizers (`meta/containers/plain` and
+    /// `meta/containers/linux`) to the one containerizer's `meta/containers`, so that an upgraded agent recovers them.
+    static func moveLegacyContainerCheckpoints(workDir: String, logger: Logger) {
+        let directory = workDir + "/meta/containers"
+        for legacy in ["plain", "linux"] {
+            let from = directory + "/" + legacy
+            for name in (try? FileManager.default.contentsOfDirectory(atPath: from)) ?? [] where name.hasSuffix(".json") {
+                if rename(from + "/" + name, directory + "/" + name) != 0 {
+                    logger.error("Failed to move a container checkpoint", metadata: ["path": "\(from)/\(name)", "errno": "\(errno)"])
+                }
+            }
+            rmdir(from)
+        }
     }
 
     public func run() async throws {

@@ -88,10 +88,14 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
 
     // The fields below are used by ``LinuxLauncher`` only; ``PosixLauncher`` ignores them.
 
-    /// The root filesystem; `nil` keeps the host's filesystem (still in private namespaces).
+    /// The image to run from: the containerizer's ``Provisioner`` resolves it to ``rootfs`` and ``imageConfig`` at
+    /// launch (and releases its layers when the container is cleaned up). Needs a containerizer with a provisioner.
+    public var image: ContainerImage?
+    /// The root filesystem; `nil` keeps the host's filesystem (still in private namespaces). Set from ``image`` at launch.
     public var rootfs: RootfsSpec?
-    /// The image's process configuration (entrypoint/cmd, env, working dir, user), applied under the command's.
-    public var image: ImageProcessConfig?
+    /// The image's process configuration (entrypoint/cmd, env, working dir, user), applied under the command's. Set
+    /// from ``image`` at launch when `nil`.
+    public var imageConfig: ImageProcessConfig?
     /// The hostname inside the container's UTS namespace; `nil` uses the container ID.
     public var hostname: String?
     /// Host or a network namespace of its own.
@@ -104,15 +108,16 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     /// Creates a configuration.
     public init(
         containerID: ContainerID, command: CommandSpec, sandboxDirectory: String, limits: ResourceLimits = ResourceLimits(),
-        rootfs: RootfsSpec? = nil, image: ImageProcessConfig? = nil, hostname: String? = nil, networkMode: NetworkMode = .isolated,
-        mounts: [BindMountSpec] = [], workingDirectory: String? = nil
+        image: ContainerImage? = nil, rootfs: RootfsSpec? = nil, imageConfig: ImageProcessConfig? = nil, hostname: String? = nil,
+        networkMode: NetworkMode = .isolated, mounts: [BindMountSpec] = [], workingDirectory: String? = nil
     ) {
         self.containerID = containerID
         self.command = command
         self.sandboxDirectory = sandboxDirectory
         self.limits = limits
-        self.rootfs = rootfs
         self.image = image
+        self.rootfs = rootfs
+        self.imageConfig = imageConfig
         self.hostname = hostname
         self.networkMode = networkMode
         self.mounts = mounts
@@ -120,7 +125,10 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, image, hostname, networkMode, mounts, workingDirectory
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory
+        /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
+        case imageConfig = "image"
+        case image = "imageReference"
     }
 
     /// Decodes a configuration; fields added after the first release may be missing (older checkpoints).
@@ -131,7 +139,8 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         sandboxDirectory = try container.decode(String.self, forKey: .sandboxDirectory)
         limits = try container.decodeIfPresent(ResourceLimits.self, forKey: .limits) ?? ResourceLimits()
         rootfs = try container.decodeIfPresent(RootfsSpec.self, forKey: .rootfs)
-        image = try container.decodeIfPresent(ImageProcessConfig.self, forKey: .image)
+        image = try container.decodeIfPresent(ContainerImage.self, forKey: .image)
+        imageConfig = try container.decodeIfPresent(ImageProcessConfig.self, forKey: .imageConfig)
         hostname = try container.decodeIfPresent(String.self, forKey: .hostname)
         networkMode = try container.decodeIfPresent(NetworkMode.self, forKey: .networkMode) ?? .isolated
         mounts = try container.decodeIfPresent([BindMountSpec].self, forKey: .mounts) ?? []

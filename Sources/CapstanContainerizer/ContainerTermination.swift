@@ -9,11 +9,11 @@ public struct ContainerTermination: Sendable, Hashable, Codable {
     public var killed: Bool
     /// One sentence for people, e.g. `Command exited with status 3`.
     public var message: String
-    /// The resource whose limit ended the container (e.g. `memory`), as reported by an isolator's `watch`.
-    public var limitation: String?
+    /// The limit whose hit ended the container, as an isolator's `watch` reported it.
+    public var limitation: ContainerLimitation?
 
     /// Creates a termination.
-    public init(exitStatus: Int32? = nil, signal: Int32? = nil, killed: Bool = false, message: String, limitation: String? = nil) {
+    public init(exitStatus: Int32? = nil, signal: Int32? = nil, killed: Bool = false, message: String, limitation: ContainerLimitation? = nil) {
         self.exitStatus = exitStatus
         self.signal = signal
         self.killed = killed

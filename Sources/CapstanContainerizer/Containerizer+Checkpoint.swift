@@ -43,10 +43,12 @@ extension Containerizer {
             _ = await destroy(id, gracePeriod: .zero)
             forgetFinished(id)
         }
-        for id in await launcher.removeLeftovers(keeping: Set(states.map(\.containerID))) {
+        var leftovers: [ContainerID] = []
+        for launcher in launchers { leftovers += await launcher.removeLeftovers(keeping: Set(states.map(\.containerID))) }
+        for id in leftovers {
             orphans.append(id)
             logger(for: id).warning("Removed what a launch left behind before its checkpoint")
-            await cleanupIsolators(id)
+            await cleanupContainer(id)
         }
         return ContainerRecovery(recovered: recovered.sorted(), orphans: orphans.sorted())
     }

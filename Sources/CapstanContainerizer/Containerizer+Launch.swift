@@ -12,6 +12,7 @@ extension Containerizer {
     /// - Throws: `alreadyExists` for a live container; otherwise a ``CapstanError`` naming the failed step, e.g.
     ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`.
     public func launch(_ config: ContainerConfig) async throws {
+        var config = config
         let id = config.containerID
         let logger = logger(for: id)
         try id.checkPathSafe(field: "container_id")  // it names state, cgroup and checkpoint directories
@@ -22,6 +23,10 @@ extension Containerizer {
         live[id] = LiveContainer(config: config)
         logger.info("Launching container")
         do {
+            if let image = config.image, config.rootfs == nil {
+                try await provision(&config, image: image)
+                try checkNotDestroyed(id)
+            }
             var hooks = LaunchHooks()
             for isolator in isolators {
                 let contributed: LaunchHooks?
@@ -29,7 +34,7 @@ extension Containerizer {
                 if let contributed { hooks.environment.merge(contributed.environment) { _, later in later } }
                 try checkNotDestroyed(id)
             }
-            let launcher = self.launcher
+            let launcher = self.launcher(for: config)
             let process = try await launcher.launch(config, hooks: hooks)
             live[id]?.process = process
             live[id]?.exit = Task { await launcher.wait(process) }
@@ -60,6 +65,19 @@ extension Containerizer {
         live[id]?.phase = .running
         startMonitoring(id, exit: exit)
         logger.info("Container is running", metadata: ["pid": "\(live[id]?.process?.pid ?? -1)"])
+    }
+
+    /// Resolves the container's image to its root filesystem and the image's process configuration (under the
+    /// config's own, when it has one); the live container keeps the result, so its checkpoint names the rootfs.
+    private func provision(_ config: inout ContainerConfig, image: ContainerImage) async throws {
+        guard let provisioner else {
+            throw CapstanError(
+                .unsupported, "Failed to launch: the container names image \(image.reference) but this containerizer cannot run images (it needs root)")
+        }
+        let provisioned = try await provisioner.provision(image, for: config.containerID)
+        config.rootfs = .layers(provisioned.layers)
+        if config.imageConfig == nil { config.imageConfig = provisioned.process }
+        live[config.containerID]?.config = config
     }
 
     /// Applies new limits through every isolator.
@@ -108,11 +126,11 @@ extension Containerizer {
                 }
             }
         }
-        await cleanupIsolators(id)
+        await cleanupContainer(id)
         var termination = ended
         termination.killed = container.destroyRequested && container.limitation == nil
         if let limitation = container.limitation {
-            termination.limitation = limitation.resource
+            termination.limitation = limitation
             termination.message = limitation.message
         }
         logger(for: id).info("Container terminated", metadata: ["termination": "\(termination.message)"])
@@ -127,7 +145,7 @@ extension Containerizer {
         container.limitation = limitation
         live[id] = container
         logger(for: id).warning(
-            "Container hit a limit; killing it", metadata: ["resource": "\(limitation.resource)", "reason": "\(limitation.message)"])
+            "Container hit a limit; killing it", metadata: ["resource": "\(limitation.resource.rawValue)", "reason": "\(limitation.message)"])
         sendSignal(process, SIGKILL, id)
     }
 
@@ -138,13 +156,23 @@ extension Containerizer {
             sendSignal(process, SIGKILL, id)
             _ = await container.exit?.value
         }
-        await cleanupIsolators(id)
+        await cleanupContainer(id)
         logger(for: id).error("Failed to launch container", metadata: ["error": "\(failure.message)"])
         finish(id, ContainerTermination(killed: container.destroyRequested, message: failure.message))
     }
 
+    /// Every isolator's `cleanup`, in reverse order, then the provisioner's release of the container's image layers;
+    /// failures are logged, not thrown.
+    func cleanupContainer(_ id: ContainerID) async {
+        await cleanupIsolators(id)
+        guard let provisioner else { return }
+        do { try await provisioner.release(id) } catch {
+            logger(for: id).error("Failed to release the container's image layers", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Every isolator's `cleanup`, in reverse order; failures are logged, not thrown.
-    func cleanupIsolators(_ id: ContainerID) async {
+    private func cleanupIsolators(_ id: ContainerID) async {
         for isolator in isolators.reversed() {
             do { try await isolator.cleanup(id) } catch {
                 logger(for: id).error(
@@ -155,7 +183,7 @@ extension Containerizer {
 
     /// Sends a signal through the launcher; a process already collected is not an error.
     func sendSignal(_ process: LaunchedProcess, _ signal: Int32, _ id: ContainerID) {
-        do { try launcher.signal(process, signal) } catch let error as CapstanError where error.code == .notFound {
+        do { try launcher(of: id).signal(process, signal) } catch let error as CapstanError where error.code == .notFound {
             // Already collected: its termination is on the way.
         } catch {
             logger(for: id).warning("Failed to signal container", metadata: ["error": "\(error)"])

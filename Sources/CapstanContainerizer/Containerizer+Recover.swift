@@ -12,9 +12,16 @@ extension Containerizer {
     /// their status is unknown.
     /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover.
     public func recover(_ states: [ContainerRecoveryState]) async throws {
-        let alive: [ContainerID: LaunchedProcess]
-        do { alive = try await launcher.recover(states) } catch {
-            throw CapstanError(Self.code(of: error), "Failed to recover: the launcher failed: \(error)")
+        var alive: [ContainerID: LaunchedProcess] = [:]
+        // Each launcher recovers the containers it started: those with a root filesystem, and the others.
+        let withRootfs = states.filter { $0.config.rootfs != nil }
+        let parts = rootfsLauncher.map { [($0, withRootfs), (launcher, states.filter { $0.config.rootfs == nil })] } ?? [(launcher, states)]
+        for (launcher, states) in parts {
+            do {
+                alive.merge(try await launcher.recover(states)) { first, _ in first }
+            } catch {
+                throw CapstanError(Self.code(of: error), "Failed to recover: the launcher failed: \(error)")
+            }
         }
         let forIsolators = states.map { state in
             var state = state
@@ -30,7 +37,7 @@ extension Containerizer {
         for state in states where live[state.containerID] == nil {
             let id = state.containerID
             if let process = alive[id] {
-                let launcher = self.launcher
+                let launcher = self.launcher(for: state.config)
                 var container = LiveContainer(config: state.config)
                 container.process = process
                 container.phase = .running
@@ -40,8 +47,8 @@ extension Containerizer {
                 startMonitoring(id, exit: exit)
                 logger(for: id).info("Recovered container", metadata: ["pid": "\(process.pid)"])
             } else {
-                let kept = await launcher.recoveredTermination(of: state)
-                await cleanupIsolators(id)
+                let kept = await launcher(for: state.config).recoveredTermination(of: state)
+                await cleanupContainer(id)
                 finish(id, kept ?? ContainerTermination(message: "Command exited while the agent was down; its exit status is unknown"))
                 logger(for: id).info(
                     "Container ended while the agent was down", metadata: ["termination": "\(kept?.message ?? "unknown")"])

@@ -6,6 +6,11 @@ public import Logging
 /// Runs containers on an agent: drives the isolators' phases around a ``Launcher`` and keeps each container's
 /// termination for its waiters.
 ///
+/// A container that names an image gets its root filesystem from the provisioner first. The launcher is then chosen
+/// per container: one without a root filesystem (``ContainerConfig/rootfs`` is `nil`) runs
+/// through `launcher` (the agent's ``PosixLauncher``), one with a root filesystem through `rootfsLauncher` (the
+/// ``LinuxLauncher``). Every container goes through the same isolators, whichever launcher starts it.
+///
 /// A container is *live* from ``launch(_:)`` until its termination is known; then it is *finished*, and
 /// ``wait(_:)`` and ``destroy(_:gracePeriod:)`` keep answering with the same termination for the most recent
 /// `finishedHistory` containers. A container ends when its first process ends, whether by itself, through
@@ -13,7 +18,12 @@ public import Logging
 ///
 /// The agent must not call ``launch(_:)`` before ``recover(_:)`` has returned, when it recovers.
 public actor Containerizer {
+    /// Starts containers without a root filesystem, and every container when `rootfsLauncher` is `nil`.
     let launcher: any Launcher
+    /// Starts containers with a root filesystem.
+    let rootfsLauncher: (any Launcher)?
+    /// Resolves the images containers name to root filesystems; `nil`: containers that name an image fail to launch.
+    let provisioner: (any Provisioner)?
     let isolators: [any Isolator]
     let logger: Logger
     let clock: any Clock<Duration>
@@ -29,23 +39,47 @@ public actor Containerizer {
 
     /// Creates a containerizer.
     /// - Parameters:
-    ///   - launcher: starts first processes (``PosixLauncher``, later the Linux launcher).
-    ///   - isolators: applied in this order (`cleanup` in reverse).
+    ///   - launcher: starts the first process of containers without a root filesystem (``PosixLauncher``), and of
+    ///     every container when `rootfsLauncher` is `nil`.
+    ///   - rootfsLauncher: starts the first process of containers with a root filesystem (``LinuxLauncher``).
+    ///   - provisioner: resolves a container's ``ContainerConfig/image`` to its root filesystem at launch, and
+    ///     releases the image's layers when the container is cleaned up.
+    ///   - isolators: applied in this order (`cleanup` in reverse), to every container.
     ///   - logger: e.g. label `capstan.agent.containerizer`; entries carry `container_id`.
     ///   - clock: times destroy's grace period.
     ///   - finishedHistory: how many finished containers keep answering `wait` and `destroy`.
     ///   - checkpointDirectory: where running containers are checkpointed (one JSON file each), so that a restarted
     ///     agent finds them with ``recover(knownContainers:)``; `nil` keeps nothing.
     public init(
-        launcher: any Launcher, isolators: [any Isolator], logger: Logger, clock: any Clock<Duration> = ContinuousClock(),
-        finishedHistory: Int = 1024, checkpointDirectory: String? = nil
+        launcher: any Launcher, rootfsLauncher: (any Launcher)? = nil, provisioner: (any Provisioner)? = nil,
+        isolators: [any Isolator], logger: Logger,
+        clock: any Clock<Duration> = ContinuousClock(), finishedHistory: Int = 1024, checkpointDirectory: String? = nil
     ) {
         self.launcher = launcher
+        self.rootfsLauncher = rootfsLauncher
+        self.provisioner = provisioner
         self.isolators = isolators
         self.logger = logger
         self.clock = clock
         self.checkpointDirectory = checkpointDirectory
         self.finishedHistory = max(finishedHistory, 1)
+    }
+
+    // MARK: Launchers
+
+    /// The launcher of a container: `rootfsLauncher` for one with a root filesystem (when there is one), else `launcher`.
+    func launcher(for config: ContainerConfig) -> any Launcher {
+        config.rootfs != nil ? (rootfsLauncher ?? launcher) : launcher
+    }
+
+    /// The launcher of a live container; `launcher` for an unknown one.
+    func launcher(of id: ContainerID) -> any Launcher {
+        live[id].map { launcher(for: $0.config) } ?? launcher
+    }
+
+    /// Every distinct launcher.
+    var launchers: [any Launcher] {
+        [launcher] + (rootfsLauncher.map { [$0] } ?? [])
     }
 
     // MARK: Queries
@@ -73,11 +107,11 @@ public actor Containerizer {
     /// A usage sample: the launcher's measurements with each isolator's non-`nil` fields laid over them.
     /// - Throws: `notFound` when the container is not running; isolators' errors.
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics {
-        guard let process = live[id]?.process else {
+        guard let container = live[id], let process = container.process else {
             throw CapstanError(.notFound, "Failed to get usage: container '\(id)' is not running")
         }
         var sample = ResourceStatistics(timestamp: Date().timeIntervalSince1970)
-        if let measured = try await launcher.usage(process) { sample = sample.overlaid(with: measured) }
+        if let measured = try await launcher(for: container.config).usage(process) { sample = sample.overlaid(with: measured) }
         for isolator in isolators {
             if let measured = try await isolator.usage(id) { sample = sample.overlaid(with: measured) }
         }

@@ -1,19 +1,5 @@
 public import CapstanCore
 
-/// A limit an isolator saw hit, ending the container.
-public struct ContainerLimitation: Sendable, Hashable, Codable {
-    /// The resource, e.g. `memory`.
-    public var resource: String
-    /// One sentence for people, e.g. `Memory limit of 64 MiB exceeded`.
-    public var message: String
-
-    /// Creates a limitation.
-    public init(resource: String, message: String) {
-        self.resource = resource
-        self.message = message
-    }
-}
-
 /// What the agent checkpointed about a container, handed back at recovery.
 public struct ContainerRecoveryState: Sendable, Hashable, Codable {
     /// The container.

@@ -83,6 +83,10 @@ public protocol Launcher: Sendable {
     /// (e.g. when cgroup isolators measure instead).
     func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics?
 
+    /// A process inside every namespace of the container, to enter them: a launcher that gives containers namespaces
+    /// of their own answers its PID 1; one that does not, the first process. `nil` when it is gone.
+    func namespaceProcess(of process: LaunchedProcess) async -> Int32?
+
     /// Finds which checkpointed containers still run, after an agent restart.
     ///
     /// Called once, before any `launch`. Returns the processes found alive (same pid and, when checkpointed,
@@ -101,6 +105,9 @@ public protocol Launcher: Sendable {
 }
 
 extension Launcher {
+    /// The first process itself: the container shares its namespaces.
+    public func namespaceProcess(of process: LaunchedProcess) async -> Int32? { process.pid }
+
     /// Holds nothing besides the first process.
     public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] { [] }
 

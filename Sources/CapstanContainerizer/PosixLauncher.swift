@@ -46,6 +46,10 @@ public struct PosixLauncher: Launcher {
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger
         logger[metadataKey: "container_id"] = "\(config.containerID)"
+        guard config.rootfs == nil else {
+            throw CapstanError(
+                .unsupported, "Failed to launch: the plain launcher cannot give a container a root filesystem; the Linux launcher (root) can")
+        }
         let program = try Program(config.command, hooks: hooks)
         let switchUser = config.command.user.flatMap { geteuid() == 0 ? $0 : nil }
         if let user = config.command.user, switchUser == nil {

@@ -86,7 +86,8 @@ struct CgroupV2FakeTreeTests {
             try tree.file("capstan/\(tree.id)/memory.peak", "67100000\n")
             #expect(isolator.oomKills(tree.id) == 1)
             let limitation = await isolator.watch(tree.id)
-            #expect(limitation?.resource == "memory")
+            #expect(limitation?.resource == .memory)
+            #expect(limitation?.reason == .memory)
         }
     }
 

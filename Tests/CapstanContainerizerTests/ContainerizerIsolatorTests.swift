@@ -140,7 +140,7 @@ struct ContainerizerIsolatorTests {
     @Test func aLimitationFromWatchEndsTheContainerAndIsReported() async throws {
         try await Sandbox.with { sandbox in
             let log = EventLog()
-            let limitation = ContainerLimitation(resource: "memory", message: "Memory limit of 64 MiB exceeded")
+            let limitation = ContainerLimitation(resource: .memory, message: "Memory limit of 64 MiB exceeded")
             let memory = FakeIsolator(name: "mem", log: log, limitation: (limitation, .milliseconds(200)))
             let containerizer = makeContainerizer(isolators: [memory])
             let config = sandbox.config("sleep 1000")
@@ -149,7 +149,7 @@ struct ContainerizerIsolatorTests {
             #expect(
                 termination
                     == ContainerTermination(
-                        signal: SIGKILL, killed: false, message: "Memory limit of 64 MiB exceeded", limitation: "memory"))
+                        signal: SIGKILL, killed: false, message: "Memory limit of 64 MiB exceeded", limitation: limitation))
             #expect(await log.phases.last == "cleanup mem")
         }
     }

@@ -180,9 +180,8 @@ extension EndToEnd {
             static func leftovers(of id: ContainerID, workDir: String) -> [String] {
                 var paths = ["cpu", "cpuacct", "memory", "pids"].map { "/sys/fs/cgroup/\($0)/capstan/\(id)" }
                 paths += [
-                    workDir + "/containers/containers/\(id)", workDir + "/meta/containers/plain/\(id).json",
+                    workDir + "/containers/containers/\(id)", workDir + "/meta/containers/\(id).json",
                     workDir + "/containers/plain/\(id).exit_status",
-                    workDir + "/meta/containers/linux/\(id).json",
                 ]
                 return paths.filter { FileManager.default.fileExists(atPath: $0) }
             }

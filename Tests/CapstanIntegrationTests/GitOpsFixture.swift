@@ -116,9 +116,11 @@ final class GitOpsFixture: @unchecked Sendable {
         task.labels?.labels.first { $0.key == key }?.value
     }
 
-    /// A manifest for an App running `command` (a shell line) with `instances` instances.
+    /// A manifest for an App running `command` (a shell line) with `instances` instances, each limited to `resources`
+    /// (the agent enforces them: a python3 server needs more CPU than `sleep` to start within its health check's grace).
     static func app(
-        _ name: String, instances: Int, command: String = "exec sleep 600", env: [String: String] = [:], extra: String = ""
+        _ name: String, instances: Int, command: String = "exec sleep 600", env: [String: String] = [:], extra: String = "",
+        resources: String = "{cpus: 0.1, mem: 16Mi}"
     ) -> String {
         let envLine = env.isEmpty ? "" : "\n  env: {" + env.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + "}"
         return """
@@ -128,7 +130,7 @@ final class GitOpsFixture: @unchecked Sendable {
             spec:
               command: ["/bin/sh", "-c", "\(command)"]
               instances: \(instances)
-              resources: {cpus: 0.1, mem: 16Mi}\(envLine)\(extra)
+              resources: \(resources)\(envLine)\(extra)
 
             """
     }

@@ -114,6 +114,8 @@ extension EndToEnd {
         }
 
         static let healthyServer = "exec python3 -m http.server $PORT0 --bind 127.0.0.1"
+        /// What a python3 server needs to start within a 1 s grace period on a loaded machine, under enforced limits.
+        static let serverResources = "{cpus: 0.5, mem: 64Mi}"
         /// Manifest lines for a TCP health check on the `http` port and an update strategy.
         static func health(deadline: String = "4s", autoRevert: Bool = false) -> String {
             """
@@ -127,7 +129,8 @@ extension EndToEnd {
         @Test("a never-healthy update fails at its progress deadline; with autoRevert it rolls back")
         func neverHealthyUpdateFailsThenAutoReverts() async throws {
             try await GitOpsFixture.with { f in
-                let healthy = GitOpsFixture.app("web", instances: 2, command: Self.healthyServer, extra: Self.health())
+                let healthy = GitOpsFixture.app(
+                    "web", instances: 2, command: Self.healthyServer, extra: Self.health(), resources: Self.serverResources)
                 try await f.commit(["web.yaml": healthy])
                 try await f.startReconciler()
                 try await f.waitSynced("web", timeout: .seconds(30))
@@ -162,7 +165,8 @@ extension EndToEnd {
         func restartMidRollout() async throws {
             try await GitOpsFixture.with { f in
                 let slow = "sleep 1; exec python3 -m http.server $PORT0 --bind 127.0.0.1"
-                let v1 = GitOpsFixture.app("web", instances: 3, command: slow, env: ["V": "1"], extra: Self.health(deadline: "60s"))
+                let v1 = GitOpsFixture.app(
+                    "web", instances: 3, command: slow, env: ["V": "1"], extra: Self.health(deadline: "60s"), resources: Self.serverResources)
                 try await f.commit(["web.yaml": v1])
                 try await f.startReconciler()
                 try await f.waitSynced("web", timeout: .seconds(30))

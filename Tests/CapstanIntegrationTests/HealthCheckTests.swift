@@ -207,6 +207,37 @@ extension EndToEnd {
             }
         }
 
+        @Test("A COMMAND check of a task from an image runs inside its container: its root filesystem, working directory and user")
+        func commandCheckRunsInsideTheImageTasksContainer() async throws {
+            try await ImageTaskTests.withImageAgent("health-command") { scheduler, offer, _ in
+                // The host (Debian) has /etc/debian_version, the busybox image does not; the task works in the sandbox
+                // mount, so the check (run as the task is) sees the marker there.
+                let check = HealthCheck(
+                    type: .command,
+                    command: CommandInfo(value: "test ! -e /etc/debian_version && test -f marker && test \"$(pwd)\" = /mnt/mesos/sandbox && test \"$MESOS_SANDBOX\" = /mnt/mesos/sandbox"),
+                    delaySeconds: 0, intervalSeconds: 0.3, timeoutSeconds: 5, consecutiveFailures: 3, gracePeriodSeconds: 20)
+                var task = Self.task("boxed-command", "echo ok > marker && exec busybox sleep 60", agent: offer.agentID, check: check)
+                task.container = ImageTaskTests.busyboxContainer()
+                // A task that runs as nobody is checked as nobody.
+                var asNobody = Self.task(
+                    "boxed-nobody", "exec busybox sleep 60", agent: offer.agentID,
+                    check: HealthCheck(
+                        type: .command, command: CommandInfo(value: "test \"$(id -u)\" = 65534 && test ! -e /etc/debian_version"),
+                        delaySeconds: 0, intervalSeconds: 0.3, timeoutSeconds: 5, consecutiveFailures: 3, gracePeriodSeconds: 20))
+                asNobody.command?.user = "nobody"
+                asNobody.container = ImageTaskTests.busyboxContainer()
+                try await scheduler.launch([task, asNobody], on: [offer])
+                try await Self.healthUpdate(scheduler, "boxed-nobody", healthy: true, timeout: .seconds(30))
+                let healthy = try await Self.healthUpdate(scheduler, "boxed-command", healthy: true, timeout: .seconds(30))
+                #expect(healthy.message?.contains("exited with status 0") == true, "\(healthy.message ?? "")")
+                #expect(await Self.healthFlags(scheduler, "boxed-command") == [true], "no failure was reported")
+                for id in ["boxed-command", "boxed-nobody"] {
+                    try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: TaskID(id))))
+                    try await scheduler.update(TaskID(id), .taskKilled, timeout: .seconds(20))
+                }
+            }
+        }
+
         @Test("HTTP and TCP checks of a task in a container with its own network namespace probe 127.0.0.1 inside it")
         func checksEnterTheContainersNetworkNamespace() async throws {
             try await ImageTaskTests.withImageAgent("health") { scheduler, offer, _ in

@@ -103,6 +103,8 @@ public final class TestCluster: @unchecked Sendable {
         for agent in agents { await agent.process.stop() }
         // Agents killed with SIGKILL leave their tasks' sessions behind: kill them by the checkpointed pids.
         for agent in agents { Self.killCheckpointedTasks(workDir: agent.workDir) }
+        // Every container has cgroups now, command tasks too: remove those that no agent was left to clean up.
+        for agent in agents { Self.removeLeftoverCgroups(workDir: agent.workDir) }
         await masterProcess?.stop()
         if ProcessInfo.processInfo.environment["CAPSTAN_KEEP_TEST_DIRS"] == nil {
             try? FileManager.default.removeItem(atPath: scratch)
@@ -139,6 +141,36 @@ public final class TestCluster: @unchecked Sendable {
                 let pid = (object["pid"] as? NSNumber)?.int32Value, pid > 1
             else { continue }
             kill(-pid, SIGKILL)
+        }
+    }
+
+    /// Removes the cgroups of the containers an agent's checkpoints name (task checkpoints and the containerizer's own),
+    /// once their processes are gone: an agent stopped or killed with its tasks running leaves them behind.
+    static func removeLeftoverCgroups(workDir: String) {
+        var ids: Set<String> = []
+        let containers = workDir + "/meta/containers"
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: containers)) ?? [] where name.hasSuffix(".json") {
+            ids.insert(String(name.dropLast(5)))
+        }
+        if let enumerator = FileManager.default.enumerator(atPath: workDir + "/meta") {
+            for case let path as String in enumerator where path.hasSuffix("task.json") {
+                guard let data = FileManager.default.contents(atPath: workDir + "/meta/" + path),
+                    let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+                else { continue }
+                if let id = (object["container_id"] as? [String: Any])?["value"] as? String ?? object["container_id"] as? String {
+                    ids.insert(id)
+                }
+            }
+        }
+        let roots = ["cpu", "cpuacct", "memory", "pids"].map { "/sys/fs/cgroup/\($0)/capstan" } + ["/sys/fs/cgroup/capstan"]
+        for id in ids where !id.isEmpty && !id.contains("/") && !id.hasPrefix(".") {
+            for root in roots {
+                let path = root + "/" + id
+                for _ in 0..<100 {  // EBUSY until the killed processes have exited
+                    if rmdir(path) == 0 || errno == ENOENT || errno == ENOTDIR { break }
+                    usleep(20_000)
+                }
+            }
         }
     }
 

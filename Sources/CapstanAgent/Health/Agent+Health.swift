@@ -71,23 +71,34 @@ extension Agent {
             var environment = environment(
                 frameworkID: record.frameworkID, executorID: record.info.executorID, sandbox: record.sandbox, taskID: task.taskID)
             for variable in task.command?.environment?.variables ?? [] { environment[variable.name] = variable.value ?? "" }
+            let sandbox = record.sandbox
             if record.usesImage {
-                logger.info("The COMMAND health check of a task in a container runs on the host, in the task's sandbox")
+                // Inside the task's container (its namespaces, root filesystem, working directory and user), entered
+                // through the containerizer at each probe; it sees the sandbox where the task does.
+                environment["MESOS_SANDBOX"] = LinuxLauncher.sandboxTarget
+                let spec = commandSpec(command, environment: environment, user: nil, ownLogin: true)
+                let containerizer = self.containerizer, containerID = record.containerID
+                return { timeout in
+                    let inside: CommandSpec
+                    do { inside = try await containerizer.commandInside(containerID, spec) } catch {
+                        return .failed("Failed to enter the task's container: \((error as? CapstanError)?.message ?? "\(error)")")
+                    }
+                    return await HealthProbe.runCommand(inside, sandbox: sandbox, timeout: timeout, logger: logger)
+                }
             }
             let user = runAsUser(task.command, frameworkID: record.frameworkID)
-            let spec = commandSpec(command, environment: environment, user: user, ownLogin: user != nil)
-            let sandbox = record.sandbox, checkCommand = spec
+            let checkCommand = commandSpec(command, environment: environment, user: user, ownLogin: user != nil)
             return { timeout in await HealthProbe.runCommand(checkCommand, sandbox: sandbox, timeout: timeout, logger: logger) }
         }
     }
 
-    /// An HTTP or TCP probe run inside the network namespace of a container with a network of its own, found
-    /// through its `capstan-init` monitor (the checkpointed pid) at each probe.
+    /// An HTTP or TCP probe run inside the network namespace of a container with a network of its own, which the
+    /// containerizer names at each probe.
     private func inNetworkNamespace(_ probe: HealthProbe, record: ExecutorRecord, logger: Logger) -> TaskHealthChecker.Probe {
-        let monitor = record.pid
+        let containerizer = self.containerizer, containerID = record.containerID
         let scratch = healthScratchDirectory(record.containerID)
         return { timeout in
-            guard let monitor, let pid = HealthProbe.containerInit(ofMonitor: monitor) else {
+            guard let pid = await containerizer.namespaces(of: containerID) else {
                 return .failed("The task's container has no running init process to probe from")
             }
             do {
@@ -141,7 +152,7 @@ extension Agent {
             if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
                 await emit(frameworkID, taskID, .taskKilling)
             }
-            let containerizer = self.containerizer(of: containerID)
+            let containerizer = self.containerizer
             let grace = gracePeriod(task.info.killPolicy)
             Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
             return false

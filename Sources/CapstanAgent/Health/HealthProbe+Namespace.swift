@@ -14,31 +14,6 @@ extension HealthProbe {
     /// Where `nsenter` and the probe programs are looked up.
     static let hostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-    /// The host pid of a container's PID 1: the only child of its `capstan-init` monitor (`monitorPID`).
-    static func containerInit(ofMonitor monitorPID: Int32) -> Int32? {
-        if let text = try? String(contentsOfFile: "/proc/\(monitorPID)/task/\(monitorPID)/children", encoding: .utf8),
-            let first = text.split(separator: " ").first, let pid = Int32(first.trimmingCharacters(in: .whitespacesAndNewlines))
-        {
-            return pid
-        }
-        // Kernels without CONFIG_PROC_CHILDREN: find the process whose parent is the monitor.
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        for entry in entries {
-            guard let pid = Int32(entry), parentPID(of: pid) == monitorPID else { continue }
-            return pid
-        }
-        return nil
-    }
-
-    /// Field 4 of `/proc/<pid>/stat` (after the parenthesised command name, which may hold spaces).
-    private static func parentPID(of pid: Int32) -> Int32? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-            let close = stat.lastIndex(of: ")")
-        else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? Int32(fields[1]) : nil
-    }
-
     /// Runs this HTTP or TCP probe as a host program inside the network namespace of process `pid` (the agent's own
     /// namespace when `nil`). `scratch` is an existing private directory for the probe's output; it is left empty.
     func runInNetworkNamespace(of pid: Int32?, scratch: String, timeout: Duration, logger: Logger) async -> HealthProbeResult {

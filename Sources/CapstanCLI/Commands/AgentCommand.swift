@@ -21,7 +21,7 @@ struct AgentOptions: ParsableArguments {
     @Option(help: "First retry interval of an unacknowledged status update (doubles up to 1 minute).")
     var statusUpdateRetryInterval: String = "2secs"
 
-    @Option(help: "The most processes one container from an image may have (cgroups pids.max); 0 = no limit.")
+    @Option(help: "The most processes one container (a command task, an executor or a task from an image) may have (cgroups pids.max); 0 = no limit.")
     var containerPidsMax: Int = 4096
 
     @Flag(name: .customLong("authenticate-http-executors"),

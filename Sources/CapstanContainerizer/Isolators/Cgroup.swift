@@ -58,6 +58,16 @@ public struct CgroupHierarchy: Sendable, Hashable {
         }
     }
 
+    /// Checks that containers' cgroups can be made here: creates `<root>/capstan` (idempotent) and checks it is writable.
+    /// - Throws: ``CapstanError`` naming the directory and the errno (e.g. a read-only cgroupfs, or not root).
+    func checkUsable() throws {
+        if mkdir(parent, 0o755) != 0 && errno != EEXIST { throw CapstanError.system("mkdir '\(parent)'", errno: errno) }
+        let fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw CapstanError.system("open '\(parent)' as a directory", errno: errno) }
+        close(fd)
+        if access(parent, W_OK) != 0 { throw CapstanError.system("access '\(parent)' for writing", errno: errno) }
+    }
+
     /// Moves `pid` into the container's cgroup.
     func add(_ id: ContainerID, pid: Int32) throws {
         try Cgroup.write("\(pid)", to: path(of: id) + "/cgroup.procs")

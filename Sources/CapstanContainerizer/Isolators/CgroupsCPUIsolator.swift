@@ -8,7 +8,7 @@ import Glibc
 /// v1: `cpu.shares` = 1024 × cpus (at least 2), `cpu.cfs_quota_us` = cpus × `cpu.cfs_period_us` (100 ms; at least
 /// 1 ms). v2: `cpu.weight` from the same shares, `cpu.max` = quota and period. Stateless: everything is in the
 /// container's cgroups, so recovery has nothing to rebuild.
-public struct CgroupsCPUIsolator: Isolator {
+public struct CgroupsCPUIsolator: Isolator, CgroupIsolator {
     public let name = "cgroups/cpu"
     private let cpu: CgroupHierarchy
     /// v1 only, when cpuacct is a hierarchy of its own (not co-mounted with cpu).
@@ -33,6 +33,11 @@ public struct CgroupsCPUIsolator: Isolator {
 
     /// The container's cgroup in the cpu hierarchy.
     public func cgroupPath(of id: ContainerID) -> String { cpu.path(of: id) }
+
+    func checkUsable() throws {
+        try cpu.checkUsable()
+        try cpuacct?.checkUsable()
+    }
 
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
         try cpu.create(config.containerID)

@@ -3,14 +3,14 @@ import Foundation
 import Glibc
 
 /// `cgroups/mem`: a hard memory limit from ``ResourceLimits/memBytes``; an OOM kill inside the container is
-/// reported by `watch` as the limitation `memory` (the agent then sends TASK_FAILED with
+/// reported by `watch` as a ``LimitedResource/memory`` limitation (the agent then sends TASK_FAILED with
 /// REASON_CONTAINER_LIMITATION_MEMORY).
 ///
 /// v1: `memory.limit_in_bytes` (and the soft limit, as Mesos sets both); OOM kills are counted by `oom_kill` in
 /// `memory.oom_control`. v2: `memory.max`, and `oom_kill` in `memory.events`. `watch` polls the counter every
 /// `pollInterval` and checks it once more when cancelled, so an OOM kill that ended the container is never missed
 /// because the exit was seen first.
-public struct CgroupsMemoryIsolator: Isolator {
+public struct CgroupsMemoryIsolator: Isolator, CgroupIsolator {
     public let name = "cgroups/mem"
     private let memory: CgroupHierarchy
     private let pollInterval: Duration
@@ -27,6 +27,10 @@ public struct CgroupsMemoryIsolator: Isolator {
 
     /// The container's memory cgroup.
     public func cgroupPath(of id: ContainerID) -> String { memory.path(of: id) }
+
+    func checkUsable() throws {
+        try memory.checkUsable()
+    }
 
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
         try memory.create(config.containerID)
@@ -92,7 +96,7 @@ public struct CgroupsMemoryIsolator: Isolator {
         let peak = Cgroup.readInt(directory + (memory.version == .v1 ? "/memory.max_usage_in_bytes" : "/memory.peak"))
         let mib = { (bytes: UInt64?) in bytes.map { "\($0 / (1 << 20)) MiB" } ?? "unknown" }
         return ContainerLimitation(
-            resource: "memory", message: "Memory limit exceeded: Requested: \(mib(limit)) Maximum Used: \(mib(peak))")
+            resource: .memory, message: "Memory limit exceeded: Requested: \(mib(limit)) Maximum Used: \(mib(peak))")
     }
 
     private func apply(_ id: ContainerID, _ limits: ResourceLimits) throws {
@@ -100,7 +104,13 @@ public struct CgroupsMemoryIsolator: Isolator {
         switch memory.version {
         case .v1:
             let value = limits.memBytes.map { "\($0)" } ?? "-1"
+            // Memory plus swap gets the same limit where the kernel accounts swap (as v2's `memory.swap.max` 0), so a
+            // container over its limit is OOM-killed rather than swapped out. memsw may never be below the memory
+            // limit: it is written before (raising) and after (lowering) the memory limit; a kernel without it fails both.
+            let memsw = directory + "/memory.memsw.limit_in_bytes"
+            try? Cgroup.write(value, to: memsw)
             try Cgroup.write(value, to: directory + "/memory.limit_in_bytes")
+            try? Cgroup.write(value, to: memsw)
             try? Cgroup.write(value, to: directory + "/memory.soft_limit_in_bytes")
         case .v2:
             try Cgroup.write(limits.memBytes.map { "\($0)" } ?? "max", to: directory + "/memory.max")

@@ -5,7 +5,7 @@ import Glibc
 /// `cgroups/pids`: caps the number of processes and threads of a container (`pids.max`) at
 /// ``ResourceLimits/maxProcesses``, or at the isolator's default; reports the live count as `processes`.
 /// A fork past the limit fails with EAGAIN inside the container; that is not a limitation that ends it.
-public struct CgroupsPIDsIsolator: Isolator {
+public struct CgroupsPIDsIsolator: Isolator, CgroupIsolator {
     public let name = "cgroups/pids"
     private let pids: CgroupHierarchy
     private let defaultMax: Int?
@@ -23,6 +23,10 @@ public struct CgroupsPIDsIsolator: Isolator {
 
     /// The container's pids cgroup.
     public func cgroupPath(of id: ContainerID) -> String { pids.path(of: id) }
+
+    func checkUsable() throws {
+        try pids.checkUsable()
+    }
 
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
         try pids.create(config.containerID)

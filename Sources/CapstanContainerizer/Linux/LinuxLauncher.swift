@@ -256,6 +256,12 @@ public struct LinuxLauncher: Launcher {
         }
     }
 
+    /// The container's PID 1: the only child of its `capstan-init` monitor (also for a container adopted at recovery).
+    /// See ``Launcher/namespaceProcess(of:)``.
+    public func namespaceProcess(of process: LaunchedProcess) async -> Int32? {
+        ProcessTree.firstChild(of: process.pid)
+    }
+
     /// Signals the monitor's process group (monitor, PID 1 and the task). See ``Launcher/signal(_:_:)``.
     public func signal(_ process: LaunchedProcess, _ signal: Int32) throws {
         try table.signal(process.pid, signal)
@@ -404,7 +410,7 @@ public struct LinuxLauncher: Launcher {
     /// with the command's arguments replacing cmd).
     static func process(_ config: ContainerConfig, hooks: LaunchHooks, hasRootfs: Bool) throws -> InitSpec.Process {
         var command = config.command
-        let image = config.image ?? ImageProcessConfig()
+        let image = config.imageConfig ?? ImageProcessConfig()
         if !command.shell && command.value == nil {
             let argv = image.entrypoint + (command.arguments.isEmpty ? image.cmd : command.arguments)
             guard let first = argv.first else {

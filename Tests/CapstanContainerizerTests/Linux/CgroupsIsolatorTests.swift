@@ -14,7 +14,8 @@ struct CgroupsIsolatorTests {
             let config = fx.config("tail /dev/zero", limits: ResourceLimits(memBytes: 32 << 20))
             try await containerizer.launch(config)
             let termination = try await within { try await containerizer.wait(config.containerID) }
-            #expect(termination.limitation == "memory", "\(termination)")
+            #expect(termination.limitation?.resource == .memory, "\(termination)")
+            #expect(termination.limitation?.reason == .memory, "\(termination)")
             #expect(termination.message.hasPrefix("Memory limit exceeded: Requested: 32 MiB"), "\(termination.message)")
             #expect(!termination.killed)
             #expect(LinuxFixture.cgroups(of: config.containerID).isEmpty)

@@ -221,7 +221,7 @@ struct LinuxLauncherTests {
             let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger)
             var config = fx.config("unused")
             config.command = CommandSpec(shell: false, value: nil, environment: ["TASK": "t"])
-            config.image = ImageProcessConfig(
+            config.imageConfig = ImageProcessConfig(
                 entrypoint: ["/bin/sh", "-c"], cmd: ["echo \"$(pwd) $(id -u) $IMG $TASK $MESOS_SANDBOX\""],
                 env: ["IMG=i", "TASK=image"], workingDir: "/etc", user: "nobody")
             let id = config.containerID

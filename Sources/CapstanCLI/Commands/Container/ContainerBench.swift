@@ -35,12 +35,10 @@ struct BenchContainer: AsyncParsableCommand {
         let root = try rootfs ?? Self.busyboxRootfs(at: scratch + "/rootfs")
 
         let logger = Logger(label: "capstan.bench.container") { _ in SwiftLogNoOpLogHandler() }
-        var isolators: [any Isolator] = []
-        if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
-        if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
-        if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
+        let isolators = IsolatorSet.available(logger: logger)
+        if !isolators.unavailable.isEmpty { print("without isolators: \(isolators.unavailable.joined(separator: "; "))") }
         let containerizer = Containerizer(
-            launcher: LinuxLauncher(workDirectory: scratch + "/work", logger: logger), isolators: isolators, logger: logger)
+            launcher: LinuxLauncher(workDirectory: scratch + "/work", logger: logger), isolators: isolators.isolators, logger: logger)
         var samples: [Double] = []
         for index in 0..<(runs + 1) {
             let config = ContainerConfig(

@@ -105,36 +105,26 @@ struct ContainerRun: AsyncParsableCommand {
 
         var config = try makeConfig(id: id, argv: argv, sandbox: sandbox)
         let launcher = LinuxLauncher(workDirectory: work, logger: logger)
-        var imageStore: ImageStore?
+        var provisioner: ImageStoreProvisioner?
         if let image {
-            let layers: [String]
-            let imageConfig: ImageConfig
             do {
                 var options = try registry.options()
                 if let creds, case .registry(let host)? = try? ImageReference(parsing: image) {
                     options.credentials[host.host] = try RegistryCredentials(parsing: creds)
                 }
                 let store = try ImageStore(root: work + "/images", options: options, limits: try registry.layerLimits.limits(), logger: logger)
-                imageStore = store
-                let user = LayerUser(name: id.value, directory: launcher.stateDirectory(of: id))
-                (layers, imageConfig) = try await store.rootfsLayers(for: image, user: user)
+                provisioner = ImageStoreProvisioner(store: store, leaseDirectory: { launcher.stateDirectory(of: $0) })
             } catch {
                 FileHandle.standardError.write(Data("capstan: \((error as? CapstanError)?.message ?? "\(error)")\n".utf8))
                 throw ExitCode(125)
             }
-            config.rootfs = .layers(layers)
-            config.image = ImageProcessConfig(
-                entrypoint: imageConfig.entrypoint ?? [], cmd: imageConfig.cmd ?? [], env: imageConfig.env ?? [],
-                workingDir: imageConfig.workingDir, user: imageConfig.user)
-            // Docker's rule: CMD after the image replaces its cmd and keeps its entrypoint.
+            // The containerizer pulls or imports the image and mounts its layers; Docker's rule: CMD after the image
+            // replaces its cmd and keeps its entrypoint.
+            config.image = ContainerImage(reference: image)
             config.command.value = nil
         }
-        var isolators: [any Isolator] = []
-        if let cpu = try? CgroupsCPUIsolator() { isolators.append(cpu) }
-        if let memory = try? CgroupsMemoryIsolator() { isolators.append(memory) }
-        if let pids = try? CgroupsPIDsIsolator() { isolators.append(pids) }
         let containerizer = Containerizer(
-            launcher: launcher, isolators: isolators, logger: logger)
+            launcher: launcher, provisioner: provisioner, isolators: IsolatorSet.available(logger: logger).isolators, logger: logger)
 
         let streamer = OutputStreamer(sandbox: sandbox)
         do { try await containerizer.launch(config) } catch {
@@ -154,15 +144,14 @@ struct ContainerRun: AsyncParsableCommand {
                 try? await Task.sleep(for: .milliseconds(50))
             }
         }
-        let termination = try await containerizer.wait(id)
-        try? await imageStore?.releaseLayers(user: id.value)
+        let termination = try await containerizer.wait(id)  // the containerizer has released the image's layers
         streaming.cancel()
         _ = await streaming.value
         signals.cancel()
         streamer.drain()
         let status: Int32 = termination.exitStatus ?? termination.signal.map { 128 + $0 } ?? 125
         var line = "capstan: container \(id): \(termination.message)"
-        if let limitation = termination.limitation { line += " (limitation: \(limitation))" }
+        if let limitation = termination.limitation { line += " (limitation: \(limitation.resource.rawValue))" }
         FileHandle.standardError.write(Data((line + "\n").utf8))
         if status != 0 { throw ExitCode(status) }
     }
