@@ -152,10 +152,18 @@ public struct LinuxLauncher: Launcher {
     /// The container's PID 1 (host pid), which `capstan-init` forked at once and reported on the sync socket; it
     /// waits at the barrier, so the isolators place it before the task exists. See ``Launcher/heldProcesses(_:)``.
     public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] {
-        guard let syncFD = syncFDs.withLock({ $0[process.pid] }) else { return [] }
-        let pid1 = try await DedicatedThread.run(name: "capstan-spawn") { try Self.readInitPID(syncFD) }
-        initPIDs.withLock { $0[process.pid] = pid1 }
-        return [pid1]
+        // Taken out of the table while it is read, so that `wait` (the monitor may end meanwhile) neither reads the
+        // same socket nor closes it under this read; put back for `resume`.
+        guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else { return [] }
+        do {
+            let pid1 = try await DedicatedThread.run(name: "capstan-spawn") { try Self.readInitPID(syncFD) }
+            initPIDs.withLock { $0[process.pid] = pid1 }
+            syncFDs.withLock { $0[process.pid] = syncFD }
+            return [pid1]
+        } catch {
+            close(syncFD)
+            throw error
+        }
     }
 
     /// What capstan-init reported on the sync socket when its PID 1 already failed at a step (the report it sends
