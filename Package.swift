@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
         .testTarget(name: "CapstanAuthTests", dependencies: ["CapstanAuth", "CapstanCore"], swiftSettings: settings),
         .testTarget(
-            name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore"], swiftSettings: settings),
+            name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore", .product(name: "Yams", package: "Yams")], swiftSettings: settings),
         .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore"], swiftSettings: settings),
         .testTarget(
             name: "CapstanReconcilerTests",
