@@ -97,3 +97,23 @@ extension EndToEnd.DiffCommandTests {
             """)
     }
 }
+
+extension EndToEnd.DiffCommandTests {
+    @Test("capstan bench diff builds a two-commit repository, runs capstan diff between them and reports wall time and peak RSS")
+    func benchDiffReportsTimeAndMemory() async throws {
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-bench-diff-test-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let run = try await Self.run([CapstanBinary.path, "bench", "diff", "--apps", "120", "--changed", "12", "--iterations", "2", "--scratch", scratch])
+        #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
+        #expect(run.stdout.contains("repository: 120 apps, 12 changed in the second commit"), "\(run.stdout)")
+        #expect(run.stdout.contains("capstan diff: Plan: 0 to create, 12 to update, 0 to scale, 0 to delete, 108 unchanged."), "\(run.stdout)")
+        let runs = run.stdout.split(separator: "\n").filter { $0.hasPrefix("run ") }
+        #expect(runs.count == 2, "\(run.stdout)")
+        let summary = try #require(run.stdout.firstMatch(of: /\(2 runs\): wall p50 ([0-9.]+) s, .* peak RSS max ([0-9.]+) MiB/), "\(run.stdout)")
+        #expect((Double(summary.output.1) ?? 0) > 0)
+        #expect((Double(summary.output.2) ?? 0) > 1, "the child's own peak RSS, in MiB")
+        // The scratch directory given is kept, with the repository and its two commits.
+        let log = try await Self.git(scratch + "/repo", "log", "--format=%s")
+        #expect(log == "change 12 apps\n120 apps")
+    }
+}
