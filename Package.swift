@@ -193,8 +193,8 @@ let package = Package(
         .testTarget(name: "CapstanCoreTests", dependencies: ["CapstanCore"], swiftSettings: settings),
         .testTarget(name: "CapstanAuthTests", dependencies: ["CapstanAuth", "CapstanCore"], swiftSettings: settings),
         .testTarget(
-            name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore"], swiftSettings: settings),
-        .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore"], swiftSettings: settings),
+            name: "CapstanManifestTests", dependencies: ["CapstanManifest", "CapstanCore", .product(name: "Yams", package: "Yams")], swiftSettings: settings),
+        .testTarget(name: "CapstanGitTests", dependencies: ["CapstanGit", "CapstanCore", "CapstanTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "CapstanReconcilerTests",
             dependencies: [
@@ -237,7 +237,7 @@ let package = Package(
             // capstan-init is found next to the test bundle (`swift build` builds it); not a dependency, or its
             // static-stdlib link flags would apply to the test bundle.
             name: "CapstanContainerizerTests",
-            dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanInitSpec"], swiftSettings: settings),
+            dependencies: ["CapstanContainerizer", "CapstanCore", "CapstanInitSpec", "CapstanTestSupport"], swiftSettings: settings),
         .testTarget(
             name: "CapstanIntegrationTests",
             dependencies: [

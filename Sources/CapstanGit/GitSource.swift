@@ -38,6 +38,18 @@ public struct GitFile: Hashable, Sendable {
     }
 }
 
+/// One file of a tree without its bytes: its path from the repository root and its blob's name. Listing
+/// these is a walk of tree objects only; ``GitSource/blobs(_:)`` reads the bytes of the blobs still needed.
+public struct GitTreeEntry: Hashable, Sendable {
+    public var path: String
+    public var blobID: ObjectID
+
+    public init(path: String, blobID: ObjectID) {
+        self.path = path
+        self.blobID = blobID
+    }
+}
+
 /// How to authenticate to a remote.
 public enum GitCredentials: Hashable, Sendable {
     case none
@@ -83,7 +95,8 @@ public struct GitRemote: Hashable, Sendable, CustomStringConvertible {
 ///   local cache; it is idempotent and may be called at any time. Reads see what the last fetch brought.
 /// - ``resolve(_:)`` turns a branch, tag, `HEAD`, full or abbreviated commit name (or any git
 ///   revision expression) into a commit, from the cache; `notFound` when it names nothing.
-/// - ``files(at:under:matching:)`` and ``treeID(at:path:)`` read the tree of a commit from the cache.
+/// - ``files(at:under:matching:)``, ``entries(at:under:matching:)``, ``blobs(_:)`` and ``treeID(at:path:)``
+///   read commits, trees and blobs from the cache.
 /// - ``remoteHead(ref:)`` asks the remote (ls-remote), not the cache: a cheap poll for "did it move?".
 /// All calls are safe from any task; implementations serialise their own access.
 public protocol GitSource: Sendable {
@@ -98,6 +111,13 @@ public protocol GitSource: Sendable {
     /// Every file under `path` (empty for the root) at `commit` whose path `include` accepts, sorted by
     /// path. Symbolic links and submodules are skipped. `notFound` if `path` does not exist there.
     func files(at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool) async throws -> [GitFile]
+
+    /// The path and blob name of every file that ``files(at:under:matching:)`` returns, without reading the
+    /// blobs (same order, same errors), so that a reader can skip the blobs it has already decoded.
+    func entries(at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool) async throws -> [GitTreeEntry]
+
+    /// The bytes of each blob, in the order of `ids`; `notFound` when the cache has no such blob.
+    func blobs(_ ids: [ObjectID]) async throws -> [Data]
 
     /// The tree (or blob) name at `path` in `commit` (empty path: the root tree); nil when absent.
     /// Equal IDs mean identical contents, so unchanged sub-trees need no re-planning.
@@ -116,6 +136,14 @@ public protocol GitSource: Sendable {
 }
 
 extension GitSource {
+    /// ``files(at:under:matching:)`` without the bytes; implementations that can walk trees without reading
+    /// blobs (``LibGit2Source``) do so instead.
+    public func entries(
+        at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool
+    ) async throws -> [GitTreeEntry] {
+        try await files(at: commit, under: path, matching: include).map { GitTreeEntry(path: $0.path, blobID: $0.blobID) }
+    }
+
     /// Every file under `path` at `commit`.
     public func files(at commit: CommitID, under path: String) async throws -> [GitFile] {
         try await files(at: commit, under: path, matching: { _ in true })

@@ -104,13 +104,22 @@ public actor LibGit2Source: GitSource {
         at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool
     ) throws -> [GitFile] {
         let repo = try cachedRepository()
+        return try entries(at: commit, under: path, matching: include).map { entry in
+            GitFile(path: entry.path, blobID: entry.blobID, contents: try readBlob(repo, entry.blobID, name: "'\(entry.path)'"))
+        }
+    }
+
+    public func entries(
+        at commit: CommitID, under path: String, matching include: @Sendable (String) -> Bool
+    ) throws -> [GitTreeEntry] {
+        let repo = try cachedRepository()
         let root = try rootTree(repo, commit)
         defer { git_tree_free(root) }
         let prefix = Self.normalise(path)
+        var entries: [GitTreeEntry] = []
         if prefix.isEmpty {
-            var files: [GitFile] = []
-            try walk(repo, root, prefix: "", include: include, into: &files)
-            return files
+            try walk(repo, root, prefix: "", include: include, into: &entries)
+            return entries
         }
         var entry: OpaquePointer?
         let result = git_tree_entry_bypath(&entry, root, prefix)
@@ -119,19 +128,23 @@ public actor LibGit2Source: GitSource {
         }
         try LibGit2.check(result, "\(remote): cannot read '\(prefix)'")
         defer { git_tree_entry_free(entry) }
-        var files: [GitFile] = []
         switch git_tree_entry_type(entry) {
         case GIT_OBJECT_TREE:
             var tree: OpaquePointer?
             try LibGit2.check(git_tree_lookup(&tree, repo, git_tree_entry_id(entry)), "\(remote): cannot read '\(prefix)'")
             defer { git_tree_free(tree) }
-            try walk(repo, tree, prefix: prefix + "/", include: include, into: &files)
+            try walk(repo, tree, prefix: prefix + "/", include: include, into: &entries)
         case GIT_OBJECT_BLOB where include(prefix):
-            files.append(try readBlob(repo, git_tree_entry_id(entry), path: prefix))
+            entries.append(GitTreeEntry(path: prefix, blobID: ObjectID(hex: LibGit2.hex(git_tree_entry_id(entry)))))
         default:
             break
         }
-        return files
+        return entries
+    }
+
+    public func blobs(_ ids: [ObjectID]) throws -> [Data] {
+        let repo = try cachedRepository()
+        return try ids.map { try readBlob(repo, $0, name: "blob \($0)") }
     }
 
     public func treeID(at commit: CommitID, path: String) throws -> ObjectID? {
@@ -243,7 +256,7 @@ public actor LibGit2Source: GitSource {
     }
 
     private func walk(
-        _ repo: OpaquePointer, _ tree: OpaquePointer?, prefix: String, include: (String) -> Bool, into files: inout [GitFile]
+        _ repo: OpaquePointer, _ tree: OpaquePointer?, prefix: String, include: (String) -> Bool, into entries: inout [GitTreeEntry]
     ) throws {
         let count = git_tree_entrycount(tree)
         for i in 0..<count {
@@ -254,22 +267,25 @@ public actor LibGit2Source: GitSource {
                 var subtree: OpaquePointer?
                 try LibGit2.check(git_tree_lookup(&subtree, repo, git_tree_entry_id(entry)), "\(remote): cannot read '\(path)'")
                 defer { git_tree_free(subtree) }
-                try walk(repo, subtree, prefix: path + "/", include: include, into: &files)
+                try walk(repo, subtree, prefix: path + "/", include: include, into: &entries)
             case GIT_OBJECT_BLOB where git_tree_entry_filemode(entry) != GIT_FILEMODE_LINK && include(path):
-                files.append(try readBlob(repo, git_tree_entry_id(entry), path: path))
+                entries.append(GitTreeEntry(path: path, blobID: ObjectID(hex: LibGit2.hex(git_tree_entry_id(entry)))))
             default:
                 break  // submodules and symbolic links
             }
         }
     }
 
-    private func readBlob(_ repo: OpaquePointer, _ id: UnsafePointer<git_oid>?, path: String) throws -> GitFile {
+    /// The bytes of blob `id`; `name` (a quoted path, or the blob's name) is what errors call it.
+    private func readBlob(_ repo: OpaquePointer, _ id: ObjectID, name: String) throws -> Data {
+        guard var oid = LibGit2.oid(id.hex) else {
+            throw CapstanError(.invalidArgument, "\(remote): '\(id)' is not an object name")
+        }
         var blob: OpaquePointer?
-        try LibGit2.check(git_blob_lookup(&blob, repo, id), "\(remote): cannot read '\(path)'")
+        try LibGit2.check(git_blob_lookup(&blob, repo, &oid), "\(remote): cannot read \(name)")
         defer { git_blob_free(blob) }
         let size = Int(git_blob_rawsize(blob))
-        let contents = size == 0 ? Data() : Data(bytes: git_blob_rawcontent(blob), count: size)
-        return GitFile(path: path, blobID: ObjectID(hex: LibGit2.hex(git_blob_id(blob))), contents: contents)
+        return size == 0 ? Data() : Data(bytes: git_blob_rawcontent(blob), count: size)
     }
 
     /// `apps/`, `/apps`, `./apps` → `apps`; `.` and `/` → the root.

@@ -25,8 +25,13 @@ final class NodeReader {
         diagnostics.append(ManifestDiagnostic(SourceLocation(file: file, line: line, column: column), path: "", message))
     }
 
-    /// The resolved YAML type of a node.
-    func tag(_ node: Node) -> Tag.Name { Resolver.default.resolveTag(of: node) }
+    /// The resolved YAML type of a node: what `Resolver.default.resolveTag(of:)` answers, with plain scalars
+    /// typed by ``PlainScalarTag`` instead of regular expressions.
+    func tag(_ node: Node) -> Tag.Name {
+        guard case .scalar(let scalar) = node else { return Resolver.default.resolveTag(of: node) }
+        let explicit = scalar.tag.description  // the tag's name; empty when implicit
+        return explicit.isEmpty ? PlainScalarTag.resolve(scalar.string) : Tag.Name(rawValue: explicit)
+    }
 
     /// "a string", "an integer", … for messages.
     func describe(_ node: Node) -> String {

@@ -1,5 +1,6 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -244,8 +245,9 @@ struct ContainerizerTests {
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
+    @Test(Prerequisites.requires("switching users", .root("switching users needs it")))
     func taskRunsAsItsUserWhenTheAgentIsRootAndOwnsItsSandbox() async throws {
+        try Prerequisites.require(.root("switching users needs it"))
         try await Sandbox.with { sandbox in
             // The sandbox starts out root's (0755): the launcher hands it to the task's user.
             var before = stat()
@@ -263,8 +265,9 @@ struct ContainerizerTests {
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
+    @Test(Prerequisites.requires("switching users", .root("switching users needs it")))
     func unknownUserFailsTheLaunch() async throws {
+        try Prerequisites.require(.root("switching users needs it"))
         try await Sandbox.with { sandbox in
             let containerizer = makeContainerizer()
             let config = sandbox.config("true", user: "capstan-no-such-user")

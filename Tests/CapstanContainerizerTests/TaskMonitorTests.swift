@@ -1,5 +1,6 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
@@ -83,8 +84,9 @@ struct TaskMonitorTests {
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
+    @Test(Prerequisites.requires("switching users", .root("switching users needs it")))
     func monitoredTaskRunsAsItsUserWithItsLoginVariables() async throws {
+        try Prerequisites.require(.root("switching users needs it"))
         try await Self.withMonitoredLauncher { sandbox, _, launcher in
             let config = sandbox.config("id -u; id -G; echo \"$HOME $USER $LOGNAME\"; touch mine", user: "nobody")
             let process = try await launcher.launch(config, hooks: LaunchHooks())
@@ -98,8 +100,9 @@ struct TaskMonitorTests {
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0, "switching users needs root"))
+    @Test(Prerequisites.requires("switching users", .root("switching users needs it")))
     func aSandboxTheUserCannotReachFailsTheLaunchNamingTheUser() async throws {
+        try Prerequisites.require(.root("switching users needs it"))
         try await Self.withMonitoredLauncher { _, _, launcher in
             let hidden = "/tmp/capstan-hidden-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: hidden + "/sandbox", withIntermediateDirectories: true)

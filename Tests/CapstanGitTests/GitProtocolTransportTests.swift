@@ -1,10 +1,11 @@
 import CapstanCore
 import CapstanGit
+import CapstanTestSupport
 import Foundation
 import Testing
 
 /// git:// through a `git daemon` the test starts on 127.0.0.1.
-@Suite("GitProtocolTransport", .serialized, GitTestSupport.requires("git", "git-daemon"), .timeLimit(.minutes(2)))
+@Suite("GitProtocolTransport", .serialized, Prerequisites.requires("git transport test", .binaries(["git", "git-daemon"], alsoIn: GitTestSupport.gitCore)), .timeLimit(.minutes(2)))
 struct GitProtocolTransportTests {
     @Test func fetchesAndReadsOverGitProtocol() async throws {
         try await GitFixture.with { fixture in
@@ -32,7 +33,7 @@ struct GitProtocolTransportTests {
     @Test func aStoppedDaemonIsReportedAsUnavailable() async throws {
         try await GitFixture.with { fixture in
             _ = try await GitSourceConformance.history(fixture)
-            let port = GitTestSupport.freePort()
+            let port = FreePort.next()
             let source = LibGit2Source(remote: GitRemote(url: "git://127.0.0.1:\(port)/origin"), cachePath: fixture.cachePath)
             let error = await #expect(throws: CapstanError.self) { try await source.fetch() }
             #expect(error?.code == .unavailable)

@@ -75,6 +75,35 @@ struct GitSourceConformance {
     }
 
     @Test(arguments: GitSourceKind.allCases)
+    func entriesListTheFilesAndBlobsReadTheirBytes(kind: GitSourceKind) async throws {
+        try await GitFixture.with { fixture in
+            let history = try await Self.history(fixture)
+            let source = kind.make(fixture)
+            try await source.fetch()
+            let head = try await source.resolve("main")
+            let filters: [(String, @Sendable (String) -> Bool)] = [
+                ("apps", { _ in true }), ("", { $0.hasSuffix(".yaml") }), ("jobs/migrate.yaml", { _ in true }),
+            ]
+            for (path, include) in filters {
+                let files = try await source.files(at: head, under: path, matching: include)
+                let entries = try await source.entries(at: head, under: path, matching: include)
+                #expect(entries == files.map { GitTreeEntry(path: $0.path, blobID: $0.blobID) }, "under '\(path)'")
+                #expect(try await source.blobs(entries.map(\.blobID)) == files.map(\.contents), "under '\(path)'")
+            }
+            #expect(!(try await source.entries(at: head, under: "", matching: { _ in true }).map(\.path).contains("link.yaml")))
+            let old = try await source.entries(at: CommitID(hex: history.first), under: "apps", matching: { _ in true })
+            #expect(try await source.blobs(old.map(\.blobID)).map { String(decoding: $0, as: UTF8.self) } == ["db: 1\n", "web: 1\n"])
+            #expect(try await source.blobs([]).isEmpty)
+            let missing = await #expect(throws: CapstanError.self) {
+                try await source.blobs([ObjectID(hex: String(repeating: "ab", count: 20))])
+            }
+            #expect(missing?.code == .notFound)
+            let nowhere = await #expect(throws: CapstanError.self) { try await source.entries(at: head, under: "nowhere", matching: { _ in true }) }
+            #expect(nowhere?.code == .notFound)
+        }
+    }
+
+    @Test(arguments: GitSourceKind.allCases)
     func treeIDsChangeOnlyWhereFilesChanged(kind: GitSourceKind) async throws {
         try await GitFixture.with { fixture in
             let history = try await Self.history(fixture)
@@ -196,5 +225,6 @@ struct ForwardingSource: GitSource {
         try await base.files(at: commit, under: path, matching: include)
     }
     func treeID(at commit: CommitID, path: String) async throws -> ObjectID? { try await base.treeID(at: commit, path: path) }
+    func blobs(_ ids: [ObjectID]) async throws -> [Data] { try await base.blobs(ids) }
     func remoteHead(ref: String) async throws -> CommitID? { try await base.remoteHead(ref: ref) }
 }

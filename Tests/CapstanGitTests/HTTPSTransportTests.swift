@@ -1,11 +1,12 @@
 import CapstanCore
 import CapstanGit
+import CapstanTestSupport
 import Foundation
 import Testing
 
 /// https:// with a token and a CA of the test's own, through a smart-HTTP server the test starts.
 /// Serialized: libgit2's https trust store is one per process.
-@Suite("HTTPSTransport", .serialized, GitTestSupport.requires("git", "python3", "openssl"), .timeLimit(.minutes(2)))
+@Suite("HTTPSTransport", .serialized, Prerequisites.requires("git transport test", .binaries(["git", "python3", "openssl"], alsoIn: GitTestSupport.gitCore)), .timeLimit(.minutes(2)))
 struct HTTPSTransportTests {
     @Test func fetchesWithATokenAndACustomCA() async throws {
         try await GitFixture.with { fixture in

@@ -1,10 +1,11 @@
 import CapstanCore
 import CapstanGit
+import CapstanTestSupport
 import Foundation
 import Testing
 
 /// ssh:// with a private key and a known_hosts file, through an sshd the test starts on 127.0.0.1.
-@Suite("SSHTransport", .serialized, GitTestSupport.requires("git", "sshd", "ssh-keygen"), .timeLimit(.minutes(2)))
+@Suite("SSHTransport", .serialized, Prerequisites.requires("git transport test", .binaries(["git", "sshd", "ssh-keygen"], alsoIn: GitTestSupport.gitCore)), .timeLimit(.minutes(2)))
 struct SSHTransportTests {
     @Test func libgit2WasBuiltWithSSH() {
         #expect(LibGit2Source.supportsSSH, "Debian's libgit2 links libssh2; without it ssh:// remotes are refused")

@@ -157,9 +157,9 @@ struct HostileImageTests {
         }
     }
 
-    @Test(ImageTestSupport.requires("docker-registry", "skopeo"))
+    @Test(Prerequisites.requires("image test", .binaries("docker-registry", "skopeo")))
     func aHostileImageIsRefusedAtPullAndLeavesNothing() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo"))
         try await ImageTestSupport.withScratch { dir in
             try LayerUnpackerTests.maliciousTar("symlink-parent", at: dir + "/hostile.tar")
             let writer = try LayoutWriter(directory: dir + "/layout")
@@ -202,9 +202,9 @@ struct HostileImageTests {
         }
     }
 
-    @Test(ImageTestSupport.requires("docker-registry", "skopeo"))
+    @Test(Prerequisites.requires("image test", .binaries("docker-registry", "skopeo")))
     func aPullPastTheImageLimitIsRefusedWhetherItUnpacksOrNot() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo"))
         try await ImageTestSupport.withScratch { dir in
             let one = try Self.zeroLayer(in: dir, name: "one", megabytes: 3)
             let two = try Self.zeroLayer(in: dir, name: "two", megabytes: 3)

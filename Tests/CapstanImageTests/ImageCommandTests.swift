@@ -4,14 +4,14 @@ import Foundation
 import Testing
 
 /// `capstan image …` end to end: the real binary, a real registry.
-@Suite("ImageCommand", .serialized, ImageTestSupport.requires("docker-registry", "skopeo", "busybox"))
+@Suite("ImageCommand", .serialized, Prerequisites.requires("image test", .binaries("docker-registry", "skopeo", "busybox")))
 struct ImageCommandTests {
     static func capstan(_ arguments: [String], workDir: String, allowFailure: Bool = false) throws -> (status: Int32, output: String) {
         try ImageTestSupport.run([CapstanBinary.path, "image"] + arguments + ["--work-dir", workDir], allowFailure: allowFailure)
     }
 
     @Test func importListPushRemovePullAndPruneThroughTheCLI() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox"))
         try await ImageTestSupport.withScratch { dir in
             let work = dir + "/work"
             let tarball = try ImageTestSupport.busyboxRootfs(in: dir)
@@ -46,7 +46,7 @@ struct ImageCommandTests {
     }
 
     @Test func pullOfAMissingImageFailsWithAClearMessage() async throws {
-        try ImageTestSupport.require("docker-registry")
+        try Prerequisites.require(.binaries("docker-registry"))
         try await ImageTestSupport.withScratch { dir in
             try await LocalRegistry.with(in: dir) { registry in
                 let result = try Self.capstan(["pull", "\(registry.host)/nope:1", "--insecure-registry", registry.host], workDir: dir + "/work", allowFailure: true)

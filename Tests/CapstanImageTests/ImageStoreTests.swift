@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanImage
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -9,9 +10,9 @@ struct ImageStoreTests {
         try ImageStore(root: dir + "/images", options: options, logger: ImageTestSupport.logger)
     }
 
-    @Test(ImageTestSupport.requires("busybox"))
+    @Test(Prerequisites.requires("image test", .binaries("busybox")))
     func importsABusyboxRootfsTarballAsASingleLayerImage() async throws {
-        try ImageTestSupport.require("busybox")
+        try Prerequisites.require(.binaries("busybox"))
         try await ImageTestSupport.withScratch { dir in
             let store = try Self.store(dir)
             let tarball = try ImageTestSupport.busyboxRootfs(in: dir)
@@ -24,7 +25,7 @@ struct ImageStoreTests {
             #expect(layers[0].hasPrefix(dir + "/images/layers/"))
             #expect(FileManager.default.fileExists(atPath: (layers[0] as NSString).deletingLastPathComponent + "/.complete"))
             let busybox = try Data(contentsOf: URL(fileURLWithPath: layers[0] + "/bin/busybox"))
-            #expect(busybox == (try Data(contentsOf: URL(fileURLWithPath: ImageTestSupport.which("busybox")!))))
+            #expect(busybox == (try Data(contentsOf: URL(fileURLWithPath: Prerequisites.which("busybox")!))))
             #expect(try FileManager.default.destinationOfSymbolicLink(atPath: layers[0] + "/bin/sh") == "busybox")
             // The unpacked busybox runs.
             let (_, output) = try ImageTestSupport.run([layers[0] + "/bin/busybox", "echo", "hello from the layer"])

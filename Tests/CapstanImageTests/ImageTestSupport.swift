@@ -7,38 +7,10 @@ import Testing
 
 /// Scratch directories, processes and prerequisites for the image tests.
 enum ImageTestSupport {
-    static let strict = ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1"
-
     static var logger: Logger {
         var logger = Logger(label: "capstan.image.test")
         logger.logLevel = .warning
         return logger
-    }
-
-    /// The absolute path of `name` on PATH (or /usr/sbin, /sbin), if installed.
-    static func which(_ name: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    /// Enabled when every binary is installed, and always under CAPSTAN_TEST_STRICT=1 (the test then fails).
-    static func requires(_ binaries: String...) -> ConditionTrait {
-        let missing = binaries.filter { which($0) == nil }
-        if !missing.isEmpty && !strict {
-            print("SKIPPED: image test needs \(missing.joined(separator: ", ")) (scripts/install-deps.sh installs them)")
-        }
-        return .enabled(if: strict || missing.isEmpty, "needs \(binaries.joined(separator: ", ")) on PATH (scripts/install-deps.sh)")
-    }
-
-    /// Fails the test when a prerequisite is missing (reached only under CAPSTAN_TEST_STRICT=1).
-    static func require(_ binaries: String...) throws {
-        for binary in binaries where which(binary) == nil {
-            throw CapstanError(.failedPrecondition, "\(binary) is not installed and CAPSTAN_TEST_STRICT=1 forbids skipping")
-        }
     }
 
     /// Runs `body` with a fresh scratch directory, removed afterwards.
@@ -53,7 +25,7 @@ enum ImageTestSupport {
     @discardableResult
     static func run(_ arguments: [String], environment: [String: String]? = nil, allowFailure: Bool = false) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : (which(arguments[0]) ?? arguments[0]))
+        process.executableURL = URL(fileURLWithPath: arguments[0].hasPrefix("/") ? arguments[0] : (Prerequisites.which(arguments[0]) ?? arguments[0]))
         process.arguments = Array(arguments.dropFirst())
         if let environment { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
         let pipe = Pipe()
@@ -89,7 +61,7 @@ enum ImageTestSupport {
         let root = scratch + "/busybox-rootfs"
         try FileManager.default.createDirectory(atPath: root + "/bin", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: which("busybox")!, toPath: root + "/bin/busybox")
+        try FileManager.default.copyItem(atPath: Prerequisites.which("busybox")!, toPath: root + "/bin/busybox")
         for applet in ["sh", "ls", "cat", "echo"] { try FileManager.default.createSymbolicLink(atPath: root + "/bin/\(applet)", withDestinationPath: "busybox") }
         try Data("root:x:0:0:root:/root:/bin/sh\n".utf8).write(to: URL(fileURLWithPath: root + "/etc/passwd"))
         let archive = scratch + "/busybox-rootfs.tar"

@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanImage
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -46,9 +47,9 @@ struct LayerUnpackerTests {
         }
     }
 
-    @Test(.enabled(if: geteuid() == 0 || ImageTestSupport.strict, "needs root for overlayfs whiteouts and mount"))
+    @Test(Prerequisites.requires("overlayfs whiteouts", .root("overlayfs whiteouts and mount need it")))
     func overlayWhiteoutsMountToTheSameTree() async throws {
-        #expect(geteuid() == 0, "CAPSTAN_TEST_STRICT=1: this test needs root")
+        try Prerequisites.require(.root("overlayfs whiteouts and mount need it"))
         try await ImageTestSupport.withScratch { dir in
             let (one, two) = try Self.makeTwoLayers(in: dir)
             for (archive, name) in [(one, "l1"), (two, "l2")] {

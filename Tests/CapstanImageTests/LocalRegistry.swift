@@ -84,7 +84,7 @@ final class LocalRegistry: @unchecked Sendable {
             """
         try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/config.yml"))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ImageTestSupport.which("docker-registry")!)
+        process.executableURL = URL(fileURLWithPath: Prerequisites.which("docker-registry")!)
         process.arguments = ["serve", directory + "/config.yml"]
         let log = directory + "/registry.log"
         FileManager.default.createFile(atPath: log, contents: nil)

@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanImage
+import CapstanTestSupport
 import Foundation
 import Testing
 
@@ -20,9 +21,9 @@ struct RegistryClientTests {
 
     @Test(
         "Pulls through the bearer-token flow: 401 challenge, token from the realm with service and scope, retry with the token",
-        ImageTestSupport.requires("docker-registry", "skopeo", "busybox", "openssl", "python3"))
+        Prerequisites.requires("image test", .binaries("docker-registry", "skopeo", "busybox", "openssl", "python3")))
     func pullsWithBearerTokensFromATokenService() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox", "openssl", "python3")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox", "openssl", "python3"))
         try await ImageTestSupport.withScratch { dir in
             let (layout, config) = try await RegistryPullTests.busyboxLayout(in: dir)
             try await TokenService.with(in: dir, repository: "team/busybox") { tokens in
@@ -74,9 +75,9 @@ struct RegistryClientTests {
 
     @Test(
         "Pulls over TLS from a registry whose certificate is signed by a CA given in the options, and refuses it without",
-        ImageTestSupport.requires("docker-registry", "skopeo", "busybox", "openssl"))
+        Prerequisites.requires("image test", .binaries("docker-registry", "skopeo", "busybox", "openssl")))
     func pullsOverTLSTrustingACustomCA() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox", "openssl")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox", "openssl"))
         try await ImageTestSupport.withScratch { dir in
             let (layout, config) = try await RegistryPullTests.busyboxLayout(in: dir)
             let tls = try Self.makeCertificates(in: dir)

@@ -1,10 +1,11 @@
 import CapstanCore
 import CapstanImage
+import CapstanTestSupport
 import Foundation
 import Testing
 
 /// Pushes with skopeo to Debian's docker-registry on 127.0.0.1 and pulls back with the registry client.
-@Suite("RegistryPull", .serialized, ImageTestSupport.requires("docker-registry", "skopeo", "htpasswd", "busybox"))
+@Suite("RegistryPull", .serialized, Prerequisites.requires("image test", .binaries("docker-registry", "skopeo", "htpasswd", "busybox")))
 struct RegistryPullTests {
     /// Imports busybox into a source store and writes it as an OCI layout for skopeo; returns the layout and the source record's config digest.
     static func busyboxLayout(in dir: String) async throws -> (layout: String, config: Digest) {
@@ -21,11 +22,11 @@ struct RegistryPullTests {
         let (layers, imageConfig) = try await store.rootfsLayers(for: name)
         #expect(imageConfig.cmd == ["/bin/sh"])
         let pulled = try Data(contentsOf: URL(fileURLWithPath: layers[0] + "/bin/busybox"))
-        #expect(pulled == (try Data(contentsOf: URL(fileURLWithPath: ImageTestSupport.which("busybox")!))))
+        #expect(pulled == (try Data(contentsOf: URL(fileURLWithPath: Prerequisites.which("busybox")!))))
     }
 
     @Test func pullsAnonymouslyFromALocalRegistryAndDownloadsOnceForConcurrentPulls() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox"))
         try await ImageTestSupport.withScratch { dir in
             let (layout, config) = try await Self.busyboxLayout(in: dir)
             try await LocalRegistry.with(in: dir) { registry in
@@ -47,7 +48,7 @@ struct RegistryPullTests {
     }
 
     @Test func pullsWithHtpasswdBasicAuthAndFailsWithoutCredentials() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "htpasswd", "busybox")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "htpasswd", "busybox"))
         try await ImageTestSupport.withScratch { dir in
             let (layout, config) = try await Self.busyboxLayout(in: dir)
             try await LocalRegistry.with(in: dir, basicAuth: true) { registry in
@@ -69,7 +70,7 @@ struct RegistryPullTests {
     }
 
     @Test func rejectsACorruptedBlobFromTheRegistry() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox"))
         try await ImageTestSupport.withScratch { dir in
             let (layout, config) = try await Self.busyboxLayout(in: dir)
             try await LocalRegistry.with(in: dir) { registry in
@@ -88,9 +89,9 @@ struct RegistryPullTests {
         }
     }
 
-    @Test(.enabled(if: ImageTestSupport.strict || ImageTestSupport.which("zstd") != nil, "needs zstd on PATH (scripts/install-deps.sh)"))
+    @Test(Prerequisites.requires("zstd layers", .binary("zstd")))
     func pullsAndUnpacksAZstdLayer() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox", "zstd")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox", "zstd"))
         try await ImageTestSupport.withScratch { dir in
             let tar = try ImageTestSupport.busyboxRootfs(in: dir)
             try ImageTestSupport.run(["zstd", "-q", "-o", dir + "/layer.tar.zst", tar])
@@ -110,7 +111,7 @@ struct RegistryPullTests {
     }
 
     @Test func picksThePlatformFromAnIndexOfSeveralAndNamesTheMissingOne() async throws {
-        try ImageTestSupport.require("docker-registry", "skopeo", "busybox")
+        try Prerequisites.require(.binaries("docker-registry", "skopeo", "busybox"))
         try await ImageTestSupport.withScratch { dir in
             let tar = try ImageTestSupport.busyboxRootfs(in: dir)
             try ImageTestSupport.run(["gzip", "-k", "-n", tar])

@@ -51,7 +51,7 @@ final class TokenService: @unchecked Sendable {
         try Data(script.utf8).write(to: URL(fileURLWithPath: directory + "/token_service.py"))
         let port = FreePort.next()
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: ImageTestSupport.which("python3")!)
+        process.executableURL = URL(fileURLWithPath: Prerequisites.which("python3")!)
         process.arguments = [directory + "/token_service.py", "\(port)", directory + "/token.json", directory + "/requests.log", expected]
         let log = directory + "/service.log"
         FileManager.default.createFile(atPath: log, contents: nil)
@@ -62,7 +62,7 @@ final class TokenService: @unchecked Sendable {
         try process.run()
         let service = TokenService(port: port, directory: directory, process: process, credentials: credentials)
         for _ in 0..<100 {
-            if Self.canConnect(port: port) { return service }
+            if LoopbackSocket.canConnect(port: port) { return service }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
@@ -93,19 +93,6 @@ final class TokenService: @unchecked Sendable {
     static func base64URL(_ data: Data) -> String {
         data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
-    }
-
-    static func canConnect(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
     }
 
     /// SIGTERM, then SIGKILL after 5 s.

@@ -190,18 +190,15 @@ extension EndToEnd {
         /// Starts a master and an agent (with the recovery image in its store when root and busybox are there),
         /// subscribes a scheduler, and runs `body`; the restarted agent is stopped however `body` ends.
         static func withRecoveringAgent(_ name: String, _ body: (RecoveringAgent) async throws -> Void) async throws {
-            let missing = ImageTaskTests.prerequisitesMissing
-            if let missing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED (the image half only): tasks from images need root and busybox: \(missing)")
-            }
+            let imagesAvailable = Prerequisites.met(
+                "the image half only: tasks from images need root and busybox", missing: ImageTaskTests.prerequisitesMissing)
             try await TestCluster(masterFlags: masterFlags).run { cluster in
                 try await cluster.startMaster()
                 let workDir = cluster.scratch + "/agent-\(name)"
                 try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
-                if missing == nil { try importRecoveryImage(agentWorkDir: workDir, scratch: cluster.scratch) }
+                if imagesAvailable { try importRecoveryImage(agentWorkDir: workDir, scratch: cluster.scratch) }
                 let started = try await cluster.startAgent(workDir: workDir)
-                let agent = RecoveringAgent(cluster: cluster, agent: started, imagesAvailable: missing == nil)
+                let agent = RecoveringAgent(cluster: cluster, agent: started, imagesAvailable: imagesAvailable)
                 do {
                     agent.scheduler = try await EventRecorder.subscribe(cluster.master)
                     agent.offer = try #require(try await agent.scheduler.nextOffers().first)

@@ -24,11 +24,7 @@ extension EndToEnd {
         /// Skips (or fails under CAPSTAN_TEST_STRICT=1) without root and busybox; otherwise a work dir whose image
         /// store holds busybox:e2e.
         static func withBusyboxWorkDir(_ body: (_ work: String, _ scratch: String) async throws -> Void) async throws {
-            if let missing = ImageTaskTests.prerequisitesMissing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED: capstan container run needs root and busybox: \(missing)")
-                return
-            }
+            guard Prerequisites.met("capstan container run needs root and busybox", missing: ImageTaskTests.prerequisitesMissing) else { return }
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-ctr-\(UUID().uuidString.prefix(8))").path
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: scratch) }

@@ -14,21 +14,8 @@ extension EndToEnd {
 
         /// A port of the offered range that nothing listens on right now.
         static func freeOfferedPort(excluding taken: Set<Int> = []) throws -> Int {
-            for port in offeredPorts.shuffled() where !taken.contains(port) && isBindable(port) { return port }
+            for port in offeredPorts.shuffled() where !taken.contains(port) && LoopbackSocket.isBindable(port: port) { return port }
             throw TestFailure("no free port in \(offeredPorts)")
-        }
-
-        static func isBindable(_ port: Int) -> Bool {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { return false }
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
         }
 
         /// A command task that also takes `ports` from the offer.
@@ -263,7 +250,7 @@ extension EndToEnd {
                 let healthy = try await Self.healthUpdate(scheduler, "boxed-http", healthy: true, timeout: .seconds(30))
                 #expect(healthy.message?.contains("answered 200") == true, "\(healthy.message ?? "")")
                 try await Self.healthUpdate(scheduler, "boxed-tcp", healthy: true, timeout: .seconds(30))
-                #expect(Self.isBindable(port), "the host's 127.0.0.1:\(port) is free: the checks went into the container")
+                #expect(LoopbackSocket.isBindable(port: port), "the host's 127.0.0.1:\(port) is free: the checks went into the container")
                 for id in ["boxed-http", "boxed-tcp"] {
                     try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: TaskID(id))))
                     try await scheduler.update(TaskID(id), .taskKilled, timeout: .seconds(20))

@@ -43,22 +43,16 @@ extension EndToEnd {
             }
         }
 
-        static var prerequisitesMissing: String? {
-            if geteuid() != 0 { return "not root" }
-            if !FileManager.default.isExecutableFile(atPath: "/bin/busybox") { return "no /bin/busybox (Debian busybox-static)" }
-            return nil
-        }
+        /// Root (namespaces, mounts) and Debian's busybox-static, whose binary is the test image.
+        static var prerequisites: [Prerequisite] { [.root("containers from images need it"), .busybox] }
+        static var prerequisitesMissing: String? { Prerequisites.missing(prerequisites) }
 
         /// Skips (or fails under CAPSTAN_TEST_STRICT=1) without root and busybox; otherwise starts a master and an
         /// agent whose image store holds busybox:e2e, subscribes a scheduler and hands it the first offer.
         static func withImageAgent(
             _ name: String, agentArguments: [String] = [], _ body: (_ scheduler: EventRecorder, _ offer: Offer, _ agentWorkDir: String) async throws -> Void
         ) async throws {
-            if let missing = prerequisitesMissing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED: tasks from images need root and busybox: \(missing)")
-                return
-            }
+            guard Prerequisites.met("tasks from images need root and busybox", missing: prerequisitesMissing) else { return }
             try await TestCluster().run { cluster in
                 try await cluster.startMaster()
                 let workDir = cluster.scratch + "/agent-\(name)"

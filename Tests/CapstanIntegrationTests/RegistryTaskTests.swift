@@ -40,7 +40,7 @@ extension EndToEnd {
                 try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/config.yml"))
                 FileManager.default.createFile(atPath: directory + "/registry.log", contents: nil)
                 let log = try FileHandle(forWritingTo: URL(fileURLWithPath: directory + "/registry.log"))
-                process.executableURL = URL(fileURLWithPath: RegistryTaskTests.which("docker-registry")!)
+                process.executableURL = URL(fileURLWithPath: try Prerequisites.path(of: "docker-registry"))
                 process.arguments = ["serve", directory + "/config.yml"]
                 process.standardOutput = log
                 process.standardError = log
@@ -54,7 +54,7 @@ extension EndToEnd {
                     guard self.process.isRunning else {
                         throw TestFailure("docker-registry exited: \((try? String(contentsOfFile: self.directory + "/registry.log", encoding: .utf8)) ?? "")")
                     }
-                    return RegistryTaskTests.canConnect(port: self.port)
+                    return LoopbackSocket.canConnect(port: self.port)
                 }
             }
 
@@ -65,36 +65,12 @@ extension EndToEnd {
             }
         }
 
-        static func which(_ name: String) -> String? {
-            for dir in ["/usr/bin", "/usr/sbin", "/bin", "/sbin", "/usr/local/bin"] where FileManager.default.isExecutableFile(atPath: "\(dir)/\(name)") {
-                return "\(dir)/\(name)"
-            }
-            return nil
-        }
-
         static func run(_ name: String, _ arguments: [String]) throws {
-            try ImageTaskTests.run(name.hasPrefix("/") ? name : (which(name) ?? name), arguments)
-        }
-
-        static func canConnect(port: Int) -> Bool {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard fd >= 0 else { return false }
-            defer { close(fd) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = in_port_t(UInt16(port).bigEndian)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
+            try ImageTaskTests.run(name.hasPrefix("/") ? name : (Prerequisites.which(name) ?? name), arguments)
         }
 
         static var prerequisitesMissing: String? {
-            if let missing = ImageTaskTests.prerequisitesMissing { return missing }
-            for binary in ["docker-registry", "skopeo", "htpasswd"] where which(binary) == nil {
-                return "no \(binary) (scripts/install-deps.sh installs it)"
-            }
-            return nil
+            Prerequisites.missing(ImageTaskTests.prerequisites + [.binaries("docker-registry", "skopeo", "htpasswd")])
         }
 
         /// Starts a registry holding busybox:test (built from Debian's busybox-static with `capstan image import` and
@@ -104,22 +80,13 @@ extension EndToEnd {
             basicAuth: Bool, agentFlags: (Registry, String) throws -> [String],
             _ body: (_ scheduler: EventRecorder, _ offer: Offer, _ registry: Registry, _ agentWorkDir: String) async throws -> Void
         ) async throws {
-            if let missing = prerequisitesMissing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED: tasks from registry images need root, busybox, docker-registry, skopeo and htpasswd: \(missing)")
-                return
-            }
+            let what = "tasks from registry images need root, busybox, docker-registry, skopeo and htpasswd"
+            guard Prerequisites.met(what, missing: prerequisitesMissing) else { return }
             try await TestCluster().run { cluster in
                 let registry = try Registry(in: cluster.scratch, basicAuth: basicAuth)
                 defer { registry.stop() }
                 try await registry.waitUntilListening()
-                // Build the image in a separate store and push it.
-                let source = cluster.scratch + "/source"
-                try ImageTaskTests.importBusybox(agentWorkDir: source, scratch: cluster.scratch)
-                try run(CapstanBinary.path, ["image", "save", "busybox:e2e", "oci:\(cluster.scratch)/layout:test", "--work-dir", source])
-                var push = ["--insecure-policy", "copy", "--dest-tls-verify=false"]
-                if let credentials = registry.credentials { push += ["--dest-creds", "\(credentials.user):\(credentials.password)"] }
-                try run("skopeo", push + ["oci:\(cluster.scratch)/layout:test", "docker://\(registry.host)/busybox:test"])
+                try pushBusybox(to: registry, scratch: cluster.scratch)
 
                 try await cluster.startMaster()
                 let workDir = cluster.scratch + "/agent-registry"
@@ -144,6 +111,16 @@ extension EndToEnd {
                 }
                 await agent.stop()
             }
+        }
+
+        /// Builds busybox:e2e in a store of its own under `scratch` and pushes it to `registry` as busybox:test.
+        static func pushBusybox(to registry: Registry, scratch: String) throws {
+            let source = scratch + "/source"
+            try ImageTaskTests.importBusybox(agentWorkDir: source, scratch: scratch)
+            try run(CapstanBinary.path, ["image", "save", "busybox:e2e", "oci:\(scratch)/layout:test", "--work-dir", source])
+            var push = ["--insecure-policy", "copy", "--dest-tls-verify=false"]
+            if let credentials = registry.credentials { push += ["--dest-creds", "\(credentials.user):\(credentials.password)"] }
+            try run("skopeo", push + ["oci:\(scratch)/layout:test", "docker://\(registry.host)/busybox:test"])
         }
 
         static func busyboxTask(_ id: String, _ shell: String, image: String, agent: AgentID) -> TaskInfo {

@@ -9,14 +9,8 @@ extension EndToEnd {
     /// framework subscribed as `nobody` got its tasks run as root).
     @Suite("Task users")
     struct TaskUserTests {
-        static var notRoot: Bool { geteuid() != 0 }
-
-        static func skipUnlessRoot() -> Bool {
-            guard notRoot else { return false }
-            if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("switching users needs root") }
-            print("SKIPPED: switching users needs root")
-            return true
-        }
+        /// Whether the test cannot switch users here (not root): it is then skipped, or failed under strict.
+        static func skipUnlessRoot() -> Bool { !Prerequisites.met("switching users", .root("switching users needs it")) }
 
         static func read(_ path: String?) -> String {
             path.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
@@ -109,11 +103,7 @@ extension EndToEnd {
             agentArguments: [String] = [], frameworkUser: String,
             _ body: (_ scheduler: EventRecorder, _ offer: Offer, _ workDir: String) async throws -> Void
         ) async throws {
-            if let missing = ImageTaskTests.prerequisitesMissing {
-                if ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1" { Issue.record("prerequisite missing: \(missing)") }
-                print("SKIPPED: tasks from images need root and busybox: \(missing)")
-                return
-            }
+            guard Prerequisites.met("tasks from images need root and busybox", missing: ImageTaskTests.prerequisitesMissing) else { return }
             try await TestCluster().run { cluster in
                 try await cluster.startMaster()
                 let workDir = cluster.scratch + "/agent-users"

@@ -1,5 +1,6 @@
 import CapstanCore
 import CapstanGit
+import CapstanManifest
 import CapstanReconciler
 import Foundation
 import Testing
@@ -78,6 +79,75 @@ struct DesiredStateLoaderTests {
             #expect(loaded.desiredState?.workload(named: "api")?.spec.env["MODE"] == "prod")
             _ = try await loader.load(commit: first)
             #expect(await loader.parsedFiles == 3, "both blobs of the first commit are still cached")
+        }
+    }
+
+    /// Issue 10: a blob is parsed once however many paths hold it, and each copy's positions name its own path.
+    @Test func aBlobAtTwoPathsIsParsedOnceAndReportedAtEachPath() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            try await repository.commit("deploy/a.yaml", Self.app("web"))
+            let head = try await repository.commit("deploy/b.yaml", Self.app("web"))
+            let loader = try await Self.loader(repository)
+            let loaded = try await loader.load(commit: head)
+            #expect(await loader.parsedFiles == 1, "one blob, two paths")
+            #expect(loaded.manifests.entries.map(\.nameLocation.description) == ["deploy/a.yaml:3:18", "deploy/b.yaml:3:18"])
+            #expect(loaded.manifests.diagnostics.map(\.description) == [
+                "deploy/b.yaml:3:18: metadata.name: duplicate name 'web': already defined at deploy/a.yaml:3:18"
+            ])
+        }
+    }
+
+    /// Issue 10: a renamed file keeps its blob, so the next commit reads and parses nothing again.
+    @Test func aRenamedFileIsNeitherReadNorParsedAgain() async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            let bad = Self.app("web").replacingOccurrences(of: "env:", with: "envv:")
+            try await repository.commit("deploy/api.yaml", Self.app("api"))
+            let first = try await repository.commit("deploy/web.yaml", bad)
+            try FileManager.default.createDirectory(atPath: repository.path + "/deploy/site", withIntermediateDirectories: true)
+            try await repository.git("mv", "deploy/web.yaml", "deploy/site/web.yaml")
+            try await repository.git("commit", "-q", "-m", "rename")
+            let second = CommitID(hex: try await repository.git("rev-parse", "HEAD"))
+            let source = CountingSource(LibGit2Source(remote: GitRemote(url: repository.path), cachePath: repository.cachePath))
+            try await source.fetch()
+            let loader = DesiredStateLoader(source: source, path: "deploy")
+            _ = try await loader.load(commit: first)
+            #expect(await source.blobReads.map(\.count) == [2])
+            let loaded = try await loader.load(commit: second)
+            #expect(await source.blobReads.map(\.count) == [2], "no blob read for the second commit")
+            #expect(await loader.parsedFiles == 2)
+            #expect(loaded.manifests.diagnostics.map(\.description).first?.hasPrefix("deploy/site/web.yaml:6:3: ") == true)
+        }
+    }
+
+    /// Issue 10: files decode in parallel, and the set is the one ``ManifestLoader`` makes file by file.
+    @Test(arguments: [1, 2, 7])
+    func parallelDecodingGivesTheSetOfASerialLoad(parallelism: Int) async throws {
+        try await WatchedRepository.with { repository in
+            try await repository.create()
+            try FileManager.default.createDirectory(atPath: repository.path + "/deploy", withIntermediateDirectories: true)
+            var files: [ManifestFile] = []
+            for index in 0..<40 {
+                let path = "deploy/app-\(index).yaml"
+                var text = Self.app("app-\(index)", env: "e\(index)")
+                if index % 9 == 4 { text = text.replacingOccurrences(of: "env:", with: "envv:") }
+                if index % 13 == 5 { text = Self.app("app-0") }  // three files with one blob: duplicate names
+                files.append(ManifestFile(path: path, text: text))
+                try text.write(toFile: repository.path + "/" + path, atomically: true, encoding: .utf8)
+            }
+            try await repository.git("add", "-A")
+            try await repository.git("commit", "-q", "-m", "forty apps")
+            let head = CommitID(hex: try await repository.git("rev-parse", "HEAD"))
+            let source = LibGit2Source(remote: GitRemote(url: repository.path), cachePath: repository.cachePath)
+            try await source.fetch()
+            let loader = DesiredStateLoader(source: source, path: "deploy", parallelism: parallelism)
+            let loaded = try await loader.load(commit: head)
+            let serial = ManifestLoader.load(files)
+            #expect(!serial.isValid)
+            #expect(loaded.manifests.entries == serial.entries)
+            #expect(loaded.manifests.diagnostics == serial.diagnostics)
+            #expect(await loader.parsedFiles == 38, "40 files, 38 distinct blobs")
         }
     }
 

@@ -66,11 +66,13 @@ struct WatchedRepository {
     }
 }
 
-/// A ``GitSource`` that counts the calls the watcher makes, over a real libgit2 source.
+/// A ``GitSource`` that counts the calls the watcher and the loader make, over a real libgit2 source.
 actor CountingSource: GitSource {
     nonisolated let base: LibGit2Source
     private(set) var fetches = 0
     private(set) var remoteHeads = 0
+    /// The blob names asked of ``blobs(_:)``, one list per call.
+    private(set) var blobReads: [[ObjectID]] = []
 
     init(_ base: LibGit2Source) { self.base = base }
 
@@ -84,6 +86,10 @@ actor CountingSource: GitSource {
         try await base.files(at: commit, under: path, matching: include)
     }
     func treeID(at commit: CommitID, path: String) async throws -> ObjectID? { try await base.treeID(at: commit, path: path) }
+    func blobs(_ ids: [ObjectID]) async throws -> [Data] {
+        blobReads.append(ids)
+        return try await base.blobs(ids)
+    }
     func remoteHead(ref: String) async throws -> CommitID? {
         remoteHeads += 1
         return try await base.remoteHead(ref: ref)

@@ -22,15 +22,20 @@ public final class CapstanProcess: @unchecked Sendable {
     public let logPath: String
     public let arguments: [String]
 
-    /// Starts the binary with `arguments`, its output going to `logPath`, in `currentDirectory` (default: the test's).
-    public init(arguments: [String], logPath: String, currentDirectory: String? = nil) throws {
+    /// Starts the binary (`executable`, default ``CapstanBinary/path``) with `arguments`, its output going to
+    /// `logPath`, in `currentDirectory` (default: the test's), with `environment` (default: the test's).
+    public init(
+        arguments: [String], logPath: String, currentDirectory: String? = nil, executable: String? = nil,
+        environment: [String: String]? = nil
+    ) throws {
         self.arguments = arguments
         self.logPath = logPath
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: CapstanBinary.path)
+        process.executableURL = URL(fileURLWithPath: executable ?? CapstanBinary.path)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         process.standardOutput = log
         process.standardError = log

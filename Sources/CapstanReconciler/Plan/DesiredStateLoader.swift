@@ -21,25 +21,31 @@ public struct LoadedManifests: Sendable {
 }
 
 /// Reads the desired state from a ``GitSource`` at a revision, below a sub-path, without a checkout.
-/// Decoded files are cached by path and blob ID, so a file that did not change between commits is
-/// never parsed again; the cache keeps the files of the last few loads.
+///
+/// Decoded files are cached by blob ID: a blob is read and parsed once, however many commits (or paths)
+/// hold it, so a second commit costs only the blobs it changed; the cache keeps the blobs of the last
+/// few loads. The blobs a load still needs are read in one call to the source (libgit2 stays on the
+/// source's own thread) and parsed in parallel off it, one task per core.
 public actor DesiredStateLoader {
     public nonisolated let source: any GitSource
     /// The directory inside the repository (empty: the root).
     public nonisolated let path: String
     private let logger: Logger
+    /// How many files are parsed at once (at least 1).
+    private let parallelism: Int
 
-    struct FileKey: Hashable {
-        var path: String
-        var blob: ObjectID
-    }
-    private var cache: [FileKey: (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic])] = [:]
+    private var cache: [ObjectID: DecodedBlob] = [:]
     /// Parses done since the loader was made (cache misses), for tests and logs.
     public private(set) var parsedFiles = 0
 
-    public init(source: any GitSource, path: String, logger: Logger = Logger(label: "capstan.reconciler.desired")) {
+    /// `parallelism` defaults to the number of cores this process may use.
+    public init(
+        source: any GitSource, path: String, parallelism: Int = ProcessInfo.processInfo.activeProcessorCount,
+        logger: Logger = Logger(label: "capstan.reconciler.desired")
+    ) {
         self.source = source
         self.path = path
+        self.parallelism = max(1, parallelism)
         self.logger = logger
     }
 
@@ -50,28 +56,65 @@ public actor DesiredStateLoader {
 
     /// Loads every manifest under ``path`` at `commit`. Throws `notFound` when the path is absent there.
     public func load(commit: CommitID) async throws -> LoadedManifests {
-        let files = try await source.files(at: commit, under: path, matching: { ManifestLoader.isManifestPath($0) })
+        let files = try await source.entries(at: commit, under: path, matching: { ManifestLoader.isManifestPath($0) })
+            .sorted { $0.path < $1.path }
+        // Taken before any suspension: another load may trim the cache while this one waits.
+        var decoded: [ObjectID: DecodedBlob] = [:]
+        var missing: [GitTreeEntry] = []  // one file per blob not in the cache, the first path that holds it
+        var pending: Set<ObjectID> = []
+        for file in files where decoded[file.blobID] == nil {
+            if let cached = cache[file.blobID] {
+                decoded[file.blobID] = cached
+            } else if pending.insert(file.blobID).inserted {
+                missing.append(file)
+            }
+        }
+        if !missing.isEmpty {
+            let contents = try await source.blobs(missing.map(\.blobID))
+            let parsed = await Self.decode(
+                zip(missing, contents).map { ManifestFile(path: $0.0.path, contents: $0.1) }, parallelism: parallelism)
+            for (file, blob) in zip(missing, parsed) {
+                decoded[file.blobID] = blob
+                cache[file.blobID] = blob
+            }
+            parsedFiles += parsed.count
+        }
         var entries: [ManifestEntry] = []
         var diagnostics: [ManifestDiagnostic] = []
-        var seen: Set<FileKey> = []
-        for file in files.sorted(by: { $0.path < $1.path }) {
-            let key = FileKey(path: file.path, blob: file.blobID)
-            seen.insert(key)
-            let decoded: (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic])
-            if let cached = cache[key] {
-                decoded = cached
-            } else {
-                decoded = ManifestLoader.decode(ManifestFile(path: file.path, contents: file.contents))
-                cache[key] = decoded
-                parsedFiles += 1
-            }
-            entries += decoded.entries
-            diagnostics += decoded.diagnostics
+        for file in files {
+            let blob = decoded[file.blobID]!.moved(to: file.path)
+            entries += blob.entries
+            diagnostics += blob.diagnostics
         }
-        trimCache(keeping: seen)
+        trimCache(keeping: Set(files.map(\.blobID)))
         let set = ManifestSet(entries: entries, diagnostics: diagnostics)
-        logger.debug("Loaded manifests", metadata: ["commit": "\(commit.short)", "files": "\(files.count)", "valid": "\(set.isValid)"])
+        logger.debug(
+            "Loaded manifests",
+            metadata: ["commit": "\(commit.short)", "files": "\(files.count)", "parsed": "\(missing.count)", "valid": "\(set.isValid)"])
         return LoadedManifests(commit: commit, manifests: set)
+    }
+
+    /// Decodes `files` with at most `parallelism` tasks, each taking every `parallelism`-th file (files of
+    /// a repository are of similar size, so the shares are even); the results are in the order of `files`.
+    static func decode(_ files: [ManifestFile], parallelism: Int) async -> [DecodedBlob] {
+        let workers = min(parallelism, files.count)
+        guard workers > 1 else { return files.map { DecodedBlob(ManifestLoader.decode($0), path: $0.path) } }
+        return await withTaskGroup(of: (Int, [DecodedBlob]).self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    let share = stride(from: worker, to: files.count, by: workers).map { index in
+                        DecodedBlob(ManifestLoader.decode(files[index]), path: files[index].path)
+                    }
+                    return (worker, share)
+                }
+            }
+            var shares = [[DecodedBlob]](repeating: [], count: workers)
+            for await (worker, share) in group { shares[worker] = share }
+            var out: [DecodedBlob] = []
+            out.reserveCapacity(files.count)
+            for index in files.indices { out.append(shares[index % workers][index / workers]) }
+            return out
+        }
     }
 
     /// The workloads at each commit the snapshot's tasks carry (for field-level changes). A commit that
@@ -95,7 +138,7 @@ public actor DesiredStateLoader {
 
     /// Keeps the cache from growing without bound: once it holds more than 4× the files of one load,
     /// only the files just used stay.
-    private func trimCache(keeping used: Set<FileKey>) {
+    private func trimCache(keeping used: Set<ObjectID>) {
         guard cache.count > max(64, used.count * 4) else { return }
         cache = cache.filter { used.contains($0.key) }
     }

@@ -1,10 +1,11 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
 
-@Suite("CgroupsIsolators", .serialized, .enabled(if: LinuxPrerequisites.enabled, "needs root, /bin/busybox and capstan-init"))
+@Suite("CgroupsIsolators", .serialized, LinuxPrerequisites.trait)
 struct CgroupsIsolatorTests {
     @Test func oomKillIsReportedAsMemoryLimitation() async throws {
         try await LinuxFixture.with { fx in

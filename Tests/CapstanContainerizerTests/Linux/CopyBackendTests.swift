@@ -1,11 +1,12 @@
 import CLinux
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
 
-@Suite("Copy rootfs backend", .serialized, .enabled(if: LinuxPrerequisites.enabled, "needs root, /bin/busybox and capstan-init"))
+@Suite("Copy rootfs backend", .serialized, LinuxPrerequisites.trait)
 struct CopyBackendTests {
     /// Two layers over the busybox one, as the image store unpacks them for overlayfs (root): the second deletes
     /// `a/gone.txt` (a 0:0 character device) and makes `opq` opaque (`trusted.overlay.opaque=y`) with new content.

@@ -1,33 +1,21 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
 
-/// What privileged Linux container tests need; `nil` when all is there.
+/// What privileged Linux container tests need: root, Debian's busybox-static and capstan-init.
 enum LinuxPrerequisites {
-    static let strict = ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1"
-
-    /// Why the tests cannot run here, or `nil`.
-    static let missing: String? = {
-        if geteuid() != 0 { return "not root (namespaces, mounts and cgroups need uid 0)" }
-        if access("/bin/busybox", X_OK) != 0 { return "no /bin/busybox (apt-get install busybox-static)" }
-        if access(LinuxLauncher.defaultInitPath(), X_OK) != 0 {
-            return "no capstan-init at \(LinuxLauncher.defaultInitPath()) (swift build builds it)"
-        }
-        return nil
-    }()
+    static var all: [Prerequisite] {
+        [.root(), .busybox, .executable(LinuxLauncher.defaultInitPath(), "swift build builds capstan-init")]
+    }
 
     /// Enabled when everything is there, and always under CAPSTAN_TEST_STRICT=1 (where `require()` then fails).
-    static var enabled: Bool {
-        if let missing, !strict { print("Skipping privileged Linux container tests: \(missing)") }
-        return missing == nil || strict
-    }
+    static var trait: ConditionTrait { Prerequisites.requires("privileged Linux container tests", all) }
 
     /// Fails the test under CAPSTAN_TEST_STRICT=1 when something is missing.
-    static func require() throws {
-        if let missing { throw TestFailure("privileged Linux container test cannot run: \(missing)") }
-    }
+    static func require() throws { try Prerequisites.require(all) }
 }
 
 /// A scratch dir with a busybox layer, a sandbox and a containerizer work dir; removed (and checked for leaks) at the end.

@@ -1,11 +1,12 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import CapstanInitSpec
 import Foundation
 import Glibc
 import Testing
 
-@Suite("LinuxLauncher", .serialized, .enabled(if: LinuxPrerequisites.enabled, "needs root, /bin/busybox and capstan-init"))
+@Suite("LinuxLauncher", .serialized, LinuxPrerequisites.trait)
 struct LinuxLauncherTests {
     /// The launcher keeps a spare capstan-init started ahead: each launch must still write to its own sandbox, and a
     /// spare that died meanwhile must be replaced, not handed a spec.

@@ -1,10 +1,11 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Testing
 
-@Suite("Linux containerizer recovery", .serialized, .enabled(if: LinuxPrerequisites.enabled, "needs root, /bin/busybox and capstan-init"))
+@Suite("Linux containerizer recovery", .serialized, LinuxPrerequisites.trait)
 struct LinuxRecoveryTests {
     /// Launches like a containerizer of an earlier agent run: isolators' prepare and isolate around the launcher,
     /// and the checkpoint the containerizer writes, but nothing in this process waits for or cleans up the container.

@@ -1,3 +1,4 @@
+import CapstanTestSupport
 import Foundation
 
 /// `git daemon` serving a fixture's directory over git:// on 127.0.0.1, stopped by PID.
@@ -5,15 +6,15 @@ enum GitDaemonServer {
     /// Calls `body` with the git:// URL of the fixture's origin repository.
     static func with<T>(_ fixture: GitFixture, _ body: (String) async throws -> T) async throws -> T {
         // git-daemon itself, not the `git` wrapper (which waits on it and outlives a SIGTERM).
-        let daemon = try GitTestSupport.require("git-daemon")
-        let port = GitTestSupport.freePort()
+        let daemon = try Prerequisites.path(of: "git-daemon", alsoIn: GitTestSupport.gitCore)
+        let port = FreePort.next()
         let base = fixture.directory.path
         let server = try ServerProcess(
             [daemon, "--export-all", "--reuseaddr", "--informative-errors", "--base-path=\(base)",
              "--listen=127.0.0.1", "--port=\(port)", base],
             logPath: base + "/git-daemon.log")
         defer { server.stop() }
-        try await server.waitUntilReady { GitTestSupport.accepts(port: port) }
+        try await server.waitUntilReady { LoopbackSocket.canConnect(port: port) }
         return try await body("git://127.0.0.1:\(port)/origin")
     }
 }

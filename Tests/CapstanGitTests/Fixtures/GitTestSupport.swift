@@ -1,37 +1,12 @@
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Testing
 
 /// Prerequisites, commands and local ports for the transport tests.
 enum GitTestSupport {
-    static let strict = ProcessInfo.processInfo.environment["CAPSTAN_TEST_STRICT"] == "1"
-
-    /// The absolute path of `name` on PATH (or /usr/sbin, /usr/lib/git-core), if installed.
-    static func which(_ name: String) -> String? {
-        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "") + ":/usr/sbin:/sbin:/usr/bin:/bin:/usr/lib/git-core"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
-    }
-
-    /// Enabled when every binary is installed, and always under CAPSTAN_TEST_STRICT=1 (the test then fails).
-    static func requires(_ binaries: String...) -> ConditionTrait {
-        let missing = binaries.filter { which($0) == nil }
-        if !missing.isEmpty && !strict {
-            print("SKIPPED: git transport test needs \(missing.joined(separator: ", ")) (scripts/install-deps.sh installs them)")
-        }
-        return .enabled(if: strict || missing.isEmpty, "needs \(binaries.joined(separator: ", ")) (scripts/install-deps.sh)")
-    }
-
-    /// The absolute path of `binary`; fails the test when it is missing (reached only under CAPSTAN_TEST_STRICT=1).
-    static func require(_ binary: String) throws -> String {
-        guard let path = which(binary) else {
-            throw CapstanError(.failedPrecondition, "\(binary) is not installed and CAPSTAN_TEST_STRICT=1 forbids skipping")
-        }
-        return path
-    }
+    /// Where git keeps its helpers (git-daemon), searched besides PATH.
+    static let gitCore = ["/usr/lib/git-core"]
 
     /// Runs a command to completion in `directory`, its output going to a file (never a pipe, which a
     /// child forked meanwhile by another test could hold open), and returns that output.
@@ -42,7 +17,7 @@ enum GitTestSupport {
         FileManager.default.createFile(atPath: outputPath, contents: nil)
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try require(arguments[0]))
+        process.executableURL = URL(fileURLWithPath: try Prerequisites.path(of: arguments[0], alsoIn: gitCore))
         process.arguments = Array(arguments.dropFirst())
         process.currentDirectoryURL = URL(fileURLWithPath: directory)
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
@@ -59,43 +34,6 @@ enum GitTestSupport {
             throw CapstanError(.internal, "\(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)")
         }
         return text
-    }
-
-    /// A TCP port on 127.0.0.1 that is free right now. (CapstanTestSupport's FreePort does the same;
-    /// this test target does not depend on it.)
-    static func freePort() -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        precondition(fd >= 0, "socket() failed: errno \(errno)")
-        defer { close(fd) }
-        var address = loopback(port: 0)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        precondition(bound == 0, "bind() failed: errno \(errno)")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
-    static func accepts(port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = loopback(port: port)
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
-    }
-
-    private static func loopback(port: Int) -> sockaddr_in {
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return address
     }
 
     /// Polls `condition` every 50 ms until it holds or `timeout` passes.

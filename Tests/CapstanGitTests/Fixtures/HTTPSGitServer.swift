@@ -1,3 +1,4 @@
+import CapstanTestSupport
 import Foundation
 
 /// A smart-HTTP git server over TLS on 127.0.0.1: a python3 (stdlib only) script that requires HTTP
@@ -12,7 +13,7 @@ struct HTTPSGitServer {
     var token: String
 
     static func with<T>(_ fixture: GitFixture, token: String, _ body: (HTTPSGitServer) async throws -> T) async throws -> T {
-        let python = try GitTestSupport.require("python3")
+        let python = try Prerequisites.path(of: "python3", alsoIn: GitTestSupport.gitCore)
         let dir = fixture.directory.path + "/https"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try await makeCertificates(in: dir)

@@ -1,3 +1,4 @@
+import CapstanTestSupport
 import Foundation
 
 /// OpenSSH's sshd on 127.0.0.1 with its own config, host key and authorized_keys, serving the
@@ -16,7 +17,7 @@ struct SSHGitServer {
     var directory: String
 
     static func with<T>(_ fixture: GitFixture, _ body: (SSHGitServer) async throws -> T) async throws -> T {
-        let sshd = try GitTestSupport.require("sshd")
+        let sshd = try Prerequisites.path(of: "sshd", alsoIn: GitTestSupport.gitCore)
         let dir = fixture.directory.path + "/ssh"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         // sshd insists on its privilege-separation directory.
@@ -24,7 +25,7 @@ struct SSHGitServer {
         try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "host_key"], in: dir)
         try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "client_key"], in: dir)
         try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
-        let port = GitTestSupport.freePort()
+        let port = FreePort.next()
         let config = """
             Port \(port)
             ListenAddress 127.0.0.1
@@ -45,7 +46,7 @@ struct SSHGitServer {
         // sshd must be started by its absolute path; -D stays in the foreground, -e logs to the log file.
         let server = try ServerProcess([sshd, "-D", "-e", "-f", dir + "/sshd_config"], logPath: dir + "/sshd.log")
         defer { server.stop() }
-        try await server.waitUntilReady { GitTestSupport.accepts(port: port) }
+        try await server.waitUntilReady { LoopbackSocket.canConnect(port: port) }
         let user = String(cString: getpwuid(getuid()).pointee.pw_name)
         return try await body(
             SSHGitServer(
