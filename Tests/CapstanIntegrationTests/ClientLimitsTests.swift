@@ -94,7 +94,9 @@ extension EndToEnd {
 
         @Test("Operator subscribers that never read are disconnected, the master's memory stays bounded and readers keep receiving")
         func nonReadingOperatorSubscribers() async throws {
-            try await TestCluster(masterFlags: ["--stream-buffer-kib", "1024"]).run { cluster in
+            // A 2 MiB bound: a reader that keeps up must never reach it, even when the master's own writer lags the
+            // burst below on a loaded machine (at 1 MiB it sometimes did, and the test cut off its reader).
+            try await TestCluster(masterFlags: ["--stream-buffer-kib", "2048"]).run { cluster in
                 try await cluster.startMaster()
                 let pid = try #require(cluster.masterProcess?.pid)
                 let baseRSS = ProcessStats.residentKiB(pid)
@@ -104,13 +106,14 @@ extension EndToEnd {
                     while !Task.isCancelled {
                         guard let chunk = reader.readAvailable() else { return tally.close() }
                         tally.add(chunk)
-                        try? await Task.sleep(for: .milliseconds(5))
+                        // A reader that keeps up: it pauses only when nothing was waiting.
+                        if chunk.isEmpty { try? await Task.sleep(for: .milliseconds(2)) } else { await Task.yield() }
                     }
                 }
                 defer { drain.cancel() }
                 let stuck = try (0..<8).map { _ in try Self.operatorSubscriber(cluster.master, receiveBuffer: 4096) }
                 // Each framework that comes and goes is three events carrying its 40 KB name, to every subscriber:
-                // 18 MB each, far more than the 1 MiB bound plus what the sockets hold.
+                // 18 MB each, far more than the 2 MiB bound plus what the sockets hold.
                 let name = String(repeating: "n", count: 40_000)
                 var peakRSS = baseRSS
                 for _ in 0..<150 {
@@ -125,7 +128,13 @@ extension EndToEnd {
                 #expect(tally.bytes > 1_000_000, "the reader got \(tally.bytes) bytes")
                 // The reader still gets events: the next HEARTBEAT (every second in tests).
                 let heartbeats = tally.heartbeats
-                try await eventually("a HEARTBEAT to the reading subscriber", timeout: .seconds(10)) { tally.heartbeats > heartbeats }
+                let bytesBefore = tally.bytes
+                do {
+                    try await eventually("a HEARTBEAT to the reading subscriber", timeout: .seconds(10)) { tally.heartbeats > heartbeats }
+                } catch {
+                    Issue.record("no HEARTBEAT: reader closed \(tally.closed), \(tally.bytes - bytesBefore) bytes since, \(heartbeats) heartbeats before")
+                    throw error
+                }
                 let rss = ProcessStats.residentKiB(pid)
                 #expect(
                     peakRSS <= baseRSS + 160 * Self.mib,

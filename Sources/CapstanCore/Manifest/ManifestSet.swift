@@ -5,11 +5,15 @@ public struct ManifestEntry: Sendable, Hashable {
     public var nameLocation: SourceLocation
     /// Where each `spec.dependsOn` item is, in order.
     public var dependsOnLocations: [SourceLocation]
+    /// `workload`'s ``Workload/templateLabel``, hashed once where the document is decoded (in parallel, and once
+    /// per blob however many commits share it).
+    public let templateLabel: String
 
     public init(workload: Workload, nameLocation: SourceLocation, dependsOnLocations: [SourceLocation] = []) {
         self.workload = workload
         self.nameLocation = nameLocation
         self.dependsOnLocations = dependsOnLocations
+        self.templateLabel = workload.templateLabel
     }
 
     public var file: String { nameLocation.file }
@@ -31,6 +35,13 @@ public struct ManifestSet: Sendable {
 
     public var isValid: Bool { diagnostics.isEmpty }
     public var workloads: [Workload] { entries.map(\.workload) }
+    /// The template label of each workload, by name (the first entry of a name).
+    public var templateLabels: [String: String] {
+        var labels: [String: String] = [:]
+        labels.reserveCapacity(entries.count)
+        for entry in entries where labels[entry.workload.name] == nil { labels[entry.workload.name] = entry.templateLabel }
+        return labels
+    }
     public var apps: [Workload] { workloads.filter { $0.kind == .app } }
     public var jobs: [Workload] { workloads.filter { $0.kind == .job } }
 

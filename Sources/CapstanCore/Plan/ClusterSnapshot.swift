@@ -25,7 +25,7 @@ public struct ClusterSnapshot: Sendable, Hashable {
     public static func converged(to state: DesiredState) -> ClusterSnapshot {
         var tasks: [ObservedTask] = []
         for workload in state.workloads {
-            let label = workload.templateLabel
+            let label = state.templateLabel(of: workload)
             let count = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
             for index in 0..<count {
                 tasks.append(ObservedTask(

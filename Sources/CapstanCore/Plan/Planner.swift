@@ -40,9 +40,10 @@ public enum Planner {
         for name in names.sorted() {
             let tasks = tasksByApp[name] ?? []
             if let workload = desiredByName[name] {
+                let label = desired.templateLabel(of: workload)
                 drafts.append(workload.kind == .job
-                    ? job(workload, tasks: tasks, completed: actual.completedJobs[name], specs: specs)
-                    : app(workload, tasks: tasks, specs: specs))
+                    ? job(workload, label: label, tasks: tasks, completed: actual.completedJobs[name], specs: specs)
+                    : app(workload, label: label, tasks: tasks, specs: specs))
             } else {
                 let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
                 let item = PlanItem(
@@ -72,8 +73,7 @@ public enum Planner {
 
     // MARK: Apps
 
-    static func app(_ workload: Workload, tasks: [ObservedTask], specs: RunningSpecIndex) -> Draft {
-        let label = workload.templateLabel
+    static func app(_ workload: Workload, label: String, tasks: [ObservedTask], specs: RunningSpecIndex) -> Draft {
         let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
         let upToDate = live.filter { $0.templateLabel == label }
         let outdated = live.filter { $0.templateLabel != label }
@@ -135,8 +135,7 @@ public enum Planner {
 
     // MARK: Jobs
 
-    static func job(_ workload: Workload, tasks: [ObservedTask], completed: String?, specs: RunningSpecIndex) -> Draft {
-        let label = workload.templateLabel
+    static func job(_ workload: Workload, label: String, tasks: [ObservedTask], completed: String?, specs: RunningSpecIndex) -> Draft {
         let live = tasks.filter(\.isActive).sorted { $0.taskID < $1.taskID }
         let current = live.filter { $0.templateLabel == label }
         let outdated = live.filter { $0.templateLabel != label }
@@ -212,12 +211,14 @@ public enum Planner {
 
 /// The workloads at the commits the cluster runs, by (12-digit commit, name).
 struct RunningSpecIndex {
-    private var byCommit: [String: [String: Workload]] = [:]
+    private var byCommit: [String: [String: (workload: Workload, label: () -> String)]] = [:]
 
     init(_ states: [DesiredState]) {
         for state in states {
             var byName = byCommit[state.commitLabel] ?? [:]
-            for workload in state.workloads where byName[workload.name] == nil { byName[workload.name] = workload }
+            for workload in state.workloads where byName[workload.name] == nil {
+                byName[workload.name] = (workload, { state.templateLabel(of: workload) })
+            }
             byCommit[state.commitLabel] = byName
         }
     }
@@ -231,8 +232,8 @@ struct RunningSpecIndex {
         var counts: [String: Int] = [:]
         for task in tasks { counts[String(task.commit.prefix(12)), default: 0] += 1 }
         for (commit, _) in counts.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }) {
-            guard let workload = byCommit[commit]?[app] else { continue }
-            let label = workload == desired ? desiredLabel : workload.templateLabel
+            guard let (workload, computeLabel) = byCommit[commit]?[app] else { continue }
+            let label = workload == desired ? desiredLabel : computeLabel()
             if tasks.contains(where: { $0.commit.hasPrefix(commit) && $0.templateLabel == label }) { return workload }
         }
         return nil
