@@ -3,8 +3,8 @@ import Glibc
 import Logging
 
 extension Containerizer {
-    /// Launches a container: every isolator's `prepare`, the launcher's `launch`, every isolator's `isolate` (for the
-    /// first process, then for each of the launcher's `heldProcesses`), then the launcher's `resume`, after which the
+    /// Launches a container: every isolator's `prepare`, then the launcher's `start`, which hands the first process to
+    /// `started` (recorded, waited for, checkpointed) and every process it holds to the isolators' `isolate` before the
     /// task runs.
     ///
     /// On any failure, what was done is undone (the process is killed and collected, every isolator cleans up),
@@ -35,26 +35,11 @@ extension Containerizer {
                 try checkNotDestroyed(id)
             }
             let launcher = self.launcher(for: config)
-            let process = try await launcher.launch(config, hooks: hooks)
-            live[id]?.process = process
-            live[id]?.exit = Task { await launcher.wait(process) }
-            try writeCheckpoint(config, process)
-            try checkNotDestroyed(id)
-            for isolator in isolators {
-                do { try await isolator.isolate(id, pid: process.pid) } catch {
-                    throw await launcher.earlyFailure(process) ?? Self.isolatorFailure(isolator, "isolate", error)
-                }
-                try checkNotDestroyed(id)
-            }
-            for pid in try await launcher.heldProcesses(process) {
-                for isolator in isolators {
-                    do { try await isolator.isolate(id, pid: pid) } catch {
-                        throw await launcher.earlyFailure(process) ?? Self.isolatorFailure(isolator, "isolate", error)
-                    }
-                }
-                try checkNotDestroyed(id)
-            }
-            try await launcher.resume(process)
+            let checkpointed = config
+            _ = try await launcher.start(
+                config, hooks: hooks,
+                started: { process in try await self.started(id, process, config: checkpointed, launcher: launcher) },
+                place: { pid in try await self.place(id, pid: pid) })
             try checkNotDestroyed(id)
         } catch {
             let failure = Self.launchFailure(error)
@@ -65,6 +50,22 @@ extension Containerizer {
         live[id]?.phase = .running
         startMonitoring(id, exit: exit)
         logger.info("Container is running", metadata: ["pid": "\(live[id]?.process?.pid ?? -1)"])
+    }
+
+    /// The launcher's `started` step: the process is recorded, waited for and checkpointed.
+    private func started(_ id: ContainerID, _ process: LaunchedProcess, config: ContainerConfig, launcher: any Launcher) throws {
+        live[id]?.process = process
+        live[id]?.exit = Task { await launcher.wait(process) }
+        try writeCheckpoint(live[id]?.config ?? config, process)
+        try checkNotDestroyed(id)
+    }
+
+    /// The launcher's `place` step: every isolator's `isolate`, in order.
+    private func place(_ id: ContainerID, pid: Int32) async throws {
+        for isolator in isolators {
+            do { try await isolator.isolate(id, pid: pid) } catch { throw Self.isolatorFailure(isolator, "isolate", error) }
+        }
+        try checkNotDestroyed(id)
     }
 
     /// Resolves the container's image to its root filesystem and the image's process configuration (under the

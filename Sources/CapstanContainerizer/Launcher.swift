@@ -35,41 +35,34 @@ public struct LaunchHooks: Sendable, Hashable, Codable {
 /// which sets up namespaces and stays as the container's monitor. The ``Containerizer`` drives a launcher so:
 ///
 /// ```
-///   launch ──▶ (isolate pid) ──▶ heldProcesses ──▶ (isolate each) ──▶ resume ──▶ … ──▶ wait returns
-///      │                                                                  │
-///      └──────────────── on any failure: signal(SIGKILL), then wait ◀─────┘
+///   start: process exists ──▶ started(process) ──▶ place(each held pid) ──▶ task executes ──▶ … ──▶ wait returns
+///                                   │                                                              │
+///                                   └──────── on any failure: signal(SIGKILL), then wait ◀─────────┘
 ///   recover (once, at agent start, before any launch) ──▶ wait / signal / usage on what it returned
 /// ```
 ///
 /// Contract:
-/// - `launch` returns a process that exists but has not started the task yet when the launcher can hold it
-///   (both launchers here can). `resume` lets it go on. Isolators therefore act on the pid before the task runs.
-/// - `wait` is called exactly once per process, right after `launch` or `recover` returned it. It does its
+/// - `start` holds every process of the container before the task executes (both launchers here can), hands each
+///   to `place` (the isolators' placement), and only then lets the task run: the task starts inside its cgroups.
+/// - `wait` is called exactly once per process, right after `start` handed it to `started` or `recover` returned it. It does its
 ///   blocking on a dedicated thread, never on the cooperative pool. It returns when the first process has ended,
 ///   after the launcher has killed every other process of the container: a container never outlives its first process.
 /// - `signal` may be called any number of times until `wait` has returned; afterwards it throws `notFound`.
 /// - Errors are ``CapstanError``s whose message is one sentence naming the failed step and the errno.
 public protocol Launcher: Sendable {
-    /// Starts the container's first process, held before it executes the task where the launcher supports that.
-    /// - Throws: ``CapstanError``, e.g. `Failed to launch: chdir '/sandbox': Permission denied (errno 13)`.
-    func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess
-
-    /// Lets a process returned by `launch` execute the task; called at most once, after the isolators' `isolate`.
-    /// - Throws: ``CapstanError`` when the task could not be executed, e.g.
-    ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`. The process then exits by itself;
-    ///   the caller still calls `wait` to collect it.
-    func resume(_ process: LaunchedProcess) async throws
-
-    /// Processes of the container that the launcher started besides ``LaunchedProcess/pid`` and holds before the
-    /// task, which the isolators must place too (called once, after `pid` was isolated and before `resume`).
-    /// Lets a launcher set the container up while the kernel moves `pid` into its cgroups, which can take a while.
-    /// - Throws: ``CapstanError`` when the container failed before it got there, naming the failed step.
-    func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32]
-
-    /// The step at which a launched container failed on its own before `resume`, when it reported one: an isolator
-    /// that could not place a process which had already ended (ESRCH) asks this, so the error names the real cause
-    /// (`resolve user: …`) rather than the cgroup write. Returns at once when nothing was reported.
-    func earlyFailure(_ process: LaunchedProcess) async -> CapstanError?
+    /// Starts the container's first process and lets it execute the task once `place` has put each process of the
+    /// container where the isolators want it (its cgroups). `started` learns the first process as soon as it exists,
+    /// before placement, so that the caller can checkpoint it and begin to `wait`.
+    /// - Throws: ``CapstanError`` naming the failed step, e.g.
+    ///   `Failed to launch: execve '/nope': No such file or directory (errno 2)`. When `place` fails because the
+    ///   container already failed on its own, the container's own failed step is thrown (`resolve user: …`), not the
+    ///   cgroup write's. Once `started` was called, the caller still `wait`s for the process (it ends by itself or
+    ///   is killed).
+    func start(
+        _ config: ContainerConfig, hooks: LaunchHooks,
+        started: @Sendable (LaunchedProcess) async throws -> Void,
+        place: @Sendable (Int32) async throws -> Void
+    ) async throws -> LaunchedProcess
 
     /// Sends `signal` to every process of the container (its process group and session).
     /// - Throws: `notFound` once the process has been collected by `wait`; other failures name `kill` and the errno.
@@ -107,12 +100,6 @@ public protocol Launcher: Sendable {
 extension Launcher {
     /// The first process itself: the container shares its namespaces.
     public func namespaceProcess(of process: LaunchedProcess) async -> Int32? { process.pid }
-
-    /// Holds nothing besides the first process.
-    public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] { [] }
-
-    /// Reports nothing: the process holds no setup of its own before `resume`.
-    public func earlyFailure(_ process: LaunchedProcess) async -> CapstanError? { nil }
 
     /// Keeps nothing: the status of a container gone at recovery is unknown.
     public func recoveredTermination(of state: ContainerRecoveryState) async -> ContainerTermination? { nil }

@@ -85,6 +85,20 @@ public struct PosixLauncher: Launcher {
     }
 
     /// Lets the held process execve the task. See ``Launcher/resume(_:)``.
+    /// Launches the process held before `exec`, hands it to `started` and `place`, then lets it execute the command.
+    /// See ``Launcher/start(_:hooks:started:place:)``.
+    public func start(
+        _ config: ContainerConfig, hooks: LaunchHooks,
+        started: @Sendable (LaunchedProcess) async throws -> Void,
+        place: @Sendable (Int32) async throws -> Void
+    ) async throws -> LaunchedProcess {
+        let process = try await launch(config, hooks: hooks)
+        try await started(process)
+        try await place(process.pid)
+        try await resume(process)
+        return process
+    }
+
     public func resume(_ process: LaunchedProcess) async throws {
         guard let (held, path) = table.takeHeld(process.pid) else { return }
         try await DedicatedThread.run(name: "capstan-spawn") { try Spawner.release(held, path: path) }

@@ -18,7 +18,17 @@ struct RecordingLauncher: Launcher {
         return try await inner.launch(plain, hooks: hooks)
     }
 
-    func resume(_ process: LaunchedProcess) async throws { try await inner.resume(process) }
+    func start(
+        _ config: ContainerConfig, hooks: LaunchHooks,
+        started: @Sendable (LaunchedProcess) async throws -> Void,
+        place: @Sendable (Int32) async throws -> Void
+    ) async throws -> LaunchedProcess {
+        let process = try await launch(config, hooks: hooks)
+        try await started(process)
+        try await place(process.pid)
+        try await inner.resume(process)
+        return process
+    }
     func signal(_ process: LaunchedProcess, _ signal: Int32) throws { try inner.signal(process, signal) }
     func wait(_ process: LaunchedProcess) async -> ContainerTermination { await inner.wait(process) }
     func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics? { try await inner.usage(process) }

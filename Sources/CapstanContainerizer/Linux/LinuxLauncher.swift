@@ -149,6 +149,25 @@ public struct LinuxLauncher: Launcher {
             pid: child.pid, startedAt: Date().timeIntervalSince1970, startTicks: ProcStat.read(pid: child.pid)?.startTicks)
     }
 
+    /// Starts `capstan-init` (the monitor), hands it to `started`, places it and then its PID 1 — which builds the
+    /// root filesystem meanwhile and waits at its barrier — with `place`, and releases the task. A placement that fails
+    /// because the container had already failed reports the container's own failed step. See
+    /// ``Launcher/start(_:hooks:started:place:)``.
+    public func start(
+        _ config: ContainerConfig, hooks: LaunchHooks,
+        started: @Sendable (LaunchedProcess) async throws -> Void,
+        place: @Sendable (Int32) async throws -> Void
+    ) async throws -> LaunchedProcess {
+        let process = try await launch(config, hooks: hooks)
+        try await started(process)
+        do { try await place(process.pid) } catch { throw await earlyFailure(process) ?? error }
+        for pid in try await heldProcesses(process) {
+            do { try await place(pid) } catch { throw await earlyFailure(process) ?? error }
+        }
+        try await resume(process)
+        return process
+    }
+
     /// The container's PID 1 (host pid), which `capstan-init` forked at once and reported on the sync socket; it
     /// waits at the barrier, so the isolators place it before the task exists. See ``Launcher/heldProcesses(_:)``.
     public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] {
