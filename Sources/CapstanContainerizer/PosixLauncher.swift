@@ -42,7 +42,7 @@ public struct PosixLauncher: Launcher {
         stateDirectory.map { "\($0)/\(id).\(ExitStatusFile.name)" }
     }
 
-    /// Starts the process held before execve. See ``Launcher/launch(_:hooks:)``.
+    /// Starts the process held before execve (the first step of ``start(_:hooks:started:place:)``).
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger
         logger[metadataKey: "container_id"] = "\(config.containerID)"
@@ -84,7 +84,6 @@ public struct PosixLauncher: Launcher {
         return process
     }
 
-    /// Lets the held process execve the task. See ``Launcher/resume(_:)``.
     /// Launches the process held before `exec`, hands it to `started` and `place`, then lets it execute the command.
     /// See ``Launcher/start(_:hooks:started:place:)``.
     public func start(
@@ -99,6 +98,7 @@ public struct PosixLauncher: Launcher {
         return process
     }
 
+    /// Lets the held process execve the task (the last step of ``start(_:hooks:started:place:)``).
     public func resume(_ process: LaunchedProcess) async throws {
         guard let (held, path) = table.takeHeld(process.pid) else { return }
         try await DedicatedThread.run(name: "capstan-spawn") { try Spawner.release(held, path: path) }

@@ -10,25 +10,18 @@ struct RecordingLauncher: Launcher {
     let log: EventLog
     let inner = PosixLauncher(logger: quietLogger)
 
-    func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
-        await log.record("launch \(name) \(config.containerID)")
-        if case .layers(let layers)? = config.rootfs { await log.record("rootfs \(layers) user \(config.imageConfig?.user ?? "-")") }
-        var plain = config
-        plain.rootfs = nil
-        return try await inner.launch(plain, hooks: hooks)
-    }
-
     func start(
         _ config: ContainerConfig, hooks: LaunchHooks,
         started: @Sendable (LaunchedProcess) async throws -> Void,
         place: @Sendable (Int32) async throws -> Void
     ) async throws -> LaunchedProcess {
-        let process = try await launch(config, hooks: hooks)
-        try await started(process)
-        try await place(process.pid)
-        try await inner.resume(process)
-        return process
+        await log.record("launch \(name) \(config.containerID)")
+        if case .layers(let layers)? = config.rootfs { await log.record("rootfs \(layers) user \(config.imageConfig?.user ?? "-")") }
+        var plain = config
+        plain.rootfs = nil
+        return try await inner.start(plain, hooks: hooks, started: started, place: place)
     }
+
     func signal(_ process: LaunchedProcess, _ signal: Int32) throws { try inner.signal(process, signal) }
     func wait(_ process: LaunchedProcess) async -> ContainerTermination { await inner.wait(process) }
     func usage(_ process: LaunchedProcess) async throws -> ResourceStatistics? { try await inner.usage(process) }

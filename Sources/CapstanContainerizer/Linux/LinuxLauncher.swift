@@ -87,7 +87,7 @@ public struct LinuxLauncher: Launcher {
         "\(workDirectory)/containers/\(id)"
     }
 
-    /// Prepares the rootfs and starts `capstan-init`, which waits at its barrier. See ``Launcher/launch(_:hooks:)``.
+    /// Prepares the rootfs and starts `capstan-init`, which waits at its barrier. A step of ``start(_:hooks:started:place:)``.
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger
         logger[metadataKey: "container_id"] = "\(config.containerID)"
@@ -169,7 +169,7 @@ public struct LinuxLauncher: Launcher {
     }
 
     /// The container's PID 1 (host pid), which `capstan-init` forked at once and reported on the sync socket; it
-    /// waits at the barrier, so the isolators place it before the task exists. See ``Launcher/heldProcesses(_:)``.
+    /// waits at the barrier, so the isolators place it before the task exists. A step of ``start(_:hooks:started:place:)``.
     public func heldProcesses(_ process: LaunchedProcess) async throws -> [Int32] {
         // Taken out of the table while it is read, so that `wait` (the monitor may end meanwhile) neither reads the
         // same socket nor closes it under this read; put back for `resume`.
@@ -186,7 +186,7 @@ public struct LinuxLauncher: Launcher {
     }
 
     /// What capstan-init reported on the sync socket when its PID 1 already failed at a step (the report it sends
-    /// before it exits), waiting a moment at most. See ``Launcher/earlyFailure(_:)``.
+    /// before it exits), waiting a moment at most. A step of ``start(_:hooks:started:place:)``.
     public func earlyFailure(_ process: LaunchedProcess) async -> CapstanError? {
         let report: InitFailure?
         if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) {
@@ -251,7 +251,7 @@ public struct LinuxLauncher: Launcher {
     }
 
     /// Lets the container's PID 1 fork the task, then waits until it has executed the task or reported the failed
-    /// step. See ``Launcher/resume(_:)``.
+    /// step. A step of ``start(_:hooks:started:place:)``.
     public func resume(_ process: LaunchedProcess) async throws {
         guard let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) else {
             // The monitor ended (and was collected) before the task was released.

@@ -77,6 +77,7 @@ extension ReconcileMachine {
         }
         let gone = Set(apps.keys).subtracting(wanted.keys)
         apps = memories
+        planCache = nil
         appliedCommit = state.commit
         recentStates.removeAll { $0.commitLabel == state.commitLabel }
         recentStates.append(state)

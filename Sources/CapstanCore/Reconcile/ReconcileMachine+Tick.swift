@@ -90,6 +90,7 @@ extension ReconcileMachine {
         reverted.revertedFrom = memory.commit
         reverted.lastFailure = reason
         apps[app] = reverted
+        planCache = nil
         return [.journal(JournalEntry(
             app: app, event: .reverted, commit: commit, spec: previous.templateLabel, message: "\(reason); reverted to \(commit)"))]
     }

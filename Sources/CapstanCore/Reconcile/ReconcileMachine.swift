@@ -40,8 +40,9 @@ public struct ReconcileMachine: Sendable {
     /// Names a new task: `web.1a2b3c4d.5e6f7a8b` in the daemon, a counter in tests.
     let makeTaskID: @Sendable (Workload) -> TaskID
 
-    /// The desired apps and jobs of the applied commit, by name, with their runtime memory.
-    public internal(set) var apps: [String: AppMemory] = [:] { didSet { planCache = nil } }
+    /// The desired apps and jobs of the applied commit, by name, with their runtime memory. Only a new commit and a
+    /// revert change their workloads (and so the plan): they drop ``planCache`` themselves; memory alone does not.
+    public internal(set) var apps: [String: AppMemory] = [:]
     /// The last commit applied.
     public internal(set) var appliedCommit: String?
     /// A commit that arrived before the master's tasks were known.
