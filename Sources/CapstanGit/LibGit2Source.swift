@@ -8,6 +8,9 @@ public actor LibGit2Source: GitSource {
     public nonisolated let remote: GitRemote
     /// The bare cache repository's directory (created on first fetch).
     public nonisolated let cachePath: String
+    /// Set when the source reads a local repository where it lies (``init(localRepository:)``): no cache, no
+    /// fetch, and revisions name the repository's own branches and tags.
+    public nonisolated let readsInPlace: Bool
 
     private let executor: ThreadExecutor
     // Touched only on the actor's thread, and in deinit when no one else can.
@@ -26,6 +29,18 @@ public actor LibGit2Source: GitSource {
         _ = LibGit2.initialised
         self.remote = remote
         self.cachePath = cachePath
+        self.readsInPlace = false
+        self.executor = ThreadExecutor(name: "capstan.git")
+    }
+
+    /// Reads the local repository at `path` (its work tree or its git directory) in place, as `git diff` does:
+    /// nothing is copied, so a one-shot reader such as `capstan diff` does not pay for a clone of every object.
+    /// Only objects and refs are read; nothing in the repository is written or run.
+    public init(localRepository path: String) {
+        _ = LibGit2.initialised
+        self.remote = GitRemote(url: path)
+        self.cachePath = path
+        self.readsInPlace = true
         self.executor = ThreadExecutor(name: "capstan.git")
     }
 
@@ -37,6 +52,10 @@ public actor LibGit2Source: GitSource {
     // MARK: GitSource
 
     public func fetch() throws {
+        if readsInPlace {
+            _ = try openCache(create: false)
+            return
+        }
         let authenticator = try RemoteAuthenticator(remote: remote)
         let repo = try openCache(create: true)!
         var remoteHandle: OpaquePointer?
@@ -79,7 +98,12 @@ public actor LibGit2Source: GitSource {
         }
         let trimmed = revision.trimmingCharacters(in: .whitespaces)
         var candidates: [String] = []
-        if trimmed == "HEAD" {
+        if readsInPlace {
+            // The repository's own refs: `main` is refs/heads/main (or a tag), `origin/main` a remote branch.
+            if !trimmed.hasPrefix("refs/") && trimmed != "HEAD" && !CommitID.isFullHex(trimmed) {
+                candidates = ["refs/heads/\(trimmed)", "refs/tags/\(trimmed)"]
+            }
+        } else if trimmed == "HEAD" {
             candidates = [Self.originHead]
         } else if trimmed.hasPrefix("refs/heads/") {
             candidates = ["refs/remotes/origin/" + trimmed.dropFirst("refs/heads/".count)]
@@ -211,7 +235,10 @@ public actor LibGit2Source: GitSource {
     private func openCache(create: Bool) throws -> OpaquePointer? {
         if let repository { return repository }
         var repo: OpaquePointer?
-        if FileManager.default.fileExists(atPath: cachePath + "/HEAD") {
+        if readsInPlace {
+            let flags = UInt32(GIT_REPOSITORY_OPEN_NO_SEARCH.rawValue)
+            try LibGit2.check(git_repository_open_ext(&repo, cachePath, flags, nil), "cannot open the git repository \(cachePath)")
+        } else if FileManager.default.fileExists(atPath: cachePath + "/HEAD") {
             try LibGit2.check(git_repository_open_bare(&repo, cachePath), "cannot open the git cache \(cachePath)")
         } else if create {
             try FileManager.default.createDirectory(atPath: cachePath, withIntermediateDirectories: true)

@@ -49,34 +49,33 @@ final class NodeReader {
         }
     }
 
-    func typeError(_ node: Node, _ path: String, expected: String) {
+    func typeError(_ node: Node, _ path: @autoclosure () -> String, expected: String) {
         var message = "expected \(expected), got \(describe(node))"
         if case .scalar(let scalar) = node, expected.contains("string"), tag(node) != .null {
             message += " (quote it: '\(scalar.string)')"
         }
-        report(node, path, message)
+        report(node, path(), message)
     }
 
     // MARK: Mappings
 
     /// The known fields of a mapping. Reports a non-mapping, non-string or duplicate keys, and keys
     /// not in `allowed` (at the key's position).
-    func fields(_ node: Node, _ path: String, _ allowed: [String]) -> Fields? {
+    func fields(_ node: Node, _ path: @autoclosure () -> String, _ allowed: [String]) -> Fields? {
         guard case .mapping(let mapping) = node else {
-            typeError(node, path, expected: "a mapping")
+            typeError(node, path(), expected: "a mapping")
             return nil
         }
-        var fields = Fields(node: node, path: path)
+        var fields = Fields(node: node, path: path())
         for (keyNode, value) in mapping {
             guard case .scalar(let key) = keyNode else {
-                report(keyNode, path, "keys must be strings, got \(describe(keyNode))")
+                report(keyNode, path(), "keys must be strings, got \(describe(keyNode))")
                 continue
             }
-            let keyPath = Fields.join(path, key.string)
             if fields.values[key.string] != nil {
-                report(keyNode, keyPath, "duplicate field '\(key.string)'")
+                report(keyNode, Fields.join(fields.path, key.string), "duplicate field '\(key.string)'")
             } else if !allowed.contains(key.string) {
-                report(keyNode, keyPath, "unknown field '\(key.string)' (expected one of: \(allowed.joined(separator: ", ")))")
+                report(keyNode, Fields.join(fields.path, key.string), "unknown field '\(key.string)' (expected one of: \(allowed.joined(separator: ", ")))")
             } else {
                 fields.values[key.string] = value
                 fields.keys[key.string] = keyNode
@@ -86,25 +85,25 @@ final class NodeReader {
     }
 
     /// A mapping of strings to strings (env, labels); numbers and booleans are taken as their text when `lenient`.
-    func stringMap(_ node: Node, _ path: String, lenient: Bool) -> [String: String]? {
+    func stringMap(_ node: Node, _ path: @autoclosure () -> String, lenient: Bool) -> [String: String]? {
         guard case .mapping(let mapping) = node else {
-            typeError(node, path, expected: "a mapping of strings")
+            typeError(node, path(), expected: "a mapping of strings")
             return nil
         }
         var result: [String: String] = [:]
         for (keyNode, value) in mapping {
             guard case .scalar(let key) = keyNode else {
-                report(keyNode, path, "keys must be strings, got \(describe(keyNode))")
+                report(keyNode, path(), "keys must be strings, got \(describe(keyNode))")
                 continue
             }
-            let keyPath = Fields.join(path, key.string)
+            func keyPath() -> String { Fields.join(path(), key.string) }
             if result[key.string] != nil {
-                report(keyNode, keyPath, "duplicate key '\(key.string)'")
+                report(keyNode, keyPath(), "duplicate key '\(key.string)'")
                 continue
             }
             if lenient, case .scalar(let scalar) = value, tag(value) != .null {
                 result[key.string] = scalar.string
-            } else if let string = string(value, keyPath) {
+            } else if let string = string(value, keyPath()) {
                 result[key.string] = string
             }
         }
@@ -113,61 +112,93 @@ final class NodeReader {
 
     // MARK: Scalars
 
-    func string(_ node: Node, _ path: String, nonEmpty: Bool = false) -> String? {
+    /// The node's value as YAML reads a number: plain decimal text (the common case) straight through `Double`,
+    /// anything else (`_` separators, `1:30`, `.inf`) through Yams, which would answer the same for plain text.
+    static func float(_ node: Node) -> Double? {
+        guard case .scalar(let scalar) = node, scalar.style == .any || scalar.style == .plain else { return nil }
+        if isPlainDecimal(scalar.string, fraction: true) { return Double(scalar.string) }
+        return node.float
+    }
+
+    /// The node's value as YAML reads an integer: sign and decimal digits (no leading 0, which means octal) straight
+    /// through `Int`, anything else through Yams.
+    static func int(_ node: Node) -> Int? {
+        guard case .scalar(let scalar) = node, scalar.style == .any || scalar.style == .plain else { return nil }
+        if isPlainDecimal(scalar.string, fraction: false) { return Int(scalar.string) }
+        return node.int
+    }
+
+    /// Only ASCII digits after an optional sign (and, with `fraction`, `.`, `e`, `E` and signs), without a leading 0
+    /// before another digit.
+    private static func isPlainDecimal(_ text: String, fraction: Bool) -> Bool {
+        var utf8 = text.utf8[...]
+        if let first = utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") { utf8 = utf8.dropFirst() }
+        guard let first = utf8.first, first >= UInt8(ascii: "0"), first <= UInt8(ascii: "9") else { return false }
+        if first == UInt8(ascii: "0"), let second = utf8.dropFirst().first, second >= UInt8(ascii: "0"), second <= UInt8(ascii: "9") {
+            return false
+        }
+        return utf8.allSatisfy { byte in
+            (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                || (fraction && (byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
+                    || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "+")))
+        }
+    }
+
+    func string(_ node: Node, _ path: @autoclosure () -> String, nonEmpty: Bool = false) -> String? {
         guard case .scalar(let scalar) = node, tag(node) == .str else {
-            typeError(node, path, expected: "a string")
+            typeError(node, path(), expected: "a string")
             return nil
         }
         if nonEmpty && scalar.string.isEmpty {
-            report(node, path, "must not be empty")
+            report(node, path(), "must not be empty")
             return nil
         }
         return scalar.string
     }
 
-    func int(_ node: Node, _ path: String, min: Int = 0, max: Int = Int.max) -> Int? {
-        guard tag(node) == .int, let value = node.int else {
-            typeError(node, path, expected: "an integer")
+    func int(_ node: Node, _ path: @autoclosure () -> String, min: Int = 0, max: Int = Int.max) -> Int? {
+        guard tag(node) == .int, let value = NodeReader.int(node) else {
+            typeError(node, path(), expected: "an integer")
             return nil
         }
         guard value >= min, value <= max else {
-            report(node, path, max == Int.max ? "must be at least \(min), got \(value)" : "must be between \(min) and \(max), got \(value)")
+            report(node, path(), max == Int.max ? "must be at least \(min), got \(value)" : "must be between \(min) and \(max), got \(value)")
             return nil
         }
         return value
     }
 
-    func number(_ node: Node, _ path: String, min: Double = 0) -> Double? {
+    func number(_ node: Node, _ path: @autoclosure () -> String, min: Double = 0) -> Double? {
         let t = tag(node)
-        guard t == .int || t == .float, let value = node.float, value.isFinite else {
-            typeError(node, path, expected: "a number")
+        guard t == .int || t == .float, let value = NodeReader.float(node), value.isFinite else {
+            typeError(node, path(), expected: "a number")
             return nil
         }
         guard value >= min else {
-            report(node, path, "must be at least \(CanonicalValue.formatNumber(min)), got \(CanonicalValue.formatNumber(value))")
+            report(node, path(), "must be at least \(CanonicalValue.formatNumber(min)), got \(CanonicalValue.formatNumber(value))")
             return nil
         }
         return value
     }
 
-    func bool(_ node: Node, _ path: String) -> Bool? {
+    func bool(_ node: Node, _ path: @autoclosure () -> String) -> Bool? {
         guard tag(node) == .bool, let value = node.bool else {
-            typeError(node, path, expected: "a boolean")
+            typeError(node, path(), expected: "a boolean")
             return nil
         }
         return value
     }
 
     /// A number of seconds, or a string such as `5s`, `500ms`, `1m`.
-    func duration(_ node: Node, _ path: String) -> Duration? {
+    func duration(_ node: Node, _ path: @autoclosure () -> String) -> Duration? {
         guard case .scalar(let scalar) = node else {
-            typeError(node, path, expected: "a duration such as 5s")
+            typeError(node, path(), expected: "a duration such as 5s")
             return nil
         }
         switch tag(node) {
         case .int, .float:
-            guard let seconds = node.float, let duration = Duration.exactly(seconds: seconds) else {
-                report(node, path, "'\(scalar.string)' is not a duration (use e.g. 500ms, 5s, 1m, 2h; at most 292 years)")
+            guard let seconds = NodeReader.float(node), let duration = Duration.exactly(seconds: seconds) else {
+                report(node, path(), "'\(scalar.string)' is not a duration (use e.g. 500ms, 5s, 1m, 2h; at most 292 years)")
                 return nil
             }
             return duration
@@ -175,25 +206,25 @@ final class NodeReader {
             do {
                 return try ManifestValue.duration(scalar.string)
             } catch {
-                report(node, path, error.message)
+                report(node, path(), error.message)
                 return nil
             }
         default:
-            typeError(node, path, expected: "a duration such as 5s")
+            typeError(node, path(), expected: "a duration such as 5s")
             return nil
         }
     }
 
     /// A size in MiB: a plain number (MiB) or a string such as `128Mi`, `1Gi`, `512M`.
-    func size(_ node: Node, _ path: String) -> Double? {
+    func size(_ node: Node, _ path: @autoclosure () -> String) -> Double? {
         guard case .scalar(let scalar) = node else {
-            typeError(node, path, expected: "a size such as 128Mi")
+            typeError(node, path(), expected: "a size such as 128Mi")
             return nil
         }
         switch tag(node) {
         case .int, .float:
-            guard let value = node.float, value >= 0, value.isFinite else {
-                report(node, path, "'\(scalar.string)' is not a size (use e.g. 128Mi, 1Gi)")
+            guard let value = NodeReader.float(node), value >= 0, value.isFinite else {
+                report(node, path(), "'\(scalar.string)' is not a size (use e.g. 128Mi, 1Gi)")
                 return nil
             }
             return value
@@ -201,47 +232,47 @@ final class NodeReader {
             do {
                 return try ManifestValue.sizeMiB(scalar.string)
             } catch {
-                report(node, path, error.message)
+                report(node, path(), error.message)
                 return nil
             }
         default:
-            typeError(node, path, expected: "a size such as 128Mi")
+            typeError(node, path(), expected: "a size such as 128Mi")
             return nil
         }
     }
 
     /// A count (`2`) or a percentage (`50%`).
-    func amount(_ node: Node, _ path: String) -> InstanceAmount? {
+    func amount(_ node: Node, _ path: @autoclosure () -> String) -> InstanceAmount? {
         guard case .scalar(let scalar) = node, tag(node) == .int || tag(node) == .str else {
-            typeError(node, path, expected: "a count or a percentage such as 50%")
+            typeError(node, path(), expected: "a count or a percentage such as 50%")
             return nil
         }
         do {
             return try ManifestValue.amount(scalar.string)
         } catch {
-            report(node, path, error.message)
+            report(node, path(), error.message)
             return nil
         }
     }
 
     /// A list of strings; each bad item is reported.
-    func stringList(_ node: Node, _ path: String) -> [String]? {
+    func stringList(_ node: Node, _ path: @autoclosure () -> String) -> [String]? {
         guard case .sequence(let sequence) = node else {
-            typeError(node, path, expected: "a list of strings")
+            typeError(node, path(), expected: "a list of strings")
             return nil
         }
         var result: [String] = []
         var ok = true
         for (i, item) in sequence.enumerated() {
-            if let s = string(item, "\(path)[\(i)]") { result.append(s) } else { ok = false }
+            if let s = string(item, "\(path())[\(i)]") { result.append(s) } else { ok = false }
         }
         return ok ? result : nil
     }
 
     /// The items of a list, or nil after reporting a non-list.
-    func list(_ node: Node, _ path: String, of what: String) -> [Node]? {
+    func list(_ node: Node, _ path: @autoclosure () -> String, of what: String) -> [Node]? {
         guard case .sequence(let sequence) = node else {
-            typeError(node, path, expected: "a list of \(what)")
+            typeError(node, path(), expected: "a list of \(what)")
             return nil
         }
         return Array(sequence)

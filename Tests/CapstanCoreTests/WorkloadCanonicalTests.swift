@@ -8,6 +8,12 @@ struct WorkloadCanonicalTests {
         #expect(value.json == #"{"a":[0.5,"x\"y",null,true],"b":1}"#)
     }
 
+    @Test func canonicalStringsEscapeQuotesBackslashesAndControlsAndKeepOtherUnicode() {
+        let value = CanonicalValue.object(["k\u{1}": .string("a\"b\\c\nd\re\tf\u{1f}g é 🚢")])
+        #expect(value.json == #"{"k\u0001":"a\"b\\c\nd\re\tf\u001fg é 🚢"}"#)
+        #expect(value.utf8 == Array(value.json.utf8))
+    }
+
     @Test func specHashIsSHA256OfTheCanonicalJSON() {
         let workload = Workload(kind: .app, name: "web", spec: WorkloadSpec(command: ["/bin/true"]))
         #expect(workload.specHash.count == 64)

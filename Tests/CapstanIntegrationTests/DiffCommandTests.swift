@@ -174,6 +174,32 @@ extension EndToEnd {
             }
         }
 
+        @Test("A local repository is read in place: its own branches and HEAD, a remote-tracking ref, and nothing in it is written")
+        func localRepositoryInPlace() async throws {
+            try await Self.withRepository { dir, v1, head in
+                try await Self.git(dir, "branch", "feature", "v1")
+                try await Self.git(dir, "update-ref", "refs/remotes/origin/main", "v1")
+                let before = try await Self.run(["sh", "-c", "cd \(dir) && find .git -exec stat -c '%n %s %Y' {} + | sort"]).stdout
+
+                // A branch that is not checked out is read from its own ref, not from a fetched copy.
+                let feature = try await Self.diff(["--repo", dir, "--revision", "feature", "--against", "main", "--no-color"])
+                #expect(feature.status == 2, "\(feature.stderr)")
+                #expect(feature.stdout.hasPrefix("Plan for \(v1) against main (\(head))\n"))
+                #expect(feature.stdout.contains("- delete   api  2 instances\n"))
+                // `origin/main` is the repository's remote-tracking branch (here at v1), as `git diff origin/main` reads it.
+                let tracking = try await Self.diff(["--repo", dir, "--against", "origin/main", "--no-color"])
+                #expect(tracking.status == 2, "\(tracking.stderr)")
+                #expect(tracking.stdout.hasPrefix("Plan for \(head) against origin/main (\(v1))\n"))
+                // The same plan through a URL (fetched into a temporary cache) as in place.
+                let fetched = try await Self.diff(["--repo", "file://" + dir, "--revision", "v1", "--against", "main", "--no-color"])
+                #expect(fetched.status == 2, "\(fetched.stderr)")
+                #expect(fetched.stdout == feature.stdout)
+
+                let after = try await Self.run(["sh", "-c", "cd \(dir) && find .git -exec stat -c '%n %s %Y' {} + | sort"]).stdout
+                #expect(before == after, "capstan diff wrote into the repository it read")
+            }
+        }
+
         @Test("Defaults: the repository of the current directory, HEAD, and Manifests/ when it exists; --branch and --path")
         func defaultsAndScriptFlags() async throws {
             try await Self.withRepository { dir, v1, head in

@@ -15,17 +15,16 @@ public enum ManifestValue {
     /// Binary suffixes `Ki`, `Mi`, `Gi`, `Ti`; decimal `k`/`K`, `M`, `G`, `T` (powers of 1000 bytes);
     /// a plain number is MiB. `128Mi` = 128, `1Gi` = 1024, `512M` = 488.28125.
     public static func sizeMiB(_ text: String) throws(ParseError) -> Double {
-        let trimmed = String(text.trimmingWhitespace())
-        var numberEnd = trimmed.startIndex
-        while numberEnd < trimmed.endIndex, trimmed[numberEnd].isASCII, trimmed[numberEnd].isNumber || trimmed[numberEnd] == "." {
-            numberEnd = trimmed.index(after: numberEnd)
-        }
-        let error = ParseError("'\(text)' is not a size (use e.g. 128Mi, 1Gi)")
-        guard numberEnd > trimmed.startIndex, let value = Double(trimmed[..<numberEnd]), value.isFinite else { throw error }
+        let trimmed = text.trimmingWhitespace().utf8
+        let numberEnd = trimmed.firstIndex { !($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") || $0 == UInt8(ascii: ".")) }
+            ?? trimmed.endIndex
+        guard numberEnd > trimmed.startIndex, let number = Double(Substring(trimmed[..<numberEnd])),
+            number.isFinite
+        else { throw ParseError("'\(text)' is not a size (use e.g. 128Mi, 1Gi)") }
         let bytesPerMiB = 1_048_576.0
         let factor: Double
-        switch trimmed[numberEnd...] {
-        case "": return value
+        switch Substring(trimmed[numberEnd...]) {
+        case "": return number
         case "Ki": factor = 1024 / bytesPerMiB
         case "Mi": factor = 1
         case "Gi": factor = 1024
@@ -34,9 +33,9 @@ public enum ManifestValue {
         case "M": factor = 1e6 / bytesPerMiB
         case "G": factor = 1e9 / bytesPerMiB
         case "T": factor = 1e12 / bytesPerMiB
-        default: throw error
+        default: throw ParseError("'\(text)' is not a size (use e.g. 128Mi, 1Gi)")
         }
-        return value * factor
+        return number * factor
     }
 
     /// Parses a duration: a number and a unit (`500ms`, `5s`, `1m`, `2h`, `1d`), or a plain number of seconds.

@@ -79,8 +79,7 @@ extension PlanRenderer {
             out += "{\n"
             for (i, key) in fields.keys.sorted().enumerated() {
                 out += pad
-                CanonicalValue.writeString(key, to: &out)
-                out += ": "
+                out += CanonicalValue.string(key).json + ": "
                 writePretty(fields[key]!, indent: indent + 1, to: &out)
                 out += i == fields.count - 1 ? "\n" : ",\n"
             }

@@ -26,7 +26,7 @@ extension Workload {
     }
 
     /// SHA-256 (hex) of ``templateCanonical``.
-    public var templateHash: String { CanonicalSHA256.hex(Array(templateCanonical.json.utf8)) }
+    public var templateHash: String { CanonicalSHA256.hex(templateCanonical.utf8) }
 
     /// The `capstan.spec` label value: the first 16 hex digits of ``templateHash``.
     public var templateLabel: String { String(templateHash.prefix(16)) }

@@ -20,7 +20,7 @@ struct DiffCommand: AsyncParsableCommand {
             labels; field-level changes come from the manifests at the commits the tasks carry.
 
             --path defaults to `Manifests` when the revision has that directory, else the repository root. \
-            Only commits are read, never the working tree: commit (not necessarily push) before diffing.
+            Only commits are read, never the working tree: commit (not necessarily push) before diffing. A local             repository is read in place (revisions name its own branches and tags, as with `git diff`); a URL is             fetched into a temporary cache first.
 
             Exit status: 0 no changes, 2 changes, 1 error (invalid manifests are listed as file:line:column on stderr).
             """)
@@ -91,9 +91,12 @@ struct DiffCommand: AsyncParsableCommand {
         if let interval { _ = try FlagParsing.duration(interval, flag: "--interval") }
         let master = against == "live" ? try parsedMaster() : nil
         let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
+        // A repository on this machine is read where it lies; a remote one is fetched into a throw-away cache.
         let cache = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
         defer { try? FileManager.default.removeItem(at: cache) }
-        let source = LibGit2Source(remote: try credentials.remote(url: repository), cachePath: cache.path)
+        let source = Self.isLocalRepository(repository)
+            ? LibGit2Source(localRepository: repository)
+            : LibGit2Source(remote: try credentials.remote(url: repository), cachePath: cache.path)
         try await source.fetch()
 
         let revision = branch ?? self.revision ?? "HEAD"
@@ -148,6 +151,13 @@ struct DiffCommand: AsyncParsableCommand {
         var text = loaded.manifests.diagnostics.map { $0.description + "\n" }.joined()
         text += "capstan diff: \(count) error\(count == 1 ? "" : "s") in the manifests at \(revision) (\(loaded.commit.short))\n"
         throw DiffFailure(text: text)
+    }
+
+    /// Whether `repository` names a directory on this machine (a path, not a URL or `host:path`).
+    static func isLocalRepository(_ repository: String) -> Bool {
+        if repository.contains("://") { return false }
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: repository, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 
     static func isFile(_ path: String) -> Bool {
