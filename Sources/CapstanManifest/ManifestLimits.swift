@@ -1,4 +1,4 @@
-/// The bounds one manifest file must stay within. They are checked before Yams builds a tree from the
+/// The bounds one manifest file must stay within. They are checked while the composer builds a tree from the
 /// text, so a hostile file (nested thousands of levels deep, or a "billion laughs" of aliases) is
 /// reported as a diagnostic instead of overflowing the stack or exhausting memory.
 public struct ManifestLimits: Sendable, Hashable {

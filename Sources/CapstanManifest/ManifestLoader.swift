@@ -1,6 +1,5 @@
 import CapstanCore
 import Foundation
-import Yams
 
 /// One manifest file's path (as shown in diagnostics, e.g. `apps/web.yaml`) and its bytes.
 public struct ManifestFile: Sendable, Hashable {
@@ -17,7 +16,7 @@ public struct ManifestFile: Sendable, Hashable {
     }
 }
 
-/// Loads manifests: every `*.yaml`/`*.yml` file, several documents per file, decoded through Yams
+/// Loads manifests: every `*.yaml`/`*.yml` file, several documents per file, composed from libyaml events
 /// into the Core model. All problems of all files are collected into the returned ``ManifestSet``.
 public enum ManifestLoader {
     /// Whether a path names a manifest file (`.yaml` or `.yml`).
@@ -50,31 +49,22 @@ public enum ManifestLoader {
                 "the file is larger than \(describeBytes(limits.maximumFileBytes)), the limit for one manifest file; split it")
             return ([], reader.diagnostics)
         }
-        guard let text = String(data: file.contents, encoding: .utf8) else {
+        let isUTF8 = file.contents.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) != nil }
+        guard isUTF8 else {
             reader.report(nil, "", "not UTF-8 text")
             return ([], reader.diagnostics)
         }
-        // Before Yams composes (recursively) a tree from the text.
-        let scanner = YAMLLimitScanner(limits: limits)
-        if let violation = file.contents.withUnsafeBytes({ scanner.firstViolation(in: $0) }) {
+        let outcome = file.contents.withUnsafeBytes { YAMLComposer(limits: limits).compose($0) }
+        switch outcome {
+        case .overLimit(let violation):
             reader.report(line: violation.line, column: violation.column, violation.message)
             return ([], reader.diagnostics)
+        case .composed(let documents, let syntaxError):
+            let decoder = WorkloadDecoder(reader: reader)
+            let entries = documents.compactMap { decoder.decode($0) }
+            if let syntaxError { reader.report(syntaxError.mark, "", syntaxError.message) }
+            return (entries, reader.diagnostics)
         }
-        var entries: [ManifestEntry] = []
-        let decoder = WorkloadDecoder(reader: reader)
-        do {
-            // The sequence keeps a syntax error instead of throwing it from `next()`.
-            var documents = try Yams.compose_all(yaml: text)
-            while let root = documents.next() {
-                if let entry = decoder.decode(root) { entries.append(entry) }
-            }
-            if let error = documents.error { throw error }
-        } catch let error as YamlError {
-            report(error, reader)
-        } catch {
-            reader.report(nil, "", "not valid YAML: \(error)")
-        }
-        return (entries, reader.diagnostics)
     }
 
     /// The 1-based line and column (in characters) of byte `offset` of `data`.
@@ -95,20 +85,6 @@ public enum ManifestLoader {
     /// `1 MiB (1048576 bytes)`.
     static func describeBytes(_ count: Int) -> String {
         count >= 1 << 20 && count % (1 << 20) == 0 ? "\(count >> 20) MiB (\(count) bytes)" : "\(count) bytes"
-    }
-
-    /// A YAML syntax error at its position.
-    private static func report(_ error: YamlError, _ reader: NodeReader) {
-        switch error {
-        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _),
-            .composer(let context, let problem, let mark, _):
-            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
-            reader.report(mark, "", "YAML syntax error: \(detail)")
-        case .reader(let problem, _, _, _):
-            reader.report(nil, "", "YAML syntax error: \(problem)")
-        default:
-            reader.report(nil, "", "YAML error: \(error)")
-        }
     }
 
     /// Loads every manifest file under `directory` (recursively; hidden files and directories are

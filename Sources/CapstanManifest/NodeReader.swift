@@ -1,7 +1,7 @@
 import CapstanCore
 import Yams
 
-/// Reads Yams nodes into Swift values for one file, collecting a diagnostic (with the node's
+/// Reads YAML nodes into Swift values for one file, collecting a diagnostic (with the node's
 /// `file:line:column`) for each problem instead of stopping at the first. Every reader returns nil
 /// after reporting, so callers just skip what did not decode.
 final class NodeReader {
@@ -10,31 +10,35 @@ final class NodeReader {
 
     init(file: String) { self.file = file }
 
-    func location(_ mark: Mark?) -> SourceLocation {
+    func location(_ mark: YAMLMark?) -> SourceLocation {
         SourceLocation(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1)
     }
 
-    func report(_ mark: Mark?, _ path: String, _ message: String) {
+    func report(_ mark: YAMLMark?, _ path: String, _ message: String) {
         diagnostics.append(ManifestDiagnostic(location(mark), path: path, message))
     }
 
-    func report(_ node: Node, _ path: String, _ message: String) { report(node.mark, path, message) }
+    func report(_ node: YAMLNode, _ path: String, _ message: String) { report(node.mark, path, message) }
 
     /// A problem of the file as a whole at a 1-based position.
     func report(line: Int, column: Int, _ message: String) {
         diagnostics.append(ManifestDiagnostic(SourceLocation(file: file, line: line, column: column), path: "", message))
     }
 
-    /// The resolved YAML type of a node: what `Resolver.default.resolveTag(of:)` answers, with plain scalars
-    /// typed by ``PlainScalarTag`` instead of regular expressions.
-    func tag(_ node: Node) -> Tag.Name {
-        guard case .scalar(let scalar) = node else { return Resolver.default.resolveTag(of: node) }
-        let explicit = scalar.tag.description  // the tag's name; empty when implicit
-        return explicit.isEmpty ? PlainScalarTag.resolve(scalar.string) : Tag.Name(rawValue: explicit)
+    /// The resolved YAML type of a node: its explicit tag, else for a plain scalar the type ``PlainScalarTag``
+    /// reads from its text (as Yams' `Resolver.default` would), `map` for a mapping and `seq` for a list.
+    func tag(_ node: YAMLNode) -> Tag.Name {
+        switch node {
+        case .scalar(let scalar):
+            guard let explicit = scalar.tag, !explicit.isEmpty else { return PlainScalarTag.resolve(scalar.string) }
+            return Tag.Name(rawValue: explicit)
+        case .mapping(let mapping): return mapping.tag.map(Tag.Name.init(rawValue:)) ?? .map
+        case .sequence(let list): return list.tag.map(Tag.Name.init(rawValue:)) ?? .seq
+        }
     }
 
     /// "a string", "an integer", … for messages.
-    func describe(_ node: Node) -> String {
+    func describe(_ node: YAMLNode) -> String {
         switch node {
         case .mapping: return "a mapping"
         case .sequence: return "a list"
@@ -49,7 +53,7 @@ final class NodeReader {
         }
     }
 
-    func typeError(_ node: Node, _ path: @autoclosure () -> String, expected: String) {
+    func typeError(_ node: YAMLNode, _ path: @autoclosure () -> String, expected: String) {
         var message = "expected \(expected), got \(describe(node))"
         if case .scalar(let scalar) = node, expected.contains("string"), tag(node) != .null {
             message += " (quote it: '\(scalar.string)')"
@@ -61,7 +65,7 @@ final class NodeReader {
 
     /// The known fields of a mapping. Reports a non-mapping, non-string or duplicate keys, and keys
     /// not in `allowed` (at the key's position).
-    func fields(_ node: Node, _ path: @autoclosure () -> String, _ allowed: [String]) -> Fields? {
+    func fields(_ node: YAMLNode, _ path: @autoclosure () -> String, _ allowed: [String]) -> Fields? {
         guard case .mapping(let mapping) = node else {
             typeError(node, path(), expected: "a mapping")
             return nil
@@ -85,7 +89,7 @@ final class NodeReader {
     }
 
     /// A mapping of strings to strings (env, labels); numbers and booleans are taken as their text when `lenient`.
-    func stringMap(_ node: Node, _ path: @autoclosure () -> String, lenient: Bool) -> [String: String]? {
+    func stringMap(_ node: YAMLNode, _ path: @autoclosure () -> String, lenient: Bool) -> [String: String]? {
         guard case .mapping(let mapping) = node else {
             typeError(node, path(), expected: "a mapping of strings")
             return nil
@@ -114,18 +118,18 @@ final class NodeReader {
 
     /// The node's value as YAML reads a number: plain decimal text (the common case) straight through `Double`,
     /// anything else (`_` separators, `1:30`, `.inf`) through Yams, which would answer the same for plain text.
-    static func float(_ node: Node) -> Double? {
-        guard case .scalar(let scalar) = node, scalar.style == .any || scalar.style == .plain else { return nil }
+    static func float(_ node: YAMLNode) -> Double? {
+        guard case .scalar(let scalar) = node, scalar.isPlain else { return nil }
         if isPlainDecimal(scalar.string, fraction: true) { return Double(scalar.string) }
-        return node.float
+        return Double.construct(from: Node.Scalar(scalar.string))
     }
 
     /// The node's value as YAML reads an integer: sign and decimal digits (no leading 0, which means octal) straight
     /// through `Int`, anything else through Yams.
-    static func int(_ node: Node) -> Int? {
-        guard case .scalar(let scalar) = node, scalar.style == .any || scalar.style == .plain else { return nil }
+    static func int(_ node: YAMLNode) -> Int? {
+        guard case .scalar(let scalar) = node, scalar.isPlain else { return nil }
         if isPlainDecimal(scalar.string, fraction: false) { return Int(scalar.string) }
-        return node.int
+        return Int.construct(from: Node.Scalar(scalar.string))
     }
 
     /// Only ASCII digits after an optional sign (and, with `fraction`, `.`, `e`, `E` and signs), without a leading 0
@@ -144,7 +148,7 @@ final class NodeReader {
         }
     }
 
-    func string(_ node: Node, _ path: @autoclosure () -> String, nonEmpty: Bool = false) -> String? {
+    func string(_ node: YAMLNode, _ path: @autoclosure () -> String, nonEmpty: Bool = false) -> String? {
         guard case .scalar(let scalar) = node, tag(node) == .str else {
             typeError(node, path(), expected: "a string")
             return nil
@@ -156,7 +160,7 @@ final class NodeReader {
         return scalar.string
     }
 
-    func int(_ node: Node, _ path: @autoclosure () -> String, min: Int = 0, max: Int = Int.max) -> Int? {
+    func int(_ node: YAMLNode, _ path: @autoclosure () -> String, min: Int = 0, max: Int = Int.max) -> Int? {
         guard tag(node) == .int, let value = NodeReader.int(node) else {
             typeError(node, path(), expected: "an integer")
             return nil
@@ -168,7 +172,7 @@ final class NodeReader {
         return value
     }
 
-    func number(_ node: Node, _ path: @autoclosure () -> String, min: Double = 0) -> Double? {
+    func number(_ node: YAMLNode, _ path: @autoclosure () -> String, min: Double = 0) -> Double? {
         let t = tag(node)
         guard t == .int || t == .float, let value = NodeReader.float(node), value.isFinite else {
             typeError(node, path(), expected: "a number")
@@ -181,8 +185,8 @@ final class NodeReader {
         return value
     }
 
-    func bool(_ node: Node, _ path: @autoclosure () -> String) -> Bool? {
-        guard tag(node) == .bool, let value = node.bool else {
+    func bool(_ node: YAMLNode, _ path: @autoclosure () -> String) -> Bool? {
+        guard tag(node) == .bool, case .scalar(let scalar) = node, let value = Bool.construct(from: Node.Scalar(scalar.string)) else {
             typeError(node, path(), expected: "a boolean")
             return nil
         }
@@ -190,7 +194,7 @@ final class NodeReader {
     }
 
     /// A number of seconds, or a string such as `5s`, `500ms`, `1m`.
-    func duration(_ node: Node, _ path: @autoclosure () -> String) -> Duration? {
+    func duration(_ node: YAMLNode, _ path: @autoclosure () -> String) -> Duration? {
         guard case .scalar(let scalar) = node else {
             typeError(node, path(), expected: "a duration such as 5s")
             return nil
@@ -216,7 +220,7 @@ final class NodeReader {
     }
 
     /// A size in MiB: a plain number (MiB) or a string such as `128Mi`, `1Gi`, `512M`.
-    func size(_ node: Node, _ path: @autoclosure () -> String) -> Double? {
+    func size(_ node: YAMLNode, _ path: @autoclosure () -> String) -> Double? {
         guard case .scalar(let scalar) = node else {
             typeError(node, path(), expected: "a size such as 128Mi")
             return nil
@@ -242,7 +246,7 @@ final class NodeReader {
     }
 
     /// A count (`2`) or a percentage (`50%`).
-    func amount(_ node: Node, _ path: @autoclosure () -> String) -> InstanceAmount? {
+    func amount(_ node: YAMLNode, _ path: @autoclosure () -> String) -> InstanceAmount? {
         guard case .scalar(let scalar) = node, tag(node) == .int || tag(node) == .str else {
             typeError(node, path(), expected: "a count or a percentage such as 50%")
             return nil
@@ -256,7 +260,7 @@ final class NodeReader {
     }
 
     /// A list of strings; each bad item is reported.
-    func stringList(_ node: Node, _ path: @autoclosure () -> String) -> [String]? {
+    func stringList(_ node: YAMLNode, _ path: @autoclosure () -> String) -> [String]? {
         guard case .sequence(let sequence) = node else {
             typeError(node, path(), expected: "a list of strings")
             return nil
@@ -270,23 +274,23 @@ final class NodeReader {
     }
 
     /// The items of a list, or nil after reporting a non-list.
-    func list(_ node: Node, _ path: @autoclosure () -> String, of what: String) -> [Node]? {
+    func list(_ node: YAMLNode, _ path: @autoclosure () -> String, of what: String) -> [YAMLNode]? {
         guard case .sequence(let sequence) = node else {
             typeError(node, path(), expected: "a list of \(what)")
             return nil
         }
-        return Array(sequence)
+        return sequence.items
     }
 }
 
 /// The known fields of one mapping node, with its path.
 struct Fields {
-    let node: Node
+    let node: YAMLNode
     let path: String
-    var values: [String: Node] = [:]
-    var keys: [String: Node] = [:]
+    var values: [String: YAMLNode] = [:]
+    var keys: [String: YAMLNode] = [:]
 
-    subscript(key: String) -> Node? { values[key] }
+    subscript(key: String) -> YAMLNode? { values[key] }
 
     func path(_ key: String) -> String { Fields.join(path, key) }
 

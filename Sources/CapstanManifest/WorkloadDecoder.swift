@@ -1,11 +1,11 @@
 import CapstanCore
 import Yams
 
-/// Decodes one YAML document (a Yams node) into a ``ManifestEntry``, reporting every problem through the reader.
+/// Decodes one YAML document (a composed node) into a ``ManifestEntry``, reporting every problem through the reader.
 struct WorkloadDecoder {
     let reader: NodeReader
 
-    func decode(_ root: Node) -> ManifestEntry? {
+    func decode(_ root: YAMLNode) -> ManifestEntry? {
         guard let doc = reader.fields(root, "", ManifestFields.document) else { return nil }
         var ok = true
 
@@ -70,7 +70,7 @@ struct WorkloadDecoder {
 
     // MARK: spec
 
-    private func decodeSpec(_ node: Node, kind: WorkloadKind, dependsOnLocations: inout [SourceLocation]) -> WorkloadSpec? {
+    private func decodeSpec(_ node: YAMLNode, kind: WorkloadKind, dependsOnLocations: inout [SourceLocation]) -> WorkloadSpec? {
         guard let f = reader.fields(node, "spec", ManifestFields.spec) else { return nil }
         let before = reader.diagnostics.count
         var spec = WorkloadSpec()
@@ -93,7 +93,7 @@ struct WorkloadDecoder {
         if let n = f["resources"] { spec.resources = decodeResources(n, f.path("resources")) }
         if let n = f["network"] { spec.network = decodeNetwork(n, f.path("network")) }
         if let n = f["volumes"], let items = reader.list(n, f.path("volumes"), of: "volumes") {
-            var paths: [String: Node] = [:]
+            var paths: [String: YAMLNode] = [:]
             for (i, item) in items.enumerated() {
                 let path = "\(f.path("volumes"))[\(i)]"
                 guard let volume = decodeVolume(item, path) else { continue }
@@ -149,7 +149,7 @@ struct WorkloadDecoder {
         return reader.diagnostics.count == before ? spec : nil
     }
 
-    private func decodeResources(_ node: Node, _ path: String) -> ResourceRequest {
+    private func decodeResources(_ node: YAMLNode, _ path: String) -> ResourceRequest {
         var request = ResourceRequest()
         guard let r = reader.fields(node, path, ManifestFields.resources) else { return request }
         if let n = r["cpus"], let v = reader.number(n, r.path("cpus")) {
@@ -163,7 +163,7 @@ struct WorkloadDecoder {
         return request
     }
 
-    private func decodeNetwork(_ node: Node, _ path: String) -> NetworkSpec {
+    private func decodeNetwork(_ node: YAMLNode, _ path: String) -> NetworkSpec {
         var network = NetworkSpec()
         guard let f = reader.fields(node, path, ManifestFields.network) else { return network }
         if let n = f["name"], let name = reader.string(n, f.path("name"), nonEmpty: true) { network.name = name }
@@ -205,7 +205,7 @@ struct WorkloadDecoder {
         return network
     }
 
-    private func decodeVolume(_ node: Node, _ path: String) -> VolumeSpec? {
+    private func decodeVolume(_ node: YAMLNode, _ path: String) -> VolumeSpec? {
         guard let v = reader.fields(node, path, ManifestFields.volume) else { return nil }
         var containerPath: String?
         if let n = v["path"], let text = reader.string(n, v.path("path"), nonEmpty: true) {
@@ -249,7 +249,7 @@ struct WorkloadDecoder {
         return VolumeSpec(path: containerPath, source: source, readOnly: readOnly)
     }
 
-    private func decodePort(_ node: Node, _ path: String, ports: [PortSpec]) -> PortReference? {
+    private func decodePort(_ node: YAMLNode, _ path: String, ports: [PortSpec]) -> PortReference? {
         if reader.tag(node) == .int {
             return reader.int(node, path, min: 1, max: 65535).map(PortReference.number)
         }
@@ -263,7 +263,7 @@ struct WorkloadDecoder {
         return .name(name)
     }
 
-    private func decodeHealth(_ node: Node, _ path: String, ports: [PortSpec]) -> HealthCheckSpec? {
+    private func decodeHealth(_ node: YAMLNode, _ path: String, ports: [PortSpec]) -> HealthCheckSpec? {
         guard let h = reader.fields(node, path, ManifestFields.health) else { return nil }
         let kinds = ["http", "tcp", "command"].filter { h[$0] != nil }
         var check: HealthCheckSpec.Check?
@@ -311,7 +311,7 @@ struct WorkloadDecoder {
         return check == nil ? nil : spec
     }
 
-    private func decodeConstraint(_ node: Node, _ path: String) -> Constraint? {
+    private func decodeConstraint(_ node: YAMLNode, _ path: String) -> Constraint? {
         guard let c = reader.fields(node, path, ManifestFields.constraint) else { return nil }
         if let n = c["hostname"] {
             // Shorthand: {hostname: unique}.

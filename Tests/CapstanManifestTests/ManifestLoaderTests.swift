@@ -101,6 +101,16 @@ struct ManifestLoaderTests {
         #expect(set.summary == "1 app, 1 job")
     }
 
+    @Test func aByteOrderMarkIsNotPartOfTheTextAndAnchorsCarryAcrossDocuments() {
+        let yaml = "\u{FEFF}apiVersion: capstan/v1\nkind: Job\nmetadata: {name: a}\nspec: &spec {command: [/bin/true], instances: 2}\n"
+            + "---\napiVersion: capstan/v1\nkind: Job\nmetadata: {name: b}\nspec: *spec\n"
+            + "---\napiVersion: capstan/v1\nkind: Job\nmetadata: {name: c}\nspec: {command: *missing}\n"
+        let set = ManifestLoader.load([ManifestFile(path: "bom.yaml", text: yaml)])
+        #expect(set.workloads.map(\.name) == ["a", "b"])
+        #expect(set.workloads.map(\.spec.instances) == [2, 2])
+        #expect(set.diagnostics.map(\.description) == ["bom.yaml:14:17: YAML syntax error: found undefined alias"])
+    }
+
     @Test func reportsBadUnitsAtTheValue() {
         #expect(diagnostics(header + "  resources:\n    mem: 12XB\n") == [
             "apps/web.yaml:8:10: spec.resources.mem: '12XB' is not a size (use e.g. 128Mi, 1Gi)"
