@@ -9,21 +9,6 @@ public struct ObjectID: Hashable, Sendable, Comparable, CustomStringConvertible 
     public static func < (lhs: ObjectID, rhs: ObjectID) -> Bool { lhs.hex < rhs.hex }
 }
 
-/// A commit's object name.
-public struct CommitID: Hashable, Sendable, Comparable, CustomStringConvertible {
-    public let hex: String
-    public init(hex: String) { self.hex = hex.lowercased() }
-    public var description: String { hex }
-    /// The first 12 hex digits, for people and the `capstan.commit` label.
-    public var short: String { String(hex.prefix(12)) }
-    public static func < (lhs: CommitID, rhs: CommitID) -> Bool { lhs.hex < rhs.hex }
-
-    /// Whether `text` is a full 40-digit object name.
-    public static func isFullHex(_ text: String) -> Bool {
-        text.count == 40 && text.allSatisfy { $0.isHexDigit }
-    }
-}
-
 /// One file read from a tree: its path from the repository root, its blob's name (equal blob IDs
 /// mean equal contents, so a reconciler can skip files that did not change), and its bytes.
 public struct GitFile: Hashable, Sendable {

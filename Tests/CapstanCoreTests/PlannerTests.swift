@@ -9,8 +9,8 @@ struct PlannerTests {
 
     func plan(_ desired: [Workload], _ tasks: [ObservedTask], agents: [AgentCapacity]? = nil, running: [Workload] = []) -> Plan {
         Planner.plan(
-            desired: DesiredState(commit: Self.head, workloads: desired), actual: ClusterSnapshot(tasks: tasks, agents: agents),
-            runningSpecs: running.isEmpty ? [] : [DesiredState(commit: Self.old, workloads: running)])
+            desired: DesiredState(commit: CommitID(hex: Self.head), workloads: desired), actual: ClusterSnapshot(tasks: tasks, agents: agents),
+            runningSpecs: running.isEmpty ? [] : [DesiredState(commit: CommitID(hex: Self.old), workloads: running)])
     }
 
     @Test func convergedClusterHasNoChanges() {
@@ -155,7 +155,7 @@ struct PlannerTests {
     }
 
     @Test func convergedSnapshotOfARevisionMatchesItself() {
-        let state = DesiredState(commit: Self.head, workloads: [F.app("web", instances: 3), F.job("migrate"), F.app("idle", instances: 0)])
+        let state = DesiredState(commit: CommitID(hex: Self.head), workloads: [F.app("web", instances: 3), F.job("migrate"), F.app("idle", instances: 0)])
         let snapshot = ClusterSnapshot.converged(to: state)
         #expect(snapshot.tasks.count == 4)
         #expect(snapshot.agents == nil)

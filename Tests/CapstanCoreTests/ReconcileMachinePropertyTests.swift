@@ -51,7 +51,7 @@ struct ReconcileMachinePropertyTests {
                     hasHealthCheck: false, killRequested: killRequested, launchOrder: counter, stateName: "TASK_RUNNING"))
             }
         }
-        return Scenario(desired: DesiredState(commit: String(format: "%040x", seed), workloads: workloads), tasks: tasks)
+        return Scenario(desired: DesiredState(commit: CommitID(hex: String(format: "%040x", seed)), workloads: workloads), tasks: tasks)
     }
 
     static func machine(seeded tasks: [ReconciledTask], now: ContinuousClock.Instant) -> ReconcileMachine {

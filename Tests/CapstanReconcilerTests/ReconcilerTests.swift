@@ -71,7 +71,7 @@ import Testing
         let (r, store, _) = try makeReconciler()
         await r.seed(state: .init(), frameworkID: framework)
         let web = app("web", ports: [PortSpec(name: "http")])
-        _ = await r.apply(DesiredState(commit: String(repeating: "a", count: 40), workloads: [web]))
+        _ = await r.apply(DesiredState(commit: CommitID(hex: String(repeating: "a", count: 40)), workloads: [web]))
         let launched = launches(await r.offers([try offer(1)]))
         #expect(launched.count == 2)
         #expect(launched.allSatisfy { label($0, TaskLabel.app) == "web" && label($0, TaskLabel.spec) == web.templateLabel })

@@ -54,9 +54,9 @@ public struct PlanBenchmark: Sendable {
         let agentList = (0..<agentCount).map { i in
             AgentCapacity(agentID: AgentID("agent-\(i)"), hostname: "host-\(i)", attributes: ["rack": "r\(i % 40)"], free: free)
         }
-        desired = DesiredState(commit: Self.desiredCommit, workloads: desiredApps)
+        desired = DesiredState(commit: CommitID(hex: Self.desiredCommit), workloads: desiredApps)
         snapshot = ClusterSnapshot(tasks: tasks, agents: agentList)
-        runningSpecs = [DesiredState(commit: Self.runningCommit, workloads: runningApps)]
+        runningSpecs = [DesiredState(commit: CommitID(hex: Self.runningCommit), workloads: runningApps)]
     }
 
     static func app(_ index: Int, version: String, instances: Int, name: String? = nil) -> Workload {

@@ -1,14 +1,14 @@
 /// What git says should run: the apps and jobs read at one commit.
 public struct DesiredState: Sendable, Hashable {
-    /// The commit the manifests were read at (full or short hex).
-    public var commit: String
+    /// The commit the manifests were read at.
+    public var commit: CommitID
     /// The workloads, in any order (names are unique within a valid repository). Changing them forgets the
     /// template labels given with them.
     public var workloads: [Workload] { didSet { knownLabels = [:] } }
     /// Template labels computed when the workloads were decoded, by name; a workload without one is hashed here.
     private var knownLabels: [String: String]
 
-    public init(commit: String, workloads: [Workload]) {
+    public init(commit: CommitID, workloads: [Workload]) {
         self.commit = commit
         self.workloads = workloads
         self.knownLabels = [:]
@@ -16,14 +16,14 @@ public struct DesiredState: Sendable, Hashable {
 
     /// With the workloads' template labels, by name, as their decoder computed them (``ManifestSet/templateLabels``),
     /// so planning does not hash every workload again.
-    public init(commit: String, workloads: [Workload], templateLabels: [String: String]) {
+    public init(commit: CommitID, workloads: [Workload], templateLabels: [String: String]) {
         self.commit = commit
         self.workloads = workloads
         self.knownLabels = templateLabels
     }
 
     /// The `capstan.commit` label value: the first 12 hex digits of ``commit``.
-    public var commitLabel: String { String(commit.prefix(12)) }
+    public var commitLabel: String { commit.short }
 
     /// The workload named `name`, if any.
     public func workload(named name: String) -> Workload? { workloads.first { $0.name == name } }

@@ -2,11 +2,11 @@
 /// sorted by name. A value: computing it does nothing to the cluster (``Planner/plan(desired:actual:runningSpecs:)``).
 public struct Plan: Sendable, Hashable {
     /// The commit of the desired state (as given in ``DesiredState/commit``).
-    public var commit: String
+    public var commit: CommitID
     /// Every app and job that is desired or still has live tasks, sorted by name.
     public var items: [PlanItem]
 
-    public init(commit: String, items: [PlanItem]) {
+    public init(commit: CommitID, items: [PlanItem]) {
         self.commit = commit
         self.items = items.sorted { $0.name < $1.name }
     }

@@ -18,7 +18,7 @@ extension PlanRenderer {
         summary["willNotFit"] = .number(Double(plan.willNotFit.count))
         let root: CanonicalValue = .object([
             "formatVersion": .number(Double(Self.jsonFormatVersion)),
-            "commit": .string(plan.commit),
+            "commit": .string(plan.commit.hex),
             "against": .string(against),
             "hasChanges": .bool(plan.hasChanges),
             "summary": .object(summary),

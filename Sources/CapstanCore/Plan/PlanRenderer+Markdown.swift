@@ -2,7 +2,7 @@ extension PlanRenderer {
     /// The plan as GitHub-flavoured markdown for a pull-request comment: a heading, the summary, a table of
     /// the items that change, then each item's field changes in a collapsed `<details>` block.
     public func markdown(_ plan: Plan) -> String {
-        let commit = String(plan.commit.prefix(12))
+        let commit = plan.commit.short
         var out = "### capstan diff: `\(commit)` against \(Self.escape(against))\n\n"
         guard plan.hasChanges else {
             return out + "No changes: the cluster matches `\(commit)` (\(plan.count(.unchanged)) unchanged).\n"

@@ -32,7 +32,7 @@ public struct PlanRenderer: Sendable {
     /// One line per change (`+ create`, `~ update`, `~ scale`, `- delete`), its field changes and notes
     /// indented below, unchanged items with orchestration-only changes as `= …`, will-not-fit lines, then a summary.
     public func text(_ plan: Plan) -> String {
-        var out = "Plan for \(String(plan.commit.prefix(12))) against \(against)\n"
+        var out = "Plan for \(plan.commit.short) against \(against)\n"
         let shown = plan.items.filter { $0.action != .unchanged || !$0.changes.isEmpty }
         if !shown.isEmpty { out += "\n" }
         let width = shown.map(\.name.count).max() ?? 0
@@ -57,7 +57,7 @@ public struct PlanRenderer: Sendable {
             let misfits = plan.willNotFit.count
             if misfits > 0 { out += paint("1;31", "\(misfits) item\(misfits == 1 ? "" : "s") will not fit on the agents' free resources.") + "\n" }
         } else {
-            out += "No changes: the cluster matches \(String(plan.commit.prefix(12))) (\(plan.count(.unchanged)) unchanged).\n"
+            out += "No changes: the cluster matches \(plan.commit.short) (\(plan.count(.unchanged)) unchanged).\n"
         }
         return out
     }

@@ -4,8 +4,8 @@
 /// ``Planner`` derives it from the manifest and the tasks on every step.
 public struct AppMemory: Sendable {
     public var workload: Workload
-    /// The full commit `workload` was read at.
-    public var commit: String
+    /// The commit `workload` was read at.
+    public var commit: CommitID
     /// When the current rollout (a new template, a scale, a create) started or last made progress.
     public var lastProgress: ContinuousClock.Instant
     /// Healthy tasks of the desired template and live tasks of other templates at the last progress check.
@@ -17,7 +17,7 @@ public struct AppMemory: Sendable {
     /// Set when the rollout missed its progress deadline; cleared by a new template.
     public var failedReason: String?
     /// The commit this app was reverted from, after an automatic revert.
-    public var revertedFrom: String?
+    public var revertedFrom: CommitID?
     /// Why a revert was asked for, while its manifest is being read.
     public var revertPending: String?
     /// The convergence last recorded, so each is recorded once.
@@ -25,7 +25,7 @@ public struct AppMemory: Sendable {
     /// Why the last offers could not take an instance of this app.
     public var placementProblem: String?
 
-    public init(workload: Workload, commit: String, now: ContinuousClock.Instant) {
+    public init(workload: Workload, commit: CommitID, now: ContinuousClock.Instant) {
         self.workload = workload
         self.commit = commit
         self.lastProgress = now

@@ -21,20 +21,20 @@ public enum ReconcileAction: Sendable, Hashable {
     case recordSync(SyncNote)
     /// Read `app`'s manifest at `commit` and hand it back with ``ReconcileMachine/manifestRead(app:commit:workload:now:)``
     /// (an automatic revert needs it).
-    case readManifest(app: String, commit: String)
+    case readManifest(app: String, commit: CommitID)
 }
 
 /// One instance to launch: which app, from which manifest and commit, on which agent, with which agent ports.
 public struct LaunchRequest: Sendable, Hashable {
     public var taskID: TaskID
     public var workload: Workload
-    /// The full commit `workload` was read at.
-    public var commit: String
+    /// The commit `workload` was read at.
+    public var commit: CommitID
     public var agentID: AgentID
     /// The agent ports the instance takes (its fixed ports, then the lowest free ones).
     public var ports: [UInt64]
 
-    public init(taskID: TaskID, workload: Workload, commit: String, agentID: AgentID, ports: [UInt64]) {
+    public init(taskID: TaskID, workload: Workload, commit: CommitID, agentID: AgentID, ports: [UInt64]) {
         self.taskID = taskID
         self.workload = workload
         self.commit = commit

@@ -8,7 +8,7 @@ extension ReconcileMachine {
         if state.workloads.isEmpty && !configuration.allowEmpty {
             let message = "the manifests at \(state.commitLabel) declare no apps or jobs; refusing to delete everything (the previous commit keeps running; --allow-empty deletes everything on purpose)"
             syncProblem = message
-            return (.refused(message), [.recordSync(SyncNote(commit: state.commit, outcome: .failed, message: message))])
+            return (.refused(message), [.recordSync(SyncNote(commit: state.commit.hex, outcome: .failed, message: message))])
         }
         guard seeded else {
             pendingCommit = state
@@ -98,7 +98,7 @@ extension ReconcileMachine {
             guard let event = JournalEvent(item.action) else { continue }
             names[item.action, default: []].append(item.name)
             actions.append(.journal(JournalEntry(
-                app: item.name, event: event, commit: state.commit, spec: item.templateLabel, message: Self.describe(item))))
+                app: item.name, event: event, commit: state.commit.hex, spec: item.templateLabel, message: Self.describe(item))))
             if item.action == .delete {
                 requestPlannedKills(item)
                 converged[item.name] = nil
@@ -118,7 +118,7 @@ extension ReconcileMachine {
         syncProblem = problems.isEmpty ? nil : problems.joined(separator: "; ")
         let created = names[.create] ?? [], updated = names[.update] ?? [], scaled = names[.scale] ?? [], deleted = names[.delete] ?? []
         actions.append(.recordSync(SyncNote(
-            commit: state.commit, outcome: problems.isEmpty ? .applied : .failed,
+            commit: state.commit.hex, outcome: problems.isEmpty ? .applied : .failed,
             message: syncProblem ?? "applied: \(created.count) created, \(updated.count) updated, \(scaled.count) scaled, \(deleted.count) deleted")))
         return (.applied(created: created, updated: updated, scaled: scaled, deleted: deleted), actions)
     }

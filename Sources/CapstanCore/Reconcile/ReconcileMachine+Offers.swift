@@ -91,7 +91,7 @@ extension ReconcileMachine {
             tasks[id] = ReconciledTask(
                 observed: ObservedTask(
                     taskID: id, app: workload.name, kind: workload.kind, templateLabel: workload.templateLabel,
-                    commit: String(memory.commit.prefix(12)), phase: .pending, agentID: placement.agentID, resources: resources),
+                    commit: memory.commit.short, phase: .pending, agentID: placement.agentID, resources: resources),
                 hasHealthCheck: workload.spec.health != nil, launchOrder: launchCounter, stateName: "TASK_STAGING")
             launches[placement.agentID, default: []].append(LaunchRequest(
                 taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports))

@@ -60,11 +60,11 @@ extension ReconcileMachine {
     /// what ran before.
     private mutating func deadlineMissed(_ memory: inout AppMemory, healthy: Int) -> [ReconcileAction] {
         let deadline = memory.workload.spec.update.progressDeadline
-        var reason = "rollout of \(memory.commit.prefix(12)) made no progress for \(deadline) (\(healthy)/\(memory.workload.spec.instances) healthy)"
+        var reason = "rollout of \(memory.commit.short) made no progress for \(deadline) (\(healthy)/\(memory.workload.spec.instances) healthy)"
         if let detail = memory.lastFailure ?? memory.placementProblem { reason += "; last: \(detail)" }
         if memory.workload.spec.update.autoRevert, let mark = converged[memory.name], mark.template != memory.template {
             memory.revertPending = reason
-            return [.readManifest(app: memory.name, commit: mark.commit)]
+            return [.readManifest(app: memory.name, commit: CommitID(hex: mark.commit))]
         }
         return fail(&memory, reason)
     }
@@ -72,16 +72,16 @@ extension ReconcileMachine {
     private mutating func fail(_ memory: inout AppMemory, _ reason: String) -> [ReconcileAction] {
         memory.failedReason = reason
         for task in liveTasks(of: memory.name) where task.template == memory.template && !task.isHealthy { requestKill(task.id) }
-        return [.journal(JournalEntry(app: memory.name, event: .failed, commit: memory.commit, spec: memory.template, message: reason))]
+        return [.journal(JournalEntry(app: memory.name, event: .failed, commit: memory.commit.hex, spec: memory.template, message: reason))]
     }
 
     /// The manifest an automatic revert asked for (``ReconcileAction/readManifest(app:commit:)``): nil when it
     /// could not be read, which fails the rollout instead.
-    public mutating func manifestRead(app: String, commit: String, workload: Workload?, now: ContinuousClock.Instant) -> [ReconcileAction] {
+    public mutating func manifestRead(app: String, commit: CommitID, workload: Workload?, now: ContinuousClock.Instant) -> [ReconcileAction] {
         guard var memory = apps[app], let reason = memory.revertPending else { return [] }
         memory.revertPending = nil
         guard let previous = workload, previous.name == app else {
-            var actions = fail(&memory, reason + "; the manifest at \(commit.prefix(12)) to revert to could not be read")
+            var actions = fail(&memory, reason + "; the manifest at \(commit.short) to revert to could not be read")
             apps[app] = memory
             actions += drainKills()
             return actions
@@ -92,6 +92,6 @@ extension ReconcileMachine {
         apps[app] = reverted
         planCache = nil
         return [.journal(JournalEntry(
-            app: app, event: .reverted, commit: commit, spec: previous.templateLabel, message: "\(reason); reverted to \(commit)"))]
+            app: app, event: .reverted, commit: commit.hex, spec: previous.templateLabel, message: "\(reason); reverted to \(commit)"))]
     }
 }

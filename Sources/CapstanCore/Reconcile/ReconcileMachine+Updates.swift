@@ -60,7 +60,7 @@ extension ReconcileMachine {
     /// The actions that record a convergence (once): the mark a later automatic revert goes back to, and a history row.
     mutating func recordConvergence(_ memory: inout AppMemory) -> [ReconcileAction] {
         let mark = ConvergenceMark(
-            app: memory.name, commit: memory.commit, template: memory.template,
+            app: memory.name, commit: memory.commit.hex, template: memory.template,
             instances: memory.isJob ? nil : memory.workload.spec.instances)
         guard memory.recordedConverged != mark else { return [] }
         memory.recordedConverged = mark
@@ -71,7 +71,7 @@ extension ReconcileMachine {
             : "converged: \(memory.workload.spec.instances) healthy instances"
         return [
             .markConverged(mark),
-            .journal(JournalEntry(app: memory.name, event: .converged, commit: memory.commit, spec: memory.template, message: message)),
+            .journal(JournalEntry(app: memory.name, event: .converged, commit: memory.commit.hex, spec: memory.template, message: message)),
         ]
     }
 }

@@ -44,7 +44,7 @@ public struct ReconcileMachine: Sendable {
     /// revert change their workloads (and so the plan): they drop ``planCache`` themselves; memory alone does not.
     public internal(set) var apps: [String: AppMemory] = [:]
     /// The last commit applied.
-    public internal(set) var appliedCommit: String?
+    public internal(set) var appliedCommit: CommitID?
     /// A commit that arrived before the master's tasks were known.
     var pendingCommit: DesiredState?
     /// Desired states of recent commits, by 12-digit commit: explanations of updates read the manifests here.

@@ -8,7 +8,7 @@ import Foundation
 struct TaskInfoBuilder {
     let workload: Workload
     /// The full commit the manifest was read at.
-    let commit: String
+    let commit: CommitID
 
     /// `web.1a2b3c4d.5e6f7a8b`: the app's name, the template label's first 8 digits, and a random suffix.
     func newTaskID() -> TaskID {
@@ -35,7 +35,7 @@ struct TaskInfoBuilder {
         var labels = [
             Label(key: TaskLabel.app, value: workload.name),
             Label(key: TaskLabel.spec, value: workload.templateLabel),
-            Label(key: TaskLabel.commit, value: String(commit.prefix(12))),
+            Label(key: TaskLabel.commit, value: commit.short),
             Label(key: TaskLabel.kind, value: workload.kind.rawValue),
         ]
         for (key, value) in workload.labels.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("capstan.") {
@@ -51,7 +51,7 @@ struct TaskInfoBuilder {
         var variables = spec.env.sorted { $0.key < $1.key }.map { Environment.Variable(name: $0.key, value: $0.value) }
         for (name, value) in portVariables(ports) { variables.append(.init(name: name, value: value)) }
         variables.append(.init(name: "CAPSTAN_APP", value: workload.name))
-        variables.append(.init(name: "CAPSTAN_COMMIT", value: String(commit.prefix(12))))
+        variables.append(.init(name: "CAPSTAN_COMMIT", value: commit.short))
         let environment = Environment(variables: variables)
         if let first = spec.command.first {
             return CommandInfo(

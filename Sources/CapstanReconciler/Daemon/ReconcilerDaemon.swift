@@ -73,7 +73,7 @@ public struct ReconcilerDaemon: Service {
         let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
         let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
         await reconciler.setManifestReader { app, commit in
-            guard let id = try? await loader.source.resolve(commit),
+            guard let id = try? await loader.source.resolve(commit.hex),
                 let loaded = try? await loader.load(commit: id), loaded.manifests.isValid
             else { return nil }
             return loaded.manifests.workloads.first { $0.name == app }
@@ -122,10 +122,10 @@ public struct ReconcilerDaemon: Service {
                             } else {
                                 let lines = loaded.manifests.diagnostics.map { "\($0)" }
                                 logger.error("Commit is invalid; nothing changes", metadata: ["commit": "\(commit.short)", "problems": "\(lines.count)"])
-                                await reconciler.reject(commit: commit.hex, diagnostics: lines)
+                                await reconciler.reject(commit: commit, diagnostics: lines)
                             }
                         } catch {
-                            await reconciler.reject(commit: commit.hex, diagnostics: ["\(error)"])
+                            await reconciler.reject(commit: commit, diagnostics: ["\(error)"])
                         }
                     case .failed(let error):
                         await reconciler.sourceFailed("reading \(repo) failed: \(error.message)")

@@ -39,16 +39,16 @@ extension Reconciler {
     }
 
     /// Records a commit that failed validation: nothing changes; the diagnostics show in the status.
-    public func reject(commit: String, diagnostics: [String]) async {
+    public func reject(commit: CommitID, diagnostics: [String]) async {
         headCommit = commit
         lastSync = Date()
-        let short = String(commit.prefix(12))
-        let running = machine.appliedCommit.map { "still running \($0.prefix(12))" } ?? "nothing applied yet"
+        let short = commit.short
+        let running = machine.appliedCommit.map { "still running \($0.short)" } ?? "nothing applied yet"
         sourceError = "commit \(short) is invalid (\(diagnostics.count) problem\(diagnostics.count == 1 ? "" : "s")); \(running)"
         self.diagnostics = diagnostics
         try? await store.recordSync(commit: short, outcome: .invalid, message: diagnostics.first ?? "invalid")
         for name in machine.apps.keys.sorted() {
-            await journal(JournalEntry(app: name, event: .invalidCommit, commit: commit, message: "commit \(short) is invalid; \(running)"))
+            await journal(JournalEntry(app: name, event: .invalidCommit, commit: commit.hex, message: "commit \(short) is invalid; \(running)"))
         }
     }
 

@@ -25,8 +25,8 @@ extension Reconciler {
     /// The whole status document for `GET /api/v1/status`.
     public func status(repo: String, revision: String) -> ReconcilerStatus {
         ReconcilerStatus(
-            formatVersion: 1, repo: repo, revision: revision, headCommit: headCommit.map { String($0.prefix(12)) },
-            appliedCommit: machine.appliedCommit.map { String($0.prefix(12)) }, lastSync: lastSync, error: syncError,
+            formatVersion: 1, repo: repo, revision: revision, headCommit: headCommit?.short,
+            appliedCommit: machine.appliedCommit?.short, lastSync: lastSync, error: syncError,
             diagnostics: diagnostics, apps: appStatuses())
     }
 
@@ -38,7 +38,7 @@ extension Reconciler {
         let desired = memory.workload.spec.instances
         let job = memory.isJob ? machine.jobProgress(memory) : nil
         var status = AppStatus(
-            name: memory.name, kind: memory.workload.kind.rawValue, desiredCommit: String(memory.commit.prefix(12)),
+            name: memory.name, kind: memory.workload.kind.rawValue, desiredCommit: memory.commit.short,
             runningCommit: majorityCommit(live), desiredInstances: desired, runningInstances: running,
             healthyInstances: job.map { $0.done ? max($0.finished, desired) : $0.finished } ?? healthy, phase: .progressing)
 
@@ -62,7 +62,7 @@ extension Reconciler {
             status.phase = .synced
             if let from = memory.revertedFrom {
                 status.phase = .failed
-                status.reason = "reverted to \(memory.commit.prefix(12)) after the rollout of \(from.prefix(12)) failed: \(memory.lastFailure ?? "deadline missed")"
+                status.reason = "reverted to \(memory.commit.short) after the rollout of \(from.short) failed: \(memory.lastFailure ?? "deadline missed")"
             }
             return status
         }
@@ -80,7 +80,7 @@ extension Reconciler {
             status.reason = "will not fit: \(problem)"
         } else if old > 0 {
             status.reason = "rolling update: \(healthy)/\(desired) new instances healthy, \(old) old still running"
-        } else if let mark = memory.recordedConverged, mark.commit == String(memory.commit.prefix(12)), mark.template == memory.template,
+        } else if let mark = memory.recordedConverged, mark.commit == memory.commit.short, mark.template == memory.template,
             current.count >= desired
         {
             status.phase = .degraded

@@ -17,7 +17,7 @@ public actor Reconciler {
 
     var machine: ReconcileMachine
     /// The newest commit read from git (valid or not).
-    var headCommit: String?
+    var headCommit: CommitID?
     var lastSync: Date?
     /// Why the newest commit was not applied (invalid, unreadable); the machine's own problem otherwise.
     var sourceError: String?
@@ -25,7 +25,7 @@ public actor Reconciler {
     /// Calls decided outside an offer or tick (the kills of a commit), sent with the next ones.
     var queuedCalls: [SchedulerCall] = []
     /// Reads an app's manifest at an older commit, for automatic reverts.
-    var manifestAtCommit: (@Sendable (_ app: String, _ commit: String) async -> Workload?)?
+    var manifestAtCommit: (@Sendable (_ app: String, _ commit: CommitID) async -> Workload?)?
 
     public init(
         configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger,
@@ -40,11 +40,11 @@ public actor Reconciler {
             configuration: .init(
                 maxDeletions: configuration.maxDeletions, allowEmpty: configuration.allowEmpty,
                 declineSeconds: configuration.declineSeconds),
-            makeTaskID: makeTaskID ?? { TaskInfoBuilder(workload: $0, commit: "").newTaskID() })
+            makeTaskID: makeTaskID ?? { TaskInfoBuilder(workload: $0, commit: CommitID(hex: "")).newTaskID() })
     }
 
     /// Lets automatic reverts read an app's manifest at the commit it last converged at.
-    public func setManifestReader(_ reader: @escaping @Sendable (_ app: String, _ commit: String) async -> Workload?) {
+    public func setManifestReader(_ reader: @escaping @Sendable (_ app: String, _ commit: CommitID) async -> Workload?) {
         manifestAtCommit = reader
     }
 

@@ -17,7 +17,7 @@ public struct LoadedManifests: Sendable {
     /// The desired state, or nil when any manifest is invalid (a partial state must never be deployed).
     public var desiredState: DesiredState? {
         manifests.isValid
-            ? DesiredState(commit: commit.hex, workloads: manifests.workloads, templateLabels: manifests.templateLabels) : nil
+            ? DesiredState(commit: commit, workloads: manifests.workloads, templateLabels: manifests.templateLabels) : nil
     }
 }
 
