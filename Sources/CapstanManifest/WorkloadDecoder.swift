@@ -29,7 +29,7 @@ struct WorkloadDecoder {
             missing(doc, "kind")
         }
 
-        var name: String?
+        var name: AppName?
         var nameLocation = reader.location(root.mark)
         var labels: [String: String] = [:]
         if let node = doc["metadata"], let metadata = reader.fields(node, "metadata", ManifestFields.metadata) {
@@ -37,7 +37,7 @@ struct WorkloadDecoder {
                 nameLocation = reader.location(nameNode.mark)
                 if let text = reader.string(nameNode, "metadata.name") {
                     if ManifestValue.isDNSLabel(text) {
-                        name = text
+                        name = AppName(text)
                     } else {
                         reader.report(nameNode, "metadata.name", "'\(text)' is not a DNS label (1-63 of a-z, 0-9 and '-', starting and ending with a letter or digit)")
                     }
@@ -135,7 +135,7 @@ struct WorkloadDecoder {
         if let n = f["dependsOn"], let items = reader.list(n, f.path("dependsOn"), of: "names") {
             for (i, item) in items.enumerated() {
                 let path = "\(f.path("dependsOn"))[\(i)]"
-                guard let dependency = reader.string(item, path) else { continue }
+                guard let dependency = reader.string(item, path).map({ AppName($0) }) else { continue }
                 if spec.dependsOn.contains(dependency) {
                     reader.report(item, path, "'\(dependency)' is listed twice")
                     continue

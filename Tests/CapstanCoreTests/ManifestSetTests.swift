@@ -3,7 +3,7 @@ import Testing
 
 @Suite("ManifestSet")
 struct ManifestSetTests {
-    func entry(_ name: String, file: String, line: Int, dependsOn: [String] = [], kind: WorkloadKind = .app) -> ManifestEntry {
+    func entry(_ name: AppName, file: String, line: Int, dependsOn: [AppName] = [], kind: WorkloadKind = .app) -> ManifestEntry {
         ManifestEntry(
             workload: Workload(kind: kind, name: name, spec: WorkloadSpec(command: ["x"], dependsOn: dependsOn)),
             nameLocation: SourceLocation(file: file, line: line, column: 9),

@@ -2,13 +2,13 @@ import CapstanCore
 
 /// Builders shared by the plan tests.
 enum PlanFixtures {
-    static func app(_ name: String, instances: Int = 2, env: [String: String] = [:], cpus: Double = 0.5, mem: Double = 128) -> Workload {
+    static func app(_ name: AppName, instances: Int = 2, env: [String: String] = [:], cpus: Double = 0.5, mem: Double = 128) -> Workload {
         Workload(kind: .app, name: name, spec: WorkloadSpec(
             command: ["/bin/sleep", "3600"], env: env, instances: instances,
             resources: ResourceRequest(cpus: cpus, memMiB: mem)))
     }
 
-    static func job(_ name: String, command: String = "echo done") -> Workload {
+    static func job(_ name: AppName, command: String = "echo done") -> Workload {
         Workload(kind: .job, name: name, spec: WorkloadSpec(command: ["/bin/sh", "-c", command]))
     }
 

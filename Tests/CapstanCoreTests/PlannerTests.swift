@@ -165,7 +165,7 @@ struct PlannerTests {
     }
 
     @Test func itemsAreSortedAndThePlanIsDeterministic() {
-        let names = ["zeta", "alpha", "mid", "beta"]
+        let names: [AppName] = ["zeta", "alpha", "mid", "beta"]
         let apps = names.map { F.app($0) }
         let a = plan(apps, F.tasks(F.app("old"), 1))
         let b = plan(apps.reversed(), F.tasks(F.app("old"), 1))

@@ -8,14 +8,14 @@ import Testing
 /// `Planner.plan` — the plan `capstan diff` prints — says, within the pace of the rollout rules.
 @Suite("ReconcileMachine properties")
 struct ReconcileMachinePropertyTests {
-    static let names = ["api", "batch", "cache", "db", "etl", "web"]
+    static let names: [AppName] = ["api", "batch", "cache", "db", "etl", "web"]
 
     struct Scenario {
         var desired: DesiredState
         var tasks: [ReconciledTask]
     }
 
-    static func workload(_ name: String, kind: WorkloadKind, variant: Int, instances: Int, random: inout SeededGenerator) -> Workload {
+    static func workload(_ name: AppName, kind: WorkloadKind, variant: Int, instances: Int, random: inout SeededGenerator) -> Workload {
         var spec = WorkloadSpec(command: ["sleep", "600"], env: ["V": "\(variant)"], instances: instances)
         spec.resources = ResourceRequest(cpus: 0.1, memMiB: 16)
         spec.update = UpdateStrategy(
@@ -73,14 +73,14 @@ struct ReconcileMachinePropertyTests {
         let items = Dictionary(uniqueKeysWithValues: plan.items.map { ($0.name, $0) })
 
         let (outcome, commitActions) = machine.commit(scenario.desired, now: now)
-        var journalled: [String: JournalEvent] = [:]
+        var journalled: [AppName: JournalEvent] = [:]
         var commitKills: Set<TaskID> = []
         for action in commitActions {
             if case .journal(let entry) = action { journalled[entry.app] = entry.event }
             if case .kill(let kill) = action { commitKills.insert(kill.taskID) }
             if case .accept = action { Issue.record("a commit launched before any offer") }
         }
-        var expected: [String: JournalEvent] = [:]
+        var expected: [AppName: JournalEvent] = [:]
         for item in plan.changes { expected[item.name] = JournalEvent(item.action) }
         if scenario.desired.workloads.isEmpty {
             guard case .refused = outcome else { Issue.record("an empty desired state was applied"); return }
@@ -100,8 +100,8 @@ struct ReconcileMachinePropertyTests {
 
         // The first offer: launches and kills per app, against the plan.
         let offerActions = machine.offers(Self.ample, now: now)
-        var launched: [String: Int] = [:]
-        var killed: [String: Set<TaskID>] = [:]
+        var launched: [AppName: Int] = [:]
+        var killed: [AppName: Set<TaskID>] = [:]
         let appOf = Dictionary(uniqueKeysWithValues: scenario.tasks.map { ($0.id, $0.app) })
         for action in offerActions {
             if case .accept(_, let launches) = action {

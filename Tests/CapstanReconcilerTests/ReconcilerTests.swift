@@ -31,8 +31,8 @@ import Testing
         return (reconciler, store, dir)
     }
 
-    func app(_ name: String, instances: Int = 2, env: [String: String] = [:], minHealthy: InstanceAmount = .percent(100),
-             maxSurge: InstanceAmount = .count(1), dependsOn: [String] = [], constraints: [Constraint] = [],
+    func app(_ name: AppName, instances: Int = 2, env: [String: String] = [:], minHealthy: InstanceAmount = .percent(100),
+             maxSurge: InstanceAmount = .count(1), dependsOn: [AppName] = [], constraints: [Constraint] = [],
              ports: [PortSpec] = []) -> Workload {
         var spec = WorkloadSpec(command: ["sleep", "600"], env: env, instances: instances)
         spec.resources = ResourceRequest(cpus: 0.5, memMiB: 64)

@@ -59,7 +59,7 @@ public struct PlanBenchmark: Sendable {
         runningSpecs = [DesiredState(commit: CommitID(hex: Self.runningCommit), workloads: runningApps)]
     }
 
-    static func app(_ index: Int, version: String, instances: Int, name: String? = nil) -> Workload {
+    static func app(_ index: Int, version: String, instances: Int, name: AppName? = nil) -> Workload {
         var spec = WorkloadSpec(
             image: "docker://registry.example/app-\(index % 100):\(version)", command: ["/bin/server", "--port", "8080"],
             env: ["VERSION": version, "SHARD": "\(index % 16)", "LOG": "info"], instances: instances,

@@ -40,3 +40,22 @@ public struct ExecutorID: StringIdentifier { public let value: String; public in
 public struct OfferID: StringIdentifier { public let value: String; public init(_ value: String) { self.value = value } }
 /// Identifies a container on an agent.
 public struct ContainerID: StringIdentifier { public let value: String; public init(_ value: String) { self.value = value } }
+
+/// The name of an app or job (`metadata.name`, a DNS label): what the planner, the reconciler, task labels and
+/// history key apps by. Written as the bare string in JSON (status documents, history), not as a Mesos ID object.
+public struct AppName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringInterpolation, Codable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+    public init(stringLiteral value: String) { self.init(value) }
+    public var description: String { value }
+    public static func < (lhs: AppName, rhs: AppName) -> Bool { lhs.value < rhs.value }
+
+    public init(from decoder: any Decoder) throws {
+        self.init(try decoder.singleValueContainer().decode(String.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(value)
+    }
+}

@@ -79,7 +79,7 @@ extension Workload {
         .object([
             "apiVersion": .string("capstan/v1"),
             "kind": .string(kind.rawValue),
-            "metadata": .object(["name": .string(name), "labels": .stringMap(labels)]),
+            "metadata": .object(["name": .string(name.value), "labels": .stringMap(labels)]),
             "spec": spec.canonical,
         ])
     }
@@ -124,7 +124,7 @@ extension WorkloadSpec {
             ]),
             "killGracePeriod": .seconds(killGracePeriod),
             "constraints": .array(constraints.map(\.canonical)),
-            "dependsOn": .strings(dependsOn.sorted()),
+            "dependsOn": .strings(dependsOn.sorted().map(\.value)),
             "user": user.map(CanonicalValue.string) ?? .null,
         ])
     }

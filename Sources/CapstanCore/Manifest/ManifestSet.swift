@@ -36,8 +36,8 @@ public struct ManifestSet: Sendable {
     public var isValid: Bool { diagnostics.isEmpty }
     public var workloads: [Workload] { entries.map(\.workload) }
     /// The template label of each workload, by name (the first entry of a name).
-    public var templateLabels: [String: String] {
-        var labels: [String: String] = [:]
+    public var templateLabels: [AppName: String] {
+        var labels: [AppName: String] = [:]
         labels.reserveCapacity(entries.count)
         for entry in entries where labels[entry.workload.name] == nil { labels[entry.workload.name] = entry.templateLabel }
         return labels
@@ -53,7 +53,7 @@ public struct ManifestSet: Sendable {
 
     static func check(_ entries: [ManifestEntry]) -> [ManifestDiagnostic] {
         var diagnostics: [ManifestDiagnostic] = []
-        var first: [String: ManifestEntry] = [:]
+        var first: [AppName: ManifestEntry] = [:]
         for entry in entries {
             if let earlier = first[entry.workload.name] {
                 diagnostics.append(ManifestDiagnostic(
@@ -75,13 +75,13 @@ public struct ManifestSet: Sendable {
     }
 
     /// One diagnostic per back edge of a depth-first walk in name order, at the `dependsOn` item that closes the cycle.
-    private static func cycles(_ byName: [String: ManifestEntry]) -> [ManifestDiagnostic] {
+    private static func cycles(_ byName: [AppName: ManifestEntry]) -> [ManifestDiagnostic] {
         enum Mark { case active, done }
-        var marks: [String: Mark] = [:]
-        var stack: [String] = []
+        var marks: [AppName: Mark] = [:]
+        var stack: [AppName] = []
         var diagnostics: [ManifestDiagnostic] = []
 
-        func visit(_ name: String) {
+        func visit(_ name: AppName) {
             guard let entry = byName[name] else { return }
             marks[name] = .active
             stack.append(name)
@@ -89,7 +89,7 @@ public struct ManifestSet: Sendable {
                 switch marks[dependency] {
                 case .active:
                     let start = stack.lastIndex(of: dependency)!
-                    let cycle = (stack[start...] + [dependency]).joined(separator: " -> ")
+                    let cycle = (stack[start...] + [dependency]).map(\.value).joined(separator: " -> ")
                     diagnostics.append(ManifestDiagnostic(
                         entry.dependsOnLocations[safe: i] ?? entry.nameLocation, path: "spec.dependsOn[\(i)]",
                         "dependency cycle: \(cycle)"))

@@ -4,11 +4,11 @@
 public struct Workload: Sendable, Hashable {
     public var kind: WorkloadKind
     /// A DNS label, unique among all apps and jobs of a repository.
-    public var name: String
+    public var name: AppName
     public var labels: [String: String]
     public var spec: WorkloadSpec
 
-    public init(kind: WorkloadKind, name: String, labels: [String: String] = [:], spec: WorkloadSpec = WorkloadSpec()) {
+    public init(kind: WorkloadKind, name: AppName, labels: [String: String] = [:], spec: WorkloadSpec = WorkloadSpec()) {
         self.kind = kind
         self.name = name
         self.labels = labels
@@ -44,7 +44,7 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var killGracePeriod: Duration
     public var constraints: [Constraint]
     /// Names of apps or jobs that must be deployed (apps healthy, jobs finished) before this one.
-    public var dependsOn: [String]
+    public var dependsOn: [AppName]
     /// The user the task runs as; nil keeps the agent's default.
     public var user: String?
 
@@ -55,7 +55,7 @@ public struct WorkloadSpec: Sendable, Hashable {
         instances: Int = 1, resources: ResourceRequest = ResourceRequest(), network: NetworkSpec = NetworkSpec(),
         volumes: [VolumeSpec] = [], health: HealthCheckSpec? = nil, update: UpdateStrategy = UpdateStrategy(),
         backoff: RestartBackoff = RestartBackoff(), killGracePeriod: Duration = WorkloadSpec.defaultKillGracePeriod,
-        constraints: [Constraint] = [], dependsOn: [String] = [], user: String? = nil
+        constraints: [Constraint] = [], dependsOn: [AppName] = [], user: String? = nil
     ) {
         self.image = image
         self.command = command

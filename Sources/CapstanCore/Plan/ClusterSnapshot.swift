@@ -11,9 +11,9 @@ public struct ClusterSnapshot: Sendable, Hashable {
     /// Jobs known to have finished, by name: the template label of the run the reconciler's history records as
     /// completed. A master that restarts forgets finished tasks; the reconciler's history does not. Empty for
     /// `capstan diff`, which sees only the master.
-    public var completedJobs: [String: String]
+    public var completedJobs: [AppName: String]
 
-    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil, completedJobs: [String: String] = [:]) {
+    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil, completedJobs: [AppName: String] = [:]) {
         self.tasks = tasks
         self.agents = agents
         self.completedJobs = completedJobs

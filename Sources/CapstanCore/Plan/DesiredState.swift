@@ -6,7 +6,7 @@ public struct DesiredState: Sendable, Hashable {
     /// template labels given with them.
     public var workloads: [Workload] { didSet { knownLabels = [:] } }
     /// Template labels computed when the workloads were decoded, by name; a workload without one is hashed here.
-    private var knownLabels: [String: String]
+    private var knownLabels: [AppName: String]
 
     public init(commit: CommitID, workloads: [Workload]) {
         self.commit = commit
@@ -16,7 +16,7 @@ public struct DesiredState: Sendable, Hashable {
 
     /// With the workloads' template labels, by name, as their decoder computed them (``ManifestSet/templateLabels``),
     /// so planning does not hash every workload again.
-    public init(commit: CommitID, workloads: [Workload], templateLabels: [String: String]) {
+    public init(commit: CommitID, workloads: [Workload], templateLabels: [AppName: String]) {
         self.commit = commit
         self.workloads = workloads
         self.knownLabels = templateLabels
@@ -26,7 +26,7 @@ public struct DesiredState: Sendable, Hashable {
     public var commitLabel: String { commit.short }
 
     /// The workload named `name`, if any.
-    public func workload(named name: String) -> Workload? { workloads.first { $0.name == name } }
+    public func workload(named name: AppName) -> Workload? { workloads.first { $0.name == name } }
 
     /// `workload`'s ``Workload/templateLabel`` (one of this state's workloads): the label its decoder computed,
     /// or hashed now.

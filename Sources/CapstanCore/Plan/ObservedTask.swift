@@ -21,7 +21,7 @@ public struct ObservedTask: Sendable, Hashable {
 
     public var taskID: TaskID
     /// The `capstan.app` label: the app's or job's name.
-    public var app: String
+    public var app: AppName
     /// The `capstan.kind` label (`App` when absent).
     public var kind: WorkloadKind
     /// The `capstan.spec` label: the ``Workload/templateLabel`` the task was launched with.
@@ -36,7 +36,7 @@ public struct ObservedTask: Sendable, Hashable {
     public var resources: Resources
 
     public init(
-        taskID: TaskID, app: String, kind: WorkloadKind = .app, templateLabel: String, commit: String,
+        taskID: TaskID, app: AppName, kind: WorkloadKind = .app, templateLabel: String, commit: String,
         phase: Phase, healthy: Bool? = nil, agentID: AgentID, resources: Resources = Resources()
     ) {
         self.taskID = taskID

@@ -63,7 +63,7 @@ public struct FieldChange: Sendable, Hashable {
 
 /// The plan for one app or job.
 public struct PlanItem: Sendable, Hashable {
-    public var name: String
+    public var name: AppName
     public var kind: WorkloadKind
     public var action: PlanAction
     /// Live instances (pending or running tasks) now.
@@ -91,7 +91,7 @@ public struct PlanItem: Sendable, Hashable {
     public var notes: [String]
 
     public init(
-        name: String, kind: WorkloadKind, action: PlanAction, currentInstances: Int, desiredInstances: Int,
+        name: AppName, kind: WorkloadKind, action: PlanAction, currentInstances: Int, desiredInstances: Int,
         changes: [FieldChange] = [], fit: PlacementFit? = nil, newInstances: Int = 0, tasks: [TaskID] = [], outdatedTasks: [TaskID] = [],
         runningCommits: [String] = [], templateLabel: String? = nil, notes: [String] = []
     ) {

@@ -31,7 +31,7 @@ extension PlanRenderer {
 
     static func jsonItem(_ item: PlanItem) -> CanonicalValue {
         var fields: [String: CanonicalValue] = [
-            "name": .string(item.name),
+            "name": .string(item.name.value),
             "kind": .string(item.kind.rawValue),
             "action": .string(item.action.rawValue),
             "instances": .object([

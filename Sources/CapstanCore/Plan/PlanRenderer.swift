@@ -35,11 +35,11 @@ public struct PlanRenderer: Sendable {
         var out = "Plan for \(plan.commit.short) against \(against)\n"
         let shown = plan.items.filter { $0.action != .unchanged || !$0.changes.isEmpty }
         if !shown.isEmpty { out += "\n" }
-        let width = shown.map(\.name.count).max() ?? 0
+        let width = shown.map(\.name.value.count).max() ?? 0
         for item in shown {
             let (sign, colour) = Self.style(item.action)
             let verb = item.action == .unchanged ? "settings" : item.action.rawValue
-            let name = item.name + String(repeating: " ", count: width - item.name.count)
+            let name = item.name.value + String(repeating: " ", count: width - item.name.value.count)
             out += paint(colour, "\(sign) \(verb.padding(8)) \(name)  \(Self.instances(item))") + "\n"
             for change in item.changes {
                 out += "      \(change.path): \(Self.value(change.old)) -> \(Self.value(change.new))\n"

@@ -27,7 +27,7 @@ public enum Planner {
     ///     a commit that could not be read is simply absent). Used for field-level changes only.
     public static func plan(desired: DesiredState, actual: ClusterSnapshot, runningSpecs: [DesiredState] = []) -> Plan {
         let tasksByApp = Dictionary(grouping: actual.tasks, by: \.app)
-        var desiredByName: [String: Workload] = [:]
+        var desiredByName: [AppName: Workload] = [:]
         desiredByName.reserveCapacity(desired.workloads.count)
         for workload in desired.workloads where desiredByName[workload.name] == nil { desiredByName[workload.name] = workload }
         let specs = RunningSpecIndex(runningSpecs)
@@ -211,7 +211,7 @@ public enum Planner {
 
 /// The workloads at the commits the cluster runs, by (12-digit commit, name).
 struct RunningSpecIndex {
-    private var byCommit: [String: [String: (workload: Workload, label: () -> String)]] = [:]
+    private var byCommit: [String: [AppName: (workload: Workload, label: () -> String)]] = [:]
 
     init(_ states: [DesiredState]) {
         for state in states {
@@ -227,7 +227,7 @@ struct RunningSpecIndex {
     /// its template is the one a task was launched with (so a commit whose manifest differs from what the
     /// task runs never explains it). `desiredLabel` is `desired`'s template label, known already: a
     /// manifest equal to the desired one is not hashed again.
-    func spec(for tasks: [ObservedTask], app: String, desired: Workload, desiredLabel: String) -> Workload? {
+    func spec(for tasks: [ObservedTask], app: AppName, desired: Workload, desiredLabel: String) -> Workload? {
         guard !tasks.isEmpty, !byCommit.isEmpty else { return nil }
         var counts: [String: Int] = [:]
         for task in tasks { counts[String(task.commit.prefix(12)), default: 0] += 1 }

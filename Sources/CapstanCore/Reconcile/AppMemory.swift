@@ -31,7 +31,7 @@ public struct AppMemory: Sendable {
         self.lastProgress = now
     }
 
-    public var name: String { workload.name }
+    public var name: AppName { workload.name }
     public var template: String { workload.templateLabel }
     public var isJob: Bool { workload.kind == .job }
 }

@@ -16,12 +16,12 @@ public enum ReconcileAction: Sendable, Hashable {
     /// Remember that an app converged at a commit and template (the target of a later automatic revert).
     case markConverged(ConvergenceMark)
     /// Forget an app that left git (its remembered convergence).
-    case forgetApp(String)
+    case forgetApp(AppName)
     /// Record the outcome of a sync.
     case recordSync(SyncNote)
     /// Read `app`'s manifest at `commit` and hand it back with ``ReconcileMachine/manifestRead(app:commit:workload:now:)``
     /// (an automatic revert needs it).
-    case readManifest(app: String, commit: CommitID)
+    case readManifest(app: AppName, commit: CommitID)
 }
 
 /// One instance to launch: which app, from which manifest and commit, on which agent, with which agent ports.
@@ -75,14 +75,14 @@ public enum JournalEvent: String, Sendable, Hashable, CaseIterable {
 
 /// One history row to record.
 public struct JournalEntry: Sendable, Hashable {
-    public var app: String
+    public var app: AppName
     public var event: JournalEvent
     public var commit: String
     /// The template label concerned, if any.
     public var spec: String?
     public var message: String
 
-    public init(app: String, event: JournalEvent, commit: String, spec: String? = nil, message: String) {
+    public init(app: AppName, event: JournalEvent, commit: String, spec: String? = nil, message: String) {
         self.app = app
         self.event = event
         self.commit = commit
@@ -93,14 +93,14 @@ public struct JournalEntry: Sendable, Hashable {
 
 /// An app that converged: every desired instance of `template` healthy (a job: every run finished), at `commit`.
 public struct ConvergenceMark: Sendable, Hashable {
-    public var app: String
+    public var app: AppName
     /// The commit's first 12 hex digits.
     public var commit: String
     public var template: String
     /// The instance count it converged at (nil for a job's completion and for marks read from history).
     public var instances: Int?
 
-    public init(app: String, commit: String, template: String, instances: Int? = nil) {
+    public init(app: AppName, commit: String, template: String, instances: Int? = nil) {
         self.app = app
         self.commit = String(commit.prefix(12))
         self.template = template

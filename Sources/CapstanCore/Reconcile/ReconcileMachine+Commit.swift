@@ -21,7 +21,7 @@ extension ReconcileMachine {
     /// the history remembers. The master's view wins: a task it no longer lists is forgotten, so its instance
     /// is launched again. A commit that was waiting is applied now.
     public mutating func seed(
-        tasks seeds: [ReconciledTask], agents: [AgentID: AgentHost], converged marks: [String: ConvergenceMark],
+        tasks seeds: [ReconciledTask], agents: [AgentID: AgentHost], converged marks: [AppName: ConvergenceMark],
         now: ContinuousClock.Instant
     ) -> [ReconcileAction] {
         for (id, host) in agents { agentHosts[id] = host }
@@ -56,11 +56,11 @@ extension ReconcileMachine {
     }
 
     private mutating func apply(_ state: DesiredState, now: ContinuousClock.Instant) -> (CommitOutcome, [ReconcileAction]) {
-        var wanted: [String: Workload] = [:]
+        var wanted: [AppName: Workload] = [:]
         for workload in state.workloads where wanted[workload.name] == nil { wanted[workload.name] = workload }
 
         // Runtime memory: kept while an app's template stays, fresh for a new template or a new app.
-        var memories: [String: AppMemory] = [:]
+        var memories: [AppName: AppMemory] = [:]
         for (name, workload) in wanted {
             if var memory = apps[name], memory.workload.templateLabel == workload.templateLabel {
                 if memory.workload.spec.instances != workload.spec.instances {
@@ -89,11 +89,11 @@ extension ReconcileMachine {
         heldDeletes = []
         var problems: [String] = []
         if let budget = configuration.maxDeletions, deletes.count > budget {
-            problems.append("this sync would delete \(deletes.count) apps (\(deletes.joined(separator: ", "))), more than --max-deletions \(budget); none were deleted")
+            problems.append("this sync would delete \(deletes.count) apps (\(deletes.map(\.value).joined(separator: ", "))), more than --max-deletions \(budget); none were deleted")
             heldDeletes = Set(deletes)
         }
 
-        var names: [PlanAction: [String]] = [:]
+        var names: [PlanAction: [AppName]] = [:]
         for item in plan.changes where !heldDeletes.contains(item.name) {
             guard let event = JournalEvent(item.action) else { continue }
             names[item.action, default: []].append(item.name)

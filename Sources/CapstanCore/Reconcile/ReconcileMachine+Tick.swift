@@ -77,7 +77,7 @@ extension ReconcileMachine {
 
     /// The manifest an automatic revert asked for (``ReconcileAction/readManifest(app:commit:)``): nil when it
     /// could not be read, which fails the rollout instead.
-    public mutating func manifestRead(app: String, commit: CommitID, workload: Workload?, now: ContinuousClock.Instant) -> [ReconcileAction] {
+    public mutating func manifestRead(app: AppName, commit: CommitID, workload: Workload?, now: ContinuousClock.Instant) -> [ReconcileAction] {
         guard var memory = apps[app], let reason = memory.revertPending else { return [] }
         memory.revertPending = nil
         guard let previous = workload, previous.name == app else {

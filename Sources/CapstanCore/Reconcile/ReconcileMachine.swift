@@ -29,7 +29,7 @@ public struct ReconcileMachine: Sendable {
     /// What became of a commit.
     public enum CommitOutcome: Sendable, Hashable {
         /// The commit's apps are the desired state; the names of the plan's entries by action.
-        case applied(created: [String], updated: [String], scaled: [String], deleted: [String])
+        case applied(created: [AppName], updated: [AppName], scaled: [AppName], deleted: [AppName])
         /// Kept until the master's tasks are known (``seed(tasks:agents:converged:now:)``), then applied.
         case deferred
         /// Nothing changed; the reason.
@@ -42,7 +42,7 @@ public struct ReconcileMachine: Sendable {
 
     /// The desired apps and jobs of the applied commit, by name, with their runtime memory. Only a new commit and a
     /// revert change their workloads (and so the plan): they drop ``planCache`` themselves; memory alone does not.
-    public internal(set) var apps: [String: AppMemory] = [:]
+    public internal(set) var apps: [AppName: AppMemory] = [:]
     /// The last commit applied.
     public internal(set) var appliedCommit: CommitID?
     /// A commit that arrived before the master's tasks were known.
@@ -54,9 +54,9 @@ public struct ReconcileMachine: Sendable {
     /// Hostname and attributes of agents seen in offers or at start-up (for constraints on existing tasks).
     var agentHosts: [AgentID: AgentHost] = [:]
     /// The last convergence of each app (from the history at start-up, then as they happen).
-    public internal(set) var converged: [String: ConvergenceMark] = [:] { didSet { planCache = nil } }
+    public internal(set) var converged: [AppName: ConvergenceMark] = [:] { didSet { planCache = nil } }
     /// Apps the plan deletes but the deletion budget holds back until the next commit.
-    public internal(set) var heldDeletes: Set<String> = [] { didSet { planCache = nil } }
+    public internal(set) var heldDeletes: Set<AppName> = [] { didSet { planCache = nil } }
     /// Why the applied commit was not applied whole (the deletion budget), or was refused.
     public internal(set) var syncProblem: String?
     var launchCounter = 0
@@ -84,7 +84,7 @@ public struct ReconcileMachine: Sendable {
 
     /// What the cluster runs, as the planner sees it.
     public var snapshot: ClusterSnapshot {
-        var completed: [String: String] = [:]
+        var completed: [AppName: String] = [:]
         for (app, mark) in converged where mark.instances == nil { completed[app] = mark.template }
         return ClusterSnapshot(tasks: tasks.values.map(\.planned), agents: nil, completedJobs: completed)
     }
@@ -100,7 +100,7 @@ public struct ReconcileMachine: Sendable {
     // MARK: Queries
 
     /// Live tasks of one app (pending, running, being killed).
-    public func liveTasks(of app: String) -> [ReconciledTask] {
+    public func liveTasks(of app: AppName) -> [ReconciledTask] {
         tasks.values.filter { $0.app == app && $0.isLive }
     }
 
@@ -149,11 +149,11 @@ public struct ReconcileMachine: Sendable {
     }
 
     /// Apps in an order that launches dependencies first (names break ties).
-    func launchOrder() -> [String] {
-        var order: [String] = []
-        var placed = Set<String>()
-        var visiting = Set<String>()
-        func visit(_ name: String) {
+    func launchOrder() -> [AppName] {
+        var order: [AppName] = []
+        var placed = Set<AppName>()
+        var visiting = Set<AppName>()
+        func visit(_ name: AppName) {
             guard !placed.contains(name), !visiting.contains(name), let memory = apps[name] else { return }
             visiting.insert(name)
             for dependency in memory.workload.spec.dependsOn.sorted() { visit(dependency) }

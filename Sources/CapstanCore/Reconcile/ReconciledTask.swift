@@ -26,7 +26,7 @@ public struct ReconciledTask: Sendable, Hashable {
     }
 
     public var id: TaskID { observed.taskID }
-    public var app: String { observed.app }
+    public var app: AppName { observed.app }
     public var template: String { observed.templateLabel }
     /// Pending, running or being killed: it still holds resources on its agent.
     public var isLive: Bool { observed.phase == .pending || observed.phase == .running || observed.phase == .killing }

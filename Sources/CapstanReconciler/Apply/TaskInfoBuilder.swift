@@ -25,7 +25,7 @@ struct TaskInfoBuilder {
         if !ports.isEmpty { resources.append(.ranges("ports", ports.sorted().map { ValueRange(begin: $0, end: $0) })) }
 
         return TaskInfo(
-            name: workload.name, taskID: taskID ?? newTaskID(), agentID: agent, resources: Resources(resources).mesos,
+            name: workload.name.value, taskID: taskID ?? newTaskID(), agentID: agent, resources: Resources(resources).mesos,
             command: command(ports: ports), container: container(), healthCheck: healthCheck(ports: ports),
             killPolicy: KillPolicy(gracePeriod: DurationInfo(nanoseconds: Self.nanoseconds(spec.killGracePeriod))),
             labels: Labels(labels: labels()))
@@ -33,7 +33,7 @@ struct TaskInfoBuilder {
 
     func labels() -> [Label] {
         var labels = [
-            Label(key: TaskLabel.app, value: workload.name),
+            Label(key: TaskLabel.app, value: workload.name.value),
             Label(key: TaskLabel.spec, value: workload.templateLabel),
             Label(key: TaskLabel.commit, value: commit.short),
             Label(key: TaskLabel.kind, value: workload.kind.rawValue),
@@ -50,7 +50,7 @@ struct TaskInfoBuilder {
         let spec = workload.spec
         var variables = spec.env.sorted { $0.key < $1.key }.map { Environment.Variable(name: $0.key, value: $0.value) }
         for (name, value) in portVariables(ports) { variables.append(.init(name: name, value: value)) }
-        variables.append(.init(name: "CAPSTAN_APP", value: workload.name))
+        variables.append(.init(name: "CAPSTAN_APP", value: workload.name.value))
         variables.append(.init(name: "CAPSTAN_COMMIT", value: commit.short))
         let environment = Environment(variables: variables)
         if let first = spec.command.first {

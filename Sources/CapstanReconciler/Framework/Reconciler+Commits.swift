@@ -5,7 +5,7 @@ import Logging
 /// What became of a commit handed to the reconciler.
 public enum ApplyOutcome: Sendable, Equatable {
     /// The commit's apps are now the desired state; its plan's entries by action.
-    case applied(created: [String], updated: [String], scaled: [String], deleted: [String])
+    case applied(created: [AppName], updated: [AppName], scaled: [AppName], deleted: [AppName])
     /// Applied once the framework's tasks are read from the master.
     case deferred
     /// Nothing changed; the reason is in the status.

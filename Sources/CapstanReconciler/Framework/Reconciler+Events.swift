@@ -25,9 +25,9 @@ extension Reconciler {
             if task.state == .taskFinished && observed.kind != .job { continue }
             seeds.append(ReconciledTask(observed: observed, hasHealthCheck: task.healthCheck != nil, launchOrder: 0, stateName: task.state.rawValue))
         }
-        var marks: [String: ConvergenceMark] = [:]
+        var marks: [AppName: ConvergenceMark] = [:]
         for (app, done) in (try? await store.convergedApps()) ?? [:] {
-            marks[app] = ConvergenceMark(app: app, commit: done.commit, template: done.specLabel)
+            marks[AppName(app)] = ConvergenceMark(app: AppName(app), commit: done.commit, template: done.specLabel)
         }
         queuedCalls += await perform(machine.seed(tasks: seeds, agents: agents, converged: marks, now: now()))
         logger.info("Read the framework's tasks from the master", metadata: ["tasks": "\(seeds.count)"])

@@ -15,7 +15,7 @@ extension Reconciler {
         for name in orphans.sorted() {
             let live = machine.liveTasks(of: name)
             statuses.append(AppStatus(
-                name: name, kind: WorkloadKind.app.rawValue, desiredCommit: nil, runningCommit: majorityCommit(live), desiredInstances: 0,
+                name: name.value, kind: WorkloadKind.app.rawValue, desiredCommit: nil, runningCommit: majorityCommit(live), desiredInstances: 0,
                 runningInstances: live.filter(\.isRunning).count, healthyInstances: live.filter(\.isHealthy).count,
                 phase: .degraded, reason: syncError ?? "not in git; waiting to be pruned"))
         }
@@ -38,7 +38,7 @@ extension Reconciler {
         let desired = memory.workload.spec.instances
         let job = memory.isJob ? machine.jobProgress(memory) : nil
         var status = AppStatus(
-            name: memory.name, kind: memory.workload.kind.rawValue, desiredCommit: memory.commit.short,
+            name: memory.name.value, kind: memory.workload.kind.rawValue, desiredCommit: memory.commit.short,
             runningCommit: majorityCommit(live), desiredInstances: desired, runningInstances: running,
             healthyInstances: job.map { $0.done ? max($0.finished, desired) : $0.finished } ?? healthy, phase: .progressing)
 

@@ -25,7 +25,7 @@ public actor Reconciler {
     /// Calls decided outside an offer or tick (the kills of a commit), sent with the next ones.
     var queuedCalls: [SchedulerCall] = []
     /// Reads an app's manifest at an older commit, for automatic reverts.
-    var manifestAtCommit: (@Sendable (_ app: String, _ commit: CommitID) async -> Workload?)?
+    var manifestAtCommit: (@Sendable (_ app: AppName, _ commit: CommitID) async -> Workload?)?
 
     public init(
         configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger,
@@ -44,7 +44,7 @@ public actor Reconciler {
     }
 
     /// Lets automatic reverts read an app's manifest at the commit it last converged at.
-    public func setManifestReader(_ reader: @escaping @Sendable (_ app: String, _ commit: CommitID) async -> Workload?) {
+    public func setManifestReader(_ reader: @escaping @Sendable (_ app: AppName, _ commit: CommitID) async -> Workload?) {
         manifestAtCommit = reader
     }
 
@@ -83,12 +83,12 @@ public actor Reconciler {
                 await journal(entry)
             case .markConverged(let mark):
                 do {
-                    try await store.setConverged(app: mark.app, commit: mark.commit, specLabel: mark.template)
+                    try await store.setConverged(app: mark.app.value, commit: mark.commit, specLabel: mark.template)
                 } catch {
                     logger.error("Could not record a convergence", metadata: ["app": "\(mark.app)", "error": "\(error)"])
                 }
             case .forgetApp(let app):
-                try? await store.removeApp(app)
+                try? await store.removeApp(app.value)
             case .recordSync(let note):
                 let outcome = SyncOutcome(rawValue: note.outcome.rawValue) ?? .failed
                 try? await store.recordSync(commit: note.commit, outcome: outcome, message: note.message)
@@ -110,7 +110,7 @@ public actor Reconciler {
         }
         do {
             _ = try await store.record(HistoryEntry(
-                app: entry.app, event: event, commit: String(entry.commit.prefix(12)), specLabel: entry.spec, message: entry.message))
+                app: entry.app.value, event: event, commit: String(entry.commit.prefix(12)), specLabel: entry.spec, message: entry.message))
         } catch {
             logger.error("Could not record history", metadata: ["app": "\(entry.app)", "error": "\(error)"])
         }

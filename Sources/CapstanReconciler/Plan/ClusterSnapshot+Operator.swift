@@ -74,7 +74,7 @@ extension ObservedTask {
         let kind = labels[TaskLabel.kind].flatMap(WorkloadKind.init(rawValue:)) ?? .app
         let latest = task.statuses.last { $0.state == task.state } ?? task.statuses.last
         self.init(
-            taskID: task.taskID, app: app, kind: kind, templateLabel: labels[TaskLabel.spec] ?? "",
+            taskID: task.taskID, app: AppName(app), kind: kind, templateLabel: labels[TaskLabel.spec] ?? "",
             commit: labels[TaskLabel.commit] ?? "", phase: Phase(task.state), healthy: latest?.healthy,
             agentID: task.agentID, resources: try Resources(mesos: task.resources))
     }
