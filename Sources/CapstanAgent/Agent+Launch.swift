@@ -66,9 +66,11 @@ extension Agent {
     /// TASK_RUNNING and health checks.
     private func launchCommandTask(_ info: TaskInfo, frameworkID: FrameworkID, containerID: ContainerID, sandbox: String) async {
         let executorID = ExecutorID(info.taskID.value)
-        await emit(frameworkID, info.taskID, .taskStarting)
         let reference = info.container?.imageReference
         do {
+            // A kill may come before this task first runs: the task is TASK_KILLED then, and never STARTING.
+            try checkStillLaunching(frameworkID, executorID, containerID)
+            await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let command = info.command ?? CommandInfo()

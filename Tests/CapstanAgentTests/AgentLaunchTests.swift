@@ -132,6 +132,20 @@ struct AgentLaunchTests {
         }
     }
 
+    @Test("A kill that comes before the launch first runs ends the task TASK_KILLED, never STARTING, and launches nothing")
+    func killBeforeTheLaunchRuns() async throws {
+        try await AgentFixture.with { fixture in
+            try await fixture.agent.runThenKillInOneTurn(
+                RunTaskMessage(framework: AgentFixture.framework, task: AgentFixture.task("early", image: Self.image)),
+                KillTaskMessage(frameworkID: AgentFixture.frameworkID, taskID: TaskID("early")))
+            try await fixture.update("early", .taskKilled)
+            try await eventually("the executor finished") { await fixture.executorState("early") == nil }
+            #expect(fixture.messenger.statuses(of: TaskID("early")).map(\.state) == [.taskKilled])
+            #expect(fixture.provisioner.started.isEmpty)
+            #expect(await fixture.containerizer.containers().isEmpty)
+        }
+    }
+
     @Test("A second run-task for a task the agent runs is ignored")
     func duplicateRunTask() async throws {
         try await AgentFixture.with { fixture in
@@ -142,5 +156,13 @@ struct AgentLaunchTests {
             try await Task.sleep(for: .milliseconds(200))
             #expect(fixture.provisioner.started.count == 1, "one launch")
         }
+    }
+}
+
+extension Agent {
+    /// Run-task and kill-task in one turn of the actor, so that the kill comes before the launch task first runs.
+    func runThenKillInOneTurn(_ run: RunTaskMessage, _ kill: KillTaskMessage) async throws {
+        try runTask(run)
+        await killTask(kill)
     }
 }
