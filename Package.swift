@@ -227,7 +227,13 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "CapstanAgentTests",
-            dependencies: ["CapstanAgent", "CapstanCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CapstanAgent", "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanContainerizer", "CapstanTestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
             swiftSettings: settings),
         .testTarget(
             name: "CapstanImageTests",

@@ -11,15 +11,11 @@ extension Agent {
             throw CapstanError(
                 .notFound, "Executor \(call.executorID) of framework \(call.frameworkID) is not known to this agent")
         }
-        guard !record.terminated else {
-            throw CapstanError(.failedPrecondition, "Executor \(call.executorID) has terminated")
-        }
         guard let framework = frameworks[call.frameworkID] else {
             throw CapstanError(.notFound, "Framework \(call.frameworkID) is not known to this agent")
         }
         let continuation = StreamSubscriber<ExecutorEvent>(limit: configuration.connectionLimits.streamBufferBytes)
-        record.connection?.finish()
-        record.connection = continuation
+        try record.state.subscribed(continuation, executorID: call.executorID)?.finish()
         continuation.yield(
             ExecutorEvent(
                 type: .subscribed,
@@ -39,7 +35,7 @@ extension Agent {
 
     /// The executor's SUBSCRIBE stream closed.
     public func executorDisconnected(_ frameworkID: FrameworkID, _ executorID: ExecutorID) {
-        modifyExecutor(frameworkID, executorID) { $0.connection = nil }
+        modifyExecutor(frameworkID, executorID) { $0.state.disconnected() }
     }
 
     /// Executor UPDATE or MESSAGE.
@@ -74,7 +70,7 @@ extension Agent {
                 throw CapstanError(.invalidArgument, "Expecting 'message' to be present")
             }
             guard let agentID else { throw CapstanError(.unavailable, "Agent is not registered yet") }
-            await masterPoster(
+            await messenger.executorMessage(
                 FrameworkExecutorMessage(frameworkID: call.frameworkID, executorID: call.executorID, agentID: agentID, data: data))
         default:
             throw CapstanError(.invalidArgument, "Executor call type \(call.type?.rawValue ?? "UNKNOWN") is not supported")

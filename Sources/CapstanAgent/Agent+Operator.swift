@@ -79,7 +79,7 @@ extension Agent {
     func getContainers() async -> AgentOperatorResponse.GetContainers {
         var containers: [AgentOperatorResponse.GetContainers.Container] = []
         for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
-            for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) where !executor.terminated {
+            for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) where !executor.state.isTerminated {
                 let usage = try? await containerizer.usage(executor.containerID)
                 let limits = limits(executor.info.resources + executor.tasks.values.flatMap(\.info.resources))
                 let statistics = usage.map { stats in

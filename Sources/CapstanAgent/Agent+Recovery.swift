@@ -88,7 +88,10 @@ extension Agent {
         var executor = frameworks[frameworkID]?.executors[task.executorID] ?? recoveredExecutor(task, containerID: containerID)
         executor.tasks[task.task.taskID] = AgentTaskRecord(
             info: task.task, frameworkID: frameworkID, executorID: task.executorID, state: task.state)
-        executor.pid = executor.pid ?? task.pid
+        if case .running(var running) = executor.state, running.pid == nil {
+            running.pid = task.pid
+            executor.state = .running(running)
+        }
         executor.usesImage = usesImage
         frameworks[frameworkID]?.executors[task.executorID] = executor
         logger.info(
@@ -104,14 +107,18 @@ extension Agent {
             let info = try? checkpoints.read(
                 ExecutorInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(task.executorID.value).json")
         {
-            return ExecutorRecord(info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false)
+            return ExecutorRecord(
+                info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false,
+                state: .running(.init(pid: task.pid)))
         }
         var info = ExecutorInfo(
             type: .default, executorID: task.executorID, frameworkID: frameworkID, command: task.task.command, resources: [],
             name: "Command Executor (Task: \(task.task.taskID)) (Command: \(task.task.command?.value ?? ""))",
             source: task.task.taskID.value)
         info.container = task.task.container
-        return ExecutorRecord(info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: true)
+        return ExecutorRecord(
+            info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: true,
+            state: .running(.init(pid: task.pid)))
     }
 
     /// Waits for a recovered container (running, or already finished while the agent was down) and reports its end.

@@ -7,180 +7,6 @@ import CapstanContainerizer
 import Foundation
 
 extension Agent {
-    /// RunTask from the master: a command task runs under the built-in command executor; a task with an
-    /// ExecutorInfo goes to that executor, started first if it is not running.
-    public func runTask(_ message: RunTaskMessage) async throws(CapstanError) {
-        guard let frameworkID = message.framework.id else {
-            throw CapstanError(.invalidArgument, "RunTask has no 'framework.id'")
-        }
-        let info = message.task
-        // Every ID that becomes part of a sandbox or checkpoint path is checked here, at the edge.
-        try frameworkID.checkPathSafe(field: "framework.id")
-        try info.taskID.checkPathSafe(field: "task.task_id")
-        if let executorID = info.executor?.executorID { try executorID.checkPathSafe(field: "task.executor.executor_id") }
-        if frameworks[frameworkID] == nil {
-            frameworks[frameworkID] = AgentFrameworkRecord(info: message.framework)
-            try? checkpoints.write(message.framework, to: CheckpointStore.frameworkPath(frameworkID) + "/framework.json")
-        } else {
-            frameworks[frameworkID]?.info = message.framework
-        }
-        if executorID(of: info.taskID, in: frameworkID) != nil {
-            logger.warning("Ignoring a duplicate RunTask", metadata: ["task_id": "\(info.taskID)"])
-            return
-        }
-
-        if let executorInfo = info.executor {
-            await runWithCustomExecutor(info, executorInfo: executorInfo, frameworkID: frameworkID)
-        } else {
-            await runCommandTask(info, frameworkID: frameworkID)
-        }
-    }
-
-    private func runCommandTask(_ info: TaskInfo, frameworkID: FrameworkID) async {
-        let executorID = ExecutorID(info.taskID.value)
-        let containerID = ContainerID(UUID().uuidString.lowercased())
-        guard let sandbox = try? sandboxPath(frameworkID, executorID, containerID) else { return }  // IDs checked in runTask
-        var executorInfo = ExecutorInfo(
-            type: .default, executorID: executorID, frameworkID: frameworkID,
-            command: info.command, resources: [], name: "Command Executor (Task: \(info.taskID)) (Command: \(info.command?.value ?? ""))",
-            source: info.taskID.value)
-        executorInfo.container = info.container
-        var record = ExecutorRecord(
-            info: executorInfo, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox,
-            isCommandExecutor: true)
-        record.tasks[info.taskID] = AgentTaskRecord(
-            info: info, frameworkID: frameworkID, executorID: executorID, state: .taskStaging)
-        frameworks[frameworkID]?.executors[executorID] = record
-        checkpointTask(frameworkID, executorID, info.taskID)
-
-        await emit(frameworkID, info.taskID, .taskStarting)
-        let reference = info.container?.imageReference
-        do {
-            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
-            let command = info.command ?? CommandInfo()
-            let user = runAsUser(info.command, frameworkID: frameworkID)
-            var config = ContainerConfig(
-                containerID: containerID,
-                command: commandSpec(
-                    command,
-                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: info.taskID),
-                    user: user, ownLogin: user != nil || reference != nil),
-                sandboxDirectory: sandbox,
-                limits: limits(info.resources))
-            if let reference {
-                // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
-                // the host's network.
-                config.image = ContainerImage(reference: reference)
-                config.hostname = info.container?.hostname
-                config.networkMode = (info.container?.networkInfos.isEmpty ?? true) ? .host : .isolated
-                modifyExecutor(frameworkID, executorID) { $0.usesImage = true }
-            }
-            try await containerizer.launch(config)
-        } catch {
-            await emit(
-                frameworkID, info.taskID, .taskFailed,
-                message: "Failed to launch the task\(reference.map { " from image \($0)" } ?? ""): \(error)",
-                reason: .reasonContainerLaunchFailed)
-            await finishExecutor(frameworkID, executorID)
-            return
-        }
-        await recordPID(frameworkID, executorID, containerID)
-        watch(frameworkID, executorID, containerID)
-        if executor(frameworkID, executorID)?.killRequested == true {
-            _ = await containerizer.destroy(containerID, gracePeriod: gracePeriod(info.killPolicy))
-            return
-        }
-        await emit(frameworkID, info.taskID, .taskRunning)
-        await startHealthChecks(frameworkID, executorID, info.taskID)
-    }
-
-    private func runWithCustomExecutor(_ info: TaskInfo, executorInfo: ExecutorInfo, frameworkID: FrameworkID) async {
-        let executorID = executorInfo.executorID
-        let task = AgentTaskRecord(info: info, frameworkID: frameworkID, executorID: executorID, state: .taskStaging)
-        if let existing = executor(frameworkID, executorID), !existing.terminated {
-            if let connection = existing.connection {
-                modifyExecutor(frameworkID, executorID) { $0.tasks[info.taskID] = task }
-                connection.yield(ExecutorEvent(type: .launch, launch: .init(task: info)))
-            } else {
-                modifyExecutor(frameworkID, executorID) { $0.queued[info.taskID] = task }
-            }
-            checkpointTask(frameworkID, executorID, info.taskID)
-            return
-        }
-
-        let containerID = ContainerID(UUID().uuidString.lowercased())
-        guard let sandbox = try? sandboxPath(frameworkID, executorID, containerID) else { return }  // IDs checked in runTask
-        var info2 = executorInfo
-        info2.frameworkID = frameworkID
-        var record = ExecutorRecord(
-            info: info2, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false)
-        record.queued[info.taskID] = task
-        frameworks[frameworkID]?.executors[executorID] = record
-        try? checkpoints.write(info2, to: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
-        checkpointTask(frameworkID, executorID, info.taskID)
-        do {
-            try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
-            let user = runAsUser(executorInfo.command, frameworkID: frameworkID)
-            let config = ContainerConfig(
-                containerID: containerID,
-                command: commandSpec(
-                    executorInfo.command ?? CommandInfo(),
-                    environment: environment(frameworkID: frameworkID, executorID: executorID, sandbox: sandbox, taskID: nil),
-                    user: user, ownLogin: user != nil),
-                sandboxDirectory: sandbox,
-                limits: limits(executorInfo.resources + info.resources))
-            try await containerizer.launch(config)
-        } catch {
-            let queued = executor(frameworkID, executorID).map { Array($0.queued.keys) } ?? []
-            for taskID in queued {
-                await emit(
-                    frameworkID, taskID, .taskFailed, message: "Failed to launch executor \(executorID): \(error)",
-                    reason: .reasonContainerLaunchFailed, source: .sourceAgent)
-            }
-            await finishExecutor(frameworkID, executorID)
-            return
-        }
-        logger.info("Executor launched", metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)"])
-        await recordPID(frameworkID, executorID, containerID)
-        watch(frameworkID, executorID, containerID)
-        let timeout = configuration.executorRegistrationTimeout
-        Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.registrationTimedOut(frameworkID, executorID, containerID)
-        }
-    }
-
-    private func registrationTimedOut(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
-        guard let record = executor(frameworkID, executorID), record.containerID == containerID,
-            record.connection == nil, !record.terminated, record.tasks.isEmpty
-        else { return }
-        logger.warning("Executor did not subscribe in time; killing it", metadata: ["executor_id": "\(executorID)"])
-        for taskID in record.queued.keys {
-            await emit(
-                frameworkID, taskID, .taskFailed, message: "Executor \(executorID) did not subscribe within the registration timeout",
-                reason: .reasonExecutorRegistrationTimeout, source: .sourceAgent)
-        }
-        _ = await containerizer.destroy(containerID, gracePeriod: .zero)
-    }
-
-    /// Remembers (and checkpoints) the pid of a container's first process.
-    private func recordPID(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) async {
-        let pid = await containerizer.pid(of: containerID)
-        modifyExecutor(frameworkID, executorID) { $0.pid = pid }
-        for taskID in (executor(frameworkID, executorID).map { Array($0.tasks.keys) + Array($0.queued.keys) } ?? []) {
-            checkpointTask(frameworkID, executorID, taskID)
-        }
-    }
-
-    /// Waits for a container to end and reports it.
-    private func watch(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID) {
-        let containerizer = self.containerizer
-        Task { [weak self] in
-            let termination = (try? await containerizer.wait(containerID)) ?? ContainerTermination(message: "Container is gone")
-            await self?.containerTerminated(frameworkID, executorID, containerID, termination)
-        }
-    }
-
     /// A container ended: the command task's final state, or every unfinished task of a custom executor fails.
     /// `recovered`: the container was recovered after an agent restart (see ``recoveredOutcome(_:_:_:)``).
     func containerTerminated(
@@ -189,14 +15,11 @@ extension Agent {
     ) async {
         guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
         let killedByHealthCheck = await stopHealthChecks(record)
-        modifyExecutor(frameworkID, executorID) {
-            $0.terminated = true
-            $0.connection?.finish()
-            $0.connection = nil
-        }
+        let killRequested = executor(frameworkID, executorID)?.state.isTerminating ?? record.state.isTerminating
+        modifyExecutor(frameworkID, executorID) { $0.state.terminate()?.connection?.finish() }
         if record.isCommandExecutor {
             for (taskID, task) in record.tasks where !task.state.isTerminal {
-                let (state, reason) = Self.finalState(termination, killRequested: record.killRequested)
+                let (state, reason) = Self.finalState(termination, killRequested: killRequested)
                 if recovered {
                     // The agent, not the (gone) command executor, reports what the task's monitor kept.
                     let (reason, message) = Self.recoveredOutcome(state, reason, termination)
@@ -218,7 +41,7 @@ extension Agent {
             for (taskID, task) in record.tasks.merging(record.queued, uniquingKeysWith: { a, _ in a }) where !task.state.isTerminal {
                 let limitation = termination.limitation
                 await emit(
-                    frameworkID, taskID, record.killRequested && limitation == nil ? .taskKilled : .taskFailed,
+                    frameworkID, taskID, killRequested && limitation == nil ? .taskKilled : .taskFailed,
                     message: "Executor \(executorID) terminated: \(termination.message)",
                     reason: limitation.map { TaskStatus.Reason($0.reason) } ?? .reasonExecutorTerminated, source: .sourceAgent,
                     limitation: limitation.map { Self.resourceLimitation($0, task: task.info) })
@@ -243,7 +66,7 @@ extension Agent {
     /// Moves a finished executor aside once its container is gone.
     func finishExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) async {
         guard var record = frameworks[frameworkID]?.executors.removeValue(forKey: executorID) else { return }
-        record.terminated = true
+        record.state.terminate()?.connection?.finish()
         record.completed += record.tasks.values
         record.tasks = [:]
         frameworks[frameworkID]?.completedExecutors.append(record)
@@ -253,7 +76,9 @@ extension Agent {
         checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
     }
 
-    /// KillTask from the master.
+    /// KillTask from the master. A command task whose container is still launching is TASK_KILLED at once (its launch
+    /// is cancelled and the container destroyed when it returns); a running one gets TASK_KILLING (when its framework
+    /// takes it), then TASK_KILLED once its container has ended.
     public func killTask(_ message: KillTaskMessage) async {
         let frameworkID = message.frameworkID
         guard let executorID = executorID(of: message.taskID, in: frameworkID), let record = executor(frameworkID, executorID)
@@ -268,20 +93,46 @@ extension Agent {
             return
         }
         if record.isCommandExecutor {
-            modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            let action = requestKill(frameworkID, executorID)
+            if case .cancelLaunch = action {
+                await killedWhileLaunching(frameworkID, executorID)
+                return
+            }
             await stopHealthChecks(record)
-            if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
+            if case .destroy = action,
+                frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true
+            {
                 await emit(frameworkID, message.taskID, .taskKilling)
             }
             let containerID = record.containerID
             let containerizer = self.containerizer
             Task { _ = await containerizer.destroy(containerID, gracePeriod: grace) }
-        } else if let connection = record.connection {
+        } else if let connection = record.state.connection {
             connection.yield(ExecutorEvent(type: .kill, kill: .init(taskID: message.taskID, killPolicy: message.killPolicy)))
         } else {
-            modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            if case .cancelLaunch = requestKill(frameworkID, executorID) {
+                await killedWhileLaunching(frameworkID, executorID)
+                return
+            }
             _ = await containerizer.destroy(record.containerID, gracePeriod: grace)
         }
+    }
+
+    /// Moves an executor to `terminating` (see ``ExecutorState/requestKill()``). An executor still launching has its
+    /// launch cancelled and its container destroyed (the launch ends when that is done); the caller reports its tasks.
+    @discardableResult
+    func requestKill(_ frameworkID: FrameworkID, _ executorID: ExecutorID) -> ExecutorState.KillAction {
+        var action = ExecutorState.KillAction.none
+        modifyExecutor(frameworkID, executorID) { action = $0.state.requestKill() }
+        if case .cancelLaunch(let launch) = action, let containerID = executor(frameworkID, executorID)?.containerID {
+            logger.info(
+                "Cancelling a launch", metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)", "container_id": "\(containerID)"])
+            launch.cancel()
+            // Marks the container destroyed, so that the launch stops at its next step; the launch reports the end.
+            let containerizer = self.containerizer
+            Task { _ = await containerizer.destroy(containerID, gracePeriod: .zero) }
+        }
+        return action
     }
 
     /// A framework acknowledged an update: the manager sends the next; custom executors hear ACKNOWLEDGED.
@@ -294,7 +145,7 @@ extension Agent {
             return
         }
         if !record.isCommandExecutor {
-            record.connection?.yield(ExecutorEvent(type: .acknowledged, acknowledged: .init(taskID: message.taskID, uuid: message.uuid)))
+            record.state.connection?.yield(ExecutorEvent(type: .acknowledged, acknowledged: .init(taskID: message.taskID, uuid: message.uuid)))
         }
         if let task = record.tasks[message.taskID], task.state.isTerminal,
             !(await statusUpdates.hasPending(frameworkID: message.frameworkID, taskID: message.taskID))
@@ -323,7 +174,7 @@ extension Agent {
             // containerTerminated may find the framework already gone: close the executors' SUBSCRIBE streams here,
             // or their responses stay open forever (and the HTTP server's graceful shutdown waits on them).
             for executor in record.executors.values {
-                executor.connection?.finish()
+                executor.state.connection?.finish()
                 await stopHealthChecks(executor)
             }
             completedFrameworks.append(record)
@@ -334,8 +185,11 @@ extension Agent {
     /// Shuts one executor down: SHUTDOWN to a custom executor, then the container is destroyed after the grace.
     public func shutdownExecutor(_ frameworkID: FrameworkID, _ executorID: ExecutorID) async {
         guard let record = executor(frameworkID, executorID) else { return }
-        modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
-        if let connection = record.connection {
+        if case .cancelLaunch = requestKill(frameworkID, executorID) {
+            await killedWhileLaunching(frameworkID, executorID)
+            return
+        }
+        if let connection = record.state.connection {
             // As Mesos does: SHUTDOWN, then destroy the container only if the executor has not exited by itself
             // within the shutdown grace period (MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD), so it can clean up.
             connection.yield(ExecutorEvent(type: .shutdown))
@@ -356,15 +210,21 @@ extension Agent {
 
     /// A framework's MESSAGE for an executor.
     public func frameworkMessage(_ message: FrameworkExecutorMessage) {
-        executor(message.frameworkID, message.executorID)?.connection?.yield(
+        executor(message.frameworkID, message.executorID)?.state.connection?.yield(
             ExecutorEvent(type: .message, message: .init(data: message.data)))
     }
 
     /// Kills every container (agent shutdown with `--kill-on-exit` semantics, as `capstan up` wants).
     public func destroyAll() async {
-        for framework in frameworks.values {
-            for executor in framework.executors.values {
-                executor.connection?.yield(ExecutorEvent(type: .shutdown))
+        for (frameworkID, framework) in frameworks {
+            for (executorID, executor) in framework.executors {
+                if executor.state.isLaunching {
+                    // Nothing runs yet, and the launch may be waiting on an image pull: it is cancelled, and its
+                    // container destroyed when it returns, without holding up the shutdown.
+                    requestKill(frameworkID, executorID)
+                    continue
+                }
+                executor.state.connection?.yield(ExecutorEvent(type: .shutdown))
                 _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
             }
         }
@@ -375,8 +235,8 @@ extension Agent {
     public func closeExecutorStreams() {
         for (frameworkID, framework) in frameworks {
             for executorID in framework.executors.keys {
-                frameworks[frameworkID]?.executors[executorID]?.connection?.finish()
-                frameworks[frameworkID]?.executors[executorID]?.connection = nil
+                frameworks[frameworkID]?.executors[executorID]?.state.connection?.finish()
+                frameworks[frameworkID]?.executors[executorID]?.state.disconnected()
             }
         }
     }

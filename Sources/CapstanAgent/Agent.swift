@@ -17,8 +17,8 @@ public actor Agent {
     let isolation: IsolatorSet
     let checkpoints: CheckpointStore
     let statusUpdates: StatusUpdateManager
-    /// Posts messages to the master (executor MESSAGE relays).
-    let masterPoster: @Sendable (FrameworkExecutorMessage) async -> Void
+    /// Sends messages to the master (executor MESSAGE relays; status updates go through `statusUpdates`).
+    let messenger: any MasterMessenger
 
     public internal(set) var agentID: AgentID?
     var masterID: MasterID?
@@ -32,8 +32,7 @@ public actor Agent {
     public init(
         configuration: AgentConfiguration, containerizer: Containerizer, isolation: IsolatorSet,
         statusUpdates: StatusUpdateManager,
-        logger: Logger, executorTokenKey: [UInt8] = [],
-        masterPoster: @escaping @Sendable (FrameworkExecutorMessage) async -> Void
+        logger: Logger, executorTokenKey: [UInt8] = [], messenger: any MasterMessenger
     ) {
         self.executorTokenKey = executorTokenKey
         self.configuration = configuration
@@ -42,7 +41,7 @@ public actor Agent {
         self.statusUpdates = statusUpdates
         self.logger = logger
         self.checkpoints = CheckpointStore(workDir: configuration.workDir)
-        self.masterPoster = masterPoster
+        self.messenger = messenger
     }
 
     /// The address executors and the master use to reach this agent.
@@ -120,7 +119,7 @@ public actor Agent {
         else { return }
         let checkpoint = TaskCheckpoint(
             task: task.info, frameworkID: frameworkID, executorID: executorID, containerID: executor.containerID,
-            state: task.state, pid: executor.pid)
+            state: task.state, pid: executor.state.pid)
         do {
             try checkpoints.write(checkpoint, to: CheckpointStore.taskPath(frameworkID, taskID) + "/task.json")
         } catch {

@@ -28,24 +28,16 @@ struct ExecutorRecord: Sendable {
     var sandbox: String
     /// The built-in command executor (one task, run directly by the agent).
     var isCommandExecutor: Bool
+    /// Runs from an image through the Linux launcher (the image runtime's containerizer).
+    var usesImage = false
+    /// Where the executor's container is in its life, with what belongs to that state.
+    var state: ExecutorState
     /// Tasks handed to the executor (or run by the command executor).
     var tasks: [TaskID: AgentTaskRecord] = [:]
     /// Tasks waiting for a custom executor to subscribe.
     var queued: [TaskID: AgentTaskRecord] = [:]
     /// Tasks that ended, newest last.
     var completed: [AgentTaskRecord] = []
-    /// The custom executor's event stream, once it subscribed.
-    var connection: StreamSubscriber<ExecutorEvent>?
-    /// Set when the executor's container ended.
-    var terminated = false
-    /// Task kills asked for before the container was up.
-    var killRequested = false
-    /// The container's first process, checkpointed so a restarted agent can find what it left behind.
-    var pid: Int32?
-    /// Runs from an image through the Linux launcher (the image runtime's containerizer).
-    var usesImage = false
-    /// The command task's health checker, while one runs (Health/TaskHealthChecker.swift).
-    var healthChecker: TaskHealthChecker?
 }
 
 /// A framework with executors on this agent.

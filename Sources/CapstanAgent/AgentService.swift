@@ -36,15 +36,13 @@ public struct AgentService: Service {
         self.killTasksOnShutdown = killTasksOnShutdown
         let poster = try JSONPoster(tls: configuration.clientTLS, timeout: .seconds(5), signer: configuration.credential)
         self.poster = poster
-        let statusURL = configuration.master.url + InternalPath.statusUpdate
-        let messageURL = configuration.master.url + InternalPath.executorMessage
+        let messenger = HTTPMasterMessenger(poster: poster, master: configuration.master)
         self.statusUpdates = StatusUpdateManager(
             checkpoints: CheckpointStore(workDir: configuration.workDir),
             retryInterval: configuration.statusUpdateRetryInterval, retryMax: configuration.statusUpdateRetryMax,
             logger: logger
         ) { message in
-            let reply = try await poster.post(message, to: statusURL)
-            guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
+            try await messenger.statusUpdate(message)
         }
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
@@ -59,10 +57,8 @@ public struct AgentService: Service {
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer, isolation: isolation,
             statusUpdates: statusUpdates, logger: logger,
-            executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key")
-        ) { message in
-            _ = try? await poster.post(message, to: messageURL)
-        }
+            executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key"),
+            messenger: messenger)
         self.onListening = onListening
     }
 

@@ -15,8 +15,8 @@ extension Agent {
     /// Starts health-checking a command task that just reached TASK_RUNNING, when its TaskInfo has a health check.
     /// A check Mesos would reject is logged and the task runs unchecked (as Mesos' executor does).
     func startHealthChecks(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ taskID: TaskID) async {
-        guard let record = executor(frameworkID, executorID), record.isCommandExecutor, !record.terminated,
-            !record.killRequested, record.healthChecker == nil, let task = record.tasks[taskID],
+        guard let record = executor(frameworkID, executorID), record.isCommandExecutor, case .running(let running) = record.state,
+            running.healthChecker == nil, let task = record.tasks[taskID],
             let check = task.info.healthCheck
         else { return }
         var logger = self.logger
@@ -37,14 +37,14 @@ extension Agent {
                 await self?.healthChecked(frameworkID, executorID, containerID, taskID, decision, message) ?? false
             },
             logger: logger)
-        modifyExecutor(frameworkID, executorID) { $0.healthChecker = checker }
+        modifyExecutor(frameworkID, executorID) { $0.state.startedHealthChecks(checker) }
         await checker.start()
     }
 
     /// Stops a task's health checks; answers whether they had killed the task.
     @discardableResult
     func stopHealthChecks(_ record: ExecutorRecord) async -> Bool {
-        guard let checker = record.healthChecker else { return false }
+        guard let checker = record.state.healthChecker else { return false }
         let killed = await checker.stop()
         try? FileManager.default.removeItem(atPath: healthScratchDirectory(record.containerID))
         return killed
@@ -134,8 +134,8 @@ extension Agent {
         _ decision: HealthPolicy.Decision, _ message: String
     ) async -> Bool {
         // As Mesos' executor: no health update once the task is being killed or has ended.
-        guard let record = executor(frameworkID, executorID), record.containerID == containerID, !record.terminated,
-            !record.killRequested, let task = record.tasks[taskID], task.state == .taskRunning
+        guard let record = executor(frameworkID, executorID), record.containerID == containerID, case .running = record.state,
+            let task = record.tasks[taskID], task.state == .taskRunning
         else { return false }
         switch decision {
         case .none:
@@ -148,7 +148,7 @@ extension Agent {
             logger.warning(
                 "Killing the task: its health check failed too many times in a row",
                 metadata: ["framework_id": "\(frameworkID)", "task_id": "\(taskID)", "result": "\(message)"])
-            modifyExecutor(frameworkID, executorID) { $0.killRequested = true }
+            modifyExecutor(frameworkID, executorID) { _ = $0.state.requestKill() }
             if frameworks[frameworkID]?.info.capabilities.contains(where: { $0.type == .taskKillingState }) == true {
                 await emit(frameworkID, taskID, .taskKilling)
             }
