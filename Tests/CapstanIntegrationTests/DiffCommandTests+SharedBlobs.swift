@@ -107,9 +107,12 @@ extension EndToEnd.DiffCommandTests {
         #expect(run.status == 0, "\(run.stdout)\(run.stderr)")
         #expect(run.stdout.contains("repository: 120 apps, 12 changed in the second commit"), "\(run.stdout)")
         #expect(run.stdout.contains("capstan diff: Plan: 0 to create, 12 to update, 0 to scale, 0 to delete, 108 unchanged."), "\(run.stdout)")
-        let runs = run.stdout.split(separator: "\n").filter { $0.hasPrefix("run ") }
+        let runs = run.stdout.split(separator: "\n").filter { $0.hasPrefix("capstan diff run ") }
         #expect(runs.count == 2, "\(run.stdout)")
-        let summary = try #require(run.stdout.firstMatch(of: /\(2 runs\): wall p50 ([0-9.]+) s, .* peak RSS max ([0-9.]+) MiB/), "\(run.stdout)")
+        // The same plan through a file:// URL, fetched into a temporary cache first.
+        #expect(run.stdout.contains("capstan diff --repo file://…: Plan: 0 to create, 12 to update, 0 to scale, 0 to delete, 108 unchanged."), "\(run.stdout)")
+        #expect(run.stdout.split(separator: "\n").filter { $0.hasPrefix("capstan diff --repo file://… run ") }.count == 2, "\(run.stdout)")
+        let summary = try #require(run.stdout.firstMatch(of: /capstan diff \(2 runs\): wall p50 ([0-9.]+) s, .* peak RSS max ([0-9.]+) MiB/), "\(run.stdout)")
         #expect((Double(summary.output.1) ?? 0) > 0)
         #expect((Double(summary.output.2) ?? 0) > 1, "the child's own peak RSS, in MiB")
         // The scratch directory given is kept, with the repository and its two commits.
