@@ -33,11 +33,13 @@ struct GitProtocolTransportTests {
     @Test func aStoppedDaemonIsReportedAsUnavailable() async throws {
         try await GitFixture.with { fixture in
             _ = try await GitSourceConformance.history(fixture)
-            let port = FreePort.next()
+            let closed = ClosedPort()
+            let port = closed.port
             let source = LibGit2Source(remote: GitRemote(url: "git://127.0.0.1:\(port)/origin"), cachePath: fixture.cachePath)
             let error = await #expect(throws: CapstanError.self) { try await source.fetch() }
             #expect(error?.code == .unavailable)
             #expect(error?.message.contains("git://127.0.0.1:\(port)/origin") == true)
+            withExtendedLifetime(closed) {}
         }
     }
 }
