@@ -24,6 +24,16 @@ public final class TestCluster: @unchecked Sendable {
         public let workDir: String
         public let process: CapstanProcess
         public let arguments: [String]
+
+        /// The arguments to start this agent again on the port it bound (its executors know that endpoint), with its
+        /// new bound address reported to `listenFile`.
+        public func restartArguments(listenFile: String) -> [String] {
+            var arguments = self.arguments
+            for (flag, value) in [("--listen", endpoint.description), ("--listen-file", listenFile)] {
+                if let index = arguments.firstIndex(of: flag), index + 1 < arguments.count { arguments[index + 1] = value }
+            }
+            return arguments
+        }
     }
 
     public init(masterFlags: [String] = []) throws {
