@@ -33,12 +33,15 @@ public enum ListeningPorts {
 /// Starts an external daemon on a port picked for it (one that cannot listen on port 0 and report the port),
 /// trying again on another port when the pick collided: the daemon exited, or the port is not its own.
 public enum PickedPort {
-    /// Calls `start` with a free port up to `attempts` times; `start` returns the started value once it listens on that
-    /// port, or nil when the daemon could not take it (it has cleaned up after itself then).
-    public static func retrying<T>(attempts: Int = 5, _ start: (Int) async throws -> T?) async throws -> T {
+    /// Calls `start` with a port from `ports` (a free one by default) up to `attempts` times; `start` returns the
+    /// started value once it listens on that port, or nil when the daemon could not take it (it has cleaned up after
+    /// itself then).
+    public static func retrying<T>(
+        attempts: Int = 5, ports: () -> Int = FreePort.next, _ start: (Int) async throws -> T?
+    ) async throws -> T {
         var tried: [Int] = []
         for _ in 0..<attempts {
-            let port = FreePort.next()
+            let port = ports()
             tried.append(port)
             if let started = try await start(port) { return started }
         }
