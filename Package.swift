@@ -161,7 +161,7 @@ let package = Package(
             dependencies: [
                 "CapstanManifest", "CapstanGit", "CapstanReconciler",
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanMaster", "CapstanAgent",
-                "CapstanContainerizer", "CapstanImage", "CapstanAuth",
+                "CapstanContainerizer", "CapstanImage", "CapstanAuth", "CapstanLinux",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -207,6 +207,7 @@ let package = Package(
             dependencies: [
                 "CapstanHTTP", "CapstanCore", "CapstanAPI", "CapstanTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

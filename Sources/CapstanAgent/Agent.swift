@@ -36,6 +36,7 @@ public actor Agent {
     ) {
         self.executorTokenKey = executorTokenKey
         self.configuration = configuration
+        self.listenAddress = configuration.listen
         self.containerizer = containerizer
         self.isolation = isolation
         self.statusUpdates = statusUpdates
@@ -44,8 +45,17 @@ public actor Agent {
         self.messenger = messenger
     }
 
+    /// Where the HTTP server listens: `--listen` until it binds, then the bound address (the kernel's port when
+    /// `--listen` named port 0).
+    public private(set) var listenAddress: HostPort
+
     /// The address executors and the master use to reach this agent.
-    var endpoint: HostPort { configuration.advertise ?? configuration.listen }
+    var endpoint: HostPort { configuration.advertise ?? listenAddress }
+
+    /// The HTTP server listens on `bound`; registration and executors use it from now on.
+    public func listening(at bound: HostPort) {
+        listenAddress = bound
+    }
 
     /// The AgentInfo sent at registration and to executors.
     var agentInfo: AgentInfo {

@@ -26,17 +26,27 @@ public struct AgentService: Service {
     let statusUpdates: StatusUpdateManager
     let onListening: @Sendable (HostPort) async -> Void
     let killTasksOnShutdown: Bool
+    /// The master's address: `configuration.master`, or (in `capstan up`, whose master may listen on port 0) the
+    /// address the master bound, once it has.
+    let masterAddress: @Sendable () async throws -> HostPort
+    /// Where this agent's server listens, once it does: registration waits for it, so the master learns the bound port.
+    let bound = BoundAddress()
 
+    /// `masterAddress` overrides `configuration.master` with an address known only once the master listens.
     public init(
         configuration: AgentConfiguration, logger: Logger, killTasksOnShutdown: Bool = true,
+        masterAddress: (@Sendable () async throws -> HostPort)? = nil,
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) throws {
         self.configuration = configuration
         self.logger = logger
         self.killTasksOnShutdown = killTasksOnShutdown
+        let configuredMaster = configuration.master
+        let masterAddress = masterAddress ?? { configuredMaster }
+        self.masterAddress = masterAddress
         let poster = try JSONPoster(tls: configuration.clientTLS, timeout: .seconds(5), signer: configuration.credential)
         self.poster = poster
-        let messenger = HTTPMasterMessenger(poster: poster, master: configuration.master)
+        let messenger = HTTPMasterMessenger(poster: poster, master: masterAddress)
         self.statusUpdates = StatusUpdateManager(
             checkpoints: CheckpointStore(workDir: configuration.workDir),
             retryInterval: configuration.statusUpdateRetryInterval, retryMax: configuration.statusUpdateRetryMax,
@@ -114,8 +124,12 @@ public struct AgentService: Service {
             on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir, logger: logger), configuration: configuration)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls,
-            limits: configuration.connectionLimits, logger: logger,
-            onListening: onListening)
+            limits: configuration.connectionLimits, logger: logger
+        ) { [agent, bound, onListening] address in
+            await agent.listening(at: address)
+            bound.set(address)
+            await onListening(address)
+        }
         let agent = self.agent
         let statusUpdates = self.statusUpdates
         let killTasksOnShutdown = self.killTasksOnShutdown
@@ -146,8 +160,11 @@ public struct AgentService: Service {
     /// Registers (with backoff) and then heartbeats; a heartbeat the master refuses, or three that fail, start
     /// registration again.
     private func registrationLoop() async throws {
-        let registerURL = configuration.master.url + InternalPath.register
-        let heartbeatURL = configuration.master.url + InternalPath.heartbeat
+        // The master learns this agent's port from the registration: wait until the server has bound it.
+        _ = try await bound.value()
+        let master = try await masterAddress()
+        let registerURL = master.url + InternalPath.register
+        let heartbeatURL = master.url + InternalPath.heartbeat
         var backoff = Duration.milliseconds(100)
         var heartbeatInterval = Duration.seconds(5)
         var registered = false

@@ -16,19 +16,25 @@ public protocol MasterMessenger: Sendable {
 /// Posts the agent's messages to the master's internal endpoints.
 public struct HTTPMasterMessenger: MasterMessenger {
     let poster: JSONPoster
-    let master: HostPort
+    /// The master's address, asked for each call (in `capstan up` it is known only once the master listens).
+    let master: @Sendable () async throws -> HostPort
 
     public init(poster: JSONPoster, master: HostPort) {
+        self.init(poster: poster) { master }
+    }
+
+    public init(poster: JSONPoster, master: @escaping @Sendable () async throws -> HostPort) {
         self.poster = poster
         self.master = master
     }
 
     public func statusUpdate(_ message: StatusUpdateMessage) async throws {
-        let reply = try await poster.post(message, to: master.url + InternalPath.statusUpdate)
+        let reply = try await poster.post(message, to: try await master().url + InternalPath.statusUpdate)
         guard reply.isSuccess else { throw CapstanError(.unavailable, "master answered \(reply.status): \(reply.text)") }
     }
 
     public func executorMessage(_ message: FrameworkExecutorMessage) async {
-        _ = try? await poster.post(message, to: master.url + InternalPath.executorMessage)
+        guard let address = try? await master() else { return }
+        _ = try? await poster.post(message, to: address.url + InternalPath.executorMessage)
     }
 }

@@ -6,8 +6,8 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 
-/// Builds the Hummingbird application for one listening endpoint and reports the bound port
-/// (useful with port 0) through `onListening`.
+/// Builds the Hummingbird application for one listening endpoint and reports the bound address (with port 0, the
+/// port the kernel picked) through `onListening` and one `Listening` log line (metadata `server`, `address`).
 public enum HTTPServer {
     /// With `tls`, the server speaks only HTTPS (plain HTTP connections fail their handshake).
     public static func application(
@@ -32,8 +32,9 @@ public enum HTTPServer {
             configuration: .init(address: .hostname(listen.host, port: listen.port), serverName: serverName),
             services: services,
             onServerRunning: { channel in
-                let port = channel.localAddress?.port ?? listen.port
-                await onListening(HostPort(host: listen.host, port: port))
+                let bound = HostPort(host: listen.host, port: channel.localAddress?.port ?? listen.port)
+                logger.notice("Listening", metadata: ["server": "\(serverName)", "address": "\(bound)"])
+                await onListening(bound)
             },
             logger: logger)
     }

@@ -48,7 +48,7 @@ extension Resources {
 extension Master {
     /// The legacy `/state` JSON that dashboards and scripts still read.
     func legacyState() -> LegacyJSON {
-        let pid = "master@\(configuration.listen)"
+        let pid = "master@\(address)"
         func task(_ task: MesosTask) -> LegacyJSON {
             var object: [String: LegacyJSON] = [
                 "id": .string(task.taskID.value), "name": .string(task.name),
@@ -106,6 +106,13 @@ extension Master {
             "start_time": .number(startedAt), "elected_time": .number(startedAt),
             "id": .string(id.value), "pid": .string(pid), "hostname": .string(configuration.hostname),
             "leader": .string(pid),
+            "leader_info": .object([
+                "id": .string(id.value), "pid": .string(pid), "hostname": .string(configuration.hostname),
+                "port": .number(Double(address.port)),
+                "address": .object([
+                    "hostname": .string(configuration.hostname), "ip": .string(address.host), "port": .number(Double(address.port)),
+                ]),
+            ]),
             "activated_slaves": .number(Double(reachable)),
             "deactivated_slaves": .number(0),
             "unreachable_slaves": .number(Double(agents.count - reachable)),

@@ -30,11 +30,15 @@ public actor Master {
     var lastAllocation = ContinuousClock.now
     /// ACKNOWLEDGEs for agents that have not (re-)registered yet, e.g. right after a master restart.
     var heldAcknowledgements = HeldAcknowledgements()
+    /// The address the master advertises (MasterInfo, `/state`): `--listen` until the server binds, then the bound
+    /// address, so a master on port 0 names the port the kernel gave it.
+    public private(set) var address: HostPort
 
     public init(configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.agentLink = agentLink
+        self.address = configuration.listen
         let now = Date().timeIntervalSince1970
         self.startedAt = now
         self.id = MasterID(UUID().uuidString.lowercased())
@@ -46,6 +50,11 @@ public actor Master {
     var wallNow: Double { Date().timeIntervalSince1970 }
 
     func requestAllocation() { allocationPending = true }
+
+    /// The HTTP server listens on `bound` (the kernel's port when `--listen` named port 0).
+    public func listening(at bound: HostPort) {
+        address = bound
+    }
 
     /// Runs an allocation cycle if one was requested or the allocation interval passed.
     func allocateIfDue() {
@@ -73,10 +82,10 @@ public actor Master {
     /// The MasterInfo every subscriber sees.
     public var masterInfo: MasterInfo {
         MasterInfo(
-            id: id.value, ip: 0, port: UInt32(configuration.listen.port),
-            pid: "master@\(configuration.listen)", hostname: configuration.hostname,
+            id: id.value, ip: 0, port: UInt32(address.port),
+            pid: "master@\(address)", hostname: configuration.hostname,
             version: VersionInfoText.mesosAPIVersion,
-            address: Address(hostname: configuration.hostname, ip: configuration.listen.host, port: Int32(configuration.listen.port)))
+            address: Address(hostname: configuration.hostname, ip: address.host, port: Int32(address.port)))
     }
 
     // MARK: ID generation

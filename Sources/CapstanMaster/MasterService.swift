@@ -47,8 +47,11 @@ public struct MasterService: Service {
         MasterRoutes.register(on: router, master: master)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls,
-            limits: configuration.connectionLimits, logger: logger,
-            onListening: onListening)
+            limits: configuration.connectionLimits, logger: logger
+        ) { [onListening] address in
+            await master.listening(at: address)
+            await onListening(address)
+        }
         let configuration = self.configuration
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in

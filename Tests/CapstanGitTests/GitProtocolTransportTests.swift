@@ -30,14 +30,34 @@ struct GitProtocolTransportTests {
         }
     }
 
+    @Test func aPickedPortAnotherProcessListensOnIsRetriedOnAnother() async throws {
+        try await GitFixture.with { fixture in
+            let history = try await GitSourceConformance.history(fixture)
+            // Another process's listener holds the first port handed out: the daemon cannot take it and the fixture
+            // starts it again on the next one instead of failing (or fetching from the other listener).
+            let taken = ListeningSocket()
+            var ports = [taken.port]
+            try await GitDaemonServer.with(fixture, ports: { ports.isEmpty ? FreePort.next() : ports.removeFirst() }) { url in
+                #expect(!url.contains(":\(taken.port)/"))
+                let source = LibGit2Source(remote: GitRemote(url: url), cachePath: fixture.cachePath)
+                try await source.fetch()
+                #expect(try await source.resolve("main").hex == history.second)
+            }
+            #expect(ports.isEmpty, "the taken port was tried first")
+            withExtendedLifetime(taken) {}
+        }
+    }
+
     @Test func aStoppedDaemonIsReportedAsUnavailable() async throws {
         try await GitFixture.with { fixture in
             _ = try await GitSourceConformance.history(fixture)
-            let port = FreePort.next()
+            let closed = ClosedPort()
+            let port = closed.port
             let source = LibGit2Source(remote: GitRemote(url: "git://127.0.0.1:\(port)/origin"), cachePath: fixture.cachePath)
             let error = await #expect(throws: CapstanError.self) { try await source.fetch() }
             #expect(error?.code == .unavailable)
             #expect(error?.message.contains("git://127.0.0.1:\(port)/origin") == true)
+            withExtendedLifetime(closed) {}
         }
     }
 }

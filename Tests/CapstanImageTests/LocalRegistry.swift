@@ -2,7 +2,7 @@ import CapstanCore
 import CapstanTestSupport
 import Foundation
 
-/// Debian's `docker-registry` on a free 127.0.0.1 port with a config file in a scratch directory: anonymous, with
+/// Debian's `docker-registry` on a 127.0.0.1 port the kernel picks with a config file in a scratch directory: anonymous, with
 /// htpasswd basic auth, or with bearer tokens from a token service; plain HTTP or TLS. Stopped by PID.
 final class LocalRegistry: @unchecked Sendable {
     let port: Int
@@ -43,10 +43,10 @@ final class LocalRegistry: @unchecked Sendable {
     static func start(in scratch: String, basicAuth: Bool, token: TokenAuth? = nil, tls: (certificate: String, key: String)? = nil) async throws -> LocalRegistry {
         let directory = scratch + "/registry-\(UUID().uuidString.prefix(6))"
         try FileManager.default.createDirectory(atPath: directory + "/storage", withIntermediateDirectories: true)
-        let port = FreePort.next()
         var credentials: (String, String)?
         var auth = ""
-        var http = "  addr: 127.0.0.1:\(port)\n"
+        // Port 0: the kernel picks the port; the registry's listening socket tells which (ListeningPorts).
+        var http = "  addr: 127.0.0.1:0\n"
         if let tls { http += "  tls:\n    certificate: \(tls.certificate)\n    key: \(tls.key)\n" }
         if let token {
             auth = """
@@ -92,16 +92,19 @@ final class LocalRegistry: @unchecked Sendable {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        let registry = LocalRegistry(port: port, directory: directory, process: process, credentials: credentials)
-        // Wait until it answers /v2/.
-        for _ in 0..<100 {
-            let (status, _) = try ImageTestSupport.run(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/\(port)"], allowFailure: true)
-            if status == 0 { return registry }
+        // Wait until it listens.
+        for _ in 0..<300 {
+            if let port = ListeningPorts.of(pid: process.processIdentifier).first {
+                return LocalRegistry(port: port, directory: directory, process: process, credentials: credentials)
+            }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        registry.stop()
-        throw CapstanError(.unavailable, "docker-registry did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        throw CapstanError(.unavailable, "docker-registry did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     /// Pushes the OCI layout `layout:tag` to `repository:tag` here with skopeo (`all`: every image of an index).

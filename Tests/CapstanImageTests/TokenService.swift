@@ -2,7 +2,7 @@ import CapstanCore
 import CapstanTestSupport
 import Foundation
 
-/// A Docker-registry token service for the bearer-auth tests: a small Python `http.server` on a free 127.0.0.1 port
+/// A Docker-registry token service for the bearer-auth tests: a small Python `http.server` on a 127.0.0.1 port the kernel picks
 /// that answers every GET with one JWT and records each request's path (with its `service` and `scope` query) and
 /// `Authorization` header. The JWT is signed RS256 by a key made with openssl here; its certificate, sent in the
 /// `x5c` header, is the registry's `rootcertbundle`. Stopped by PID.
@@ -49,10 +49,11 @@ final class TokenService: @unchecked Sendable {
         let credentials = ("token-user", "token-pass")
         let expected = "Basic " + Data("\(credentials.0):\(credentials.1)".utf8).base64EncodedString()
         try Data(script.utf8).write(to: URL(fileURLWithPath: directory + "/token_service.py"))
-        let port = FreePort.next()
+        // The service listens on a port the kernel picks and writes it to port.txt once it serves.
+        let portFile = directory + "/port.txt"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Prerequisites.which("python3")!)
-        process.arguments = [directory + "/token_service.py", "\(port)", directory + "/token.json", directory + "/requests.log", expected]
+        process.arguments = [directory + "/token_service.py", portFile, directory + "/token.json", directory + "/requests.log", expected]
         let log = directory + "/service.log"
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -60,14 +61,18 @@ final class TokenService: @unchecked Sendable {
         process.standardError = handle
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let service = TokenService(port: port, directory: directory, process: process, credentials: credentials)
-        for _ in 0..<100 {
-            if LoopbackSocket.canConnect(port: port) { return service }
+        for _ in 0..<300 {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.trimmingCharacters(in: .whitespacesAndNewlines)) {
+                return TokenService(port: port, directory: directory, process: process, credentials: credentials)
+            }
             if !process.isRunning { break }
             try await Task.sleep(for: .milliseconds(100))
         }
-        service.stop()
-        throw CapstanError(.unavailable, "the token service did not start on port \(port): \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+        if process.isRunning {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        throw CapstanError(.unavailable, "the token service did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
     }
 
     /// A JWT (RS256, certificate in `x5c`) granting pull and push on `repository` for an hour.
@@ -111,7 +116,8 @@ final class TokenService: @unchecked Sendable {
         # The test process may have SIGTERM blocked; the service must still stop on it.
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        port, token_file, log_file, expected = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+        import os
+        port_file, token_file, log_file, expected = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
         token = open(token_file, "rb").read()
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -133,6 +139,10 @@ final class TokenService: @unchecked Sendable {
             def log_message(self, *args):
                 pass
 
-        http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        with open(port_file + ".tmp", "w") as f:
+            f.write("%d\\n" % server.server_address[1])
+        os.rename(port_file + ".tmp", port_file)
+        server.serve_forever()
         """
 }

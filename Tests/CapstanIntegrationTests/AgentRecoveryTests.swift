@@ -105,7 +105,7 @@ extension EndToEnd {
             let cluster: TestCluster
             let workDir: String
             let endpoint: HostPort
-            let arguments: [String]
+            let started: TestCluster.TestAgent
             let imagesAvailable: Bool
             var scheduler: EventRecorder!
             var offer: Offer!
@@ -116,7 +116,7 @@ extension EndToEnd {
                 self.cluster = cluster
                 workDir = agent.workDir
                 endpoint = agent.endpoint
-                arguments = agent.arguments
+                started = agent
                 current = agent.process
                 self.imagesAvailable = imagesAvailable
             }
@@ -127,7 +127,9 @@ extension EndToEnd {
             func restart() async throws {
                 restarts += 1
                 let log = workDir + ".restart-\(restarts).log"
-                current = try CapstanProcess(arguments: arguments, logPath: log)
+                let listenFile = ListenFile.path(in: cluster.scratch, name: "agent-restart")
+                current = try CapstanProcess(arguments: started.restartArguments(listenFile: listenFile), logPath: log)
+                #expect(try await ListenFile.address(at: listenFile, of: current) == endpoint, "the agent took its old port again")
                 try await waitForHealth(endpoint)
                 try await eventually("agent re-registered", timeout: .seconds(20)) { [current] in
                     current.log.contains("Registered with master")

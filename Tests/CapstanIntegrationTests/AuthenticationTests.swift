@@ -195,12 +195,13 @@ extension EndToEnd {
         func startupRefusals() async throws {
             try await TestCluster.with(agents: 0) { cluster in
                 try "agent-0 not-the-secret\n".write(toFile: cluster.scratch + "/bad.credential", atomically: true, encoding: .utf8)
-                let endpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
+                let listenFile = ListenFile.path(in: cluster.scratch, name: "bad-agent")
                 let bad = try CapstanProcess(
-                    arguments: ["agent", "--master", cluster.master.description, "--listen", endpoint.description, "--work-dir",
-                        cluster.scratch + "/bad-agent", "--credential", cluster.scratch + "/bad.credential", "--resources", "cpus:1;mem:128"],
+                    arguments: ["agent", "--master", cluster.master.description, "--listen", "127.0.0.1:0", "--listen-file", listenFile,
+                        "--work-dir", cluster.scratch + "/bad-agent", "--credential", cluster.scratch + "/bad.credential",
+                        "--resources", "cpus:1;mem:128"],
                     logPath: cluster.scratch + "/bad-agent.log")
-                try await waitForHealth(endpoint)
+                try await waitForHealth(try await ListenFile.address(at: listenFile, of: bad))
                 try await eventually("the agent logs the refusal", timeout: .seconds(10)) { bad.log.contains("refused this agent's credential") }
                 #expect(try await cluster.registeredAgentCount() == 0)
                 await bad.stop()

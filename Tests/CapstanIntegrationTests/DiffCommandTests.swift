@@ -249,7 +249,9 @@ extension EndToEnd {
                 #expect(badState.status == 1)
                 #expect(badState.stderr.contains("no get_tasks or get_agents"))
 
-                let noMaster = try await Self.diff(["--repo", dir, "--revision", "v1", "--master", "127.0.0.1:\(FreePort.next())"])
+                let closed = ClosedPort()
+                let noMaster = try await Self.diff(["--repo", dir, "--revision", "v1", "--master", "127.0.0.1:\(closed.port)"])
+                withExtendedLifetime(closed) {}
                 #expect(noMaster.status == 1)
                 #expect(noMaster.stderr.hasPrefix("capstan diff: "))
             }

@@ -10,14 +10,16 @@ import Testing
 final class GitOpsFixture: @unchecked Sendable {
     let cluster: TestCluster
     let repo: String
-    let api: HostPort
+    /// The reconciler's API: port 0 until ``startReconciler(interval:extra:)`` has it bound, then the bound port (a
+    /// restarted reconciler takes the same one again).
+    private(set) var api: HostPort
     let secretFile: String
     private(set) var reconciler: CapstanProcess?
 
     init(cluster: TestCluster) async throws {
         self.cluster = cluster
         repo = cluster.scratch + "/repo"
-        api = HostPort(host: "127.0.0.1", port: FreePort.next())
+        api = HostPort(host: "127.0.0.1", port: 0)
         secretFile = cluster.scratch + "/webhook-secret"
         try FileManager.default.createDirectory(atPath: repo, withIntermediateDirectories: true)
         try "s3cret\n".write(toFile: secretFile, atomically: true, encoding: .utf8)
@@ -49,13 +51,16 @@ final class GitOpsFixture: @unchecked Sendable {
 
     /// Starts `capstan reconcile` on the repository (polling every `interval`, webhook secret set).
     func startReconciler(interval: String = "300ms", extra: [String] = []) async throws {
-        reconciler = try CapstanProcess(
+        let listenFile = ListenFile.path(in: cluster.scratch, name: "reconciler")
+        let process = try CapstanProcess(
             arguments: [
-                "reconcile", "--master", cluster.master.description, "--listen", api.description,
+                "reconcile", "--master", cluster.master.description, "--listen", api.description, "--listen-file", listenFile,
                 "--work-dir", cluster.scratch + "/reconciler", "--repo", repo, "--branch", "main", "--interval", interval,
                 "--webhook-secret-file", secretFile, "--log-level", "debug",
             ] + extra,
             logPath: cluster.scratch + "/reconciler-\(UUID().uuidString.prefix(4)).log")
+        reconciler = process
+        api = try await ListenFile.address(at: listenFile, of: process)
         try await waitForHealth(api)
     }
 

@@ -229,7 +229,9 @@ extension EndToEnd {
         func checksEnterTheContainersNetworkNamespace() async throws {
             try await ImageTaskTests.withImageAgent("health") { scheduler, offer, _ in
                 // The server listens on 127.0.0.1 of the container's namespace only: from the host's, nothing answers.
-                let port = FreePort.next()
+                // The host's port is held (bound, never listening) for the test, so nothing on the host can answer there.
+                let hostPort = ClosedPort()
+                let port = hostPort.port
                 let serve = "cd /mnt/mesos/sandbox && echo ok > index.html && exec /bin/busybox httpd -f -p 127.0.0.1:\(port) -h ."
                 var tasks: [TaskInfo] = []
                 for (id, check) in [
@@ -250,7 +252,8 @@ extension EndToEnd {
                 let healthy = try await Self.healthUpdate(scheduler, "boxed-http", healthy: true, timeout: .seconds(30))
                 #expect(healthy.message?.contains("answered 200") == true, "\(healthy.message ?? "")")
                 try await Self.healthUpdate(scheduler, "boxed-tcp", healthy: true, timeout: .seconds(30))
-                #expect(LoopbackSocket.isBindable(port: port), "the host's 127.0.0.1:\(port) is free: the checks went into the container")
+                #expect(!LoopbackSocket.canConnect(port: port), "nothing answers on the host's 127.0.0.1:\(port): the checks went into the container")
+                withExtendedLifetime(hostPort) {}
                 for id in ["boxed-http", "boxed-tcp"] {
                     try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: TaskID(id))))
                     try await scheduler.update(TaskID(id), .taskKilled, timeout: .seconds(20))

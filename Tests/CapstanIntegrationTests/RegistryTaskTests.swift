@@ -7,9 +7,10 @@ import Testing
 extension EndToEnd {
     @Suite("Tasks from registry images")
     struct RegistryTaskTests {
-        /// Debian's `docker-registry` on a free 127.0.0.1 port, anonymous or with htpasswd basic auth; stopped by PID.
+        /// Debian's `docker-registry` on a 127.0.0.1 port the kernel picks (known after ``waitUntilListening()``),
+        /// anonymous or with htpasswd basic auth; stopped by PID.
         final class Registry: @unchecked Sendable {
-            let port = FreePort.next()
+            private(set) var port = 0
             let directory: String
             let process = Process()
             let credentials: (user: String, password: String)?
@@ -34,7 +35,7 @@ extension EndToEnd {
                       filesystem:
                         rootdirectory: \(directory)/storage
                     http:
-                      addr: 127.0.0.1:\(port)
+                      addr: 127.0.0.1:0
                     \(auth)
                     """
                 try Data(config.utf8).write(to: URL(fileURLWithPath: directory + "/config.yml"))
@@ -48,13 +49,15 @@ extension EndToEnd {
                 try process.run()
             }
 
-            /// Waits (at most 10 s) until the registry accepts connections.
+            /// Waits (at most 30 s) until the registry listens, and takes the port it bound from its socket.
             func waitUntilListening() async throws {
-                try await eventually("docker-registry on \(host)", timeout: .seconds(10), interval: .milliseconds(100)) {
+                try await eventually("docker-registry listening", timeout: .seconds(30), interval: .milliseconds(100)) {
                     guard self.process.isRunning else {
                         throw TestFailure("docker-registry exited: \((try? String(contentsOfFile: self.directory + "/registry.log", encoding: .utf8)) ?? "")")
                     }
-                    return LoopbackSocket.canConnect(port: self.port)
+                    guard let port = ListeningPorts.of(pid: self.process.processIdentifier).first else { return false }
+                    self.port = port
+                    return true
                 }
             }
 
@@ -90,14 +93,15 @@ extension EndToEnd {
 
                 try await cluster.startMaster()
                 let workDir = cluster.scratch + "/agent-registry"
-                let endpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
+                let listenFile = ListenFile.path(in: cluster.scratch, name: "agent")
                 let arguments = [
-                    "agent", "--master", cluster.master.description, "--listen", endpoint.description, "--work-dir", workDir,
+                    "agent", "--master", cluster.master.description, "--listen", "127.0.0.1:0", "--listen-file", listenFile, "--work-dir", workDir,
                     "--resources", "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", "--executor-registration-timeout", "10secs",
                     "--status-update-retry-interval", "300ms", "--log-level", "debug",
                 ] + cluster.agentCredentialArguments(slot: 0) + (try agentFlags(registry, cluster.scratch))
                 let agent = try CapstanProcess(arguments: arguments, logPath: workDir + ".log")
                 do {
+                    let endpoint = try await ListenFile.address(at: listenFile, of: agent)
                     try await waitForHealth(endpoint)
                     try await eventually("agent \(endpoint) registered") { try await cluster.registeredAgentCount() > 0 }
                     let scheduler = try await EventRecorder.subscribe(cluster.master)

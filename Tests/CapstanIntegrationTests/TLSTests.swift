@@ -16,24 +16,26 @@ extension EndToEnd {
             let cluster = try TestCluster()
             let certs = try TestCertificates(in: cluster.scratch + "/tls")
             let tlsFlags = ["--tls-cert", certs.cert, "--tls-key", certs.key, "--tls-ca", certs.ca, "--tls-require-client-cert"]
-            let master = cluster.master
-            let agentEndpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
             let client = try JSONPoster(tls: ClientTLS(caFile: certs.ca, certificateFile: certs.clientCert, keyFile: certs.clientKey))
             var processes: [CapstanProcess] = []
             defer {
                 for process in processes { process.crash() }
                 try? FileManager.default.removeItem(atPath: cluster.scratch)
             }
-            processes.append(try CapstanProcess(
-                arguments: ["master", "--listen", master.description, "--work-dir", cluster.scratch + "/master",
-                    "--agent-credentials", cluster.agentCredentialsPath, "--allocation-interval", "200ms"] + tlsFlags,
-                logPath: cluster.scratch + "/master.log"))
-            processes.append(try CapstanProcess(
-                arguments: ["agent", "--master", master.description, "--listen", agentEndpoint.description, "--work-dir",
-                    cluster.scratch + "/agent", "--resources", "cpus:1;mem:256;disk:256;ports:[31000-31009]"]
-                    + cluster.agentCredentialArguments(slot: 0) + tlsFlags,
-                logPath: cluster.scratch + "/agent.log"))
             do {
+                let masterFile = ListenFile.path(in: cluster.scratch, name: "master")
+                processes.append(try CapstanProcess(
+                    arguments: ["master", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--work-dir", cluster.scratch + "/master",
+                        "--agent-credentials", cluster.agentCredentialsPath, "--allocation-interval", "200ms"] + tlsFlags,
+                    logPath: cluster.scratch + "/master.log"))
+                let master = try await ListenFile.address(at: masterFile, of: processes[0])
+                let agentFile = ListenFile.path(in: cluster.scratch, name: "agent")
+                processes.append(try CapstanProcess(
+                    arguments: ["agent", "--master", master.description, "--listen", "127.0.0.1:0", "--listen-file", agentFile, "--work-dir",
+                        cluster.scratch + "/agent", "--resources", "cpus:1;mem:256;disk:256;ports:[31000-31009]"]
+                        + cluster.agentCredentialArguments(slot: 0) + tlsFlags,
+                    logPath: cluster.scratch + "/agent.log"))
+                let agentEndpoint = try await ListenFile.address(at: agentFile, of: processes[1])
                 try await eventually("the agent registers over TLS", timeout: .seconds(30)) {
                     let reply = try? await client.post(OperatorCall(type: .getAgents), to: master.url(tls: true) + "/api/v1")
                     guard let reply, reply.isSuccess else { return false }
@@ -74,13 +76,14 @@ extension EndToEnd {
             let scratch = NSTemporaryDirectory() + "capstan-tls-\(UUID().uuidString.prefix(6))"
             let certs = try TestCertificates(in: scratch + "/tls")
             defer { try? FileManager.default.removeItem(atPath: scratch) }
-            let master = HostPort(host: "127.0.0.1", port: FreePort.next())
+            let masterFile = ListenFile.path(in: scratch, name: "master")
             let up = try CapstanProcess(
-                arguments: ["up", "--no-reconciler", "--listen", master.description, "--agent-listen", "127.0.0.1:\(FreePort.next())",
+                arguments: ["up", "--no-reconciler", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0",
                     "--work-dir", scratch + "/up", "--resources", "cpus:1;mem:256;disk:256;ports:[31000-31009]",
                     "--tls-cert", certs.cert, "--tls-key", certs.key, "--tls-ca", certs.ca],
                 logPath: scratch + "/up.log")
             defer { up.crash() }
+            let master = try await ListenFile.address(at: masterFile, of: up)
             let client = try JSONPoster(tls: ClientTLS(caFile: certs.ca))
             try await eventually("up's agent registers over TLS", timeout: .seconds(30)) {
                 guard let reply = try? await client.post(OperatorCall(type: .getAgents), to: master.url(tls: true) + "/api/v1"), reply.isSuccess

@@ -11,21 +11,27 @@ extension EndToEnd {
         func upRunsAndStopsCleanly() async throws {
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-up-\(UUID().uuidString.prefix(8))").path
             defer { try? FileManager.default.removeItem(atPath: scratch) }
-            let master = HostPort(host: "127.0.0.1", port: FreePort.next())
-            let agentEndpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let (masterFile, agentFile) = (scratch + "/master.listen", scratch + "/agent.listen")
             let up = try CapstanProcess(
                 arguments: [
-                    "up", "--listen", master.description, "--agent-listen", agentEndpoint.description,
+                    "up", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0",
+                    "--agent-listen-file", agentFile,
                     "--work-dir", scratch + "/wd", "--resources", "cpus:1;mem:256;disk:256;ports:[31000-31001]",
                 ], logPath: scratch + "/up.log")
             do {
+                let master = try await ListenFile.address(at: masterFile, of: up)
+                let agentEndpoint = try await ListenFile.address(at: agentFile, of: up)
+                #expect(master.port != 0 && agentEndpoint.port != 0)
                 try await waitForHealth(master)
                 try await eventually("agent registered") {
                     try await OperatorClient(master).call(.getAgents).getAgents?.agents.count == 1
                 }
                 #expect(up.log.contains("capstan master listening on http://\(master)"))
                 #expect(up.log.contains("capstan agent  listening on http://\(agentEndpoint)"))
+                // The agent found up's master on its bound port and registered with its own bound port.
+                let agents = try #require(try await OperatorClient(master).call(.getAgents).getAgents?.agents)
+                #expect(agents.map(\.agentInfo.port) == [Int32(agentEndpoint.port)])
 
                 let scheduler = try await EventRecorder.subscribe(master)
                 let offer = try #require(try await scheduler.nextOffers().first)

@@ -70,20 +70,19 @@ extension EndToEnd {
             try await ValidateCommandTests.git(checkout, "add", "Manifests")
             try await ValidateCommandTests.git(checkout, "commit", "-q", "-m", "demo manifests and an app from an image")
 
-            let master = HostPort(host: "127.0.0.1", port: FreePort.next())
-            let agentEndpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
-            let api = HostPort(host: "127.0.0.1", port: FreePort.next())
+            let masterFile = scratch + "/master.listen"
             let ports = (0..<8).map { _ in FreePort.next() }.sorted().map { "\($0)-\($0)" }.joined(separator: ",")
             var environment = ProcessInfo.processInfo.environment
             environment["CAPSTAN_INIT"] = nil  // found beside the binary, as after the README's command
             let up = try CapstanProcess(
                 arguments: [
-                    "up", "--listen", master.description, "--agent-listen", agentEndpoint.description,
-                    "--reconciler-listen", api.description, "--work-dir", scratch + "/wd",
+                    "up", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0",
+                    "--reconciler-listen", "127.0.0.1:0", "--work-dir", scratch + "/wd",
                     "--resources", "cpus:2;mem:1024;disk:1024;ports:[\(ports)]", "--insecure-registry", registry.host,
                 ], logPath: scratch + "/up.log", currentDirectory: checkout, executable: release + "/capstan",
                 environment: environment)
             do {
+                let master = try await ListenFile.address(at: masterFile, of: up)
                 try await waitForHealth(master)
                 let running = try await Self.waitForImageTask(master: master, timeout: .seconds(120))
                 let stdout = try #require(

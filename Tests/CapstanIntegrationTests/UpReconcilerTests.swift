@@ -31,18 +31,18 @@ extension EndToEnd {
             let (appCount, jobCount) = try #require(Self.counts(validate.output), "no summary in: \(validate.output)")
             #expect(appCount > 0)
 
-            let master = HostPort(host: "127.0.0.1", port: FreePort.next())
-            let agentEndpoint = HostPort(host: "127.0.0.1", port: FreePort.next())
-            let api = HostPort(host: "127.0.0.1", port: FreePort.next())
-            // Ports the kernel says are free now, rather than a fixed range other tests may be using.
+            // The tasks' port range: ports the kernel says are free now, rather than a fixed range other tests may be using.
             let ports = (0..<8).map { _ in FreePort.next() }.sorted().map { "\($0)-\($0)" }.joined(separator: ",")
+            let (masterFile, apiFile) = (scratch + "/master.listen", scratch + "/reconciler.listen")
             let up = try CapstanProcess(
                 arguments: [
-                    "up", "--listen", master.description, "--agent-listen", agentEndpoint.description,
-                    "--reconciler-listen", api.description, "--work-dir", scratch + "/wd",
+                    "up", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0",
+                    "--reconciler-listen", "127.0.0.1:0", "--reconciler-listen-file", apiFile, "--work-dir", scratch + "/wd",
                     "--resources", "cpus:2;mem:1024;disk:1024;ports:[\(ports)]",
                 ], logPath: scratch + "/up.log", currentDirectory: checkout)
             do {
+                let master = try await ListenFile.address(at: masterFile, of: up)
+                let api = try await ListenFile.address(at: apiFile, of: up)
                 try await waitForHealth(master)
                 // Before its first sync the reconciler lists no apps, which `capstan status` counts as converged:
                 // wait for the demo set's apps to be listed too.

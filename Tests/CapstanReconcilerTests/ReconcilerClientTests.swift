@@ -92,7 +92,9 @@ struct ReconcilerClientTests {
 
     @Test("An unreachable master or reconciler is an unavailable error naming it")
     func unreachable() async throws {
-        let port = FreePort.next()
+        let closed = ClosedPort()
+        let port = closed.port
+        defer { withExtendedLifetime(closed) {} }
         // AsyncHTTPClient retries refused connections until the deadline: keep it short.
         let poster = JSONPoster(timeout: .seconds(1))
         await #expect {

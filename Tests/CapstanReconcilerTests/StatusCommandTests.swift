@@ -83,7 +83,9 @@ struct StatusCommandTests {
             #expect(run.status == 1)
             #expect(run.stderr.contains("No framework named 'capstan-reconciler' is registered with the master at 127.0.0.1:\(port)"))
         }
-        let down = FreePort.next()
+        let closed = ClosedPort()
+        let down = closed.port
+        defer { withExtendedLifetime(closed) {} }
         let run = try await runCapstan(["status", "--master", "127.0.0.1:\(down)", "--timeout", "1s"])
         #expect(run.status == 1)
         #expect(run.stderr.contains("Cannot reach the master at 127.0.0.1:\(down)"))

@@ -8,6 +8,11 @@ public enum LoopbackSocket {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0, "socket() failed: errno \(errno)")
         defer { close(fd) }
+        return bindEphemeral(fd)
+    }
+
+    /// Binds `fd` to 127.0.0.1 on a port the kernel picks and returns that port.
+    static func bindEphemeral(_ fd: Int32) -> Int {
         var address = loopback(port: 0)
         precondition(bind(fd, &address) == 0, "bind() failed: errno \(errno)")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)

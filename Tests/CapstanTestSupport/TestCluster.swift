@@ -3,11 +3,14 @@ import CapstanAPIClient
 import CapstanCore
 import Foundation
 
-/// A master and agents running as real `capstan` processes on free loopback ports, each with its own work dir
-/// under a scratch directory. Timings are shortened so failure detection takes well under a second.
+/// A master and agents running as real `capstan` processes on loopback, each with its own work dir under a scratch
+/// directory. Each listens on port 0 and reports the port it bound (`--listen-file`), so no two tests race for a port.
+/// Timings are shortened so failure detection takes well under a second.
 public final class TestCluster: @unchecked Sendable {
     public let scratch: String
-    public let master: HostPort
+    /// The master's address: port 0 until ``startMaster()`` has it bound, then the bound port (a restarted master
+    /// takes the same one again, so agents and schedulers find it).
+    public private(set) var master: HostPort
     public private(set) var masterProcess: CapstanProcess?
     public private(set) var agents: [TestAgent] = []
     public let masterFlags: [String]
@@ -21,12 +24,22 @@ public final class TestCluster: @unchecked Sendable {
         public let workDir: String
         public let process: CapstanProcess
         public let arguments: [String]
+
+        /// The arguments to start this agent again on the port it bound (its executors know that endpoint), with its
+        /// new bound address reported to `listenFile`.
+        public func restartArguments(listenFile: String) -> [String] {
+            var arguments = self.arguments
+            for (flag, value) in [("--listen", endpoint.description), ("--listen-file", listenFile)] {
+                if let index = arguments.firstIndex(of: flag), index + 1 < arguments.count { arguments[index + 1] = value }
+            }
+            return arguments
+        }
     }
 
     public init(masterFlags: [String] = []) throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        master = HostPort(host: "127.0.0.1", port: FreePort.next())
+        master = HostPort(host: "127.0.0.1", port: 0)
         self.masterFlags = masterFlags
         // Agents authenticate to the master: one principal and secret per agent slot, all listed for the master.
         let lines = (0..<Self.agentSlots).map { "agent-\($0) \(Self.secret(slot: $0))" }
@@ -50,24 +63,28 @@ public final class TestCluster: @unchecked Sendable {
         ["--credential", credentialPath(slot: slot ?? agents.count % Self.agentSlots)]
     }
 
-    /// Starts (or restarts) the master and waits until it answers /health.
+    /// Starts (or restarts, on the port it had) the master and waits until it answers /health.
     public func startMaster() async throws {
+        let listenFile = ListenFile.path(in: scratch, name: "master")
         let arguments = [
-            "master", "--listen", master.description, "--work-dir", scratch + "/master",
+            "master", "--listen", master.description, "--listen-file", listenFile, "--work-dir", scratch + "/master",
             "--agent-ping-timeout", "500ms", "--max-agent-ping-timeouts", "4", "--allocation-interval", "200ms",
             "--heartbeat-interval", "1secs", "--log-level", "debug", "--agent-credentials", agentCredentialsPath,
         ] + masterFlags
-        masterProcess = try CapstanProcess(arguments: arguments, logPath: scratch + "/master-\(UUID().uuidString.prefix(4)).log")
+        let process = try CapstanProcess(arguments: arguments, logPath: scratch + "/master-\(UUID().uuidString.prefix(4)).log")
+        masterProcess = process
+        master = try await ListenFile.address(at: listenFile, of: process)
         try await waitForHealth(master)
     }
 
-    /// Starts an agent and waits until the master lists it.
+    /// Starts an agent (on port 0, or on `port`: an agent restarted for its running executors takes its old port)
+    /// and waits until the master lists it.
     @discardableResult
     public func startAgent(resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil, extraArguments: [String] = []) async throws -> TestAgent {
-        let endpoint = HostPort(host: "127.0.0.1", port: port ?? FreePort.next())
         let dir = workDir ?? scratch + "/agent-\(agents.count)"
+        let listenFile = ListenFile.path(in: scratch, name: "agent")
         var arguments = [
-            "agent", "--master", master.description, "--listen", endpoint.description, "--work-dir", dir,
+            "agent", "--master", master.description, "--listen", "127.0.0.1:\(port ?? 0)", "--listen-file", listenFile, "--work-dir", dir,
             "--resources", resources, "--executor-registration-timeout", "10secs", "--status-update-retry-interval", "300ms",
             "--log-level", "debug",
         ]
@@ -83,6 +100,13 @@ public final class TestCluster: @unchecked Sendable {
         arguments += extraArguments
         let before = try await registeredAgentCount()
         let process = try CapstanProcess(arguments: arguments, logPath: dir + ".log")
+        let endpoint: HostPort
+        do {
+            endpoint = try await ListenFile.address(at: listenFile, of: process)
+        } catch {
+            await process.stop()
+            throw error
+        }
         let agent = TestAgent(endpoint: endpoint, workDir: dir, process: process, arguments: arguments)
         agents.append(agent)
         try await waitForHealth(endpoint)

@@ -90,9 +90,15 @@ int capstan_spawn_release(int sync_fd, int *out_stage);
 int capstan_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd, int stdin_fd,
                   int stdout_fd, int stderr_fd, int new_session, int uid, int gid, int *out_pid);
 
-/// Waits until child `pid` has exited WITHOUT reaping it (waitid WNOWAIT), so its pid cannot be reused yet.
-/// Lives in C because siginfo_t's unions are not usable from Swift. Returns 0 or an errno; retries EINTR.
-int capstan_wait_exit_nowait(int pid);
+/// Whether child `pid` has exited, WITHOUT reaping it (waitid WNOHANG|WNOWAIT, so its pid cannot be reused yet):
+/// 1 exited, 0 still running, or -errno. For kernels without pidfds. Lives in C because siginfo_t's unions are not
+/// usable from Swift; retries EINTR.
+int capstan_exited_nohang(int pid);
+
+/// Reaps the exited child behind `pidfd` (waitid P_PIDFD, Linux 5.4; retrying EINTR) and decodes its status.
+/// Lives in C because siginfo_t's unions are not usable from Swift and glibc before 2.36 has no P_PIDFD.
+/// Returns 0 and sets exactly one of *out_exit_code / *out_signal (the other -1), or an errno.
+int capstan_pidfd_reap(int pidfd, int *out_exit_code, int *out_signal);
 
 /// Reaps child `pid` (blocking waitpid, retrying EINTR) and decodes its status.
 /// Lives in C because WIFEXITED/WEXITSTATUS/WIFSIGNALED/WTERMSIG are macros.
@@ -103,9 +109,6 @@ int capstan_reap(int pid, int *out_exit_code, int *out_signal);
 /// Lives in C because glibc before 2.36 has no pidfd_open wrapper.
 int capstan_pidfd_open(int pid);
 
-/// Blocks until the process behind `pidfd` has exited (poll POLLIN, retrying EINTR); returns 0 or an errno.
-/// Lives in C to keep struct pollfd and the pidfd semantics next to capstan_pidfd_open.
-int capstan_pidfd_wait(int pidfd);
 
 /// Writes the message for `err` into `buf` and returns `buf`.
 /// Lives in C because glibc exports two strerror_r variants chosen by feature macros; this pins the GNU one.

@@ -67,8 +67,11 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "The master to register with.")
     var master: String = "127.0.0.1:5050"
 
-    @Option(help: "Address the agent's HTTP API listens on.")
+    @Option(help: "Address the agent's HTTP API listens on (port 0: the kernel picks one, which the agent registers with; see --listen-file).")
     var listen: String = "127.0.0.1:5051"
+
+    @Option(help: ArgumentHelp(ListenFile.help, valueName: "path"))
+    var listenFile: String?
 
     @Option(help: "Directory for sandboxes and checkpoints; keep it across restarts to keep the agent ID.")
     var workDir: String = ".capstan/agent"
@@ -114,9 +117,11 @@ struct AgentCommand: AsyncParsableCommand {
         try auth.checkListen(address, flag: "--listen", command: "agent", open: open)
         if config.credential == nil { logger.warning("The agent is not authenticated (--insecure): anyone who reaches the port can run tasks") }
         let started = config
-        let service = try AgentService(configuration: started, logger: logger, killTasksOnShutdown: false) { address in
+        let listenFile = self.listenFile
+        let service = try AgentService(configuration: started, logger: logger, killTasksOnShutdown: false, onListening: { address in
             Console.line("capstan agent listening on \(address.url(tls: started.tls != nil)) (executor API: /api/v1/executor); master \(started.master)")
-        }
+            await ListenFile.write(address, to: listenFile, logger: logger)
+        })
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()

@@ -148,9 +148,10 @@ final class GitOpsBench {
     let instances: Int
     let timeout: Duration
     let secret = "capstan-bench-\(UInt64.random(in: 0...UInt64.max))"
-    let master = HostPort(host: "127.0.0.1", port: BenchPull.freePort())
-    let agent = HostPort(host: "127.0.0.1", port: BenchPull.freePort())
-    let api = HostPort(host: "127.0.0.1", port: BenchPull.freePort())
+    /// The master's and the reconciler's addresses: `capstan up` listens on port 0 and reports the ports it bound
+    /// through its listen files (nothing races another process for a port).
+    private(set) var master = HostPort(host: "127.0.0.1", port: 0)
+    private(set) var api = HostPort(host: "127.0.0.1", port: 0)
     private(set) var up: Process?
     private let poster = ReconcilerClient.poster(timeout: .seconds(5))
 
@@ -215,14 +216,17 @@ final class GitOpsBench {
 
     func startUp(executable: String, allocationInterval: String?) async throws {
         try (secret + "\n").write(toFile: scratch + "/webhook-secret", atomically: true, encoding: .utf8)
+        let (masterFile, apiFile) = (scratch + "/master.listen", scratch + "/reconciler.listen")
+        for file in [masterFile, apiFile] { try? FileManager.default.removeItem(atPath: file) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.currentDirectoryURL = URL(fileURLWithPath: scratch)
         // Enough for 2 × instances tasks during a maxSurge 100% rollout, whatever the machine has.
         let cpus = max(2, Double(instances) * 0.05), mem = max(1024, instances * 40)
         process.arguments = [
-            "up", "--repo", repo, "--branch", "main", "--interval", "1h", "--listen", master.description,
-            "--agent-listen", agent.description, "--reconciler-listen", api.description, "--work-dir", scratch + "/wd",
+            "up", "--repo", repo, "--branch", "main", "--interval", "1h", "--listen", "127.0.0.1:0", "--listen-file", masterFile,
+            "--agent-listen", "127.0.0.1:0", "--reconciler-listen", "127.0.0.1:0", "--reconciler-listen-file", apiFile,
+            "--work-dir", scratch + "/wd",
             "--webhook-secret-file", scratch + "/webhook-secret",
             "--resources", "cpus:\(cpus);mem:\(mem);disk:1024;ports:[31000-31099]",
         ] + (allocationInterval.map { ["--allocation-interval", $0] } ?? [])
@@ -233,12 +237,24 @@ final class GitOpsBench {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         up = process
+        try await waitFor("capstan up to listen", timeout: .seconds(60), interval: .milliseconds(50)) {
+            guard process.isRunning else { throw CapstanError(.unavailable, "capstan up exited with status \(process.terminationStatus)") }
+            guard let master = Self.listenFile(masterFile), let api = Self.listenFile(apiFile) else { return false }
+            (self.master, self.api) = (master, api)
+            return true
+        }
         // Ready once the reconciler's framework is registered with the master and the anchor app runs.
         try await waitFor("capstan up's reconciler to register and run \(Self.anchor)", timeout: .seconds(60), interval: .milliseconds(100)) {
             guard process.isRunning else { throw CapstanError(.unavailable, "capstan up exited with status \(process.terminationStatus)") }
             guard (try? await ReconcilerClient.discover(master: self.master, poster: self.poster)) != nil else { return false }
             return try? await self.status().apps.contains { $0.name == Self.anchor && $0.phase == .synced }
         }
+    }
+
+    /// The address a `--listen-file` holds once its server serves.
+    static func listenFile(_ path: String) -> HostPort? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8), text.hasSuffix("\n") else { return nil }
+        return try? HostPort.parse(text)
     }
 
     /// SIGTERM, then SIGKILL after 15 s.

@@ -45,8 +45,11 @@ struct MasterCommand: AsyncParsableCommand {
         commandName: "master",
         abstract: "Run a master: the Mesos v1 scheduler and operator APIs, the agent registry and the DRF allocator.")
 
-    @Option(help: "Address the HTTP API listens on.")
+    @Option(help: "Address the HTTP API listens on (port 0: the kernel picks one; see --listen-file).")
     var listen: String = "127.0.0.1:5050"
+
+    @Option(help: ArgumentHelp(ListenFile.help, valueName: "path"))
+    var listenFile: String?
 
     @Option(help: "Directory for the master's state.")
     var workDir: String = ".capstan/master"
@@ -97,8 +100,10 @@ struct MasterCommand: AsyncParsableCommand {
             open: config.authentication.openSurfaces + (config.tls == nil ? [TLSFlags.unencrypted] : []))
         if agents == nil { logger.warning("Agents are not authenticated (--insecure): anyone who reaches the port can act as an agent") }
         let started = config
+        let listenFile = self.listenFile
         let service = try MasterService(configuration: started, logger: logger) { address in
             Console.line("capstan master listening on \(address.url(tls: started.tls != nil)) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
+            await ListenFile.write(address, to: listenFile, logger: logger)
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

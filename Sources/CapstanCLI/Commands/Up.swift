@@ -3,6 +3,7 @@ import CapstanAuth
 import CapstanAgent
 import CapstanCore
 import CapstanGit
+import CapstanHTTP
 import CapstanMaster
 import CapstanReconciler
 import Foundation
@@ -19,14 +20,23 @@ struct Up: AsyncParsableCommand {
             (or with --no-reconciler) only the master and the agent run.
             """)
 
-    @Option(help: "Address the master's HTTP API listens on.")
+    @Option(help: "Address the master's HTTP API listens on (port 0: the kernel picks one; the agent and the reconciler use it).")
     var listen: String = "127.0.0.1:5050"
 
-    @Option(help: "Address the agent's HTTP API listens on.")
+    @Option(help: "Address the agent's HTTP API listens on (port 0: the kernel picks one).")
     var agentListen: String = "127.0.0.1:5051"
 
-    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on.")
+    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on (port 0: the kernel picks one).")
     var reconcilerListen: String = "127.0.0.1:5052"
+
+    @Option(help: ArgumentHelp("The master's listen file: " + ListenFile.help, valueName: "path"))
+    var listenFile: String?
+
+    @Option(help: ArgumentHelp("The agent's listen file, as --listen-file.", valueName: "path"))
+    var agentListenFile: String?
+
+    @Option(help: ArgumentHelp("The reconciler's listen file, as --listen-file.", valueName: "path"))
+    var reconcilerListenFile: String?
 
     @Option(help: "Directory for all state (master/, agent/ and reconciler/ below it).")
     var workDir: String = ".capstan"
@@ -92,18 +102,26 @@ struct Up: AsyncParsableCommand {
             open: (auth.authenticateHTTP ? [] : ["the agent's operator API and sandbox files are open (--authenticate-http)"]) + plain)
         let masterStarted = masterConfig
         let agentStarted = agentConfig
+        let logger = logging.logger("capstan")
+        // The agent and the reconciler reach the master at the address it bound (its port when --listen names port 0).
+        let masterBound = BoundAddress()
+        let master: @Sendable () async throws -> HostPort = { try await masterBound.value() }
+        let (listenFile, agentListenFile) = (self.listenFile, self.agentListenFile)
         let masterService = try MasterService(configuration: masterStarted, logger: logging.logger("capstan.master")) { address in
+            masterBound.set(address)
             Console.line("capstan master listening on \(address.url(tls: masterStarted.tls != nil))  (scheduler API /api/v1/scheduler, operator API /api/v1)")
+            await ListenFile.write(address, to: listenFile, logger: logger)
         }
-        let agentService = try AgentService(configuration: agentStarted, logger: logging.logger("capstan.agent")) { address in
+        let agentService = try AgentService(configuration: agentStarted, logger: logging.logger("capstan.agent"), masterAddress: master) { address in
             Console.line("capstan agent  listening on \(address.url(tls: agentStarted.tls != nil))  (executor API /api/v1/executor, files /files/browse)")
             Console.line("work dir: \(root)   resources: \(agentStarted.resources)")
+            await ListenFile.write(address, to: agentListenFile, logger: logger)
         }
-        let logger = logging.logger("capstan")
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: masterService), .init(service: agentService)]
         let reconcilerAuthorization = http == nil ? nil : HTTPAuthenticator.basic(principal: reconcilerCredential.principal, secret: reconcilerCredential.secret)
         if let daemon = try await reconcilerDaemon(
-            root: root, master: masterAddress, authorization: reconcilerAuthorization, authenticator: auth.authenticateHTTP ? http : nil) {
+            root: root, master: masterAddress, masterBound: master, authorization: reconcilerAuthorization,
+            authenticator: auth.authenticateHTTP ? http : nil) {
             services.append(.init(service: daemon))
         }
         let group = ServiceGroup(
@@ -116,7 +134,8 @@ struct Up: AsyncParsableCommand {
 extension Up {
     /// The reconciler for `--repo`, or for the checkout around the current directory; nil when there is none.
     func reconcilerDaemon(
-        root: String, master: HostPort, authorization: String?, authenticator: HTTPAuthenticator?
+        root: String, master: HostPort, masterBound: @escaping @Sendable () async throws -> HostPort, authorization: String?,
+        authenticator: HTTPAuthenticator?
     ) async throws -> ReconcilerDaemon? {
         if noReconciler { return nil }
         var git = self.git
@@ -148,9 +167,12 @@ extension Up {
         let reconcilerAddress = options.listen
         let started = options
         try auth.checkListen(reconcilerAddress, flag: "--reconciler-listen", command: "up", open: started.openSurfaces)
-        return ReconcilerDaemon(options: started, source: source, logger: logging.logger("capstan.reconciler")) { address in
+        let logger = logging.logger("capstan.reconciler")
+        let listenFile = reconcilerListenFile
+        return ReconcilerDaemon(options: started, source: source, logger: logger, masterAddress: masterBound) { address in
             let path = started.path.isEmpty ? "" : ", path \(started.path)"
             Console.line("capstan reconciler listening on \(address.url(tls: started.tls != nil))  following \(source.remote) at \(started.revision)\(path)")
+            await ListenFile.write(address, to: listenFile, logger: logger)
         }
     }
 

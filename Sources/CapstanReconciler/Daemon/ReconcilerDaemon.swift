@@ -51,25 +51,42 @@ public struct ReconcilerDaemon: Service {
 
     let options: Options
     let source: any GitSource
+    let bound = BoundAddress()
     let logger: Logger
     let onListening: @Sendable (HostPort) async -> Void
+    /// The master's address: `options.framework.master`, or (in `capstan up`, whose master may listen on port 0) the
+    /// address the master bound, once it has.
+    let masterAddress: (@Sendable () async throws -> HostPort)?
 
-    public init(options: Options, source: any GitSource, logger: Logger, onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }) {
+    /// `masterAddress` overrides `options.framework.master` with an address known only once the master listens.
+    public init(
+        options: Options, source: any GitSource, logger: Logger, masterAddress: (@Sendable () async throws -> HostPort)? = nil,
+        onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
+    ) {
         self.options = options
         self.source = source
         self.logger = logger
+        self.masterAddress = masterAddress
         self.onListening = onListening
+    }
+
+    /// The framework's configuration once the API listens on `bound` and the master's address is known: the web UI
+    /// URL (which `capstan status` follows) names the bound port, not a `--listen` port 0.
+    static func frameworkConfiguration(_ options: Options, bound: HostPort, master: HostPort) -> ReconcilerConfiguration {
+        var configuration = options.framework
+        configuration.master = master
+        if configuration.webuiURL == nil {
+            // A wildcard listen address is not reachable as such: advertise this host's name instead.
+            let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(bound.host)
+            let host = wildcard ? ProcessInfo.processInfo.hostName : bound.host
+            configuration.webuiURL = HostPort(host: host, port: bound.port).url(tls: options.tls != nil)
+        }
+        return configuration
     }
 
     public func run() async throws {
         let store = try HistoryStore(path: options.historyPath, logger: logger)
-        var frameworkConfiguration = options.framework
-        if frameworkConfiguration.webuiURL == nil {
-            // A wildcard listen address is not reachable as such: advertise this host's name instead.
-            let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(options.listen.host)
-            let host = wildcard ? ProcessInfo.processInfo.hostName : options.listen.host
-            frameworkConfiguration.webuiURL = HostPort(host: host, port: options.listen.port).url(tls: options.tls != nil)
-        }
+        let frameworkConfiguration = options.framework
         let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
         let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
         await reconciler.setManifestReader { app, commit in
@@ -96,17 +113,28 @@ public struct ReconcilerDaemon: Service {
         }
         let app = try HTTPServer.application(
             router: routes.router(authenticator: options.httpAuthenticator), listen: options.listen, serverName: "capstan-reconciler",
-            tls: options.tls, limits: options.connectionLimits, logger: logger,
-            onListening: onListening)
-        let framework = ReconcilerFramework(
-            reconciler: reconciler, configuration: frameworkConfiguration, store: store, logger: logger,
-            client: try frameworkConfiguration.clientTLS.map { try JSONPoster(tls: $0).client } ?? .shared)
+            tls: options.tls, limits: options.connectionLimits, logger: logger
+        ) { [bound, onListening] address in
+            bound.set(address)
+            await onListening(address)
+        }
+        let client = try frameworkConfiguration.clientTLS.map { try JSONPoster(tls: $0).client } ?? HTTPClient.shared
         let logger = self.logger
+        let options = self.options
+        let masterAddress = self.masterAddress ?? { [master = options.framework.master] in master }
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }
             group.addTask {
-                await cancelWhenGracefulShutdown { await framework.run() }
+                await cancelWhenGracefulShutdown {
+                    // The framework subscribes once the API listens (its web UI URL names the bound port) and the
+                    // master's address is known.
+                    guard let listening = try? await bound.value(), let master = try? await masterAddress() else { return }
+                    let framework = ReconcilerFramework(
+                        reconciler: reconciler, configuration: Self.frameworkConfiguration(options, bound: listening, master: master),
+                        store: store, logger: logger, client: client)
+                    await framework.run()
+                }
             }
             group.addTask {
                 await cancelWhenGracefulShutdown { await watcher.run() }

@@ -111,6 +111,16 @@ final class ServerProcess: @unchecked Sendable {
         return !exited
     }
 
+    /// Waits (bounded) until the server itself listens on `port` (the kernel says so, so another process holding
+    /// the port does not count): true, or false after stopping it when it exited first (the port was taken) or did
+    /// not listen in time.
+    func listens(on port: Int, timeout: Duration = .seconds(15)) async -> Bool {
+        let listening = await GitTestSupport.waitUntil(timeout: timeout) { ListeningPorts.of(pid: pid).contains(port) || !isRunning }
+        if listening && isRunning && ListeningPorts.of(pid: pid).contains(port) { return true }
+        stop()
+        return false
+    }
+
     /// Waits (bounded) until `ready` holds; throws with the server's log when it exits or times out first.
     func waitUntilReady(timeout: Duration = .seconds(15), _ ready: () -> Bool) async throws {
         let ok = await GitTestSupport.waitUntil(timeout: timeout) { ready() || !isRunning }

@@ -25,7 +25,23 @@ struct SSHGitServer {
         try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "host_key"], in: dir)
         try await GitTestSupport.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", "client_key"], in: dir)
         try FileManager.default.copyItem(atPath: dir + "/client_key.pub", toPath: dir + "/authorized_keys")
-        let port = FreePort.next()
+        // sshd refuses port 0: it gets a picked port, and another one when that collided with another process's.
+        let (server, port, hostPublicKey) = try await PickedPort.retrying { port -> (ServerProcess, Int, String)? in
+            let hostPublicKey = try writeConfig(port: port, in: dir)
+            // sshd must be started by its absolute path; -D stays in the foreground, -e logs to the log file.
+            let server = try ServerProcess([sshd, "-D", "-e", "-f", dir + "/sshd_config"], logPath: dir + "/sshd.log")
+            return await server.listens(on: port) ? (server, port, hostPublicKey) : nil
+        }
+        defer { server.stop() }
+        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
+        return try await body(
+            SSHGitServer(
+                port: port, url: "ssh://\(user)@127.0.0.1:\(port)\(fixture.path)", clientKey: dir + "/client_key",
+                knownHosts: dir + "/known_hosts", hostPublicKey: hostPublicKey, directory: dir))
+    }
+
+    /// Writes sshd_config for `port` and the known_hosts naming the host key there; returns the host public key line.
+    private static func writeConfig(port: Int, in dir: String) throws -> String {
         let config = """
             Port \(port)
             ListenAddress 127.0.0.1
@@ -43,14 +59,6 @@ struct SSHGitServer {
         let hostPublicKey = try String(contentsOfFile: dir + "/host_key.pub", encoding: .utf8)
             .split(separator: " ").prefix(2).joined(separator: " ")
         try "[127.0.0.1]:\(port) \(hostPublicKey)\n".write(toFile: dir + "/known_hosts", atomically: true, encoding: .utf8)
-        // sshd must be started by its absolute path; -D stays in the foreground, -e logs to the log file.
-        let server = try ServerProcess([sshd, "-D", "-e", "-f", dir + "/sshd_config"], logPath: dir + "/sshd.log")
-        defer { server.stop() }
-        try await server.waitUntilReady { LoopbackSocket.canConnect(port: port) }
-        let user = String(cString: getpwuid(getuid()).pointee.pw_name)
-        return try await body(
-            SSHGitServer(
-                port: port, url: "ssh://\(user)@127.0.0.1:\(port)\(fixture.path)", clientKey: dir + "/client_key",
-                knownHosts: dir + "/known_hosts", hostPublicKey: hostPublicKey, directory: dir))
+        return hostPublicKey
     }
 }

@@ -21,8 +21,11 @@ struct ReconcileCommand: AsyncParsableCommand {
     @Option(help: "The master's address.")
     var master: String = "127.0.0.1:5050"
 
-    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on.")
+    @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on (port 0: the kernel picks one; see --listen-file).")
     var listen: String = "127.0.0.1:5052"
+
+    @Option(help: ArgumentHelp(ListenFile.help, valueName: "path"))
+    var listenFile: String?
 
     @Option(help: "Directory for the reconciler's state (sync history, git cache).")
     var workDir: String = ".capstan/reconciler"
@@ -51,10 +54,12 @@ struct ReconcileCommand: AsyncParsableCommand {
         try auth.checkListen(address, flag: "--listen", command: "reconcile", open: options.openSurfaces)
         let started = options
         let logger = logging.logger("capstan.reconciler")
-        let daemon = ReconcilerDaemon(options: started, source: source, logger: logger) { address in
+        let listenFile = self.listenFile
+        let daemon = ReconcilerDaemon(options: started, source: source, logger: logger, onListening: { address in
             Console.line("capstan reconciler listening on \(address.url(tls: started.tls != nil))  (status /api/v1/status, webhook /api/v1/webhook)")
             Console.line("following \(source.remote) at \(started.revision)\(started.path.isEmpty ? "" : ", path \(started.path)"), every \(started.interval)")
-        }
+            await ListenFile.write(address, to: listenFile, logger: logger)
+        })
         let group = ServiceGroup(
             configuration: .init(
                 services: [.init(service: daemon)], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
