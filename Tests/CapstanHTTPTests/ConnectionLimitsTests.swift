@@ -16,7 +16,25 @@ struct ConnectionLimitsTests {
         headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(300), idleTimeout: .milliseconds(300),
         maxConnectionsPerPeer: 0, streamBufferBytes: 64 << 10)
 
-    func app(_ limits: ConnectionLimits, streamClosed: Counter = Counter()) throws -> some ApplicationProtocol {
+    /// Every line the server logs, for a failure message that says why the server closed a connection.
+    final class ServerLog: LogHandler, @unchecked Sendable {
+        private let lock = NSLock()
+        private var captured: [String] = []
+        var logLevel: Logger.Level = .debug
+        var metadata: Logger.Metadata = [:]
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+        func log(event: LogEvent) {
+            lock.withLock { captured.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
+        }
+        var lines: [String] { lock.withLock { captured } }
+    }
+
+    func app(
+        _ limits: ConnectionLimits, streamClosed: Counter = Counter(), logger: Logger = Logger(label: "test")
+    ) throws -> some ApplicationProtocol {
         let router = Router()
         router.get("health") { _, _ in Response(status: .ok) }
         router.post("echo") { request, _ in
@@ -34,7 +52,7 @@ struct ConnectionLimitsTests {
         }
         return try HTTPServer.application(
             router: router, listen: HostPort(host: "127.0.0.1", port: 0), serverName: "limits-test", limits: limits,
-            logger: Logger(label: "test"))
+            logger: logger)
     }
 
     /// One GET on a new raw connection; the response head and whatever body came with it.
@@ -101,7 +119,10 @@ struct ConnectionLimitsTests {
         // first send can lag the connect by a few hundred milliseconds, so that timeout is as long as the idle one.
         limits.headerTimeout = .seconds(2)
         let idleTimeout = limits.idleTimeout
-        try await app(limits).test(.live) { client in
+        let serverLog = ServerLog()
+        var logger = Logger(label: "test") { _ in serverLog }
+        logger.logLevel = .debug
+        try await app(limits, logger: logger).test(.live) { client in
             let port = try #require(client.port)
             var lastAnswer = ContinuousClock.now
             let connection = try RawConnection(to: HostPort(host: "127.0.0.1", port: port))
@@ -115,7 +136,7 @@ struct ConnectionLimitsTests {
                 while !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n"), ContinuousClock.now < deadline {
                     guard let more = connection.readAvailable() else {
                         // Closed: right only if this client stalled past the idle timeout before it sent the request.
-                        #expect(sentAt - lastAnswer >= idleTimeout, "closed while in use")
+                        #expect(sentAt - lastAnswer >= idleTimeout, "closed while in use; the server logged: \(serverLog.lines)")
                         break requests
                     }
                     answer += more

@@ -306,8 +306,12 @@ public struct LinuxLauncher: Launcher {
             if let state, let recorded = Self.readExitStatus(state) { termination = recorded }
         case nil: return .unknown("Failed to wait for the command: process \(process.pid) is not known to the launcher")
         }
-        if let syncFD = syncFDs.withLock({ $0.removeValue(forKey: process.pid) }) {
-            // Ended before its task was released: keep the step it reported for `resume` or `earlyFailure`.
+        // Ended before its task was released: keep the step it reported for `resume` or `earlyFailure`. Read and
+        // kept under the socket table's lock (the read does not block: the monitor has ended, so every report is in
+        // the socket), so that an `earlyFailure` racing this finds either the socket or the kept report.
+        let initReports = self.initReports
+        syncFDs.withLock { fds in
+            guard let syncFD = fds.removeValue(forKey: process.pid) else { return }
             if let report = Self.failureReport(syncFD, waitingMilliseconds: 0) { initReports.withLock { $0[process.pid] = report } }
             close(syncFD)
         }
