@@ -228,7 +228,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "CapstanAgentTests",
-            dependencies: ["CapstanAgent", "CapstanAPI", "CapstanCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanAgent", "CapstanCore", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .testTarget(
             name: "CapstanImageTests",
