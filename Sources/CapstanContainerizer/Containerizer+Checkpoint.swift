@@ -59,20 +59,27 @@ extension Containerizer {
     }
 
     /// Records a launched container for ``recover(knownContainers:)``: written to a temporary file and renamed, not
-    /// fsynced (containers do not outlive a reboot, and the page cache outlives a crash of the agent).
-    func writeCheckpoint(_ config: ContainerConfig, _ process: LaunchedProcess) throws {
+    /// fsynced (containers do not outlive a reboot, and the page cache outlives a crash of the agent). The file
+    /// system calls run on the bounded blocking pool, not on the cooperative one.
+    func writeCheckpoint(_ config: ContainerConfig, _ process: LaunchedProcess) async throws {
         guard let path = checkpointPath(config.containerID), let directory = checkpointDirectory else { return }
         let state = ContainerRecoveryState(
             containerID: config.containerID, pid: process.pid, config: config, startTicks: process.startTicks)
-        let temporary = path + ".tmp"
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            try JSONEncoder().encode(state).write(to: URL(fileURLWithPath: temporary))
-        } catch {
-            throw CapstanError(.internal, "Failed to launch: checkpoint of the container to '\(temporary)' failed: \(error)")
+        let data: Data
+        do { data = try JSONEncoder().encode(state) } catch {
+            throw CapstanError(.internal, "Failed to launch: the container checkpoint cannot be encoded: \(error)")
         }
-        if rename(temporary, path) != 0 {
-            throw CapstanError.system("Failed to launch: rename of the container checkpoint to '\(path)'", errno: errno)
+        try await Blocking.run {
+            let temporary = path + ".tmp"
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                try data.write(to: URL(fileURLWithPath: temporary))
+            } catch {
+                throw CapstanError(.internal, "Failed to launch: checkpoint of the container to '\(temporary)' failed: \(error)")
+            }
+            if rename(temporary, path) != 0 {
+                throw CapstanError.system("Failed to launch: rename of the container checkpoint to '\(path)'", errno: errno)
+            }
         }
     }
 

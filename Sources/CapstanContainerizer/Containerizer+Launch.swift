@@ -53,10 +53,10 @@ extension Containerizer {
     }
 
     /// The launcher's `started` step: the process is recorded, waited for and checkpointed.
-    private func started(_ id: ContainerID, _ process: LaunchedProcess, config: ContainerConfig, launcher: any Launcher) throws {
+    private func started(_ id: ContainerID, _ process: LaunchedProcess, config: ContainerConfig, launcher: any Launcher) async throws {
         live[id]?.process = process
         live[id]?.exit = Task { await launcher.wait(process) }
-        try writeCheckpoint(live[id]?.config ?? config, process)
+        try await writeCheckpoint(live[id]?.config ?? config, process)
         try checkNotDestroyed(id)
     }
 

@@ -18,10 +18,17 @@ public actor StatusUpdateManager {
         var nextAttempt: ContinuousClock.Instant = .now
         var backoff: Duration
         var inFlight = false
+        /// Checkpoints of this stream being written: nothing is sent until the stream is on disk.
+        var persisting = 0
+        /// Whether the current head has been sent at least once (retries then follow `nextAttempt`).
+        var headSent = false
     }
 
     private var streams: [StreamKey: Stream] = [:]
-    private let checkpoints: CheckpointStore
+    /// Writes the streams' checkpoints on the blocking pool, newest snapshot last.
+    private let checkpoints: OrderedCheckpointWriter
+    /// Orders the snapshots handed to `checkpoints`.
+    private var checkpointVersion: UInt64 = 0
     private let retryInterval: Duration
     private let retryMax: Duration
     private let logger: Logger
@@ -34,7 +41,7 @@ public actor StatusUpdateManager {
         checkpoints: CheckpointStore, retryInterval: Duration, retryMax: Duration, logger: Logger,
         forward: @escaping @Sendable (StatusUpdateMessage) async throws -> Void
     ) {
-        self.checkpoints = checkpoints
+        self.checkpoints = OrderedCheckpointWriter(store: checkpoints)
         self.retryInterval = retryInterval
         self.retryMax = retryMax
         self.logger = logger
@@ -49,8 +56,8 @@ public actor StatusUpdateManager {
         stream.pending.append(status)
         stream.latestState = status.state
         streams[key] = stream
-        persist(key)
-        if stream.pending.count == 1 { await send(key) }
+        await persist(key)
+        await sendUnsentHead(key)
     }
 
     /// An acknowledgement from the framework. Returns true when it matched the head of the stream.
@@ -62,16 +69,18 @@ public actor StatusUpdateManager {
             return false
         }
         stream.pending.removeFirst()
+        stream.headSent = false
         stream.backoff = retryInterval
         stream.nextAttempt = .now
         if stream.pending.isEmpty && (stream.latestState?.isTerminal ?? false) {
             streams.removeValue(forKey: key)
-            checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/updates.json")
+            checkpointVersion += 1
+            await checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/updates.json", version: checkpointVersion)
             return true
         }
         streams[key] = stream
-        persist(key)
-        if !stream.pending.isEmpty { await send(key) }
+        await persist(key)
+        await sendUnsentHead(key)
         return true
     }
 
@@ -108,6 +117,8 @@ public actor StatusUpdateManager {
     /// Drops all streams of a framework (it was removed).
     public func removeFramework(_ frameworkID: FrameworkID) {
         streams = streams.filter { $0.key.frameworkID != frameworkID }
+        checkpointVersion += 1
+        checkpoints.retire(CheckpointStore.frameworkPath(frameworkID), version: checkpointVersion)
     }
 
     /// Restores streams from checkpoints at start-up.
@@ -121,8 +132,9 @@ public actor StatusUpdateManager {
     }
 
     private func send(_ key: StreamKey) async {
-        guard connected, var stream = streams[key], let head = stream.pending.first, !stream.inFlight else { return }
+        guard connected, var stream = streams[key], let head = stream.pending.first, !stream.inFlight, stream.persisting == 0 else { return }
         stream.inFlight = true
+        stream.headSent = true
         stream.nextAttempt = .now + stream.backoff
         stream.backoff = min(stream.backoff * 2, retryMax)
         streams[key] = stream
@@ -135,12 +147,23 @@ public actor StatusUpdateManager {
         streams[key]?.inFlight = false
     }
 
-    private func persist(_ key: StreamKey) {
+    /// Sends the stream's head if it has not been sent yet and the stream is on disk (the last of overlapping
+    /// checkpoint writes to finish sends it).
+    private func sendUnsentHead(_ key: StreamKey) async {
+        guard let stream = streams[key], !stream.pending.isEmpty, !stream.headSent, stream.persisting == 0 else { return }
+        await send(key)
+    }
+
+    /// Checkpoints the stream as it is now (durably, off the cooperative pool); the stream sends nothing meanwhile.
+    private func persist(_ key: StreamKey) async {
         guard let stream = streams[key] else { return }
+        checkpointVersion += 1
+        streams[key]?.persisting += 1
+        defer { if let count = streams[key]?.persisting, count > 0 { streams[key]?.persisting = count - 1 } }
         do {
-            try checkpoints.write(
+            try await checkpoints.write(
                 UpdateStreamCheckpoint(pending: stream.pending, terminalAcknowledged: false),
-                to: CheckpointStore.taskPath(key.frameworkID, key.taskID) + "/updates.json")
+                to: CheckpointStore.taskPath(key.frameworkID, key.taskID) + "/updates.json", version: checkpointVersion)
         } catch {
             logger.error("Failed to checkpoint a status update stream", metadata: ["task_id": "\(key.taskID)", "error": "\(error)"])
         }

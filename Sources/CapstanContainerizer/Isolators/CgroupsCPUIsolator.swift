@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 import Glibc
 
@@ -39,20 +40,26 @@ public struct CgroupsCPUIsolator: Isolator, CgroupIsolator {
         try cpuacct?.checkUsable()
     }
 
+    // cgroupfs writes block (a cgroup.procs write waits on the kernel's cgroup locks): they run on the bounded
+    // blocking pool, never on the cooperative one.
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
-        try cpu.create(config.containerID)
-        try cpuacct?.create(config.containerID)
-        try apply(config.containerID, config.limits)
+        try await Blocking.run { [self] in
+            try cpu.create(config.containerID)
+            try cpuacct?.create(config.containerID)
+            try apply(config.containerID, config.limits)
+        }
         return nil
     }
 
     public func isolate(_ id: ContainerID, pid: Int32) async throws {
-        try cpu.add(id, pid: pid)
-        try cpuacct?.add(id, pid: pid)
+        try await Blocking.run { [self] in
+            try cpu.add(id, pid: pid)
+            try cpuacct?.add(id, pid: pid)
+        }
     }
 
     public func update(_ id: ContainerID, limits: ResourceLimits) async throws {
-        try apply(id, limits)
+        try await Blocking.run { [self] in try apply(id, limits) }
     }
 
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics? {

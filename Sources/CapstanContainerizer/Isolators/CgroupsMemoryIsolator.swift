@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 import Glibc
 
@@ -32,22 +33,26 @@ public struct CgroupsMemoryIsolator: Isolator, CgroupIsolator {
         try memory.checkUsable()
     }
 
+    // cgroupfs writes block (a cgroup.procs write waits on the kernel's cgroup locks): they run on the bounded
+    // blocking pool, never on the cooperative one.
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
-        try memory.create(config.containerID)
-        if memory.version == .v1 {
-            // Mesos' behaviour: no swap beyond the limit where memsw exists is left to the host's settings.
-            try? Cgroup.write("1", to: memory.path(of: config.containerID) + "/memory.use_hierarchy")
+        try await Blocking.run { [self] in
+            try memory.create(config.containerID)
+            if memory.version == .v1 {
+                // Mesos' behaviour: no swap beyond the limit where memsw exists is left to the host's settings.
+                try? Cgroup.write("1", to: memory.path(of: config.containerID) + "/memory.use_hierarchy")
+            }
+            try apply(config.containerID, config.limits)
         }
-        try apply(config.containerID, config.limits)
         return nil
     }
 
     public func isolate(_ id: ContainerID, pid: Int32) async throws {
-        try memory.add(id, pid: pid)
+        try await Blocking.run { [self] in try memory.add(id, pid: pid) }
     }
 
     public func update(_ id: ContainerID, limits: ResourceLimits) async throws {
-        try apply(id, limits)
+        try await Blocking.run { [self] in try apply(id, limits) }
     }
 
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics? {

@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 import Foundation
 import Glibc
 
@@ -28,18 +29,22 @@ public struct CgroupsPIDsIsolator: Isolator, CgroupIsolator {
         try pids.checkUsable()
     }
 
+    // cgroupfs writes block (a cgroup.procs write waits on the kernel's cgroup locks): they run on the bounded
+    // blocking pool, never on the cooperative one.
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
-        try pids.create(config.containerID)
-        try apply(config.containerID, config.limits)
+        try await Blocking.run { [self] in
+            try pids.create(config.containerID)
+            try apply(config.containerID, config.limits)
+        }
         return nil
     }
 
     public func isolate(_ id: ContainerID, pid: Int32) async throws {
-        try pids.add(id, pid: pid)
+        try await Blocking.run { [self] in try pids.add(id, pid: pid) }
     }
 
     public func update(_ id: ContainerID, limits: ResourceLimits) async throws {
-        try apply(id, limits)
+        try await Blocking.run { [self] in try apply(id, limits) }
     }
 
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics? {

@@ -38,12 +38,18 @@ struct ImageIndexFile {
         return try ImageJSON.decode(Contents.self, from: data, what: "image index \(path)")
     }
 
-    /// Runs `body` on the contents under an exclusive lock, writing them back if `body` changed them.
-    func update<T>(_ body: (inout Contents) throws -> T) throws -> T {
+    /// Runs `body` on the contents under an exclusive lock, writing them back if `body` changed them. The whole
+    /// read-modify-write (flock, read, fsync, rename) runs on the bounded blocking pool: waiting for another process's
+    /// lock never holds a thread of the cooperative pool.
+    func update<T: Sendable>(_ body: @escaping @Sendable (inout Contents) throws -> T) async throws -> T {
+        try await Blocking.run { try locked(body) }
+    }
+
+    private func locked<T>(_ body: (inout Contents) throws -> T) throws -> T {
         let lock = open(path + ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lock >= 0 else { throw CapstanError.system("cannot open lock file \(path).lock", errno: errno) }
         defer { close(lock) }
-        flock(lock, LOCK_EX)
+        _ = try Syscall.check("cannot lock \(path).lock") { flock(lock, LOCK_EX) }
         defer { flock(lock, LOCK_UN) }
         var contents = try read()
         let before = try ImageJSON.encode(contents)

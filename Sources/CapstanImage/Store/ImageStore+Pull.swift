@@ -112,7 +112,7 @@ extension ImageStore {
             throw refused.error
         }
         let imported = ImportedImage(manifest: manifestDigest, index: indexDigest, suggestedName: reference.description)
-        return try record(imported, name: reference.description, source: "docker://\(reference)")
+        return try await record(imported, name: reference.description, source: "docker://\(reference)")
     }
 }
 

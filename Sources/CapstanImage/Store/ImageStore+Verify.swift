@@ -69,7 +69,7 @@ extension ImageStore {
             await discard(digests, except: lease)
             throw error
         }
-        return try record(imported, name: name, source: source)
+        return try await record(imported, name: name, source: source)
     }
 
     /// Deletes those of `digests` that no stored image references and no other operation in flight holds.

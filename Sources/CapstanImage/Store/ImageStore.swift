@@ -60,8 +60,9 @@ public actor ImageStore {
     }
 
     /// Removes the name `name`; its content stays until `prune`. Throws `notFound` when there is no such image.
-    public func remove(_ name: String) throws {
-        try index.update { contents in
+    public func remove(_ name: String) async throws {
+        let root = self.root
+        try await index.update { contents in
             let key = contents.images[name] != nil ? name : Self.normalizedName(name)
             guard contents.images.removeValue(forKey: key) != nil else {
                 throw CapstanError(.notFound, "no image named '\(name)' in \(root)")
@@ -70,9 +71,9 @@ public actor ImageStore {
         logger.info("removed image", metadata: ["image": "\(name)"])
     }
 
-    func record(_ imported: ImportedImage, name: String, source: String) throws -> ImageRecord {
+    func record(_ imported: ImportedImage, name: String, source: String) async throws -> ImageRecord {
         let record = ImageRecord(name: name, manifest: imported.manifest, index: imported.index, source: source)
-        try index.update { $0.images[name] = record }
+        try await index.update { $0.images[name] = record }
         logger.info("stored image", metadata: ["image": "\(name)", "manifest": "\(imported.manifest)"])
         return record
     }

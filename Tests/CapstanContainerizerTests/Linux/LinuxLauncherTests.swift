@@ -261,8 +261,9 @@ struct LinuxLauncherTests {
             let recovered = try await second.recover([state])
             let adopted = try #require(recovered[config.containerID])
             _ = FileManager.default.createFile(atPath: fx.sandbox + "/go", contents: nil)
-            // The test process is still the monitor's parent: reap it once it has exited, as init would.
-            let reaper = Task.detached { var status: Int32 = 0; _ = waitpid(process.pid, &status, 0) }
+            // The test process is still the monitor's parent: reap it once it has exited, as init would (on a thread
+            // of its own: a blocking waitpid must not hold one of the cooperative pool's few threads).
+            let reaper = waitpidOnItsOwnThread(process.pid)
             let termination = try await within { await second.wait(adopted) }
             _ = await reaper.value
             #expect(termination.exitStatus == 5, "\(termination)")

@@ -25,9 +25,11 @@ struct LinuxRecoveryTests {
         return process
     }
 
-    /// The test process is the monitors' parent (the dead agent's part): reap them as init would.
+    /// The test process is the monitors' parent (the dead agent's part): reap them as init would. The blocking
+    /// waitpid runs on a thread of its own: two of them on the cooperative pool (two threads on a two-core machine)
+    /// would starve every other task, the launcher's included, and the monitors would never be told to exit.
     static func reap(_ pid: Int32) -> Task<Void, Never> {
-        Task.detached { var status: Int32 = 0; _ = waitpid(pid, &status, 0) }
+        waitpidOnItsOwnThread(pid)
     }
 
     @Test func aKnownContainerIsReattachedAndReportsItsExitStatusWhileAnOrphanIsDestroyed() async throws {
