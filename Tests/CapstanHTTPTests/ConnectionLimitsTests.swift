@@ -37,6 +37,10 @@ struct ConnectionLimitsTests {
     ) throws -> some ApplicationProtocol {
         let router = Router()
         router.get("health") { _, _ in Response(status: .ok) }
+        router.get("slow") { _, _ in
+            try await Task.sleep(for: .seconds(1))
+            return Response(status: .ok)
+        }
         router.post("echo") { request, _ in
             Response(status: .ok, body: .init(byteBuffer: try await request.body.collect(upTo: 1 << 20)))
         }
@@ -147,6 +151,41 @@ struct ConnectionLimitsTests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             #expect(await connection.closedByPeer(within: .seconds(5)))
+        }
+    }
+
+    @Test("A pipelined request whose head has arrived is answered, however long the request before it takes")
+    func pipelinedHeadWaitsForTheServer() async throws {
+        try await app(Self.quick).test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try RawConnection(to: HostPort(host: "127.0.0.1", port: port))
+            // The second head is all sent at once; the first answer takes longer than the header timeout (300 ms).
+            try connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\nGET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            var answer = ""
+            let deadline = ContinuousClock.now + .seconds(10)
+            while answer.components(separatedBy: "HTTP/1.1 200").count < 3, ContinuousClock.now < deadline {
+                guard let more = connection.readAvailable() else { break }
+                answer += String(decoding: more, as: UTF8.self)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(answer.components(separatedBy: "HTTP/1.1 200").count == 3, "both requests answered: \(answer)")
+        }
+    }
+
+    @Test("Blank lines alone are no request head: a connection sending only those is closed after the header timeout")
+    func blankLinesDoNotStopTheHeadClock() async throws {
+        try await app(Self.quick).test(.live) { client in
+            let port = try #require(client.port)
+            let connection = try RawConnection(to: HostPort(host: "127.0.0.1", port: port))
+            try connection.send("GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+            var closed = false
+            let deadline = ContinuousClock.now + .seconds(5)
+            while !closed, ContinuousClock.now < deadline {
+                if connection.readAvailable() == nil { closed = true; break }
+                try? connection.send("\r\n\r\n")
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(closed, "a client sending only blank lines is cut off")
         }
     }
 

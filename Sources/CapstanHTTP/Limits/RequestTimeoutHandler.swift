@@ -4,14 +4,42 @@ import NIOHTTPTypes
 
 /// Sent up the pipeline by ``InboundBytesSignalHandler`` before raw request bytes are decoded, so that
 /// ``RequestTimeoutHandler`` sees a request head start arriving before it is complete.
-struct InboundBytesArrived {}
+struct InboundBytesArrived {
+    /// Whether these bytes hold the blank line (`CRLF CRLF`) that ends a request head: from then on the client has
+    /// sent its head, and any wait until the decoder hands it on is the server's own, not the client's slowness.
+    var headEnded: Bool
+}
 
 /// Sits before the HTTP decoder and signals every read of raw bytes (the decoder says nothing until a head is whole).
 final class InboundBytesSignalHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
 
+    /// The CR and LF bytes since the last other byte (at most 4), kept across reads.
+    private var lineBreaks: [UInt8] = []
+    /// Whether a byte other than CR or LF came since the last head's end: blank lines alone are no head (a client
+    /// sending only those must not stop the head's clock).
+    private var headContent = false
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        context.fireUserInboundEventTriggered(InboundBytesArrived())
+        let buffer = unwrapInboundIn(data)
+        let headEnded = buffer.withUnsafeReadableBytes { bytes in
+            var found = false
+            for byte in bytes {
+                guard byte == 13 || byte == 10 else {
+                    lineBreaks.removeAll(keepingCapacity: true)
+                    headContent = true
+                    continue
+                }
+                lineBreaks.append(byte)
+                if lineBreaks.count > 4 { lineBreaks.removeFirst() }
+                if headContent, lineBreaks == [13, 10, 13, 10] {
+                    found = true
+                    headContent = false
+                }
+            }
+            return found
+        }
+        context.fireUserInboundEventTriggered(InboundBytesArrived(headEnded: headEnded))
         context.fireChannelRead(data)
     }
 }
@@ -19,6 +47,8 @@ final class InboundBytesSignalHandler: ChannelInboundHandler, RemovableChannelHa
 /// Closes a connection that is too slow to send a request: no complete head within `headerTimeout` of its first
 /// byte (or of the connection opening), a body not finished within `bodyTimeout` of its head, or no new request
 /// within `idleTimeout` of the last response. While a response is being written (a SUBSCRIBE stream) no timer runs.
+/// The head's clock stops when the blank line ending it arrives: how long the server then takes to decode it (a
+/// loaded machine, a consumer still busy with the previous request) is not held against the client.
 final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -39,6 +69,8 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     private var readingRequest = false
     /// When bytes of a next request arrived while a response was still being written.
     private var nextHeadStarted: NIODeadline?
+    /// Whether the blank line ending a head arrived since the last head was decoded.
+    private var headBytesEnded = false
     private var phase: Phase?
     private var timer: Scheduled<Void>?
     /// Bumped whenever the timer is re-armed or cancelled, so a timer that fires late (already due when it was
@@ -70,12 +102,16 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        guard event is InboundBytesArrived else { return context.fireUserInboundEventTriggered(event) }
+        guard let arrived = event as? InboundBytesArrived else { return context.fireUserInboundEventTriggered(event) }
         if readingRequest { return }
         if requestsInProgress > 0 {
             if nextHeadStarted == nil { nextHeadStarted = .now() }
         } else if phase == .idle {
             arm(.head, at: .now() + TimeAmount(limits.headerTimeout), context)
+        }
+        if arrived.headEnded {
+            headBytesEnded = true
+            if phase == .head { cancel() }
         }
     }
 
@@ -85,6 +121,7 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
             requestsInProgress += 1
             readingRequest = true
             nextHeadStarted = nil
+            headBytesEnded = false
             arm(.body, at: .now() + TimeAmount(limits.bodyTimeout), context)
         case .body:
             break
@@ -111,7 +148,11 @@ final class RequestTimeoutHandler: ChannelDuplexHandler, RemovableChannelHandler
 
     /// After a response: wait for the next request, or for the rest of a head whose first bytes already came.
     private func armIdleOrHead(_ context: ChannelHandlerContext) {
-        if let since = nextHeadStarted {
+        if headBytesEnded {
+            // The next head is all here; the decoder hands it on when the server gets to it.
+            nextHeadStarted = nil
+            cancel()
+        } else if let since = nextHeadStarted {
             nextHeadStarted = nil
             arm(.head, at: since + TimeAmount(limits.headerTimeout), context)
         } else {
