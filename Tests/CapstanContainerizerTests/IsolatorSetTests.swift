@@ -1,5 +1,6 @@
 import CapstanContainerizer
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Glibc
 import Logging
@@ -8,31 +9,14 @@ import Testing
 /// ``IsolatorSet/available(base:pidsMax:logger:)`` names what it leaves out instead of dropping it silently.
 @Suite("Isolator set")
 struct IsolatorSetTests {
-    /// Collects warnings.
-    final class Warnings: LogHandler, @unchecked Sendable {
-        private let lock = NSLock()
-        private var lines: [String] = []
-        var logLevel: Logger.Level = .trace
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            guard event.level == .warning else { return }
-            lock.withLock { lines.append("\(event.message) \(event.metadata ?? [:])") }
-        }
-        var logged: [String] { lock.withLock { lines } }
-    }
-
     @Test func everyIsolatorOfAUsableHierarchyIsAvailable() async throws {
         guard geteuid() == 0 else { return }  // without root, every isolator is unavailable (the next test)
         try await CgroupV2FakeTreeTests.FakeTree.with { tree in
-            let warnings = Warnings()
+            let warnings = CapturedLog(only: .warning)
             let set = IsolatorSet.available(base: tree.base, pidsMax: 100, logger: Logger(label: "test") { _ in warnings })
             #expect(set.names == ["cgroups/cpu", "cgroups/mem", "cgroups/pids"])
             #expect(set.unavailable.isEmpty)
-            #expect(warnings.logged.isEmpty)
+            #expect(warnings.lines.isEmpty)
         }
     }
 
@@ -40,7 +24,7 @@ struct IsolatorSetTests {
         let base = "/tmp/capstan-no-cgroups-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: base) }
-        let warnings = Warnings()
+        let warnings = CapturedLog(only: .warning)
         let set = IsolatorSet.available(base: base, logger: Logger(label: "test") { _ in warnings })
         #expect(set.isolators.isEmpty)
         #expect(set.unavailable.count == 3, "\(set.unavailable)")
@@ -50,8 +34,8 @@ struct IsolatorSetTests {
         if geteuid() == 0 {
             #expect(set.unavailable.contains { $0.contains("no memory cgroup hierarchy under '\(base)'") }, "\(set.unavailable)")
         }
-        #expect(warnings.logged.count == 1, "one warning at start: \(warnings.logged)")
-        #expect(warnings.logged.first?.contains("cgroups/mem") == true)
+        #expect(warnings.lines.count == 1, "one warning at start: \(warnings.lines)")
+        #expect(warnings.lines.first?.contains("cgroups/mem") == true)
     }
 
     @Test func aHierarchyThatCannotBeWrittenIsUnavailable() async throws {

@@ -16,22 +16,6 @@ struct ConnectionLimitsTests {
         headerTimeout: .milliseconds(300), bodyTimeout: .milliseconds(300), idleTimeout: .milliseconds(300),
         maxConnectionsPerPeer: 0, streamBufferBytes: 64 << 10)
 
-    /// Every line the server logs, for a failure message that says why the server closed a connection.
-    final class ServerLog: LogHandler, @unchecked Sendable {
-        private let lock = NSLock()
-        private var captured: [String] = []
-        var logLevel: Logger.Level = .debug
-        var metadata: Logger.Metadata = [:]
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-        func log(event: LogEvent) {
-            lock.withLock { captured.append("\(event.level) \(event.message) \(event.metadata ?? [:])") }
-        }
-        var lines: [String] { lock.withLock { captured } }
-    }
-
     func app(
         _ limits: ConnectionLimits, streamClosed: Counter = Counter(), logger: Logger = Logger(label: "test")
     ) throws -> some ApplicationProtocol {
@@ -123,7 +107,7 @@ struct ConnectionLimitsTests {
         // first send can lag the connect by a few hundred milliseconds, so that timeout is as long as the idle one.
         limits.headerTimeout = .seconds(2)
         let idleTimeout = limits.idleTimeout
-        let serverLog = ServerLog()
+        let serverLog = CapturedLog()
         var logger = Logger(label: "test") { _ in serverLog }
         logger.logLevel = .debug
         try await app(limits, logger: logger).test(.live) { client in
