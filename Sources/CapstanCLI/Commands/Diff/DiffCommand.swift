@@ -92,11 +92,16 @@ struct DiffCommand: AsyncParsableCommand {
         let master = against == "live" ? try parsedMaster() : nil
         let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
         // A repository on this machine is read where it lies; a remote one is fetched into a throw-away cache.
-        let cache = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
-        defer { try? FileManager.default.removeItem(at: cache) }
-        let source = Self.isLocalRepository(repository)
-            ? LibGit2Source(localRepository: repository)
-            : LibGit2Source(remote: try credentials.remote(url: repository), cachePath: cache.path)
+        let source: LibGit2Source
+        var cache: URL?
+        if Self.isLocalRepository(repository) {
+            source = LibGit2Source(localRepository: repository)
+        } else {
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-diff-\(UUID().uuidString).git")
+            cache = directory
+            source = LibGit2Source(remote: try credentials.remote(url: repository), cachePath: directory.path)
+        }
+        defer { if let cache { try? FileManager.default.removeItem(at: cache) } }
         try await source.fetch()
 
         let revision = branch ?? self.revision ?? "HEAD"
