@@ -58,9 +58,15 @@ extension EndToEnd {
                 let scheduler = try await EventRecorder.subscribe(cluster.master)
                 let offer = try #require(try await scheduler.nextOffers().first)
                 // The task ignores SIGTERM, so only the SIGKILL after the 1 s grace period ends it.
-                let task = TestTasks.command("stubborn", "trap '' TERM; while true; do sleep 0.1; done", agent: offer.agentID, grace: .seconds(1))
+                let task = TestTasks.command("stubborn", "trap '' TERM; echo trapped; while true; do sleep 0.1; done", agent: offer.agentID, grace: .seconds(1))
                 try await scheduler.launch([task], on: [offer])
                 try await scheduler.update("stubborn", .taskRunning)
+                // TASK_RUNNING means the shell started, not that it has run `trap` yet: wait until it says so.
+                let sandbox = try #require(OperatorAPITests.sandbox(of: "stubborn", workDir: cluster.agents[0].workDir), "sandbox of the task")
+                let agent = OperatorClient(cluster.agents[0].endpoint)
+                try await eventually("the task ignores SIGTERM") {
+                    try await agent.get("/files/read?path=\(sandbox)/stdout&offset=0").text.contains("trapped")
+                }
                 let start = ContinuousClock.now
                 // KILL without agent_id: the master finds the task.
                 try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "stubborn")))
