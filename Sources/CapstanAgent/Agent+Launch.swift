@@ -26,7 +26,7 @@ extension Agent {
         if let executorID = info.executor?.executorID { try executorID.checkPathSafe(field: "task.executor.executor_id") }
         if frameworks[frameworkID] == nil {
             frameworks[frameworkID] = AgentFrameworkRecord(info: message.framework)
-            try? checkpoints.write(message.framework, to: CheckpointStore.frameworkPath(frameworkID) + "/framework.json")
+            checkpoints.submit(message.framework, to: CheckpointStore.frameworkPath(frameworkID) + "/framework.json")
         } else {
             frameworks[frameworkID]?.info = message.framework
         }
@@ -90,6 +90,7 @@ extension Agent {
                 config.hostname = info.container?.hostname
                 config.networkMode = (info.container?.networkInfos.isEmpty ?? true) ? .host : .isolated
             }
+            await checkpoints.flush()  // the task's checkpoint names this container before the container exists
             try await containerizer.launch(config)
         } catch {
             await launchEnded(
@@ -128,7 +129,7 @@ extension Agent {
             state: .launching(task: launch))
         record.queued[info.taskID] = task
         frameworks[frameworkID]?.executors[executorID] = record
-        try? checkpoints.write(info2, to: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
+        checkpoints.submit(info2, to: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
         checkpointTask(frameworkID, executorID, info.taskID)
     }
 
@@ -148,6 +149,7 @@ extension Agent {
                     user: user, ownLogin: user != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(resources))
+            await checkpoints.flush()  // the executor's and its tasks' checkpoints are on disk before its container exists
             try await containerizer.launch(config)
         } catch {
             await launchEnded(frameworkID, executorID, containerID, failure: "Failed to launch executor \(executorID): \(error)")

@@ -14,31 +14,16 @@ extension Agent {
     /// the status is unknown. Containers the agent has no task for are destroyed. The tasks go back into the agent's
     /// records, so that re-registration reports them to the master, and their terminal update follows when they end.
     public func recover() async {
-        if let checkpoint = try? checkpoints.read(AgentCheckpoint.self, from: "agent.json") {
-            agentID = checkpoint.agentID
-            logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(checkpoint.agentID)"])
+        let checkpointed = await RecoveredCheckpoints.read(from: checkpoints.store)
+        if let recoveredID = checkpointed.agentID {
+            agentID = recoveredID
+            logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(recoveredID)"])
         }
-        var streams: [(FrameworkID, TaskID, UpdateStreamCheckpoint)] = []
-        var unfinished: [TaskCheckpoint] = []
-        for frameworkDir in checkpoints.list("frameworks") {
-            let frameworkID = FrameworkID(frameworkDir)
-            for taskDir in checkpoints.list("frameworks/\(frameworkDir)/tasks") {
-                let base = "frameworks/\(frameworkDir)/tasks/\(taskDir)"
-                if let stream = try? checkpoints.read(UpdateStreamCheckpoint.self, from: base + "/updates.json") {
-                    streams.append((frameworkID, TaskID(taskDir), stream))
-                }
-                if let task = try? checkpoints.read(TaskCheckpoint.self, from: base + "/task.json"), !task.state.isTerminal {
-                    guard task.frameworkID.isPathSafe, task.executorID.isPathSafe, task.task.taskID.isPathSafe,
-                        task.containerID?.isPathSafe ?? true
-                    else {
-                        logger.warning("Ignoring a task checkpoint with an ID that is not path-safe", metadata: ["checkpoint": "\(base)"])
-                        continue
-                    }
-                    unfinished.append(task)
-                }
-            }
+        for base in checkpointed.ignored {
+            logger.warning("Ignoring a task checkpoint with an ID that is not path-safe", metadata: ["checkpoint": "\(base)"])
         }
-        await statusUpdates.recover(streams)
+        let unfinished = checkpointed.unfinished
+        await statusUpdates.recover(checkpointed.streams)
 
         let known = Set(unfinished.compactMap(\.containerID))
         var recovered: Set<ContainerID> = []
@@ -58,7 +43,7 @@ extension Agent {
                 lost.append(task)
                 continue
             }
-            restore(task, containerID: containerID, usesImage: task.task.container?.imageReference != nil)
+            restore(task, containerID: containerID, usesImage: task.task.container?.imageReference != nil, from: checkpointed)
         }
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {
@@ -78,14 +63,14 @@ extension Agent {
     }
 
     /// Puts a checkpointed task and its executor back into the agent's records.
-    private func restore(_ task: TaskCheckpoint, containerID: ContainerID, usesImage: Bool) {
+    private func restore(_ task: TaskCheckpoint, containerID: ContainerID, usesImage: Bool, from checkpointed: RecoveredCheckpoints) {
         let frameworkID = task.frameworkID
         if frameworks[frameworkID] == nil {
-            let info = (try? checkpoints.read(FrameworkInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/framework.json"))
-                ?? nil
+            let info = checkpointed.frameworks[frameworkID]
             frameworks[frameworkID] = AgentFrameworkRecord(info: info ?? FrameworkInfo(user: "", name: "", id: frameworkID))
         }
-        var executor = frameworks[frameworkID]?.executors[task.executorID] ?? recoveredExecutor(task, containerID: containerID)
+        var executor = frameworks[frameworkID]?.executors[task.executorID]
+            ?? recoveredExecutor(task, containerID: containerID, info: checkpointed.executors[frameworkID]?[task.executorID])
         executor.tasks[task.task.taskID] = AgentTaskRecord(
             info: task.task, frameworkID: frameworkID, executorID: task.executorID, state: task.state)
         if case .running(var running) = executor.state, running.pid == nil {
@@ -100,13 +85,10 @@ extension Agent {
 
     /// The executor record of a recovered task: the task's custom executor (from its checkpoint), or the built-in
     /// command executor the agent ran it under.
-    private func recoveredExecutor(_ task: TaskCheckpoint, containerID: ContainerID) -> ExecutorRecord {
+    private func recoveredExecutor(_ task: TaskCheckpoint, containerID: ContainerID, info: ExecutorInfo?) -> ExecutorRecord {
         let frameworkID = task.frameworkID
         let sandbox = (try? sandboxPath(frameworkID, task.executorID, containerID)) ?? configuration.workDir + "/slaves"  // IDs checked in recover()
-        if task.task.executor != nil,
-            let info = try? checkpoints.read(
-                ExecutorInfo.self, from: CheckpointStore.frameworkPath(frameworkID) + "/executors/\(task.executorID.value).json")
-        {
+        if task.task.executor != nil, let info {
             return ExecutorRecord(
                 info: info, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false,
                 state: .running(.init(pid: task.pid)))
@@ -152,7 +134,7 @@ extension Agent {
             timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()))
         var done = task
         done.state = .taskFailed
-        try? checkpoints.write(done, to: CheckpointStore.taskPath(task.frameworkID, task.task.taskID) + "/task.json")
+        checkpoints.submit(done, to: CheckpointStore.taskPath(task.frameworkID, task.task.taskID) + "/task.json")
         logger.warning("Could not recover a task", metadata: ["task_id": "\(task.task.taskID)", "reason": "\(message)"])
         await statusUpdates.update(status, frameworkID: task.frameworkID)
     }

@@ -19,7 +19,7 @@ extension Agent {
         if agentID != reply.agentID {
             agentID = reply.agentID
             do {
-                try checkpoints.write(AgentCheckpoint(agentID: reply.agentID), to: "agent.json")
+                try await checkpoints.write(AgentCheckpoint(agentID: reply.agentID), to: "agent.json", version: checkpoints.nextVersion())
             } catch {
                 logger.error("Failed to checkpoint the agent ID", metadata: ["error": "\(error)"])
             }

@@ -73,7 +73,7 @@ extension Agent {
         if let count = frameworks[frameworkID]?.completedExecutors.count, count > 100 {
             frameworks[frameworkID]?.completedExecutors.removeFirst(count - 100)
         }
-        checkpoints.remove(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
+        checkpoints.submitRemoval(CheckpointStore.frameworkPath(frameworkID) + "/executors/\(executorID.value).json")
     }
 
     /// KillTask from the master. A command task whose container is still launching is TASK_KILLED at once (its launch
@@ -141,7 +141,10 @@ extension Agent {
         guard matched, let executorID = executorID(of: message.taskID, in: message.frameworkID),
             let record = executor(message.frameworkID, executorID)
         else {
-            cleanUpAcknowledgedTask(message.frameworkID, message.taskID)
+            // A finished executor's task: its checkpoint goes once its last update (the terminal one) is acknowledged.
+            if !(await statusUpdates.hasPending(frameworkID: message.frameworkID, taskID: message.taskID)) {
+                cleanUpAcknowledgedTask(message.frameworkID, message.taskID)
+            }
             return
         }
         if !record.isCommandExecutor {
@@ -159,7 +162,7 @@ extension Agent {
 
     private func cleanUpAcknowledgedTask(_ frameworkID: FrameworkID, _ taskID: TaskID) {
         let live = liveTasks.contains { $0.frameworkID == frameworkID && $0.info.taskID == taskID }
-        if !live { checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/task.json") }
+        if !live { checkpoints.submitRemoval(CheckpointStore.taskPath(frameworkID, taskID) + "/task.json") }
     }
 
     /// The framework was removed: kill everything it runs here.
@@ -179,7 +182,7 @@ extension Agent {
             }
             completedFrameworks.append(record)
         }
-        checkpoints.remove(CheckpointStore.frameworkPath(frameworkID))
+        checkpoints.removeDirectory(CheckpointStore.frameworkPath(frameworkID))
     }
 
     /// Shuts one executor down: SHUTDOWN to a custom executor, then the container is destroyed after the grace.

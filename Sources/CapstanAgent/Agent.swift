@@ -15,7 +15,8 @@ public actor Agent {
     let containerizer: Containerizer
     /// The isolators applied to every container, and those this machine cannot offer (GET_FLAGS reports both).
     let isolation: IsolatorSet
-    let checkpoints: CheckpointStore
+    /// The agent's checkpoint writer (its status update manager's): writes leave the actor for the blocking pool.
+    let checkpoints: OrderedCheckpointWriter
     let statusUpdates: StatusUpdateManager
     /// Sends messages to the master (executor MESSAGE relays; status updates go through `statusUpdates`).
     let messenger: any MasterMessenger
@@ -41,7 +42,7 @@ public actor Agent {
         self.isolation = isolation
         self.statusUpdates = statusUpdates
         self.logger = logger
-        self.checkpoints = CheckpointStore(workDir: configuration.workDir)
+        self.checkpoints = statusUpdates.checkpoints
         self.messenger = messenger
     }
 
@@ -130,11 +131,7 @@ public actor Agent {
         let checkpoint = TaskCheckpoint(
             task: task.info, frameworkID: frameworkID, executorID: executorID, containerID: executor.containerID,
             state: task.state, pid: executor.state.pid)
-        do {
-            try checkpoints.write(checkpoint, to: CheckpointStore.taskPath(frameworkID, taskID) + "/task.json")
-        } catch {
-            logger.error("Failed to checkpoint a task", metadata: ["task_id": "\(taskID)", "error": "\(error)"])
-        }
+        checkpoints.submit(checkpoint, to: CheckpointStore.taskPath(frameworkID, taskID) + "/task.json")
     }
 
     static func newUUID() -> [UInt8] {

@@ -48,7 +48,7 @@ public struct AgentService: Service {
         self.poster = poster
         let messenger = HTTPMasterMessenger(poster: poster, master: masterAddress)
         self.statusUpdates = StatusUpdateManager(
-            checkpoints: CheckpointStore(workDir: configuration.workDir),
+            checkpoints: OrderedCheckpointWriter(store: CheckpointStore(workDir: configuration.workDir), logger: logger),
             retryInterval: configuration.statusUpdateRetryInterval, retryMax: configuration.statusUpdateRetryMax,
             logger: logger
         ) { message in
@@ -153,6 +153,7 @@ public struct AgentService: Service {
                     logger.info("Stopping; tasks keep running and are recovered when the agent starts again on this work dir")
                     await agent.closeExecutorStreams()
                 }
+                await statusUpdates.checkpoints.flush()  // nothing handed over to the writer is lost on a clean stop
             }
         }
     }

@@ -12,8 +12,11 @@ import Testing
 /// Records what the agent sends the master, instead of POSTing it.
 final class RecordingMasterMessenger: MasterMessenger {
     private let updates = Mutex<[StatusUpdateMessage]>([])
+    /// Called with each update as it is sent (to look at what is on disk at that moment).
+    let observer = Mutex<(@Sendable (StatusUpdateMessage) -> Void)?>(nil)
 
     func statusUpdate(_ message: StatusUpdateMessage) async throws {
+        observer.withLock { $0 }?(message)
         updates.withLock { $0.append(message) }
     }
 
@@ -127,7 +130,7 @@ struct AgentFixture {
             launcher: host, rootfsLauncher: HostRootfsLauncher(host: host), provisioner: provisioner, isolators: [], logger: logger)
         let messenger = RecordingMasterMessenger()
         let statusUpdates = StatusUpdateManager(
-            checkpoints: CheckpointStore(workDir: workDir), retryInterval: .seconds(1), retryMax: .seconds(5), logger: logger
+            checkpoints: OrderedCheckpointWriter(store: CheckpointStore(workDir: workDir), logger: logger), retryInterval: .seconds(1), retryMax: .seconds(5), logger: logger
         ) { try await messenger.statusUpdate($0) }
         let agent = Agent(
             configuration: configuration, containerizer: containerizer, isolation: IsolatorSet(isolators: [], unavailable: ["cgroups: not used by these tests"]),
@@ -163,6 +166,7 @@ struct AgentFixture {
         provisioner.gate.open()
         await agent.destroyAll()
         for id in await containerizer.containers() { _ = await containerizer.destroy(id, gracePeriod: .zero) }
+        await agent.checkpoints.flush()
     }
 
     static var framework: FrameworkInfo { FrameworkInfo(user: "", name: "agent-test", id: frameworkID) }

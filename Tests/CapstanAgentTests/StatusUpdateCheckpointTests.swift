@@ -23,7 +23,7 @@ struct StatusUpdateCheckpointTests {
         let dir = try Self.workDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let store = CheckpointStore(workDir: dir)
-        let writer = OrderedCheckpointWriter(store: store)
+        let writer = OrderedCheckpointWriter(store: store, logger: Logger(label: "test"))
         let path = "frameworks/f1/tasks/t1/updates.json"
         try await writer.write(UpdateStreamCheckpoint(pending: [Self.status(TaskID("t1"), 2)], terminalAcknowledged: false), to: path, version: 2)
         try await writer.write(UpdateStreamCheckpoint(pending: [Self.status(TaskID("t1"), 1)], terminalAcknowledged: false), to: path, version: 1)
@@ -47,7 +47,7 @@ struct StatusUpdateCheckpointTests {
         let path = CheckpointStore.taskPath(framework, task) + "/updates.json"
         let sent = Mutex<[(String, Bool)]>([])
         let manager = StatusUpdateManager(
-            checkpoints: store, retryInterval: .seconds(60), retryMax: .seconds(60), logger: Logger(label: "test")
+            checkpoints: OrderedCheckpointWriter(store: store, logger: Logger(label: "test")), retryInterval: .seconds(60), retryMax: .seconds(60), logger: Logger(label: "test")
         ) { message in
             let onDisk = (try? store.read(UpdateStreamCheckpoint.self, from: path))?.pending.contains { $0.uuid == message.status.uuid } ?? false
             sent.withLock { $0.append((message.status.message ?? "", onDisk)) }

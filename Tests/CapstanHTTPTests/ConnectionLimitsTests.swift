@@ -114,7 +114,8 @@ struct ConnectionLimitsTests {
             let port = try #require(client.port)
             var lastAnswer = ContinuousClock.now
             let connection = try RawConnection(to: HostPort(host: "127.0.0.1", port: port))
-            requests: for _ in 0..<5 {
+            let opened = ContinuousClock.now
+            requests: for request in 0..<5 {
                 // On a loaded machine a sleep can outlast the idle timeout; then closing is right, and the test stops.
                 if ContinuousClock.now - lastAnswer > .seconds(1) { break }
                 let sentAt = ContinuousClock.now
@@ -124,7 +125,9 @@ struct ConnectionLimitsTests {
                 while !String(decoding: answer, as: UTF8.self).contains("\r\n\r\n"), ContinuousClock.now < deadline {
                     guard let more = connection.readAvailable() else {
                         // Closed: right only if this client stalled past the idle timeout before it sent the request.
-                        #expect(sentAt - lastAnswer >= idleTimeout, "closed while in use; the server logged: \(serverLog.lines)")
+                        #expect(
+                            sentAt - lastAnswer >= idleTimeout,
+                            "closed while in use: request \(request) sent \(sentAt - opened) after connecting; the server logged: \(serverLog.lines)")
                         break requests
                     }
                     answer += more

@@ -25,10 +25,8 @@ public actor StatusUpdateManager {
     }
 
     private var streams: [StreamKey: Stream] = [:]
-    /// Writes the streams' checkpoints on the blocking pool, newest snapshot last.
-    private let checkpoints: OrderedCheckpointWriter
-    /// Orders the snapshots handed to `checkpoints`.
-    private var checkpointVersion: UInt64 = 0
+    /// The agent's checkpoint writer: the streams' checkpoints go through it, on the blocking pool, newest snapshot last.
+    public nonisolated let checkpoints: OrderedCheckpointWriter
     private let retryInterval: Duration
     private let retryMax: Duration
     private let logger: Logger
@@ -38,10 +36,10 @@ public actor StatusUpdateManager {
     private var connected = false
 
     public init(
-        checkpoints: CheckpointStore, retryInterval: Duration, retryMax: Duration, logger: Logger,
+        checkpoints: OrderedCheckpointWriter, retryInterval: Duration, retryMax: Duration, logger: Logger,
         forward: @escaping @Sendable (StatusUpdateMessage) async throws -> Void
     ) {
-        self.checkpoints = OrderedCheckpointWriter(store: checkpoints)
+        self.checkpoints = checkpoints
         self.retryInterval = retryInterval
         self.retryMax = retryMax
         self.logger = logger
@@ -74,8 +72,7 @@ public actor StatusUpdateManager {
         stream.nextAttempt = .now
         if stream.pending.isEmpty && (stream.latestState?.isTerminal ?? false) {
             streams.removeValue(forKey: key)
-            checkpointVersion += 1
-            await checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/updates.json", version: checkpointVersion)
+            await checkpoints.remove(CheckpointStore.taskPath(frameworkID, taskID) + "/updates.json", version: checkpoints.nextVersion())
             return true
         }
         streams[key] = stream
@@ -117,8 +114,7 @@ public actor StatusUpdateManager {
     /// Drops all streams of a framework (it was removed).
     public func removeFramework(_ frameworkID: FrameworkID) {
         streams = streams.filter { $0.key.frameworkID != frameworkID }
-        checkpointVersion += 1
-        checkpoints.retire(CheckpointStore.frameworkPath(frameworkID), version: checkpointVersion)
+        checkpoints.retire(CheckpointStore.frameworkPath(frameworkID), version: checkpoints.nextVersion())
     }
 
     /// Restores streams from checkpoints at start-up.
@@ -157,15 +153,17 @@ public actor StatusUpdateManager {
     /// Checkpoints the stream as it is now (durably, off the cooperative pool); the stream sends nothing meanwhile.
     private func persist(_ key: StreamKey) async {
         guard let stream = streams[key] else { return }
-        checkpointVersion += 1
+        let version = checkpoints.nextVersion()
         streams[key]?.persisting += 1
         defer { if let count = streams[key]?.persisting, count > 0 { streams[key]?.persisting = count - 1 } }
         do {
             try await checkpoints.write(
                 UpdateStreamCheckpoint(pending: stream.pending, terminalAcknowledged: false),
-                to: CheckpointStore.taskPath(key.frameworkID, key.taskID) + "/updates.json", version: checkpointVersion)
+                to: CheckpointStore.taskPath(key.frameworkID, key.taskID) + "/updates.json", version: version)
         } catch {
             logger.error("Failed to checkpoint a status update stream", metadata: ["task_id": "\(key.taskID)", "error": "\(error)"])
         }
+        // The agent's own checkpoints handed over before this update (the task's new state) land before it is sent.
+        await checkpoints.flush()
     }
 }
