@@ -104,6 +104,8 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var mounts: [BindMountSpec]
     /// The working directory inside the container; `nil` takes the image's, then the sandbox mount point.
     public var workingDirectory: String?
+    /// The CNI networks it joins, in order (`eth0`, `eth1` …); needs ``networkMode`` `.isolated`.
+    public var networks: [ContainerNetwork] = []
 
     /// Creates a configuration.
     public init(
@@ -125,7 +127,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks
         /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
         case imageConfig = "image"
         case image = "imageReference"
@@ -145,5 +147,6 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         networkMode = try container.decodeIfPresent(NetworkMode.self, forKey: .networkMode) ?? .isolated
         mounts = try container.decodeIfPresent([BindMountSpec].self, forKey: .mounts) ?? []
         workingDirectory = try container.decodeIfPresent(String.self, forKey: .workingDirectory)
+        networks = try container.decodeIfPresent([ContainerNetwork].self, forKey: .networks) ?? []
     }
 }

@@ -31,7 +31,10 @@ extension Containerizer {
             for isolator in isolators {
                 let contributed: LaunchHooks?
                 do { contributed = try await isolator.prepare(config) } catch { throw Self.isolatorFailure(isolator, "prepare", error) }
-                if let contributed { hooks.environment.merge(contributed.environment) { _, later in later } }
+                if let contributed {
+                    hooks.environment.merge(contributed.environment) { _, later in later }
+                    config.mounts += contributed.mounts
+                }
                 try checkNotDestroyed(id)
             }
             let launcher = self.launcher(for: config)

@@ -69,7 +69,8 @@ public actor Containerizer {
 
     /// The launcher of a container: `rootfsLauncher` for one with a root filesystem (when there is one), else `launcher`.
     func launcher(for config: ContainerConfig) -> any Launcher {
-        config.rootfs != nil ? (rootfsLauncher ?? launcher) : launcher
+        // A container with networks needs namespaces and mounts (its /etc files), which only the rootfs launcher makes.
+        config.rootfs != nil || !config.networks.isEmpty ? (rootfsLauncher ?? launcher) : launcher
     }
 
     /// The launcher of a live container; `launcher` for an unknown one.
@@ -106,6 +107,13 @@ public actor Containerizer {
 
     /// A usage sample: the launcher's measurements with each isolator's non-`nil` fields laid over them.
     /// - Throws: `notFound` when the container is not running; isolators' errors.
+    /// The networks a container is attached to, with its addresses on each.
+    public func networks(of id: ContainerID) async -> [ContainerNetworkStatus] {
+        var all: [ContainerNetworkStatus] = []
+        for isolator in isolators { all += await isolator.networks(of: id) }
+        return all
+    }
+
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics {
         guard let container = live[id], let process = container.process else {
             throw CapstanError(.notFound, "Failed to get usage: container '\(id)' is not running")

@@ -71,4 +71,11 @@ public protocol Isolator: Sendable {
     /// Rebuilds in-memory state after an agent restart, before any other phase. `states` holds every checkpointed
     /// container; those with a `nil` pid are gone and will get `cleanup` right after.
     func recover(_ states: [ContainerRecoveryState]) async throws
+
+    /// The networks the container is attached to (the network isolator's; others have none).
+    func networks(of id: ContainerID) async -> [ContainerNetworkStatus]
+}
+
+extension Isolator {
+    public func networks(of id: ContainerID) async -> [ContainerNetworkStatus] { [] }
 }

@@ -22,10 +22,14 @@ public struct LaunchedProcess: Sendable, Hashable, Codable {
 public struct LaunchHooks: Sendable, Hashable, Codable {
     /// Variables laid over the command's environment; on a clash the hook wins, and later isolators win over earlier ones.
     public var environment: [String: String] = [:]
+    /// Files or directories bind-mounted into the container after the config's own mounts (the network isolator's
+    /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`).
+    public var mounts: [BindMountSpec] = []
 
     /// Creates hooks.
-    public init(environment: [String: String] = [:]) {
+    public init(environment: [String: String] = [:], mounts: [BindMountSpec] = []) {
         self.environment = environment
+        self.mounts = mounts
     }
 }
 

@@ -135,15 +135,25 @@ func monitorMain() -> Never {
     var statusPipe: [Int32] = [-1, -1]
     check(pipe(&statusPipe), "pipe")
     for fd in statusPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+    // PID 1 closes its end once its namespaces exist: the agent learns its pid only then, so that the network
+    // isolator never finds it still in the host's network namespace.
+    var readyPipe: [Int32] = [-1, -1]
+    check(pipe(&readyPipe), "pipe")
+    for fd in readyPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
     let signals = blockForwardedSignals()
     check(capstan_unshare(CAPSTAN_CLONE_NEWPID), "unshare(CLONE_NEWPID)")
     let child = capstan_fork()
     if child < 0 { fail("fork of the container's PID 1", errno: errno) }
     if child == 0 {
         close(statusPipe[0])
-        containerMain(spec, statusFD: statusPipe[1], signals: signals)
+        close(readyPipe[0])
+        containerMain(spec, statusFD: statusPipe[1], readyFD: readyPipe[1], signals: signals)
     }
     close(statusPipe[1])
+    close(readyPipe[1])
+    var ready: UInt8 = 0
+    while read(readyPipe[0], &ready, 1) < 0 && errno == EINTR {}  // EOF: PID 1 is in its namespaces, or has failed
+    close(readyPipe[0])
     send(.pid1(child))
     close(syncFD)
 
@@ -186,7 +196,7 @@ extension sigset_t {
 
 // MARK: - PID 1
 
-func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Never {
+func containerMain(_ spec: InitSpec, statusFD: Int32, readyFD: Int32, signals: sigset_t) -> Never {
     var flags = CAPSTAN_CLONE_NEWNS | CAPSTAN_CLONE_NEWUTS | CAPSTAN_CLONE_NEWIPC
     if spec.isolateNetwork { flags |= CAPSTAN_CLONE_NEWNET }
     check(capstan_unshare(Int32(flags)), "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC\(spec.isolateNetwork ? "|CLONE_NEWNET" : ""))")
@@ -197,6 +207,7 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
         bringUpLoopback()
         stage = .namespaces
     }
+    close(readyFD)
     if let hostname = spec.hostname { check(sethostname(hostname, hostname.utf8.count), "sethostname '\(hostname)'") }
 
     stage = .rootfs
@@ -205,6 +216,16 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, signals: sigset_t) -> Neve
     } else {
         // No image: the host's filesystem, with a /proc of the new pid namespace.
         check(mount("proc", "/proc", "proc", UInt(MS_NOSUID | MS_NODEV | MS_NOEXEC), nil), "mount proc on /proc")
+        // Mounts over existing host paths only (e.g. /etc/hosts of a networked container), in this private namespace;
+        // nothing is created on the host.
+        for bind in spec.mounts {
+            stage = .mounts
+            check(mount(bind.source, bind.target, nil, UInt(MS_BIND | MS_REC), nil), "bind mount '\(bind.source)' on '\(bind.target)'")
+            if bind.readOnly {
+                check(mount(nil, bind.target, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC), nil), "remount '\(bind.target)' read-only")
+            }
+            stage = .rootfs
+        }
     }
 
     stage = .user

@@ -1,0 +1,211 @@
+import CapstanContainerizer
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Glibc
+import Testing
+
+/// A bridge network of the test's own (a bridge it names, a private /24 in 10.99.0.0/16, host-local leases in its
+/// scratch dir), used through Debian's containernetworking-plugins; the bridge is deleted at the end.
+struct CNITestNetwork {
+    let fixture: LinuxFixture
+    let name: String
+    let bridge: String
+    let subnet: Int
+    var configDirectory: String { fixture.base + "/cni-config" }
+    var pluginDirectory: String { fixture.base + "/cni-plugins" }
+    var leases: String { fixture.base + "/ipam" }
+    var runDirectory: String { fixture.base + "/cni-run" }
+    var prefix: String { "10.99.\(subnet)." }
+
+    static let debianPlugins = "/usr/lib/cni"
+    static var prerequisites: [Prerequisite] {
+        LinuxPrerequisites.all + [
+            .executable(debianPlugins + "/bridge", "apt-get install containernetworking-plugins"),
+            .executable("/usr/sbin/ip", "apt-get install iproute2"),
+        ]
+    }
+
+    static func with<T>(_ body: (CNITestNetwork) async throws -> T) async throws -> T {
+        try Prerequisites.require(prerequisites)
+        return try await LinuxFixture.with { fixture in
+            let network = CNITestNetwork(
+                fixture: fixture, name: "capt-\(fixture.testID)", bridge: "capb\(fixture.testID.prefix(6))", subnet: Int.random(in: 1...254))
+            for directory in [network.configDirectory, network.pluginDirectory, network.leases, network.runDirectory] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            try network.writeConfig()
+            defer { _ = Self.run("/usr/sbin/ip", ["link", "del", network.bridge]) }
+            return try await body(network)
+        }
+    }
+
+    func writeConfig(file: String? = nil, name: String? = nil) throws {
+        let config = """
+            {"cniVersion": "1.0.0", "name": "\(name ?? self.name)", "plugins": [
+              {"type": "bridge", "bridge": "\(bridge)", "isGateway": true, "ipMasq": false,
+               "dns": {"nameservers": ["\(prefix)53"], "search": ["capstan.test"]},
+               "ipam": {"type": "host-local", "dataDir": "\(leases)", "ranges": [[{"subnet": "\(prefix)0/24"}]]}}
+            ]}
+            """
+        try config.write(toFile: configDirectory + "/" + (file ?? "10-\(name ?? self.name).conflist"), atomically: true, encoding: .utf8)
+    }
+
+    /// A plugin that fails every ADD with a CNI error and succeeds at everything else.
+    func writeFailingPlugin(_ type: String, message: String) throws {
+        let script = """
+            #!/bin/sh
+            cat >/dev/null
+            case "$CNI_COMMAND" in
+              VERSION) echo '{"cniVersion":"1.0.0","supportedVersions":["0.3.1","0.4.0","1.0.0"]}' ;;
+              ADD) echo '{"cniVersion":"1.0.0","code":11,"msg":"\(message)"}'; exit 1 ;;
+              *) echo '{}' ;;
+            esac
+            """
+        let path = pluginDirectory + "/" + type
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o755)
+    }
+
+    func isolator() -> CNINetworkIsolator {
+        CNINetworkIsolator(
+            configDirectory: configDirectory, pluginDirectories: [pluginDirectory, Self.debianPlugins], runDirectory: runDirectory,
+            logger: quietLogger)
+    }
+
+    func containerizer(_ isolator: CNINetworkIsolator) -> Containerizer {
+        let launcher = fixture.launcher()
+        return Containerizer(launcher: launcher, rootfsLauncher: launcher, isolators: [isolator], logger: quietLogger)
+    }
+
+    func config(_ shell: String, networks: [String], sandbox: String, hostname: String? = nil) throws -> ContainerConfig {
+        try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
+        var config = fixture.config(shell, hostname: hostname)
+        config.sandboxDirectory = sandbox
+        config.networks = networks.map { ContainerNetwork(name: $0) }
+        return config
+    }
+
+    /// Interfaces enslaved to the test's bridge (the host ends of containers' veths).
+    func bridgePorts() -> [String] {
+        Self.run("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
+    }
+
+    /// IP addresses host-local holds leases for on this network.
+    func leasedAddresses() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: leases + "/" + name)) ?? []).filter { $0.hasPrefix(prefix) }
+    }
+
+    @discardableResult
+    static func run(_ path: String, _ arguments: [String]) -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return "" }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+@Suite("CNI networks (privileged, Debian's plugins)", .serialized, Prerequisites.requires("CNI network tests", CNITestNetwork.prerequisites))
+struct CNINetworkTests {
+    @Test("Two containers on one bridge network reach each other over TCP by IP; /etc/hosts, hostname and resolv.conf come from the result; after destroy no veth, lease or namespace handle is left")
+    func twoContainersTalkAndNothingLeaks() async throws {
+        try await CNITestNetwork.with { network in
+            let isolator = network.isolator()
+            let containerizer = network.containerizer(isolator)
+            let server = try network.config(
+                "while true; do echo hello-over-cni | nc -l -p 8080; done",
+                networks: [network.name], sandbox: network.fixture.base + "/server")
+            try await containerizer.launch(server)
+            let serverNetworks = await containerizer.networks(of: server.containerID)
+            let serverIP = try #require(serverNetworks.first?.ipAddresses.first)
+            #expect(serverNetworks.map(\.interface) == ["eth0"] && serverIP.hasPrefix(network.prefix), "\(serverNetworks)")
+
+            let clientSandbox = network.fixture.base + "/client"
+            let client = try network.config(
+                """
+                cat /etc/hosts /etc/hostname /etc/resolv.conf; ip -o -4 addr show eth0
+                for i in $(seq 1 50); do nc -w 2 \(serverIP) 8080 </dev/null | grep hello && break; sleep 0.1; done 2>&1 | tail -3
+                echo done; sleep 600
+                """, networks: [network.name], sandbox: clientSandbox, hostname: "client-host")
+            try await containerizer.launch(client)
+            let clientIP = try #require(await containerizer.networks(of: client.containerID).first?.ipAddresses.first)
+            #expect(clientIP != serverIP && clientIP.hasPrefix(network.prefix))
+            try await eventually("the client fetched the page", timeout: .seconds(20)) {
+                ((try? String(contentsOfFile: clientSandbox + "/stdout", encoding: .utf8)) ?? "").contains("done")
+            }
+            let output = try String(contentsOfFile: clientSandbox + "/stdout", encoding: .utf8)
+            #expect(output.contains("hello-over-cni"), "the page over the network: \(output)")
+            #expect(output.contains("127.0.0.1 localhost") && output.contains("\(clientIP) client-host"), "\(output)")
+            #expect(output.contains("\nclient-host\n"), "hostname: \(output)")
+            #expect(output.contains("nameserver \(network.prefix)53") && output.contains("search capstan.test"), "\(output)")
+            #expect(output.contains("inet \(clientIP)/24"), "\(output)")
+            #expect(network.bridgePorts().count == 2)
+            #expect(network.leasedAddresses().sorted() == [clientIP, serverIP].sorted())
+
+            for id in [client.containerID, server.containerID] { _ = await containerizer.destroy(id, gracePeriod: .zero) }
+            #expect(network.bridgePorts().isEmpty, "veths left: \(network.bridgePorts())")
+            #expect(network.leasedAddresses().isEmpty, "leases left: \(network.leasedAddresses())")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: network.runDirectory)) ?? []).isEmpty, "journal left")
+        }
+    }
+
+    @Test("A plugin that fails ADD fails the launch naming the plugin and its message, and the network attached before it is rolled back")
+    func failedAddRollsBack() async throws {
+        try await CNITestNetwork.with { network in
+            try network.writeFailingPlugin("refuser", message: "no addresses left in pool blue")
+            try """
+                {"cniVersion": "1.0.0", "name": "blue", "type": "refuser"}
+                """.write(toFile: network.configDirectory + "/20-blue.conf", atomically: true, encoding: .utf8)
+            let isolator = network.isolator()
+            let containerizer = network.containerizer(isolator)
+            let config = try network.config("sleep 600", networks: [network.name, "blue"], sandbox: network.fixture.base + "/task")
+            var failure: (any Error)?
+            do { try await containerizer.launch(config) } catch { failure = error }
+            let message = "\(failure.map { "\($0)" } ?? "no error")"
+            #expect(message.contains("CNI plugin 'refuser' failed ADD for network 'blue': no addresses left in pool blue"), "\(message)")
+            #expect(network.bridgePorts().isEmpty, "the first network was not rolled back: \(network.bridgePorts())")
+            #expect(network.leasedAddresses().isEmpty, "leases left: \(network.leasedAddresses())")
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: network.runDirectory)) ?? []).isEmpty, "journal left")
+        }
+    }
+
+    @Test("An unknown network fails the launch naming it and the networks there are; an invalid config file is skipped, naming the file")
+    func unknownNetworkIsNamed() async throws {
+        try await CNITestNetwork.with { network in
+            try "{\"cniVersion\": \"1.0.0\", \"name\": \"../evil\", \"type\": \"bridge\"}".write(
+                toFile: network.configDirectory + "/30-bad.conf", atomically: true, encoding: .utf8)
+            let isolator = network.isolator()
+            let set = await isolator.networks()
+            #expect(set.names == [network.name])
+            #expect(set.problems.map(\.file) == [network.configDirectory + "/30-bad.conf"])
+            #expect(set.problems.first?.reason.contains("'name'") == true)
+            let containerizer = network.containerizer(isolator)
+            let config = try network.config("sleep 600", networks: ["nosuchnet"], sandbox: network.fixture.base + "/task")
+            var failure: (any Error)?
+            do { try await containerizer.launch(config) } catch { failure = error }
+            #expect("\(failure.map { "\($0)" } ?? "")".contains("Unknown CNI network 'nosuchnet' (networks on this agent: \(network.name))"))
+        }
+    }
+
+    @Test("Deleting a network's config while a container runs does not break its teardown: DEL uses the journalled config")
+    func teardownSurvivesConfigRemoval() async throws {
+        try await CNITestNetwork.with { network in
+            let isolator = network.isolator()
+            let containerizer = network.containerizer(isolator)
+            let config = try network.config("sleep 600", networks: [network.name], sandbox: network.fixture.base + "/task")
+            try await containerizer.launch(config)
+            #expect(network.leasedAddresses().count == 1)
+            try FileManager.default.removeItem(atPath: network.configDirectory + "/10-\(network.name).conflist")
+            #expect(await isolator.networks().names.isEmpty)
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(network.leasedAddresses().isEmpty, "leases left: \(network.leasedAddresses())")
+            #expect(network.bridgePorts().isEmpty)
+        }
+    }
+}
