@@ -238,7 +238,7 @@ let package = Package(
             swiftSettings: settings),
         .testTarget(
             name: "CapstanImageTests",
-            dependencies: ["CapstanImage", "CapstanCore", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["CapstanImage", "CapstanCore", "CapstanLinux", "CapstanTestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: settings),
         .testTarget(
             // capstan-init is found next to the test bundle (`swift build` builds it); not a dependency, or its

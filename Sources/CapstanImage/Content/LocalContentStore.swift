@@ -10,6 +10,7 @@ public actor LocalContentStore: ContentStore {
     public nonisolated let root: String
     private let logger: Logger
     private var inflight: [Digest: Task<Void, any Error>] = [:]
+    private var durableWriteProbe: DurableWriteProbe?
 
     /// Opens (creating when needed) the store at `root`, removing temporary files left by interrupted writes.
     public init(root: String, logger: Logger) throws {
@@ -88,17 +89,22 @@ public actor LocalContentStore: ContentStore {
             guard actual == expected else {
                 throw CapstanError(.failedPrecondition, "blob \(expected) failed verification: its content has digest \(actual)")
             }
-            try writer.sync()
-            try commit(temporary, as: expected)
+            let probe = durableWriteProbe
+            try await Blocking.run {
+                probe?(self.blobPath(expected))
+                try self.commit(writer, as: expected)
+            }
         } catch {
             unlink(temporary)
             throw error
         }
     }
 
-    /// Renames a verified temporary file into place and fsyncs the directory.
-    private func commit(_ temporary: String, as digest: Digest) throws {
-        let destination = blobPath(digest)
+    /// Fsyncs a verified temporary file, renames it into place and fsyncs the directory. Blocking: runs on
+    /// ``Blocking``'s pool.
+    private nonisolated func commit(_ writer: BlobWriter, as digest: Digest) throws {
+        try writer.sync()
+        let temporary = writer.temporaryPath, destination = blobPath(digest)
         guard rename(temporary, destination) == 0 else {
             throw CapstanError.system("cannot rename \(temporary) to \(destination)", errno: errno)
         }
@@ -129,6 +135,9 @@ public actor LocalContentStore: ContentStore {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root + "/blobs/sha256")) ?? []
         return names.compactMap { try? Digest(algorithm: "sha256", encoded: $0) }.sorted()
     }
+
+    /// Sets the test seam called before each blob is made durable.
+    func setDurableWriteProbe(_ probe: DurableWriteProbe?) { durableWriteProbe = probe }
 
     public func delete(_ digest: Digest) throws {
         if unlink(blobPath(digest)) != 0 && errno != ENOENT {

@@ -38,10 +38,16 @@ extension ImageStore {
         return "\(usersDirectory)/\(name).json"
     }
 
-    /// Records that `user` mounts its layers (written atomically, before the layers are handed out).
-    func recordUser(_ user: LayerUser) throws {
-        try FileManager.default.createDirectory(atPath: usersDirectory, withIntermediateDirectories: true)
-        try AtomicFile.write(try ImageJSON.encode(user), to: try userPath(user.name))
+    /// Records that `user` mounts its layers (written atomically and durably, on ``Blocking``'s pool; the caller
+    /// awaits it before the layers are handed out).
+    func recordUser(_ user: LayerUser) async throws {
+        let directory = usersDirectory, path = try userPath(user.name), data = try ImageJSON.encode(user)
+        let probe = durableWriteProbe
+        try await Blocking.run {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            probe?(path)
+            try AtomicFile.write(data, to: path)
+        }
     }
 
     /// Forgets the layer user `name` (its container ended); a name never recorded is fine.

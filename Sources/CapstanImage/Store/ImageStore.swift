@@ -23,6 +23,7 @@ public actor ImageStore {
     var inflightPulls: [String: Task<ImageRecord, any Error>] = [:]
     var inflightUnpacks: [Digest: Task<String, any Error>] = [:]
     var leases: [UUID: Set<Digest>] = [:]
+    var durableWriteProbe: DurableWriteProbe?
 
     /// Opens (creating when needed) the store at `root`, removing what interrupted runs left half-written.
     /// Every image is checked before it is recorded: its layers are read through and refused for hostile entries,
@@ -39,6 +40,10 @@ public actor ImageStore {
         content = try LocalContentStore(root: root + "/content", logger: logger)
         index = ImageIndexFile(path: root + "/images.json")
     }
+
+    /// Sets the test seam called before each durable write of the store itself (layer-user records, OCI layouts);
+    /// the content store has its own.
+    func setDurableWriteProbe(_ probe: DurableWriteProbe?) { durableWriteProbe = probe }
 
     // MARK: Names
 
@@ -150,7 +155,7 @@ public actor ImageStore {
         }
         if var user {
             user.layers = config.rootfs.diffIDs
-            try recordUser(user)
+            try await recordUser(user)
         }
         do {
             // Layers are independent directories: unpack them side by side.
@@ -238,19 +243,38 @@ public actor ImageStore {
     public func exportOCILayout(_ name: String, to directory: String, tag: String) async throws {
         guard let record = try image(named: name) else { throw CapstanError(.notFound, "no image named '\(name)' in \(root)") }
         let manifest = try await manifest(of: record)
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
+        // The blobs' paths (or why one is missing) first; the copies and durable writes then run in one go on
+        // the blocking pool. A missing blob counts only where the layout does not hold it yet.
+        var blobs: [(digest: Digest, source: Result<String, any Error>)] = []
         for digest in [record.manifest, manifest.config.digest] + manifest.layers.map(\.digest) {
-            let destination = directory + "/blobs/sha256/" + digest.encoded
-            if fm.fileExists(atPath: destination) { continue }
-            let source = try await content.path(of: digest)
-            if link(source, destination) != 0 { try fm.copyItem(atPath: source, toPath: destination) }
+            do { blobs.append((digest, .success(try await content.path(of: digest)))) } catch { blobs.append((digest, .failure(error))) }
         }
         let size = Int64(try await content.read(record.manifest).count)
-        let index = ImageIndex(manifests: [
+        let index = try ImageJSON.encode(ImageIndex(manifests: [
             Descriptor(mediaType: manifest.mediaType ?? MediaType.ociManifest, digest: record.manifest, size: size, annotations: [OCILayoutImporter.refNameAnnotation: tag])
-        ])
-        try AtomicFile.write(try ImageJSON.encode(index), to: directory + "/index.json")
+        ]))
+        let probe = durableWriteProbe, sources = blobs
+        try await Blocking.run {
+            try Self.writeOCILayout(at: directory, blobs: sources, index: index, probe: probe)
+        }
+    }
+
+    /// Links (or copies) the blobs into the layout at `directory`, then writes `index.json` and `oci-layout`
+    /// atomically and durably. Blocking: runs on ``Blocking``'s pool.
+    private static func writeOCILayout(
+        at directory: String, blobs: [(digest: Digest, source: Result<String, any Error>)], index: Data, probe: DurableWriteProbe?
+    ) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: directory + "/blobs/sha256", withIntermediateDirectories: true)
+        for (digest, source) in blobs {
+            let destination = directory + "/blobs/sha256/" + digest.encoded
+            if fm.fileExists(atPath: destination) { continue }
+            let source = try source.get()
+            if link(source, destination) != 0 { try fm.copyItem(atPath: source, toPath: destination) }
+        }
+        probe?(directory + "/index.json")
+        try AtomicFile.write(index, to: directory + "/index.json")
+        probe?(directory + "/oci-layout")
         try AtomicFile.write(Data(#"{"imageLayoutVersion":"1.0.0"}"#.utf8), to: directory + "/oci-layout")
     }
 
