@@ -70,6 +70,16 @@ extension Agent {
         do {
             // A kill may come before this task first runs: the task is TASK_KILLED then, and never STARTING.
             try checkStillLaunching(frameworkID, executorID, containerID)
+            let networks: [ContainerNetwork]
+            do { networks = try Self.containerNetworks(info, frameworkID: frameworkID) } catch {
+                await launchRefused(frameworkID, executorID, containerID, info.taskID, message: error.message)
+                return
+            }
+            if let unknown = await unknownNetworkMessage(networks) {
+                await launchRefused(frameworkID, executorID, containerID, info.taskID, message: unknown)
+                return
+            }
+            try checkStillLaunching(frameworkID, executorID, containerID)
             await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
@@ -90,6 +100,11 @@ extension Agent {
                 config.hostname = info.container?.hostname
                 config.networkMode = (info.container?.networkInfos.isEmpty ?? true) ? .host : .isolated
             }
+            if !networks.isEmpty {
+                // A command task without an image joins its networks too, from a namespace of its own.
+                config.networks = networks
+                config.networkMode = .isolated
+            }
             await checkpoints.flush()  // the task's checkpoint names this container before the container exists
             try await containerizer.launch(config)
         } catch {
@@ -99,6 +114,11 @@ extension Agent {
             return
         }
         guard await launchReturned(frameworkID, executorID, containerID) else { return }
+        let attachments = await containerizer.networks(of: containerID)
+        if !attachments.isEmpty {
+            let infos = Self.networkInfos(attachments, requested: info.container?.networkInfos ?? [])
+            modifyExecutor(frameworkID, executorID) { $0.networkInfos = infos }
+        }
         await emit(frameworkID, info.taskID, .taskRunning)
         await startHealthChecks(frameworkID, executorID, info.taskID)
     }
@@ -223,6 +243,18 @@ extension Agent {
                 await emit(frameworkID, taskID, .taskFailed, message: failure, reason: .reasonContainerLaunchFailed, source: .sourceAgent)
             }
         }
+        await finishExecutor(frameworkID, executorID)
+    }
+
+    /// A task the agent cannot run as asked (its networks): TASK_ERROR (REASON_TASK_INVALID) naming why, and the executor
+    /// is finished without a container.
+    private func launchRefused(
+        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ taskID: TaskID, message: String
+    ) async {
+        guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
+        logger.warning("Refusing a task", metadata: ["framework_id": "\(frameworkID)", "task_id": "\(taskID)", "reason": "\(message)"])
+        modifyExecutor(frameworkID, executorID) { $0.state.terminate() }
+        await emit(frameworkID, taskID, .taskError, message: message, reason: .reasonTaskInvalid, source: .sourceAgent)
         await finishExecutor(frameworkID, executorID)
     }
 

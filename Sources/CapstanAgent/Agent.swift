@@ -15,6 +15,8 @@ public actor Agent {
     let containerizer: Containerizer
     /// The isolators applied to every container, and those this machine cannot offer (GET_FLAGS reports both).
     let isolation: IsolatorSet
+    /// The `network/cni` isolator among them, when the agent has CNI networks.
+    let networkIsolator: CNINetworkIsolator?
     /// The agent's checkpoint writer (its status update manager's): writes leave the actor for the blocking pool.
     let checkpoints: OrderedCheckpointWriter
     let statusUpdates: StatusUpdateManager
@@ -40,6 +42,7 @@ public actor Agent {
         self.listenAddress = configuration.listen
         self.containerizer = containerizer
         self.isolation = isolation
+        self.networkIsolator = isolation.isolators.lazy.compactMap { $0 as? CNINetworkIsolator }.first
         self.statusUpdates = statusUpdates
         self.logger = logger
         self.checkpoints = statusUpdates.checkpoints
@@ -100,7 +103,7 @@ public actor Agent {
         let status = TaskStatus(
             taskID: taskID, state: state, message: message, source: source, reason: reason, agentID: agentID,
             executorID: executorID, timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()),
-            containerStatus: ContainerStatus(containerID: executor.containerID), limitation: limitation)
+            containerStatus: ContainerStatus(containerID: executor.containerID, networkInfos: executor.networkInfos), limitation: limitation)
         await record(status, frameworkID: frameworkID, executorID: executorID)
     }
 

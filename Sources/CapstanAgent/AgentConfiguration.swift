@@ -1,4 +1,5 @@
 import CapstanAuth
+import CapstanContainerizer
 import CapstanCore
 import CapstanHTTP
 import CapstanAPIClient
@@ -53,6 +54,27 @@ public struct AgentConfiguration: Sendable {
     public var switchUser: Bool
     /// Per-client bounds of the HTTP server and of executor SUBSCRIBE streams (`--max-connections-per-peer` and others).
     public var connectionLimits = ConnectionLimits()
+    /// CNI networks (`--network-cni-config-dir`, `--network-cni-plugins-dir`, `--default-network-subnet`).
+    public var network = NetworkConfiguration()
+
+    /// Where the agent's CNI networks come from.
+    public struct NetworkConfiguration: Sendable {
+        /// The operator's network configurations (`.conf`, `.conflist`, `.json`); nil: none.
+        public var configDirectory: String?
+        /// Where plugins are looked for, in order (Debian's, then the CNI project's default).
+        public var pluginDirectories = ["/usr/lib/cni", "/opt/cni/bin"]
+        /// The built-in `capstan` network (bridge, host-local, portmap); nil: none.
+        public var builtIn: BuiltInNetwork?
+
+        public init(configDirectory: String? = nil, pluginDirectories: [String] = ["/usr/lib/cni", "/opt/cni/bin"], builtIn: BuiltInNetwork? = nil) {
+            self.configDirectory = configDirectory
+            self.pluginDirectories = pluginDirectories
+            self.builtIn = builtIn
+        }
+
+        /// Whether the agent has any CNI network to offer.
+        public var isEnabled: Bool { configDirectory != nil || builtIn != nil }
+    }
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
@@ -108,6 +130,9 @@ public struct AgentConfiguration: Sendable {
             ("max_layer_size", LayerLimits.describe(imageLimits.maxLayerSize)),
             ("max_image_size", LayerLimits.describe(imageLimits.maxImageSize)),
             ("switch_user", switchUser ? "true" : "false"),
+            ("network_cni_config_dir", network.configDirectory ?? ""),
+            ("network_cni_plugins_dir", network.pluginDirectories.joined(separator: ":")),
+            ("default_network_subnet", network.builtIn.map { "\($0.subnet) (bridge \($0.bridge))" } ?? "none"),
         ]
     }
 }

@@ -38,6 +38,8 @@ struct ExecutorRecord: Sendable {
     var queued: [TaskID: AgentTaskRecord] = [:]
     /// Tasks that ended, newest last.
     var completed: [AgentTaskRecord] = []
+    /// The CNI networks its container joined, with its addresses (in its tasks' statuses from TASK_RUNNING on).
+    var networkInfos: [NetworkInfo] = []
 }
 
 /// A framework with executors on this agent.

@@ -56,7 +56,7 @@ public struct AgentService: Service {
         }
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
-        let isolation = IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger)
+        let isolation = Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger)
         let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
         Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
@@ -74,6 +74,33 @@ public struct AgentService: Service {
 
     /// The provisioner of the images tasks name: the agent's image store, pulling through `--insecure-registry` and the
     /// other registry flags; nil (with the reason logged) without root.
+    /// The cgroup isolators plus `network/cni` when the agent has networks: the built-in network's conflist is written
+    /// under the work dir (and wins over an operator's network of the same name), the operator's directory follows.
+    /// Without root the network isolator is reported unavailable, as the cgroup ones are.
+    static func withNetworks(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) -> IsolatorSet {
+        let network = configuration.network
+        guard network.isEnabled else { return isolation }
+        guard geteuid() == 0 else {
+            logger.warning("CNI networks are unavailable: the network/cni isolator needs root")
+            return IsolatorSet(isolators: isolation.isolators, unavailable: isolation.unavailable + ["network/cni: not running as root"])
+        }
+        var directories: [String] = []
+        if let builtIn = network.builtIn {
+            let directory = configuration.workDir + "/network/builtin"
+            do {
+                try builtIn.write(into: directory)
+                directories.append(directory)
+            } catch {
+                logger.error("Cannot write the built-in network's configuration", metadata: ["error": "\(error)"])
+            }
+        }
+        if let operatorDirectory = network.configDirectory { directories.append(operatorDirectory) }
+        let cni = CNINetworkIsolator(
+            configDirectories: directories, pluginDirectories: network.pluginDirectories,
+            runDirectory: configuration.workDir + "/network/attachments", logger: logger)
+        return IsolatorSet(isolators: isolation.isolators + [cni], unavailable: isolation.unavailable)
+    }
+
     static func provisioner(_ configuration: AgentConfiguration, launcher: LinuxLauncher?, logger: Logger) -> ImageStoreProvisioner? {
         guard let launcher else {
             logger.warning("Not running as root: tasks that name an image will fail; command tasks run as plain processes")

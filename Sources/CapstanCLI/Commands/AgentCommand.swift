@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanAuth
 import CapstanAgent
+import CapstanContainerizer
 import CapstanCore
 import Foundation
 import Logging
@@ -35,6 +36,20 @@ struct AgentOptions: ParsableArguments {
             """)
     var switchUser = true
 
+    @Option(help: ArgumentHelp("Directory of CNI network configurations (.conf, .conflist, .json), re-read when it changes.", valueName: "dir"))
+    var networkCniConfigDir: String?
+
+    @Option(help: ArgumentHelp("Where CNI plugins are looked for, a colon-separated list.", valueName: "dirs"))
+    var networkCniPluginsDir: String = "/usr/lib/cni:/opt/cni/bin"
+
+    @Option(help: ArgumentHelp(
+        "Subnet of the built-in 'capstan' network (bridge + host-local + portmap), e.g. 10.99.240.0/20; 'none' for no built-in network.",
+        valueName: "cidr"))
+    var defaultNetworkSubnet: String = "none"
+
+    @Option(help: ArgumentHelp("Linux bridge of the built-in network.", valueName: "name"))
+    var defaultNetworkBridge: String = "capstan0"
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -50,7 +65,31 @@ struct AgentOptions: ParsableArguments {
             imageLimits: try registry.layerLimits.limits(),
             containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
+        configuration.network = try network(workDir: workDir)
         return configuration
+    }
+
+    private func network(workDir: String) throws -> AgentConfiguration.NetworkConfiguration {
+        let plugins = networkCniPluginsDir.split(separator: ":").map(String.init)
+        guard !plugins.isEmpty, plugins.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw ValidationError("--network-cni-plugins-dir '\(networkCniPluginsDir)' must be absolute directories separated by ':'")
+        }
+        var configDirectory = networkCniConfigDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        if let directory = configDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+                throw ValidationError("--network-cni-config-dir '\(directory)' is not a directory")
+            }
+            configDirectory = directory
+        }
+        let builtIn = defaultNetworkSubnet == "none" ? nil : try Self.builtInNetwork(subnet: defaultNetworkSubnet, bridge: defaultNetworkBridge)
+        return .init(configDirectory: configDirectory, pluginDirectories: plugins, builtIn: builtIn)
+    }
+
+    private static func builtInNetwork(subnet: String, bridge: String) throws -> BuiltInNetwork {
+        let parsed: IPv4Subnet
+        do { parsed = try IPv4Subnet(subnet, flag: "--default-network-subnet") } catch { throw ValidationError(error.message) }
+        do { return try BuiltInNetwork(subnet: parsed, bridge: bridge) } catch { throw ValidationError(error.message) }
     }
 
     private func pidsMax() throws -> Int? {

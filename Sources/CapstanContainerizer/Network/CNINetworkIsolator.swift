@@ -19,13 +19,14 @@ public import Logging
 public actor CNINetworkIsolator: Isolator {
     public nonisolated let name = "network/cni"
 
-    private let configDirectory: CNIConfigDirectory
+    /// Where network configurations are, in order: a name defined in an earlier one wins.
+    private let configDirectories: [CNIConfigDirectory]
     private let runner: CNIPluginRunner
     private let journal: CNIAttachmentJournal
     private let logger: Logger
 
     private var networkSet = CNINetworkSet()
-    private var signature: [String]?
+    private var signature: [[String]]?
     /// Plugin path → the spec versions it answered to VERSION.
     private var pluginVersions: [String: [CNIVersion]] = [:]
 
@@ -40,11 +41,12 @@ public actor CNINetworkIsolator: Isolator {
     }
 
     /// - Parameters:
-    ///   - configDirectory: where the network configurations are (re-read whenever it changes).
+    ///   - configDirectories: where the network configurations are (re-read whenever one changes); a name defined in
+    ///     an earlier directory wins.
     ///   - pluginDirectories: where plugins are looked for, in order.
     ///   - runDirectory: the journal and namespace handles (see ``CNIAttachmentJournal``).
-    public init(configDirectory: String, pluginDirectories: [String], runDirectory: String, logger: Logger, pluginTimeout: Duration = .seconds(60)) {
-        self.configDirectory = CNIConfigDirectory(path: configDirectory)
+    public init(configDirectories: [String], pluginDirectories: [String], runDirectory: String, logger: Logger, pluginTimeout: Duration = .seconds(60)) {
+        self.configDirectories = configDirectories.map(CNIConfigDirectory.init(path:))
         self.runner = CNIPluginRunner(pluginDirectories: pluginDirectories, timeout: pluginTimeout)
         self.journal = CNIAttachmentJournal(root: runDirectory)
         self.logger = logger
@@ -52,14 +54,27 @@ public actor CNINetworkIsolator: Isolator {
 
     /// The usable networks now (the directory is re-read when it changed); invalid files are logged once per change.
     public func networks() -> CNINetworkSet {
-        let current = configDirectory.signature()
+        let current = configDirectories.map { $0.signature() }
         if current != signature {
             signature = current
-            networkSet = configDirectory.load()
+            var merged = CNINetworkSet()
+            for directory in configDirectories {
+                let set = directory.load()
+                merged.problems += set.problems
+                for (name, list) in set.networks.sorted(by: { $0.key < $1.key }) {
+                    if let first = merged.networks[name] {
+                        merged.problems.append(CNIConfigError(file: list.file, reason: "network '\(name)' is already defined by \(first.file)"))
+                    } else {
+                        merged.networks[name] = list
+                    }
+                }
+            }
+            networkSet = merged
             for problem in networkSet.problems {
                 logger.warning("Ignoring a CNI network configuration", metadata: ["file": "\(problem.file)", "reason": "\(problem.reason)"])
             }
-            logger.info("CNI networks", metadata: ["networks": "\(networkSet.names.joined(separator: ","))", "directory": "\(configDirectory.path)"])
+            logger.info(
+                "CNI networks", metadata: ["networks": "\(networkSet.names.joined(separator: ","))", "directories": "\(configDirectories.map(\.path))"])
         }
         return networkSet
     }

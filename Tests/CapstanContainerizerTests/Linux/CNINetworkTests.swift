@@ -69,7 +69,7 @@ struct CNITestNetwork {
 
     func isolator() -> CNINetworkIsolator {
         CNINetworkIsolator(
-            configDirectory: configDirectory, pluginDirectories: [pluginDirectory, Self.debianPlugins], runDirectory: runDirectory,
+            configDirectories: [configDirectory], pluginDirectories: [pluginDirectory, Self.debianPlugins], runDirectory: runDirectory,
             logger: quietLogger)
     }
 

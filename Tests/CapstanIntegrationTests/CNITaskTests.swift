@@ -1,0 +1,161 @@
+import CapstanAPI
+import CapstanAPIClient
+import CapstanCore
+import CapstanTestSupport
+import Foundation
+import Testing
+
+extension EndToEnd {
+    /// Tasks on CNI networks through the master: a bridge network of the test's own (its bridge, a private /24 in
+    /// 10.99.0.0/16, leases in its scratch dir) with Debian's bridge, host-local and portmap plugins.
+    @Suite("Tasks on CNI networks", Prerequisites.requires("CNI task tests", [
+        .root("network namespaces, bridges and iptables need uid 0"),
+        .executable("/usr/lib/cni/bridge", "apt-get install containernetworking-plugins"),
+        .executable("/usr/sbin/iptables", "apt-get install iptables"),
+        .executable("/usr/bin/python3", "apt-get install python3"),
+    ]))
+    struct CNITaskTests {
+        struct Network {
+            let scratch: String
+            let name: String
+            let bridge: String
+            let prefix: String
+            var configDirectory: String { scratch + "/config" }
+            var leases: String { scratch + "/leases" }
+
+            func leased() -> [String] {
+                ((try? FileManager.default.contentsOfDirectory(atPath: leases + "/" + name)) ?? []).filter { $0.hasPrefix(prefix) }
+            }
+
+            func bridgePorts() -> [String] {
+                run("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
+            }
+        }
+
+        static func withNetwork(_ body: (Network) async throws -> Void) async throws {
+            let id = String(UUID().uuidString.prefix(6)).lowercased()
+            let network = Network(
+                scratch: "/tmp/capstan-cni-\(id)", name: "e2e-\(id)", bridge: "capi\(id)", prefix: "10.99.\(Int.random(in: 1...254)).")
+            try FileManager.default.createDirectory(atPath: network.configDirectory, withIntermediateDirectories: true)
+            try """
+                {"cniVersion": "1.0.0", "name": "\(network.name)", "plugins": [
+                  {"type": "bridge", "bridge": "\(network.bridge)", "isGateway": true, "ipMasq": false,
+                   "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "\(network.prefix)0/24"}]]}},
+                  {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
+                ]}
+                """.write(toFile: network.configDirectory + "/10-e2e.conflist", atomically: true, encoding: .utf8)
+            let hadPortmapChains = run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+            defer {
+                run("/usr/sbin/ip", ["link", "del", network.bridge])
+                try? FileManager.default.removeItem(atPath: network.scratch)
+                if !hadPortmapChains { removePortmapChains() }
+            }
+            try await body(network)
+        }
+
+        /// portmap's shared chains (it never removes them), when this test's run created them: only the jumps into them
+        /// and the chains' own marking rules, which name no container.
+        static func removePortmapChains() {
+            let iptables = "/usr/sbin/iptables"
+            run(iptables, ["-w", "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+            run(iptables, ["-w", "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+            run(iptables, ["-w", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"])
+            for chain in ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"] {
+                run(iptables, ["-w", "-t", "nat", "-F", chain])
+                run(iptables, ["-w", "-t", "nat", "-X", chain])
+            }
+        }
+
+        @discardableResult
+        static func run(_ path: String, _ arguments: [String]) -> String {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: path)
+            process.arguments = arguments
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            guard (try? process.run()) != nil else { return "" }
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return String(decoding: data, as: UTF8.self)
+        }
+
+        static func task(_ id: String, _ shell: String, agent: AgentID, network: String, hostPort: UInt32? = nil, offeredPort: Int? = nil) -> TaskInfo {
+            var task = TestTasks.command(id, shell, agent: agent)
+            if let offeredPort {
+                task.resources += Resources([.ranges("ports", [ValueRange(begin: UInt64(offeredPort), end: UInt64(offeredPort))])]).mesos
+            }
+            var container = ContainerInfo(type: .mesos)
+            container.networkInfos = [
+                NetworkInfo(name: network, portMappings: hostPort.map { [NetworkInfo.PortMapping(hostPort: $0, containerPort: 8080, protocol: "tcp")] } ?? [])
+            ]
+            task.container = container
+            return task
+        }
+
+        @Test("A command task on a CNI network: TASK_RUNNING carries its IP; its server answers on that IP and on its host port through portmap; after a kill no veth, lease or portmap rule is left")
+        func commandTaskOnANetwork() async throws {
+            try await Self.withNetwork { network in
+                try await TestCluster().run { cluster in
+                    try await cluster.startMaster()
+                    try await cluster.startAgent(extraArguments: ["--network-cni-config-dir", network.configDirectory])
+                    let scheduler = try await EventRecorder.subscribe(cluster.master)
+                    let offer = try #require(try await scheduler.nextOffers().first)
+                    let hostPort = 31000 + Int.random(in: 0...99)
+                    try FileManager.default.createDirectory(atPath: network.scratch + "/www", withIntermediateDirectories: true)
+                    try "served-over-cni\n".write(toFile: network.scratch + "/www/index.html", atomically: true, encoding: .utf8)
+                    let server = Self.task(
+                        "web", "exec /usr/bin/python3 -m http.server 8080 --bind 0.0.0.0 --directory \(network.scratch)/www",
+                        agent: offer.agentID, network: network.name, hostPort: UInt32(hostPort), offeredPort: hostPort)
+                    try await scheduler.launch([server], on: [offer])
+                    let running = try await scheduler.update("web", .taskRunning, timeout: .seconds(20))
+                    let infos = running.containerStatus?.networkInfos ?? []
+                    #expect(infos.map(\.name) == [network.name])
+                    let ip = try #require(infos.first?.ipAddresses.first?.ipAddress, "TASK_RUNNING names the task's IP: \(infos)")
+                    #expect(ip.hasPrefix(network.prefix) && infos.first?.ipAddresses.first?.protocol == .ipv4)
+                    #expect(infos.first?.portMappings.first?.hostPort == UInt32(hostPort))
+                    let containerID = try #require(running.containerStatus?.containerID)
+
+                    try await eventually("the server answers on the task's IP", timeout: .seconds(15)) {
+                        Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-over-cni")
+                    }
+                    try await eventually("the server answers on its host port", timeout: .seconds(15)) {
+                        Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://127.0.0.1:\(hostPort)/"]).contains("served-over-cni")
+                    }
+                    #expect(Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap tagged its rules with the container")
+                    #expect(network.leased() == [ip])
+
+                    try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "web")))
+                    try await scheduler.update("web", .taskKilled, timeout: .seconds(15))
+                    try await eventually("the attachment is gone", timeout: .seconds(10)) {
+                        network.leased().isEmpty && network.bridgePorts().isEmpty
+                    }
+                    #expect(!Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap rules left behind")
+                    await scheduler.disconnect()
+                }
+            }
+        }
+
+        @Test("A task naming an unknown network, or a host port outside its ports resource, is TASK_ERROR naming what is wrong")
+        func badNetworkRequestsAreTaskErrors() async throws {
+            try await Self.withNetwork { network in
+                try await TestCluster().run { cluster in
+                    try await cluster.startMaster()
+                    try await cluster.startAgent(extraArguments: ["--network-cni-config-dir", network.configDirectory])
+                    let scheduler = try await EventRecorder.subscribe(cluster.master)
+                    let offer = try #require(try await scheduler.nextOffers().first)
+                    let unknown = Self.task("lost", "sleep 60", agent: offer.agentID, network: "nosuchnet")
+                    let unoffered = Self.task("greedy", "sleep 60", agent: offer.agentID, network: network.name, hostPort: 80)
+                    try await scheduler.launch([unknown, unoffered], on: [offer])
+                    let lost = try await scheduler.update("lost", .taskError)
+                    #expect(lost.message?.contains("Unknown CNI network 'nosuchnet' (networks on this agent: \(network.name))") == true, "\(lost.message ?? "")")
+                    #expect(lost.reason == .reasonTaskInvalid)
+                    let greedy = try await scheduler.update("greedy", .taskError)
+                    #expect(greedy.message?.contains("task.container.network_infos[0].port_mappings[0].host_port 80 is not in the task's ports resources") == true, "\(greedy.message ?? "")")
+                    #expect(network.leased().isEmpty)
+                    await scheduler.disconnect()
+                }
+            }
+        }
+    }
+}
