@@ -11,7 +11,7 @@ extension Agent {
         var message: String
     }
 
-    /// The networks `info` names, in order, each with its port mappings (host ports only from the task's own `ports`
+    /// The networks `info` names, in order (unnamed ones give a namespace with loopback only), each with its port mappings (host ports only from the task's own `ports`
     /// resource, so two tasks never claim one host port) and the agent's `CNI_ARGS`.
     static func containerNetworks(_ info: TaskInfo, frameworkID: FrameworkID) throws(NetworkRefusal) -> [ContainerNetwork] {
         let requested = info.container?.networkInfos ?? []
@@ -20,9 +20,8 @@ extension Agent {
         var claimed: Set<String> = []
         for (index, network) in requested.enumerated() {
             let field = "task.container.network_infos[\(index)]"
-            guard let name = network.name, !name.isEmpty else {
-                throw NetworkRefusal(message: "\(field).name is missing: name the CNI network to join")
-            }
+            // A NetworkInfo without a name asks only for a network namespace of the container's own (loopback only).
+            guard let name = network.name, !name.isEmpty else { continue }
             guard CNINetworkList.isValidName(name) else {
                 throw NetworkRefusal(message: "\(field).name '\(name)' is not a CNI network name")
             }

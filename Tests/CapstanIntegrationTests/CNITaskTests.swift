@@ -93,7 +93,7 @@ extension EndToEnd {
             return task
         }
 
-        @Test("A command task on a CNI network: TASK_RUNNING carries its IP; its server answers on that IP and on its host port through portmap; after a kill no veth, lease or portmap rule is left")
+        @Test("A command task on a CNI network: TASK_RUNNING carries its IP; its server answers on that IP, on its host port through portmap and to its HTTP health check; after a kill no veth, lease or portmap rule is left")
         func commandTaskOnANetwork() async throws {
             try await Self.withNetwork { network in
                 try await TestCluster().run { cluster in
@@ -105,9 +105,14 @@ extension EndToEnd {
                     try FileManager.default.createDirectory(atPath: network.scratch + "/www", withIntermediateDirectories: true)
                     try "served-over-cni\n".write(toFile: network.scratch + "/www/index.html", atomically: true, encoding: .utf8)
                     let server = Self.task(
-                        "web", "exec /usr/bin/python3 -m http.server 8080 --bind 0.0.0.0 --directory \(network.scratch)/www",
+                        "web", "exec /usr/bin/python3 -m http.server 8080 --bind \"$(hostname -i)\" --directory \(network.scratch)/www",
                         agent: offer.agentID, network: network.name, hostPort: UInt32(hostPort), offeredPort: hostPort)
-                    try await scheduler.launch([server], on: [offer])
+                    // Bound to its own address only (from its /etc/hosts): the health check must reach it there.
+                    var withCheck = server
+                    withCheck.healthCheck = HealthCheck(
+                        type: .http, http: .init(port: 8080, path: "/"), delaySeconds: 0, intervalSeconds: 0.3, timeoutSeconds: 2,
+                        gracePeriodSeconds: 20)
+                    try await scheduler.launch([withCheck], on: [offer])
                     let running = try await scheduler.update("web", .taskRunning, timeout: .seconds(20))
                     let infos = running.containerStatus?.networkInfos ?? []
                     #expect(infos.map(\.name) == [network.name])
@@ -124,6 +129,10 @@ extension EndToEnd {
                     }
                     #expect(Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap tagged its rules with the container")
                     #expect(network.leased() == [ip])
+                    let healthy = try await scheduler.any("TASK_RUNNING healthy=true for web", timeout: .seconds(20)) {
+                        $0.update?.status.taskID == "web" && $0.update?.status.healthy == true
+                    }
+                    #expect(healthy.update?.status.containerStatus?.networkInfos.first?.ipAddresses.first?.ipAddress == ip)
 
                     try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "web")))
                     try await scheduler.update("web", .taskKilled, timeout: .seconds(15))

@@ -54,7 +54,8 @@ extension Agent {
     private func healthProbe(
         _ probe: HealthProbe, record: ExecutorRecord, task: TaskInfo, logger: Logger
     ) -> TaskHealthChecker.Probe {
-        if record.usesImage, !(task.container?.networkInfos.isEmpty ?? true), probe.isNetworkProbe {
+        // A task with a network namespace of its own (from an image, or on CNI networks) is probed from inside it.
+        if !(task.container?.networkInfos.isEmpty ?? true), probe.isNetworkProbe, record.usesImage || !record.networkInfos.isEmpty {
             return inNetworkNamespace(probe, record: record, logger: logger)
         }
         switch probe {
@@ -97,6 +98,8 @@ extension Agent {
     private func inNetworkNamespace(_ probe: HealthProbe, record: ExecutorRecord, logger: Logger) -> TaskHealthChecker.Probe {
         let containerizer = self.containerizer, containerID = record.containerID
         let scratch = healthScratchDirectory(record.containerID)
+        // On CNI networks the task is reached on its own (first) address there, as peers reach it.
+        let address = record.networkInfos.lazy.flatMap(\.ipAddresses).compactMap(\.ipAddress).first ?? "127.0.0.1"
         return { timeout in
             guard let pid = await containerizer.namespaces(of: containerID) else {
                 return .failed("The task's container has no running init process to probe from")
@@ -106,7 +109,7 @@ extension Agent {
             } catch {
                 return .failed("Failed to create the health check directory \(scratch): \(error)")
             }
-            return await probe.runInNetworkNamespace(of: pid, scratch: scratch, timeout: timeout, logger: logger)
+            return await probe.runInNetworkNamespace(of: pid, address: address, scratch: scratch, timeout: timeout, logger: logger)
         }
     }
 

@@ -15,21 +15,25 @@ extension HealthProbe {
     static let hostPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
     /// Runs this HTTP or TCP probe as a host program inside the network namespace of process `pid` (the agent's own
-    /// namespace when `nil`). `scratch` is an existing private directory for the probe's output; it is left empty.
-    func runInNetworkNamespace(of pid: Int32?, scratch: String, timeout: Duration, logger: Logger) async -> HealthProbeResult {
+    /// namespace when `nil`), against `address` (a task on CNI networks: its own IP there). `scratch` is an existing
+    /// private directory for the probe's output; it is left empty.
+    func runInNetworkNamespace(
+        of pid: Int32?, address: String = "127.0.0.1", scratch: String, timeout: Duration, logger: Logger
+    ) async -> HealthProbeResult {
+        let host = address.contains(":") ? "[\(address)]" : address
         let enter = pid.map { ["nsenter", "--net=/proc/\($0)/ns/net", "--"] } ?? []
         let arguments: [String]
         let target: String
         switch self {
         case .http(let scheme, let port, let path, _):
-            target = "GET \(scheme)://127.0.0.1:\(port)\(path)"
+            target = "GET \(scheme)://\(host):\(port)\(path)"
             arguments = enter + [
                 "curl", "-s", "-S", "-L", "-k", "--proto", "=http,https", "--proto-redir", "=http,https", "-w", "%{http_code}",
-                "-o", "/dev/null", "\(scheme)://127.0.0.1:\(port)\(path)",
+                "-o", "/dev/null", "\(scheme)://\(host):\(port)\(path)",
             ]
         case .tcp(let port):
-            target = "TCP connection to 127.0.0.1:\(port)"
-            arguments = enter + ["bash", "-c", "exec 3<>\"/dev/tcp/127.0.0.1/$1\"", "tcp-health-check", String(port)]
+            target = "TCP connection to \(host):\(port)"
+            arguments = enter + ["bash", "-c", "exec 3<>\"/dev/tcp/$1/$2\"", "tcp-health-check", address, String(port)]
         case .command:
             return .failed("A COMMAND check does not run in a network namespace")
         }

@@ -155,6 +155,37 @@ struct CNINetworkTests {
         }
     }
 
+    @Test("A container on two networks has eth0 on the first and eth1 on the second, an address on each")
+    func twoNetworksTwoInterfaces() async throws {
+        try await CNITestNetwork.with { network in
+            let second = "capu-\(network.fixture.testID)", bridge = "capc\(network.fixture.testID.prefix(6))"
+            let subnet = network.subnet == 254 ? 1 : network.subnet + 1
+            try """
+                {"cniVersion": "0.4.0", "name": "\(second)", "plugins": [
+                  {"type": "bridge", "bridge": "\(bridge)", "isGateway": true,
+                   "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "10.99.\(subnet).0/24"}]]}}]}
+                """.write(toFile: network.configDirectory + "/20-second.conflist", atomically: true, encoding: .utf8)
+            defer { CNITestNetwork.run("/usr/sbin/ip", ["link", "del", bridge]) }
+            let containerizer = network.containerizer(network.isolator())
+            let sandbox = network.fixture.base + "/two"
+            let config = try network.config("ip -o -4 addr show; sleep 600", networks: [network.name, second], sandbox: sandbox)
+            try await containerizer.launch(config)
+            let attachments = await containerizer.networks(of: config.containerID)
+            #expect(attachments.map(\.network) == [network.name, second])
+            #expect(attachments.map(\.interface) == ["eth0", "eth1"])
+            let first = try #require(attachments.first?.ipAddresses.first), other = try #require(attachments.last?.ipAddresses.first)
+            #expect(first.hasPrefix(network.prefix) && other.hasPrefix("10.99.\(subnet)."))
+            try await eventually("the task listed its interfaces") {
+                ((try? String(contentsOfFile: sandbox + "/stdout", encoding: .utf8)) ?? "").contains("eth1")
+            }
+            let output = try String(contentsOfFile: sandbox + "/stdout", encoding: .utf8)
+            #expect(output.contains("eth0    inet \(first)/24") && output.contains("eth1    inet \(other)/24"), "\(output)")
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(network.leasedAddresses().isEmpty)
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: network.leases + "/" + second)) ?? []).filter { $0.hasPrefix("10.") }.isEmpty)
+        }
+    }
+
     @Test("A plugin that fails ADD fails the launch naming the plugin and its message, and the network attached before it is rolled back")
     func failedAddRollsBack() async throws {
         try await CNITestNetwork.with { network in
