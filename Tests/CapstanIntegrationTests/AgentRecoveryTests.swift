@@ -191,7 +191,9 @@ extension EndToEnd {
 
         /// Starts a master and an agent (with the recovery image in its store when root and busybox are there),
         /// subscribes a scheduler, and runs `body`; the restarted agent is stopped however `body` ends.
-        static func withRecoveringAgent(_ name: String, _ body: (RecoveringAgent) async throws -> Void) async throws {
+        static func withRecoveringAgent(
+            _ name: String, extraArguments: [String] = [], _ body: (RecoveringAgent) async throws -> Void
+        ) async throws {
             let imagesAvailable = Prerequisites.met(
                 "the image half only: tasks from images need root and busybox", missing: ImageTaskTests.prerequisitesMissing)
             try await TestCluster(masterFlags: masterFlags).run { cluster in
@@ -199,7 +201,7 @@ extension EndToEnd {
                 let workDir = cluster.scratch + "/agent-\(name)"
                 try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
                 if imagesAvailable { try importRecoveryImage(agentWorkDir: workDir, scratch: cluster.scratch) }
-                let started = try await cluster.startAgent(workDir: workDir)
+                let started = try await cluster.startAgent(workDir: workDir, extraArguments: extraArguments)
                 let agent = RecoveringAgent(cluster: cluster, agent: started, imagesAvailable: imagesAvailable)
                 do {
                     agent.scheduler = try await EventRecorder.subscribe(cluster.master)

@@ -21,6 +21,17 @@ extension EndToEnd {
             let bridge: String
             let prefix: String
             var configDirectory: String { scratch + "/config" }
+            var pluginDirectory: String { scratch + "/plugins" }
+            /// The agent's flags for this network.
+            var agentFlags: [String] {
+                ["--network-cni-config-dir", configDirectory, "--network-cni-plugins-dir", pluginDirectory + ":/usr/lib/cni"]
+            }
+            /// `CNI_COMMAND CNI_CONTAINERID` of every call of the bridge plugin, one per line.
+            var callLog: String { scratch + "/calls.log" }
+
+            func calls(_ command: String, _ containerID: ContainerID) -> Int {
+                ((try? String(contentsOfFile: callLog, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0 == "\(command) \(containerID.value)" }.count
+            }
             var leases: String { scratch + "/leases" }
 
             func leased() -> [String] {
@@ -36,10 +47,16 @@ extension EndToEnd {
             let id = String(UUID().uuidString.prefix(6)).lowercased()
             let network = Network(
                 scratch: "/tmp/capstan-cni-\(id)", name: "e2e-\(id)", bridge: "capi\(id)", prefix: "10.99.\(Int.random(in: 1...254)).")
-            try FileManager.default.createDirectory(atPath: network.configDirectory, withIntermediateDirectories: true)
+            for directory in [network.configDirectory, network.pluginDirectory] {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            }
+            // Debian's bridge plugin behind a wrapper that logs each call.
+            try "#!/bin/sh\necho \"$CNI_COMMAND $CNI_CONTAINERID\" >> \(network.callLog)\nexec /usr/lib/cni/bridge\n".write(
+                toFile: network.pluginDirectory + "/logged-bridge", atomically: true, encoding: .utf8)
+            chmod(network.pluginDirectory + "/logged-bridge", 0o755)
             try """
                 {"cniVersion": "1.0.0", "name": "\(network.name)", "plugins": [
-                  {"type": "bridge", "bridge": "\(network.bridge)", "isGateway": true, "ipMasq": false,
+                  {"type": "logged-bridge", "bridge": "\(network.bridge)", "isGateway": true, "ipMasq": false,
                    "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "\(network.prefix)0/24"}]]}},
                   {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
                 ]}
@@ -98,7 +115,7 @@ extension EndToEnd {
             try await Self.withNetwork { network in
                 try await TestCluster().run { cluster in
                     try await cluster.startMaster()
-                    try await cluster.startAgent(extraArguments: ["--network-cni-config-dir", network.configDirectory])
+                    try await cluster.startAgent(extraArguments: network.agentFlags)
                     let scheduler = try await EventRecorder.subscribe(cluster.master)
                     let offer = try #require(try await scheduler.nextOffers().first)
                     let hostPort = 31000 + Int.random(in: 0...99)
@@ -145,12 +162,47 @@ extension EndToEnd {
             }
         }
 
+        @Test("SIGKILL the agent, the networked task ends while it is down, restart the agent: the attachment is DELeted once with the journalled config, its lease freed, its namespace handle unmounted")
+        func attachmentOfATaskEndedWhileTheAgentWasDownIsDeletedOnce() async throws {
+            try await Self.withNetwork { network in
+                try await AgentRecoveryTests.withRecoveringAgent("cni", extraArguments: network.agentFlags) { agent in
+                    let scheduler: EventRecorder = agent.scheduler
+                    let task = Self.task(
+                        "netted", "while [ ! -e \"$MESOS_SANDBOX/release\" ]; do sleep 0.05; done; exit 0", agent: agent.offer.agentID,
+                        network: network.name)
+                    try await scheduler.launch([task], on: [agent.offer])
+                    let running = try await scheduler.update("netted", .taskRunning, timeout: .seconds(20))
+                    let containerID = try #require(running.containerStatus?.containerID)
+                    #expect(network.leased().count == 1 && network.calls("ADD", containerID) == 1)
+                    let containers = try await agent.containers()
+                    let sandboxes = try await agent.sandboxes()
+
+                    agent.crash()
+                    // The operator removes the network meanwhile: teardown still uses what ADD used.
+                    try FileManager.default.removeItem(atPath: network.configDirectory + "/10-e2e.conflist")
+                    for sandbox in sandboxes { FileManager.default.createFile(atPath: sandbox + "/release", contents: Data()) }
+                    for pid in containers.values where pid > 0 {
+                        try await eventually("pid \(pid) exited while the agent is down") { kill(pid, 0) != 0 }
+                    }
+                    try await agent.restart()
+                    try await scheduler.update("netted", .taskFinished, timeout: .seconds(20))
+                    try await eventually("the attachment was deleted", timeout: .seconds(10)) {
+                        network.leased().isEmpty && network.bridgePorts().isEmpty
+                    }
+                    try await Task.sleep(for: .milliseconds(500))
+                    #expect(network.calls("DEL", containerID) == 1, "DEL once: \((try? String(contentsOfFile: network.callLog, encoding: .utf8)) ?? "")")
+                    try await agent.expectNothingLeft(containers: Array(containers.keys))
+                    #expect(!FileManager.default.fileExists(atPath: agent.workDir + "/network/attachments/\(containerID.value)"), "journal left")
+                }
+            }
+        }
+
         @Test("A task naming an unknown network, or a host port outside its ports resource, is TASK_ERROR naming what is wrong")
         func badNetworkRequestsAreTaskErrors() async throws {
             try await Self.withNetwork { network in
                 try await TestCluster().run { cluster in
                     try await cluster.startMaster()
-                    try await cluster.startAgent(extraArguments: ["--network-cni-config-dir", network.configDirectory])
+                    try await cluster.startAgent(extraArguments: network.agentFlags)
                     let scheduler = try await EventRecorder.subscribe(cluster.master)
                     let offer = try #require(try await scheduler.nextOffers().first)
                     let unknown = Self.task("lost", "sleep 60", agent: offer.agentID, network: "nosuchnet")
