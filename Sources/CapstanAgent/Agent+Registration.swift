@@ -1,11 +1,13 @@
 import Logging
 import CapstanAPI
+import CapstanContainerizer
 import CapstanCore
 import Foundation
 
 extension Agent {
     /// What the agent tells the master when it (re-)registers: its identity, resources and everything it runs.
-    func registrationMessage() -> RegisterAgentMessage {
+    func registrationMessage() async -> RegisterAgentMessage {
+        if let cni = networkIsolator { networkNames = await cni.networks().names }
         let tasks = liveTasks.map { $0.wire(agentID: agentID) }
         let executors = frameworks.values.flatMap { $0.executors.values.filter { !$0.isCommandExecutor }.map(\.info) }
         return RegisterAgentMessage(

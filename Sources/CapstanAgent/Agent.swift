@@ -24,6 +24,8 @@ public actor Agent {
     let messenger: any MasterMessenger
 
     public internal(set) var agentID: AgentID?
+    /// The CNI networks advertised at the last registration.
+    var networkNames: [String] = []
     var masterID: MasterID?
     var frameworks: [FrameworkID: AgentFrameworkRecord] = [:]
     var completedFrameworks: [AgentFrameworkRecord] = []
@@ -61,11 +63,15 @@ public actor Agent {
         listenAddress = bound
     }
 
-    /// The AgentInfo sent at registration and to executors.
+    /// The AgentInfo sent at registration and to executors: the configured attributes, and `cni_networks` naming the
+    /// CNI networks the agent has (as of its last registration), so that networked tasks are placed where their
+    /// network is.
     var agentInfo: AgentInfo {
-        AgentInfo(
+        var attributes = configuration.attributes.filter { $0.name != AgentAttribute.cniNetworks }
+        if !networkNames.isEmpty { attributes.append(Attribute(name: AgentAttribute.cniNetworks, value: .text(networkNames.joined(separator: ",")))) }
+        return AgentInfo(
             hostname: configuration.hostname, port: Int32(endpoint.port), resources: configuration.resources.mesos,
-            attributes: configuration.attributes.map(MesosAttribute.init), id: agentID)
+            attributes: attributes.map(MesosAttribute.init), id: agentID)
     }
 
     // MARK: Lookup

@@ -166,7 +166,15 @@ struct WorkloadDecoder {
     private func decodeNetwork(_ node: YAMLNode, _ path: String) -> NetworkSpec {
         var network = NetworkSpec()
         guard let f = reader.fields(node, path, ManifestFields.network) else { return network }
-        if let n = f["name"], let name = reader.string(n, f.path("name"), nonEmpty: true) { network.name = name }
+        if let n = f["name"], let name = reader.string(n, f.path("name"), nonEmpty: true) {
+            if NetworkSpec.isValidName(name) {
+                network.name = name
+            } else {
+                reader.report(
+                    n, f.path("name"),
+                    "'\(name)' is not a network name (host, bridge, or a CNI network's name: letters, digits, '_', '.', '-')")
+            }
+        }
         if let n = f["ports"], let items = reader.list(n, f.path("ports"), of: "ports") {
             var seenNames: Set<String> = []
             var seenHost: Set<Int> = []

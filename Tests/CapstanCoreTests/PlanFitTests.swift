@@ -46,11 +46,29 @@ struct PlanFitTests {
         #expect(fit(web, agents: [F.agent("a0", ports: 8080...8080), F.agent("a1", ports: 8000...8100)]).fit == .fits)
         var any = F.app("any", instances: 3)
         any.spec.network = NetworkSpec(name: NetworkSpec.bridge, ports: [PortSpec(name: "a", container: 80), PortSpec(name: "b", container: 81)])
-        #expect(fit(any, agents: [F.agent("a0", ports: 31000...31004)]).fit
+        let builtIn = [AgentAttribute.cniNetworks: "capstan"]
+        #expect(fit(any, agents: [F.agent("a0", ports: 31000...31004, attributes: builtIn)]).fit
             == .willNotFit(placed: 2, needed: 3, reason: "no agent has 2 free ports"))
         var cni = any
         cni.spec.network.name = "mynet"
-        #expect(fit(cni, agents: [F.agent("a0", ports: nil)]).fit == .fits, "CNI networks need no agent port unless mapped")
+        #expect(fit(cni, agents: [F.agent("a0", ports: nil, attributes: [AgentAttribute.cniNetworks: "capstan,mynet"])]).fit == .fits,
+            "CNI networks need no agent port unless mapped")
+    }
+
+    @Test func networkedAppsGoOnlyWhereTheirNetworkIs() {
+        var app = F.app("web", instances: 2)
+        app.spec.network = NetworkSpec(name: "storage-net", ports: [PortSpec(name: "http", container: 8080)])
+        let plain = F.agent("a0"), builtIn = F.agent("a1", attributes: [AgentAttribute.cniNetworks: "capstan"])
+        #expect(fit(app, agents: [plain, builtIn]).fit == .willNotFit(placed: 0, needed: 2, reason: "no agent has network 'storage-net'"))
+        let storage = F.agent("a2", attributes: [AgentAttribute.cniNetworks: "capstan,storage-net"])
+        #expect(fit(app, agents: [plain, builtIn, storage]).fit == .fits, "both instances on the one agent with the network")
+        var bridged = app
+        bridged.spec.network.name = NetworkSpec.bridge
+        #expect(fit(bridged, agents: [plain]).fit == .willNotFit(placed: 0, needed: 2, reason: "no agent has network 'capstan'"))
+        #expect(fit(bridged, agents: [plain, builtIn]).fit == .fits, "bridge is the agents' built-in network")
+        var hosted = app
+        hosted.spec.network = NetworkSpec()
+        #expect(fit(hosted, agents: [plain]).fit == .fits, "the host network needs none")
     }
 
     @Test func hostnameUniqueNeedsOneAgentPerInstance() {

@@ -52,7 +52,7 @@ public struct PlanBenchmark: Sendable {
             .ranges("ports", [ValueRange(begin: 31000, end: 32000)]),
         ])
         let agentList = (0..<agentCount).map { i in
-            AgentCapacity(agentID: AgentID("agent-\(i)"), hostname: "host-\(i)", attributes: ["rack": "r\(i % 40)"], free: free)
+            AgentCapacity(agentID: AgentID("agent-\(i)"), hostname: "host-\(i)", attributes: ["rack": "r\(i % 40)", AgentAttribute.cniNetworks: NetworkSpec.builtInCNINetwork], free: free)
         }
         desired = DesiredState(commit: CommitID(hex: Self.desiredCommit), workloads: desiredApps)
         snapshot = ClusterSnapshot(tasks: tasks, agents: agentList)

@@ -108,6 +108,25 @@ public struct NetworkSpec: Sendable, Hashable {
 
     public static let host = "host"
     public static let bridge = "bridge"
+    /// The agents' built-in CNI network, which `bridge` names.
+    public static let builtInCNINetwork = "capstan"
+
+    /// The CNI network a task joins: none on `host`, the built-in one for `bridge`, else the network named.
+    public var cniNetwork: String? {
+        switch name {
+        case Self.host: nil
+        case Self.bridge: Self.builtInCNINetwork
+        default: name
+        }
+    }
+
+    /// Whether `name` can name a network: `host`, `bridge`, or a CNI network name (letters, digits, `_`, `.`, `-`,
+    /// starting with a letter or digit, at most 128 bytes).
+    public static func isValidName(_ name: String) -> Bool {
+        func alphanumeric(_ c: Unicode.Scalar) -> Bool { ("a"..."z").contains(c) || ("A"..."Z").contains(c) || ("0"..."9").contains(c) }
+        guard let first = name.unicodeScalars.first, name.utf8.count <= 128, alphanumeric(first) else { return false }
+        return name.unicodeScalars.allSatisfy { alphanumeric($0) || $0 == "_" || $0 == "." || $0 == "-" }
+    }
 
     public init(name: String = NetworkSpec.host, ports: [PortSpec] = []) {
         self.name = name

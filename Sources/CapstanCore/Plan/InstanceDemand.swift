@@ -12,8 +12,14 @@ public struct InstanceDemand: Sendable, Hashable {
     public var fixedPorts: [UInt64]
     /// How many other agent ports (any) are needed.
     public var anyPorts: Int
+    /// The CNI network the agent must have (``AgentAttribute/cniNetworks``); nil on the host network.
+    public var network: String?
 
-    public init(cpus: Double = 0, mem: Double = 0, disk: Double = 0, gpus: Double = 0, fixedPorts: [UInt64] = [], anyPorts: Int = 0) {
+    public init(
+        cpus: Double = 0, mem: Double = 0, disk: Double = 0, gpus: Double = 0, fixedPorts: [UInt64] = [], anyPorts: Int = 0,
+        network: String? = nil
+    ) {
+        self.network = network
         self.cpus = cpus
         self.mem = mem
         self.disk = disk
@@ -39,7 +45,7 @@ public struct InstanceDemand: Sendable, Hashable {
         }
         self.init(
             cpus: spec.resources.cpus, mem: spec.resources.memMiB, disk: disk, gpus: Double(spec.resources.gpus),
-            fixedPorts: fixed, anyPorts: any)
+            fixedPorts: fixed, anyPorts: any, network: spec.network.cniNetwork)
     }
 
     /// `cpus 0.5, mem 128, ports 8080 +1`: the non-zero parts, for messages.

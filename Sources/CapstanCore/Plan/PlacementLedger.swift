@@ -96,7 +96,13 @@ public struct PlacementLedger: Sendable {
         return nil
     }
 
+    private static func hasNetwork(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
+        guard let network = demand.network else { return true }
+        return AgentAttribute.networks(slot.attributes).contains(network)
+    }
+
     private static func hasRoom(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
+        guard hasNetwork(slot, demand) else { return false }
         let e = ScalarFormat.epsilon
         guard slot.cpus + e >= demand.cpus, slot.mem + e >= demand.mem, slot.disk + e >= demand.disk,
             slot.gpus + e >= demand.gpus
@@ -146,6 +152,10 @@ public struct PlacementLedger: Sendable {
         if eligible.isEmpty {
             let (constraint, _) = broken.max { ($0.value, $1.key.description) < ($1.value, $0.key.description) }!
             return "constraint \(constraint) is not met on \(agents)"
+        }
+        if let network = demand.network {
+            eligible = eligible.filter { Self.hasNetwork($0, demand) }
+            if eligible.isEmpty { return "no agent has network '\(network)'" }
         }
         let scalars: [(String, Double, KeyPath<Slot, Double>)] = [
             ("cpus", demand.cpus, \.cpus), ("mem", demand.mem, \.mem), ("disk", demand.disk, \.disk),

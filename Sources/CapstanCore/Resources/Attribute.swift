@@ -17,6 +17,18 @@ public enum AttributeValue: Hashable, Sendable, CustomStringConvertible {
     }
 }
 
+/// Attributes an agent sets itself.
+public enum AgentAttribute {
+    /// The CNI networks an agent has, comma-separated (`capstan,storage-net`): frameworks and the planner place
+    /// networked tasks only on agents that have their network.
+    public static let cniNetworks = "cni_networks"
+
+    /// The networks named by a `cni_networks` value.
+    public static func networks(_ attributes: [String: String]) -> Set<String> {
+        Set((attributes[cniNetworks] ?? "").split(separator: ",").map(String.init))
+    }
+}
+
 /// One agent attribute, such as `zone:a`, used by frameworks for placement constraints.
 public struct Attribute: Hashable, Sendable, CustomStringConvertible {
     /// The attribute name.

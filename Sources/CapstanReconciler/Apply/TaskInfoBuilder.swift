@@ -26,7 +26,7 @@ struct TaskInfoBuilder {
 
         return TaskInfo(
             name: workload.name.value, taskID: taskID ?? newTaskID(), agentID: agent, resources: Resources(resources).mesos,
-            command: command(ports: ports), container: container(), healthCheck: healthCheck(ports: ports),
+            command: command(ports: ports), container: container(ports: ports), healthCheck: healthCheck(ports: ports),
             killPolicy: KillPolicy(gracePeriod: DurationInfo(nanoseconds: Self.nanoseconds(spec.killGracePeriod))),
             labels: Labels(labels: labels()))
     }
@@ -88,6 +88,13 @@ struct TaskInfoBuilder {
         return out
     }
 
+    /// The port a health check probes: on a CNI network (probed inside the task's network namespace, on its own
+    /// address) the container port of a named port; on the host network its agent port.
+    func checkedPort(_ reference: PortReference, ports: [UInt64]) -> UInt64? {
+        guard workload.spec.network.cniNetwork != nil, case .name(let name) = reference else { return agentPort(reference, ports: ports) }
+        return workload.spec.network.ports.first { $0.name == name }?.container.map(UInt64.init)
+    }
+
     /// The agent port of a named or numbered port reference.
     func agentPort(_ reference: PortReference, ports: [UInt64]) -> UInt64? {
         switch reference {
@@ -99,12 +106,38 @@ struct TaskInfoBuilder {
         }
     }
 
-    private func container() -> ContainerInfo? {
-        guard let image = workload.spec.image else { return nil }
-        let name = image.hasPrefix("docker://") ? String(image.dropFirst("docker://".count)) : image
-        return ContainerInfo(
-            type: .mesos,
-            mesos: .init(image: Image(type: .docker, docker: .init(name: name))))
+    /// The image, and the CNI network with its port mappings (`bridge`: the agents' built-in network).
+    private func container(ports: [UInt64]) -> ContainerInfo? {
+        let network = workload.spec.network.cniNetwork
+        guard workload.spec.image != nil || network != nil else { return nil }
+        var container = ContainerInfo(type: .mesos)
+        if let image = workload.spec.image {
+            let name = image.hasPrefix("docker://") ? String(image.dropFirst("docker://".count)) : image
+            container.mesos = .init(image: Image(type: .docker, docker: .init(name: name)))
+        }
+        if let network {
+            let declared = workload.spec.network.ports
+            let mappings = zip(declared, agentPortsByDeclaration(ports)).compactMap { port, agentPort -> NetworkInfo.PortMapping? in
+                guard let agentPort, let inside = port.container else { return nil }
+                return NetworkInfo.PortMapping(hostPort: UInt32(agentPort), containerPort: UInt32(inside), protocol: port.protocol.rawValue)
+            }
+            container.networkInfos = [NetworkInfo(name: network, portMappings: mappings)]
+        }
+        return container
+    }
+
+    /// The agent port of each declared port, in declaration order: its `host` port, else (on host and bridge networks)
+    /// the next of the offer's other ports; nil for a port with no agent port (a CNI network's unmapped port).
+    func agentPortsByDeclaration(_ ports: [UInt64]) -> [UInt64?] {
+        let declared = workload.spec.network.ports
+        let fixed = Set(declared.filter { $0.host > 0 }.map { UInt64($0.host) })
+        var any = ports.filter { !fixed.contains($0) }
+        let mapsEveryPort = workload.spec.network.name == NetworkSpec.host || workload.spec.network.name == NetworkSpec.bridge
+        return declared.map { port in
+            if port.host > 0 { return UInt64(port.host) }
+            guard mapsEveryPort, !any.isEmpty else { return nil }
+            return any.removeFirst()
+        }
     }
 
     private func healthCheck(ports: [UInt64]) -> HealthCheck? {
@@ -115,10 +148,10 @@ struct TaskInfoBuilder {
         switch health.check {
         case .http(let port, let path):
             check.type = .http
-            check.http = .init(scheme: "http", port: UInt32(agentPort(port, ports: ports) ?? 0), path: path)
+            check.http = .init(scheme: "http", port: UInt32(checkedPort(port, ports: ports) ?? 0), path: path)
         case .tcp(let port):
             check.type = .tcp
-            check.tcp = .init(port: UInt32(agentPort(port, ports: ports) ?? 0))
+            check.tcp = .init(port: UInt32(checkedPort(port, ports: ports) ?? 0))
         case .command(let argv):
             check.type = .command
             check.command = CommandInfo(shell: true, value: argv.map(Self.shellQuoted).joined(separator: " "))

@@ -1,0 +1,46 @@
+import CapstanAPI
+import CapstanCore
+import Testing
+
+@testable import CapstanReconciler
+
+/// How a workload's `network` becomes the task's `container.network_infos`.
+@Suite struct TaskInfoNetworkTests {
+    static func workload(_ network: NetworkSpec, check: HealthCheckSpec.Check? = nil) -> Workload {
+        var spec = WorkloadSpec(command: ["/usr/bin/python3", "-m", "http.server", "8080"], network: network)
+        if let check { spec.health = HealthCheckSpec(check: check) }
+        return Workload(kind: .app, name: "web", spec: spec)
+    }
+
+    @Test func aCNINetworkIsNamedWithItsMappedPortsAndTheCheckProbesTheContainerPort() {
+        let network = NetworkSpec(name: "storage-net", ports: [
+            PortSpec(name: "http", container: 8080, host: 31005), PortSpec(name: "admin", container: 9090),
+        ])
+        let builder = TaskInfoBuilder(workload: Self.workload(network, check: .http(port: .name("admin"), path: "/ready")), commit: "0123456789abcdef0123456789abcdef01234567")
+        let task = builder.taskInfo(agent: AgentID("a0"), ports: [31005])
+        let infos = task.container?.networkInfos ?? []
+        #expect(infos.map(\.name) == ["storage-net"])
+        #expect(infos.first?.portMappings == [NetworkInfo.PortMapping(hostPort: 31005, containerPort: 8080, protocol: "tcp")], "only the port with a host port is mapped")
+        #expect(task.container?.mesos == nil, "no image: a command task on the network")
+        #expect(task.healthCheck?.http?.port == 9090, "the check goes to the container port, inside the task's network namespace")
+    }
+
+    @Test func bridgeIsTheBuiltInNetworkAndMapsEveryPort() {
+        let network = NetworkSpec(name: NetworkSpec.bridge, ports: [PortSpec(name: "http", container: 8080), PortSpec(name: "metrics", container: 9100, host: 31050)])
+        let task = TaskInfoBuilder(workload: Self.workload(network), commit: "0123456789abcdef0123456789abcdef01234567")
+            .taskInfo(agent: AgentID("a0"), ports: [31050, 31007])
+        #expect(task.container?.networkInfos.map(\.name) == [NetworkSpec.builtInCNINetwork])
+        #expect(task.container?.networkInfos.first?.portMappings == [
+            NetworkInfo.PortMapping(hostPort: 31007, containerPort: 8080, protocol: "tcp"),
+            NetworkInfo.PortMapping(hostPort: 31050, containerPort: 9100, protocol: "tcp"),
+        ])
+    }
+
+    @Test func theHostNetworkNeedsNoContainer() {
+        let network = NetworkSpec(ports: [PortSpec(name: "http", host: 31001)])
+        let task = TaskInfoBuilder(workload: Self.workload(network, check: .tcp(port: .name("http"))), commit: "0123456789abcdef0123456789abcdef01234567")
+            .taskInfo(agent: AgentID("a0"), ports: [31001])
+        #expect(task.container == nil)
+        #expect(task.healthCheck?.tcp?.port == 31001)
+    }
+}
