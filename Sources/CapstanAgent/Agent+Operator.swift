@@ -95,7 +95,9 @@ extension Agent {
                     .init(
                         frameworkID: framework.id, executorID: executor.info.executorID,
                         executorName: executor.info.name ?? "", containerID: executor.containerID,
-                        containerStatus: ContainerStatus(containerID: executor.containerID, executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
+                        containerStatus: ContainerStatus(
+                            containerID: executor.containerID, networkInfos: executor.networkInfos,
+                            executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
                         resourceStatistics: statistics))
             }
         }

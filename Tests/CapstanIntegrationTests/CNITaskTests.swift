@@ -146,6 +146,10 @@ extension EndToEnd {
                     }
                     #expect(Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap tagged its rules with the container")
                     #expect(network.leased() == [ip])
+                    // The agent's state lists the container's attachment.
+                    let containers = try await OperatorClient(cluster.agents[0].endpoint).agentCall(.getContainers).getContainers?.containers ?? []
+                    let listed = containers.first { $0.containerID == containerID }?.containerStatus?.networkInfos ?? []
+                    #expect(listed.map(\.name) == [network.name] && listed.first?.ipAddresses.first?.ipAddress == ip, "GET_CONTAINERS: \(listed)")
                     let healthy = try await scheduler.any("TASK_RUNNING healthy=true for web", timeout: .seconds(20)) {
                         $0.update?.status.taskID == "web" && $0.update?.status.healthy == true
                     }
@@ -193,6 +197,39 @@ extension EndToEnd {
                     #expect(network.calls("DEL", containerID) == 1, "DEL once: \((try? String(contentsOfFile: network.callLog, encoding: .utf8)) ?? "")")
                     try await agent.expectNothingLeft(containers: Array(containers.keys))
                     #expect(!FileManager.default.fileExists(atPath: agent.workDir + "/network/attachments/\(containerID.value)"), "journal left")
+                }
+            }
+        }
+
+        @Test("Through git: an app on a CNI network converges and its health check passes on the container's IP; capstan diff says an app on a network no agent has will not fit")
+        func gitOpsAppOnANetwork() async throws {
+            try await Self.withNetwork { network in
+                try FileManager.default.createDirectory(atPath: network.scratch + "/www", withIntermediateDirectories: true)
+                try "served-by-gitops\n".write(toFile: network.scratch + "/www/index.html", atomically: true, encoding: .utf8)
+                try await GitOpsFixture.with(agentArguments: network.agentFlags) { fixture in
+                    let manifest = GitOpsFixture.app(
+                        "web", instances: 1,
+                        command: "exec /usr/bin/python3 -m http.server 8080 --bind $(hostname -i) --directory \(network.scratch)/www",
+                        extra: """
+
+                              network: {name: \(network.name), ports: [{name: http, container: 8080}]}
+                              health: {http: {port: http, path: /}, interval: 1s, timeout: 1s, gracePeriod: 20s, maxFailures: 3}
+                            """,
+                        resources: "{cpus: 0.2, mem: 64Mi}")
+                    try await fixture.commit(["apps/web.yaml": manifest], "web on \(network.name)")
+                    try await fixture.startReconciler()
+                    try await fixture.waitSynced("web", timeout: .seconds(40))
+                    let task = try #require(try await fixture.tasks(of: "web").first)
+                    let status = try #require(task.statuses.last { $0.state == .taskRunning && $0.healthy == true }, "a healthy TASK_RUNNING: \(task.statuses)")
+                    let ip = try #require(status.containerStatus?.networkInfos.first?.ipAddresses.first?.ipAddress)
+                    #expect(ip.hasPrefix(network.prefix) && status.containerStatus?.networkInfos.first?.name == network.name)
+                    #expect(Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-by-gitops"))
+
+                    // An app on a network no agent has: the diff against the live cluster says it will not fit.
+                    try await fixture.commit(
+                        ["apps/lost.yaml": GitOpsFixture.app("lost", instances: 1, extra: "\n  network: {name: nosuchnet}")], "lost")
+                    let diff = try await DiffCommandTests.diff(["--repo", fixture.repo, "--master", fixture.cluster.master.description])
+                    #expect(diff.stdout.contains("no agent has network 'nosuchnet'"), "\(diff.stdout)\(diff.stderr)")
                 }
             }
         }

@@ -29,14 +29,14 @@ final class GitOpsFixture: @unchecked Sendable {
     /// Runs `body` with a started master and agent, and stops the reconciler and the cluster afterwards.
     /// With `busybox`, the agent's image store holds `busybox:e2e` (Debian's busybox-static) before it starts.
     static func with(
-        resources: String = "cpus:4;mem:2048;disk:1024;ports:[31000-31099]", busybox: Bool = false,
+        resources: String = "cpus:4;mem:2048;disk:1024;ports:[31000-31099]", busybox: Bool = false, agentArguments: [String] = [],
         _ body: (GitOpsFixture) async throws -> Void
     ) async throws {
         try await TestCluster().run { cluster in
             try await cluster.startMaster()
             let agentDir = cluster.scratch + "/agent-0"
             if busybox { try EndToEnd.ImageTaskTests.importBusybox(agentWorkDir: agentDir, scratch: cluster.scratch) }
-            try await cluster.startAgent(resources: resources, workDir: agentDir)
+            try await cluster.startAgent(resources: resources, workDir: agentDir, extraArguments: agentArguments)
             let fixture = try await GitOpsFixture(cluster: cluster)
             do {
                 try await body(fixture)
