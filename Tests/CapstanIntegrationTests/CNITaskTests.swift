@@ -234,6 +234,19 @@ extension EndToEnd {
             }
         }
 
+        @Test("capstan bench network times both sides and leaves no bridge, lease or namespace behind")
+        func benchNetworkRunsAndCleansUp() async throws {
+            let bridge = "capbt\(String(UUID().uuidString.prefix(6)).lowercased())"
+            let hadPortmapChains = Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+            defer { if !hadPortmapChains { Self.removePortmapChains() } }
+            let run = try await ValidateCommandTests.capstan(["bench", "network", "--runs", "2", "--bridge", bridge, "--subnet", "10.99.251.0/24"])
+            #expect(run.status == 0, "\(run.output)")
+            #expect(run.output.contains("capstan network/cni: 2 runs") && run.output.contains("plugins directly:    2 runs"), "\(run.output)")
+            #expect(run.output.contains("ratio capstan/direct: mean "), "\(run.output)")
+            #expect(Self.run("/usr/sbin/ip", ["-o", "link", "show", bridge]).isEmpty, "the bench's bridge is gone")
+            #expect(!Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains("bench-"), "no portmap rule of the bench is left")
+        }
+
         @Test("A task naming an unknown network, or a host port outside its ports resource, is TASK_ERROR naming what is wrong")
         func badNetworkRequestsAreTaskErrors() async throws {
             try await Self.withNetwork { network in

@@ -103,7 +103,12 @@ public actor CNINetworkIsolator: Isolator {
         let etc = try journal.etcDirectory(id)
         try await Blocking.run {
             try CNIAttachmentJournal.makeDirectory(etc)
-            for name in ["hosts", "hostname", "resolv.conf"] { try AtomicFile.write(Data(), to: etc + "/" + name) }
+            // Empty until `isolate` fills them; nothing to make durable (they are rewritten on every launch).
+            for name in ["hosts", "hostname", "resolv.conf"] {
+                guard FileManager.default.createFile(atPath: etc + "/" + name, contents: nil, attributes: [.posixPermissions: 0o644]) else {
+                    throw CapstanError(.internal, "Cannot create \(etc)/\(name) for container \(id)")
+                }
+            }
         }
         prepared[id] = Prepared(networks: resolved, hostname: hostname)
         return LaunchHooks(mounts: ["hosts", "hostname", "resolv.conf"].map { BindMountSpec(source: etc + "/" + $0, target: "/etc/" + $0) })

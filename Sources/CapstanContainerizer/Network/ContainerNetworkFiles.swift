@@ -31,7 +31,6 @@ struct ContainerNetworkFiles: Sendable {
             defer { try? handle.close() }
             try handle.truncate(atOffset: 0)
             try handle.write(contentsOf: Data(text.utf8))
-            try handle.synchronize()
         }
     }
 }
