@@ -46,7 +46,7 @@ extension EndToEnd {
         static func withNetwork(_ body: (Network) async throws -> Void) async throws {
             let id = String(UUID().uuidString.prefix(6)).lowercased()
             let network = Network(
-                scratch: "/tmp/capstan-cni-\(id)", name: "e2e-\(id)", bridge: "capi\(id)", prefix: "10.99.\(Int.random(in: 1...254)).")
+                scratch: "/tmp/capstan-cni-\(id)", name: "e2e-\(id)", bridge: "capi\(id)", prefix: "10.99.\(Int.random(in: 101...200)).")
             for directory in [network.configDirectory, network.pluginDirectory] {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
