@@ -247,6 +247,54 @@ extension EndToEnd {
             #expect(!Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains("bench-"), "no portmap rule of the bench is left")
         }
 
+        @Test("capstan up has the built-in 'capstan' network with no configuration file: the agent advertises it, a task on it gets an address there, and its lease is freed after a kill")
+        func upHasTheBuiltInNetwork() async throws {
+            let id = String(UUID().uuidString.prefix(6)).lowercased()
+            let scratch = "/tmp/capstan-up-net-\(id)", bridge = "capu\(id)"
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let leaseRoot = "/run/capstan", hadLeaseRoot = FileManager.default.fileExists(atPath: leaseRoot)
+            defer {
+                Self.run("/usr/sbin/ip", ["link", "del", bridge])
+                try? FileManager.default.removeItem(atPath: scratch)
+                if !hadLeaseRoot { try? FileManager.default.removeItem(atPath: leaseRoot) }  // host-local's lock and last-IP files
+            }
+            let (masterFile, agentFile) = (scratch + "/master.listen", scratch + "/agent.listen")
+            // The subnet is the test's own; without --default-network-subnet capstan up takes 172.26.64.0/20.
+            let up = try CapstanProcess(
+                arguments: [
+                    "up", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0", "--agent-listen-file", agentFile,
+                    "--work-dir", scratch + "/wd", "--resources", "cpus:1;mem:256;disk:256;ports:[31000-31001]",
+                    "--default-network-subnet", "10.99.202.0/24", "--default-network-bridge", bridge,
+                ], logPath: scratch + "/up.log")
+            do {
+                let master = try await ListenFile.address(at: masterFile, of: up)
+                let agentEndpoint = try await ListenFile.address(at: agentFile, of: up)
+                try await eventually("agent registered") { try await OperatorClient(master).call(.getAgents).getAgents?.agents.count == 1 }
+                let agents = try await OperatorClient(master).call(.getAgents).getAgents?.agents ?? []
+                let advertised = agents.first?.agentInfo.attributes.first { $0.name == "cni_networks" }?.text?.value
+                #expect(advertised == "capstan", "\(agents.first?.agentInfo.attributes ?? [])")
+                let flags = try await OperatorClient(agentEndpoint).agentCall(.getFlags).getFlags?.flags ?? []
+                #expect(flags.first { $0.name == "default_network_subnet" }?.value == "10.99.202.0/24 (bridge \(bridge))")
+
+                let scheduler = try await EventRecorder.subscribe(master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                try await scheduler.launch([Self.task("boxed", "exec sleep 300", agent: offer.agentID, network: "capstan")], on: [offer])
+                let running = try await scheduler.update("boxed", .taskRunning, timeout: .seconds(20))
+                let ip = try #require(running.containerStatus?.networkInfos.first?.ipAddresses.first?.ipAddress)
+                #expect(ip.hasPrefix("10.99.202."))
+                let leases = "/run/capstan/cni/leases/capstan"
+                #expect(FileManager.default.fileExists(atPath: leases + "/" + ip), "the lease is on tmpfs")
+                try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "boxed")))
+                try await scheduler.update("boxed", .taskKilled, timeout: .seconds(15))
+                try await eventually("the lease is freed") { !FileManager.default.fileExists(atPath: leases + "/" + ip) }
+                await scheduler.disconnect()
+                await up.stop(signal: SIGINT, timeout: .seconds(15))
+            } catch {
+                await up.stop(signal: SIGKILL)
+                throw TestFailure("\(error)\n\(up.log.suffix(4000))")
+            }
+        }
+
         @Test("A task naming an unknown network, or a host port outside its ports resource, is TASK_ERROR naming what is wrong")
         func badNetworkRequestsAreTaskErrors() async throws {
             try await Self.withNetwork { network in

@@ -43,9 +43,12 @@ struct AgentOptions: ParsableArguments {
     var networkCniPluginsDir: String = "/usr/lib/cni:/opt/cni/bin"
 
     @Option(help: ArgumentHelp(
-        "Subnet of the built-in 'capstan' network (bridge + host-local + portmap), e.g. 10.99.240.0/20; 'none' for no built-in network.",
+        "Subnet of the built-in 'capstan' network (bridge + host-local with leases on tmpfs + portmap), which manifests name as 'bridge'; 'none': no built-in network. Default: none for capstan agent, \(AgentOptions.upDefaultSubnet) for capstan up.",
         valueName: "cidr"))
-    var defaultNetworkSubnet: String = "none"
+    var defaultNetworkSubnet: String?
+
+    /// The built-in network's subnet under `capstan up` (Nomad's bridge default), so networked apps run with no set-up.
+    static let upDefaultSubnet = "172.26.64.0/20"
 
     @Option(help: ArgumentHelp("Linux bridge of the built-in network.", valueName: "name"))
     var defaultNetworkBridge: String = "capstan0"
@@ -53,7 +56,8 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
-    func configuration(listen: HostPort, master: HostPort, workDir: String) throws -> AgentConfiguration {
+    /// - Parameter defaultSubnet: the built-in network's subnet when `--default-network-subnet` is not given.
+    func configuration(listen: HostPort, master: HostPort, workDir: String, defaultSubnet: String = "none") throws -> AgentConfiguration {
         var configuration = AgentConfiguration(
             listen: listen, master: master, workDir: workDir,
             resources: try FlagParsing.resources(resources, workDir: workDir),
@@ -65,11 +69,11 @@ struct AgentOptions: ParsableArguments {
             imageLimits: try registry.layerLimits.limits(),
             containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
-        configuration.network = try network(workDir: workDir)
+        configuration.network = try network(subnet: defaultNetworkSubnet ?? defaultSubnet)
         return configuration
     }
 
-    private func network(workDir: String) throws -> AgentConfiguration.NetworkConfiguration {
+    private func network(subnet: String) throws -> AgentConfiguration.NetworkConfiguration {
         let plugins = networkCniPluginsDir.split(separator: ":").map(String.init)
         guard !plugins.isEmpty, plugins.allSatisfy({ $0.hasPrefix("/") }) else {
             throw ValidationError("--network-cni-plugins-dir '\(networkCniPluginsDir)' must be absolute directories separated by ':'")
@@ -82,7 +86,7 @@ struct AgentOptions: ParsableArguments {
             }
             configDirectory = directory
         }
-        let builtIn = defaultNetworkSubnet == "none" ? nil : try Self.builtInNetwork(subnet: defaultNetworkSubnet, bridge: defaultNetworkBridge)
+        let builtIn = subnet == "none" ? nil : try Self.builtInNetwork(subnet: subnet, bridge: defaultNetworkBridge)
         return .init(configDirectory: configDirectory, pluginDirectories: plugins, builtIn: builtIn)
     }
 

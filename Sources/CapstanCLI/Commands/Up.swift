@@ -72,7 +72,8 @@ struct Up: AsyncParsableCommand {
         let connectionLimits = try limits.limits()
         masterConfig.connectionLimits = connectionLimits
         if master.offerTimeout == nil { masterConfig.offerTimeout = Self.defaultOfferTimeout }
-        var agentConfig = try agent.configuration(listen: agentAddress, master: masterAddress, workDir: root + "/agent")
+        var agentConfig = try agent.configuration(
+            listen: agentAddress, master: masterAddress, workDir: root + "/agent", defaultSubnet: AgentOptions.upDefaultSubnet)
         agentConfig.connectionLimits = connectionLimits
         // Master and agent share this process: the agent's credential is made afresh for each run.
         let agentCredential = CredentialSet.Credential.random(principal: "capstan-up-agent")
