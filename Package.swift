@@ -80,7 +80,7 @@ let package = Package(
         // bounded pool for blocking work. (capstan-init stays on CLinux alone: a small static binary.)
         .target(
             name: "CapstanLinux",
-            dependencies: ["CLinux", "CapstanCore", .product(name: "NIOPosix", package: "swift-nio")],
+            dependencies: ["CLinux", "CapstanCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio")],
             swiftSettings: settings),
         // Launcher and isolator protocols; the plain-process launcher; the Linux launcher and cgroup isolators.
         .target(

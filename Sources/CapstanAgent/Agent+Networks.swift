@@ -44,15 +44,41 @@ extension Agent {
                 }
                 mappings.append(.init(hostPort: Int(mapping.hostPort), containerPort: Int(mapping.containerPort), protocol: proto))
             }
-            var mesosInfo = network
-            mesosInfo.ipAddresses = []
+            // Addresses the task asks for (Mesos' NetworkInfo.ip_addresses) and a `mac` label: runtimeConfig for plugins
+            // with the `ips` and `mac` capabilities.
+            var ips: [String] = []
+            for (ipIndex, address) in network.ipAddresses.enumerated() {
+                guard let text = address.ipAddress else { continue }
+                guard Self.isAddress(text) else {
+                    throw NetworkRefusal(message: "\(field).ip_addresses[\(ipIndex)].ip_address '\(text)' is not an IP address (optionally with /prefix)")
+                }
+                ips.append(text)
+            }
+            let mac = network.labels?.labels.first { $0.key == "mac" }?.value
+            if let mac, !Self.isMAC(mac) {
+                throw NetworkRefusal(message: "\(field).labels 'mac' '\(mac)' is not a MAC address such as 0a:58:0a:63:00:07")
+            }
             networks.append(
                 ContainerNetwork(
                     name: name, portMappings: mappings,
                     args: ["CAPSTAN_FRAMEWORK_ID": frameworkID.value, "CAPSTAN_TASK_ID": info.taskID.value],
-                    mesosNetworkInfo: try? JSONValue(encoding: mesosInfo)))
+                    mesosNetworkInfo: try? JSONValue(encoding: network), ips: ips, mac: mac))
         }
         return networks
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count) else { return false }
+        if parts.count == 2, Int(parts[1]).map({ (0...128).contains($0) }) != true { return false }
+        var v4 = in_addr(), v6 = in6_addr()
+        let host = String(parts[0])
+        return inet_pton(AF_INET, host, &v4) == 1 || inet_pton(AF_INET6, host, &v6) == 1
+    }
+
+    static func isMAC(_ text: String) -> Bool {
+        let octets = text.split(separator: ":", omittingEmptySubsequences: false)
+        return octets.count == 6 && octets.allSatisfy { $0.count == 2 && $0.allSatisfy(\.isHexDigit) }
     }
 
     /// The first network this agent does not have, with the message a framework gets; nil when all exist.

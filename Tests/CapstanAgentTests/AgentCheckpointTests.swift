@@ -38,6 +38,20 @@ struct AgentCheckpointTests {
         #expect(try store.read(AgentCheckpoint.self, from: path)?.agentID == AgentID("again"), "a framework back later checkpoints again")
     }
 
+    @Test("Work handed to the blocking pool by a task that is already cancelled is still done (a checkpoint write asked for lands)")
+    func blockingWorkSurvivesCancellation() async throws {
+        let dir = NSTemporaryDirectory() + "capstan-blocking-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store = CheckpointStore(workDir: dir)
+        let writer = OrderedCheckpointWriter(store: store, logger: Logger(label: "test"))
+        let task = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await writer.write(AgentCheckpoint(agentID: AgentID("kept")), to: "agent.json", version: writer.nextVersion())
+        }
+        try await task.value
+        #expect(try store.read(AgentCheckpoint.self, from: "agent.json")?.agentID == AgentID("kept"))
+    }
+
     @Test("Each status update reaches the master only once the task's checkpoint holds its state; a framework's shutdown removes its checkpoints")
     func updatesFollowTheTaskCheckpoint() async throws {
         try await AgentFixture.with { fixture in

@@ -51,6 +51,12 @@ extension EndToEnd {
             try await TestCluster.with { cluster in
                 let first = cluster.agents[0]
                 let before = try await OperatorClient(cluster.master).call(.getAgents).getAgents?.agents.first?.agentInfo.id
+                // The master knows the ID once it has answered; the agent keeps it once it has read the answer and
+                // checkpointed it. A stop before that (a loaded machine) would rightly register a new agent.
+                try await eventually("the agent checkpointed its ID") {
+                    let data = FileManager.default.contents(atPath: first.workDir + "/meta/agent.json") ?? Data()
+                    return before.map { String(decoding: data, as: UTF8.self).contains($0.value) } ?? false
+                }
                 await first.process.stop()
                 try await eventually("agent unreachable") { try await cluster.registeredAgentCount() == 0 }
                 try await cluster.startAgent(workDir: first.workDir, port: first.endpoint.port)

@@ -295,7 +295,7 @@ extension EndToEnd {
             }
         }
 
-        @Test("A task naming an unknown network, or a host port outside its ports resource, is TASK_ERROR naming what is wrong")
+        @Test("A task naming an unknown network, a host port outside its ports resource, or an address that is none, is TASK_ERROR naming what is wrong")
         func badNetworkRequestsAreTaskErrors() async throws {
             try await Self.withNetwork { network in
                 try await TestCluster().run { cluster in
@@ -305,7 +305,11 @@ extension EndToEnd {
                     let offer = try #require(try await scheduler.nextOffers().first)
                     let unknown = Self.task("lost", "sleep 60", agent: offer.agentID, network: "nosuchnet")
                     let unoffered = Self.task("greedy", "sleep 60", agent: offer.agentID, network: network.name, hostPort: 80)
-                    try await scheduler.launch([unknown, unoffered], on: [offer])
+                    var badAddress = Self.task("misaddressed", "sleep 60", agent: offer.agentID, network: network.name)
+                    badAddress.container?.networkInfos[0].ipAddresses = [NetworkInfo.IPAddress(ipAddress: "10.99.300.1/24")]
+                    try await scheduler.launch([unknown, unoffered, badAddress], on: [offer])
+                    let misaddressed = try await scheduler.update("misaddressed", .taskError)
+                    #expect(misaddressed.message?.contains("task.container.network_infos[0].ip_addresses[0].ip_address '10.99.300.1/24' is not an IP address") == true, "\(misaddressed.message ?? "")")
                     let lost = try await scheduler.update("lost", .taskError)
                     #expect(lost.message?.contains("Unknown CNI network 'nosuchnet' (networks on this agent: \(network.name))") == true, "\(lost.message ?? "")")
                     #expect(lost.reason == .reasonTaskInvalid)

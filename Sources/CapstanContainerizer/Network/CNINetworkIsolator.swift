@@ -289,6 +289,8 @@ public actor CNINetworkIsolator: Isolator {
 
     static func runtimeConfig(_ network: ContainerNetwork) -> JSONValue {
         var runtime: [String: JSONValue] = [:]
+        if !network.ips.isEmpty { runtime["ips"] = .array(network.ips.map(JSONValue.string)) }
+        if let mac = network.mac { runtime["mac"] = .string(mac) }
         if !network.portMappings.isEmpty {
             runtime["portMappings"] = .array(
                 network.portMappings.map {

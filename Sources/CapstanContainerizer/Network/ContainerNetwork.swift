@@ -21,12 +21,34 @@ public struct ContainerNetwork: Sendable, Hashable, Codable {
     public var args: [String: String]
     /// The task's `NetworkInfo` as JSON, handed to plugins as `args["org.apache.mesos"].network_info` (as Mesos does).
     public var mesosNetworkInfo: JSONValue?
+    /// Addresses asked for (`runtimeConfig.ips`, for plugins that declare the `ips` capability), e.g. `10.99.0.7/24`.
+    public var ips: [String]
+    /// The interface's MAC address asked for (`runtimeConfig.mac`, for plugins that declare the `mac` capability).
+    public var mac: String?
 
-    public init(name: String, portMappings: [PortMapping] = [], args: [String: String] = [:], mesosNetworkInfo: JSONValue? = nil) {
+    public init(
+        name: String, portMappings: [PortMapping] = [], args: [String: String] = [:], mesosNetworkInfo: JSONValue? = nil,
+        ips: [String] = [], mac: String? = nil
+    ) {
         self.name = name
         self.portMappings = portMappings
         self.args = args
         self.mesosNetworkInfo = mesosNetworkInfo
+        self.ips = ips
+        self.mac = mac
+    }
+
+    private enum CodingKeys: String, CodingKey { case name, portMappings, args, mesosNetworkInfo, ips, mac }
+
+    /// Decodes a network; `ips` and `mac` may be missing (older checkpoints).
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        portMappings = try container.decodeIfPresent([PortMapping].self, forKey: .portMappings) ?? []
+        args = try container.decodeIfPresent([String: String].self, forKey: .args) ?? [:]
+        mesosNetworkInfo = try container.decodeIfPresent(JSONValue.self, forKey: .mesosNetworkInfo)
+        ips = try container.decodeIfPresent([String].self, forKey: .ips) ?? []
+        mac = try container.decodeIfPresent(String.self, forKey: .mac)
     }
 }
 

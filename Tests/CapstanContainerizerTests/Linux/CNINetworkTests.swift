@@ -186,6 +186,30 @@ struct CNINetworkTests {
         }
     }
 
+    @Test("An address and a MAC asked for reach plugins that declare the ips and mac capabilities (runtimeConfig)")
+    func requestedAddressAndMAC() async throws {
+        try await CNITestNetwork.with { network in
+            let name = "capr-\(network.fixture.testID)"
+            try """
+                {"cniVersion": "1.0.0", "name": "\(name)", "plugins": [
+                  {"type": "bridge", "bridge": "\(network.bridge)", "isGateway": true, "capabilities": {"ips": true, "mac": true},
+                   "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "\(network.prefix)0/24"}]]}}]}
+                """.write(toFile: network.configDirectory + "/30-requested.conflist", atomically: true, encoding: .utf8)
+            let containerizer = network.containerizer(network.isolator())
+            let sandbox = network.fixture.base + "/requested"
+            var config = try network.config("ip -o link show eth0; sleep 600", networks: [], sandbox: sandbox)
+            config.networks = [ContainerNetwork(name: name, ips: ["\(network.prefix)77/24"], mac: "0a:58:0a:63:00:42")]
+            try await containerizer.launch(config)
+            #expect(await containerizer.networks(of: config.containerID).first?.ipAddresses == ["\(network.prefix)77"])
+            try await eventually("the task listed eth0") {
+                ((try? String(contentsOfFile: sandbox + "/stdout", encoding: .utf8)) ?? "").contains("eth0")
+            }
+            #expect(try String(contentsOfFile: sandbox + "/stdout", encoding: .utf8).contains("0a:58:0a:63:00:42"))
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(((try? FileManager.default.contentsOfDirectory(atPath: network.leases + "/" + name)) ?? []).filter { $0.hasPrefix("10.") }.isEmpty)
+        }
+    }
+
     @Test("A plugin that fails ADD fails the launch naming the plugin and its message, and the network attached before it is rolled back")
     func failedAddRollsBack() async throws {
         try await CNITestNetwork.with { network in
