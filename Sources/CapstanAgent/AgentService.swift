@@ -97,7 +97,8 @@ public struct AgentService: Service {
         if let operatorDirectory = network.configDirectory { directories.append(operatorDirectory) }
         let cni = CNINetworkIsolator(
             configDirectories: directories, pluginDirectories: network.pluginDirectories,
-            runDirectory: configuration.workDir + "/network/attachments", logger: logger)
+            runDirectory: configuration.workDir + "/network/attachments", logger: logger,
+            sweptLeases: network.builtIn.map { [BuiltInNetwork.name: $0.leaseDirectory] } ?? [:])
         return IsolatorSet(isolators: isolation.isolators + [cni], unavailable: isolation.unavailable)
     }
 

@@ -6,7 +6,7 @@ import Foundation
 /// bridge with the host as gateway and masquerading, host-local addresses from the operator's subnet with the leases
 /// on tmpfs (a reboot frees them all), and portmap for port mappings.
 public struct BuiltInNetwork: Sendable, Hashable {
-    public static let name = "capstan"
+    public static let name = NetworkSpec.builtInCNINetwork
 
     public var subnet: IPv4Subnet
     public var bridge: String

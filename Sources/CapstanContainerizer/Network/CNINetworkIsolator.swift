@@ -24,6 +24,9 @@ public actor CNINetworkIsolator: Isolator {
     private let runner: CNIPluginRunner
     private let journal: CNIAttachmentJournal
     private let logger: Logger
+    /// Networks whose host-local leases this agent owns (the built-in network), by name, with their lease directory:
+    /// at start, a lease there of a Capstan container the agent neither runs nor has journalled is released by a DEL.
+    private let sweptLeases: [String: String]
 
     private var networkSet = CNINetworkSet()
     private var signature: [[String]]?
@@ -45,7 +48,12 @@ public actor CNINetworkIsolator: Isolator {
     ///     an earlier directory wins.
     ///   - pluginDirectories: where plugins are looked for, in order.
     ///   - runDirectory: the journal and namespace handles (see ``CNIAttachmentJournal``).
-    public init(configDirectories: [String], pluginDirectories: [String], runDirectory: String, logger: Logger, pluginTimeout: Duration = .seconds(60)) {
+    ///   - sweptLeases: networks whose host-local lease directories this agent owns (see ``recover(_:)``).
+    public init(
+        configDirectories: [String], pluginDirectories: [String], runDirectory: String, logger: Logger,
+        pluginTimeout: Duration = .seconds(60), sweptLeases: [String: String] = [:]
+    ) {
+        self.sweptLeases = sweptLeases
         self.configDirectories = configDirectories.map(CNIConfigDirectory.init(path:))
         self.runner = CNIPluginRunner(pluginDirectories: pluginDirectories, timeout: pluginTimeout)
         self.journal = CNIAttachmentJournal(root: runDirectory)
@@ -199,6 +207,36 @@ public actor CNINetworkIsolator: Isolator {
             logger.info("Detaching the networks of a container the agent no longer has", metadata: ["container_id": "\(id)"])
             do { try await cleanup(id) } catch { logger.error("Cleanup of an orphaned network attachment failed", metadata: ["error": "\(error)"]) }
         }
+        await sweepLeases(keeping: Set(states.filter { $0.pid != nil }.map(\.containerID.value)).union(journal.containers().map(\.value)))
+    }
+
+    /// Releases leases of the owned networks held by Capstan containers (IDs in the agent's own format) that the agent
+    /// neither runs nor has journalled — left when a journal was lost — with a DEL through the network's current
+    /// configuration and no namespace, as the spec allows: host-local frees the address, portmap drops the
+    /// container's rules.
+    private func sweepLeases(keeping live: Set<String>) async {
+        let set = networks()
+        for (name, directory) in sweptLeases.sorted(by: { $0.key < $1.key }) {
+            guard let list = set.networks[name], let version = CNIVersion.negotiate(wanted: list.versions, plugins: [CNIVersion.runtimeSupported]) else { continue }
+            for lease in CNILeaseDirectory(path: directory + "/" + name).leases() where !live.contains(lease.containerID) && Self.isCapstanContainerID(lease.containerID) {
+                let attachment = CNIAttachmentJournal.Attachment(
+                    index: 0, network: name, interface: lease.interface, args: [["IgnoreUnknown", "1"]], runtimeConfig: .object([:]), mesosNetworkInfo: nil)
+                let entry = CNIAttachmentJournal.Entry(directory: directory, attachment: attachment, document: list.document(version: version), result: nil)
+                do {
+                    try await delete(ContainerID(lease.containerID), entry, netns: "")
+                    logger.warning(
+                        "Released the lease of a container the agent no longer has",
+                        metadata: ["network": "\(name)", "address": "\(lease.address)", "container_id": "\(lease.containerID)"])
+                } catch {
+                    logger.error("Could not release a stale lease", metadata: ["network": "\(name)", "address": "\(lease.address)", "error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// The agent names containers with lowercase UUIDs; leases of other runtimes are never touched.
+    static func isCapstanContainerID(_ id: String) -> Bool {
+        id.utf8.count == 36 && UUID(uuidString: id) != nil && id == id.lowercased()
     }
 
     public func networks(of id: ContainerID) async -> [ContainerNetworkStatus] {

@@ -210,6 +210,32 @@ struct CNINetworkTests {
         }
     }
 
+    @Test("At start, a lease of an owned network held by a Capstan container the agent neither runs nor journalled is released; other leases stay")
+    func staleLeasesOfOwnedNetworksAreReleased() async throws {
+        try await CNITestNetwork.with { network in
+            // A running container whose journal was lost (its lease stays), and a lease of another runtime.
+            let isolator = network.isolator()
+            let containerizer = network.containerizer(isolator)
+            var config = try network.config("sleep 600", networks: [network.name], sandbox: network.fixture.base + "/lost")
+            config.containerID = ContainerID(UUID().uuidString.lowercased())  // as the agent names its containers
+            try await containerizer.launch(config)
+            let lost = try #require(network.leasedAddresses().first)
+            let foreign = network.prefix + "200"
+            try "k8s-0123456789abcdef\r\neth0".write(toFile: network.leases + "/" + network.name + "/" + foreign, atomically: true, encoding: .utf8)
+
+            // A new agent start (no containers, nothing journalled for them) sweeps the network it owns.
+            let restarted = CNINetworkIsolator(
+                configDirectories: [network.configDirectory], pluginDirectories: [CNITestNetwork.debianPlugins],
+                runDirectory: network.fixture.base + "/other-run", logger: quietLogger, sweptLeases: [network.name: network.leases])
+            try await restarted.recover([])
+            #expect(!network.leasedAddresses().contains(lost), "the stale lease of \(config.containerID) was released")
+            #expect(network.leasedAddresses().contains(foreign), "a lease of another runtime is left alone")
+            try? FileManager.default.removeItem(atPath: network.leases + "/" + network.name + "/" + foreign)
+            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
+            #expect(network.bridgePorts().isEmpty)
+        }
+    }
+
     @Test("A plugin that fails ADD fails the launch naming the plugin and its message, and the network attached before it is rolled back")
     func failedAddRollsBack() async throws {
         try await CNITestNetwork.with { network in
