@@ -19,6 +19,12 @@ extension Containerizer {
         guard live[id] == nil else {
             throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
         }
+        if !config.networks.isEmpty, rootfsLauncher == nil {
+            // The plain launcher gives no network namespace: the networks would silently not be joined.
+            throw CapstanError(
+                .failedPrecondition,
+                "Failed to launch: container '\(id)' names CNI networks, which need the Linux launcher (root and capstan-init)")
+        }
         forgetFinished(id)
         live[id] = LiveContainer(config: config)
         logger.info("Launching container")

@@ -56,6 +56,26 @@ struct ContainerizerLauncherChoiceTests {
         }
     }
 
+    @Test func aContainerOnNetworksGoesToTheRootfsLauncherAndIsRefusedWithoutOne() async throws {
+        try await Sandbox.with { sandbox in
+            let log = EventLog()
+            var config = sandbox.config("exit 0")
+            config.networks = [ContainerNetwork(name: "storage-net")]
+            let networked = config
+            let both = Containerizer(
+                launcher: RecordingLauncher(name: "plain", log: log), rootfsLauncher: RecordingLauncher(name: "rootfs", log: log),
+                isolators: [], logger: quietLogger)
+            try await both.launch(networked)
+            _ = try await within { try await both.wait(networked.containerID) }
+            #expect(await log.phases.filter { $0.hasPrefix("launch") } == ["launch rootfs \(networked.containerID)"])
+
+            let plainOnly = Containerizer(launcher: RecordingLauncher(name: "plain", log: log), isolators: [], logger: quietLogger)
+            var failure: (any Error)?
+            do { try await plainOnly.launch(networked) } catch { failure = error }
+            #expect("\(failure.map { "\($0)" } ?? "")".contains("names CNI networks, which need the Linux launcher"))
+        }
+    }
+
     @Test func recoveryHandsEachLauncherTheContainersItStarted() async throws {
         try await Sandbox.with { sandbox in
             let log = EventLog()

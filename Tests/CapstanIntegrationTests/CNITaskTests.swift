@@ -282,7 +282,7 @@ extension EndToEnd {
                 let running = try await scheduler.update("boxed", .taskRunning, timeout: .seconds(20))
                 let ip = try #require(running.containerStatus?.networkInfos.first?.ipAddresses.first?.ipAddress)
                 #expect(ip.hasPrefix("10.99.202."))
-                let leases = "/run/capstan/cni/leases/capstan"
+                let leases = "/run/capstan/cni/\(bridge)/leases/capstan"
                 #expect(FileManager.default.fileExists(atPath: leases + "/" + ip), "the lease is on tmpfs")
                 try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: "boxed")))
                 try await scheduler.update("boxed", .taskKilled, timeout: .seconds(15))

@@ -10,17 +10,17 @@ public struct BuiltInNetwork: Sendable, Hashable {
 
     public var subnet: IPv4Subnet
     public var bridge: String
-    /// host-local's `dataDir`.
+    /// host-local's `dataDir`: on tmpfs, one per bridge (the agent that has the bridge owns its leases).
     public var leaseDirectory: String
 
     /// - Throws: `invalidArgument` naming the flag, for a bridge name Linux would refuse.
-    public init(subnet: IPv4Subnet, bridge: String = "capstan0", leaseDirectory: String = "/run/capstan/cni/leases") throws(CapstanError) {
+    public init(subnet: IPv4Subnet, bridge: String = "capstan0", leaseDirectory: String? = nil) throws(CapstanError) {
         guard (1...15).contains(bridge.utf8.count), bridge.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) else {
             throw CapstanError(.invalidArgument, "--default-network-bridge '\(bridge)' must be 1-15 letters, digits, '-' or '_'")
         }
         self.subnet = subnet
         self.bridge = bridge
-        self.leaseDirectory = leaseDirectory
+        self.leaseDirectory = leaseDirectory ?? "/run/capstan/cni/\(bridge)/leases"
     }
 
     /// The conflist.
