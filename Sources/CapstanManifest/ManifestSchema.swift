@@ -87,7 +87,10 @@ public enum ManifestSchema {
                     "gpus": .object([("type", "integer"), ("minimum", .number(0)), ("default", .number(0))]),
                 ]),
                 "network": object(ManifestFields.network, [
-                    "name": described("host (default), bridge, or a CNI network's name.", [("type", "string"), ("default", "host")]),
+                    "name": described("host (default), bridge, or a CNI network's name; or a list of CNI networks, the first carrying the port mappings.", [
+                        ("oneOf", .array([.object([("type", "string")]), .object([("type", "array"), ("items", .object([("type", "string")])), ("minItems", .number(1))])])),
+                        ("default", "host"),
+                    ]),
                     "ports": .object([("type", "array"), ("items", object(ManifestFields.port, [
                         "name": ref("name"),
                         "container": .object([("type", "integer"), ("minimum", .number(1)), ("maximum", .number(65535))]),

@@ -166,13 +166,33 @@ struct WorkloadDecoder {
     private func decodeNetwork(_ node: YAMLNode, _ path: String) -> NetworkSpec {
         var network = NetworkSpec()
         guard let f = reader.fields(node, path, ManifestFields.network) else { return network }
-        if let n = f["name"], let name = reader.string(n, f.path("name"), nonEmpty: true) {
-            if NetworkSpec.isValidName(name) {
-                network.name = name
-            } else {
-                reader.report(
-                    n, f.path("name"),
-                    "'\(name)' is not a network name (host, bridge, or a CNI network's name: letters, digits, '_', '.', '-')")
+        if let n = f["name"] {
+            // One network, or several in order (the first carries the port mappings): `name: [frontend, storage]`.
+            var names: [String] = []
+            if case .sequence = n {
+                if let list = reader.stringList(n, f.path("name")) {
+                    if list.isEmpty { reader.report(n, f.path("name"), "name at least one network") }
+                    names = list
+                }
+            } else if let name = reader.string(n, f.path("name"), nonEmpty: true) {
+                names = [name]
+            }
+            var valid: [String] = []
+            for (i, name) in names.enumerated() {
+                let itemPath = names.count == 1 && !(n.isSequence) ? f.path("name") : "\(f.path("name"))[\(i)]"
+                if !NetworkSpec.isValidName(name) {
+                    reader.report(n, itemPath, "'\(name)' is not a network name (host, bridge, or a CNI network's name: letters, digits, '_', '.', '-')")
+                } else if valid.contains(name) {
+                    reader.report(n, itemPath, "network '\(name)' is named twice")
+                } else if name == NetworkSpec.host && names.count > 1 {
+                    reader.report(n, itemPath, "the host network cannot be joined together with other networks")
+                } else {
+                    valid.append(name)
+                }
+            }
+            if let first = valid.first {
+                network.name = first
+                network.additional = Array(valid.dropFirst())
             }
         }
         if let n = f["ports"], let items = reader.list(n, f.path("ports"), of: "ports") {

@@ -47,3 +47,10 @@ enum YAMLNode: Sendable {
         }
     }
 }
+
+extension YAMLNode {
+    var isSequence: Bool {
+        if case .sequence = self { return true }
+        return false
+    }
+}

@@ -66,6 +66,13 @@ struct PlanFitTests {
         bridged.spec.network.name = NetworkSpec.bridge
         #expect(fit(bridged, agents: [plain]).fit == .willNotFit(placed: 0, needed: 2, reason: "no agent has network 'capstan'"))
         #expect(fit(bridged, agents: [plain, builtIn]).fit == .fits, "bridge is the agents' built-in network")
+        var both = app
+        both.spec.network.additional = ["backups"]
+        let storageOnly = F.agent("a3", attributes: [AgentAttribute.cniNetworks: "storage-net"])
+        #expect(fit(both, agents: [storageOnly]).fit == .willNotFit(placed: 0, needed: 2, reason: "no agent has network 'backups'"))
+        let split = [storageOnly, F.agent("a4", attributes: [AgentAttribute.cniNetworks: "backups"])]
+        #expect(fit(both, agents: split).fit == .willNotFit(placed: 0, needed: 2, reason: "no agent has networks 'storage-net' and 'backups' together"))
+        #expect(fit(both, agents: split + [F.agent("a5", attributes: [AgentAttribute.cniNetworks: "backups,storage-net"])]).fit == .fits)
         var hosted = app
         hosted.spec.network = NetworkSpec()
         #expect(fit(hosted, agents: [plain]).fit == .fits, "the host network needs none")

@@ -36,6 +36,14 @@ import Testing
         ])
     }
 
+    @Test func furtherNetworksAreJoinedAfterTheFirstWithoutPortMappings() {
+        let network = NetworkSpec(name: "frontend", ports: [PortSpec(name: "http", container: 8080, host: 31005)], additional: ["storage-net"])
+        let task = TaskInfoBuilder(workload: Self.workload(network), commit: "0123456789abcdef0123456789abcdef01234567")
+            .taskInfo(agent: AgentID("a0"), ports: [31005])
+        #expect(task.container?.networkInfos.map(\.name) == ["frontend", "storage-net"])
+        #expect(task.container?.networkInfos.map(\.portMappings.count) == [1, 0])
+    }
+
     @Test func theHostNetworkNeedsNoContainer() {
         let network = NetworkSpec(ports: [PortSpec(name: "http", host: 31001)])
         let task = TaskInfoBuilder(workload: Self.workload(network, check: .tcp(port: .name("http"))), commit: "0123456789abcdef0123456789abcdef01234567")

@@ -104,15 +104,7 @@ extension WorkloadSpec {
                 "cpus": .number(resources.cpus), "mem": .number(resources.memMiB),
                 "disk": .number(resources.diskMiB), "gpus": .number(Double(resources.gpus)),
             ]),
-            "network": .object([
-                "name": .string(network.name),
-                "ports": .array(network.ports.map { port in
-                    .object([
-                        "name": .string(port.name), "container": port.container.map { .number(Double($0)) } ?? .null,
-                        "host": .number(Double(port.host)), "protocol": .string(port.protocol.rawValue),
-                    ])
-                }),
-            ]),
+            "network": network.canonical,
             "volumes": .array(volumes.map(\.canonical)),
             "health": health?.canonical ?? .null,
             "update": .object([
@@ -183,4 +175,21 @@ extension CanonicalValue {
     static func strings(_ list: [String]) -> CanonicalValue { .array(list.map(CanonicalValue.string)) }
     static func stringMap(_ map: [String: String]) -> CanonicalValue { .object(map.mapValues(CanonicalValue.string)) }
     static func seconds(_ d: Duration) -> CanonicalValue { .number(d.seconds) }
+}
+
+extension NetworkSpec {
+    var canonical: CanonicalValue {
+        var fields: [String: CanonicalValue] = [
+            "name": .string(name),
+            "ports": .array(ports.map { port in
+                .object([
+                    "name": .string(port.name), "container": port.container.map { .number(Double($0)) } ?? .null,
+                    "host": .number(Double(port.host)), "protocol": .string(port.protocol.rawValue),
+                ])
+            }),
+        ]
+        // Only when there are some, so that the templates of single-network apps keep their hashes.
+        if !additional.isEmpty { fields["additional"] = .strings(additional) }
+        return .object(fields)
+    }
 }

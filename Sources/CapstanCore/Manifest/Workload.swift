@@ -103,16 +103,24 @@ public struct ResourceRequest: Sendable, Hashable {
 
 /// `spec.network`: `host` (the default: the task shares the agent's network), `bridge`, or a CNI network's name.
 public struct NetworkSpec: Sendable, Hashable {
+    /// The network the ports are mapped on (the first one named).
     public var name: String
     public var ports: [PortSpec]
+    /// Further CNI networks the task joins (`name: [frontend, storage]`), in order: `eth1`, `eth2` …
+    public var additional: [String] = []
 
     public static let host = "host"
     public static let bridge = "bridge"
     /// The agents' built-in CNI network, which `bridge` names.
     public static let builtInCNINetwork = "capstan"
 
-    /// The CNI network a task joins: none on `host`, the built-in one for `bridge`, else the network named.
-    public var cniNetwork: String? {
+    /// The CNI network a task joins first: none on `host`, the built-in one for `bridge`, else the network named.
+    public var cniNetwork: String? { Self.cniName(of: name) }
+
+    /// Every CNI network the task joins, in order (the first carries the port mappings).
+    public var cniNetworks: [String] { ([name] + additional).compactMap(Self.cniName(of:)) }
+
+    static func cniName(of name: String) -> String? {
         switch name {
         case Self.host: nil
         case Self.bridge: Self.builtInCNINetwork
@@ -128,9 +136,10 @@ public struct NetworkSpec: Sendable, Hashable {
         return name.unicodeScalars.allSatisfy { alphanumeric($0) || $0 == "_" || $0 == "." || $0 == "-" }
     }
 
-    public init(name: String = NetworkSpec.host, ports: [PortSpec] = []) {
+    public init(name: String = NetworkSpec.host, ports: [PortSpec] = [], additional: [String] = []) {
         self.name = name
         self.ports = ports
+        self.additional = additional
     }
 }
 

@@ -12,14 +12,14 @@ public struct InstanceDemand: Sendable, Hashable {
     public var fixedPorts: [UInt64]
     /// How many other agent ports (any) are needed.
     public var anyPorts: Int
-    /// The CNI network the agent must have (``AgentAttribute/cniNetworks``); nil on the host network.
-    public var network: String?
+    /// The CNI networks the agent must have (``AgentAttribute/cniNetworks``); none on the host network.
+    public var networks: [String]
 
     public init(
         cpus: Double = 0, mem: Double = 0, disk: Double = 0, gpus: Double = 0, fixedPorts: [UInt64] = [], anyPorts: Int = 0,
-        network: String? = nil
+        networks: [String] = []
     ) {
-        self.network = network
+        self.networks = networks
         self.cpus = cpus
         self.mem = mem
         self.disk = disk
@@ -45,7 +45,7 @@ public struct InstanceDemand: Sendable, Hashable {
         }
         self.init(
             cpus: spec.resources.cpus, mem: spec.resources.memMiB, disk: disk, gpus: Double(spec.resources.gpus),
-            fixedPorts: fixed, anyPorts: any, network: spec.network.cniNetwork)
+            fixedPorts: fixed, anyPorts: any, networks: spec.network.cniNetworks)
     }
 
     /// `cpus 0.5, mem 128, ports 8080 +1`: the non-zero parts, for messages.

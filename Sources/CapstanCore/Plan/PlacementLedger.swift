@@ -97,8 +97,8 @@ public struct PlacementLedger: Sendable {
     }
 
     private static func hasNetwork(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
-        guard let network = demand.network else { return true }
-        return AgentAttribute.networks(slot.attributes).contains(network)
+        guard !demand.networks.isEmpty else { return true }
+        return Set(demand.networks).isSubset(of: AgentAttribute.networks(slot.attributes))
     }
 
     private static func hasRoom(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
@@ -153,9 +153,13 @@ public struct PlacementLedger: Sendable {
             let (constraint, _) = broken.max { ($0.value, $1.key.description) < ($1.value, $0.key.description) }!
             return "constraint \(constraint) is not met on \(agents)"
         }
-        if let network = demand.network {
-            eligible = eligible.filter { Self.hasNetwork($0, demand) }
-            if eligible.isEmpty { return "no agent has network '\(network)'" }
+        if !demand.networks.isEmpty {
+            let withNetworks = eligible.filter { Self.hasNetwork($0, demand) }
+            if withNetworks.isEmpty {
+                let missing = demand.networks.first { network in !eligible.contains { AgentAttribute.networks($0.attributes).contains(network) } }
+                return missing.map { "no agent has network '\($0)'" } ?? "no agent has networks \(demand.networks.map { "'\($0)'" }.joined(separator: " and ")) together"
+            }
+            eligible = withNetworks
         }
         let scalars: [(String, Double, KeyPath<Slot, Double>)] = [
             ("cpus", demand.cpus, \.cpus), ("mem", demand.mem, \.mem), ("disk", demand.disk, \.disk),

@@ -108,20 +108,21 @@ struct TaskInfoBuilder {
 
     /// The image, and the CNI network with its port mappings (`bridge`: the agents' built-in network).
     private func container(ports: [UInt64]) -> ContainerInfo? {
-        let network = workload.spec.network.cniNetwork
-        guard workload.spec.image != nil || network != nil else { return nil }
+        let networks = workload.spec.network.cniNetworks
+        guard workload.spec.image != nil || !networks.isEmpty else { return nil }
         var container = ContainerInfo(type: .mesos)
         if let image = workload.spec.image {
             let name = image.hasPrefix("docker://") ? String(image.dropFirst("docker://".count)) : image
             container.mesos = .init(image: Image(type: .docker, docker: .init(name: name)))
         }
-        if let network {
+        if let first = networks.first {
             let declared = workload.spec.network.ports
             let mappings = zip(declared, agentPortsByDeclaration(ports)).compactMap { port, agentPort -> NetworkInfo.PortMapping? in
                 guard let agentPort, let inside = port.container else { return nil }
                 return NetworkInfo.PortMapping(hostPort: UInt32(agentPort), containerPort: UInt32(inside), protocol: port.protocol.rawValue)
             }
-            container.networkInfos = [NetworkInfo(name: network, portMappings: mappings)]
+            // The ports are mapped on the first network; the others are joined as they are (eth1, eth2 …).
+            container.networkInfos = [NetworkInfo(name: first, portMappings: mappings)] + networks.dropFirst().map { NetworkInfo(name: $0) }
         }
         return container
     }
