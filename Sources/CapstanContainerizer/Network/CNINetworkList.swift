@@ -1,3 +1,4 @@
+import CapstanCore
 import Foundation
 
 /// A CNI network configuration as read from the config directory: a `.conflist` (a chain of plugins) or a `.conf`/
@@ -61,11 +62,9 @@ public struct CNINetworkList: Sendable, Hashable {
         return CNINetworkList(name: name, versions: versions, plugins: plugins, file: file)
     }
 
-    /// CNI's rule for network names, which also keeps them safe as one path component.
-    public static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, name.utf8.count <= 128, isASCIIAlphanumeric(first) else { return false }
-        return name.unicodeScalars.allSatisfy { isASCIIAlphanumeric($0) || $0 == "_" || $0 == "." || $0 == "-" }
-    }
+    /// CNI's rule for network names, which also keeps them safe as one path component: the manifests' rule
+    /// (``NetworkSpec/isValidName(_:)``), so that a name a manifest accepts is one an agent accepts.
+    public static func isValidName(_ name: String) -> Bool { NetworkSpec.isValidName(name) }
 
     static func isPlainFileName(_ name: String) -> Bool {
         name != "." && name != ".." && name.utf8.count <= 255
