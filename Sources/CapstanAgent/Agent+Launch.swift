@@ -72,11 +72,11 @@ extension Agent {
             try checkStillLaunching(frameworkID, executorID, containerID)
             let networks: [ContainerNetwork]
             do { networks = try Self.containerNetworks(info, frameworkID: frameworkID) } catch {
-                await launchRefused(frameworkID, executorID, containerID, info.taskID, message: error.message)
+                await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
                 return
             }
             if let unknown = await unknownNetworkMessage(networks) {
-                await launchRefused(frameworkID, executorID, containerID, info.taskID, message: unknown)
+                await launchEnded(frameworkID, executorID, containerID, failure: unknown, as: .refused)
                 return
             }
             try checkStillLaunching(frameworkID, executorID, containerID)
@@ -229,32 +229,33 @@ extension Agent {
         return runsOn
     }
 
-    /// The launch failed, or a kill cut it short: each unfinished task ends, TASK_KILLED after a kill, else TASK_FAILED
-    /// (REASON_CONTAINER_LAUNCH_FAILED) with `failure` as its message; then the executor is finished.
-    private func launchEnded(_ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, failure: String) async {
+    /// How a launch that did not run ends for its tasks.
+    enum LaunchEnd {
+        /// The container could not be launched: TASK_FAILED (REASON_CONTAINER_LAUNCH_FAILED).
+        case failed
+        /// The agent cannot run the task as asked (its networks): TASK_ERROR (REASON_TASK_INVALID).
+        case refused
+    }
+
+    /// The launch failed or was refused, or a kill cut it short: each unfinished task ends, TASK_KILLED after a kill,
+    /// else as `end` says with `failure` as its message; then the executor is finished without a container.
+    private func launchEnded(
+        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, failure: String, as end: LaunchEnd = .failed
+    ) async {
         guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
         if record.state.isTerminating {
             await killedWhileLaunching(frameworkID, executorID)
         } else {
             logger.warning(
-                "Launch failed", metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)", "error": "\(failure)"])
+                end == .failed ? "Launch failed" : "Refusing a task",
+                metadata: ["framework_id": "\(frameworkID)", "executor_id": "\(executorID)", "error": "\(failure)"])
             modifyExecutor(frameworkID, executorID) { $0.state.terminate() }
+            let (state, reason): (TaskState, TaskStatus.Reason) =
+                end == .failed ? (.taskFailed, .reasonContainerLaunchFailed) : (.taskError, .reasonTaskInvalid)
             for taskID in unfinishedTasks(frameworkID, executorID) {
-                await emit(frameworkID, taskID, .taskFailed, message: failure, reason: .reasonContainerLaunchFailed, source: .sourceAgent)
+                await emit(frameworkID, taskID, state, message: failure, reason: reason, source: .sourceAgent)
             }
         }
-        await finishExecutor(frameworkID, executorID)
-    }
-
-    /// A task the agent cannot run as asked (its networks): TASK_ERROR (REASON_TASK_INVALID) naming why, and the executor
-    /// is finished without a container.
-    private func launchRefused(
-        _ frameworkID: FrameworkID, _ executorID: ExecutorID, _ containerID: ContainerID, _ taskID: TaskID, message: String
-    ) async {
-        guard let record = executor(frameworkID, executorID), record.containerID == containerID else { return }
-        logger.warning("Refusing a task", metadata: ["framework_id": "\(frameworkID)", "task_id": "\(taskID)", "reason": "\(message)"])
-        modifyExecutor(frameworkID, executorID) { $0.state.terminate() }
-        await emit(frameworkID, taskID, .taskError, message: message, reason: .reasonTaskInvalid, source: .sourceAgent)
         await finishExecutor(frameworkID, executorID)
     }
 
