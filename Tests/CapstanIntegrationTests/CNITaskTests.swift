@@ -39,7 +39,7 @@ extension EndToEnd {
             }
 
             func bridgePorts() -> [String] {
-                run("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
+                HostCommand.output("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
             }
         }
 
@@ -61,9 +61,9 @@ extension EndToEnd {
                   {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
                 ]}
                 """.write(toFile: network.configDirectory + "/10-e2e.conflist", atomically: true, encoding: .utf8)
-            let hadPortmapChains = run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+            let hadPortmapChains = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
             defer {
-                run("/usr/sbin/ip", ["link", "del", network.bridge])
+                HostCommand.output("/usr/sbin/ip", ["link", "del", network.bridge])
                 try? FileManager.default.removeItem(atPath: network.scratch)
                 if !hadPortmapChains { removePortmapChains() }
             }
@@ -74,27 +74,29 @@ extension EndToEnd {
         /// and the chains' own marking rules, which name no container.
         static func removePortmapChains() {
             let iptables = "/usr/sbin/iptables"
-            run(iptables, ["-w", "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
-            run(iptables, ["-w", "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
-            run(iptables, ["-w", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"])
+            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"])
             for chain in ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"] {
-                run(iptables, ["-w", "-t", "nat", "-F", chain])
-                run(iptables, ["-w", "-t", "nat", "-X", chain])
+                HostCommand.output(iptables, ["-w", "-t", "nat", "-F", chain])
+                HostCommand.output(iptables, ["-w", "-t", "nat", "-X", chain])
             }
         }
 
-        @discardableResult
-        static func run(_ path: String, _ arguments: [String]) -> String {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: path)
-            process.arguments = arguments
-            let output = Pipe()
-            process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
-            guard (try? process.run()) != nil else { return "" }
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return String(decoding: data, as: UTF8.self)
+
+        /// A master and an agent with `network`'s flags, a subscribed scheduler and its first offer; the scheduler is
+        /// disconnected and the cluster stopped however `body` ends.
+        static func withAgent(
+            on network: Network, _ body: (TestCluster, EventRecorder, Offer) async throws -> Void
+        ) async throws {
+            try await TestCluster().run { cluster in
+                try await cluster.startMaster()
+                try await cluster.startAgent(extraArguments: network.agentFlags)
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                try await body(cluster, scheduler, offer)
+                await scheduler.disconnect()
+            }
         }
 
         static func task(_ id: String, _ shell: String, agent: AgentID, network: String, hostPort: UInt32? = nil, offeredPort: Int? = nil) -> TaskInfo {
@@ -113,11 +115,7 @@ extension EndToEnd {
         @Test("A command task on a CNI network: TASK_RUNNING carries its IP; its server answers on that IP, on its host port through portmap and to its HTTP health check; after a kill no veth, lease or portmap rule is left")
         func commandTaskOnANetwork() async throws {
             try await Self.withNetwork { network in
-                try await TestCluster().run { cluster in
-                    try await cluster.startMaster()
-                    try await cluster.startAgent(extraArguments: network.agentFlags)
-                    let scheduler = try await EventRecorder.subscribe(cluster.master)
-                    let offer = try #require(try await scheduler.nextOffers().first)
+                try await Self.withAgent(on: network) { cluster, scheduler, offer in
                     let hostPort = 31000 + Int.random(in: 0...99)
                     try FileManager.default.createDirectory(atPath: network.scratch + "/www", withIntermediateDirectories: true)
                     try "served-over-cni\n".write(toFile: network.scratch + "/www/index.html", atomically: true, encoding: .utf8)
@@ -139,12 +137,12 @@ extension EndToEnd {
                     let containerID = try #require(running.containerStatus?.containerID)
 
                     try await eventually("the server answers on the task's IP", timeout: .seconds(15)) {
-                        Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-over-cni")
+                        HostCommand.output("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-over-cni")
                     }
                     try await eventually("the server answers on its host port", timeout: .seconds(15)) {
-                        Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://127.0.0.1:\(hostPort)/"]).contains("served-over-cni")
+                        HostCommand.output("/usr/bin/curl", ["-s", "-m", "2", "http://127.0.0.1:\(hostPort)/"]).contains("served-over-cni")
                     }
-                    #expect(Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap tagged its rules with the container")
+                    #expect(HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap tagged its rules with the container")
                     #expect(network.leased() == [ip])
                     // The agent's state lists the container's attachment.
                     let containers = try await OperatorClient(cluster.agents[0].endpoint).agentCall(.getContainers).getContainers?.containers ?? []
@@ -160,8 +158,7 @@ extension EndToEnd {
                     try await eventually("the attachment is gone", timeout: .seconds(10)) {
                         network.leased().isEmpty && network.bridgePorts().isEmpty
                     }
-                    #expect(!Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap rules left behind")
-                    await scheduler.disconnect()
+                    #expect(!HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(containerID.value), "portmap rules left behind")
                 }
             }
         }
@@ -223,7 +220,7 @@ extension EndToEnd {
                     let status = try #require(task.statuses.last { $0.state == .taskRunning && $0.healthy == true }, "a healthy TASK_RUNNING: \(task.statuses)")
                     let ip = try #require(status.containerStatus?.networkInfos.first?.ipAddresses.first?.ipAddress)
                     #expect(ip.hasPrefix(network.prefix) && status.containerStatus?.networkInfos.first?.name == network.name)
-                    #expect(Self.run("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-by-gitops"))
+                    #expect(HostCommand.output("/usr/bin/curl", ["-s", "-m", "2", "http://\(ip):8080/"]).contains("served-by-gitops"))
 
                     // An app on a network no agent has: the diff against the live cluster says it will not fit.
                     try await fixture.commit(
@@ -237,14 +234,14 @@ extension EndToEnd {
         @Test("capstan bench network times both sides and leaves no bridge, lease or namespace behind")
         func benchNetworkRunsAndCleansUp() async throws {
             let bridge = "capbt\(String(UUID().uuidString.prefix(6)).lowercased())"
-            let hadPortmapChains = Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+            let hadPortmapChains = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
             defer { if !hadPortmapChains { Self.removePortmapChains() } }
             let run = try await ValidateCommandTests.capstan(["bench", "network", "--runs", "2", "--bridge", bridge, "--subnet", "10.99.251.0/24"])
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains("capstan network/cni: 2 runs") && run.output.contains("plugins directly:    2 runs"), "\(run.output)")
             #expect(run.output.contains("ratio capstan/direct: mean "), "\(run.output)")
-            #expect(Self.run("/usr/sbin/ip", ["-o", "link", "show", bridge]).isEmpty, "the bench's bridge is gone")
-            #expect(!Self.run("/usr/sbin/iptables-save", ["-t", "nat"]).contains("bench-"), "no portmap rule of the bench is left")
+            #expect(HostCommand.output("/usr/sbin/ip", ["-o", "link", "show", bridge]).isEmpty, "the bench's bridge is gone")
+            #expect(!HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains("bench-"), "no portmap rule of the bench is left")
         }
 
         @Test("capstan up has the built-in 'capstan' network with no configuration file: the agent advertises it, a task on it gets an address there, and its lease is freed after a kill")
@@ -254,7 +251,7 @@ extension EndToEnd {
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let leaseRoot = "/run/capstan", hadLeaseRoot = FileManager.default.fileExists(atPath: leaseRoot)
             defer {
-                Self.run("/usr/sbin/ip", ["link", "del", bridge])
+                HostCommand.output("/usr/sbin/ip", ["link", "del", bridge])
                 try? FileManager.default.removeItem(atPath: scratch)
                 if !hadLeaseRoot { try? FileManager.default.removeItem(atPath: leaseRoot) }  // host-local's lock and last-IP files
             }
@@ -298,11 +295,7 @@ extension EndToEnd {
         @Test("A task naming an unknown network, a host port outside its ports resource, or an address that is none, is TASK_ERROR naming what is wrong")
         func badNetworkRequestsAreTaskErrors() async throws {
             try await Self.withNetwork { network in
-                try await TestCluster().run { cluster in
-                    try await cluster.startMaster()
-                    try await cluster.startAgent(extraArguments: network.agentFlags)
-                    let scheduler = try await EventRecorder.subscribe(cluster.master)
-                    let offer = try #require(try await scheduler.nextOffers().first)
+                try await Self.withAgent(on: network) { cluster, scheduler, offer in
                     let unknown = Self.task("lost", "sleep 60", agent: offer.agentID, network: "nosuchnet")
                     let unoffered = Self.task("greedy", "sleep 60", agent: offer.agentID, network: network.name, hostPort: 80)
                     var badAddress = Self.task("misaddressed", "sleep 60", agent: offer.agentID, network: network.name)
@@ -316,7 +309,6 @@ extension EndToEnd {
                     let greedy = try await scheduler.update("greedy", .taskError)
                     #expect(greedy.message?.contains("task.container.network_infos[0].port_mappings[0].host_port 80 is not in the task's ports resources") == true, "\(greedy.message ?? "")")
                     #expect(network.leased().isEmpty)
-                    await scheduler.disconnect()
                 }
             }
         }

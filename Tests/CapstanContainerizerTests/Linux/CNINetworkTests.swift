@@ -35,7 +35,7 @@ struct CNITestNetwork {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             }
             try network.writeConfig()
-            defer { _ = Self.run("/usr/sbin/ip", ["link", "del", network.bridge]) }
+            defer { _ = HostCommand.output("/usr/sbin/ip", ["link", "del", network.bridge]) }
             return try await body(network)
         }
     }
@@ -88,7 +88,7 @@ struct CNITestNetwork {
 
     /// Interfaces enslaved to the test's bridge (the host ends of containers' veths).
     func bridgePorts() -> [String] {
-        Self.run("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
+        HostCommand.output("/usr/sbin/ip", ["-o", "link", "show", "master", bridge]).split(separator: "\n").map(String.init)
     }
 
     /// IP addresses host-local holds leases for on this network.
@@ -96,19 +96,6 @@ struct CNITestNetwork {
         ((try? FileManager.default.contentsOfDirectory(atPath: leases + "/" + name)) ?? []).filter { $0.hasPrefix(prefix) }
     }
 
-    @discardableResult
-    static func run(_ path: String, _ arguments: [String]) -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return "" }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
-    }
 }
 
 @Suite("CNI networks (privileged, Debian's plugins)", .serialized, Prerequisites.requires("CNI network tests", CNITestNetwork.prerequisites))
@@ -165,7 +152,7 @@ struct CNINetworkTests {
                   {"type": "bridge", "bridge": "\(bridge)", "isGateway": true,
                    "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "10.99.\(subnet).0/24"}]]}}]}
                 """.write(toFile: network.configDirectory + "/20-second.conflist", atomically: true, encoding: .utf8)
-            defer { CNITestNetwork.run("/usr/sbin/ip", ["link", "del", bridge]) }
+            defer { HostCommand.output("/usr/sbin/ip", ["link", "del", bridge]) }
             let containerizer = network.containerizer(network.isolator())
             let sandbox = network.fixture.base + "/two"
             let config = try network.config("ip -o -4 addr show; sleep 600", networks: [network.name, second], sandbox: sandbox)
