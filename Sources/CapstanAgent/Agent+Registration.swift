@@ -16,6 +16,12 @@ extension Agent {
             version: VersionText.mesosAPIVersion)
     }
 
+    /// Whether the networks in the configuration directories differ from those the last registration advertised.
+    func advertisedNetworksChanged() async -> Bool {
+        guard let cni = networkIsolator else { return false }
+        return await cni.networks().names != networkNames
+    }
+
     /// The master accepted the registration.
     func registered(_ reply: AgentRegisteredMessage) async {
         if agentID != reply.agentID {

@@ -97,8 +97,7 @@ public struct AgentService: Service {
         if let operatorDirectory = network.configDirectory { directories.append(operatorDirectory) }
         let cni = CNINetworkIsolator(
             configDirectories: directories, pluginDirectories: network.pluginDirectories,
-            runDirectory: configuration.workDir + "/network/attachments", logger: logger,
-            sweptLeases: network.builtIn.map { [BuiltInNetwork.name: $0.leaseDirectory] } ?? [:])
+            runDirectory: configuration.workDir + "/network/attachments", logger: logger)
         return IsolatorSet(isolators: isolation.isolators + [cni], unavailable: isolation.unavailable)
     }
 
@@ -229,6 +228,11 @@ public struct AgentService: Service {
                     await agent.disconnected()
                 } else {
                     failures = 0
+                    if await agent.advertisedNetworksChanged() {
+                        // The master replaces the agent's info (and rescinds its offers) on re-registration.
+                        logger.info("The agent's CNI networks changed; re-registering to advertise them")
+                        registered = false
+                    }
                 }
             } catch {
                 failures += 1

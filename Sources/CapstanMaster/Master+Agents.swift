@@ -33,6 +33,9 @@ extension Master {
             existing.lastHeartbeat = .now
             existing.unreachableSince = nil
             agents[agentID] = existing
+            // Offers made from the agent's old info go: their resources would otherwise be offered twice, and a
+            // changed attribute (its networks) reaches frameworks only in new offers.
+            rescindOffers(on: agentID)
             allocator.removeAgent(agentID)
             logger.info("Agent re-registered", metadata: ["agent_id": "\(agentID)", "endpoint": "\(endpoint)"])
         } else {

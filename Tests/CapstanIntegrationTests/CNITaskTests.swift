@@ -61,28 +61,14 @@ extension EndToEnd {
                   {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}
                 ]}
                 """.write(toFile: network.configDirectory + "/10-e2e.conflist", atomically: true, encoding: .utf8)
-            let hadPortmapChains = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+            let hadPortmapChains = PortmapChains.exist()
             defer {
                 HostCommand.output("/usr/sbin/ip", ["link", "del", network.bridge])
                 try? FileManager.default.removeItem(atPath: network.scratch)
-                if !hadPortmapChains { removePortmapChains() }
+                if !hadPortmapChains { PortmapChains.remove() }
             }
             try await body(network)
         }
-
-        /// portmap's shared chains (it never removes them), when this test's run created them: only the jumps into them
-        /// and the chains' own marking rules, which name no container.
-        static func removePortmapChains() {
-            let iptables = "/usr/sbin/iptables"
-            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
-            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
-            HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"])
-            for chain in ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"] {
-                HostCommand.output(iptables, ["-w", "-t", "nat", "-F", chain])
-                HostCommand.output(iptables, ["-w", "-t", "nat", "-X", chain])
-            }
-        }
-
 
         /// A master and an agent with `network`'s flags, a subscribed scheduler and its first offer; the scheduler is
         /// disconnected and the cluster stopped however `body` ends.
@@ -234,8 +220,8 @@ extension EndToEnd {
         @Test("capstan bench network times both sides and leaves no bridge, lease or namespace behind")
         func benchNetworkRunsAndCleansUp() async throws {
             let bridge = "capbt\(String(UUID().uuidString.prefix(6)).lowercased())"
-            let hadPortmapChains = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
-            defer { if !hadPortmapChains { Self.removePortmapChains() } }
+            let hadPortmapChains = PortmapChains.exist()
+            defer { if !hadPortmapChains { PortmapChains.remove() } }
             let run = try await ValidateCommandTests.capstan(["bench", "network", "--runs", "2", "--bridge", bridge, "--subnet", "10.99.251.0/24"])
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output.contains("capstan network/cni: 2 runs") && run.output.contains("plugins directly:    2 runs"), "\(run.output)")
@@ -289,6 +275,34 @@ extension EndToEnd {
             } catch {
                 await up.stop(signal: SIGKILL)
                 throw TestFailure("\(error)\n\(up.log.suffix(4000))")
+            }
+        }
+
+        @Test("A network added to or removed from the configuration directory is advertised in cni_networks from the next heartbeat on; the offers made before are rescinded")
+        func advertisedNetworksFollowTheConfigurationDirectory() async throws {
+            try await Self.withNetwork { network in
+                try await Self.withAgent(on: network) { cluster, scheduler, offer in
+                    func advertised(_ offer: Offer) -> String? { offer.attributes.first { $0.name == "cni_networks" }?.text?.value }
+                    #expect(advertised(offer) == network.name)
+                    let extra = "extra-\(network.name.dropFirst(4))"
+                    try """
+                        {"cniVersion": "1.0.0", "name": "\(extra)", "type": "bridge", "bridge": "\(network.bridge)x",
+                         "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "\(network.prefix)0/24"}]]}}
+                        """.write(toFile: network.configDirectory + "/20-extra.conf", atomically: true, encoding: .utf8)
+                    try await scheduler.next("RESCIND of the offer made before") { $0.type == .rescind && $0.rescind?.offerID == offer.id }
+                    let both = try await scheduler.next("an offer advertising \(extra)") { event in
+                        event.offers?.offers.contains { advertised($0) == [extra, network.name].sorted().joined(separator: ",") } ?? false
+                    }
+                    let current = try #require(both.offers?.offers.first)
+                    let agents = try await OperatorClient(cluster.master).call(.getAgents).getAgents?.agents ?? []
+                    #expect(agents.first?.agentInfo.attributes.first { $0.name == "cni_networks" }?.text?.value == [extra, network.name].sorted().joined(separator: ","))
+
+                    try FileManager.default.removeItem(atPath: network.configDirectory + "/20-extra.conf")
+                    try await scheduler.next("RESCIND after the removal") { $0.type == .rescind && $0.rescind?.offerID == current.id }
+                    try await scheduler.next("an offer advertising \(network.name) alone") { event in
+                        event.offers?.offers.contains { advertised($0) == network.name } ?? false
+                    }
+                }
             }
         }
 

@@ -17,3 +17,22 @@ public enum HostCommand {
         return String(decoding: data, as: UTF8.self)
     }
 }
+
+/// portmap's shared nat chains (the plugin never removes them), for tests that may be the first to create them.
+public enum PortmapChains {
+    public static func exist() -> Bool {
+        HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(":CNI-HOSTPORT-DNAT")
+    }
+
+    /// Removes the jumps into the shared chains and the chains themselves (their own rules name no container).
+    public static func remove() {
+        let iptables = "/usr/sbin/iptables"
+        HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "PREROUTING", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+        HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "OUTPUT", "-m", "addrtype", "--dst-type", "LOCAL", "-j", "CNI-HOSTPORT-DNAT"])
+        HostCommand.output(iptables, ["-w", "-t", "nat", "-D", "POSTROUTING", "-m", "comment", "--comment", "CNI portfwd requiring masquerade", "-j", "CNI-HOSTPORT-MASQ"])
+        for chain in ["CNI-HOSTPORT-DNAT", "CNI-HOSTPORT-MASQ", "CNI-HOSTPORT-SETMARK"] {
+            HostCommand.output(iptables, ["-w", "-t", "nat", "-F", chain])
+            HostCommand.output(iptables, ["-w", "-t", "nat", "-X", chain])
+        }
+    }
+}

@@ -15,7 +15,8 @@ public import Logging
 /// - `cleanup` runs DEL for each journalled attachment in reverse order with the journalled configuration and result
 ///   (removing or editing a configuration never breaks teardown), then releases the namespace. After a failed ADD the
 ///   containerizer calls `cleanup`, which rolls back the networks attached before it.
-/// - `recover` DELs every journalled container the agent no longer has.
+/// - `recover` DELs every journalled container the agent no longer has, then sweeps leases and iptables rules of
+///   containers that exist nowhere on the host.
 public actor CNINetworkIsolator: Isolator {
     public nonisolated let name = "network/cni"
 
@@ -24,9 +25,6 @@ public actor CNINetworkIsolator: Isolator {
     private let runner: CNIPluginRunner
     private let journal: CNIAttachmentJournal
     private let logger: Logger
-    /// Networks whose host-local leases this agent owns (the built-in network), by name, with their lease directory:
-    /// at start, a lease there of a Capstan container the agent neither runs nor has journalled is released by a DEL.
-    private let sweptLeases: [String: String]
 
     private var networkSet = CNINetworkSet()
     private var signature: [[String]]?
@@ -48,12 +46,10 @@ public actor CNINetworkIsolator: Isolator {
     ///     an earlier directory wins.
     ///   - pluginDirectories: where plugins are looked for, in order.
     ///   - runDirectory: the journal and namespace handles (see ``CNIAttachmentJournal``).
-    ///   - sweptLeases: networks whose host-local lease directories this agent owns (see ``recover(_:)``).
     public init(
         configDirectories: [String], pluginDirectories: [String], runDirectory: String, logger: Logger,
-        pluginTimeout: Duration = .seconds(60), sweptLeases: [String: String] = [:]
+        pluginTimeout: Duration = .seconds(60)
     ) {
-        self.sweptLeases = sweptLeases
         self.configDirectories = configDirectories.map(CNIConfigDirectory.init(path:))
         self.runner = CNIPluginRunner(pluginDirectories: pluginDirectories, timeout: pluginTimeout)
         self.journal = CNIAttachmentJournal(root: runDirectory)
@@ -207,30 +203,64 @@ public actor CNINetworkIsolator: Isolator {
             logger.info("Detaching the networks of a container the agent no longer has", metadata: ["container_id": "\(id)"])
             do { try await cleanup(id) } catch { logger.error("Cleanup of an orphaned network attachment failed", metadata: ["error": "\(error)"]) }
         }
-        await sweepLeases(keeping: Set(states.filter { $0.pid != nil }.map(\.containerID.value)).union(journal.containers().map(\.value)))
+        await sweep(running: Set(states.filter { $0.pid != nil }.map(\.containerID.value)))
     }
 
-    /// Releases leases of the owned networks held by Capstan containers (IDs in the agent's own format) that the agent
-    /// neither runs nor has journalled — left when a journal was lost — with a DEL through the network's current
-    /// configuration and no namespace, as the spec allows: host-local frees the address, portmap drops the
-    /// container's rules.
-    private func sweepLeases(keeping live: Set<String>) async {
+    /// Frees what plugins still hold for Capstan containers that exist nowhere on the host any more — left when an
+    /// agent's journal was lost, or by a DEL that had no namespace: host-local leases of the configured networks
+    /// (released by a DEL through the network's configuration with no namespace, as the spec allows) and iptables
+    /// rules tagged with such a container (removed with their chains; see ``IptablesRuleSweep``).
+    ///
+    /// A container exists while it is running here, is journalled here, or has a namespace handle mounted anywhere on
+    /// the host (another agent's). A handle is mounted before a container's first ADD and unmounted after its last DEL,
+    /// so reading the leases and rules first and the mounts after never takes a container being attached for stale.
+    private func sweep(running: Set<String>) async {
         let set = networks()
-        for (name, directory) in sweptLeases.sorted(by: { $0.key < $1.key }) {
+        let directories = Self.hostLocalLeaseDirectories(set)
+        let tools = IptablesTool.installed()
+        let snapshot = try? await Blocking.run {
+            let leases = directories.map { ($0.network, $0.directory, CNILeaseDirectory(path: $0.directory).leases()) }
+            let tables = tools.flatMap { tool in
+                ["nat", "filter"].compactMap { table in tool.dump(table: table).map { (tool, table, IptablesRuleSweep.parse($0)) } }
+            }
+            return (leases, tables)
+        }
+        guard let (leases, tables) = snapshot else { return }
+        let live = running.union(journal.containers().map(\.value)).union(NetworkNamespaceHandle.heldContainerIDs())
+        let isStale: @Sendable (String) -> Bool = { Self.isCapstanContainerID($0) && !live.contains($0) }
+        for (name, directory, held) in leases {
             guard let list = set.networks[name], let version = CNIVersion.negotiate(wanted: list.versions, plugins: [CNIVersion.runtimeSupported]) else { continue }
-            for lease in CNILeaseDirectory(path: directory + "/" + name).leases() where !live.contains(lease.containerID) && Self.isCapstanContainerID(lease.containerID) {
+            for lease in held where isStale(lease.containerID) {
                 let attachment = CNIAttachmentJournal.Attachment(
                     index: 0, network: name, interface: lease.interface, args: [["IgnoreUnknown", "1"]], runtimeConfig: .object([:]), mesosNetworkInfo: nil)
                 let entry = CNIAttachmentJournal.Entry(directory: directory, attachment: attachment, document: list.document(version: version), result: nil)
                 do {
                     try await delete(ContainerID(lease.containerID), entry, netns: "")
                     logger.warning(
-                        "Released the lease of a container the agent no longer has",
+                        "Released the lease of a container that no longer exists",
                         metadata: ["network": "\(name)", "address": "\(lease.address)", "container_id": "\(lease.containerID)"])
                 } catch {
                     logger.error("Could not release a stale lease", metadata: ["network": "\(name)", "address": "\(lease.address)", "error": "\(error)"])
                 }
             }
+        }
+        for (tool, table, rules) in tables {
+            let commands = IptablesRuleSweep.plan(rules, name: table, isStale: isStale)
+            guard !commands.isEmpty else { continue }
+            let failures = (try? await Blocking.run { commands.compactMap { tool.run($0) } }) ?? []
+            logger.warning(
+                "Removed iptables rules of containers that no longer exist",
+                metadata: ["tool": "\(tool.program)", "table": "\(table)", "commands": "\(commands.count)", "failures": "\(failures)"])
+        }
+    }
+
+    /// Where host-local keeps each configured network's leases: its `dataDir` (default /var/lib/cni/networks), then
+    /// the network's name.
+    static func hostLocalLeaseDirectories(_ set: CNINetworkSet) -> [(network: String, directory: String)] {
+        set.networks.keys.sorted().compactMap { name in
+            guard let ipam = set.networks[name]?.plugins.lazy.compactMap({ $0["ipam"] }).first(where: { $0["type"]?.stringValue == "host-local" }) else { return nil }
+            let root = ipam["dataDir"]?.stringValue ?? "/var/lib/cni/networks"
+            return (name, root + "/" + name)
         }
     }
 

@@ -67,6 +67,42 @@ struct CNITestNetwork {
         chmod(path, 0o755)
     }
 
+    /// ADD through a conflist's plugins by hand (the bridge, then portmap with a host port), as a runtime other than the
+    /// isolator under test would.
+    func attachByHand(_ containerID: String, config: String, netns: String, hostPort: Int) async throws {
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any])
+        let runner = CNIPluginRunner(pluginDirectories: [Self.debianPlugins])
+        var previous: Any?
+        for var plugin in (list["plugins"] as? [[String: Any]]) ?? [] {
+            plugin["name"] = list["name"]
+            plugin["cniVersion"] = list["cniVersion"]
+            if let previous { plugin["prevResult"] = previous }
+            if plugin["type"] as? String == "portmap" {
+                plugin["runtimeConfig"] = ["portMappings": [["hostPort": hostPort, "containerPort": 8080, "protocol": "tcp"]]]
+            }
+            let output = try await runner.run(
+                plugin["type"] as? String ?? "", network: list["name"] as? String ?? "",
+                CNIPluginCall(command: "ADD", containerID: containerID, netns: netns, interface: "eth0", stdin: try JSONSerialization.data(withJSONObject: plugin)))
+            previous = try JSONSerialization.jsonObject(with: output)
+        }
+    }
+
+    /// DEL by hand, in reverse (portmap with a mapping so that it removes its rules).
+    func deleteByHand(_ containerID: String, config: String, netns: String) async throws {
+        let list = try #require(try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any])
+        let runner = CNIPluginRunner(pluginDirectories: [Self.debianPlugins])
+        for var plugin in ((list["plugins"] as? [[String: Any]]) ?? []).reversed() {
+            plugin["name"] = list["name"]
+            plugin["cniVersion"] = list["cniVersion"]
+            if plugin["type"] as? String == "portmap" {
+                plugin["runtimeConfig"] = ["portMappings": [["hostPort": 1, "containerPort": 1, "protocol": "tcp"]]]
+            }
+            _ = try await runner.run(
+                plugin["type"] as? String ?? "", network: list["name"] as? String ?? "",
+                CNIPluginCall(command: "DEL", containerID: containerID, netns: netns, interface: "eth0", stdin: try JSONSerialization.data(withJSONObject: plugin)))
+        }
+    }
+
     func isolator() -> CNINetworkIsolator {
         CNINetworkIsolator(
             configDirectories: [configDirectory], pluginDirectories: [pluginDirectory, Self.debianPlugins], runDirectory: runDirectory,
@@ -197,29 +233,64 @@ struct CNINetworkTests {
         }
     }
 
-    @Test("At start, a lease of an owned network held by a Capstan container the agent neither runs nor journalled is released; other leases stay")
-    func staleLeasesOfOwnedNetworksAreReleased() async throws {
+    @Test("At start, the leases and iptables rules of a Capstan container that exists nowhere on the host are freed; those of a container another agent holds, and of other runtimes, stay")
+    func staleLeasesAndRulesAreSwept() async throws {
         try await CNITestNetwork.with { network in
-            // A running container whose journal was lost (its lease stays), and a lease of another runtime.
-            let isolator = network.isolator()
-            let containerizer = network.containerizer(isolator)
-            var config = try network.config("sleep 600", networks: [network.name], sandbox: network.fixture.base + "/lost")
-            config.containerID = ContainerID(UUID().uuidString.lowercased())  // as the agent names its containers
-            try await containerizer.launch(config)
-            let lost = try #require(network.leasedAddresses().first)
-            let foreign = network.prefix + "200"
-            try "k8s-0123456789abcdef\r\neth0".write(toFile: network.leases + "/" + network.name + "/" + foreign, atomically: true, encoding: .utf8)
+            let name = "capm-\(network.fixture.testID)"
+            let config = """
+                {"cniVersion": "1.0.0", "name": "\(name)", "plugins": [
+                  {"type": "bridge", "bridge": "\(network.bridge)", "isGateway": true, "ipMasq": true,
+                   "ipam": {"type": "host-local", "dataDir": "\(network.leases)", "ranges": [[{"subnet": "\(network.prefix)0/24"}]]}},
+                  {"type": "portmap", "capabilities": {"portMappings": true}, "snat": true}]}
+                """
+            try config.write(toFile: network.configDirectory + "/20-\(name).conflist", atomically: true, encoding: .utf8)
+            let hadPortmapChains = PortmapChains.exist()
+            defer { if !hadPortmapChains { PortmapChains.remove() } }
+            let gone = UUID().uuidString.lowercased(), held = UUID().uuidString.lowercased()
+            let scratchNamespace = "capsw-\(network.fixture.testID.prefix(8))"
+            let handle = network.fixture.base + "/other-agent/\(held)/ns"
 
-            // A new agent start (no containers, nothing journalled for them) sweeps the network it owns.
+            // `gone` was attached in a namespace that no longer exists and journalled nowhere (a lost work dir): its
+            // lease, masquerading and port mapping stay behind.
+            HostCommand.output("/usr/sbin/ip", ["netns", "add", scratchNamespace])
+            try await network.attachByHand(gone, config: config, netns: "/run/netns/" + scratchNamespace, hostPort: Int.random(in: 40000...44999))
+            HostCommand.output("/usr/sbin/ip", ["netns", "del", scratchNamespace])
+            // `held` runs under another agent, which holds its namespace with a handle as Capstan does.
+            HostCommand.output("/usr/sbin/ip", ["netns", "add", scratchNamespace])
+            try FileManager.default.createDirectory(atPath: network.fixture.base + "/other-agent/\(held)", withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(atPath: handle, contents: nil)
+            HostCommand.output("/usr/bin/mount", ["--bind", "/run/netns/" + scratchNamespace, handle])
+            HostCommand.output("/usr/sbin/ip", ["netns", "del", scratchNamespace])
+            defer { umount2(handle, Int32(MNT_DETACH)) }
+            try await network.attachByHand(held, config: config, netns: handle, hostPort: Int.random(in: 45000...49999))
+            let foreign = network.prefix + "200"
+            try "k8s-0123456789abcdef\r\neth0".write(toFile: network.leases + "/\(name)/" + foreign, atomically: true, encoding: .utf8)
+
+            func owners() -> [String] {
+                let directory = network.leases + "/" + name
+                return ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasPrefix(network.prefix) }.compactMap {
+                    (try? String(contentsOfFile: directory + "/" + $0, encoding: .utf8))?.split(whereSeparator: \.isNewline).first.map(String.init)
+                }
+            }
+            let rulesBefore = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"])
+            #expect(Set(owners()) == [gone, held, "k8s-0123456789abcdef"])
+            #expect(rulesBefore.contains("dnat name: \\\"\(name)\\\" id: \\\"\(gone)\\\"") && rulesBefore.contains("name: \\\"\(name)\\\" id: \\\"\(held)\\\""), "\(rulesBefore)")
+
+            // A new agent start: nothing runs, nothing is journalled.
             let restarted = CNINetworkIsolator(
                 configDirectories: [network.configDirectory], pluginDirectories: [CNITestNetwork.debianPlugins],
-                runDirectory: network.fixture.base + "/other-run", logger: quietLogger, sweptLeases: [network.name: network.leases])
+                runDirectory: network.fixture.base + "/other-run", logger: quietLogger)
             try await restarted.recover([])
-            #expect(!network.leasedAddresses().contains(lost), "the stale lease of \(config.containerID) was released")
-            #expect(network.leasedAddresses().contains(foreign), "a lease of another runtime is left alone")
-            try? FileManager.default.removeItem(atPath: network.leases + "/" + network.name + "/" + foreign)
-            _ = await containerizer.destroy(config.containerID, gracePeriod: .zero)
-            #expect(network.bridgePorts().isEmpty)
+
+            let rules = HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"])
+            #expect(Set(owners()) == [held, "k8s-0123456789abcdef"], "the lease of \(gone) is freed; the others stay")
+            #expect(!rules.contains(gone), "no masquerading or port-mapping rule of \(gone) is left: \(rules)")
+            let heldRules = rules.split(separator: "\n").filter { $0.contains(held) }
+            #expect(heldRules.count == rulesBefore.split(separator: "\n").filter { $0.contains(held) }.count && heldRules.count >= 4, "\(heldRules)")
+
+            try await network.deleteByHand(held, config: config, netns: handle)
+            #expect(!HostCommand.output("/usr/sbin/iptables-save", ["-t", "nat"]).contains(held))
+            try? FileManager.default.removeItem(atPath: network.leases + "/\(name)/" + foreign)
         }
     }
 
