@@ -26,6 +26,17 @@ int capstan_pivot_root(const char *new_root, const char *put_old) {
     return syscall(SYS_pivot_root, new_root, put_old) == 0 ? 0 : errno;
 }
 
+int capstan_mount_readonly_recursive(const char *path) {
+#ifdef SYS_mount_setattr
+    // struct mount_attr (linux/mount.h, 5.12): attr_set, attr_clr, propagation, userns_fd.
+    struct { unsigned long long attr_set, attr_clr, propagation, userns_fd; } attr = { 0x00000001 /* MOUNT_ATTR_RDONLY */, 0, 0, 0 };
+    if (syscall(SYS_mount_setattr, -100 /* AT_FDCWD */, path, 0x8000 /* AT_RECURSIVE */, &attr, sizeof attr) == 0) return 0;
+    return errno;
+#else
+    return ENOSYS;
+#endif
+}
+
 int capstan_set_no_new_privs(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno;
 }

@@ -79,6 +79,11 @@ extension Agent {
                 await launchEnded(frameworkID, executorID, containerID, failure: unknown, as: .refused)
                 return
             }
+            let volumes: [ContainerVolume]
+            do { volumes = try Self.containerVolumes(info.container, prefix: "task.container", policy: configuration.hostPaths) } catch {
+                await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
+                return
+            }
             try checkStillLaunching(frameworkID, executorID, containerID)
             await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
@@ -93,6 +98,7 @@ extension Agent {
                     user: user, ownLogin: user != nil || reference != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
+            config.volumes = volumes
             if let reference {
                 // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
                 // the host's network.
@@ -159,9 +165,14 @@ extension Agent {
         let frameworkID = executorInfo.frameworkID ?? FrameworkID("")
         do {
             try checkStillLaunching(frameworkID, executorID, containerID)
+            let volumes: [ContainerVolume]
+            do { volumes = try Self.containerVolumes(executorInfo.container, prefix: "executor.container", policy: configuration.hostPaths) } catch {
+                await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
+                return
+            }
             try FileManager.default.createDirectory(atPath: sandbox, withIntermediateDirectories: true)
             let user = runAsUser(executorInfo.command, frameworkID: frameworkID)
-            let config = ContainerConfig(
+            var config = ContainerConfig(
                 containerID: containerID,
                 command: commandSpec(
                     executorInfo.command ?? CommandInfo(),
@@ -169,6 +180,7 @@ extension Agent {
                     user: user, ownLogin: user != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(resources))
+            config.volumes = volumes
             await checkpoints.flush()  // the executor's and its tasks' checkpoints are on disk before its container exists
             try await containerizer.launch(config)
         } catch {

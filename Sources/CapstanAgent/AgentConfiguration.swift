@@ -56,6 +56,9 @@ public struct AgentConfiguration: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// CNI networks (`--network-cni-config-dir`, `--network-cni-plugins-dir`, `--default-network-subnet`).
     public var network = NetworkConfiguration()
+    /// Which host paths tasks may mount as volumes (`--allowed-host-paths`; none by default), and what no volume may
+    /// expose (the work dir, the agent's credential and key files).
+    public var hostPaths = HostPathPolicy.none
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {
@@ -133,6 +136,7 @@ public struct AgentConfiguration: Sendable {
             ("network_cni_config_dir", network.configDirectory ?? ""),
             ("network_cni_plugins_dir", network.pluginDirectories.joined(separator: ":")),
             ("default_network_subnet", network.builtIn.map { "\($0.subnet) (bridge \($0.bridge))" } ?? "none"),
+            ("allowed_host_paths", hostPaths.allowedRoots.joined(separator: ",")),
         ]
     }
 }

@@ -37,12 +37,31 @@ public struct BindMountSpec: Sendable, Hashable, Codable {
     public var target: String
     /// Mounted read-only.
     public var readOnly: Bool
+    /// The source was resolved by the agent (a volume): any symlink on it now was put there since, so `capstan-init`
+    /// refuses it rather than follow it.
+    public var refusesSymlinks: Bool
+    /// A directory the agent made in the container's sandbox: handed to the task's user with the sandbox.
+    public var handedToTask: Bool
 
     /// Creates a bind mount.
-    public init(source: String, target: String, readOnly: Bool = false) {
+    public init(source: String, target: String, readOnly: Bool = false, refusesSymlinks: Bool = false, handedToTask: Bool = false) {
         self.source = source
         self.target = target
         self.readOnly = readOnly
+        self.refusesSymlinks = refusesSymlinks
+        self.handedToTask = handedToTask
+    }
+
+    private enum CodingKeys: String, CodingKey { case source, target, readOnly, refusesSymlinks, handedToTask }
+
+    /// Decodes a mount; checkpoints from before volumes lack the last two fields.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        source = try container.decode(String.self, forKey: .source)
+        target = try container.decode(String.self, forKey: .target)
+        readOnly = try container.decodeIfPresent(Bool.self, forKey: .readOnly) ?? false
+        refusesSymlinks = try container.decodeIfPresent(Bool.self, forKey: .refusesSymlinks) ?? false
+        handedToTask = try container.decodeIfPresent(Bool.self, forKey: .handedToTask) ?? false
     }
 }
 
@@ -106,13 +125,16 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var workingDirectory: String?
     /// The CNI networks it joins, in order (`eth0`, `eth1` …); needs ``networkMode`` `.isolated`.
     public var networks: [ContainerNetwork] = []
+    /// Host-path and sandbox-path volumes, mounted in order after ``mounts`` (the `volume/path` isolator).
+    public var volumes: [ContainerVolume] = []
 
     /// Creates a configuration.
     public init(
         containerID: ContainerID, command: CommandSpec, sandboxDirectory: String, limits: ResourceLimits = ResourceLimits(),
         image: ContainerImage? = nil, rootfs: RootfsSpec? = nil, imageConfig: ImageProcessConfig? = nil, hostname: String? = nil,
-        networkMode: NetworkMode = .isolated, mounts: [BindMountSpec] = [], workingDirectory: String? = nil
+        networkMode: NetworkMode = .isolated, mounts: [BindMountSpec] = [], workingDirectory: String? = nil, volumes: [ContainerVolume] = []
     ) {
+        self.volumes = volumes
         self.containerID = containerID
         self.command = command
         self.sandboxDirectory = sandboxDirectory
@@ -127,7 +149,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes
         /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
         case imageConfig = "image"
         case image = "imageReference"
@@ -148,5 +170,6 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         mounts = try container.decodeIfPresent([BindMountSpec].self, forKey: .mounts) ?? []
         workingDirectory = try container.decodeIfPresent(String.self, forKey: .workingDirectory)
         networks = try container.decodeIfPresent([ContainerNetwork].self, forKey: .networks) ?? []
+        volumes = try container.decodeIfPresent([ContainerVolume].self, forKey: .volumes) ?? []
     }
 }

@@ -19,11 +19,16 @@ extension Containerizer {
         guard live[id] == nil else {
             throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
         }
-        if !config.networks.isEmpty, rootfsLauncher == nil {
+        if !config.networks.isEmpty, !(launcher(for: config) is LinuxLauncher) {
             // The plain launcher gives no network namespace: the networks would silently not be joined.
             throw CapstanError(
                 .failedPrecondition,
                 "Failed to launch: container '\(id)' names CNI networks, which need the Linux launcher (root and capstan-init)")
+        }
+        if !config.volumes.isEmpty, !(launcher(for: config) is LinuxLauncher) {
+            throw CapstanError(
+                .failedPrecondition,
+                "Failed to launch: container '\(id)' has volumes, which need the Linux launcher (root and capstan-init)")
         }
         forgetFinished(id)
         live[id] = LiveContainer(config: config)

@@ -38,11 +38,17 @@ public struct InitSpec: Sendable, Hashable, Codable {
         /// Absolute path inside the container.
         public var target: String
         public var readOnly: Bool
+        /// Open the source refusing every symlink on it (it was resolved already), and mount what was opened.
+        public var refusesSymlinks: Bool
+        /// Hand the mounted directory to the task's user with the sandbox (a read-write directory made in the sandbox).
+        public var handedToTask: Bool
 
-        public init(source: String, target: String, readOnly: Bool) {
+        public init(source: String, target: String, readOnly: Bool, refusesSymlinks: Bool = false, handedToTask: Bool = false) {
             self.source = source
             self.target = target
             self.readOnly = readOnly
+            self.refusesSymlinks = refusesSymlinks
+            self.handedToTask = handedToTask
         }
     }
 

@@ -14,8 +14,8 @@ struct RootfsBuilder {
         mountProc()
         mountDev()
         mountSys()
-        bind(spec.sandboxDirectory, at: spec.sandboxTarget, readOnly: false, what: "the sandbox")
-        for mount in spec.mounts { bind(mount.source, at: mount.target, readOnly: mount.readOnly, what: "'\(mount.source)'") }
+        bind(InitSpec.BindMount(source: spec.sandboxDirectory, target: spec.sandboxTarget, readOnly: false), what: "the sandbox")
+        for mount in spec.mounts { bind(mount, what: "'\(mount.source)'") }
         pivot()
     }
 
@@ -77,11 +77,12 @@ struct RootfsBuilder {
         check(mount(nil, sys, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY) | flags, nil), "remount '\(sys)' read-only")
     }
 
-    private func bind(_ source: String, at target: String, readOnly: Bool, what: String) {
+    private func bind(_ mount: InitSpec.BindMount, what: String) {
         stage = .mounts
         defer { stage = .rootfs }
+        let target = mount.target
         var info = stat()
-        check(stat(source, &info), "stat \(what)")
+        check(stat(mount.source, &info), "stat \(what)")
         let isDirectory = (info.st_mode & S_IFMT) == S_IFDIR
         let resolved: String
         if isDirectory {
@@ -93,10 +94,7 @@ struct RootfsBuilder {
             if fd < 0 { fail("create mount target '\(target)'", errno: errno) }
             close(fd)
         }
-        check(mount(source, resolved, nil, UInt(MS_BIND | MS_REC), nil), "bind mount \(what) on '\(target)'")
-        if readOnly {
-            check(mount(nil, resolved, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC), nil), "remount '\(target)' read-only")
-        }
+        bindMount(mount, on: resolved, what: what)
     }
 
     /// `mkdir -p` of `path` inside the root, refusing symlinks along the way (so an image cannot point a mount

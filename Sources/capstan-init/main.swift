@@ -220,10 +220,7 @@ func containerMain(_ spec: InitSpec, statusFD: Int32, readyFD: Int32, signals: s
         // nothing is created on the host.
         for bind in spec.mounts {
             stage = .mounts
-            check(mount(bind.source, bind.target, nil, UInt(MS_BIND | MS_REC), nil), "bind mount '\(bind.source)' on '\(bind.target)'")
-            if bind.readOnly {
-                check(mount(nil, bind.target, nil, UInt(MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC), nil), "remount '\(bind.target)' read-only")
-            }
+            bindMount(bind, on: bind.target, what: "'\(bind.source)'")
             stage = .rootfs
         }
     }
@@ -352,6 +349,12 @@ func handOverSandbox(_ spec: InitSpec, to credentials: UserSpecResolver.Resolved
     for path in [sandbox, sandbox + "/stdout", sandbox + "/stderr"] {
         if lchown(path, credentials.uid, credentials.gid) != 0 && !(errno == ENOENT && path != sandbox) {
             fail("chown of the sandbox '\(path)' to user '\(user)'", errno: errno)
+        }
+    }
+    // Read-write sandbox-path volumes: directories the agent made in the sandbox for the task.
+    for mount in spec.mounts where mount.handedToTask && !mount.readOnly {
+        if lchown(mount.target, credentials.uid, credentials.gid) != 0 {
+            fail("chown of the volume '\(mount.target)' to user '\(user)'", errno: errno)
         }
     }
 }

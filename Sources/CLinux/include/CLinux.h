@@ -159,6 +159,10 @@ int capstan_fork(void);
 /// Sets exactly one of *out_exit_code / *out_signal (the other -1).
 void capstan_decode_wait_status(int status, int *out_exit_code, int *out_signal);
 
+/// mount_setattr(2) with AT_RECURSIVE and MOUNT_ATTR_RDONLY: the mount at `path` and every mount below it read-only.
+/// Returns 0 or an errno (ENOSYS before Linux 5.12, where callers fall back to a read-only remount of the top mount).
+int capstan_mount_readonly_recursive(const char *path);
+
 /// A device number for mknod. Lives in C because makedev is a macro.
 unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 

@@ -53,11 +53,20 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Linux bridge of the built-in network.", valueName: "name"))
     var defaultNetworkBridge: String = "capstan0"
 
+    @Option(help: ArgumentHelp(
+        "Host directories whose contents tasks may mount as host-path volumes, comma-separated (symlinks are resolved before the check; none by default).",
+        valueName: "dirs"))
+    var allowedHostPaths: String?
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
-    /// - Parameter defaultSubnet: the built-in network's subnet when `--default-network-subnet` is not given.
-    func configuration(listen: HostPort, master: HostPort, workDir: String, defaultSubnet: String = "none") throws -> AgentConfiguration {
+    /// - Parameters:
+    ///   - defaultSubnet: the built-in network's subnet when `--default-network-subnet` is not given.
+    ///   - protectedPaths: files and directories no volume may expose, besides `workDir` (credentials, keys).
+    func configuration(
+        listen: HostPort, master: HostPort, workDir: String, defaultSubnet: String = "none", protectedPaths: [String] = []
+    ) throws -> AgentConfiguration {
         var configuration = AgentConfiguration(
             listen: listen, master: master, workDir: workDir,
             resources: try FlagParsing.resources(resources, workDir: workDir),
@@ -70,6 +79,13 @@ struct AgentOptions: ParsableArguments {
             containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
         configuration.network = try network(subnet: defaultNetworkSubnet ?? defaultSubnet)
+        let roots = (allowedHostPaths ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        do {
+            configuration.hostPaths = try HostPathPolicy(
+                allowedRoots: roots, protectedPaths: [workDir] + protectedPaths.map { URL(fileURLWithPath: $0).standardizedFileURL.path })
+        } catch {
+            throw ValidationError(error.message)
+        }
         return configuration
     }
 
@@ -145,7 +161,8 @@ struct AgentCommand: AsyncParsableCommand {
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
         var config = try agent.configuration(
-            listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir)
+            listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir,
+            protectedPaths: [credential, tls.tlsKey, auth.credentials, auth.jwtSecretFile].compactMap { $0 })
         config.connectionLimits = try limits.limits()
         do { config.credential = try credential.map { try CredentialSet.loadSingle(path: $0) } } catch {
             throw ValidationError("--credential: \(error)")

@@ -73,7 +73,8 @@ struct Up: AsyncParsableCommand {
         masterConfig.connectionLimits = connectionLimits
         if master.offerTimeout == nil { masterConfig.offerTimeout = Self.defaultOfferTimeout }
         var agentConfig = try agent.configuration(
-            listen: agentAddress, master: masterAddress, workDir: root + "/agent", defaultSubnet: AgentOptions.upDefaultSubnet)
+            listen: agentAddress, master: masterAddress, workDir: root + "/agent", defaultSubnet: AgentOptions.upDefaultSubnet,
+            protectedPaths: [root, tls.tlsKey, auth.credentials, auth.jwtSecretFile].compactMap { $0 })
         agentConfig.connectionLimits = connectionLimits
         // Master and agent share this process: the agent's credential is made afresh for each run.
         let agentCredential = CredentialSet.Credential.random(principal: "capstan-up-agent")

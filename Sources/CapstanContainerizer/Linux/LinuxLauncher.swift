@@ -430,7 +430,9 @@ public struct LinuxLauncher: Launcher {
         let spec = InitSpec(
             containerID: "\(config.containerID)", stateDirectory: state, rootfs: plan?.initRootfs,
             sandboxDirectory: config.sandboxDirectory, sandboxTarget: Self.sandboxTarget,
-            mounts: config.mounts.map { InitSpec.BindMount(source: $0.source, target: $0.target, readOnly: $0.readOnly) },
+            mounts: config.mounts.map {
+                InitSpec.BindMount(source: $0.source, target: $0.target, readOnly: $0.readOnly, refusesSymlinks: $0.refusesSymlinks, handedToTask: $0.handedToTask)
+            },
             hostname: config.hostname ?? String("\(config.containerID)".prefix(64)),
             isolateNetwork: config.networkMode == .isolated, process: process)
         return (spec, plan)

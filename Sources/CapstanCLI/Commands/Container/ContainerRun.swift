@@ -123,8 +123,10 @@ struct ContainerRun: AsyncParsableCommand {
             config.image = ContainerImage(reference: image)
             config.command.value = nil
         }
+        // The operator's own command: any host path (the agent allows only its --allowed-host-paths).
+        let volumes = VolumeIsolator(policy: try HostPathPolicy(allowedRoots: ["/"]))
         let containerizer = Containerizer(
-            launcher: launcher, provisioner: provisioner, isolators: IsolatorSet.available(logger: logger).isolators, logger: logger)
+            launcher: launcher, provisioner: provisioner, isolators: IsolatorSet.available(logger: logger).isolators + [volumes], logger: logger)
 
         let streamer = OutputStreamer(sandbox: sandbox)
         do { try await containerizer.launch(config) } catch {
@@ -164,13 +166,14 @@ struct ContainerRun: AsyncParsableCommand {
             }
             environment[String(entry[..<eq])] = String(entry[entry.index(after: eq)...])
         }
-        let mounts = try volume.map { spec -> BindMountSpec in
-            let parts = spec.split(separator: ":").map(String.init)
-            guard parts.count == 2 || (parts.count == 3 && parts[2] == "ro"), parts[1].hasPrefix("/") else {
+        // The agent's volume code: `volume/path` resolves the host path and mounts it read-only for real (EROFS).
+        let volumes = try volume.map { spec -> ContainerVolume in
+            let parts = spec.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+            guard parts.count == 2 || (parts.count == 3 && parts[2] == "ro"), !parts[0].isEmpty, parts[1].hasPrefix("/") else {
                 throw ValidationError("--volume '\(spec)' is not HOST:CONTAINER[:ro] with an absolute CONTAINER path")
             }
-            return BindMountSpec(
-                source: URL(fileURLWithPath: parts[0]).standardizedFileURL.path, target: parts[1], readOnly: parts.count == 3)
+            let host = parts[0].hasPrefix("/") ? parts[0] : FileManager.default.currentDirectoryPath + "/" + parts[0]
+            return ContainerVolume(source: .hostPath(host), containerPath: parts[1], readOnly: parts.count == 3)
         }
         var rootfsSpec: RootfsSpec?
         if let rootfs {
@@ -186,8 +189,8 @@ struct ContainerRun: AsyncParsableCommand {
             command: CommandSpec(shell: false, value: argv.first, arguments: argv, environment: environment, user: user),
             sandboxDirectory: sandbox,
             limits: ResourceLimits(cpus: cpus, memBytes: mem.map { $0 << 20 }, maxProcesses: pidsLimit),
-            rootfs: rootfsSpec, hostname: hostname, networkMode: net == "host" ? .host : .isolated, mounts: mounts,
-            workingDirectory: workdir)
+            rootfs: rootfsSpec, hostname: hostname, networkMode: net == "host" ? .host : .isolated, mounts: [],
+            workingDirectory: workdir, volumes: volumes)
     }
 }
 
