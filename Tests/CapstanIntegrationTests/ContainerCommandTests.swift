@@ -79,6 +79,26 @@ extension EndToEnd {
             }
         }
 
+        @Test("container run -v: the agent's volume code — HOST:CONTAINER:ro is EROFS for the container, a read-write one lands on the host, a path with '..' exits 125 naming it")
+        func volumes() async throws {
+            try await Self.withBusyboxWorkDir { work, scratch in
+                let ro = scratch + "/ro", rw = scratch + "/rw"
+                for directory in [ro, rw] { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+                try "kept\n".write(toFile: ro + "/file", atomically: true, encoding: .utf8)
+                let ran = try await Self.capstan(
+                    ["container", "run", "--rm", "--work-dir", work, "-v", "\(ro):/ro:ro", "-v", "\(rw):/rw", "busybox:e2e", "--",
+                     "sh", "-c", "cat /ro/file; echo x > /ro/new; echo written > /rw/out"],
+                    in: scratch)
+                #expect(ran.status == 0, "\(ran.output)")
+                #expect(ran.output.contains("kept") && ran.output.contains("Read-only file system"), "\(ran.output)")
+                #expect(!FileManager.default.fileExists(atPath: ro + "/new"))
+                #expect((try? String(contentsOfFile: rw + "/out", encoding: .utf8)) == "written\n")
+                let climbing = try await Self.capstan(
+                    ["container", "run", "--rm", "--work-dir", work, "-v", "\(ro)/../rw:/rw", "busybox:e2e", "--", "true"], in: scratch)
+                #expect(climbing.status == 125 && climbing.output.contains("contains '..'"), "\(climbing.output)")
+            }
+        }
+
         @Test("image prune keeps the layers of a running container after its image was removed, and removes them once it ends")
         func pruneKeepsLayersARunningContainerUses() async throws {
             try await Self.withBusyboxWorkDir { work, scratch in
