@@ -84,6 +84,11 @@ extension Agent {
                 await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
                 return
             }
+            let persistent: [ContainerVolume]
+            do { persistent = try persistentVolumes(info.resources) } catch {
+                await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
+                return
+            }
             try checkStillLaunching(frameworkID, executorID, containerID)
             await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
@@ -98,7 +103,7 @@ extension Agent {
                     user: user, ownLogin: user != nil || reference != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
-            config.volumes = volumes
+            config.volumes = persistent + volumes
             if let reference {
                 // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
                 // the host's network.

@@ -19,6 +19,11 @@ extension Agent {
             agentID = recoveredID
             logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(recoveredID)"])
         }
+        do {
+            checkpointedResources = try Resources(mesos: checkpointed.resources)
+        } catch {
+            logger.error("Ignoring the checkpointed reservations and volumes, which are invalid", metadata: ["error": "\(error)"])
+        }
         for base in checkpointed.ignored {
             logger.warning("Ignoring a task checkpoint with an ID that is not path-safe", metadata: ["checkpoint": "\(base)"])
         }

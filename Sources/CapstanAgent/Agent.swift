@@ -26,6 +26,8 @@ public actor Agent {
     public internal(set) var agentID: AgentID?
     /// The CNI networks advertised at the last registration.
     var networkNames: [String] = []
+    /// Reservations and persistent volumes the master made here (`meta/resources.json`).
+    var checkpointedResources = Resources()
     var masterID: MasterID?
     var frameworks: [FrameworkID: AgentFrameworkRecord] = [:]
     var completedFrameworks: [AgentFrameworkRecord] = []
@@ -70,7 +72,8 @@ public actor Agent {
         var attributes = configuration.attributes.filter { $0.name != AgentAttribute.cniNetworks }
         if !networkNames.isEmpty { attributes.append(Attribute(name: AgentAttribute.cniNetworks, value: .text(networkNames.joined(separator: ",")))) }
         return AgentInfo(
-            hostname: configuration.hostname, port: Int32(endpoint.port), resources: configuration.resources.mesos,
+            hostname: configuration.hostname, port: Int32(endpoint.port),
+            resources: Self.total(configured: configuration.resources, checkpointed: checkpointedResources).mesos,
             attributes: attributes.map(MesosAttribute.init), id: agentID)
     }
 

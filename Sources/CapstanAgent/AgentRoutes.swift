@@ -97,6 +97,12 @@ enum AgentRoutes {
                 return Response.accepted
             }
         }
+        router.post(RouterPath(InternalPath.checkpointResources)) { request, _ in
+            try await answering {
+                try await agent.checkpointResources(try await request.decodeSignedMesos(CheckpointResourcesMessage.self, credentials: masterCredentials).message)
+                return Response.accepted
+            }
+        }
         router.post(RouterPath(InternalPath.frameworkMessage)) { request, _ in
             try await answering {
                 await agent.frameworkMessage(try await request.decodeSignedMesos(FrameworkExecutorMessage.self, credentials: masterCredentials).message)

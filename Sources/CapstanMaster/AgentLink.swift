@@ -13,6 +13,7 @@ public enum AgentCommand: Sendable {
     case shutdownFramework(ShutdownMessage)
     case shutdownExecutor(ShutdownMessage)
     case frameworkMessage(FrameworkExecutorMessage)
+    case checkpointResources(CheckpointResourcesMessage)
 
     var path: String {
         switch self {
@@ -22,6 +23,7 @@ public enum AgentCommand: Sendable {
         case .shutdownFramework: InternalPath.shutdownFramework
         case .shutdownExecutor: InternalPath.shutdownExecutor
         case .frameworkMessage: InternalPath.frameworkMessage
+        case .checkpointResources: InternalPath.checkpointResources
         }
     }
 }
@@ -113,6 +115,7 @@ public final class AgentLink: AgentMessenger {
                 case .acknowledge(let m): reply = try await poster.post(m, to: url)
                 case .shutdownFramework(let m), .shutdownExecutor(let m): reply = try await poster.post(m, to: url)
                 case .frameworkMessage(let m): reply = try await poster.post(m, to: url)
+                case .checkpointResources(let m): reply = try await poster.post(m, to: url)
                 }
                 if !reply.isSuccess {
                     logger.warning(

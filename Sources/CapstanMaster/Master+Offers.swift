@@ -147,8 +147,10 @@ extension Master {
 
         let agentID = records[0].agentID
         var remaining = records.reduce(Resources()) { $0 + $1.resources }
-        for operation in accept.operations {
+        for (index, operation) in accept.operations.enumerated() {
             switch operation.type {
+            case .reserve, .unreserve, .create, .destroy:
+                applyResourceOperation(operation, field: "accept.operations[\(index)]", frameworkID: frameworkID, agentID: agentID, remaining: &remaining)
             case .launch:
                 for task in operation.launch?.taskInfos ?? [] {
                     launch(task, frameworkID: frameworkID, agentID: agentID, remaining: &remaining)
@@ -168,6 +170,43 @@ extension Master {
         let refuse = accept.filters?.refuseSeconds ?? 5
         allocator.recover(remaining, from: frameworkID, on: agentID, refuseSeconds: refuse, now: monotonicNow)
         requestAllocation()
+    }
+
+    /// RESERVE, UNRESERVE, CREATE or DESTROY on an accepted offer: checked against what is left of it and the framework's
+    /// role and principal, then applied to the offer, the agent's total and the allocator, and checkpointed on the
+    /// agent. An invalid operation is dropped with a warning naming the field and the rule (Mesos 1.0 gives frameworks
+    /// no other feedback); the operations after it still run.
+    private func applyResourceOperation(
+        _ operation: Offer.Operation, field: String, frameworkID: FrameworkID, agentID: AgentID, remaining: inout Resources
+    ) {
+        guard let framework = frameworks[frameworkID], let agent = agents[agentID] else { return }
+        do {
+            guard let resourceOperation = try ResourceOperation(mesos: operation, field: field) else { return }
+            let conversion = try resourceOperation.conversion(
+                available: remaining, role: framework.role, principal: framework.info.principal, agentTotal: agent.total, field: field)
+            remaining = remaining - conversion.consumed + conversion.converted
+            applyConversion(conversion, on: agentID, heldBy: frameworkID)
+            logger.info(
+                "Applied an offer operation",
+                metadata: [
+                    "framework_id": "\(frameworkID)", "agent_id": "\(agentID)", "operation": "\(resourceOperation.name)",
+                    "resources": "\(conversion.converted)",
+                ])
+        } catch {
+            logger.warning(
+                "Dropped an invalid offer operation",
+                metadata: ["framework_id": "\(frameworkID)", "agent_id": "\(agentID)", "operation": "\(operation.type?.rawValue ?? "")", "error": "\(error.message)"])
+        }
+    }
+
+    /// A conversion on an agent: its total, the allocator, and the agent's checkpointed reservations and volumes.
+    func applyConversion(_ conversion: ResourceOperation.Conversion, on agentID: AgentID, heldBy frameworkID: FrameworkID?) {
+        guard var agent = agents[agentID] else { return }
+        agent.total = agent.total - conversion.consumed + conversion.converted
+        agents[agentID] = agent
+        allocator.convert(conversion.consumed, to: conversion.converted, on: agentID, heldBy: frameworkID)
+        let checkpointed = Resources(agent.total.filter { $0.reservation != nil || $0.volume != nil })
+        agentLink.send(.checkpointResources(CheckpointResourcesMessage(resources: checkpointed.mesos)), to: agentID, at: agent.endpoint)
     }
 
     /// Validates one task against what is left of the accepted offers and, if valid, sends it to the agent.
@@ -195,6 +234,9 @@ extension Master {
         if let executor = info.executor, framework.executors[agentID]?[executor.executorID] == nil {
             newExecutor = executor
             needed += (try? Resources(mesos: executor.resources)) ?? Resources()
+        }
+        for volume in needed where volume.volume != nil && !remaining.contains(where: { $0 == volume }) {
+            return fail("Task \(info.taskID) uses persistent volume '\(volume.volume?.id ?? "")' as '\(volume)', which is not offered whole")
         }
         guard remaining.contains(needed) else {
             return fail("Task \(info.taskID) uses more resources (\(needed)) than available in the offers (\(remaining))")

@@ -24,6 +24,8 @@ public enum InternalPath {
     public static let shutdownFramework = "/agent/internal/shutdown-framework"
     /// On the agent: shut an executor down.
     public static let shutdownExecutor = "/agent/internal/shutdown-executor"
+    /// On the agent: the reservations and persistent volumes it holds now (after RESERVE, UNRESERVE, CREATE, DESTROY).
+    public static let checkpointResources = "/agent/internal/checkpoint-resources"
     /// On the agent: a framework's MESSAGE to one of its executors.
     public static let frameworkMessage = "/agent/internal/framework-message"
 }
@@ -175,5 +177,17 @@ public struct FrameworkExecutorMessage: Codable, Sendable {
         self.executorID = executorID
         self.agentID = agentID
         self.data = data
+    }
+}
+
+/// The master tells an agent every reservation and persistent volume it holds now (Mesos' CheckpointResourcesMessage):
+/// the agent checkpoints them, makes the directories of new volumes and deletes the data of destroyed ones.
+public struct CheckpointResourcesMessage: Codable, Sendable {
+    @Repeated public var resources: [MesosResource]
+
+    enum CodingKeys: String, CodingKey { case resources }
+
+    public init(resources: [MesosResource]) {
+        self.resources = resources
     }
 }

@@ -7,6 +7,8 @@ import Foundation
 /// reads never hold the agent's actor or a cooperative thread.
 struct RecoveredCheckpoints: Sendable {
     var agentID: AgentID?
+    /// Reservations and persistent volumes (`meta/resources.json`).
+    var resources: [MesosResource] = []
     /// Unacknowledged status updates, per task.
     var streams: [(FrameworkID, TaskID, UpdateStreamCheckpoint)] = []
     /// Tasks not in a terminal state, each with path-safe IDs.
@@ -25,6 +27,7 @@ struct RecoveredCheckpoints: Sendable {
     static func scan(_ store: CheckpointStore) -> RecoveredCheckpoints {
         var result = RecoveredCheckpoints()
         result.agentID = (try? store.read(AgentCheckpoint.self, from: "agent.json"))??.agentID
+        result.resources = (try? store.read(CheckpointResourcesMessage.self, from: "resources.json"))??.resources ?? []
         for frameworkDir in store.list("frameworks") {
             let frameworkID = FrameworkID(frameworkDir)
             let base = "frameworks/\(frameworkDir)"

@@ -6,6 +6,8 @@ public struct ContainerVolume: Sendable, Hashable, Codable {
         case hostPath(String)
         /// A path relative to the container's own sandbox (created when missing).
         case sandboxPath(String)
+        /// A persistent volume's directory, which the agent made (under its work dir, outside the host-path policy).
+        case persistentVolume(String)
     }
 
     public var source: Source
@@ -27,6 +29,7 @@ public struct ContainerVolume: Sendable, Hashable, Codable {
         switch source {
         case .hostPath(let path): what = "host path '\(path)'"
         case .sandboxPath(let path): what = "sandbox path '\(path)'"
+        case .persistentVolume(let path): what = "persistent volume '\(path)'"
         }
         return "\(what) at '\(containerPath)'\(readOnly ? " (read-only)" : "")"
     }

@@ -45,6 +45,11 @@ public actor VolumeIsolator: Isolator {
                 source = try policy.resolve(path, field: "\(field) host path")
             case .sandboxPath(let path):
                 source = try SandboxPath.make(path, in: sandbox, directory: true, field: "\(field) sandbox path")
+            case .persistentVolume(let path):
+                guard let resolved = HostPathPolicy.realPath(path) else {
+                    throw CapstanError(.notFound, "\(field) persistent volume '\(path)' has no directory on the agent")
+                }
+                source = resolved
             }
             let target: String
             let path = volume.containerPath
@@ -70,7 +75,7 @@ public actor VolumeIsolator: Isolator {
                 let isDirectory = stat(source, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
                 target = try SandboxPath.make(path, in: sandbox, directory: isDirectory, field: "\(field) container path")
             }
-            let handedOver = !volume.readOnly && { if case .sandboxPath = volume.source { return true } else { return false } }()
+            let handedOver = !volume.readOnly && { if case .hostPath = volume.source { return false } else { return true } }()
             mounts.append(BindMountSpec(source: source, target: target, readOnly: volume.readOnly, refusesSymlinks: true, handedToTask: handedOver))
         }
         return mounts

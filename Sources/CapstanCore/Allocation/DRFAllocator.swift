@@ -234,6 +234,19 @@ public struct DRFAllocator: Sendable {
         }
     }
 
+    /// Applies an operation's conversion (RESERVE, UNRESERVE, CREATE, DESTROY) on an agent: its total changes, and
+    /// so does what `framework` holds there when the converted resources were its offer (nil: the agent's unallocated
+    /// resources, as the operator API converts them). Scalar sums per name do not change, so neither do shares.
+    public mutating func convert(_ consumed: Resources, to converted: Resources, on agent: AgentID, heldBy framework: FrameworkID?) {
+        guard let slot = agentSlots[agent] else { return }
+        agents[slot].total = agents[slot].total - consumed + converted
+        if let framework, let held = agents[slot].allocations[framework] {
+            agents[slot].allocations[framework] = held - consumed + converted
+        } else {
+            agents[slot].available = agents[slot].available - consumed + converted
+        }
+    }
+
     private mutating func releaseHolding(_ framework: FrameworkID, on agent: AgentID) {
         holdings[framework]?.remove(agent)
         if holdings[framework]?.isEmpty == true { holdings[framework] = nil }

@@ -28,12 +28,38 @@ public struct Resource: Hashable, Sendable, CustomStringConvertible {
     public var value: ResourceValue
     /// The role the resource is reserved for, or `"*"` when unreserved.
     public var role: String
+    /// Who reserved it for `role` with RESERVE (a dynamic reservation); nil when unreserved or reserved by the agent's
+    /// own flags (a static reservation).
+    public var reservation: ResourceReservation?
+    /// The persistent volume this disk is (made by CREATE from reserved disk); nil for plain resources.
+    public var volume: PersistentVolume?
 
     /// Creates a resource; `role` defaults to unreserved.
-    public init(name: String, value: ResourceValue, role: String = Resource.unreservedRole) {
+    public init(
+        name: String, value: ResourceValue, role: String = Resource.unreservedRole, reservation: ResourceReservation? = nil,
+        volume: PersistentVolume? = nil
+    ) {
         self.name = name
         self.value = value
         self.role = role
+        self.reservation = reservation
+        self.volume = volume
+    }
+
+    /// The same resource without its volume (what DESTROY gives back).
+    public var withoutVolume: Resource {
+        var copy = self
+        copy.volume = nil
+        return copy
+    }
+
+    /// The same resource unreserved (what UNRESERVE gives back).
+    public var unreservedCopy: Resource {
+        var copy = self
+        copy.role = Resource.unreservedRole
+        copy.reservation = nil
+        copy.volume = nil
+        return copy
     }
 
     /// A scalar resource, such as `.scalar("cpus", 2)`.
@@ -51,9 +77,11 @@ public struct Resource: Hashable, Sendable, CustomStringConvertible {
         Resource(name: name, value: .set(items), role: role)
     }
 
-    /// The agent-flag form: `cpus:2`, `cpus(web):1`, `ports:[31000-32000]`, `zones:{a,b}`.
+    /// The agent-flag form: `cpus:2`, `cpus(web):1`, `ports:[31000-32000]`, `zones:{a,b}`; a dynamic reservation
+    /// adds its principal (`disk(web, alice):100`), a volume its ID and path (`disk(web, alice)[db:data]:100`).
     public var description: String {
-        let label = role == Resource.unreservedRole ? name : "\(name)(\(role))"
+        var label = role == Resource.unreservedRole ? name : "\(name)(\(role)\(reservation.map { ", \($0.principal ?? "")" } ?? ""))"
+        if let volume { label += "[\(volume.id):\(volume.containerPath)]" }
         switch value {
         case .scalar(let quantity):
             return "\(label):\(ScalarFormat.text(quantity))"
@@ -61,6 +89,75 @@ public struct Resource: Hashable, Sendable, CustomStringConvertible {
             return "\(label):[\(ranges.map(\.description).joined(separator: ", "))]"
         case .set(let items):
             return "\(label):{\(items.joined(separator: ","))}"
+        }
+    }
+}
+
+/// A dynamic reservation (Mesos' `ReservationInfo`): who reserved the resource with RESERVE, and its labels. Reservations
+/// of one role with the same principal and labels merge; different ones stay apart.
+public struct ResourceReservation: Hashable, Sendable {
+    public var principal: String?
+    /// Labels as key/value pairs, in the order given.
+    public var labels: [ResourceLabel]
+
+    public init(principal: String?, labels: [ResourceLabel] = []) {
+        self.principal = principal
+        self.labels = labels
+    }
+
+    static func compare(_ lhs: ResourceReservation?, _ rhs: ResourceReservation?) -> Int {
+        switch (lhs, rhs) {
+        case (nil, nil): return 0
+        case (nil, _): return -1
+        case (_, nil): return 1
+        case let (l?, r?):
+            if l.principal != r.principal { return (l.principal ?? "") < (r.principal ?? "") || l.principal == nil ? -1 : 1 }
+            if l.labels.count != r.labels.count { return l.labels.count < r.labels.count ? -1 : 1 }
+            for (a, b) in zip(l.labels, r.labels) where a != b {
+                if a.key != b.key { return a.key < b.key ? -1 : 1 }
+                return (a.value ?? "") < (b.value ?? "") || a.value == nil ? -1 : 1
+            }
+            return 0
+        }
+    }
+}
+
+/// One label of a reservation.
+public struct ResourceLabel: Hashable, Sendable {
+    public var key: String
+    public var value: String?
+
+    public init(key: String, value: String?) {
+        self.key = key
+        self.value = value
+    }
+}
+
+/// A persistent volume (Mesos' `DiskInfo` with `persistence` and `volume`): disk of a role that outlives the tasks using
+/// it, its data under the agent's work dir, until DESTROY. Its ID is unique per role on an agent.
+public struct PersistentVolume: Hashable, Sendable {
+    public var id: String
+    /// Who created it.
+    public var principal: String?
+    /// Where tasks see it: relative to their sandbox.
+    public var containerPath: String
+
+    public init(id: String, principal: String? = nil, containerPath: String) {
+        self.id = id
+        self.principal = principal
+        self.containerPath = containerPath
+    }
+
+    static func compare(_ lhs: PersistentVolume?, _ rhs: PersistentVolume?) -> Int {
+        switch (lhs, rhs) {
+        case (nil, nil): return 0
+        case (nil, _): return -1
+        case (_, nil): return 1
+        case let (l?, r?):
+            if l.id != r.id { return l.id < r.id ? -1 : 1 }
+            if l.containerPath != r.containerPath { return l.containerPath < r.containerPath ? -1 : 1 }
+            if l.principal != r.principal { return (l.principal ?? "") < (r.principal ?? "") || l.principal == nil ? -1 : 1 }
+            return 0
         }
     }
 }

@@ -1,4 +1,4 @@
-/// A normalized multiset of resources: one entry per (name, role, kind); ranges sorted and
+/// A normalized multiset of resources: one entry per (name, role, kind, reservation, volume); ranges sorted and
 /// coalesced; sets sorted and de-duplicated; scalars rounded to three decimals; zero and empty
 /// entries dropped. Entries are sorted by (name, role, kind), so equal values compare equal and
 /// print the same.
@@ -104,7 +104,11 @@ extension Resources {
     static func compareKeys(_ lhs: Resource, _ rhs: Resource) -> Int {
         if lhs.name != rhs.name { return lhs.name < rhs.name ? -1 : 1 }
         if lhs.role != rhs.role { return lhs.role < rhs.role ? -1 : 1 }
-        return lhs.value.kindRank - rhs.value.kindRank
+        let kinds = lhs.value.kindRank - rhs.value.kindRank
+        if kinds != 0 { return kinds }
+        if lhs.reservation == nil && rhs.reservation == nil && lhs.volume == nil && rhs.volume == nil { return 0 }
+        let reservations = ResourceReservation.compare(lhs.reservation, rhs.reservation)
+        return reservations != 0 ? reservations : PersistentVolume.compare(lhs.volume, rhs.volume)
     }
 
     /// Normalizes and sorts arbitrary input, adding entries with the same key.
