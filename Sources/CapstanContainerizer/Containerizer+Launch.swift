@@ -19,13 +19,13 @@ extension Containerizer {
         guard live[id] == nil else {
             throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
         }
-        if !config.networks.isEmpty, !(launcher(for: config) is LinuxLauncher) {
+        if !config.networks.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
             // The plain launcher gives no network namespace: the networks would silently not be joined.
             throw CapstanError(
                 .failedPrecondition,
                 "Failed to launch: container '\(id)' names CNI networks, which need the Linux launcher (root and capstan-init)")
         }
-        if !config.volumes.isEmpty, !(launcher(for: config) is LinuxLauncher) {
+        if !config.volumes.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
             throw CapstanError(
                 .failedPrecondition,
                 "Failed to launch: container '\(id)' has volumes, which need the Linux launcher (root and capstan-init)")

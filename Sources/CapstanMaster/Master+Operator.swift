@@ -44,6 +44,48 @@ extension Master {
         }
     }
 
+    /// RESERVE_RESOURCES, UNRESERVE_RESOURCES, CREATE_VOLUMES and DESTROY_VOLUMES on an agent's unallocated resources
+    /// (offers on the agent are rescinded first, as Mesos does, so that offered resources count as unallocated); the
+    /// same rules as a framework's operations, for any role.
+    public func operateResources(_ call: OperatorCall) throws(CapstanError) {
+        let name = call.type?.rawValue ?? "UNKNOWN"
+        func resources(_ list: [MesosResource], _ field: String) throws(CapstanError) -> Resources {
+            do { return try Resources(mesos: list) } catch { throw CapstanError(.invalidArgument, "\(field): \(error.message)") }
+        }
+        let agentID: AgentID
+        let operation: ResourceOperation
+        let field: String
+        switch call.type {
+        case .reserveResources?:
+            guard let body = call.reserveResources else { throw CapstanError(.invalidArgument, "\(name) needs 'reserve_resources'") }
+            (agentID, field) = (body.agentID, "reserve_resources")
+            operation = .reserve(try resources(body.resources, "reserve_resources.resources"))
+        case .unreserveResources?:
+            guard let body = call.unreserveResources else { throw CapstanError(.invalidArgument, "\(name) needs 'unreserve_resources'") }
+            (agentID, field) = (body.agentID, "unreserve_resources")
+            operation = .unreserve(try resources(body.resources, "unreserve_resources.resources"))
+        case .createVolumes?:
+            guard let body = call.createVolumes else { throw CapstanError(.invalidArgument, "\(name) needs 'create_volumes'") }
+            (agentID, field) = (body.agentID, "create_volumes")
+            operation = .create(try resources(body.volumes, "create_volumes.volumes"))
+        case .destroyVolumes?:
+            guard let body = call.destroyVolumes else { throw CapstanError(.invalidArgument, "\(name) needs 'destroy_volumes'") }
+            (agentID, field) = (body.agentID, "destroy_volumes")
+            operation = .destroy(try resources(body.volumes, "destroy_volumes.volumes"))
+        default:
+            throw CapstanError(.invalidArgument, "\(name) is not a resource operation")
+        }
+        guard let agent = agents[agentID], agent.isReachable else {
+            throw CapstanError(.notFound, "\(field).agent_id: agent \(agentID) is not registered with this master")
+        }
+        rescindOffers(on: agentID)
+        let conversion = try operation.conversion(
+            available: allocator.available(on: agentID), role: nil, principal: nil, agentTotal: agent.total, field: field)
+        applyConversion(conversion, on: agentID, heldBy: nil)
+        logger.info("Applied an operator resource operation", metadata: ["agent_id": "\(agentID)", "operation": "\(operation.name)", "resources": "\(conversion.converted)"])
+        requestAllocation()
+    }
+
     /// TEARDOWN on the operator API: removes a framework as its own TEARDOWN would (its tasks are killed, its
     /// executors shut down); `notFound` for a framework the master does not have.
     public func teardownByOperator(_ teardown: OperatorCall.Teardown?) throws(CapstanError) {

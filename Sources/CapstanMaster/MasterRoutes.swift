@@ -50,6 +50,10 @@ enum MasterRoutes {
                         try await master.teardownByOperator(call.teardown)
                         return Response(status: .ok)
                     }
+                    if let type = call.type, [.reserveResources, .unreserveResources, .createVolumes, .destroyVolumes].contains(type) {
+                        try await master.operateResources(call)
+                        return Response(status: .accepted)
+                    }
                     return try Response.mesosJSON(try await master.operatorCall(call))
                 }
             }

@@ -61,8 +61,11 @@ struct FuzzRun: ParsableCommand {
             var hung = false
             while process.isRunning {
                 usleep(50_000)
-                let lastInput = max(workerStarted, Self.modificationDate(current) ?? workerStarted)
-                if Date().timeIntervalSince(lastInput) > timeout, process.isRunning {
+                // A worker is timed from its first input on: starting it (spawn, corpus load) on a loaded machine
+                // can take longer than one input may, and is not a hang of the target.
+                let lastInput = Self.modificationDate(current)
+                let limit = lastInput == nil ? max(timeout, Self.startupAllowance) : timeout
+                if Date().timeIntervalSince(max(workerStarted, lastInput ?? workerStarted)) > limit, process.isRunning {
                     kill(process.processIdentifier, SIGKILL)
                     hung = true
                     break
@@ -104,6 +107,9 @@ struct FuzzRun: ParsableCommand {
         try input.write(to: URL(fileURLWithPath: path))
         return path
     }
+
+    /// How long a worker may take to start before its first input.
+    static let startupAllowance: TimeInterval = 30
 
     private static func modificationDate(_ path: String) -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date

@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAPIClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
@@ -98,6 +99,38 @@ extension EndToEnd {
                     return !total.contains { $0.reservation != nil } && total.contains { $0.name == "disk" && $0.scalar?.value == 1024 }
                 }
                 await scheduler.disconnect()
+            }
+        }
+
+        @Test("The operator API reserves, creates, destroys and unreserves on an agent's unallocated resources; a broken rule is refused naming it")
+        func operatorCalls() async throws {
+            try await TestCluster().run { cluster in
+                try await cluster.startMaster()
+                let agent = try await cluster.startAgent()
+                try await eventually("agent registered") { try await OperatorClient(cluster.master).call(.getAgents).getAgents?.agents.count == 1 }
+                let agentID = try #require(try await OperatorClient(cluster.master).call(.getAgents).getAgents?.agents.first?.agentInfo.id?.value)
+                let client = OperatorClient(cluster.master)
+                let reserved = #"{"name":"disk","type":"SCALAR","scalar":{"value":128},"role":"db","reservation":{"principal":"ops"}}"#
+                let volume = #"{"name":"disk","type":"SCALAR","scalar":{"value":128},"role":"db","reservation":{"principal":"ops"},"disk":{"persistence":{"id":"logs","principal":"ops"},"volume":{"container_path":"logs","mode":"RW"}}}"#
+                func call(_ type: String, _ field: String, _ key: String, _ resource: String) async throws -> JSONPoster.Reply {
+                    try await client.raw(path: "/api/v1", body: #"{"type":"\#(type)","\#(field)":{"agent_id":{"value":"\#(agentID)"},"\#(key)":[\#(resource)]}}"#)
+                }
+                func total() async throws -> [MesosResource] {
+                    try await OperatorClient(cluster.master).call(.getAgents).getAgents?.agents.first?.totalResources ?? []
+                }
+                #expect(try await call("RESERVE_RESOURCES", "reserve_resources", "resources", reserved).status == 202)
+                #expect(try await total().contains { $0.reservation?.principal == "ops" && $0.scalar?.value == 128 })
+                #expect(try await call("CREATE_VOLUMES", "create_volumes", "volumes", volume).status == 202)
+                let data = agent.workDir + "/volumes/roles/db/logs"
+                try await eventually("the agent made the volume's directory") { FileManager.default.fileExists(atPath: data) }
+                let again = try await call("CREATE_VOLUMES", "create_volumes", "volumes", volume)
+                #expect(again.status == 409 && again.text.contains("volume 'logs' of role 'db' already exists on this agent"), "\(again.status) \(again.text)")
+                let early = try await call("UNRESERVE_RESOURCES", "unreserve_resources", "resources", reserved)
+                #expect(early.status >= 400 && early.text.contains("is not among the resources at hand"), "the volume holds the reservation: \(early.text)")
+                #expect(try await call("DESTROY_VOLUMES", "destroy_volumes", "volumes", volume).status == 202)
+                try await eventually("DESTROY deleted the data") { !FileManager.default.fileExists(atPath: data) }
+                #expect(try await call("UNRESERVE_RESOURCES", "unreserve_resources", "resources", reserved).status == 202)
+                #expect(try await !total().contains { $0.reservation != nil })
             }
         }
     }
