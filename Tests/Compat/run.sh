@@ -196,4 +196,12 @@ if [ "$STATUS" = 0 ]; then
         STATUS=1
     fi
 fi
+# Persistent volumes from pymesos: RESERVE, CREATE, LAUNCH, the volume in the next offer, DESTROY, UNRESERVE.
+if [ "$STATUS" = 0 ]; then
+    PYMESOS_PRINCIPAL="$PYMESOS_PRINCIPAL" PYMESOS_SECRET="$PYMESOS_SECRET" "$PYTHON" "$ROOT/Tests/Compat/pymesos_volumes.py" "127.0.0.1:$MASTER_PORT" "$TIMEOUT" &
+    SCHEDULER_PID=$!
+    wait "$SCHEDULER_PID"
+    STATUS=$?
+    SCHEDULER_PID=""
+fi
 exit "$STATUS"
