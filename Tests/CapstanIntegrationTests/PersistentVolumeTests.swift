@@ -123,6 +123,17 @@ extension EndToEnd {
                 #expect(try await call("CREATE_VOLUMES", "create_volumes", "volumes", volume).status == 202)
                 let data = agent.workDir + "/volumes/roles/db/logs"
                 try await eventually("the agent made the volume's directory") { FileManager.default.fileExists(atPath: data) }
+                // The agent checkpointed its volume: restarted (SIGKILL), it registers with it again and keeps the data.
+                try "kept\n".write(toFile: data + "/file", atomically: true, encoding: .utf8)
+                agent.process.crash()
+                let listenFile = ListenFile.path(in: cluster.scratch, name: "agent-restart")
+                let restarted = try CapstanProcess(arguments: agent.restartArguments(listenFile: listenFile), logPath: agent.workDir + ".restart.log")
+                defer { restarted.crash() }
+                try await eventually("the restarted agent registered with its volume", timeout: .seconds(20)) { [restarted] in
+                    guard restarted.log.contains("Registered with master") else { return false }
+                    return try await total().contains { $0.disk?.persistence?.id == "logs" }
+                }
+                #expect((try? String(contentsOfFile: data + "/file", encoding: .utf8)) == "kept\n")
                 let again = try await call("CREATE_VOLUMES", "create_volumes", "volumes", volume)
                 #expect(again.status == 409 && again.text.contains("volume 'logs' of role 'db' already exists on this agent"), "\(again.status) \(again.text)")
                 let early = try await call("UNRESERVE_RESOURCES", "unreserve_resources", "resources", reserved)
