@@ -4,6 +4,7 @@ import Foundation
 import Glibc
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 
 /// One HTTP POST to a Docker plugin and its whole answer, with a deadline over the entire exchange (connect, head
 /// and body) and a cap on the body, so a plugin that stalls or answers without end cannot hold or exhaust the agent.
@@ -34,12 +35,13 @@ struct DockerPluginTransport: Sendable {
         // request may have been written, which cannot be told apart from a plugin that died handling it.
         request.headers.add(name: "Connection", value: "close")
         request.body = .bytes(ByteBuffer(bytes: body))
+        let prepared = request
         let limit = maxResponseBytes
         let timeout = timeout
         let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         do {
             return try await Self.within(timeout, what: "\(path) to \(address)") {
-                let response = try await Self.client.execute(request, deadline: .now() + .nanoseconds(nanoseconds))
+                let response = try await Self.client.execute(prepared, deadline: .now() + .nanoseconds(nanoseconds))
                 let collected = try await response.body.collect(upTo: limit)
                 return Response(status: Int(response.status.code), body: Data(collected.readableBytesView))
             }

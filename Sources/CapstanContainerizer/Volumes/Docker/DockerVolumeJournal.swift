@@ -66,7 +66,7 @@ struct DockerVolumeJournal: Sendable {
             throw CapstanError(.internal, "cannot encode the Docker volume mount record of \(record.volume)", cause: error)
         }
         let directory = directory
-        try await Blocking.run { () throws(CapstanError) in
+        try await Blocking.run { () throws in
             try Self.makeDirectory(directory)
             try AtomicFile.write(data, to: path, mode: 0o600)
         }
@@ -75,44 +75,49 @@ struct DockerVolumeJournal: Sendable {
     /// Removes `mountID`'s file (gone already is fine).
     func remove(_ mountID: String) async throws {
         let path = try path(of: mountID)
-        try await Blocking.run { () throws(CapstanError) in
+        try await Blocking.run { () throws in
             guard unlink(path) == 0 || errno == ENOENT else { throw CapstanError.system("cannot remove \(path)", errno: errno) }
             AtomicFile.syncDirectory(of: path)
         }
     }
 
-    /// Every record on disk, and the files that could not be read (with why).
-    func load() async throws -> (records: [DockerVolumeMountRecord], unreadable: [String]) {
+    /// What ``load()`` read: every record, and the files that could not be read (with why).
+    struct Loaded: Sendable {
+        var records: [DockerVolumeMountRecord] = []
+        var unreadable: [String] = []
+    }
+
+    /// Every record on disk, and the files that could not be read.
+    func load() async throws -> Loaded {
         let directory = directory
-        return try await Blocking.run { () throws(CapstanError) in
+        return try await Blocking.run { () throws -> Loaded in
             let names: [String]
             do { names = try FileManager.default.contentsOfDirectory(atPath: directory) } catch let error as NSError
                 where error.code == NSFileReadNoSuchFileError || error.code == NSFileNoSuchFileError
             {
-                return ([], [])
+                return Loaded()
             } catch {
                 throw CapstanError(.internal, "cannot list the Docker volume journal \(directory)", cause: error)
             }
-            var records: [DockerVolumeMountRecord] = []
-            var unreadable: [String] = []
+            var loaded = Loaded()
             for name in names.sorted() where name.hasSuffix(".json") && Self.isMountID(String(name.dropLast(5))) {
                 let path = directory + "/" + name
                 guard let data = FileManager.default.contents(atPath: path) else {
-                    unreadable.append("\(path): cannot be read")
+                    loaded.unreadable.append("\(path): cannot be read")
                     continue
                 }
                 do {
                     let record = try JSONDecoder().decode(DockerVolumeMountRecord.self, from: data)
                     guard record.mountID + ".json" == name else {
-                        unreadable.append("\(path): names mount ID \(record.mountID)")
+                        loaded.unreadable.append("\(path): names mount ID \(record.mountID)")
                         continue
                     }
-                    records.append(record)
+                    loaded.records.append(record)
                 } catch {
-                    unreadable.append("\(path): \(error)")
+                    loaded.unreadable.append("\(path): \(error)")
                 }
             }
-            return (records, unreadable)
+            return loaded
         }
     }
 

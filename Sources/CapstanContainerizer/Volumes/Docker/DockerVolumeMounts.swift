@@ -209,7 +209,7 @@ public actor DockerVolumeMounts {
             try await driver.ensure(key.volume, options: options)
             mountSent = true
             let answer = try await driver.mount(key.volume, id: record.mountID)
-            let mountpoint = try await Blocking.run { () throws(CapstanError) -> String in
+            let mountpoint = try await Blocking.run { () throws -> String in
                 try DockerVolumeMountpoint.check(answer, plugin: key.driver, volume: key.volume)
             }
             record.state = .mounted
@@ -269,9 +269,9 @@ public actor DockerVolumeMounts {
         if let loading { return await loading.value }
         let task = Task {
             do {
-                let (loaded, unreadable) = try await journal.load()
-                for problem in unreadable { logger.error("skipping an unreadable Docker volume journal record: \(problem)") }
-                for record in loaded { records[record.mountID] = record }
+                let loaded = try await journal.load()
+                for problem in loaded.unreadable { logger.error("skipping an unreadable Docker volume journal record: \(problem)") }
+                for record in loaded.records { records[record.mountID] = record }
             } catch {
                 logger.error("cannot read the Docker volume journal: \(error)")
             }

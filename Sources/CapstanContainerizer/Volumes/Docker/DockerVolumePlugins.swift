@@ -79,7 +79,7 @@ public actor DockerVolumePlugins {
         let start = ContinuousClock.now
         var attempt = 0
         while true {
-            if let address = try await Blocking.run({ () throws(CapstanError) -> DockerPluginAddress? in try directories.locate(name) }) {
+            if let address = try await Blocking.run({ () throws -> DockerPluginAddress? in try directories.locate(name) }) {
                 return address
             }
             let delay = retry.delay(afterAttempt: attempt)
