@@ -13,7 +13,7 @@ struct DockerVolumeMountsTests {
         _ body: (PluginScratch, TestVolumePlugin, () -> DockerVolumeMounts) async throws -> Void
     ) async throws {
         try await PluginScratch.with { scratch in
-            let plugin = try TestVolumePlugin(address: scratch.sockets + "/vol.sock", state: scratch.state("vol"))
+            let plugin = try TestVolumePlugin(address: scratch.sockets + "/vol.sock", state: scratch.state("vol"), journal: scratch.journal)
             defer { plugin.stop() }
             try await body(scratch, plugin) { Self.mounts(scratch) }
         }
@@ -39,7 +39,9 @@ struct DockerVolumeMountsTests {
             #expect(calls[2].body == ["Name": "data", "Opts": #"{"size":"1G"}"#])
             let mountID = try #require(calls[3].body["ID"])
             #expect(mountID.hasPrefix("capstan-"))
-            #expect(calls.allSatisfy { $0.accept == "application/vnd.docker.plugins.v1+json" })
+            #expect(calls.allSatisfy { $0.accept == "application/vnd.docker.plugins.v1+json" && $0.host == "localhost" })
+            // The mount is journalled before any plugin call that depends on it.
+            #expect(calls.allSatisfy { $0.journal == ["\(mountID) mounting c1"] }, "\(calls.map(\.journal))")
 
             let journalled = await mounts.mounts()
             #expect(journalled.count == 1)
@@ -47,7 +49,10 @@ struct DockerVolumeMountsTests {
 
             await mounts.release(containerID: "c1")
             #expect(plugin.callNames().count == 5)
-            #expect(plugin.calls().last == .init(call: "VolumeDriver.Unmount", body: ["Name": "data", "ID": mountID], accept: calls[0].accept))
+            let unmount = try #require(plugin.calls().last)
+            #expect(unmount.call == "VolumeDriver.Unmount" && unmount.body == ["Name": "data", "ID": mountID])
+            // The end of the mount is journalled before the Unmount, and the record goes after it.
+            #expect(unmount.journal == ["\(mountID) unmounting "])
             #expect(plugin.mounts() == ["data": []])
             #expect(await mounts.mounts().isEmpty)
             #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.journal).isEmpty)
@@ -71,6 +76,7 @@ struct DockerVolumeMountsTests {
             await mounts.release(containerID: "c2")
             #expect(plugin.count("VolumeDriver.Unmount") == 1)
             #expect(plugin.mounts() == ["shared": []])
+            #expect(plugin.calls().last?.journal.first?.hasSuffix(" unmounting ") == true)
         }
     }
 

@@ -20,6 +20,9 @@ final class TestVolumePlugin: @unchecked Sendable {
         var call: String
         var body: [String: String]
         var accept: String?
+        var host: String?
+        /// The agent's journal as the call arrived: one "<mount ID> <state> <claimants,…>" per record.
+        var journal: [String] = []
         var description: String { "\(call) \(body)" }
     }
 
@@ -28,7 +31,7 @@ final class TestVolumePlugin: @unchecked Sendable {
     /// returns once it listens.
     init(
         address: String, state: String, implements: [String] = ["VolumeDriver"], startDelay: Double = 0, listenDelay: Double = 0,
-        capabilities: Bool = true, waitUntilReady: Bool = true
+        capabilities: Bool = true, journal: String? = nil, waitUntilReady: Bool = true
     ) throws {
         self.address = address
         self.state = state
@@ -39,7 +42,7 @@ final class TestVolumePlugin: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: try Prerequisites.path(of: "python3"))
         process.arguments =
             [script, address, state, "--implements", implements.joined(separator: ","), "--start-delay", "\(startDelay)", "--listen-delay", "\(listenDelay)"]
-            + (capabilities ? [] : ["--no-capabilities"])
+            + (capabilities ? [] : ["--no-capabilities"]) + (journal.map { ["--journal", $0] } ?? [])
         process.standardOutput = FileHandle.nullDevice
         try process.run()
         if waitUntilReady { try waitUntilListening() }
@@ -76,7 +79,10 @@ final class TestVolumePlugin: @unchecked Sendable {
             let body = (object["body"] as? [String: Any] ?? [:]).mapValues { value in
                 (value as? String) ?? String(decoding: (try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])) ?? Data(), as: UTF8.self)
             }
-            return Call(call: object["call"] as? String ?? "", body: body, accept: object["accept"] as? String)
+            let journal = (object["journal"] as? [[Any]] ?? []).map { record in
+                "\(record[0]) \(record[1]) \((record[2] as? [String] ?? []).joined(separator: ","))"
+            }
+            return Call(call: object["call"] as? String ?? "", body: body, accept: object["accept"] as? String, host: object["host"] as? String, journal: journal)
         }
     }
 
@@ -131,6 +137,19 @@ def control(call):
     except FileNotFoundError:
         return {}
 
+def journal():
+    # What the agent's journal (--journal DIR) holds as this call arrives: [[mount ID, state, claimants]].
+    directory = option("--journal")
+    if not directory or not os.path.isdir(directory):
+        return []
+    records = []
+    for name in sorted(os.listdir(directory)):
+        if name.endswith(".json"):
+            with open(os.path.join(directory, name)) as f:
+                record = json.load(f)
+            records.append([record["mountID"], record["state"], record["claimants"]])
+    return records
+
 def save():
     with open(state + "/state.json.tmp", "w") as f:
         json.dump({name: {"opts": v["opts"], "mounts": sorted(v["mounts"])} for name, v in volumes.items()}, f)
@@ -182,7 +201,8 @@ class Handler(BaseHTTPRequestHandler):
         body = json.loads(raw) if raw.strip() else {}
         call = self.path.lstrip("/")
         with lock:
-            log.write(json.dumps({"call": call, "body": body, "accept": self.headers.get("Accept")}) + "\n")
+            log.write(json.dumps({"call": call, "body": body, "accept": self.headers.get("Accept"), "host": self.headers.get("Host"),
+                                  "journal": journal()}) + "\n")
             log.flush()
             override = control(call)
             status, reply = answer(call, body) if "err" not in override else (override.get("status", 200), {"Err": override["err"]})
@@ -203,8 +223,14 @@ class Handler(BaseHTTPRequestHandler):
 class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
+    def handle_error(self, request, client_address):
+        pass  # a client that hung up on a huge or slow answer
+
 class TCPServer(socketserver.ThreadingMixIn, socketserver.TCPServer):
     daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass
     allow_reuse_address = True
 
 time.sleep(start_delay)

@@ -34,6 +34,9 @@ struct DockerPluginTransport: Sendable {
         // A fresh connection per call: a pooled one the plugin closed meanwhile (it restarted) would fail after the
         // request may have been written, which cannot be told apart from a plugin that died handling it.
         request.headers.add(name: "Connection", value: "close")
+        // HTTP/1.1 requires a Host header, and Go's server (most plugins) answers 400 without one; AsyncHTTPClient
+        // adds none for a unix socket.
+        if case .unixSocket = address { request.headers.add(name: "Host", value: "localhost") }
         request.body = .bytes(ByteBuffer(bytes: body))
         let prepared = request
         let limit = maxResponseBytes
