@@ -203,12 +203,23 @@ public actor DockerVolumeMounts {
             mountpoint: nil, claimants: [containerID.value])
         try await journal.write(record)
         records[record.mountID] = record
-        var mountSent = false
+        // Whether the plugin may hold a mount under this ID: from the moment Mount is sent, unless the plugin
+        // refused it (an Err) or was never reached (no connection could be made).
+        var mayBeMounted = false
         do {
             let driver = try await plugins.driver(key.driver)
             try await driver.ensure(key.volume, options: options)
-            mountSent = true
-            let answer = try await driver.mount(key.volume, id: record.mountID)
+            let answer: String
+            do {
+                mayBeMounted = true
+                answer = try await driver.mount(key.volume, id: record.mountID)
+            } catch let error as DockerVolumePluginError {
+                mayBeMounted = false
+                throw error
+            } catch let error as CapstanError where error.code == .unavailable {
+                mayBeMounted = false
+                throw error
+            }
             let mountpoint = try await Blocking.run { () throws -> String in
                 try DockerVolumeMountpoint.check(answer, plugin: key.driver, volume: key.volume)
             }
@@ -219,17 +230,16 @@ public actor DockerVolumeMounts {
             logger.info("Docker volume '\(key.volume)' of '\(key.driver)' mounted at \(mountpoint)", metadata: ["container_id": "\(containerID)"])
             return mountpoint
         } catch {
-            let neverMounted = !mountSent || error is DockerVolumePluginError || (error as? CapstanError)?.code == .unavailable
-            if neverMounted {
-                do { try await journal.remove(record.mountID) } catch {
-                    logger.error("cannot remove the journal record of Docker volume '\(key.volume)': \(error)")
-                }
-                records[record.mountID] = nil
-            } else {
+            if mayBeMounted {
                 // Mount may have taken effect (it timed out, the connection broke, or the mountpoint or the journal
                 // failed afterwards): undo it.
                 record.claimants = []
                 await settle(record, reason: "failed mount")
+            } else {
+                do { try await journal.remove(record.mountID) } catch {
+                    logger.error("cannot remove the journal record of Docker volume '\(key.volume)': \(error)")
+                }
+                records[record.mountID] = nil
             }
             throw error
         }
