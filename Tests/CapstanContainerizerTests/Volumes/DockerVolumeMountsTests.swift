@@ -264,6 +264,33 @@ struct DockerVolumeMountsTests {
     }
 
     @Test(TestVolumePlugin.requirement)
+    func anUnmountThatCannotReachThePluginIsKeptAndFinishedByTheNextClaim() async throws {
+        try await PluginScratch.with { scratch in
+            let socket = scratch.sockets + "/flaky.sock"
+            let first = try TestVolumePlugin(address: socket, state: scratch.state("flaky-1"))
+            let mounts = Self.mounts(scratch, retry: .init(window: .seconds(1), firstDelay: .milliseconds(50), maxDelay: .milliseconds(200)))
+            _ = try await mounts.claim(containerID: "c1", driver: "flaky", name: "v")
+            let mountID = try #require(first.calls().last?.body["ID"])
+            first.stop()
+
+            await mounts.release(containerID: "c1")
+            let pending = await mounts.mounts()
+            #expect(pending.map(\.state) == [.unmounting] && pending.first?.mountID == mountID && pending.first?.claimants == [])
+            // An agent restart now would send the Unmount again: the record is on disk.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.journal) == ["\(mountID).json"])
+
+            // The plugin is back; the next claim first finishes the old Unmount, then mounts afresh.
+            let second = try TestVolumePlugin(address: socket, state: scratch.state("flaky-2"))
+            defer { second.stop() }
+            _ = try await mounts.claim(containerID: "c2", driver: "flaky", name: "v")
+            let calls = second.calls()
+            #expect(calls.map(\.call) == ["VolumeDriver.Unmount", "VolumeDriver.Get", "VolumeDriver.Create", "VolumeDriver.Mount"])
+            #expect(calls.first?.body["ID"] == mountID && calls.last?.body["ID"] != mountID)
+            #expect(await mounts.mounts().map(\.claimants) == [["c2"]])
+        }
+    }
+
+    @Test(TestVolumePlugin.requirement)
     func aStallingOrFloodingPluginIsCutOffAndTheMountUndone() async throws {
         try await PluginScratch.with { scratch in
             let plugin = try TestVolumePlugin(address: scratch.sockets + "/slow.sock", state: scratch.state("slow"))

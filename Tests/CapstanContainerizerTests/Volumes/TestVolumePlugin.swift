@@ -241,6 +241,8 @@ if address.startswith("tcp:"):
         f.write(str(server.server_address[1]))
     os.replace(state + "/port.tmp", state + "/port")
 else:
+    if os.path.exists(address):
+        os.unlink(address)  # left by an earlier run of the plugin that was killed
     server = UnixServer(address, Handler, bind_and_activate=False)
     server.server_bind()
 time.sleep(listen_delay)
