@@ -6,7 +6,10 @@ import Testing
 
 @Suite("DockerPluginDiscovery")
 struct DockerPluginDiscoveryTests {
-    private func plugins(_ scratch: PluginScratch, retry: DockerPluginRetry = .init(window: .seconds(20), firstDelay: .milliseconds(50), maxDelay: .milliseconds(400)))
+    private func plugins(
+        _ scratch: PluginScratch,
+        retry: DockerPluginRetry = .init(window: .seconds(20), firstDelay: .milliseconds(50), maxDelay: .milliseconds(400))
+    )
         -> DockerVolumePlugins
     {
         DockerVolumePlugins(directories: scratch.directories, retry: retry, callTimeout: .seconds(30))
@@ -72,7 +75,8 @@ struct DockerPluginDiscoveryTests {
     @Test(TestVolumePlugin.requirement)
     func refusesAPluginThatIsNotAVolumeDriver() async throws {
         try await PluginScratch.with { scratch in
-            let plugin = try TestVolumePlugin(address: scratch.sockets + "/net.sock", state: scratch.state("net"), implements: ["NetworkDriver"])
+            let plugin = try TestVolumePlugin(
+                address: scratch.sockets + "/net.sock", state: scratch.state("net"), implements: ["NetworkDriver"])
             let error = try await #require(throws: CapstanError.self) { try await plugins(scratch).driver(DockerPluginName("net")) }
             #expect(error.code == .failedPrecondition)
             #expect(error.message.contains("'net'") && error.message.contains("implements NetworkDriver, not VolumeDriver"))
@@ -92,7 +96,9 @@ struct DockerPluginDiscoveryTests {
             ("http://127.0.0.1", .invalidArgument, "no port"),
             ("unix:///" + String(repeating: "x", count: 120), .invalidArgument, "at most 107"),
         ] {
-            let error = #expect(throws: CapstanError.self, "\(text)") { try DockerPluginAddress.parse(text, source: "/etc/docker/plugins/p.spec") }
+            let error = #expect(throws: CapstanError.self, "\(text)") {
+                try DockerPluginAddress.parse(text, source: "/etc/docker/plugins/p.spec")
+            }
             #expect(error?.code == code, "\(text)")
             #expect(error?.message.contains(words) == true, "\(text): \(error?.message ?? "")")
             #expect(error?.message.contains("/etc/docker/plugins/p.spec") == true)
@@ -113,7 +119,8 @@ struct DockerPluginDiscoveryTests {
             let error = #expect(throws: CapstanError.self) { try directories.locate(DockerPluginName("secure")) }
             #expect(error?.code == .unsupported)
             #expect(error?.message.contains("TLS") == true && error?.message.contains(path) == true)
-            try #"{"Name":"secure","Addr":"unix:///run/secure.sock","TLSConfig":null}"#.write(toFile: path, atomically: true, encoding: .utf8)
+            try #"{"Name":"secure","Addr":"unix:///run/secure.sock","TLSConfig":null}"#.write(
+                toFile: path, atomically: true, encoding: .utf8)
             #expect(try directories.locate(DockerPluginName("secure")) == .unixSocket(path: "/run/secure.sock"))
         }
     }
@@ -123,7 +130,8 @@ struct DockerPluginDiscoveryTests {
         try await PluginScratch.with { scratch in
             let name = try DockerPluginName("ghost")
             #expect(try scratch.directories.locate(name) == nil)
-            let plugins = plugins(scratch, retry: .init(window: .milliseconds(300), firstDelay: .milliseconds(50), maxDelay: .milliseconds(100)))
+            let plugins = plugins(
+                scratch, retry: .init(window: .milliseconds(300), firstDelay: .milliseconds(50), maxDelay: .milliseconds(100)))
             let error = try await #require(throws: CapstanError.self) { try await plugins.driver(name) }
             #expect(error.code == .notFound)
             #expect(error.message.contains(scratch.sockets + "/ghost.sock") && error.message.contains(scratch.specs + "/ghost.json"))
@@ -146,7 +154,8 @@ struct DockerPluginDiscoveryTests {
     @Test
     func backsOffExponentiallyUpToItsCap() {
         let retry = DockerPluginRetry(window: .seconds(30), firstDelay: .seconds(1), maxDelay: .seconds(8))
-        #expect((0..<6).map { retry.delay(afterAttempt: $0) } == [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(8), .seconds(8)])
+        #expect(
+            (0..<6).map { retry.delay(afterAttempt: $0) } == [.seconds(1), .seconds(2), .seconds(4), .seconds(8), .seconds(8), .seconds(8)])
     }
 
     private func withScratchDirectory(_ body: (String) throws -> Void) throws {

@@ -20,7 +20,9 @@ struct DockerVolumeMountsTests {
     }
 
     /// A fresh actor on the scratch journal: what an agent builds at start.
-    static func mounts(_ scratch: PluginScratch, retry: DockerPluginRetry = quickRetry, callTimeout: Duration = .seconds(30)) -> DockerVolumeMounts {
+    static func mounts(_ scratch: PluginScratch, retry: DockerPluginRetry = quickRetry, callTimeout: Duration = .seconds(30))
+        -> DockerVolumeMounts
+    {
         DockerVolumeMounts(
             journalDirectory: scratch.journal,
             plugins: DockerVolumePlugins(directories: scratch.directories, retry: retry, callTimeout: callTimeout))
@@ -45,7 +47,8 @@ struct DockerVolumeMountsTests {
 
             let journalled = await mounts.mounts()
             #expect(journalled.count == 1)
-            #expect(journalled.first?.state == .mounted && journalled.first?.claimants == ["c1"] && journalled.first?.mountpoint == mountpoint)
+            #expect(
+                journalled.first?.state == .mounted && journalled.first?.claimants == ["c1"] && journalled.first?.mountpoint == mountpoint)
 
             await mounts.release(containerID: "c1")
             #expect(plugin.callNames().count == 5)
@@ -85,7 +88,9 @@ struct DockerVolumeMountsTests {
         try await withPlugin { _, plugin, make in
             let mounts = make()
             let paths = try await withThrowingTaskGroup(of: String.self) { group in
-                for index in 0..<6 { group.addTask { try await mounts.claim(containerID: ContainerID("c\(index)"), driver: "vol", name: "busy") } }
+                for index in 0..<6 {
+                    group.addTask { try await mounts.claim(containerID: ContainerID("c\(index)"), driver: "vol", name: "busy") }
+                }
                 return try await group.reduce(into: Set<String>()) { $0.insert($1) }
             }
             #expect(paths.count == 1)
@@ -153,10 +158,12 @@ struct DockerVolumeMountsTests {
             // Journals as a crash leaves them: one written before a Mount whose answer was never journalled, one
             // written before an Unmount that may not have happened.
             let mounting = DockerVolumeMountRecord(
-                driver: try DockerPluginName("vol"), volume: try DockerVolumeName("half"), options: [:], mountID: "capstan-aaaa", state: .mounting,
+                driver: try DockerPluginName("vol"), volume: try DockerVolumeName("half"), options: [:], mountID: "capstan-aaaa",
+                state: .mounting,
                 mountpoint: nil, claimants: ["c1"])
             let unmounting = DockerVolumeMountRecord(
-                driver: try DockerPluginName("vol"), volume: try DockerVolumeName("leaving"), options: [:], mountID: "capstan-bbbb", state: .unmounting,
+                driver: try DockerPluginName("vol"), volume: try DockerVolumeName("leaving"), options: [:], mountID: "capstan-bbbb",
+                state: .unmounting,
                 mountpoint: "/somewhere", claimants: [])
             try FileManager.default.createDirectory(atPath: scratch.journal, withIntermediateDirectories: true)
             for record in [mounting, unmounting] {
@@ -213,11 +220,14 @@ struct DockerVolumeMountsTests {
             let mounts = make()
             let file = scratch.root + "/a-file"
             try scratch.write("x", to: file)
-            for (mountpoint, words) in [("relative/dir", "not an absolute path"), (scratch.root + "/missing", "cannot be resolved"), (file, "not a directory"),
-                (scratch.root + "/../tmp", "'..'"), ("/", "root directory")]
-            {
+            for (mountpoint, words) in [
+                ("relative/dir", "not an absolute path"), (scratch.root + "/missing", "cannot be resolved"), (file, "not a directory"),
+                (scratch.root + "/../tmp", "'..'"), ("/", "root directory"),
+            ] {
                 try plugin.control(["VolumeDriver.Mount": ["mountpoint": mountpoint]])
-                let error = try await #require(throws: CapstanError.self) { try await mounts.claim(containerID: "c1", driver: "vol", name: "odd") }
+                let error = try await #require(throws: CapstanError.self) {
+                    try await mounts.claim(containerID: "c1", driver: "vol", name: "odd")
+                }
                 #expect(error.message.contains(words), "\(mountpoint): \(error)")
             }
             let mountIDs = plugin.calls().filter { $0.call == "VolumeDriver.Mount" }.map { $0.body["ID"] }
@@ -231,10 +241,12 @@ struct DockerVolumeMountsTests {
     func reachesAPluginThatComesUpWithinTheRetryWindow() async throws {
         try await PluginScratch.with { scratch in
             // Its socket exists at once but refuses connections for a second, then it listens.
-            let refusing = try TestVolumePlugin(address: scratch.sockets + "/late.sock", state: scratch.state("late"), listenDelay: 1, waitUntilReady: false)
+            let refusing = try TestVolumePlugin(
+                address: scratch.sockets + "/late.sock", state: scratch.state("late"), listenDelay: 1, waitUntilReady: false)
             defer { refusing.stop() }
             // Its socket appears only after a second.
-            let absent = try TestVolumePlugin(address: scratch.sockets + "/absent.sock", state: scratch.state("absent"), startDelay: 1, waitUntilReady: false)
+            let absent = try TestVolumePlugin(
+                address: scratch.sockets + "/absent.sock", state: scratch.state("absent"), startDelay: 1, waitUntilReady: false)
             defer { absent.stop() }
             while !FileManager.default.fileExists(atPath: scratch.sockets + "/late.sock") { try await Task.sleep(for: .milliseconds(10)) }
             let mounts = Self.mounts(scratch)
@@ -253,9 +265,12 @@ struct DockerVolumeMountsTests {
             let plugin = try TestVolumePlugin(address: socket, state: scratch.state("never"), listenDelay: 3600, waitUntilReady: false)
             defer { plugin.stop() }
             while !FileManager.default.fileExists(atPath: socket) { try await Task.sleep(for: .milliseconds(10)) }
-            let mounts = Self.mounts(scratch, retry: .init(window: .seconds(1), firstDelay: .milliseconds(50), maxDelay: .milliseconds(200)))
+            let mounts = Self.mounts(
+                scratch, retry: .init(window: .seconds(1), firstDelay: .milliseconds(50), maxDelay: .milliseconds(200)))
             let started = ContinuousClock.now
-            let error = try await #require(throws: CapstanError.self) { try await mounts.claim(containerID: "c1", driver: "never", name: "v") }
+            let error = try await #require(throws: CapstanError.self) {
+                try await mounts.claim(containerID: "c1", driver: "never", name: "v")
+            }
             #expect(ContinuousClock.now - started >= .milliseconds(500))
             #expect(error.code == .unavailable)
             #expect(error.message.contains("unix://\(socket)") && error.message.contains("could not be reached"), "\(error)")
@@ -268,7 +283,8 @@ struct DockerVolumeMountsTests {
         try await PluginScratch.with { scratch in
             let socket = scratch.sockets + "/flaky.sock"
             let first = try TestVolumePlugin(address: socket, state: scratch.state("flaky-1"))
-            let mounts = Self.mounts(scratch, retry: .init(window: .seconds(1), firstDelay: .milliseconds(50), maxDelay: .milliseconds(200)))
+            let mounts = Self.mounts(
+                scratch, retry: .init(window: .seconds(1), firstDelay: .milliseconds(50), maxDelay: .milliseconds(200)))
             _ = try await mounts.claim(containerID: "c1", driver: "flaky", name: "v")
             let mountID = try #require(first.calls().last?.body["ID"])
             first.stop()
@@ -297,7 +313,9 @@ struct DockerVolumeMountsTests {
             defer { plugin.stop() }
             let mounts = Self.mounts(scratch, callTimeout: .seconds(2))
             try plugin.control(["VolumeDriver.Mount": ["sleep": 30]])
-            let stalled = try await #require(throws: CapstanError.self) { try await mounts.claim(containerID: "c1", driver: "slow", name: "v") }
+            let stalled = try await #require(throws: CapstanError.self) {
+                try await mounts.claim(containerID: "c1", driver: "slow", name: "v")
+            }
             #expect(stalled.code == .timeout, "\(stalled)")
             // The Mount may have happened: it is undone with its own ID.
             let mountID = plugin.calls().first { $0.call == "VolumeDriver.Mount" }?.body["ID"]
@@ -305,7 +323,9 @@ struct DockerVolumeMountsTests {
             #expect(await mounts.mounts().isEmpty)
 
             try plugin.control(["VolumeDriver.Mount": ["huge": 3_000_000]])
-            let flooded = try await #require(throws: CapstanError.self) { try await mounts.claim(containerID: "c1", driver: "slow", name: "v") }
+            let flooded = try await #require(throws: CapstanError.self) {
+                try await mounts.claim(containerID: "c1", driver: "slow", name: "v")
+            }
             #expect(flooded.message.contains("more than \(1 << 20) bytes"), "\(flooded)")
             #expect(await mounts.mounts().isEmpty)
         }
@@ -315,8 +335,12 @@ struct DockerVolumeMountsTests {
     func capabilitiesAreOptional() async throws {
         try await PluginScratch.with { scratch in
             let with = try TestVolumePlugin(address: scratch.sockets + "/caps.sock", state: scratch.state("caps"))
-            let without = try TestVolumePlugin(address: scratch.sockets + "/nocaps.sock", state: scratch.state("nocaps"), capabilities: false)
-            defer { with.stop(); without.stop() }
+            let without = try TestVolumePlugin(
+                address: scratch.sockets + "/nocaps.sock", state: scratch.state("nocaps"), capabilities: false)
+            defer {
+                with.stop()
+                without.stop()
+            }
             let plugins = DockerVolumePlugins(directories: scratch.directories, retry: Self.quickRetry)
             #expect(try await plugins.driver(DockerPluginName("caps")).capabilities() == .local)
             #expect(try await plugins.driver(DockerPluginName("nocaps")).capabilities() == nil)

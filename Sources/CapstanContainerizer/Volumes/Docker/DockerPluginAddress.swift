@@ -26,7 +26,8 @@ public enum DockerPluginAddress: Sendable, Hashable, CustomStringConvertible {
         guard path.utf8.count <= maxSocketPathLength else {
             throw CapstanError(
                 .invalidArgument,
-                "\(source): the plugin socket path \(path) is \(path.utf8.count) bytes long; a unix socket path may have at most \(maxSocketPathLength)")
+                "\(source): the plugin socket path \(path) is \(path.utf8.count) bytes long; a unix socket path may have at most \(maxSocketPathLength)"
+            )
         }
         return .unixSocket(path: path)
     }
@@ -38,7 +39,9 @@ public enum DockerPluginAddress: Sendable, Hashable, CustomStringConvertible {
         let address = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard let separator = address.range(of: "://") else {
             throw CapstanError(
-                .invalidArgument, "\(source): '\(IdentifierRule.printable(address))' is not a plugin address (expected unix:///path or http://127.0.0.1:port)")
+                .invalidArgument,
+                "\(source): '\(IdentifierRule.printable(address))' is not a plugin address (expected unix:///path or http://127.0.0.1:port)"
+            )
         }
         let scheme = address[..<separator.lowerBound].lowercased()
         let rest = String(address[separator.upperBound...])
@@ -48,10 +51,14 @@ public enum DockerPluginAddress: Sendable, Hashable, CustomStringConvertible {
         case "tcp", "http":
             return try loopback(rest, address: address, source: source)
         case "https":
-            throw CapstanError(.unsupported, "\(source): plugin address \(address) uses TLS, which Capstan does not support for Docker plugins yet; use a unix socket")
+            throw CapstanError(
+                .unsupported,
+                "\(source): plugin address \(address) uses TLS, which Capstan does not support for Docker plugins yet; use a unix socket")
         default:
             throw CapstanError(
-                .unsupported, "\(source): plugin address \(IdentifierRule.printable(address)) has scheme '\(IdentifierRule.printable(scheme))'; only unix:// and loopback http:// or tcp:// are supported")
+                .unsupported,
+                "\(source): plugin address \(IdentifierRule.printable(address)) has scheme '\(IdentifierRule.printable(scheme))'; only unix:// and loopback http:// or tcp:// are supported"
+            )
         }
     }
 
@@ -75,13 +82,16 @@ public enum DockerPluginAddress: Sendable, Hashable, CustomStringConvertible {
         guard isLoopback(String(host)) else {
             throw CapstanError(
                 .permissionDenied,
-                "\(source): plugin address \(address) is not on the loopback interface; only unix sockets and 127.0.0.0/8, localhost or [::1] are allowed")
+                "\(source): plugin address \(address) is not on the loopback interface; only unix sockets and 127.0.0.0/8, localhost or [::1] are allowed"
+            )
         }
         return .loopbackHTTP(host: String(host), port: port)
     }
 
     private static func badAddress(_ address: String, source: String, _ problem: String) -> CapstanError {
-        CapstanError(.invalidArgument, "\(source): plugin address \(IdentifierRule.printable(address)) has \(problem) (expected http://127.0.0.1:port)")
+        CapstanError(
+            .invalidArgument,
+            "\(source): plugin address \(IdentifierRule.printable(address)) has \(problem) (expected http://127.0.0.1:port)")
     }
 
     /// `localhost`, `::1`, or a dotted-quad IPv4 address in 127.0.0.0/8.

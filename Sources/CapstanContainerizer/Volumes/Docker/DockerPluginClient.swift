@@ -28,7 +28,9 @@ public struct DockerPluginClient: Sendable {
     }
 
     /// Calls `method` (`VolumeDriver.Mount`) with `request` as its JSON body and decodes the answer.
-    func call<Answer: Decodable>(_ method: String, _ request: some Encodable, volume: String? = nil, as answer: Answer.Type) async throws -> Answer {
+    func call<Answer: Decodable>(_ method: String, _ request: some Encodable, volume: String? = nil, as answer: Answer.Type) async throws
+        -> Answer
+    {
         guard let decoded = try await call(method, request, volume: volume, optional: false, as: answer) else {
             throw CapstanError(.internal, "Docker plugin '\(name)' gave no answer to \(method)")
         }
@@ -50,7 +52,9 @@ public struct DockerPluginClient: Sendable {
         if optional && response.status == 404 { return nil }
         guard (200..<300).contains(response.status) else {
             throw CapstanError(
-                .failedPrecondition, "\(what) with HTTP \(response.status): \(IdentifierRule.printable(String(decoding: response.body.prefix(200), as: UTF8.self)))")
+                .failedPrecondition,
+                "\(what) with HTTP \(response.status): \(IdentifierRule.printable(String(decoding: response.body.prefix(200), as: UTF8.self)))"
+            )
         }
         do { return try JSONDecoder().decode(Answer.self, from: response.body.isEmpty ? Data("{}".utf8) : response.body) } catch {
             throw CapstanError(.failedPrecondition, "\(what) with JSON Capstan cannot read", cause: error)
@@ -75,7 +79,8 @@ public struct DockerPluginClient: Sendable {
                         cause: error.cause.map { CauseText($0) } ?? CauseText(error.message))
                 }
                 if attempt == 0 {
-                    logger.warning("Docker plugin '\(name)' at \(address) cannot be reached for \(method); retrying for up to \(retry.window)")
+                    logger.warning(
+                        "Docker plugin '\(name)' at \(address) cannot be reached for \(method); retrying for up to \(retry.window)")
                 }
                 attempt += 1
                 try await Task.sleep(for: delay)

@@ -72,10 +72,13 @@ public struct DockerPluginDirectories: Sendable, Hashable {
         } catch let error as CapstanError {
             throw error
         } catch {
-            throw CapstanError(.invalidArgument, "\(source) is not a Docker plugin spec ({\"Name\", \"Addr\", \"TLSConfig\"})", cause: error)
+            throw CapstanError(
+                .invalidArgument, "\(source) is not a Docker plugin spec ({\"Name\", \"Addr\", \"TLSConfig\"})", cause: error)
         }
         if let tls = object["TLSConfig"], !(tls is NSNull) {
-            throw CapstanError(.unsupported, "\(source) asks for TLS (TLSConfig), which Capstan does not support for Docker plugins yet; use a unix socket")
+            throw CapstanError(
+                .unsupported, "\(source) asks for TLS (TLSConfig), which Capstan does not support for Docker plugins yet; use a unix socket"
+            )
         }
         guard let address = spec.Addr, !address.isEmpty else {
             throw CapstanError(.invalidArgument, "\(source) has no \"Addr\"")

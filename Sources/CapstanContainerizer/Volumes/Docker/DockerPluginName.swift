@@ -64,10 +64,9 @@ public struct DockerVolumeName: Hashable, Sendable, Comparable, CustomStringConv
     public init(_ value: String) throws(CapstanError) {
         let bytes = Array(value.utf8)
         let problem: String? =
-            if bytes.isEmpty { "must not be empty" }
-            else if bytes.count > Self.maxLength { "is \(bytes.count) bytes long; at most \(Self.maxLength) are allowed" }
-            else if bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) { "contains a control character" }
-            else { nil }
+            if bytes.isEmpty { "must not be empty" } else if bytes.count > Self.maxLength {
+                "is \(bytes.count) bytes long; at most \(Self.maxLength) are allowed"
+            } else if bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) { "contains a control character" } else { nil }
         if let problem { throw CapstanError(.invalidArgument, "Docker volume name '\(IdentifierRule.printable(value))' \(problem)") }
         self.value = value
     }

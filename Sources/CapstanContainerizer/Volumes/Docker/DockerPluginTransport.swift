@@ -51,10 +51,12 @@ struct DockerPluginTransport: Sendable {
         } catch let error as CapstanError {
             throw error
         } catch is NIOTooManyBytesError {
-            throw CapstanError(.failedPrecondition, "the Docker plugin at \(address) answered \(path) with more than \(limit) bytes; the answer was refused")
+            throw CapstanError(
+                .failedPrecondition,
+                "the Docker plugin at \(address) answered \(path) with more than \(limit) bytes; the answer was refused")
         } catch let error as HTTPClientError where error == .deadlineExceeded {
             throw CapstanError(.timeout, "the Docker plugin at \(address) did not answer \(path) within \(timeout)")
-        } catch where Self.isConnectFailure(error) {
+        } catch  where Self.isConnectFailure(error) {
             throw CapstanError(.unavailable, "cannot connect to the Docker plugin at \(address)", cause: error)
         } catch {
             throw CapstanError(.internal, "the exchange of \(path) with the Docker plugin at \(address) failed", cause: error)

@@ -20,8 +20,14 @@ public struct DockerVolumeDriver: Sendable {
     public enum Scope: String, Sendable { case local, global }
 
     private struct NameRequest: Encodable { var Name: String }
-    private struct NameIDRequest: Encodable { var Name: String; var ID: String }
-    private struct CreateRequest: Encodable { var Name: String; var Opts: [String: String] }
+    private struct NameIDRequest: Encodable {
+        var Name: String
+        var ID: String
+    }
+    private struct CreateRequest: Encodable {
+        var Name: String
+        var Opts: [String: String]
+    }
     private struct Empty: Encodable {}
     private struct MountpointAnswer: Decodable { var Mountpoint: String? }
     private struct GetAnswer: Decodable { var Volume: Volume? }
@@ -33,7 +39,8 @@ public struct DockerVolumeDriver: Sendable {
 
     /// `VolumeDriver.Create {Name, Opts}`.
     public func create(_ volume: DockerVolumeName, options: [String: String]) async throws {
-        _ = try await plugin.call("VolumeDriver.Create", CreateRequest(Name: volume.value, Opts: options), volume: volume.value, as: ErrAnswer.self)
+        _ = try await plugin.call(
+            "VolumeDriver.Create", CreateRequest(Name: volume.value, Opts: options), volume: volume.value, as: ErrAnswer.self)
     }
 
     /// `VolumeDriver.Remove {Name}`.
@@ -44,21 +51,26 @@ public struct DockerVolumeDriver: Sendable {
     /// `VolumeDriver.Mount {Name, ID}`: the mountpoint on the host. `id` identifies this mount to the plugin, which
     /// counts Mounts and Unmounts per ID.
     public func mount(_ volume: DockerVolumeName, id: String) async throws -> String {
-        let answer = try await plugin.call("VolumeDriver.Mount", NameIDRequest(Name: volume.value, ID: id), volume: volume.value, as: MountpointAnswer.self)
+        let answer = try await plugin.call(
+            "VolumeDriver.Mount", NameIDRequest(Name: volume.value, ID: id), volume: volume.value, as: MountpointAnswer.self)
         guard let mountpoint = answer.Mountpoint, !mountpoint.isEmpty else {
-            throw CapstanError(.failedPrecondition, "Docker volume plugin '\(name)' answered VolumeDriver.Mount of volume '\(volume)' without a Mountpoint")
+            throw CapstanError(
+                .failedPrecondition, "Docker volume plugin '\(name)' answered VolumeDriver.Mount of volume '\(volume)' without a Mountpoint"
+            )
         }
         return mountpoint
     }
 
     /// `VolumeDriver.Unmount {Name, ID}` with the ID its Mount used.
     public func unmount(_ volume: DockerVolumeName, id: String) async throws {
-        _ = try await plugin.call("VolumeDriver.Unmount", NameIDRequest(Name: volume.value, ID: id), volume: volume.value, as: ErrAnswer.self)
+        _ = try await plugin.call(
+            "VolumeDriver.Unmount", NameIDRequest(Name: volume.value, ID: id), volume: volume.value, as: ErrAnswer.self)
     }
 
     /// `VolumeDriver.Path {Name}`: where the volume is mounted, or nil when the plugin says it is not.
     public func path(_ volume: DockerVolumeName) async throws -> String? {
-        let answer = try await plugin.call("VolumeDriver.Path", NameRequest(Name: volume.value), volume: volume.value, as: MountpointAnswer.self)
+        let answer = try await plugin.call(
+            "VolumeDriver.Path", NameRequest(Name: volume.value), volume: volume.value, as: MountpointAnswer.self)
         return answer.Mountpoint.flatMap { $0.isEmpty ? nil : $0 }
     }
 
@@ -71,7 +83,9 @@ public struct DockerVolumeDriver: Sendable {
     /// `VolumeDriver.Capabilities`: the scope, or nil when the plugin does not implement the call (a 404) or names
     /// none. Docker treats both as `local`.
     public func capabilities() async throws -> Scope? {
-        guard let answer = try await plugin.callOptional("VolumeDriver.Capabilities", Empty(), as: CapabilitiesAnswer.self) else { return nil }
+        guard let answer = try await plugin.callOptional("VolumeDriver.Capabilities", Empty(), as: CapabilitiesAnswer.self) else {
+            return nil
+        }
         return answer.Capabilities?.Scope.flatMap(Scope.init(rawValue:))
     }
 
@@ -80,7 +94,9 @@ public struct DockerVolumeDriver: Sendable {
     /// one is not created again.
     public func ensure(_ volume: DockerVolumeName, options: [String: String]) async throws {
         do {
-            if try await plugin.callOptional("VolumeDriver.Get", NameRequest(Name: volume.value), volume: volume.value, as: GetAnswer.self)?.Volume != nil {
+            if try await plugin.callOptional("VolumeDriver.Get", NameRequest(Name: volume.value), volume: volume.value, as: GetAnswer.self)?
+                .Volume != nil
+            {
                 return
             }
         } catch is DockerVolumePluginError {

@@ -52,7 +52,9 @@ struct DockerVolumeJournal: Sendable {
     }
 
     func path(of mountID: String) throws(CapstanError) -> String {
-        guard Self.isMountID(mountID) else { throw CapstanError(.internal, "'\(IdentifierRule.printable(mountID))' is not a Docker volume mount ID") }
+        guard Self.isMountID(mountID) else {
+            throw CapstanError(.internal, "'\(IdentifierRule.printable(mountID))' is not a Docker volume mount ID")
+        }
         return directory + "/" + mountID + ".json"
     }
 

@@ -12,11 +12,14 @@ enum DockerVolumeMountpoint {
         func refuse(_ problem: String) -> CapstanError {
             CapstanError(
                 .failedPrecondition,
-                "Docker volume plugin '\(plugin)' answered VolumeDriver.Mount of volume '\(volume)' with mountpoint '\(IdentifierRule.printable(mountpoint))', which \(problem)")
+                "Docker volume plugin '\(plugin)' answered VolumeDriver.Mount of volume '\(volume)' with mountpoint '\(IdentifierRule.printable(mountpoint))', which \(problem)"
+            )
         }
         guard mountpoint.hasPrefix("/") else { throw refuse("is not an absolute path") }
         guard !mountpoint.utf8.contains(0) else { throw refuse("contains a NUL byte") }
-        guard !mountpoint.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else { throw refuse("has a '.' or '..' component") }
+        guard !mountpoint.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
+            throw refuse("has a '.' or '..' component")
+        }
         guard let resolvedPointer = realpath(mountpoint, nil) else {
             throw refuse("cannot be resolved: \(String(cString: strerror(errno)))")
         }

@@ -99,7 +99,8 @@ public actor DockerVolumeMounts {
             guard await unmount(pending) else {
                 throw CapstanError(
                     .unavailable,
-                    "Docker volume '\(key.volume)' of '\(key.driver)' is still being unmounted from an earlier use and its plugin cannot be reached to finish that")
+                    "Docker volume '\(key.volume)' of '\(key.driver)' is still being unmounted from an earlier use and its plugin cannot be reached to finish that"
+                )
             }
         }
         return try await mount(key, for: containerID, options: options)
@@ -140,7 +141,8 @@ public actor DockerVolumeMounts {
         guard var record = records[mountID] else { return }
         switch record.state {
         case .mounting:
-            logger.warning("Docker volume '\(record.volume)' of '\(record.driver)' was being mounted when the agent stopped; rolling the mount back")
+            logger.warning(
+                "Docker volume '\(record.volume)' of '\(record.driver)' was being mounted when the agent stopped; rolling the mount back")
             record.claimants = []
             await settle(record, reason: "interrupted mount")
         case .unmounting:
@@ -184,7 +186,8 @@ public actor DockerVolumeMounts {
             logger.error("\(error); the mount is dropped from the journal")
         } catch {
             logger.error(
-                "cannot unmount Docker volume '\(record.volume)' of '\(record.driver)' (mount ID \(record.mountID)): \(error); retrying at its next claim or agent start")
+                "cannot unmount Docker volume '\(record.volume)' of '\(record.driver)' (mount ID \(record.mountID)): \(error); retrying at its next claim or agent start"
+            )
             return false
         }
         do {
@@ -199,7 +202,8 @@ public actor DockerVolumeMounts {
     /// The first claim: journal `mounting`, ensure the volume, Mount, check the mountpoint, journal `mounted`.
     private func mount(_ key: VolumeKey, for containerID: ContainerID, options: [String: String]) async throws -> String {
         var record = DockerVolumeMountRecord(
-            driver: key.driver, volume: key.volume, options: options, mountID: "capstan-" + UUID().uuidString.lowercased(), state: .mounting,
+            driver: key.driver, volume: key.volume, options: options, mountID: "capstan-" + UUID().uuidString.lowercased(),
+            state: .mounting,
             mountpoint: nil, claimants: [containerID.value])
         try await journal.write(record)
         records[record.mountID] = record
@@ -227,7 +231,8 @@ public actor DockerVolumeMounts {
             record.mountpoint = mountpoint
             try await journal.write(record)
             records[record.mountID] = record
-            logger.info("Docker volume '\(key.volume)' of '\(key.driver)' mounted at \(mountpoint)", metadata: ["container_id": "\(containerID)"])
+            logger.info(
+                "Docker volume '\(key.volume)' of '\(key.driver)' mounted at \(mountpoint)", metadata: ["container_id": "\(containerID)"])
             return mountpoint
         } catch {
             if mayBeMounted {

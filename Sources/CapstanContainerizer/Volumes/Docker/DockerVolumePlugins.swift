@@ -55,7 +55,8 @@ public actor DockerVolumePlugins {
     private struct Empty: Encodable {}
 
     private static func activate(
-        _ name: DockerPluginName, directories: DockerPluginDirectories, retry: DockerPluginRetry, transport: DockerPluginTransport, logger: Logger
+        _ name: DockerPluginName, directories: DockerPluginDirectories, retry: DockerPluginRetry, transport: DockerPluginTransport,
+        logger: Logger
     ) async throws -> DockerVolumeDriver {
         let address = try await locate(name, directories: directories, retry: retry, logger: logger)
         let client = DockerPluginClient(name: name, address: address, transport: transport, retry: retry, logger: logger)
@@ -86,7 +87,8 @@ public actor DockerVolumePlugins {
             guard ContinuousClock.now - start + delay <= retry.window else {
                 throw CapstanError(
                     .notFound,
-                    "Docker volume plugin '\(name)' was not found within \(retry.window): none of \(directories.searchedPaths(for: name).joined(separator: ", ")) exists")
+                    "Docker volume plugin '\(name)' was not found within \(retry.window): none of \(directories.searchedPaths(for: name).joined(separator: ", ")) exists"
+                )
             }
             if attempt == 0 { logger.warning("Docker volume plugin '\(name)' not found yet; looking again for up to \(retry.window)") }
             attempt += 1
