@@ -14,9 +14,13 @@ import Logging
 ///   claims only add the container and return the same mountpoint. Claiming twice is a no-op.
 /// - ``release(containerID:)``: drops every claim of the container; the last claim of a volume unmounts it
 ///   (`Unmount` with the mount's ID). Never throws: the container is gone whatever the plugin says.
-/// - ``recover(liveContainers:)``: at agent start, before containers are launched. Claims of containers not in
-///   `liveContainers` are released, each exactly once; claims of live ones are kept with no plugin call.
+/// - ``recover(liveContainers:)``: at agent start, once the containerizer knows which containers survived. Claims of
+///   containers not in `liveContainers` are released, each exactly once; claims of live ones are kept with no plugin
+///   call. It may wait for an unreachable plugin's retry window, so it can run in the background: claims made
+///   meanwhile wait only if they are for a volume being settled.
 /// - Calls for one volume are serialized; calls for different volumes run side by side.
+/// - The `ID` sent with Mount and Unmount is the mount's own (`capstan-<uuid>`, journalled), not a container ID as
+///   Docker sends: the agent mounts a volume once for all its containers and counts the claims itself.
 ///
 /// ## Crash safety: what the journal says at each step and how ``recover(liveContainers:)`` settles it
 /// - First claim: the record is written `mounting` *before* `Mount`, then `mounted` with the mountpoint after it.
