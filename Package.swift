@@ -88,6 +88,11 @@ let package = Package(
             dependencies: [
                 "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanLinux", "CapstanImage",
                 .product(name: "Logging", package: "swift-log"),
+                // Docker volume plugins: HTTP over the plugin's unix socket.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: settings),
         .target(
