@@ -42,7 +42,18 @@ extension Agent {
                     throw VolumeRefusal(message: "\(field).source.sandbox_path.type \(sandbox.type?.rawValue ?? "") is not supported: only SELF (this agent runs no nested containers)")
                 }
                 source = .sandboxPath(sandbox.path)
-            case .dockerVolume?, .secret?, .csiVolume?:
+            case .dockerVolume?:
+                guard let docker = volume.source?.dockerVolume else {
+                    throw VolumeRefusal(message: "\(field).source.docker_volume is missing")
+                }
+                guard let driver = docker.driver, !driver.isEmpty else {
+                    throw VolumeRefusal(message: "\(field).source.docker_volume.driver is missing: name the volume plugin")
+                }
+                guard !docker.name.isEmpty else { throw VolumeRefusal(message: "\(field).source.docker_volume.name is empty") }
+                var options: [String: String] = [:]
+                for parameter in docker.driverOptions?.parameter ?? [] { options[parameter.key] = parameter.value }
+                source = .dockerVolume(driver: driver, name: docker.name, options: options)
+            case .secret?, .csiVolume?:
                 throw VolumeRefusal(message: "\(field).source.type \(volume.source?.type?.rawValue ?? "") is not supported by this agent")
             }
             volumes.append(ContainerVolume(source: source, containerPath: volume.containerPath, readOnly: volume.mode == .ro))

@@ -59,6 +59,9 @@ public struct AgentConfiguration: Sendable {
     /// Which host paths tasks may mount as volumes (`--allowed-host-paths`; none by default), and what no volume may
     /// expose (the work dir, the agent's credential and key files).
     public var hostPaths = HostPathPolicy.none
+    /// Where Docker volume plugins are discovered (`--docker-volume-plugins-root`; default `/`: /run/docker/plugins,
+    /// /etc/docker/plugins, /usr/lib/docker/plugins).
+    public var dockerVolumePlugins = DockerPluginDirectories.standard
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {
@@ -137,6 +140,7 @@ public struct AgentConfiguration: Sendable {
             ("network_cni_plugins_dir", network.pluginDirectories.joined(separator: ":")),
             ("default_network_subnet", network.builtIn.map { "\($0.subnet) (bridge \($0.bridge))" } ?? "none"),
             ("allowed_host_paths", hostPaths.allowedRoots.joined(separator: ",")),
+            ("docker_volume_plugins", ([dockerVolumePlugins.sockets] + dockerVolumePlugins.specs).joined(separator: ":")),
         ]
     }
 }

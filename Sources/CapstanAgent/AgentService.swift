@@ -57,7 +57,11 @@ public struct AgentService: Service {
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
         var isolation = Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger)
-        isolation = IsolatorSet(isolators: isolation.isolators + [VolumeIsolator(policy: configuration.hostPaths)], unavailable: isolation.unavailable)
+        let docker = DockerVolumeMounts(
+            journalDirectory: configuration.workDir + "/volumes/docker",
+            plugins: DockerVolumePlugins(directories: configuration.dockerVolumePlugins, logger: logger), logger: logger)
+        isolation = IsolatorSet(
+            isolators: isolation.isolators + [VolumeIsolator(policy: configuration.hostPaths, docker: docker)], unavailable: isolation.unavailable)
         let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
         Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(

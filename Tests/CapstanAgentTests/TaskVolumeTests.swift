@@ -23,12 +23,15 @@ struct TaskVolumeTests {
                 Volume(mode: .ro, containerPath: "/lib-ro", hostPath: "/usr/lib"),
                 Volume(mode: .rw, containerPath: "bin", source: .init(type: .hostPath, hostPath: .init(path: "/usr/bin"))),
                 Volume(mode: .rw, containerPath: "scratch", source: .init(type: .sandboxPath, sandboxPath: .init(path: "tmp"))),
+                Volume(mode: .ro, containerPath: "/db", source: .init(type: .dockerVolume, dockerVolume: .init(
+                    driver: "rexray", name: "pg", driverOptions: Parameters(parameter: [Parameter(key: "size", value: "5")])))),
             ]),
             prefix: "task.container", policy: policy)
         #expect(volumes == [
             ContainerVolume(source: .hostPath("/usr/lib"), containerPath: "/lib-ro", readOnly: true),
             ContainerVolume(source: .hostPath("/usr/bin"), containerPath: "bin", readOnly: false),
             ContainerVolume(source: .sandboxPath("tmp"), containerPath: "scratch", readOnly: false),
+            ContainerVolume(source: .dockerVolume(driver: "rexray", name: "pg", options: ["size": "5"]), containerPath: "/db", readOnly: true),
         ])
     }
 
@@ -36,8 +39,10 @@ struct TaskVolumeTests {
     func refused() {
         #expect(Self.refusal([Volume(mode: .rw, containerPath: "")]) == "task.container.volumes[0].container_path is empty")
         #expect(Self.refusal([Volume(mode: .rw, containerPath: "x")]) == "task.container.volumes[0] names neither host_path nor a source")
-        #expect(Self.refusal([Volume(mode: .rw, containerPath: "x", source: .init(type: .dockerVolume, dockerVolume: .init(driver: "rexray", name: "v")))])
-            == "task.container.volumes[0].source.type DOCKER_VOLUME is not supported by this agent")
+        #expect(Self.refusal([Volume(mode: .rw, containerPath: "x", source: .init(type: .dockerVolume, dockerVolume: .init(name: "v")))])
+            == "task.container.volumes[0].source.docker_volume.driver is missing: name the volume plugin")
+        #expect(Self.refusal([Volume(mode: .rw, containerPath: "x", source: .init(type: .secret))])
+            == "task.container.volumes[0].source.type SECRET is not supported by this agent")
         #expect(Self.refusal([Volume(mode: .rw, containerPath: "x", source: .init(type: .sandboxPath, sandboxPath: .init(type: .parent, path: "p")))])
             .contains("sandbox_path.type PARENT is not supported"))
         #expect(Self.refusal([Volume(mode: .rw, containerPath: "x", source: .init(type: .hostPath, hostPath: .init(path: "/usr", mountPropagation: .init(mode: .bidirectional))))])

@@ -58,6 +58,11 @@ struct AgentOptions: ParsableArguments {
         valueName: "dirs"))
     var allowedHostPaths: String?
 
+    @Option(help: ArgumentHelp(
+        "Root under which Docker volume plugins are discovered: its run/docker/plugins (sockets), etc/docker/plugins and usr/lib/docker/plugins (.spec, .json).",
+        valueName: "dir"))
+    var dockerVolumePluginsRoot: String = "/"
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -79,6 +84,10 @@ struct AgentOptions: ParsableArguments {
             containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
         configuration.network = try network(subnet: defaultNetworkSubnet ?? defaultSubnet)
+        guard dockerVolumePluginsRoot.hasPrefix("/") else {
+            throw ValidationError("--docker-volume-plugins-root '\(dockerVolumePluginsRoot)' must be an absolute directory")
+        }
+        configuration.dockerVolumePlugins = .under(dockerVolumePluginsRoot)
         let roots = (allowedHostPaths ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         do {
             configuration.hostPaths = try HostPathPolicy(

@@ -8,6 +8,8 @@ public struct ContainerVolume: Sendable, Hashable, Codable {
         case sandboxPath(String)
         /// A persistent volume's directory, which the agent made (under its work dir, outside the host-path policy).
         case persistentVolume(String)
+        /// A volume of a Docker volume plugin (Mesos' DOCKER_VOLUME), mounted once on the agent for all its users.
+        case dockerVolume(driver: String, name: String, options: [String: String])
     }
 
     public var source: Source
@@ -30,6 +32,7 @@ public struct ContainerVolume: Sendable, Hashable, Codable {
         case .hostPath(let path): what = "host path '\(path)'"
         case .sandboxPath(let path): what = "sandbox path '\(path)'"
         case .persistentVolume(let path): what = "persistent volume '\(path)'"
+        case .dockerVolume(let driver, let name, _): what = "Docker volume '\(name)' of driver '\(driver)'"
         }
         return "\(what) at '\(containerPath)'\(readOnly ? " (read-only)" : "")"
     }

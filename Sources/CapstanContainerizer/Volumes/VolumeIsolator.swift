@@ -18,20 +18,37 @@ public actor VolumeIsolator: Isolator {
     public nonisolated let name = "volume/path"
 
     private let policy: HostPathPolicy
+    private let docker: DockerVolumeMounts?
+    /// The recovery of Docker volume claims, which new claims wait for.
+    private var dockerRecovery: Task<Void, Never>?
 
-    public init(policy: HostPathPolicy) {
+    /// - Parameter docker: the agent's Docker volume plugin mounts; nil refuses Docker volumes.
+    public init(policy: HostPathPolicy, docker: DockerVolumeMounts? = nil) {
         self.policy = policy
+        self.docker = docker
     }
 
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
         guard !config.volumes.isEmpty else { return nil }
-        let policy = self.policy
-        let mounts = try await Blocking.run { try Self.mounts(config, policy: policy) }
+        // Docker volumes first: the plugin mounts them on the agent (one mount for every container using one), and the
+        // container binds the mountpoint as it binds a host path.
+        var mountpoints: [Int: String] = [:]
+        for (index, volume) in config.volumes.enumerated() {
+            guard case .dockerVolume(let driver, let name, let options) = volume.source else { continue }
+            guard let docker else {
+                throw CapstanError(.unsupported, "volumes[\(index)]: this agent has no Docker volume plugins configured")
+            }
+            await dockerRecovery?.value
+            mountpoints[index] = try await docker.claim(containerID: config.containerID, driver: driver, name: name, options: options)
+        }
+        let policy = self.policy, claimed = mountpoints
+        let mounts = try await Blocking.run { try Self.mounts(config, policy: policy, dockerMountpoints: claimed) }
         return LaunchHooks(mounts: mounts)
     }
 
-    /// Blocking: the bind mounts of `config`'s volumes, in order.
-    static func mounts(_ config: ContainerConfig, policy: HostPathPolicy) throws(CapstanError) -> [BindMountSpec] {
+    /// Blocking: the bind mounts of `config`'s volumes, in order; `dockerMountpoints` holds the host mountpoint of each
+    /// Docker volume, by index.
+    static func mounts(_ config: ContainerConfig, policy: HostPathPolicy, dockerMountpoints: [Int: String] = [:]) throws(CapstanError) -> [BindMountSpec] {
         guard let sandbox = HostPathPolicy.realPath(config.sandboxDirectory) else {
             throw CapstanError(.notFound, "The sandbox \(config.sandboxDirectory) of container \(config.containerID) does not exist")
         }
@@ -50,6 +67,11 @@ public actor VolumeIsolator: Isolator {
                     throw CapstanError(.notFound, "\(field) persistent volume '\(path)' has no directory on the agent")
                 }
                 source = resolved
+            case .dockerVolume(_, let name, _):
+                guard let mountpoint = dockerMountpoints[index] else {
+                    throw CapstanError(.internal, "\(field) Docker volume '\(name)' was not mounted")
+                }
+                source = mountpoint
             }
             let target: String
             let path = volume.containerPath
@@ -75,7 +97,11 @@ public actor VolumeIsolator: Isolator {
                 let isDirectory = stat(source, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
                 target = try SandboxPath.make(path, in: sandbox, directory: isDirectory, field: "\(field) container path")
             }
-            let handedOver = !volume.readOnly && { if case .hostPath = volume.source { return false } else { return true } }()
+            let handedOver: Bool
+            switch volume.source {
+            case .sandboxPath, .persistentVolume: handedOver = !volume.readOnly
+            case .hostPath, .dockerVolume: handedOver = false
+            }
             mounts.append(BindMountSpec(source: source, target: target, readOnly: volume.readOnly, refusesSymlinks: true, handedToTask: handedOver))
         }
         return mounts
@@ -90,9 +116,24 @@ public actor VolumeIsolator: Isolator {
         return nil
     }
 
-    /// The mounts live in the container's mount namespace and end with it; sandbox directories go with the sandbox.
-    public func cleanup(_ id: ContainerID) async throws {}
-    public func recover(_ states: [ContainerRecoveryState]) async throws {}
+    /// The mounts live in the container's mount namespace and end with it; sandbox directories go with the sandbox. The
+    /// container's claims on Docker volumes are released (the plugin unmounts a volume when its last user ends).
+    public func cleanup(_ id: ContainerID) async throws {
+        await docker?.release(containerID: id)
+    }
+
+    /// Claims on Docker volumes of containers that ended while the agent was down are released, once each. In the
+    /// background: an unreachable plugin is retried for its whole window, which must not hold up the agent's start.
+    public func recover(_ states: [ContainerRecoveryState]) async throws {
+        guard let docker else { return }
+        let live = Set(states.filter { $0.pid != nil }.map(\.containerID))
+        dockerRecovery = Task { await docker.recover(liveContainers: live) }
+    }
+
+    /// Waits until the claims of containers that ended while the agent was down are released.
+    public func dockerRecoveryFinished() async {
+        await dockerRecovery?.value
+    }
 }
 
 /// Paths inside a sandbox, made without following symlinks.
