@@ -79,5 +79,44 @@ extension EndToEnd {
                 await scheduler.disconnect()
             }
         }
+
+        @Test("Two tasks on one DOCKER_VOLUME share one plugin mount (Activate, Get, Create, Mount once; Unmount once both ended); a plugin Err is TASK_FAILED carrying its text", TestVolumePlugin.requirement)
+        func dockerVolumes() async throws {
+            let root = "/tmp/cdva-\(UUID().uuidString.prefix(6).lowercased())"  // short: unix socket paths are limited
+            try FileManager.default.createDirectory(atPath: root + "/run/docker/plugins", withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: root) }
+            let plugin = try TestVolumePlugin(address: root + "/run/docker/plugins/tvol.sock", state: root + "/state")
+            defer { plugin.stop() }
+            func volume(_ name: String) -> Volume {
+                Volume(mode: .rw, containerPath: "shared", source: .init(type: .dockerVolume, dockerVolume: .init(driver: "tvol", name: name)))
+            }
+            try await TestCluster().run { cluster in
+                try await cluster.startMaster()
+                try await cluster.startAgent(extraArguments: ["--docker-volume-plugins-root", root])
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                // Each waits for the other's file: both run at once on the one mount.
+                var first = TestTasks.command(
+                    "first", "echo one > shared/one; while [ ! -e shared/two ]; do sleep 0.05; done", agent: offer.agentID)
+                first.container = ContainerInfo(type: .mesos, volumes: [volume("data")])
+                var second = TestTasks.command(
+                    "second", "while [ ! -e shared/one ]; do sleep 0.05; done; echo two > shared/two", agent: offer.agentID)
+                second.container = ContainerInfo(type: .mesos, volumes: [volume("data")])
+                try await scheduler.launch([first, second], on: [offer])
+                try await scheduler.update("first", .taskFinished, timeout: .seconds(30))
+                try await scheduler.update("second", .taskFinished, timeout: .seconds(30))
+                try await eventually("the plugin unmounted the volume", timeout: .seconds(10)) { plugin.count("VolumeDriver.Unmount") == 1 }
+                #expect(plugin.callNames() == ["Plugin.Activate", "VolumeDriver.Get", "VolumeDriver.Create", "VolumeDriver.Mount", "VolumeDriver.Unmount"], "\(plugin.callNames())")
+
+                try plugin.control(["VolumeDriver.Mount": ["err": "pool blue is locked by client.42", "status": 500]])
+                let next = try #require(try await scheduler.nextOffers().first)
+                var locked = TestTasks.command("locked", "true", agent: next.agentID)
+                locked.container = ContainerInfo(type: .mesos, volumes: [volume("blue")])
+                try await scheduler.launch([locked], on: [next])
+                let failed = try await scheduler.update("locked", .taskFailed, timeout: .seconds(20))
+                #expect(failed.message?.contains("Docker volume plugin 'tvol' failed VolumeDriver.Mount of volume 'blue': pool blue is locked by client.42") == true, "\(failed.message ?? "")")
+                await scheduler.disconnect()
+            }
+        }
     }
 }

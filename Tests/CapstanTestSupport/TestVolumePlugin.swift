@@ -1,4 +1,3 @@
-import CapstanContainerizer
 import CapstanCore
 import CapstanTestSupport
 import Foundation
@@ -7,29 +6,29 @@ import Glibc
 /// A Docker volume plugin written for the tests: a python3 HTTP server on a unix socket (or on 127.0.0.1) that
 /// records every call in order, mounts volumes as real directories, counts Mounts per ID and can be told to fail a
 /// call with an `Err`, stall, answer without end or return another mountpoint.
-final class TestVolumePlugin: @unchecked Sendable {
-    let process: Process
+public final class TestVolumePlugin: @unchecked Sendable {
+    public let process: Process
     /// Where it listens: a socket path, or `tcp:` for 127.0.0.1 on a free port.
-    let address: String
-    let state: String
+    public let address: String
+    public let state: String
 
-    static let requirement = Prerequisites.requires("Docker volume plugin tests", .binary("python3"))
+    public static let requirement = Prerequisites.requires("Docker volume plugin tests", .binary("python3"))
 
     /// One call as the plugin saw it.
-    struct Call: Equatable, CustomStringConvertible {
-        var call: String
-        var body: [String: String]
-        var accept: String?
-        var host: String?
+    public struct Call: Equatable, CustomStringConvertible {
+        public var call: String
+        public var body: [String: String]
+        public var accept: String?
+        public var host: String?
         /// The agent's journal as the call arrived: one "<mount ID> <state> <claimants,…>" per record.
-        var journal: [String] = []
-        var description: String { "\(call) \(body)" }
+        public var journal: [String] = []
+        public var description: String { "\(call) \(body)" }
     }
 
     /// Starts the plugin listening on `address` (its state under `state`); `startDelay` delays creating the socket,
     /// `listenDelay` listening on it (the socket exists but refuses connections meanwhile). With `waitUntilReady`,
     /// returns once it listens.
-    init(
+    public init(
         address: String, state: String, implements: [String] = ["VolumeDriver"], startDelay: Double = 0, listenDelay: Double = 0,
         capabilities: Bool = true, journal: String? = nil, waitUntilReady: Bool = true
     ) throws {
@@ -49,7 +48,7 @@ final class TestVolumePlugin: @unchecked Sendable {
     }
 
     /// Waits (generously: CI is slow) until the plugin listens.
-    func waitUntilListening(timeout: Duration = .seconds(30)) throws {
+    public func waitUntilListening(timeout: Duration = .seconds(30)) throws {
         let deadline = ContinuousClock.now + timeout
         while !FileManager.default.fileExists(atPath: state + "/ready") {
             guard process.isRunning else { throw TestFailure("the test volume plugin exited with status \(process.terminationStatus)") }
@@ -59,10 +58,10 @@ final class TestVolumePlugin: @unchecked Sendable {
     }
 
     /// The port it listens on when started with `tcp:`.
-    var port: Int? { (try? String(contentsOfFile: state + "/port", encoding: .utf8)).flatMap { Int($0) } }
+    public var port: Int? { (try? String(contentsOfFile: state + "/port", encoding: .utf8)).flatMap { Int($0) } }
 
     /// Stops the plugin (by its PID) and waits for it.
-    func stop() {
+    public func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -72,7 +71,7 @@ final class TestVolumePlugin: @unchecked Sendable {
     deinit { stop() }
 
     /// Every call so far, in order.
-    func calls() -> [Call] {
+    public func calls() -> [Call] {
         let text = (try? String(contentsOfFile: state + "/calls.jsonl", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in
             guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
@@ -87,13 +86,13 @@ final class TestVolumePlugin: @unchecked Sendable {
     }
 
     /// The names of the calls so far, in order.
-    func callNames() -> [String] { calls().map(\.call) }
+    public func callNames() -> [String] { calls().map(\.call) }
 
     /// How many times `call` arrived.
-    func count(_ call: String) -> Int { calls().filter { $0.call == call }.count }
+    public func count(_ call: String) -> Int { calls().filter { $0.call == call }.count }
 
     /// The mount IDs the plugin holds for each volume.
-    func mounts() -> [String: [String]] {
+    public func mounts() -> [String: [String]] {
         guard let data = FileManager.default.contents(atPath: state + "/state.json"),
             let object = try? JSONSerialization.jsonObject(with: data) as? [String: [String: Any]]
         else { return [:] }
@@ -102,7 +101,7 @@ final class TestVolumePlugin: @unchecked Sendable {
 
     /// Overrides how calls are answered: `[call: ["err": text, "status": 500, "mountpoint": path, "huge": bytes,
     /// "sleep": seconds]]`.
-    func control(_ overrides: [String: [String: Any]]) throws {
+    public func control(_ overrides: [String: [String: Any]]) throws {
         let data = try JSONSerialization.data(withJSONObject: overrides)
         try data.write(to: URL(fileURLWithPath: state + "/control.json.tmp"))
         _ = rename(state + "/control.json.tmp", state + "/control.json")
@@ -253,30 +252,3 @@ server.serve_forever()
 """#
 }
 
-/// A scratch root for plugin directories and journals, short enough for unix socket paths, removed afterwards.
-struct PluginScratch {
-    let root: String
-    var directories: DockerPluginDirectories { .under(root) }
-    var sockets: String { root + "/run/docker/plugins" }
-    var specs: String { root + "/etc/docker/plugins" }
-    var journal: String { root + "/work/volumes/docker" }
-
-    static func with<T>(_ body: (PluginScratch) async throws -> T) async throws -> T {
-        let root = "/tmp/cdv-\(UUID().uuidString.prefix(8))"
-        let scratch = PluginScratch(root: root)
-        for directory in [scratch.sockets, scratch.specs, root + "/usr/lib/docker/plugins", root + "/state"] {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        defer { try? FileManager.default.removeItem(atPath: root) }
-        return try await body(scratch)
-    }
-
-    /// A plugin's state directory.
-    func state(_ name: String) -> String { root + "/state/" + name }
-
-    /// Writes a file (creating its directory).
-    func write(_ text: String, to path: String) throws {
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-}
