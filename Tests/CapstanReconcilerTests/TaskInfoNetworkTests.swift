@@ -52,3 +52,23 @@ import Testing
         #expect(task.healthCheck?.tcp?.port == 31001)
     }
 }
+
+/// How a workload's `volumes` become the task's `container.volumes`.
+@Suite struct TaskInfoVolumeTests {
+    @Test func hostAndDockerVolumesBecomeMesosVolumesWithTheirModes() {
+        var spec = WorkloadSpec(command: ["/bin/true"])
+        spec.volumes = [
+            VolumeSpec(path: "/srv/config", source: .host("/etc/capstan-app"), readOnly: true),
+            VolumeSpec(path: "/data", source: .docker(driver: "rexray", name: "pg")),
+            VolumeSpec(path: "/scratch", source: .persistent(sizeMiB: 64)),
+        ]
+        let task = TaskInfoBuilder(workload: Workload(kind: .app, name: "db", spec: spec), commit: "0123456789abcdef0123456789abcdef01234567")
+            .taskInfo(agent: AgentID("a0"), ports: [])
+        let volumes = task.container?.volumes ?? []
+        #expect(volumes.count == 2)
+        #expect(volumes.first?.mode == .ro && volumes.first?.containerPath == "/srv/config" && volumes.first?.source?.hostPath?.path == "/etc/capstan-app")
+        #expect(volumes.last?.mode == .rw && volumes.last?.source?.type == .dockerVolume && volumes.last?.source?.dockerVolume?.driver == "rexray"
+            && volumes.last?.source?.dockerVolume?.name == "pg")
+        #expect(task.resources.contains { $0.name == "disk" && $0.scalar?.value == 64 }, "a persistent volume is disk the instance asks for")
+    }
+}

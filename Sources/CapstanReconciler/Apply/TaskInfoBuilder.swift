@@ -106,11 +106,14 @@ struct TaskInfoBuilder {
         }
     }
 
-    /// The image, and the CNI network with its port mappings (`bridge`: the agents' built-in network).
+    /// The image, the CNI network with its port mappings (`bridge`: the agents' built-in network), and the host-path
+    /// and Docker volumes.
     private func container(ports: [UInt64]) -> ContainerInfo? {
         let networks = workload.spec.network.cniNetworks
-        guard workload.spec.image != nil || !networks.isEmpty else { return nil }
+        let volumes = self.volumes()
+        guard workload.spec.image != nil || !networks.isEmpty || !volumes.isEmpty else { return nil }
         var container = ContainerInfo(type: .mesos)
+        container.volumes = volumes
         if let image = workload.spec.image {
             let name = image.hasPrefix("docker://") ? String(image.dropFirst("docker://".count)) : image
             container.mesos = .init(image: Image(type: .docker, docker: .init(name: name)))
@@ -125,6 +128,23 @@ struct TaskInfoBuilder {
             container.networkInfos = [NetworkInfo(name: first, portMappings: mappings)] + networks.dropFirst().map { NetworkInfo(name: $0) }
         }
         return container
+    }
+
+    /// `spec.volumes` as Mesos volumes: a `host` path (the agent allows it only under its `--allowed-host-paths`) or a
+    /// `docker` plugin's volume, read-only when asked. A `persistent` volume is not one of them: it is disk the
+    /// instance asks for (reservations and volumes driven from manifests are still to come).
+    func volumes() -> [Volume] {
+        workload.spec.volumes.compactMap { volume in
+            let mode: Volume.Mode = volume.readOnly ? .ro : .rw
+            switch volume.source {
+            case .host(let path):
+                return Volume(mode: mode, containerPath: volume.path, source: .init(type: .hostPath, hostPath: .init(path: path)))
+            case .docker(let driver, let name):
+                return Volume(mode: mode, containerPath: volume.path, source: .init(type: .dockerVolume, dockerVolume: .init(driver: driver, name: name)))
+            case .persistent:
+                return nil
+            }
+        }
     }
 
     /// The agent port of each declared port, in declaration order: its `host` port, else (on host and bridge networks)
