@@ -79,3 +79,18 @@ public protocol Isolator: Sendable {
 extension Isolator {
     public func networks(of id: ContainerID) async -> [ContainerNetworkStatus] { [] }
 }
+
+/// An isolator that neither limits nor measures (networks, volumes): no update, no usage, and no limitation to watch
+/// for. Isolators with limits implement all three themselves.
+public protocol SetupIsolator: Isolator {}
+
+extension SetupIsolator {
+    public func update(_ id: ContainerID, limits: ResourceLimits) async throws {}
+
+    public func usage(_ id: ContainerID) async throws -> ResourceStatistics? { nil }
+
+    public func watch(_ id: ContainerID) async -> ContainerLimitation? {
+        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+        return nil
+    }
+}

@@ -17,7 +17,7 @@ public import Logging
 ///   containerizer calls `cleanup`, which rolls back the networks attached before it.
 /// - `recover` DELs every journalled container the agent no longer has, then sweeps leases and iptables rules of
 ///   containers that exist nowhere on the host.
-public actor CNINetworkIsolator: Isolator {
+public actor CNINetworkIsolator: SetupIsolator {
     public nonisolated let name = "network/cni"
 
     /// Where network configurations are, in order: a name defined in an earlier one wins.
@@ -151,15 +151,6 @@ public actor CNINetworkIsolator: Isolator {
         let files = ContainerNetworkFiles(hostname: plan.hostname, results: results)
         let etc = try journal.etcDirectory(id)
         try await Blocking.run { try files.write(into: etc) }
-    }
-
-    public func update(_ id: ContainerID, limits: ResourceLimits) async throws {}
-
-    public func usage(_ id: ContainerID) async throws -> ResourceStatistics? { nil }
-
-    public func watch(_ id: ContainerID) async -> ContainerLimitation? {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        return nil
     }
 
     public func cleanup(_ id: ContainerID) async throws {

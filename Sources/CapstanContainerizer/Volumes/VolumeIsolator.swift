@@ -14,7 +14,7 @@ import Glibc
 /// - read-only is a recursive read-only mount (EROFS for every write, submounts included);
 /// - a relative container path is in the sandbox; an absolute one is in the image's root, or, for a container on
 ///   the host's filesystem, an existing host path covered only inside the container.
-public actor VolumeIsolator: Isolator {
+public actor VolumeIsolator: SetupIsolator {
     public nonisolated let name = "volume/path"
 
     private let policy: HostPathPolicy
@@ -108,13 +108,6 @@ public actor VolumeIsolator: Isolator {
     }
 
     public func isolate(_ id: ContainerID, pid: Int32) async throws {}
-    public func update(_ id: ContainerID, limits: ResourceLimits) async throws {}
-    public func usage(_ id: ContainerID) async throws -> ResourceStatistics? { nil }
-
-    public func watch(_ id: ContainerID) async -> ContainerLimitation? {
-        while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
-        return nil
-    }
 
     /// The mounts live in the container's mount namespace and end with it; sandbox directories go with the sandbox. The
     /// container's claims on Docker volumes are released (the plugin unmounts a volume when its last user ends).

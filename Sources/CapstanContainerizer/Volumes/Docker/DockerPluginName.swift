@@ -2,7 +2,7 @@ import CapstanCore
 
 /// The name of a Docker plugin (a volume `driver`), checked before it is joined into a discovery path: 1 to 128
 /// bytes of letters, digits, `.`, `_` and `-`, starting with a letter or digit — so never `/`, `..` or NUL.
-public struct DockerPluginName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct DockerPluginName: CheckedName {
     /// The longest name accepted.
     public static let maxLength = 128
 
@@ -32,18 +32,6 @@ public struct DockerPluginName: Hashable, Sendable, Comparable, CustomStringConv
         return nil
     }
 
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
-
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        try self.init(text)
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(value)
-    }
-
     private static func isAlphanumeric(_ byte: UInt8) -> Bool {
         switch byte {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"): true
@@ -55,7 +43,7 @@ public struct DockerPluginName: Hashable, Sendable, Comparable, CustomStringConv
 /// The name of a volume as its driver knows it: 1 to 255 bytes with no NUL and no control characters. The name goes
 /// to the plugin in JSON and into the mount journal's file names percent-encoded, never raw into a path, so a plugin
 /// that accepts names such as `pool/image` keeps them.
-public struct DockerVolumeName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+public struct DockerVolumeName: CheckedName {
     public static let maxLength = 255
 
     public let value: String
@@ -71,6 +59,16 @@ public struct DockerVolumeName: Hashable, Sendable, Comparable, CustomStringConv
         self.value = value
     }
 
+}
+
+/// A name checked when it is made: decoded through its checking initializer (so a journal cannot smuggle in a name the
+/// initializer refuses), encoded as its text, ordered by it.
+public protocol CheckedName: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
+    var value: String { get }
+    init(_ value: String) throws(CapstanError)
+}
+
+extension CheckedName {
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.value < rhs.value }
 
     public init(from decoder: any Decoder) throws {
