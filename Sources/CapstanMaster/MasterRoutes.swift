@@ -92,6 +92,33 @@ enum MasterRoutes {
         for path in ["state", "master/state", "state.json", "master/state.json"] {
             router.get(RouterPath(path)) { _, _ in try Response.mesosJSON(await master.legacyState()) }
         }
+        // The rest of Mesos' master JSON endpoints, which its web UI, CLI and monitoring scripts read.
+        for prefix in ["", "master/"] {
+            router.get(RouterPath(prefix + "slaves")) { _, _ in try Response.mesosJSON(await master.legacySlavesDocument()) }
+            router.get(RouterPath(prefix + "frameworks")) { _, _ in try Response.mesosJSON(await master.legacyFrameworksDocument()) }
+            router.get(RouterPath(prefix + "state-summary")) { _, _ in try Response.mesosJSON(await master.legacyStateSummary()) }
+            router.get(RouterPath(prefix + "roles")) { _, _ in try Response.mesosJSON(await master.legacyRoles()) }
+            router.get(RouterPath(prefix + "flags")) { _, _ in try Response.mesosJSON(["flags": await master.legacyFlags()]) }
+            router.get(RouterPath(prefix + "tasks")) { request, _ in
+                try await answering {
+                    let query = request.uri.queryParameters
+                    func integer(_ name: String, default value: Int) throws(CapstanError) -> Int {
+                        guard let text = query.get(name) else { return value }
+                        guard let number = Int(text), number >= 0 else {
+                            throw CapstanError(.invalidArgument, "\(name) '\(text)' must be a non-negative integer")
+                        }
+                        return number
+                    }
+                    let limit = try integer("limit", default: 100)
+                    let offset = try integer("offset", default: 0)
+                    let order = query.get("order") ?? "des"
+                    guard order == "asc" || order == "des" else {
+                        throw CapstanError(.invalidArgument, "order '\(order)' must be asc or des")
+                    }
+                    return try Response.mesosJSON(await master.legacyTasksDocument(limit: limit, offset: offset, ascending: order == "asc"))
+                }
+            }
+        }
         // Mesos' /redirect: on the leader, a redirect to itself (followers are redirected by the middleware).
         router.get("redirect") { request, _ in
             let host = request.head.authority ?? "127.0.0.1"

@@ -47,6 +47,28 @@ extension EndToEnd {
                 let tasks = frameworks?.first?["tasks"] as? [[String: Any]]
                 #expect(tasks?.first?["state"] as? String == "TASK_RUNNING")
 
+                // The rest of Mesos' master JSON endpoints, as its tooling reads them.
+                func json(_ path: String) async throws -> [String: Any] {
+                    let reply = try await master.get(path)
+                    #expect(reply.status == 200, "\(path): \(reply.status)")
+                    return try #require(try JSONSerialization.jsonObject(with: reply.body) as? [String: Any], "\(path)")
+                }
+                for prefix in ["", "/master"] {
+                    #expect((try await json(prefix + "/slaves"))["slaves"].map { ($0 as? [Any])?.count } == 1)
+                    let listed = try await json(prefix + "/frameworks")["frameworks"] as? [[String: Any]]
+                    #expect(listed?.first?["name"] as? String == "ops")
+                    let page = try await json(prefix + "/tasks?limit=5&order=asc")["tasks"] as? [[String: Any]]
+                    #expect(page?.map { $0["id"] as? String } == ["watched"])
+                    let summary = try await json(prefix + "/state-summary")
+                    let summarized = (summary["frameworks"] as? [[String: Any]])?.first
+                    #expect(summarized?["TASK_RUNNING"] as? Double == 1 && summarized?["tasks"] == nil, "\(summarized ?? [:])")
+                    #expect(((summary["slaves"] as? [[String: Any]])?.first?["TASK_RUNNING"] as? Double) == 1)
+                    let legacyRoles = try await json(prefix + "/roles")["roles"] as? [[String: Any]]
+                    #expect(legacyRoles?.first { $0["name"] as? String == "*" }?["frameworks"] as? [String] == [scheduler.frameworkID.value])
+                    #expect(((try await json(prefix + "/flags"))["flags"] as? [String: Any])?.isEmpty == false)
+                }
+                #expect(try await master.get("/tasks?order=sideways").status == 400)
+
                 let metrics = try await master.get("/metrics").text
                 #expect(metrics.contains("capstan_master_tasks_running 1"))
                 #expect(metrics.contains("capstan_master_cpus_used 0.5"))
