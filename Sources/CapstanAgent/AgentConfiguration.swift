@@ -56,6 +56,8 @@ public struct AgentConfiguration: Sendable {
     public var connectionLimits = ConnectionLimits()
     /// CNI networks (`--network-cni-config-dir`, `--network-cni-plugins-dir`, `--default-network-subnet`).
     public var network = NetworkConfiguration()
+    /// The `disk/du` isolator (`--container-disk-watch-interval`, `--enforce-container-disk-quota`).
+    public var diskUsage = DiskUsageIsolator.Options()
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {
@@ -124,6 +126,8 @@ public struct AgentConfiguration: Sendable {
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
+            ("container_disk_watch_interval", "\(diskUsage.interval.seconds)secs"),
+            ("enforce_container_disk_quota", diskUsage.enforce ? "true" : "false"),
             ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
             ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
             ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),

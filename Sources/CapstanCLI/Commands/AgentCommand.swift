@@ -56,6 +56,9 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
+    @OptionGroup(title: "Disk usage (disk/du)")
+    var disk: DiskFlags
+
     /// - Parameter defaultSubnet: the built-in network's subnet when `--default-network-subnet` is not given.
     func configuration(listen: HostPort, master: HostPort, workDir: String, defaultSubnet: String = "none") throws -> AgentConfiguration {
         var configuration = AgentConfiguration(
@@ -70,6 +73,7 @@ struct AgentOptions: ParsableArguments {
             containerPidsMax: try pidsMax(), switchUser: switchUser)
         configuration.authenticateExecutors = authenticateHTTPExecutors
         configuration.network = try network(subnet: defaultNetworkSubnet ?? defaultSubnet)
+        configuration.diskUsage = try disk.options()
         return configuration
     }
 
