@@ -54,5 +54,20 @@ extension EndToEnd {
                 await scheduler.disconnect()
             }
         }
+
+        @Test("A task from an image that writes 30 MB to its root filesystem (the overlay upper dir, not the sandbox) past disk:10 fails with REASON_CONTAINER_LIMITATION_DISK")
+        func imageTaskWritingToItsRootfsIsKilled() async throws {
+            try await ImageTaskTests.withImageAgent(
+                "disk", agentArguments: ["--enforce-container-disk-quota", "--container-disk-watch-interval", "200ms"]
+            ) { scheduler, offer, _ in
+                var task = Self.task(
+                    "rootfs-hog", "busybox dd if=/dev/zero of=/fill bs=1048576 count=30 && exec sleep 60", agent: offer.agentID, disk: 10)
+                task.container = ImageTaskTests.busyboxContainer()
+                try await scheduler.launch([task], on: [offer])
+                let failed = try await scheduler.update("rootfs-hog", .taskFailed, timeout: .seconds(30))
+                #expect(failed.reason == .reasonContainerLimitationDisk, "\(failed)")
+                #expect(failed.message?.contains("exceeds quota (10.0 MiB, 10485760 bytes)") == true, "\(failed)")
+            }
+        }
     }
 }
