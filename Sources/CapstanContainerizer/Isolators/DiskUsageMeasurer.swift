@@ -15,7 +15,10 @@ public final class DiskUsageMeasurer: Sendable {
     /// One measurement and how long it took.
     public struct Measurement: Sendable, Hashable {
         public var usage: DiskUsage
+        /// Wall time of the walk.
         public var duration: Duration
+        /// CPU time the measuring thread spent on the walk (user and system).
+        public var cpuTime: Duration
     }
 
     /// The measuring thread's priority, read back from the kernel once it was set.
@@ -48,11 +51,15 @@ public final class DiskUsageMeasurer: Sendable {
     /// Counts queued requests; the thread waits on it.
     private let available = Semaphore()
     private let idleExit: Duration
+    private let lowPriority: Bool
     private let priority = Mutex<Priority?>(nil)
 
-    /// - Parameter idleExit: how long the thread waits for a request before it ends.
-    public init(idleExit: Duration = .seconds(60)) {
+    /// - Parameters:
+    ///   - idleExit: how long the thread waits for a request before it ends.
+    ///   - lowPriority: run at the idle I/O class and nice 19 (`false` only to compare costs, as `capstan bench disk` does).
+    public init(idleExit: Duration = .seconds(60), lowPriority: Bool = true) {
         self.idleExit = idleExit
+        self.lowPriority = lowPriority
     }
 
     /// The priority the measuring thread runs at, once it has run.
@@ -92,7 +99,7 @@ public final class DiskUsageMeasurer: Sendable {
 
     /// The thread's loop: lower its priority, then measure each request in turn until idle.
     private func serve() {
-        lowerPriority()
+        if lowPriority { lowerPriority() }
         while true {
             if !available.wait(timeout: idleExit) {
                 let exit = queue.withLock { queue in
@@ -109,11 +116,20 @@ public final class DiskUsageMeasurer: Sendable {
                 continue
             }
             let start = ContinuousClock.now
+            let cpuStart = Self.threadCPUTime()
             let result = Result {
                 try DiskUsageWalker.measure(request.roots) { request.stopped.load(ordering: .relaxed) }
             }
-            request.finish(result.map { Measurement(usage: $0, duration: ContinuousClock.now - start) })
+            let (duration, cpuTime) = (ContinuousClock.now - start, Self.threadCPUTime() - cpuStart)
+            request.finish(result.map { Measurement(usage: $0, duration: duration, cpuTime: cpuTime) })
         }
+    }
+
+    /// The calling thread's CPU time so far.
+    private static func threadCPUTime() -> Duration {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
     }
 
     /// Idle I/O class and nice 19 for the calling thread (only: both are per thread on Linux), read back.
