@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 // linux/ioprio.h: IOPRIO_WHO_PROCESS targets one thread when given a thread id; class in the top 3 of 16 bits.
@@ -23,6 +24,12 @@ int capstan_ioprio_set_self(int io_class, int level) {
 int capstan_ioprio_class_self(void) {
     long value = syscall(SYS_ioprio_get, CAPSTAN_IOPRIO_WHO_PROCESS, (int)syscall(SYS_gettid));
     return value < 0 ? -errno : (int)(value >> CAPSTAN_IOPRIO_CLASS_SHIFT);
+}
+
+unsigned long long capstan_thread_cpu_ns(void) {
+    struct timespec now;
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now) != 0) return 0;
+    return (unsigned long long)now.tv_sec * 1000000000ULL + (unsigned long long)now.tv_nsec;
 }
 
 int capstan_nice_self(int nice) {

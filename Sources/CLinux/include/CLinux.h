@@ -193,6 +193,10 @@ int capstan_ioprio_set_self(int io_class, int level);
 /// The calling thread's I/O class, or -errno.
 int capstan_ioprio_class_self(void);
 
+/// CPU time the calling thread has used, in nanoseconds (0 when unknown). In C so that Swift code needs no
+/// struct timespec, whose owning module the importer may take to be this one.
+unsigned long long capstan_thread_cpu_ns(void);
+
 /// Sets the calling thread's nice value (setpriority on its thread id); 0 or an errno.
 int capstan_nice_self(int nice);
 

@@ -127,9 +127,7 @@ public final class DiskUsageMeasurer: Sendable {
 
     /// The calling thread's CPU time so far.
     private static func threadCPUTime() -> Duration {
-        var now = timespec()
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
-        return .seconds(now.tv_sec) + .nanoseconds(now.tv_nsec)
+        .nanoseconds(Int64(clamping: capstan_thread_cpu_ns()))
     }
 
     /// Idle I/O class and nice 19 for the calling thread (only: both are per thread on Linux), read back.
