@@ -58,6 +58,8 @@ public struct AgentConfiguration: Sendable {
     public var network = NetworkConfiguration()
     /// The `disk/du` isolator (`--container-disk-watch-interval`, `--enforce-container-disk-quota`).
     public var diskUsage = DiskUsageIsolator.Options()
+    /// Project IDs for `disk/xfs` (`--xfs-project-range`, Mesos' default `[5000-10000]`).
+    public var xfsProjectRange = ProjectIDRange.default
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {
@@ -128,6 +130,7 @@ public struct AgentConfiguration: Sendable {
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
             ("container_disk_watch_interval", "\(diskUsage.interval.seconds)secs"),
             ("enforce_container_disk_quota", diskUsage.enforce ? "true" : "false"),
+            ("xfs_project_range", xfsProjectRange.description),
             ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
             ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
             ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),

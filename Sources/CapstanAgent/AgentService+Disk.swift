@@ -14,6 +14,20 @@ extension AgentService {
             logger.info("Containers over their disk resource are killed (--enforce-container-disk-quota)",
                 metadata: ["interval": "\(configuration.diskUsage.interval)"])
         }
+        logProjectQuotaSupport(configuration, logger: logger)
         return IsolatorSet(isolators: isolation.isolators + [disk], unavailable: isolation.unavailable)
+    }
+
+    /// Says once at start whether the work dir's filesystem and kernel could hold `disk/xfs` project quotas, and
+    /// exactly what is missing when they cannot (the mount option, the filesystem's feature, the kernel's support).
+    static func logProjectQuotaSupport(_ configuration: AgentConfiguration, logger: Logger) {
+        do {
+            let support = try ProjectQuotaSupport.detect(path: configuration.workDir)
+            logger.info(
+                "Project quotas (disk/xfs) on the work dir: \(support.summary)",
+                metadata: ["xfs_project_range": "\(configuration.xfsProjectRange)"])
+        } catch {
+            logger.info("Project quotas (disk/xfs) on the work dir: unknown: \(error)")
+        }
     }
 }

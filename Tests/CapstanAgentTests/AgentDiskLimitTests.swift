@@ -26,6 +26,7 @@ struct AgentDiskLimitTests {
             let named = Dictionary(defaults.map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { a, _ in a })
             #expect(named["container_disk_watch_interval"] == "15.0secs")
             #expect(named["enforce_container_disk_quota"] == "false")
+            #expect(named["xfs_project_range"] == "[5000-10000]")
         }
         try await AgentFixture.with(configure: { $0.diskUsage = .init(interval: .seconds(1), enforce: true) }) { fixture in
             let flags = try await fixture.agent.operatorCall(AgentOperatorCall(type: .getFlags)).getFlags?.flags ?? []

@@ -27,6 +27,10 @@ extension EndToEnd {
                 #expect(named["enforce_container_disk_quota"] == "true", "\(flags)")
                 #expect(named["container_disk_watch_interval"] == "0.2secs", "\(flags)")
                 #expect(named["isolation"]?.split(separator: ",").contains("disk/du") == true, "\(flags)")
+                #expect(named["xfs_project_range"] == "[5000-10000]", "\(flags)")
+                // The agent said at start whether its work dir could hold disk/xfs project quotas, and what is missing.
+                let log = (try? String(contentsOfFile: agent.workDir + ".log", encoding: .utf8)) ?? ""
+                #expect(log.contains("Project quotas (disk/xfs) on the work dir: "), "\(log.suffix(2000))")
 
                 let scheduler = try await EventRecorder.subscribe(cluster.master)
                 let offer = try #require(try await scheduler.nextOffers().first)

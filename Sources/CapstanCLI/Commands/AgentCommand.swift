@@ -74,6 +74,7 @@ struct AgentOptions: ParsableArguments {
         configuration.authenticateExecutors = authenticateHTTPExecutors
         configuration.network = try network(subnet: defaultNetworkSubnet ?? defaultSubnet)
         configuration.diskUsage = try disk.options()
+        configuration.xfsProjectRange = try disk.projectRange()
         return configuration
     }
 

@@ -12,6 +12,15 @@ struct DiskFlags: ParsableArguments {
     @Flag(help: "Kill a container whose disk usage exceeds its disk resource: its tasks fail with REASON_CONTAINER_LIMITATION_DISK.")
     var enforceContainerDiskQuota = false
 
+    @Option(help: ArgumentHelp(
+        "Project IDs disk/xfs may give containers; the agent checks at start whether its work dir's filesystem and kernel support project quotas.",
+        valueName: "[low-high]"))
+    var xfsProjectRange: String = "[5000-10000]"
+
+    func projectRange() throws -> ProjectIDRange {
+        do { return try ProjectIDRange(parsing: xfsProjectRange) } catch { throw ValidationError(error.message) }
+    }
+
     func options() throws -> DiskUsageIsolator.Options {
         let interval = try FlagParsing.duration(containerDiskWatchInterval, flag: "--container-disk-watch-interval")
         guard interval >= .milliseconds(10) else {
