@@ -89,7 +89,8 @@ extension Agent {
                         cpusLimit: limits.cpus, cpusNrPeriods: stats.cpusNrPeriods.map { UInt32(clamping: $0) },
                         cpusNrThrottled: stats.cpusNrThrottled.map { UInt32(clamping: $0) },
                         cpusThrottledTimeSecs: stats.cpusThrottledTimeSecs, memTotalBytes: stats.memTotalBytes,
-                        memLimitBytes: limits.memBytes, memRssBytes: stats.memRSSBytes)
+                        memLimitBytes: limits.memBytes, memRssBytes: stats.memRSSBytes,
+                        diskLimitBytes: limits.diskBytes, diskUsedBytes: stats.diskUsedBytes)
                 }
                 containers.append(
                     .init(

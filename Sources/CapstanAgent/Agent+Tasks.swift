@@ -262,9 +262,12 @@ extension Agent {
 
     func limits(_ resources: [MesosResource]) -> ResourceLimits {
         let parsed = (try? Resources(mesos: resources)) ?? Resources()
+        // A persistent volume's `disk` is its own space, not the sandbox's (Mesos' disk/du leaves volumes out too).
+        let disk = resources.filter { $0.name == "disk" && $0.disk?.persistence == nil }.reduce(0) { $0 + ($1.scalar?.value ?? 0) }
         return ResourceLimits(
             cpus: parsed.cpus > 0 ? parsed.cpus : nil,
-            memBytes: parsed.mem > 0 ? UInt64(parsed.mem * 1024 * 1024) : nil)
+            memBytes: parsed.mem > 0 ? UInt64(parsed.mem * 1024 * 1024) : nil,
+            diskBytes: disk > 0 ? UInt64(disk * 1024 * 1024) : nil)
     }
 
     /// The environment Mesos gives executors and command tasks.

@@ -62,6 +62,10 @@ public struct AgentConfiguration: Sendable {
     /// Where Docker volume plugins are discovered (`--docker-volume-plugins-root`; default `/`: /run/docker/plugins,
     /// /etc/docker/plugins, /usr/lib/docker/plugins).
     public var dockerVolumePlugins = DockerPluginDirectories.standard
+    /// The `disk/du` isolator (`--container-disk-watch-interval`, `--enforce-container-disk-quota`).
+    public var diskUsage = DiskUsageIsolator.Options()
+    /// Project IDs for `disk/xfs` (`--xfs-project-range`, Mesos' default `[5000-10000]`).
+    public var xfsProjectRange = ProjectIDRange.default
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {
@@ -130,6 +134,9 @@ public struct AgentConfiguration: Sendable {
             ("executor_registration_timeout", "\(executorRegistrationTimeout.seconds)secs"),
             ("insecure_registries", registry.insecureRegistries.sorted().joined(separator: ",")),
             ("container_pids_max", containerPidsMax.map(String.init) ?? "none"),
+            ("container_disk_watch_interval", "\(diskUsage.interval.seconds)secs"),
+            ("enforce_container_disk_quota", diskUsage.enforce ? "true" : "false"),
+            ("xfs_project_range", xfsProjectRange.description),
             ("authenticatee", credential.map { "signed as \($0.principal)" } ?? "none"),
             ("authenticate_http_readwrite", httpAuthenticator == nil ? "false" : "true"),
             ("authenticate_http_executors", authenticateExecutors ? "true" : "false"),

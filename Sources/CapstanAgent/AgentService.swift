@@ -56,13 +56,12 @@ public struct AgentService: Service {
         }
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
-        var isolation = Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger)
-        let docker = DockerVolumeMounts(
-            journalDirectory: configuration.workDir + "/volumes/docker",
-            plugins: DockerVolumePlugins(directories: configuration.dockerVolumePlugins, logger: logger), logger: logger)
-        isolation = IsolatorSet(
-            isolators: isolation.isolators + [VolumeIsolator(policy: configuration.hostPaths, docker: docker)], unavailable: isolation.unavailable)
         let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
+        let isolation = Self.withDiskUsage(
+            Self.withVolumes(
+                Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger),
+                configuration, logger: logger),
+            configuration, launcher: linuxLauncher, logger: logger)
         Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
             launcher: PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),
@@ -104,6 +103,15 @@ public struct AgentService: Service {
             configDirectories: directories, pluginDirectories: network.pluginDirectories,
             runDirectory: configuration.workDir + "/network/attachments", logger: logger)
         return IsolatorSet(isolators: isolation.isolators + [cni], unavailable: isolation.unavailable)
+    }
+
+    /// Plus `volume/path`: host-path, sandbox-path, persistent and Docker volumes.
+    static func withVolumes(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) -> IsolatorSet {
+        let docker = DockerVolumeMounts(
+            journalDirectory: configuration.workDir + "/volumes/docker",
+            plugins: DockerVolumePlugins(directories: configuration.dockerVolumePlugins, logger: logger), logger: logger)
+        return IsolatorSet(
+            isolators: isolation.isolators + [VolumeIsolator(policy: configuration.hostPaths, docker: docker)], unavailable: isolation.unavailable)
     }
 
     static func provisioner(_ configuration: AgentConfiguration, launcher: LinuxLauncher?, logger: Logger) -> ImageStoreProvisioner? {

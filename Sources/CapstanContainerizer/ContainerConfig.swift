@@ -11,12 +11,16 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
     /// The most processes (and threads) the container may have at once (`pids.max`); `nil` leaves the
     /// ``CgroupsPIDsIsolator``'s default.
     public var maxProcesses: Int?
+    /// Disk space of the sandbox and the writable rootfs layer, in bytes (the task's `disk`); ``DiskUsageIsolator``
+    /// reports usage against it and, when enforcing, kills the container past it.
+    public var diskBytes: UInt64?
 
     /// Creates limits; all default to unlimited.
-    public init(cpus: Double? = nil, memBytes: UInt64? = nil, maxProcesses: Int? = nil) {
+    public init(cpus: Double? = nil, memBytes: UInt64? = nil, maxProcesses: Int? = nil, diskBytes: UInt64? = nil) {
         self.cpus = cpus
         self.memBytes = memBytes
         self.maxProcesses = maxProcesses
+        self.diskBytes = diskBytes
     }
 }
 

@@ -16,6 +16,9 @@ public struct ResourceStatistics: Sendable, Hashable, Codable {
     public var cpusThrottledTimeSecs: Double?
     /// Memory charged to the container, page cache included, in bytes.
     public var memTotalBytes: UInt64?
+    /// Disk space used by the sandbox and the writable rootfs layer, in bytes, and the limit it is held to.
+    public var diskUsedBytes: UInt64?
+    public var diskLimitBytes: UInt64?
 
     /// Creates a sample.
     public init(
@@ -40,6 +43,8 @@ public struct ResourceStatistics: Sendable, Hashable, Codable {
         merged.cpusNrThrottled = other.cpusNrThrottled ?? cpusNrThrottled
         merged.cpusThrottledTimeSecs = other.cpusThrottledTimeSecs ?? cpusThrottledTimeSecs
         merged.memTotalBytes = other.memTotalBytes ?? memTotalBytes
+        merged.diskUsedBytes = other.diskUsedBytes ?? diskUsedBytes
+        merged.diskLimitBytes = other.diskLimitBytes ?? diskLimitBytes
         return merged
     }
 }

@@ -77,7 +77,7 @@ extension EndToEnd {
             try await Self.withAgent { scheduler, offer, agent in
                 // GET_FLAGS names the isolators every container gets.
                 let flags = try await OperatorClient(agent).agentCall(.getFlags).getFlags?.flags ?? []
-                #expect(flags.first { $0.name == "isolation" }?.value == "cgroups/cpu,cgroups/mem,cgroups/pids,volume/path", "\(flags)")
+                #expect(flags.first { $0.name == "isolation" }?.value == "cgroups/cpu,cgroups/mem,cgroups/pids,volume/path,disk/du", "\(flags)")
                 #expect(flags.first { $0.name == "isolation_unavailable" }?.value == "none", "\(flags)")
 
                 // `b'x' * n` writes every byte, so the pages are really used (a bytearray may stay untouched zero pages).

@@ -181,6 +181,29 @@ unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode,
                     unsigned long long resolve);
 
+// ---- Thread priority (see priority.c) ----
+
+/// I/O scheduling classes of ioprio_set(2) (linux/ioprio.h).
+#define CAPSTAN_IOPRIO_CLASS_BE 2
+#define CAPSTAN_IOPRIO_CLASS_IDLE 3
+
+/// The calling thread's kernel thread id. Lives in C because glibc before 2.30 has no gettid wrapper.
+int capstan_gettid(void);
+
+/// Sets the calling thread's I/O class (and level, 0-7, for the best-effort class); 0 or an errno. Lives in C because
+/// ioprio_set has no glibc wrapper.
+int capstan_ioprio_set_self(int io_class, int level);
+
+/// The calling thread's I/O class, or -errno.
+int capstan_ioprio_class_self(void);
+
+/// CPU time the calling thread has used, in nanoseconds (0 when unknown). In C so that Swift code needs no
+/// struct timespec, whose owning module the importer may take to be this one.
+unsigned long long capstan_thread_cpu_ns(void);
+
+/// Sets the calling thread's nice value (setpriority on its thread id); 0 or an errno.
+int capstan_nice_self(int nice);
+
 #ifdef __cplusplus
 }
 #endif

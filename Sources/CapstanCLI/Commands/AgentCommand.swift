@@ -66,6 +66,9 @@ struct AgentOptions: ParsableArguments {
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
+    @OptionGroup(title: "Disk usage (disk/du)")
+    var disk: DiskFlags
+
     /// - Parameters:
     ///   - defaultSubnet: the built-in network's subnet when `--default-network-subnet` is not given.
     ///   - protectedPaths: files and directories no volume may expose, besides `workDir` (credentials, keys).
@@ -95,6 +98,8 @@ struct AgentOptions: ParsableArguments {
         } catch {
             throw ValidationError(error.message)
         }
+        configuration.diskUsage = try disk.options()
+        configuration.xfsProjectRange = try disk.projectRange()
         return configuration
     }
 

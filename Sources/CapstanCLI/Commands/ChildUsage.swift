@@ -9,6 +9,8 @@ struct ChildUsage {
     var seconds: Double
     /// `ru_maxrss`, in KiB on Linux.
     var maxRSSKiB: Int
+    /// User plus system CPU time.
+    var cpuSeconds: Double = 0
 
     var maxRSSMiB: Double { Double(maxRSSKiB) / 1024 }
 
@@ -36,6 +38,7 @@ struct ChildUsage {
         let seconds = (ContinuousClock.now - start).seconds
         // WIFEXITED / WEXITSTATUS, which Swift does not import; a signal death is 128 + the signal.
         let exit = status & 0x7f == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
-        return ChildUsage(exitStatus: exit, seconds: seconds, maxRSSKiB: usage.ru_maxrss)
+        let cpu = Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return ChildUsage(exitStatus: exit, seconds: seconds, maxRSSKiB: usage.ru_maxrss, cpuSeconds: cpu)
     }
 }

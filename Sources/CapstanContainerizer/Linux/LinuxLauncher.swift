@@ -87,6 +87,13 @@ public struct LinuxLauncher: Launcher {
         "\(workDirectory)/containers/\(id)"
     }
 
+    /// Where the container's writes to its root filesystem land when it has one from image layers: the overlay upper
+    /// dir (absent with the copy backend, whose private copy holds the image too); `nil` without such a rootfs.
+    public func writableLayerDirectory(of config: ContainerConfig) -> String? {
+        guard case .layers = config.rootfs else { return nil }
+        return OverlayProvisioner.upperDirectory(stateDirectory: stateDirectory(of: config.containerID))
+    }
+
     /// Prepares the rootfs and starts `capstan-init`, which waits at its barrier. A step of ``start(_:hooks:started:place:)``.
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger

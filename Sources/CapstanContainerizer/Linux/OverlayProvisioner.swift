@@ -55,6 +55,9 @@ public struct OverlayProvisioner: Sendable {
         self.preference = preference
     }
 
+    /// Where an overlay rootfs planned in `stateDirectory` takes the container's writes.
+    public static func upperDirectory(stateDirectory: String) -> String { stateDirectory + "/upper" }
+
     /// The plan for `spec` in `stateDirectory` (which exists). Pure apart from the one-time overlay probe.
     public func plan(_ spec: RootfsSpec, stateDirectory: String) -> RootfsPlan {
         let mountPoint = stateDirectory + "/rootfs"
@@ -70,7 +73,7 @@ public struct OverlayProvisioner: Sendable {
             }
             if overlay {
                 return RootfsPlan(
-                    backend: .overlay, lowerDirectories: layers, upperDirectory: stateDirectory + "/upper",
+                    backend: .overlay, lowerDirectories: layers, upperDirectory: Self.upperDirectory(stateDirectory: stateDirectory),
                     workDirectory: stateDirectory + "/work", mountPoint: mountPoint)
             }
             return RootfsPlan(backend: .copy, lowerDirectories: [stateDirectory + "/copy"], mountPoint: mountPoint)

@@ -1,0 +1,123 @@
+import CapstanCore
+import Foundation
+import Glibc
+
+/// Whether the filesystem of a directory (the agent's work dir) can hold per-container project quotas (`disk/xfs`:
+/// XFS, or ext4 with its `project` feature), and, when it cannot, exactly what is missing.
+///
+/// Read from `/proc/self/mountinfo` (the mount holding the directory, found by device number, its type and super
+/// options) and from what the kernel shows of its quota support: `/proc/fs/xfs/xqmstat` exists only with XFS quota
+/// support (`CONFIG_XFS_QUOTA`), `/proc/sys/fs/quota` only with the generic quota code ext4 uses (`CONFIG_QUOTA`).
+public struct ProjectQuotaSupport: Sendable, Hashable {
+    /// The mount holding the directory.
+    public var mountPoint: String
+    public var filesystem: String
+    public var device: String
+    /// `nil` when project quotas can be used; otherwise every missing piece, one sentence each.
+    public var missing: [String]
+
+    public var isSupported: Bool { missing.isEmpty }
+
+    /// One line for logs and GET_FLAGS: `supported (xfs on /dev/vdb at /var/lib/capstan, prjquota)` or what is missing.
+    public var summary: String {
+        if isSupported { return "supported (\(filesystem) \(device) mounted at \(mountPoint) with project quotas)" }
+        return "unavailable: " + missing.joined(separator: "; ")
+    }
+
+    /// What the kernel offers, as files under /proc show it.
+    public struct Kernel: Sendable, Hashable {
+        /// XFS was built with quota support.
+        public var xfsQuota: Bool
+        /// The generic quota code (ext4's project quotas) is built in.
+        public var genericQuota: Bool
+
+        public init(xfsQuota: Bool, genericQuota: Bool) {
+            self.xfsQuota = xfsQuota
+            self.genericQuota = genericQuota
+        }
+
+        /// This machine's kernel.
+        public static func current(proc: String = "/proc") -> Kernel {
+            Kernel(
+                xfsQuota: FileManager.default.fileExists(atPath: proc + "/fs/xfs/xqmstat"),
+                genericQuota: FileManager.default.fileExists(atPath: proc + "/sys/fs/quota"))
+        }
+    }
+
+    /// Detects support for `path` on this machine.
+    /// - Throws: `notFound` when `path` cannot be stat'ed or no mount of its device is listed.
+    public static func detect(path: String) throws -> ProjectQuotaSupport {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw CapstanError(.notFound, "Cannot check project quota support: stat '\(path)': errno \(errno)")
+        }
+        let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
+        let device = deviceNumber(UInt64(info.st_dev))
+        guard let support = evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current()) else {
+            throw CapstanError(.notFound, "Cannot check project quota support: no mount of device \(device) (holding '\(path)') in /proc/self/mountinfo")
+        }
+        return support
+    }
+
+    /// The pure part of ``detect(path:)``: the mount of `device` (`MAJOR:MINOR`) whose mount point is the longest
+    /// prefix of `path`, judged with `kernel`; `nil` when `mountinfo` lists none.
+    public static func evaluate(mountinfo: String, device: String, path: String, kernel: Kernel) -> ProjectQuotaSupport? {
+        var best: (point: String, type: String, source: String, options: Set<String>)?
+        for line in mountinfo.split(separator: "\n") {
+            // ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
+            let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
+            guard fields.count >= 10, fields[2] == device, let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count else { continue }
+            let point = unescape(fields[4])
+            guard path == point || path.hasPrefix(point == "/" ? "/" : point + "/") else { continue }
+            if let best, best.point.count >= point.count { continue }
+            let options = Set(fields[dash + 3].split(separator: ",").map { String($0.split(separator: "=").first ?? "") })
+            best = (point, fields[dash + 1], unescape(fields[dash + 2]), options)
+        }
+        guard let best else { return nil }
+        var missing: [String] = []
+        switch best.type {
+        case "xfs":
+            if !kernel.xfsQuota {
+                missing.append("this kernel's XFS has no quota support (CONFIG_XFS_QUOTA: no /proc/fs/xfs/xqmstat)")
+            }
+            if best.options.isDisjoint(with: ["prjquota", "pquota", "pqnoenforce"]) {
+                missing.append(
+                    "\(best.source) at \(best.point) is mounted without project quotas: mount it with -o prjquota (XFS takes it only at mount time, not on remount)")
+            }
+        case "ext4":
+            if !kernel.genericQuota {
+                missing.append("this kernel has no quota support (CONFIG_QUOTA: no /proc/sys/fs/quota)")
+            }
+            if !best.options.contains("prjquota") {
+                missing.append(
+                    "\(best.source) at \(best.point) is mounted without project quotas: enable the project feature (tune2fs -O project,quota \(best.source), unmounted) and mount it with -o prjquota")
+            }
+        default:
+            missing.append("\(best.point) is \(best.type), which has no project quotas here: put the work dir on XFS (-o prjquota) or ext4 (-O project, -o prjquota)")
+        }
+        return ProjectQuotaSupport(mountPoint: best.point, filesystem: best.type, device: best.source, missing: missing)
+    }
+
+    /// `MAJOR:MINOR` of a `dev_t`, as mountinfo writes it (glibc's `major`/`minor` are macros).
+    static func deviceNumber(_ dev: UInt64) -> String {
+        let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
+        let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
+        return "\(major):\(minor)"
+    }
+
+    /// mountinfo escapes space, tab, newline and backslash as octal (`\040`).
+    static func unescape(_ field: String) -> String {
+        guard field.contains("\\") else { return field }
+        var bytes: [UInt8] = []
+        var utf8 = Array(field.utf8)[...]
+        while let byte = utf8.popFirst() {
+            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                utf8 = utf8.dropFirst(3)
+            } else {
+                bytes.append(byte)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
