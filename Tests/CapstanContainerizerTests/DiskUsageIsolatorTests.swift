@@ -39,7 +39,12 @@ struct DiskUsageIsolatorTests {
             let watch = Task { await isolator.watch(id) }
             defer { watch.cancel() }
             let expected = try DiskUsageWalkerTests.du([sandbox.path, upper])
-            #expect(await eventually { (try? await isolator.usage(id))?.diskUsedBytes == expected })
+            var measured: UInt64?
+            let matched = await eventually(timeout: .seconds(30)) {
+                measured = (try? await isolator.usage(id))?.diskUsedBytes
+                return measured == expected
+            }
+            #expect(matched, "measured \(measured.map(String.init) ?? "nothing") bytes, du counts \(expected)")
             #expect(expected > 3 << 20)
             try await isolator.update(id, limits: ResourceLimits(diskBytes: 1 << 30))
             #expect(try await isolator.usage(id)?.diskLimitBytes == 1 << 30)
@@ -128,7 +133,7 @@ struct DiskUsageIsolatorTests {
             #expect(try await isolator.usage(gone.containerID) == nil)
             let runningID = running.containerID
             let watch = Task { await isolator.watch(runningID) }
-            #expect(await eventually { (try? await isolator.usage(runningID))?.diskUsedBytes != nil })
+            #expect(await eventually(timeout: .seconds(30)) { (try? await isolator.usage(runningID))?.diskUsedBytes != nil })
             watch.cancel()
             _ = await watch.value
         }
