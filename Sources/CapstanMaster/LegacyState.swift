@@ -84,24 +84,32 @@ extension Master {
         ])
     }
 
+    /// One agent in the legacy JSON form.
+    func legacySlave(_ agent: AgentRecord) -> [String: LegacyJSON] {
+        var attributes: [String: LegacyJSON] = [:]
+        for attribute in agent.info.attributes {
+            if let text = attribute.text?.value { attributes[attribute.name] = .string(text) }
+            if let scalar = attribute.scalar?.value { attributes[attribute.name] = .number(scalar) }
+        }
+        let free = allocator.available(on: agent.id)
+        return [
+            "id": .string(agent.id.value), "pid": .string("slave(1)@\(agent.endpoint)"),
+            "hostname": .string(agent.info.hostname), "port": .number(Double(agent.endpoint.port)),
+            "registered_time": .number(agent.registeredAt),
+            "resources": agent.total.legacyJSON, "unreserved_resources": agent.total.unreserved.legacyJSON,
+            "used_resources": (agent.total - free).legacyJSON,
+            "attributes": .object(attributes), "active": .bool(agent.isReachable), "version": .string(agent.version),
+        ]
+    }
+
     /// The agents in the legacy JSON form, by ID.
     func legacySlaves() -> [LegacyJSON] {
-        agents.values.sorted { $0.id < $1.id }.map { agent in
-            var attributes: [String: LegacyJSON] = [:]
-            for attribute in agent.info.attributes {
-                if let text = attribute.text?.value { attributes[attribute.name] = .string(text) }
-                if let scalar = attribute.scalar?.value { attributes[attribute.name] = .number(scalar) }
-            }
-            let free = allocator.available(on: agent.id)
-            return .object([
-                "id": .string(agent.id.value), "pid": .string("slave(1)@\(agent.endpoint)"),
-                "hostname": .string(agent.info.hostname), "port": .number(Double(agent.endpoint.port)),
-                "registered_time": .number(agent.registeredAt),
-                "resources": agent.total.legacyJSON, "unreserved_resources": agent.total.unreserved.legacyJSON,
-                "used_resources": (agent.total - free).legacyJSON,
-                "attributes": .object(attributes), "active": .bool(agent.isReachable), "version": .string(agent.version),
-            ])
-        }
+        agents.values.sorted { $0.id < $1.id }.map { .object(legacySlave($0)) }
+    }
+
+    /// Every task the master knows, active and completed, of current and completed frameworks.
+    func allLegacyTasks() -> [MesosTask] {
+        frameworks.values.flatMap { $0.tasks.values.map(\.task) + $0.completedTasks } + completedFrameworks.flatMap(\.completedTasks)
     }
 
     /// The legacy `/state` JSON that dashboards and scripts still read.
@@ -153,7 +161,7 @@ extension Master {
     /// Mesos' `/tasks`: active and completed tasks of every framework, ordered by ID (`order=asc`) or the reverse
     /// (`des`, the default), `offset` then `limit` (default 100).
     func legacyTasksDocument(limit: Int, offset: Int, ascending: Bool) -> LegacyJSON {
-        var all = frameworks.values.flatMap { $0.tasks.values.map(\.task) + $0.completedTasks } + completedFrameworks.flatMap(\.completedTasks)
+        var all = allLegacyTasks()
         all.sort { ascending ? $0.taskID < $1.taskID : $1.taskID < $0.taskID }
         let page = all.dropFirst(max(0, offset)).prefix(max(0, limit))
         return .object(["tasks": .array(page.map(legacyTask))])
@@ -162,14 +170,14 @@ extension Master {
     /// Mesos' `/state-summary`: agents and frameworks with their task counts by state, without the tasks.
     func legacyStateSummary() -> LegacyJSON {
         let states: [TaskState] = [.taskStaging, .taskStarting, .taskRunning, .taskKilling, .taskFinished, .taskKilled, .taskFailed, .taskLost, .taskError]
-        let everyTask = frameworks.values.flatMap { $0.tasks.values.map(\.task) + $0.completedTasks } + completedFrameworks.flatMap(\.completedTasks)
+        let everyTask = allLegacyTasks()
         func counts(_ tasks: [MesosTask]) -> [String: LegacyJSON] {
             var out: [String: LegacyJSON] = [:]
             for state in states { out[state.rawValue] = .number(Double(tasks.filter { $0.state == state }.count)) }
             return out
         }
-        let slaves: [LegacyJSON] = zip(agents.values.sorted { $0.id < $1.id }, legacySlaves()).map { agent, json in
-            guard case .object(var object) = json else { return json }
+        let slaves: [LegacyJSON] = agents.values.sorted { $0.id < $1.id }.map { agent in
+            var object = legacySlave(agent)
             let tasks = everyTask.filter { $0.agentID == agent.id }
             object.merge(counts(tasks)) { _, new in new }
             object["framework_ids"] = .array(Set(tasks.map(\.frameworkID.value)).sorted().map(LegacyJSON.string))

@@ -35,9 +35,9 @@ struct HostPathPolicyTests {
             let data = try policy.resolve(root + "/allowed/data", field: "f")
             let sub = try policy.resolve(root + "/allowed/./data/sub/", field: "f")
             let linked = try policy.resolve(root + "/allowed/in-link", field: "f")
-            #expect(data == HostPathPolicy.realPath(root + "/allowed/data"))
-            #expect(sub == HostPathPolicy.realPath(root + "/allowed/data/sub"))
-            #expect(linked == HostPathPolicy.realPath(root + "/allowed/data"))
+            #expect(data == HostPaths.real(root + "/allowed/data"))
+            #expect(sub == HostPaths.real(root + "/allowed/data/sub"))
+            #expect(linked == HostPaths.real(root + "/allowed/data"))
         }
     }
 
@@ -46,7 +46,7 @@ struct HostPathPolicyTests {
         try Self.withTree { root, policy in
             #expect(Self.refusal(policy, root + "/outside") == "task.container.volumes[0].host_path '\(root)/outside' is not under the agent's --allowed-host-paths (\(root)/allowed)")
             #expect(Self.refusal(policy, root + "/allowed/../outside") == "task.container.volumes[0].host_path '\(root)/allowed/../outside' contains '..'; name the host path itself")
-            #expect(Self.refusal(policy, root + "/allowed/out-link").contains("leads through a symlink to '\(HostPathPolicy.realPath(root + "/outside") ?? "")', outside the agent's --allowed-host-paths"))
+            #expect(Self.refusal(policy, root + "/allowed/out-link").contains("leads through a symlink to '\(HostPaths.real(root + "/outside") ?? "")', outside the agent's --allowed-host-paths"))
             #expect(Self.refusal(policy, root + "/allowed/out-link/secret").contains("leads through a symlink"))
             #expect(Self.refusal(policy, root + "/allowed/missing") == "task.container.volumes[0].host_path '\(root)/allowed/missing' does not exist on the agent")
             #expect(Self.refusal(policy, "allowed/data").contains("must be an absolute host path"))

@@ -79,7 +79,7 @@ struct IptablesRuleSweepTests {
             514 22 0:4 net:[4026532714] /run/netns/probe rw shared:262 - nsfs nsfs rw
             """
         #expect(NetworkNamespaceHandle.heldContainerIDs(mountinfo: mountinfo) == [Self.live, "abc"])
-        #expect(NetworkNamespaceHandle.unescapeMountField("/tmp/with\\040space") == "/tmp/with space")
-        #expect(NetworkNamespaceHandle.unescapeMountField("/tmp/trailing\\04") == "/tmp/trailing\\04")
+        #expect(HostPaths.unescapeMountField("/tmp/with\\040space") == "/tmp/with space")
+        #expect(HostPaths.unescapeMountField("/tmp/trailing\\04") == "/tmp/trailing\\04")
     }
 }

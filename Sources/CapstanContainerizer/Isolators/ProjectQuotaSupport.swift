@@ -67,11 +67,11 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
             // ID PARENT MAJ:MIN ROOT POINT OPTIONS [OPTIONAL…] - TYPE SOURCE SUPER-OPTIONS
             let fields = line.split(separator: " ", omittingEmptySubsequences: false).map(String.init)
             guard fields.count >= 10, fields[2] == device, let dash = fields.firstIndex(of: "-"), dash + 3 < fields.count else { continue }
-            let point = unescape(fields[4])
+            let point = HostPaths.unescapeMountField(fields[4])
             guard path == point || path.hasPrefix(point == "/" ? "/" : point + "/") else { continue }
             if let best, best.point.count >= point.count { continue }
             let options = Set(fields[dash + 3].split(separator: ",").map { String($0.split(separator: "=").first ?? "") })
-            best = (point, fields[dash + 1], unescape(fields[dash + 2]), options)
+            best = (point, fields[dash + 1], HostPaths.unescapeMountField(fields[dash + 2]), options)
         }
         guard let best else { return nil }
         var missing: [String] = []
@@ -103,21 +103,5 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
         let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
         let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
         return "\(major):\(minor)"
-    }
-
-    /// mountinfo escapes space, tab, newline and backslash as octal (`\040`).
-    static func unescape(_ field: String) -> String {
-        guard field.contains("\\") else { return field }
-        var bytes: [UInt8] = []
-        var utf8 = Array(field.utf8)[...]
-        while let byte = utf8.popFirst() {
-            if byte == UInt8(ascii: "\\"), utf8.count >= 3, let value = UInt8(String(decoding: utf8.prefix(3), as: UTF8.self), radix: 8) {
-                bytes.append(value)
-                utf8 = utf8.dropFirst(3)
-            } else {
-                bytes.append(byte)
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -95,44 +95,21 @@ public struct CNIPluginRunner: Sendable {
         return environment
     }
 
-    /// Blocking: spawns the plugin, feeds stdin, collects stdout and stderr, and waits (killing it at the deadline).
+    /// Blocking: runs the plugin (killed at the deadline) and reads its result or CNI error.
     private static func execute(
         path: String, type: String, network: String, command: String, environment: [String: String], stdin: Data, timeout: Duration
     ) -> Result<Data, CNIPluginError> {
         func failure(_ message: String, code: Int? = nil) -> Result<Data, CNIPluginError> {
             .failure(CNIPluginError(plugin: type, network: network, command: command, code: code, message: message))
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = []
-        process.environment = environment
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        do { try process.run() } catch { return failure("it could not be started: \(error)") }
-        let pid = process.processIdentifier
-        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
-        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-        let errorText = LockedBox<Data>(Data())
-        let errorsRead = DispatchGroup()
-        errorsRead.enter()
-        DispatchQueue.global().async {
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorText.withLock { $0 = data }
-            errorsRead.leave()
+        let outcome: HostProgram.Outcome
+        do {
+            outcome = try HostProgram.run(path, environment: environment, stdin: stdin, timeout: timeout)
+        } catch {
+            return failure("it could not be started: \(error)")
         }
-        // A plugin may exit without reading stdin: a broken pipe here is not an error.
-        _ = try? input.fileHandleForWriting.write(contentsOf: stdin)
-        try? input.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        errorsRead.wait()
-        process.waitUntilExit()
-        killer.cancel()
-        let status = process.terminationStatus
-        if process.terminationReason == .uncaughtSignal {
+        let (status, stdout) = (outcome.status, outcome.stdout)
+        if outcome.signaled {
             return failure(status == SIGKILL ? "it did not finish within \(timeout) and was killed" : "it was killed by signal \(status)")
         }
         guard status == 0 else {
@@ -140,7 +117,7 @@ public struct CNIPluginRunner: Sendable {
                 let details = error["details"]?.stringValue.map { ": \($0)" } ?? ""
                 return failure(message + details, code: error["code"]?.numberValue.map { Int($0) })
             }
-            let text = String(decoding: errorText.withLock { $0 }.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            let text = String(decoding: outcome.stderr.prefix(2000), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             return failure("it exited with status \(status)\(text.isEmpty ? "" : ": \(text)")")
         }
         return .success(stdout)

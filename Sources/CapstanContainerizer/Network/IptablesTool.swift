@@ -1,8 +1,8 @@
 import Foundation
 import Glibc
 
-/// The host's `iptables` (or `ip6tables`) and its `-save`, run as programs (no shell) with `-w` so a concurrent
-/// firewall change waits instead of failing. Blocking: call on the blocking pool.
+/// The host's `iptables` (or `ip6tables`) and its `-save`, run as programs (no shell, ``HostProgram``) with `-w` so a
+/// concurrent firewall change waits instead of failing. Blocking: call on the blocking pool.
 struct IptablesTool: Sendable {
     let program: String
     let save: String
@@ -30,19 +30,14 @@ struct IptablesTool: Sendable {
         return status == 0 ? nil : "\(program) \(arguments.joined(separator: " ")) exited with status \(status): \(errors)"
     }
 
+    /// How long one call may take: `-w` waits for the xtables lock, which another program may hold for a while.
+    static let timeout = Duration.seconds(60)
+
     private static func execute(_ path: String, _ arguments: [String]) -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        let output = Pipe(), errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = FileHandle.nullDevice
-        do { try process.run() } catch { return (-1, "", "\(error)") }
-        // Small outputs: read stderr after stdout reaches its end (the tool closes both as it exits).
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        let stderr = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr.prefix(2000), as: UTF8.self))
+        guard let outcome = try? HostProgram.run(path, arguments: arguments, timeout: timeout) else { return (-1, "", "cannot be started") }
+        return (
+            outcome.signaled ? -1 : outcome.status, String(decoding: outcome.stdout, as: UTF8.self),
+            String(decoding: outcome.stderr.prefix(2000), as: UTF8.self)
+        )
     }
 }

@@ -52,30 +52,11 @@ enum NetworkNamespaceHandle {
         for line in mountinfo.split(whereSeparator: \.isNewline) {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count > 4 else { continue }
-            let components = unescapeMountField(String(fields[4])).split(separator: "/")
+            let components = HostPaths.unescapeMountField(String(fields[4])).split(separator: "/")
             guard components.count >= 2, components.last == "ns" else { continue }
             ids.insert(String(components[components.count - 2]))
         }
         return ids
-    }
-
-    /// mountinfo writes space, tab, newline and backslash in paths as three-digit octal escapes (`\040`).
-    static func unescapeMountField(_ field: String) -> String {
-        var bytes: [UInt8] = []
-        let utf8 = Array(field.utf8)
-        var index = 0
-        while index < utf8.count {
-            if utf8[index] == UInt8(ascii: "\\"), index + 4 <= utf8.count,
-                let value = UInt8(String(decoding: utf8[(index + 1)..<(index + 4)], as: UTF8.self), radix: 8)
-            {
-                bytes.append(value)
-                index += 4
-            } else {
-                bytes.append(utf8[index])
-                index += 1
-            }
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Unmounts the handle (lazily, so a plugin still holding it does not make this fail) and removes the file.

@@ -43,12 +43,12 @@ public struct HostPathPolicy: Sendable, Hashable {
                 .permissionDenied, "\(field) '\(path)': this agent allows no host paths (start it with --allowed-host-paths /srv/data,…)")
         }
         let lexical = "/" + Self.components(path).joined(separator: "/")
-        let roots = allowedRoots.map { ("/" + Self.components($0).joined(separator: "/"), Self.realPath($0)) }
+        let roots = allowedRoots.map { ("/" + Self.components($0).joined(separator: "/"), HostPaths.real($0)) }
         let list = allowedRoots.joined(separator: ", ")
         guard roots.contains(where: { Self.isWithin(lexical, $0.0) }) else {
             throw CapstanError(.permissionDenied, "\(field) '\(path)' is not under the agent's --allowed-host-paths (\(list))")
         }
-        guard let resolved = Self.realPath(path) else {
+        guard let resolved = HostPaths.real(path) else {
             throw CapstanError(.notFound, "\(field) '\(path)' does not exist on the agent")
         }
         guard roots.contains(where: { root in root.1.map { Self.isWithin(resolved, $0) } ?? false }) else {
@@ -56,7 +56,7 @@ public struct HostPathPolicy: Sendable, Hashable {
                 .permissionDenied, "\(field) '\(path)' leads through a symlink to '\(resolved)', outside the agent's --allowed-host-paths (\(list))")
         }
         for protected in protectedPaths {
-            let real = Self.realPath(protected) ?? protected
+            let real = HostPaths.real(protected) ?? protected
             if Self.isWithin(resolved, real) || Self.isWithin(real, resolved) {
                 throw CapstanError(.permissionDenied, "\(field) '\(path)' would expose '\(protected)', which the agent keeps from tasks")
             }
@@ -71,12 +71,5 @@ public struct HostPathPolicy: Sendable, Hashable {
 
     static func components(_ path: String) -> [String] {
         path.split(separator: "/").map(String.init).filter { $0 != "." }
-    }
-
-    /// realpath(3): every symlink resolved; nil when the path does not exist.
-    static func realPath(_ path: String) -> String? {
-        guard let resolved = realpath(path, nil) else { return nil }
-        defer { free(resolved) }
-        return String(cString: resolved)
     }
 }

@@ -49,7 +49,7 @@ public actor VolumeIsolator: SetupIsolator {
     /// Blocking: the bind mounts of `config`'s volumes, in order; `dockerMountpoints` holds the host mountpoint of each
     /// Docker volume, by index.
     static func mounts(_ config: ContainerConfig, policy: HostPathPolicy, dockerMountpoints: [Int: String] = [:]) throws(CapstanError) -> [BindMountSpec] {
-        guard let sandbox = HostPathPolicy.realPath(config.sandboxDirectory) else {
+        guard let sandbox = HostPaths.real(config.sandboxDirectory) else {
             throw CapstanError(.notFound, "The sandbox \(config.sandboxDirectory) of container \(config.containerID) does not exist")
         }
         let hasRoot = config.rootfs != nil
@@ -63,7 +63,7 @@ public actor VolumeIsolator: SetupIsolator {
             case .sandboxPath(let path):
                 source = try SandboxPath.make(path, in: sandbox, directory: true, field: "\(field) sandbox path")
             case .persistentVolume(let path):
-                guard let resolved = HostPathPolicy.realPath(path) else {
+                guard let resolved = HostPaths.real(path) else {
                     throw CapstanError(.notFound, "\(field) persistent volume '\(path)' has no directory on the agent")
                 }
                 source = resolved

@@ -20,11 +20,9 @@ enum DockerVolumeMountpoint {
         guard !mountpoint.split(separator: "/").contains(where: { $0 == "." || $0 == ".." }) else {
             throw refuse("has a '.' or '..' component")
         }
-        guard let resolvedPointer = realpath(mountpoint, nil) else {
+        guard let resolved = HostPaths.real(mountpoint) else {
             throw refuse("cannot be resolved: \(String(cString: strerror(errno)))")
         }
-        let resolved = String(cString: resolvedPointer)
-        free(resolvedPointer)
         var info = stat()
         guard stat(resolved, &info) == 0 else { throw refuse("cannot be examined: \(String(cString: strerror(errno)))") }
         guard (info.st_mode & S_IFMT) == S_IFDIR else { throw refuse("is not a directory") }

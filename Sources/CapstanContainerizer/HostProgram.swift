@@ -1,0 +1,53 @@
+import Dispatch
+import Foundation
+import Glibc
+
+/// A host program run to completion (CNI plugins, iptables): its stdin written, stdout and stderr collected
+/// concurrently (so neither pipe can fill and stall it), killed at a deadline. Blocking: call on the blocking pool.
+enum HostProgram {
+    struct Outcome {
+        /// The exit status, or the signal that ended it when `signaled`.
+        var status: Int32
+        var signaled: Bool
+        var stdout: Data
+        var stderr: Data
+    }
+
+    /// - Throws: when the program cannot be started.
+    static func run(
+        _ path: String, arguments: [String] = [], environment: [String: String]? = nil, stdin: Data = Data(), timeout: Duration
+    ) throws -> Outcome {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let pid = process.processIdentifier
+        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
+        let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
+        let errorText = LockedBox<Data>(Data())
+        let errorsRead = DispatchGroup()
+        errorsRead.enter()
+        DispatchQueue.global().async {
+            let data = errors.fileHandleForReading.readDataToEndOfFile()
+            errorText.withLock { $0 = data }
+            errorsRead.leave()
+        }
+        // A program may exit without reading stdin: a broken pipe here is not an error.
+        _ = try? input.fileHandleForWriting.write(contentsOf: stdin)
+        try? input.fileHandleForWriting.close()
+        let stdout = output.fileHandleForReading.readDataToEndOfFile()
+        errorsRead.wait()
+        process.waitUntilExit()
+        killer.cancel()
+        return Outcome(
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: stdout,
+            stderr: errorText.withLock { $0 })
+    }
+}
