@@ -103,7 +103,7 @@ extension Agent {
                     user: user, ownLogin: user != nil || reference != nil),
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
-            config.volumes = persistent + volumes
+            config.volumes = persistent + Self.sandboxPaths(volumes, onto: persistent)
             if let reference {
                 // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
                 // the host's network.

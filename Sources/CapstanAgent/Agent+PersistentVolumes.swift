@@ -73,6 +73,20 @@ extension Agent {
         }
     }
 
+    /// A SANDBOX_PATH volume whose path is where a persistent volume of the same task is mounted (Mesos' way to show a
+    /// persistent volume at an absolute path in an image's filesystem) binds the volume's own directory: the sandbox's
+    /// copy of that path is a mount point in the container's namespace only, so binding it would show an empty directory.
+    static func sandboxPaths(_ volumes: [ContainerVolume], onto persistent: [ContainerVolume]) -> [ContainerVolume] {
+        func components(_ path: String) -> [Substring] { path.split(separator: "/").filter { $0 != "." } }
+        return volumes.map { volume in
+            guard case .sandboxPath(let path) = volume.source,
+                let match = persistent.first(where: { !$0.containerPath.hasPrefix("/") && components($0.containerPath) == components(path) }),
+                case .persistentVolume(let directory) = match.source
+            else { return volume }
+            return ContainerVolume(source: .persistentVolume(directory), containerPath: volume.containerPath, readOnly: volume.readOnly)
+        }
+    }
+
     /// A task's persistent volumes, mounted read-write at their container path in its sandbox.
     func persistentVolumes(_ resources: [MesosResource]) throws(CapstanError) -> [ContainerVolume] {
         let parsed = (try? Resources(mesos: resources)) ?? Resources()

@@ -11,7 +11,7 @@ public enum ManifestFields {
     public static let network = ["name", "ports"]
     public static let port = ["name", "container", "host", "protocol"]
     public static let volume = ["path", "persistent", "host", "docker", "readOnly"]
-    public static let persistentVolume = ["size"]
+    public static let persistentVolume = ["size", "destroy"]
     public static let dockerVolume = ["driver", "name"]
     public static let health = ["http", "tcp", "command", "interval", "timeout", "gracePeriod", "maxFailures"]
     public static let httpCheck = ["port", "path"]

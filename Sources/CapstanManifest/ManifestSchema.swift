@@ -99,8 +99,10 @@ public enum ManifestSchema {
                     ], required: ["name"]))]),
                 ]),
                 "volumes": .object([("type", "array"), ("items", object(ManifestFields.volume, [
-                    "path": .object([("type", "string"), ("pattern", "^/")]),
-                    "persistent": object(ManifestFields.persistentVolume, ["size": ref("size")], required: ["size"]),
+                    "path": .object([("type", "string"), ("minLength", .number(1))]),
+                    "persistent": object(ManifestFields.persistentVolume, [
+                        "size": ref("size"), "destroy": .object([("enum", .array([.string("confirm")]))]),
+                    ], required: ["size"]),
                     "host": .object([("type", "string"), ("pattern", "^/")]),
                     "docker": object(ManifestFields.dockerVolume, [
                         "driver": .object([("type", "string"), ("default", "local")]), "name": .object([("type", "string")]),

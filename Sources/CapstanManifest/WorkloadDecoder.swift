@@ -94,6 +94,7 @@ struct WorkloadDecoder {
         if let n = f["network"] { spec.network = decodeNetwork(n, f.path("network")) }
         if let n = f["volumes"], let items = reader.list(n, f.path("volumes"), of: "volumes") {
             var paths: [String: YAMLNode] = [:]
+            var keys: [String: String] = [:]
             for (i, item) in items.enumerated() {
                 let path = "\(f.path("volumes"))[\(i)]"
                 guard let volume = decodeVolume(item, path) else { continue }
@@ -101,6 +102,18 @@ struct WorkloadDecoder {
                     reader.report(item, "\(path).path", "duplicate volume path '\(volume.path)'")
                 }
                 paths[volume.path] = item
+                if case .persistent = volume.source {
+                    if volume.path.hasPrefix("/") && f["image"] == nil {
+                        reader.report(
+                            item, "\(path).path",
+                            "a persistent volume at an absolute path needs spec.image; without an image give a path in the sandbox, such as '\(AppVolumeID.sandboxPath(forPath: volume.path))'")
+                    }
+                    let key = AppVolumeID.key(forPath: volume.path)
+                    if let other = keys[key] {
+                        reader.report(item, "\(path).path", "'\(volume.path)' and '\(other)' name the same persistent volume ('\(key)'): rename one")
+                    }
+                    keys[key] = volume.path
+                }
                 spec.volumes.append(volume)
             }
         }
@@ -236,8 +249,17 @@ struct WorkloadDecoder {
     private func decodeVolume(_ node: YAMLNode, _ path: String) -> VolumeSpec? {
         guard let v = reader.fields(node, path, ManifestFields.volume) else { return nil }
         var containerPath: String?
+        let persistent = v["persistent"] != nil
         if let n = v["path"], let text = reader.string(n, v.path("path"), nonEmpty: true) {
-            if text.hasPrefix("/") { containerPath = text } else { reader.report(n, v.path("path"), "'\(text)' is not an absolute path") }
+            if text.split(separator: "/").contains("..") {
+                reader.report(n, v.path("path"), "'\(text)' must not contain '..'")
+            } else if text.hasPrefix("/") || (persistent && !AppVolumeID.sandboxPath(forPath: text).isEmpty) {
+                containerPath = text
+            } else {
+                reader.report(
+                    n, v.path("path"),
+                    persistent ? "'\(text)' names no directory" : "'\(text)' is not an absolute path (only a persistent volume may be relative to the sandbox)")
+            }
         } else if v["path"] == nil {
             missing(v, "path")
         }
@@ -255,8 +277,16 @@ struct WorkloadDecoder {
         switch sources[0] {
         case "persistent":
             if let p = reader.fields(v["persistent"]!, v.path("persistent"), ManifestFields.persistentVolume) {
+                var destroy = false
+                if let n = p["destroy"], let text = reader.string(n, p.path("destroy")) {
+                    if text == "confirm" {
+                        destroy = true
+                    } else {
+                        reader.report(n, p.path("destroy"), "'\(text)' is not 'confirm' (the only value: it deletes the volume's data on every agent)")
+                    }
+                }
                 if let n = p["size"], let size = reader.size(n, p.path("size")) {
-                    if size <= 0 { reader.report(n, p.path("size"), "must be more than 0") } else { source = .persistent(sizeMiB: size) }
+                    if size <= 0 { reader.report(n, p.path("size"), "must be more than 0") } else { source = .persistent(sizeMiB: size, destroy: destroy) }
                 } else if p["size"] == nil {
                     missing(p, "size")
                 }

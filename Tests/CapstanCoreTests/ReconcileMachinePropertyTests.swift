@@ -104,7 +104,7 @@ struct ReconcileMachinePropertyTests {
         var killed: [AppName: Set<TaskID>] = [:]
         let appOf = Dictionary(uniqueKeysWithValues: scenario.tasks.map { ($0.id, $0.app) })
         for action in offerActions {
-            if case .accept(_, let launches) = action {
+            if case .accept(_, let launches, _) = action {
                 for launch in launches {
                     launched[launch.workload.name, default: 0] += 1
                     #expect(launch.workload.templateLabel == items[launch.workload.name]?.templateLabel, "launches run the desired template")

@@ -200,7 +200,7 @@ struct ManifestLoaderTests {
             "apps/web.yaml:7:42: spec.network.ports[1].name: duplicate port name 'http'",
             "apps/web.yaml:8:25: spec.health.http.port: port 'admin' is not one of spec.network.ports (http)",
             "apps/web.yaml:8:42: spec.health.timeout: must not be longer than interval",
-            "apps/web.yaml:10:14: spec.volumes[0].path: 'data' is not an absolute path",
+            "apps/web.yaml:10:14: spec.volumes[0].path: 'data' is not an absolute path (only a persistent volume may be relative to the sandbox)",
             "apps/web.yaml:11:28: spec.volumes[1].docker: a volume has one of persistent, host or docker, not host and docker",
             "apps/web.yaml:12:7: spec.volumes[2]: a volume needs one of persistent, host or docker",
             "apps/web.yaml:14:18: spec.constraints[0].hostname: 'spread' is not a hostname rule (use hostname: unique, or attribute: hostname with equals, like or maxPer)",

@@ -62,13 +62,23 @@ import Testing
             VolumeSpec(path: "/data", source: .docker(driver: "rexray", name: "pg")),
             VolumeSpec(path: "/scratch", source: .persistent(sizeMiB: 64)),
         ]
+        spec.image = "busybox:1"
+        let id = AppVolumeID(app: "db", slot: 2, path: "/scratch")
+        let volume = Resource(
+            name: "disk", value: .scalar(64), role: "capstan", reservation: ResourceReservation(principal: nil),
+            volume: PersistentVolume(id: id.persistenceID, containerPath: "scratch"))
         let task = TaskInfoBuilder(workload: Workload(kind: .app, name: "db", spec: spec), commit: "0123456789abcdef0123456789abcdef01234567")
-            .taskInfo(agent: AgentID("a0"), ports: [])
+            .taskInfo(agent: AgentID("a0"), ports: [], slot: 2, persistentVolumes: [volume])
         let volumes = task.container?.volumes ?? []
-        #expect(volumes.count == 2)
+        #expect(volumes.count == 3)
         #expect(volumes.first?.mode == .ro && volumes.first?.containerPath == "/srv/config" && volumes.first?.source?.hostPath?.path == "/etc/capstan-app")
-        #expect(volumes.last?.mode == .rw && volumes.last?.source?.type == .dockerVolume && volumes.last?.source?.dockerVolume?.driver == "rexray"
-            && volumes.last?.source?.dockerVolume?.name == "pg")
-        #expect(task.resources.contains { $0.name == "disk" && $0.scalar?.value == 64 }, "a persistent volume is disk the instance asks for")
+        #expect(volumes[1].mode == .rw && volumes[1].source?.type == .dockerVolume && volumes[1].source?.dockerVolume?.driver == "rexray"
+            && volumes[1].source?.dockerVolume?.name == "pg")
+        #expect(volumes.last?.containerPath == "/scratch" && volumes.last?.source?.type == .sandboxPath && volumes.last?.source?.sandboxPath?.path == "scratch",
+            "the persistent volume, mounted in the sandbox, is mapped to its absolute path in the image")
+        let disk = task.resources.filter { $0.name == "disk" }
+        #expect(disk.count == 1 && disk[0].role == "capstan" && disk[0].disk?.persistence?.id == "capstan.db.2.scratch" && disk[0].scalar?.value == 64,
+            "the task names its slot's volume, and asks for no other disk: \(disk)")
+        #expect(task.labels?.labels.contains { $0.key == TaskLabel.slot && $0.value == "2" } == true)
     }
 }

@@ -126,7 +126,10 @@ extension VolumeSpec {
     var canonical: CanonicalValue {
         var fields: [String: CanonicalValue] = ["path": .string(path), "readOnly": .bool(readOnly)]
         switch source {
-        case .persistent(let size): fields["persistent"] = .object(["size": .number(size)])
+        case .persistent(let size, let destroy):
+            var persistent: [String: CanonicalValue] = ["size": .number(size)]
+            if destroy { persistent["destroy"] = .string("confirm") }
+            fields["persistent"] = .object(persistent)
         case .host(let hostPath): fields["host"] = .string(hostPath)
         case .docker(let driver, let name): fields["docker"] = .object(["driver": .string(driver), "name": .string(name)])
         }

@@ -164,8 +164,11 @@ public struct PortSpec: Sendable, Hashable {
 /// A volume mounted at `path` inside the task.
 public struct VolumeSpec: Sendable, Hashable {
     public enum Source: Sendable, Hashable {
-        /// A persistent volume reserved on the agent, kept across restarts.
-        case persistent(sizeMiB: Double)
+        /// A persistent volume of each instance, reserved on the agent that runs it and kept across restarts,
+        /// updates, scale-downs and the app's removal from git. `destroy` (`destroy: confirm` in the manifest) is
+        /// the explicit word that deletes its data: no instance mounts it any more, and every one of the app's
+        /// volumes at this path is destroyed once no task uses it.
+        case persistent(sizeMiB: Double, destroy: Bool = false)
         /// A path on the agent.
         case host(String)
         /// A Docker volume plugin's volume.

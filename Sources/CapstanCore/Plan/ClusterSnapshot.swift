@@ -12,11 +12,14 @@ public struct ClusterSnapshot: Sendable, Hashable {
     /// completed. A master that restarts forgets finished tasks; the reconciler's history does not. Empty for
     /// `capstan diff`, which sees only the master.
     public var completedJobs: [AppName: String]
+    /// The apps' persistent volumes on the agents (``ObservedVolume``), in any order.
+    public var volumes: [ObservedVolume]
 
-    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil, completedJobs: [AppName: String] = [:]) {
+    public init(tasks: [ObservedTask] = [], agents: [AgentCapacity]? = nil, completedJobs: [AppName: String] = [:], volumes: [ObservedVolume] = []) {
         self.tasks = tasks
         self.agents = agents
         self.completedJobs = completedJobs
+        self.volumes = volumes
     }
 
     /// The cluster as it would be once `state` is fully deployed: each app at its `instances` running
@@ -35,6 +38,24 @@ public struct ClusterSnapshot: Sendable, Hashable {
                     agentID: AgentID("converged"), resources: workload.spec.resources.resources))
             }
         }
-        return ClusterSnapshot(tasks: tasks, agents: nil)
+        return ClusterSnapshot(tasks: tasks, agents: nil, volumes: convergedVolumes(state))
+    }
+
+    /// The persistent volumes `state` would have once deployed: each declared one in every slot below `instances`,
+    /// on the agent `converged`.
+    static func convergedVolumes(_ state: DesiredState) -> [ObservedVolume] {
+        var volumes: [ObservedVolume] = []
+        for workload in state.workloads {
+            let count = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
+            for declared in VolumeSlots.declared(workload.spec) {
+                for slot in 0..<count {
+                    let id = AppVolumeID(app: workload.name, slot: slot, key: declared.key)
+                    volumes.append(ObservedVolume(id: id, agentID: AgentID("converged"), resource: Resource(
+                        name: "disk", value: .scalar(declared.sizeMiB), role: "converged",
+                        volume: PersistentVolume(id: id.persistenceID, containerPath: AppVolumeID.sandboxPath(forPath: declared.path)))))
+                }
+            }
+        }
+        return volumes
     }
 }

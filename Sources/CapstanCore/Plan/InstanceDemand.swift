@@ -28,10 +28,12 @@ public struct InstanceDemand: Sendable, Hashable {
         self.anyPorts = anyPorts
     }
 
-    public init(_ spec: WorkloadSpec) {
+    /// - Parameter volumes: whether the persistent volumes' sizes count (they do when the volumes are still to be made
+    ///   from the agent's free disk; ``VolumeSlots`` adds only the new ones of an instance's slot).
+    public init(_ spec: WorkloadSpec, volumes: Bool = true) {
         var disk = spec.resources.diskMiB
-        for volume in spec.volumes {
-            if case .persistent(let size) = volume.source { disk += size }
+        for volume in spec.volumes where volumes {
+            if case .persistent(let size, let destroy) = volume.source, !destroy { disk += size }
         }
         var fixed: [UInt64] = []
         var any = 0

@@ -32,13 +32,16 @@ public struct ObservedTask: Sendable, Hashable {
     /// The latest health-check result; nil when the task has no check or none has run yet.
     public var healthy: Bool?
     public var agentID: AgentID
-    /// What the task holds on its agent (scalars and `ports`).
+    /// What the task holds on its agent (scalars and `ports`, and persistent volumes).
     public var resources: Resources
+    /// The `capstan.slot` label: the instance slot whose persistent volumes the task mounts; nil without volumes.
+    public var slot: Int?
 
     public init(
         taskID: TaskID, app: AppName, kind: WorkloadKind = .app, templateLabel: String, commit: String,
-        phase: Phase, healthy: Bool? = nil, agentID: AgentID, resources: Resources = Resources()
+        phase: Phase, healthy: Bool? = nil, agentID: AgentID, resources: Resources = Resources(), slot: Int? = nil
     ) {
+        self.slot = slot
         self.taskID = taskID
         self.app = app
         self.kind = kind

@@ -69,12 +69,61 @@ public struct PlacementLedger: Sendable {
 
     /// Places one instance needing `demand` on an agent that satisfies `matcher`, taking its resources and
     /// recording it in `used`; nil when no agent takes it.
-    public mutating func placeOne(_ demand: InstanceDemand, matcher: ConstraintMatcher, used: inout ConstraintUsage) -> Placement? {
-        guard let i = firstFit(demand, matcher, used) else { return nil }
+    public mutating func placeOne(
+        _ demand: InstanceDemand, matcher: ConstraintMatcher, used: inout ConstraintUsage, on agent: AgentID? = nil
+    ) -> Placement? {
+        let found: Int?
+        if let agent {
+            found = indexByAgent[agent].flatMap { i in
+                Self.hasRoom(slots[i], demand) && (matcher.isEmpty || matcher.matches(hostname: slots[i].hostname, attributes: slots[i].attributes, used: used)) ? i : nil
+            }
+        } else {
+            found = firstFit(demand, matcher, used)
+        }
+        guard let i = found else { return nil }
         let ports = take(demand, from: i)
         matcher.record(hostname: slots[i].hostname, attributes: slots[i].attributes, in: &used)
         cursor = (i + 1) % slots.count
         return Placement(agentID: slots[i].agentID, hostname: slots[i].hostname, attributes: slots[i].attributes, ports: ports)
+    }
+
+    /// Places `count` instances of an app with persistent volumes: each takes the next slot of `slots`, runs on the
+    /// agent that holds that slot's volumes (any agent when it has none yet), and needs `demand` (without volumes) plus
+    /// the disk of the volumes it creates. Stops at the first instance that finds no agent.
+    public mutating func place(
+        count: Int, matcher: ConstraintMatcher, used: inout ConstraintUsage, slots: inout VolumeSlots, demand: InstanceDemand
+    ) -> PlacementFit {
+        for placed in 0..<max(0, count) {
+            guard let launch = slots.next() else {
+                return .willNotFit(placed: placed, needed: count, reason: "every instance slot is held by a task: a replacement starts when the task it replaces ends")
+            }
+            var need = demand
+            need.disk += launch.newVolumeMiB
+            guard placeOne(need, matcher: matcher, used: &used, on: launch.agentID) != nil else {
+                return .willNotFit(placed: placed, needed: count, reason: whyNot(need, matcher: matcher, used: used, pinnedTo: launch.agentID, slot: launch.slot))
+            }
+        }
+        return .fits
+    }
+
+    /// Why an instance of `demand` that must run on `agent` (it holds the volumes of `slot`) does not fit there.
+    public func whyNot(_ demand: InstanceDemand, matcher: ConstraintMatcher, used: ConstraintUsage, pinnedTo agent: AgentID?, slot: Int) -> String {
+        guard let agent else { return reason(demand, matcher, used) }
+        guard let i = indexByAgent[agent] else {
+            return "instance slot \(slot) must run on agent \(agent), which holds its persistent volumes and offers nothing now"
+        }
+        let room = slots[i]
+        let pinned = "instance slot \(slot) must run on agent \(agent) (\(slots[i].hostname)), which holds its persistent volumes"
+        if let constraint = matcher.violation(hostname: slots[i].hostname, attributes: slots[i].attributes, used: used) {
+            return "\(pinned), and it breaks constraint \(constraint)"
+        }
+        let scalars: [(String, Double, Double)] = [
+            ("cpus", demand.cpus, room.cpus), ("mem", demand.mem, room.mem), ("disk", demand.disk, room.disk), ("gpus", demand.gpus, room.gpus),
+        ]
+        for (name, need, free) in scalars where free + ScalarFormat.epsilon < need {
+            return "\(pinned), and it has \(name) \(ScalarFormat.text(max(0, ScalarFormat.rounded(free)))) free, not \(ScalarFormat.text(need))"
+        }
+        return "\(pinned), and it has not \(demand.description) free together"
     }
 
     /// Why one more instance of `demand` finds no agent (see ``place(_:count:matcher:used:)``).

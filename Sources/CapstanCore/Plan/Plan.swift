@@ -5,14 +5,17 @@ public struct Plan: Sendable, Hashable {
     public var commit: CommitID
     /// Every app and job that is desired or still has live tasks, sorted by name.
     public var items: [PlanItem]
+    /// Every app volume that exists or that a manifest declares, sorted by ID, with what happens to it.
+    public var volumes: [PlannedVolume]
 
-    public init(commit: CommitID, items: [PlanItem]) {
+    public init(commit: CommitID, items: [PlanItem], volumes: [PlannedVolume] = []) {
         self.commit = commit
         self.items = items.sorted { $0.name < $1.name }
+        self.volumes = volumes.sorted { $0.id < $1.id }
     }
 
-    /// Whether applying the plan would launch or kill anything (any item but `unchanged`).
-    public var hasChanges: Bool { items.contains { $0.action != .unchanged } }
+    /// Whether applying the plan would launch or kill anything (any item but `unchanged`) or destroy a volume.
+    public var hasChanges: Bool { items.contains { $0.action != .unchanged } || volumes.contains { $0.action == .destroy } }
 
     /// Items that need an action, in name order.
     public var changes: [PlanItem] { items.filter { $0.action != .unchanged } }

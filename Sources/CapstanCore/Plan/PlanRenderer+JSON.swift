@@ -11,19 +11,28 @@ extension PlanRenderer {
     /// ```
     /// Every app and job is an item, unchanged ones included. In a change, `old` or `new` is left out when
     /// the field is absent on that side. `fit` is present only for items that launch instances; its
-    /// `status` is `fits`, `willNotFit` (with `placed`, `needed`, `reason`) or `unchecked`.
+    /// `status` is `fits`, `willNotFit` (with `placed`, `needed`, `reason`) or `unchecked`. When apps have persistent
+    /// volumes, `volumes` lists each (`id`, `app`, `slot`, `action` create/keep/retain/destroy, `sizeMiB`, and `path`,
+    /// `agent`, `usedBy`, `note` when known) and `summary.volumesToDestroy` counts the destroys.
     public func json(_ plan: Plan) -> String {
         var summary: [String: CanonicalValue] = [:]
         for action in PlanAction.allCases { summary[action.rawValue] = .number(Double(plan.count(action))) }
         summary["willNotFit"] = .number(Double(plan.willNotFit.count))
-        let root: CanonicalValue = .object([
+        var fields: [String: CanonicalValue] = [
             "formatVersion": .number(Double(Self.jsonFormatVersion)),
             "commit": .string(plan.commit.hex),
             "against": .string(against),
             "hasChanges": .bool(plan.hasChanges),
             "summary": .object(summary),
             "items": .array(plan.items.map(Self.jsonItem)),
-        ])
+        ]
+        // Present when any app has persistent volumes (older consumers see the same document as before otherwise).
+        if !plan.volumes.isEmpty {
+            fields["volumes"] = .array(plan.volumes.map(Self.jsonVolume))
+            summary["volumesToDestroy"] = .number(Double(plan.volumes.filter { $0.action == .destroy }.count))
+            fields["summary"] = .object(summary)
+        }
+        let root: CanonicalValue = .object(fields)
         var out = ""
         Self.writePretty(root, indent: 0, to: &out)
         return out + "\n"

@@ -5,9 +5,9 @@ extension PlanRenderer {
         let commit = plan.commit.short
         var out = "### capstan diff: `\(commit)` against \(Self.escape(against))\n\n"
         guard plan.hasChanges else {
-            return out + "No changes: the cluster matches `\(commit)` (\(plan.count(.unchanged)) unchanged).\n"
+            return out + "No changes: the cluster matches `\(commit)` (\(plan.count(.unchanged)) unchanged).\n" + volumesMarkdown(plan)
         }
-        out += "**Plan:** \(plan.summary).\n"
+        out += "**Plan:** \(plan.summary)\(Self.volumeSummary(plan)).\n"
         let misfits = plan.willNotFit.count
         if misfits > 0 { out += "\n> [!WARNING]\n> \(misfits) item\(misfits == 1 ? "" : "s") will not fit on the agents' free resources.\n" }
         out += "\n| | Name | Kind | Action | Instances | Fit |\n| --- | --- | --- | --- | --- | --- |\n"
@@ -31,7 +31,7 @@ extension PlanRenderer {
             }
             out += "\n</details>\n"
         }
-        return out
+        return out + volumesMarkdown(plan)
     }
 
     static func fitText(_ fit: PlacementFit?) -> String {

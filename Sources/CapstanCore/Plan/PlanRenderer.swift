@@ -51,9 +51,10 @@ public struct PlanRenderer: Sendable {
                 out += paint("1;31", "      will not fit: \(placed) of \(needed) new instances placed; \(reason)") + "\n"
             }
         }
+        out += volumesText(plan)
         out += "\n"
         if plan.hasChanges {
-            out += "Plan: \(plan.summary).\n"
+            out += "Plan: \(plan.summary)\(Self.volumeSummary(plan)).\n"
             let misfits = plan.willNotFit.count
             if misfits > 0 { out += paint("1;31", "\(misfits) item\(misfits == 1 ? "" : "s") will not fit on the agents' free resources.") + "\n" }
         } else {
@@ -62,7 +63,7 @@ public struct PlanRenderer: Sendable {
         return out
     }
 
-    private func paint(_ code: String, _ text: String) -> String {
+    func paint(_ code: String, _ text: String) -> String {
         color && !code.isEmpty ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 

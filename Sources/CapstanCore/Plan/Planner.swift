@@ -52,12 +52,13 @@ public enum Planner {
                 drafts.append(Draft(item: item, freed: live))
             }
         }
-        if let agents = actual.agents { placeAll(&drafts, on: agents) }
+        if let agents = actual.agents { placeAll(&drafts, on: agents, volumes: actual.volumes) }
         for index in drafts.indices where drafts[index].needed > 0 && actual.agents == nil {
             drafts[index].item.fit = .unchecked
         }
         for index in drafts.indices { drafts[index].item.newInstances = drafts[index].needed }
-        return Plan(commit: desired.commit, items: drafts.map(\.item))
+        let volumes = VolumePlanner.plan(desired: desiredByName, tasks: tasksByApp, volumes: actual.volumes)
+        return Plan(commit: desired.commit, items: drafts.map(\.item), volumes: volumes)
     }
 
     /// An item before placement: what it launches (`needed` instances of `demand`) and what it frees.
@@ -183,10 +184,10 @@ public enum Planner {
 
     // MARK: Placement
 
-    static func placeAll(_ drafts: inout [Draft], on agents: [AgentCapacity]) {
+    static func placeAll(_ drafts: inout [Draft], on agents: [AgentCapacity], volumes: [ObservedVolume] = []) {
         var ledger = PlacementLedger(agents: agents)
         for draft in drafts {
-            for task in draft.freed { ledger.release(task.resources, on: task.agentID) }
+            for task in draft.freed { ledger.release(task.resources.withoutVolumes, on: task.agentID) }
         }
         for index in drafts.indices where drafts[index].needed > 0 {
             guard let workload = drafts[index].workload else { continue }
@@ -199,8 +200,14 @@ public enum Planner {
                     }
                 }
             }
-            drafts[index].item.fit = ledger.place(
-                InstanceDemand(workload.spec), count: drafts[index].needed, matcher: matcher, used: &used)
+            var slots = VolumeSlots(workload: workload, liveSlots: drafts[index].kept.compactMap(\.slot), volumes: volumes)
+            if slots.isEmpty {
+                drafts[index].item.fit = ledger.place(
+                    InstanceDemand(workload.spec), count: drafts[index].needed, matcher: matcher, used: &used)
+            } else {
+                drafts[index].item.fit = ledger.place(
+                    count: drafts[index].needed, matcher: matcher, used: &used, slots: &slots, demand: InstanceDemand(workload.spec, volumes: false))
+            }
         }
     }
 

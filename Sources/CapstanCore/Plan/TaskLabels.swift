@@ -10,6 +10,8 @@ public enum TaskLabel {
     public static let commit = "capstan.commit"
     /// `App` or `Job`.
     public static let kind = "capstan.kind"
+    /// The instance slot (`0`, `1` …) of an app with persistent volumes: which slot's volumes the task mounts.
+    public static let slot = "capstan.slot"
 }
 
 extension Workload {

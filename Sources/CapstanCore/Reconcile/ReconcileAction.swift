@@ -1,8 +1,9 @@
 /// What the ``ReconcileMachine`` asks its owner to do. The machine decides; the owner (the `Reconciler`
 /// actor) carries actions out in order: scheduler calls, history rows, git reads.
 public enum ReconcileAction: Sendable, Hashable {
-    /// Launch these instances on the offers of one agent (one ACCEPT of all of `offers`).
-    case accept(offers: [OfferID], launches: [LaunchRequest])
+    /// Launch these instances on the offers of one agent (one ACCEPT of all of `offers`): first RESERVE and CREATE the
+    /// new persistent volumes of the launches, then LAUNCH, then DESTROY and UNRESERVE the volumes in `destroy`.
+    case accept(offers: [OfferID], launches: [LaunchRequest], destroy: [Resource] = [])
     /// Decline offers that carry nothing, keeping them away for `refuseSeconds`.
     case decline(offers: [OfferID], refuseSeconds: Double)
     /// Kill a task, with its app's grace period.
@@ -33,13 +34,25 @@ public struct LaunchRequest: Sendable, Hashable {
     public var agentID: AgentID
     /// The agent ports the instance takes (its fixed ports, then the lowest free ones).
     public var ports: [UInt64]
+    /// The instance slot of an app with persistent volumes (its `capstan.slot` label); nil without volumes.
+    public var slot: Int?
+    /// The persistent volumes the instance mounts, as the agent holds them (role, reservation, persistence, path).
+    public var volumes: [Resource]
+    /// Those of `volumes` that do not exist yet: reserved from the offer's disk and created before the launch.
+    public var newVolumes: [Resource]
 
-    public init(taskID: TaskID, workload: Workload, commit: CommitID, agentID: AgentID, ports: [UInt64]) {
+    public init(
+        taskID: TaskID, workload: Workload, commit: CommitID, agentID: AgentID, ports: [UInt64], slot: Int? = nil,
+        volumes: [Resource] = [], newVolumes: [Resource] = []
+    ) {
         self.taskID = taskID
         self.workload = workload
         self.commit = commit
         self.agentID = agentID
         self.ports = ports
+        self.slot = slot
+        self.volumes = volumes
+        self.newVolumes = newVolumes
     }
 }
 

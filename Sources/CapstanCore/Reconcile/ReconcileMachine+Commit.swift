@@ -22,9 +22,12 @@ extension ReconcileMachine {
     /// is launched again. A commit that was waiting is applied now.
     public mutating func seed(
         tasks seeds: [ReconciledTask], agents: [AgentID: AgentHost], converged marks: [AppName: ConvergenceMark],
-        now: ContinuousClock.Instant
+        volumes found: [ObservedVolume] = [], now: ContinuousClock.Instant
     ) -> [ReconcileAction] {
         for (id, host) in agents { agentHosts[id] = host }
+        // The master's view replaces what the machine remembered: a volume it recorded whose CREATE the master dropped
+        // is forgotten here, so its slot does not wait for it forever.
+        volumes = Dictionary(found.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
         var seen: [TaskID: ReconciledTask] = [:]
         for var task in seeds.sorted(by: { $0.id < $1.id }) {
             if let existing = tasks[task.id] {

@@ -6,10 +6,16 @@ extension ReconcileMachine {
     public mutating func offers(_ offers: [OfferedCapacity], now: ContinuousClock.Instant) -> [ReconcileAction] {
         var byAgent: [AgentID: AgentCapacity] = [:]
         var offerIDs: [AgentID: [OfferID]] = [:]
+        var offered = OfferedVolumes()
         for offer in offers {
-            let agent = offer.agent
+            var agent = offer.agent
             agentHosts[agent.agentID] = AgentHost(hostname: agent.hostname, attributes: agent.attributes)
             offerIDs[agent.agentID, default: []].append(offer.offerID)
+            for volume in ObservedVolume.found(in: agent.free, on: agent.agentID, role: configuration.role) {
+                volumes[volume.id] = volume
+                offered.add(volume)
+            }
+            agent.free = agent.free.withoutVolumes
             if var merged = byAgent[agent.agentID] {
                 merged.free = merged.free + agent.free
                 byAgent[agent.agentID] = merged
@@ -18,19 +24,28 @@ extension ReconcileMachine {
             }
         }
         var launches: [AgentID: [LaunchRequest]] = [:]
+        var destroys: [AgentID: [Resource]] = [:]
         if seeded {
             let plan = plan()
             let items = Dictionary(plan.items.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             for item in plan.items { requestPlannedKills(item) }
+            for planned in plan.volumes where planned.action == .destroy && planned.usedBy == nil {
+                guard let volume = offered.take(planned.id) else { continue }
+                destroys[volume.agentID, default: []].append(volume.resource)
+                volumes[planned.id] = nil
+            }
             var ledger = PlacementLedger(agents: Array(byAgent.values))
             for name in launchOrder() {
                 guard var memory = apps[name] else { continue }
-                let wanted = launchesWanted(memory, item: items[name], now: now)
+                var wanted = launchesWanted(memory, item: items[name], now: now)
+                if !VolumeSlots.declared(memory.workload.spec).isEmpty {
+                    // A replacement waits for the task it replaces to end and free its slot: not a placement problem.
+                    wanted = min(wanted, freeSlots(memory))
+                }
                 guard wanted > 0 else { continue }
-                let placed = place(&memory, count: wanted, on: &ledger, into: &launches)
+                let (placed, problem) = place(&memory, count: wanted, on: &ledger, offered: &offered, into: &launches)
                 if placed < wanted {
-                    let demand = InstanceDemand(memory.workload.spec)
-                    memory.placementProblem = "\(wanted - placed) of \(wanted) instances found no offer with \(demand.description)"
+                    memory.placementProblem = problem ?? "\(wanted - placed) of \(wanted) instances found no offer with \(InstanceDemand(memory.workload.spec).description)"
                 } else {
                     memory.placementProblem = nil
                 }
@@ -41,8 +56,9 @@ extension ReconcileMachine {
         var declined: [OfferID] = []
         for agent in offerIDs.keys.sorted() {
             let ids = offerIDs[agent] ?? []
-            if let requests = launches[agent], !requests.isEmpty {
-                actions.append(.accept(offers: ids, launches: requests))
+            let requests = launches[agent] ?? [], destroy = destroys[agent] ?? []
+            if !requests.isEmpty || !destroy.isEmpty {
+                actions.append(.accept(offers: ids, launches: requests, destroy: destroy))
             } else {
                 declined += ids
             }
@@ -65,10 +81,15 @@ extension ReconcileMachine {
     }
 
     /// Places up to `count` instances of an app on the ledger, honouring its constraints against the values its
-    /// live tasks already use, and tracks each as a pending task. Returns how many were placed.
+    /// live tasks already use, and tracks each as a pending task. Returns how many were placed and, for an app with
+    /// persistent volumes, why the first that found no place did not.
     private mutating func place(
-        _ memory: inout AppMemory, count: Int, on ledger: inout PlacementLedger, into launches: inout [AgentID: [LaunchRequest]]
-    ) -> Int {
+        _ memory: inout AppMemory, count: Int, on ledger: inout PlacementLedger, offered: inout OfferedVolumes,
+        into launches: inout [AgentID: [LaunchRequest]]
+    ) -> (Int, String?) {
+        if !VolumeSlots.declared(memory.workload.spec).isEmpty {
+            return placeWithVolumes(&memory, count: count, on: &ledger, offered: &offered, into: &launches)
+        }
         let workload = memory.workload
         let demand = InstanceDemand(workload.spec)
         let matcher = ConstraintMatcher(workload.spec.constraints)
@@ -97,6 +118,104 @@ extension ReconcileMachine {
                 taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports))
             placed += 1
         }
-        return placed
+        return (placed, nil)
+    }
+
+    /// How many of an app's instance slots no live task holds.
+    func freeSlots(_ memory: AppMemory) -> Int {
+        let spec = memory.workload.spec
+        let count = memory.isJob ? max(1, spec.instances) : max(0, spec.instances)
+        let held = Set(liveTasks(of: memory.name).compactMap(\.observed.slot).filter { $0 < count })
+        return count - held.count
+    }
+
+    /// ``place(_:count:on:offered:into:)`` for an app with persistent volumes: each instance takes its slot (the lowest
+    /// free), and runs where the slot's volumes are, once they are offered (not while its previous task still holds
+    /// them); a slot without volumes yet goes to any agent with room for them, and they are reserved and created there.
+    private mutating func placeWithVolumes(
+        _ memory: inout AppMemory, count: Int, on ledger: inout PlacementLedger, offered: inout OfferedVolumes,
+        into launches: inout [AgentID: [LaunchRequest]]
+    ) -> (Int, String?) {
+        let workload = memory.workload
+        let role = configuration.role
+        guard role != Resource.unreservedRole else {
+            return (0, "persistent volumes need the reconciler to subscribe with a role other than '*' (--role)")
+        }
+        let matcher = ConstraintMatcher(workload.spec.constraints)
+        var used = ConstraintUsage()
+        let live = liveTasks(of: workload.name).filter { !$0.killRequested }
+        if !matcher.isEmpty {
+            for task in live {
+                if let host = agentHosts[task.observed.agentID] {
+                    matcher.record(hostname: host.hostname, attributes: host.attributes, in: &used)
+                }
+            }
+        }
+        // A task being killed still holds its slot's volumes: the slot is not free for another instance until it ends.
+        var slots = VolumeSlots(
+            workload: workload, liveSlots: liveTasks(of: workload.name).compactMap(\.observed.slot), volumes: Array(volumes.values))
+        let base = InstanceDemand(workload.spec, volumes: false)
+        var placed = 0
+        var problem: String?
+        for _ in 0..<count {
+            guard let launch = slots.next() else {
+                problem = problem ?? "waiting for the tasks being replaced to end: their slots' volumes are still in use"
+                break
+            }
+            if let agent = launch.agentID, let waiting = launch.existing.first(where: { !offered.contains($0.id, on: agent) }) {
+                problem = problem ?? "instance slot \(launch.slot) waits for its volume \(waiting.id) on agent \(agent) to be offered"
+                continue
+            }
+            var need = base
+            need.disk += launch.newVolumeMiB
+            guard let placement = ledger.placeOne(need, matcher: matcher, used: &used, on: launch.agentID) else {
+                problem = problem ?? ledger.whyNot(need, matcher: matcher, used: used, pinnedTo: launch.agentID, slot: launch.slot)
+                continue
+            }
+            for volume in launch.existing { _ = offered.take(volume.id) }
+            let reservation = ResourceReservation(principal: configuration.principal)
+            let created = launch.create.map { declared in
+                let id = AppVolumeID(app: workload.name, slot: launch.slot, key: declared.key)
+                return ObservedVolume(id: id, agentID: placement.agentID, resource: Resource(
+                    name: "disk", value: .scalar(declared.sizeMiB), role: role, reservation: reservation,
+                    volume: PersistentVolume(
+                        id: id.persistenceID, principal: configuration.principal, containerPath: AppVolumeID.sandboxPath(forPath: declared.path))))
+            }
+            for volume in created { volumes[volume.id] = volume }
+            let mounted = (launch.existing + created).map(\.resource)
+            let id = makeTaskID(workload)
+            launchCounter += 1
+            var resources = workload.spec.resources.resources + Resources(mounted)
+            if !placement.ports.isEmpty {
+                resources = resources + Resources([.ranges("ports", placement.ports.sorted().map { ValueRange(begin: $0, end: $0) })])
+            }
+            tasks[id] = ReconciledTask(
+                observed: ObservedTask(
+                    taskID: id, app: workload.name, kind: workload.kind, templateLabel: workload.templateLabel,
+                    commit: memory.commit.short, phase: .pending, agentID: placement.agentID, resources: resources, slot: launch.slot),
+                hasHealthCheck: workload.spec.health != nil, launchOrder: launchCounter, stateName: "TASK_STAGING")
+            launches[placement.agentID, default: []].append(LaunchRequest(
+                taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports,
+                slot: launch.slot, volumes: mounted, newVolumes: created.map(\.resource)))
+            placed += 1
+        }
+        return (placed, problem)
+    }
+}
+
+/// The app volumes in one round of offers, by agent: each can go to one use (a launch or a DESTROY).
+struct OfferedVolumes {
+    private var byAgent: [AgentID: [AppVolumeID: ObservedVolume]] = [:]
+
+    mutating func add(_ volume: ObservedVolume) { byAgent[volume.agentID, default: [:]][volume.id] = volume }
+
+    func contains(_ id: AppVolumeID, on agent: AgentID) -> Bool { byAgent[agent]?[id] != nil }
+
+    /// Takes a volume out of the round; nil when it was not offered (or is taken).
+    mutating func take(_ id: AppVolumeID) -> ObservedVolume? {
+        for agent in byAgent.keys {
+            if let volume = byAgent[agent]?.removeValue(forKey: id) { return volume }
+        }
+        return nil
     }
 }

@@ -18,7 +18,17 @@ public struct ReconcileMachine: Sendable {
         /// A task of the current template healthy this long resets its app's restart backoff.
         public var backoffResetAfter: Duration
 
-        public init(maxDeletions: Int? = nil, allowEmpty: Bool = false, declineSeconds: Double = 5, backoffResetAfter: Duration = .seconds(5)) {
+        /// The framework's role: its apps' persistent volumes are reserved for it (none can be for `*`).
+        public var role: String
+        /// The framework's principal, named by its reservations and volumes; nil without authentication.
+        public var principal: String?
+
+        public init(
+            maxDeletions: Int? = nil, allowEmpty: Bool = false, declineSeconds: Double = 5, backoffResetAfter: Duration = .seconds(5),
+            role: String = "capstan", principal: String? = nil
+        ) {
+            self.role = role
+            self.principal = principal
             self.maxDeletions = maxDeletions
             self.allowEmpty = allowEmpty
             self.declineSeconds = declineSeconds
@@ -69,6 +79,9 @@ public struct ReconcileMachine: Sendable {
     /// Offers were declined with the long filter since the last REVIVE: new work must revive to see them soon.
     var declinedForLong = false
     var planCache: Plan?
+    /// The apps' persistent volumes, by ID: read from the master at start-up, from offers, and recorded when the
+    /// machine creates one (until the next offer or start-up shows it); forgotten when it destroys one.
+    public internal(set) var volumes: [AppVolumeID: ObservedVolume] = [:] { didSet { planCache = nil } }
 
     public init(configuration: Configuration = Configuration(), makeTaskID: @escaping @Sendable (Workload) -> TaskID) {
         self.configuration = configuration
@@ -86,7 +99,7 @@ public struct ReconcileMachine: Sendable {
     public var snapshot: ClusterSnapshot {
         var completed: [AppName: String] = [:]
         for (app, mark) in converged where mark.instances == nil { completed[app] = mark.template }
-        return ClusterSnapshot(tasks: tasks.values.map(\.planned), agents: nil, completedJobs: completed)
+        return ClusterSnapshot(tasks: tasks.values.map(\.planned), agents: nil, completedJobs: completed, volumes: Array(volumes.values))
     }
 
     /// The plan for the desired state against the tasks: what the machine carries out.
@@ -109,10 +122,16 @@ public struct ReconcileMachine: Sendable {
     public func decision(for memory: AppMemory) -> RolloutDecision {
         let spec = memory.workload.spec
         let live = liveTasks(of: memory.name)
+        var minHealthy = spec.update.minHealthy.resolved(instances: spec.instances)
+        var maxSurge = spec.update.maxSurge.resolved(instances: spec.instances)
+        if !VolumeSlots.declared(spec).isEmpty {
+            // An instance's volumes can be mounted by one task at a time: its replacement starts only once it has
+            // stopped (kill first, as Marathon's resident apps), so no surge, and at least one instance may be down.
+            maxSurge = 0
+            minHealthy = min(minHealthy, max(0, spec.instances - 1))
+        }
         var decision = RolloutDecision.decide(
-            instances: spec.instances, template: memory.template,
-            minHealthy: spec.update.minHealthy.resolved(instances: spec.instances),
-            maxSurge: spec.update.maxSurge.resolved(instances: spec.instances),
+            instances: spec.instances, template: memory.template, minHealthy: minHealthy, maxSurge: maxSurge,
             tasks: live.map(\.rolloutTask))
         if decision.converged, live.contains(where: { $0.killRequested || $0.observed.phase == .killing }) { decision.converged = false }
         return decision

@@ -77,6 +77,11 @@ public struct Resources: Hashable, Sendable, Sequence, CustomStringConvertible {
         filtered { $0.role == Resource.unreservedRole || $0.role == role }
     }
 
+    /// The entries that are not persistent volumes.
+    public var withoutVolumes: Resources {
+        filtered { $0.volume == nil }
+    }
+
     /// Whether any entry is reserved for a role.
     public var hasReservations: Bool {
         entries.contains { $0.role != Resource.unreservedRole }

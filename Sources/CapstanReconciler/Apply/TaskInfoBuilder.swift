@@ -16,28 +16,35 @@ struct TaskInfoBuilder {
         return TaskID("\(workload.name).\(workload.templateLabel.prefix(8)).\(suffix)")
     }
 
-    func taskInfo(agent: AgentID, ports: [UInt64], taskID: TaskID? = nil) -> TaskInfo {
+    /// - Parameters:
+    ///   - slot: the instance slot of an app with persistent volumes (its `capstan.slot` label).
+    ///   - persistentVolumes: the slot's volumes as the agent holds them; the task's resources name them, and a volume
+    ///     at an absolute manifest path is also mapped there from the sandbox (Mesos mounts persistent volumes in it).
+    func taskInfo(agent: AgentID, ports: [UInt64], taskID: TaskID? = nil, slot: Int? = nil, persistentVolumes: [Resource] = []) -> TaskInfo {
         let spec = workload.spec
-        let demand = InstanceDemand(spec)
+        let demand = InstanceDemand(spec, volumes: false)
         var resources: [Resource] = [.scalar("cpus", demand.cpus), .scalar("mem", demand.mem)]
         if demand.disk > 0 { resources.append(.scalar("disk", demand.disk)) }
         if demand.gpus > 0 { resources.append(.scalar("gpus", demand.gpus)) }
         if !ports.isEmpty { resources.append(.ranges("ports", ports.sorted().map { ValueRange(begin: $0, end: $0) })) }
+        resources += persistentVolumes
 
         return TaskInfo(
             name: workload.name.value, taskID: taskID ?? newTaskID(), agentID: agent, resources: Resources(resources).mesos,
-            command: command(ports: ports), container: container(ports: ports), healthCheck: healthCheck(ports: ports),
+            command: command(ports: ports), container: container(ports: ports, persistentVolumes: persistentVolumes),
+            healthCheck: healthCheck(ports: ports),
             killPolicy: KillPolicy(gracePeriod: DurationInfo(nanoseconds: Self.nanoseconds(spec.killGracePeriod))),
-            labels: Labels(labels: labels()))
+            labels: Labels(labels: labels(slot: slot)))
     }
 
-    func labels() -> [Label] {
+    func labels(slot: Int? = nil) -> [Label] {
         var labels = [
             Label(key: TaskLabel.app, value: workload.name.value),
             Label(key: TaskLabel.spec, value: workload.templateLabel),
             Label(key: TaskLabel.commit, value: commit.short),
             Label(key: TaskLabel.kind, value: workload.kind.rawValue),
         ]
+        if let slot { labels.append(Label(key: TaskLabel.slot, value: String(slot))) }
         for (key, value) in workload.labels.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("capstan.") {
             labels.append(Label(key: key, value: value))
         }
@@ -108,9 +115,9 @@ struct TaskInfoBuilder {
 
     /// The image, the CNI network with its port mappings (`bridge`: the agents' built-in network), and the host-path
     /// and Docker volumes.
-    private func container(ports: [UInt64]) -> ContainerInfo? {
+    private func container(ports: [UInt64], persistentVolumes: [Resource] = []) -> ContainerInfo? {
         let networks = workload.spec.network.cniNetworks
-        let volumes = self.volumes()
+        let volumes = self.volumes() + sandboxMappings(persistentVolumes)
         guard workload.spec.image != nil || !networks.isEmpty || !volumes.isEmpty else { return nil }
         var container = ContainerInfo(type: .mesos)
         container.volumes = volumes
@@ -144,6 +151,19 @@ struct TaskInfoBuilder {
             case .persistent:
                 return nil
             }
+        }
+    }
+
+    /// For each persistent volume at an absolute manifest path (the decoder allows that only with an image): a
+    /// SANDBOX_PATH volume that maps its place in the sandbox (`data` for `/data`) to that path.
+    func sandboxMappings(_ persistentVolumes: [Resource]) -> [Volume] {
+        workload.spec.volumes.compactMap { volume in
+            guard case .persistent(_, let destroy) = volume.source, !destroy, volume.path.hasPrefix("/") else { return nil }
+            let inSandbox = AppVolumeID.sandboxPath(forPath: volume.path)
+            guard persistentVolumes.contains(where: { $0.volume?.containerPath == inSandbox }) else { return nil }
+            return Volume(
+                mode: .rw, containerPath: volume.path,
+                source: .init(type: .sandboxPath, sandboxPath: .init(type: .`self`, path: inSandbox)))
         }
     }
 

@@ -9,9 +9,13 @@ extension Reconciler {
     /// launches duplicates nor loses tasks, and a job whose run finished is not run again.
     func seed(state: OperatorResponse.GetState, frameworkID: FrameworkID) async {
         var agents: [AgentID: AgentHost] = [:]
+        var volumes: [ObservedVolume] = []
         for agent in state.getAgents?.agents ?? [] {
             if let id = agent.agentInfo.id {
                 agents[id] = AgentHost(hostname: agent.agentInfo.hostname, attributes: ClusterSnapshot.attributes(agent.agentInfo.attributes))
+                if let total = try? Resources(mesos: agent.totalResources) {
+                    volumes += ObservedVolume.found(in: total, on: id, role: configuration.role)
+                }
             }
         }
         let list = state.getTasks
@@ -29,7 +33,7 @@ extension Reconciler {
         for (app, done) in (try? await store.convergedApps()) ?? [:] {
             marks[AppName(app)] = ConvergenceMark(app: AppName(app), commit: done.commit, template: done.specLabel)
         }
-        queuedCalls += await perform(machine.seed(tasks: seeds, agents: agents, converged: marks, now: now()))
+        queuedCalls += await perform(machine.seed(tasks: seeds, agents: agents, converged: marks, volumes: volumes, now: now()))
         logger.info("Read the framework's tasks from the master", metadata: ["tasks": "\(seeds.count)"])
     }
 

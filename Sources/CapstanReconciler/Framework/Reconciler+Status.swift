@@ -27,7 +27,18 @@ extension Reconciler {
         ReconcilerStatus(
             formatVersion: 1, repo: repo, revision: revision, headCommit: headCommit?.short,
             appliedCommit: machine.appliedCommit?.short, lastSync: lastSync, error: syncError,
-            diagnostics: diagnostics, apps: appStatuses())
+            diagnostics: diagnostics, apps: appStatuses(), volumes: volumeStatuses())
+    }
+
+    /// The apps' persistent volumes as the plan sees them; nil when there are none.
+    public func volumeStatuses() -> [VolumeStatus]? {
+        let planned = machine.plan().volumes
+        guard !planned.isEmpty else { return nil }
+        return planned.map { volume in
+            VolumeStatus(
+                id: volume.id.persistenceID, app: volume.id.app.value, slot: volume.id.slot, path: volume.path, sizeMiB: volume.sizeMiB,
+                agent: volume.agentID?.value, action: volume.action.rawValue, usedBy: volume.usedBy?.value, note: volume.note)
+        }
     }
 
     func status(of memory: AppMemory) -> AppStatus {

@@ -39,7 +39,7 @@ public actor Reconciler {
         self.machine = ReconcileMachine(
             configuration: .init(
                 maxDeletions: configuration.maxDeletions, allowEmpty: configuration.allowEmpty,
-                declineSeconds: configuration.declineSeconds),
+                declineSeconds: configuration.declineSeconds, role: configuration.role, principal: configuration.principal),
             makeTaskID: makeTaskID ?? { TaskInfoBuilder(workload: $0, commit: CommitID(hex: "")).newTaskID() })
     }
 
@@ -58,18 +58,10 @@ public actor Reconciler {
         var calls: [SchedulerCall] = []
         for action in actions {
             switch action {
-            case .accept(let offers, let launches):
-                let infos = launches.map {
-                    TaskInfoBuilder(workload: $0.workload, commit: $0.commit).taskInfo(agent: $0.agentID, ports: $0.ports, taskID: $0.taskID)
-                }
-                for (app, count) in Dictionary(launches.map { ($0.workload.name, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
-                    logger.info("Launching", metadata: ["app": "\(app)", "instances": "\(count)", "agent": "\(launches[0].agentID)"])
-                }
+            case .accept(let offers, let launches, let destroy):
                 calls.append(SchedulerCall(
                     type: .accept,
-                    accept: .init(
-                        offerIDs: offers, operations: [Offer.Operation(type: .launch, launch: .init(taskInfos: infos))],
-                        filters: Filters(refuseSeconds: 0))))
+                    accept: .init(offerIDs: offers, operations: acceptOperations(launches, destroy: destroy), filters: Filters(refuseSeconds: 0))))
             case .decline(let offers, let seconds):
                 calls.append(SchedulerCall(type: .decline, decline: .init(offerIDs: offers, filters: Filters(refuseSeconds: seconds))))
             case .kill(let kill):
@@ -98,6 +90,38 @@ public actor Reconciler {
             }
         }
         return calls
+    }
+
+    /// One ACCEPT's operations: RESERVE and CREATE of the launches' new persistent volumes, the LAUNCH, then DESTROY and
+    /// UNRESERVE of the volumes whose manifest says `destroy: confirm` (the master applies them in this order).
+    func acceptOperations(_ launches: [LaunchRequest], destroy: [Resource]) -> [Offer.Operation] {
+        var operations: [Offer.Operation] = []
+        let created = launches.flatMap(\.newVolumes)
+        if !created.isEmpty {
+            operations.append(Offer.Operation(type: .reserve, reserve: .init(resources: Resources(created.map(\.withoutVolume)).mesos)))
+            operations.append(Offer.Operation(type: .create, create: .init(volumes: Resources(created).mesos)))
+            for volume in created {
+                logger.info("Creating a persistent volume", metadata: ["volume": "\(volume.volume?.id ?? "")", "agent": "\(launches[0].agentID)", "disk": "\(volume)"])
+            }
+        }
+        if !launches.isEmpty {
+            let infos = launches.map {
+                TaskInfoBuilder(workload: $0.workload, commit: $0.commit)
+                    .taskInfo(agent: $0.agentID, ports: $0.ports, taskID: $0.taskID, slot: $0.slot, persistentVolumes: $0.volumes)
+            }
+            for (app, count) in Dictionary(launches.map { ($0.workload.name, 1) }, uniquingKeysWith: +).sorted(by: { $0.key < $1.key }) {
+                logger.info("Launching", metadata: ["app": "\(app)", "instances": "\(count)", "agent": "\(launches[0].agentID)"])
+            }
+            operations.append(Offer.Operation(type: .launch, launch: .init(taskInfos: infos)))
+        }
+        if !destroy.isEmpty {
+            for volume in destroy {
+                logger.warning("Destroying a persistent volume (its manifest says destroy: confirm)", metadata: ["volume": "\(volume.volume?.id ?? "")"])
+            }
+            operations.append(Offer.Operation(type: .destroy, destroy: .init(volumes: Resources(destroy).mesos)))
+            operations.append(Offer.Operation(type: .unreserve, unreserve: .init(resources: Resources(destroy.map(\.withoutVolume)).mesos)))
+        }
+        return operations
     }
 
     /// Records a history row; a store failure is logged, never fatal to reconciliation.

@@ -3,10 +3,16 @@ import CapstanCore
 
 /// How the reconciler runs as a framework.
 public struct ReconcilerConfiguration: Sendable {
+    /// The role the reconciler subscribes with unless told otherwise: its apps' persistent volumes are reserved for it
+    /// (the unreserved role `*` cannot hold reservations).
+    public static let defaultRole = "capstan"
+
     /// The master's scheduler and operator API.
     public var master: HostPort
     /// The role the framework subscribes with.
     public var role: String
+    /// The principal its reservations and persistent volumes name; nil when the master does not authenticate frameworks.
+    public var principal: String? = nil
     /// The user tasks run as when a manifest names none.
     public var user: String
     /// How long the master keeps the framework's tasks while the reconciler is away (Mesos `failover_timeout`).
@@ -28,7 +34,7 @@ public struct ReconcilerConfiguration: Sendable {
     public var clientTLS: ClientTLS? = nil
 
     public init(
-        master: HostPort, role: String = "*", user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
+        master: HostPort, role: String = ReconcilerConfiguration.defaultRole, user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
         maxDeletions: Int? = nil, webuiURL: String? = nil, tick: Duration = .milliseconds(200), declineSeconds: Double = 5
     ) {
         self.master = master

@@ -17,15 +17,19 @@ extension ClusterSnapshot {
         var seen: Set<TaskID> = []
         tasks = tasks.filter { seen.insert($0.taskID).inserted }
         var agents: [AgentCapacity] = []
-        for agent in state.getAgents?.agents ?? [] where agent.active && agent.deactivated != true {
+        var volumes: [ObservedVolume] = []
+        for agent in state.getAgents?.agents ?? [] {
             guard let id = agent.agentInfo.id else { continue }
             let total = try Resources(mesos: agent.totalResources)
+            // An inactive agent's volumes still exist (and still pin their instances); its resources are not free.
+            volumes += ObservedVolume.found(in: total, on: id, role: role)
+            guard agent.active && agent.deactivated != true else { continue }
             let allocated = try Resources(mesos: agent.allocatedResources)
             agents.append(AgentCapacity(
                 agentID: id, hostname: agent.agentInfo.hostname, attributes: Self.attributes(agent.agentInfo.attributes),
-                free: (total - allocated).allocatable(to: role)))
+                free: (total - allocated).allocatable(to: role).withoutVolumes))
         }
-        self.init(tasks: tasks, agents: agents)
+        self.init(tasks: tasks, agents: agents, volumes: volumes)
     }
 
     /// Mesos attributes in the flag form constraints match against (`zone: "eu-1"`, `rack: "3"`, ranges as
@@ -76,7 +80,7 @@ extension ObservedTask {
         self.init(
             taskID: task.taskID, app: AppName(app), kind: kind, templateLabel: labels[TaskLabel.spec] ?? "",
             commit: labels[TaskLabel.commit] ?? "", phase: Phase(task.state), healthy: latest?.healthy,
-            agentID: task.agentID, resources: try Resources(mesos: task.resources))
+            agentID: task.agentID, resources: try Resources(mesos: task.resources), slot: labels[TaskLabel.slot].flatMap { Int($0) })
     }
 }
 

@@ -26,6 +26,17 @@ extension ReconcilerStatus {
             }
             lines += TextTable.render(rows)
         }
+        if let volumes, !volumes.isEmpty {
+            lines.append("")
+            var rows = [["VOLUME", "SIZE", "PATH", "AGENT", "STATE", "USED BY"]]
+            for volume in volumes {
+                rows.append([
+                    volume.id, "\(TextTable.number(volume.sizeMiB)) MiB", volume.path ?? "-", volume.agent ?? "-",
+                    volume.action + (volume.note.map { " (\($0))" } ?? ""), volume.usedBy ?? "-",
+                ])
+            }
+            lines += TextTable.render(rows)
+        }
         if let error {
             lines.append("")
             lines.append("error: \(error)")
@@ -47,6 +58,11 @@ enum TextTable {
             }
             return line.trimmingTrailingSpaces()
         }
+    }
+
+    /// `1024`, `0.5`.
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 
     /// `2026-01-02T03:04:05Z`.

@@ -45,6 +45,40 @@ public struct AppStatus: Codable, Sendable, Equatable {
     }
 }
 
+/// One persistent volume of an app (``PlannedVolume`` for people and scripts): where it is, what mounts it, what the plan
+/// does with it.
+public struct VolumeStatus: Codable, Sendable, Equatable {
+    /// The Mesos persistence ID, `capstan.<app>.<slot>.<key>`.
+    public var id: String
+    public var app: String
+    public var slot: Int
+    /// The manifest path; nil when git no longer declares it.
+    public var path: String?
+    public var sizeMiB: Double
+    /// The agent that holds it; nil for one still to be created.
+    public var agent: String?
+    /// `keep`, `create`, `retain` or `destroy`.
+    public var action: String
+    /// The task that mounts it.
+    public var usedBy: String?
+    public var note: String?
+
+    public init(
+        id: String, app: String, slot: Int, path: String?, sizeMiB: Double, agent: String?, action: String, usedBy: String? = nil,
+        note: String? = nil
+    ) {
+        self.id = id
+        self.app = app
+        self.slot = slot
+        self.path = path
+        self.sizeMiB = sizeMiB
+        self.agent = agent
+        self.action = action
+        self.usedBy = usedBy
+        self.note = note
+    }
+}
+
 /// What `GET /api/v1/status` answers and `capstan status` prints: the git side, the last sync and every app.
 ///
 /// JSON keys are the property names (camelCase); dates are ISO-8601 strings (`ReconcilerJSON`).
@@ -67,14 +101,17 @@ public struct ReconcilerStatus: Codable, Sendable, Equatable {
     public var diagnostics: [String]
     /// Every app, sorted by name.
     public var apps: [AppStatus]
+    /// The apps' persistent volumes, sorted by ID; nil when there are none.
+    public var volumes: [VolumeStatus]?
 
     public static let currentFormatVersion = 1
 
     public init(
         formatVersion: Int = ReconcilerStatus.currentFormatVersion, repo: String, revision: String,
         headCommit: String? = nil, appliedCommit: String? = nil, lastSync: Date? = nil, error: String? = nil,
-        diagnostics: [String] = [], apps: [AppStatus] = []
+        diagnostics: [String] = [], apps: [AppStatus] = [], volumes: [VolumeStatus]? = nil
     ) {
+        self.volumes = volumes
         self.formatVersion = formatVersion
         self.repo = repo
         self.revision = revision

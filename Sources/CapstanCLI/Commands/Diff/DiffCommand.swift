@@ -43,6 +43,9 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "The master for --against live, as HOST:PORT.")
     var master: String = "127.0.0.1:5050"
 
+    @Option(help: "The reconciler's role: its apps' persistent volumes are reserved for it.")
+    var role: String = ReconcilerConfiguration.defaultRole
+
     @Option(help: "Output format: text, json or markdown.")
     var output: PlanRenderer.Format = .text
 
@@ -116,13 +119,13 @@ struct DiffCommand: AsyncParsableCommand {
         let runningSpecs: [DesiredState]
         let description: String
         if let master {
-            actual = try await LiveCluster(master: master, poster: try JSONPoster(tls: try tls.client(), authorization: try masterCredentials.authorization())).snapshot()
+            actual = try await LiveCluster(master: master, poster: try JSONPoster(tls: try tls.client(), authorization: try masterCredentials.authorization())).snapshot(role: role)
             runningSpecs = await loader.runningSpecs(for: actual)
             description = "live \(master)"
         } else if Self.isFile(against) {
             let data = try Data(contentsOf: URL(fileURLWithPath: against))
             do {
-                actual = try ClusterSnapshot(stateJSON: data)
+                actual = try ClusterSnapshot(stateJSON: data, role: role)
             } catch {
                 throw CapstanError(.invalidArgument, "\(against): \(error)")
             }

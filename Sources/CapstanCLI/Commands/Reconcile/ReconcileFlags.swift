@@ -20,8 +20,8 @@ struct ReconcileFlags: ParsableArguments {
     @Flag(help: "Accept unsigned webhooks when no webhook secret is configured (without a secret the webhook is off).")
     var webhookInsecure = false
 
-    @Option(help: "The role the reconciler's framework subscribes with.")
-    var role: String = "*"
+    @Option(help: "The role the reconciler's framework subscribes with; its apps' persistent volumes are reserved for it.")
+    var role: String = ReconcilerConfiguration.defaultRole
 
     @Option(help: "The user tasks run as when a manifest names none.")
     var user: String = "root"
