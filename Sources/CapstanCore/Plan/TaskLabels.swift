@@ -23,6 +23,15 @@ extension Workload {
     public var templateCanonical: CanonicalValue {
         guard case .object(var fields) = canonical, case .object(var spec)? = fields["spec"] else { return canonical }
         for field in Workload.orchestrationFields { spec.removeValue(forKey: field) }
+        // A persistent volume marked `destroy: confirm` is mounted by no task: it is not part of what a task runs, so
+        // marking a volume that no task mounts any more restarts nothing.
+        if case .array(let volumes)? = spec["volumes"] {
+            let mounted = volumes.filter { volume in
+                guard case .object(let fields) = volume, case .object(let persistent)? = fields["persistent"] else { return true }
+                return persistent["destroy"] == nil
+            }
+            spec["volumes"] = .array(mounted)
+        }
         fields["spec"] = .object(spec)
         return .object(fields)
     }

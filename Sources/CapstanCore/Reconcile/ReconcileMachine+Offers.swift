@@ -71,9 +71,11 @@ extension ReconcileMachine {
         return actions
     }
 
-    /// Whether any app has instances to launch now.
+    /// Whether any app has instances to launch now, or a volume waits to be destroyed.
     mutating func wantsOffers(now: ContinuousClock.Instant) -> Bool {
         let plan = plan()
+        // A volume to destroy is destroyed on an offer that holds it.
+        if plan.volumes.contains(where: { $0.action == .destroy && $0.usedBy == nil }) { return true }
         return plan.items.contains { item in
             guard let memory = apps[item.name] else { return false }
             return launchesWanted(memory, item: item, now: now) > 0
