@@ -82,6 +82,21 @@ public struct ReconcilerClient: Sendable {
         return try await get("/api/v1/history/\(escaped)?limit=\(limit)", as: HistoryPage.self)
     }
 
+    /// `POST /api/v1/sync`: asks the reconciler to fetch git now.
+    public func sync() async throws {
+        let url = baseURL + "/api/v1/sync"
+        let reply: JSONPoster.Reply
+        do {
+            reply = try await poster.postRaw("{}", to: url)
+        } catch let error as CapstanError {
+            throw CapstanError(.unavailable, "Cannot reach the reconciler at \(baseURL)", cause: error)
+        }
+        guard reply.isSuccess else {
+            let message = (try? ReconcilerJSON.decode(ReconcilerAPIErrorBody.self, from: reply.body).error) ?? reply.text
+            throw CapstanError(reply.status == 404 ? .notFound : .failedPrecondition, "POST \(url) answered \(reply.status): \(message)")
+        }
+    }
+
     private func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         let url = baseURL + path
         let reply: JSONPoster.Reply

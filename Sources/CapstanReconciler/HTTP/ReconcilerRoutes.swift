@@ -13,6 +13,8 @@ import Prometheus
 /// - `POST /api/v1/webhook`: a GitHub-style push hook. With a signature check configured, a body whose
 ///   `X-Hub-Signature-256` does not verify is answered 401 and nothing is fetched. `X-GitHub-Event: ping` is
 ///   answered 200; any other event triggers a sync (`onPush`) and is answered 202.
+/// - `POST /api/v1/sync`: fetch git now (`capstan sync`); answered 202. Requests are coalesced: many syncs while a
+///   fetch runs make one more fetch. Behind the API's authentication when it has one.
 /// - `GET /api/v1/status`: the `ReconcilerStatus` document.
 /// - `GET /api/v1/history/{app}?limit=N`: `{"app": …, "entries": [HistoryEntry…]}`, newest first.
 /// - `/health`, `/version`, `/metrics` (through `ServiceEndpoints`, from `router(metrics:)`).
@@ -34,7 +36,7 @@ public struct ReconcilerRoutes: Sendable {
     /// Accept unsigned pushes when no secret is configured (a push only makes the reconciler fetch its
     /// configured repository sooner, but an open endpoint lets anyone make it fetch as often as they like).
     public var acceptsUnsignedWebhooks = false
-    /// Asks the reconciler to fetch git now; called only for verified, non-ping webhook deliveries.
+    /// Asks the reconciler to fetch git now; called for verified, non-ping webhook deliveries and `POST /api/v1/sync`.
     public var onPush: @Sendable () async -> Void
     /// The largest webhook body read; a bigger one is answered 413.
     public var webhookBodyLimit: Int
@@ -107,6 +109,13 @@ public struct ReconcilerRoutes: Sendable {
         let routes = self
         router.post("api/v1/webhook") { request, _ in
             await routes.answeringJSON { try await routes.webhook(request) }
+        }
+        router.post("api/v1/sync") { _, _ in
+            await routes.answeringJSON {
+                routes.logger.info("Sync asked through the API: fetching now")
+                await routes.onPush()
+                return try Response.reconcilerJSON(WebhookReply(event: "sync", triggered: true), status: .accepted)
+            }
         }
         router.get("api/v1/status") { _, _ in
             await routes.answeringJSON { try Response.reconcilerJSON(await routes.status()) }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanCore
 import CapstanReconciler
 import Foundation
 
@@ -9,7 +10,8 @@ struct HistoryCommand: AsyncParsableCommand {
         abstract: "Show an app's history (created, updated, scaled, converged, failed, reverted…), newest first.",
         discussion: """
             Reads GET /api/v1/history/APP from the running reconciler, found as for `capstan status`. \
-            History outlives the app: a deleted app still shows its past. Exits 0, or 1 on errors.
+            History outlives the app: a deleted app still shows its past. Exits 0, or 1 on errors (an app that is neither \
+            deployed nor in the history included).
             """)
 
     @Argument(help: "The app's name (metadata.name in its manifest).")
@@ -28,7 +30,11 @@ struct HistoryCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await ReconcilerOptions.reportingErrors(of: "history") {
-            let page = try await options.client().history(app: app, limit: limit)
+            let client = try await options.client()
+            let page = try await client.history(app: app, limit: limit)
+            if page.entries.isEmpty, try await !client.status().apps.contains(where: { $0.name == app }) {
+                throw CapstanError(.notFound, "no app named '\(app)': it is not deployed and has no history")
+            }
             try options.output.write(page) { page.renderTable() }
         }
     }
