@@ -182,7 +182,17 @@ struct ProjectQuotaIsolatorTests {
         }
     }
 
-    @Test("Enforced: a container with disk 10 MB writing 20 MB gets EDQUOT or ENOSPC, usage is reported, the watch reports the disk limitation, cleanup clears it")
+    /// Writes `megabytes` MiB into `path` in 1 MiB chunks and syncs; the errno of the first failure, or 0.
+    static func fill(_ path: String, megabytes: Int) -> Int32 {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        let chunk = [UInt8](repeating: 7, count: 1 << 20)
+        for _ in 0..<megabytes where write(fd, chunk, chunk.count) < 0 { return errno }
+        return fsync(fd) == 0 ? 0 : errno
+    }
+
+    @Test("Project quotas for real: disk 10 MB writing 20 MB gets EDQUOT or ENOSPC with usage reported; with enforcement the watch reports the disk limitation past 10 MB; cleanup clears the limit")
     func quotaIsEnforced() async throws {
         let fs: LoopFilesystem
         switch LoopFilesystem.withProjectQuotas() {
@@ -194,39 +204,45 @@ struct ProjectQuotaIsolatorTests {
         }
         defer { fs.unmount() }
         let workDir = fs.mountPoint + "/agent"
-        let sandbox = workDir + "/sandboxes/hog"
-        try Self.mkdir(sandbox)
+        try Self.mkdir(workDir)
         let (device, enforcing) = try ProjectQuotaSupport.require(path: workDir)
         #expect(enforcing)
-        let isolator = try ProjectQuotaIsolator(
-            device: device, range: .default, store: ProjectIDStore(workDir: workDir),
-            options: .init(interval: .milliseconds(100), enforce: true), logger: quietLogger)
-        let config = Self.config("hog", sandbox: sandbox, diskMB: 10)
-        _ = try await isolator.prepare(config)
-        let project = try #require(try await isolator.project(of: "hog"))
-        #expect(try ProjectAttribute.get(sandbox) == (project, true))
+
+        // The kernel's limit is the disk resource: writes past it fail, the container is not killed.
+        let limiting = try ProjectQuotaIsolator(
+            device: device, range: .default, store: ProjectIDStore(workDir: workDir), options: .init(interval: .milliseconds(100)),
+            logger: quietLogger)
+        let sandbox = workDir + "/sandboxes/hog"
+        try Self.mkdir(sandbox + "/existing")
+        _ = try await limiting.prepare(Self.config("hog", sandbox: sandbox, diskMB: 10))
+        let project = try #require(try await limiting.project(of: "hog"))
+        #expect(try ProjectAttribute.get(sandbox + "/existing") == (project, true), "what the sandbox held is tagged too")
         #expect(try device.usage(project).limitBytes == 10 << 20)
-
-        let fd = open(sandbox + "/fill", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        #expect(fd >= 0)
-        let chunk = [UInt8](repeating: 7, count: 1 << 20)
-        var failure: Int32 = 0
-        for _ in 0..<20 {
-            if write(fd, chunk, chunk.count) < 0 { failure = errno; break }
-        }
-        if failure == 0, fsync(fd) != 0 { failure = errno }
-        close(fd)
+        let failure = Self.fill(sandbox + "/existing/fill", megabytes: 20)
         #expect(failure == EDQUOT || failure == ENOSPC, "writing 20 MB under a 10 MB quota failed with errno \(failure)")
-
-        let stats = try #require(try await isolator.usage("hog"))
+        let stats = try #require(try await limiting.usage("hog"))
         #expect(stats.diskLimitBytes == 10 << 20)
         #expect((stats.diskUsedBytes ?? 0) >= 9 << 20 && (stats.diskUsedBytes ?? 0) <= 10 << 20, "\(stats)")
-        let limitation = await isolator.watch("hog")
-        #expect(limitation?.resource == .disk)
-        #expect(limitation?.reason == .disk, "\(String(describing: limitation))")
-
-        try await isolator.cleanup("hog")
+        try await limiting.cleanup("hog")
         #expect(try device.usage(project).limitBytes == nil)
         #expect(try ProjectAttribute.get(sandbox).project == 0)
+        #expect(try await limiting.project(of: "hog") == nil)
+
+        // With --enforce-container-disk-quota the kernel leaves 10 MB of headroom and the watch kills past the disk.
+        let killing = try ProjectQuotaIsolator(
+            device: device, range: .default, store: ProjectIDStore(workDir: workDir),
+            options: .init(interval: .milliseconds(100), enforce: true), logger: quietLogger)
+        let other = workDir + "/sandboxes/killed"
+        try Self.mkdir(other)
+        _ = try await killing.prepare(Self.config("killed", sandbox: other, diskMB: 10))
+        let second = try #require(try await killing.project(of: "killed"))
+        #expect(try device.usage(second).limitBytes == 20 << 20)
+        #expect(Self.fill(other + "/fill", megabytes: 15) == 0, "within the headroom")
+        let limitation = await killing.watch("killed")
+        #expect(limitation?.resource == .disk)
+        #expect(limitation?.reason == .disk, "\(String(describing: limitation))")
+        #expect(limitation?.message.contains("exceeds quota (10.0 MiB, 10485760 bytes)") == true, "\(String(describing: limitation))")
+        try await killing.cleanup("killed")
+        #expect(try device.usage(second).limitBytes == nil)
     }
 }

@@ -14,9 +14,11 @@ import Synchronization
 /// which overlayfs renames copied-up files) takes the ID too, so writes to `/` count — Mesos counted the sandbox only.
 ///
 /// Usage is one `quotactl` per container (no tree walk): `usage` reports it as `disk_used_bytes` against
-/// `disk_limit_bytes`, and `watch` reads it every ``DiskUsageIsolator/Options/interval``; with
-/// ``DiskUsageIsolator/Options/enforce`` (`--enforce-container-disk-quota`) a container whose usage reached its limit
-/// is reported as a ``LimitedResource/disk`` limitation (REASON_CONTAINER_LIMITATION_DISK), as Mesos' `xfs_kill_containers`.
+/// `disk_limit_bytes`, and `watch` reads it every ``DiskUsageIsolator/Options/interval``. With
+/// ``DiskUsageIsolator/Options/enforce`` (`--enforce-container-disk-quota`), as Mesos' `--xfs_kill_containers`, the
+/// kernel's hard limit is `disk` + ``killHeadroom`` and a container whose usage passes `disk` is reported as a
+/// ``LimitedResource/disk`` limitation (REASON_CONTAINER_LIMITATION_DISK): it is killed rather than left running with
+/// every write failing.
 ///
 /// `cleanup` clears the limit, gives the directories that survive back to project 0 and frees the ID. `recover` keeps
 /// the IDs of every checkpointed container (the same ID for the same container) and frees the others (containers gone
@@ -92,7 +94,7 @@ public final class ProjectQuotaIsolator: Isolator {
                 throw CapstanError.system("disk/xfs: the sandbox '\(entry.sandbox)' cannot be tagged with project \(project): stat", errno: errno)
             }
             // The limit first: a kernel that refuses it leaves no file tagged.
-            try device.setLimit(project, bytes: entry.limit ?? 0)
+            try device.setLimit(project, bytes: self.hardLimit(entry.limit))
             try ProjectAttribute.setTree(entry.sandbox, project: project)
         }
         return nil
@@ -118,7 +120,7 @@ public final class ProjectQuotaIsolator: Isolator {
         let device = self.device
         try await Blocking.run {
             guard let project = self.allocator.withLock({ $0.assignments[id] }) else { return }
-            try device.setLimit(project, bytes: limits.diskBytes ?? 0)
+            try device.setLimit(project, bytes: self.hardLimit(limits.diskBytes))
         }
     }
 
@@ -140,9 +142,9 @@ public final class ProjectQuotaIsolator: Isolator {
     public func watch(_ id: ContainerID) async -> ContainerLimitation? {
         while !Task.isCancelled {
             guard let entry = containers.withLock({ $0[id] }) else { return nil }  // cleaned up
-            if let limit = entry.limit, let used = try? await usage(id)?.diskUsedBytes, used >= limit {
+            if let limit = entry.limit, let used = try? await usage(id)?.diskUsedBytes, options.enforce ? used > limit : used >= limit {
+                if options.enforce { return ContainerLimitation(resource: .disk, message: DiskUsageIsolator.excessMessage(used: used, limit: limit)) }
                 let message = Self.limitMessage(used: used, limit: limit)
-                if options.enforce { return ContainerLimitation(resource: .disk, message: message) }
                 let first = containers.withLock { containers in
                     defer { containers[id]?.limitLogged = true }
                     return containers[id]?.limitLogged == false
@@ -158,7 +160,19 @@ public final class ProjectQuotaIsolator: Isolator {
         return nil
     }
 
-    /// Mesos' wording for a quota reached, with both figures in MiB and bytes.
+    /// What the kernel holds a container to: its `disk`, or with enforcement ``killHeadroom`` more, so that usage can
+    /// pass `disk` and be seen doing so before the kernel stops the writes (Mesos' `--xfs_kill_containers`); 0, no
+    /// limit, without a `disk`.
+    func hardLimit(_ disk: UInt64?) -> UInt64 {
+        guard let disk else { return 0 }
+        return options.enforce ? disk + Self.killHeadroom : disk
+    }
+
+    /// How far past its `disk` a container may write before the kernel stops it when the watch kills at `disk`
+    /// (Mesos' 10 MB).
+    public static let killHeadroom: UInt64 = 10 << 20
+
+    /// The wording for a quota reached, with both figures in MiB and bytes.
     static func limitMessage(used: UInt64, limit: UInt64) -> String {
         func mib(_ bytes: UInt64) -> String { String(format: "%.1f MiB", Double(bytes) / 1_048_576) }
         return "Disk usage (\(mib(used)), \(used) bytes) reached its quota (\(mib(limit)), \(limit) bytes)"
