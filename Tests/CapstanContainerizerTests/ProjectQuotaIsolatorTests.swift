@@ -59,6 +59,43 @@ struct ProjectQuotaIsolatorTests {
         }
     }
 
+    @Test("The writable layer disk/xfs tags is the overlay upper dir and its work dir: with only the upper dir tagged, overlayfs' copy-up fails with EXDEV; with both, writes to / land in the container's project")
+    func writableLayerKeepsOverlayCopyUpWorking() async throws {
+        try await Self.withXFS { fs in
+            let launcher = LinuxLauncher(workDirectory: fs.mountPoint + "/agent", initPath: "/nonexistent", logger: quietLogger)
+            var config = Self.config("overlay", sandbox: fs.mountPoint + "/sandbox")
+            #expect(launcher.writableLayerDirectories(of: config).isEmpty, "no rootfs from layers, no writable layer")
+            let lower = fs.mountPoint + "/lower"
+            try Self.mkdir(lower + "/etc")
+            try Data("image\n".utf8).write(to: URL(fileURLWithPath: lower + "/etc/config"))
+            config.rootfs = .layers([lower])
+            let layers = launcher.writableLayerDirectories(of: config)
+            let state = launcher.stateDirectory(of: config.containerID)
+            #expect(layers == [state + "/upper", state + "/work"])
+            let merged = state + "/merged"
+            for directory in layers + [merged] { try Self.mkdir(directory) }
+            let mounted = HostCommand.status(
+                "/usr/bin/mount", ["-t", "overlay", "overlay", "-o", "lowerdir=\(lower),upperdir=\(layers[0]),workdir=\(layers[1])", merged])
+            try #require(mounted == 0, "overlayfs on XFS could not be mounted")
+            defer { HostCommand.output("/usr/bin/umount", [merged]) }
+
+            func append(_ path: String) -> Int32 {
+                let fd = open(path, O_WRONLY | O_APPEND)
+                guard fd >= 0 else { return errno }
+                close(fd)
+                return 0
+            }
+            try ProjectAttribute.setTree(layers[0], project: 5003)
+            #expect(append(merged + "/etc/config") == EXDEV, "copy-up renames from the work dir into a directory of another project")
+            for layer in layers { try ProjectAttribute.setTree(layer, project: 5003) }
+            #expect(append(merged + "/etc/config") == 0)
+            try Data("new\n".utf8).write(to: URL(fileURLWithPath: merged + "/written-to-root"))
+            #expect(try ProjectAttribute.get(layers[0] + "/etc/config").project == 5003, "the copied-up file")
+            #expect(try ProjectAttribute.get(layers[0] + "/etc") == (5003, true))
+            #expect(try ProjectAttribute.get(layers[0] + "/written-to-root").project == 5003)
+        }
+    }
+
     @Test("On this host's own filesystem the attribute reads, and setting a project works or fails naming the path (ext4 without its project feature)")
     func projectAttributeOnHostFilesystem() async throws {
         try await Sandbox.with { sandbox in
