@@ -10,7 +10,7 @@ public enum ProjectAttribute {
     /// The project ID of `path` and whether it passes it on to what is created in it.
     /// - Throws: ``CapstanError`` naming the path and the failed call (`EOPNOTSUPP`/`ENOTTY` on a filesystem without
     ///   project IDs).
-    public static func get(_ path: String) throws(CapstanError) -> (project: UInt32, inherit: Bool) {
+    public static func get(_ path: String) throws -> (project: UInt32, inherit: Bool) {
         let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { throw CapstanError.system("Failed to read the project ID of '\(path)': open", errno: errno) }
         defer { close(fd) }
@@ -26,7 +26,7 @@ public enum ProjectAttribute {
     /// entries were set.
     /// - Throws: ``CapstanError`` naming the entry that failed and the errno.
     @discardableResult
-    public static func setTree(_ root: String, project: UInt32) throws(CapstanError) -> UInt64 {
+    public static func setTree(_ root: String, project: UInt32) throws -> UInt64 {
         var count: UInt64 = 0
         var failed = [CChar](repeating: 0, count: 4096)
         let error = capstan_project_set_tree(root, project, project == 0 ? 0 : 1, &count, &failed, failed.count)
@@ -74,7 +74,7 @@ public struct ProjectQuotaDevice: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether project quotas are on: returns whether limits are enforced (XFS mounted `pqnoenforce` only accounts).
     /// - Throws: ``CapstanError`` with the errno quotactl answered and what it means: ``missingSupport(errno:)``.
-    public func enforcing() throws(CapstanError) -> Bool {
+    public func enforcing() throws -> Bool {
         var accounting: Int32 = 0
         var enforced: Int32 = 0
         let error = capstan_project_quota_state(device, interface == .xfs ? 1 : 0, &accounting, &enforced)
@@ -104,7 +104,7 @@ public struct ProjectQuotaDevice: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Sets project `id`'s hard limit to `bytes` (rounded up to the filesystem's quota block); 0 clears it.
-    public func setLimit(_ id: UInt32, bytes: UInt64) throws(CapstanError) {
+    public func setLimit(_ id: UInt32, bytes: UInt64) throws {
         let error = capstan_project_quota_set(device, interface == .xfs ? 1 : 0, id, bytes)
         guard error == 0 else {
             throw CapstanError.system(
@@ -114,7 +114,7 @@ public struct ProjectQuotaDevice: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// What project `id` holds and its hard limit.
-    public func usage(_ id: UInt32) throws(CapstanError) -> Usage {
+    public func usage(_ id: UInt32) throws -> Usage {
         var used: UInt64 = 0
         var limit: UInt64 = 0
         let error = capstan_project_quota_get(device, interface == .xfs ? 1 : 0, id, &used, &limit)

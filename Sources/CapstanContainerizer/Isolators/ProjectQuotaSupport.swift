@@ -135,7 +135,7 @@ extension ProjectQuotaSupport {
     /// can lack the support /proc suggests, answering ENOSYS or EINVAL). Returns the device to set limits on and
     /// whether the kernel enforces them (XFS mounted `pqnoenforce` only accounts).
     /// - Throws: `failedPrecondition` — `disk/xfs cannot run on the work dir '…': …` followed by every missing piece.
-    public static func require(path: String) throws(CapstanError) -> (device: ProjectQuotaDevice, enforcing: Bool) {
+    public static func require(path: String) throws -> (device: ProjectQuotaDevice, enforcing: Bool) {
         let prefix = "disk/xfs (--isolation) cannot run on the work dir '\(path)'"
         let support: ProjectQuotaSupport
         do { support = try detect(path: path) } catch {
@@ -148,7 +148,7 @@ extension ProjectQuotaSupport {
         do {
             return (device, try device.enforcing())
         } catch {
-            throw CapstanError(.failedPrecondition, "\(prefix): \(error.message)")
+            throw CapstanError(.failedPrecondition, "\(prefix): \((error as? CapstanError)?.message ?? "\(error)")")
         }
     }
 }
