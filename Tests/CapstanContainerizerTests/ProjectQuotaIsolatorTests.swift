@@ -183,6 +183,11 @@ struct ProjectQuotaIsolatorTests {
             #expect(try await isolator.project(of: "exited") == 5001, "kept until its cleanup")
             #expect(try await isolator.project(of: "vanished") == nil)
             #expect(try store.load(range: range).assignments == ["alive": 5000, "exited": 5001], "the checkpoint no longer holds the vanished container")
+            let stats = try #require(try await isolator.usage("alive"), "a recovered container is measured")
+            #expect(stats.diskLimitBytes == 10 << 20)
+            if !ProjectQuotaSupport.Kernel.current().xfsQuota {
+                #expect(stats.diskUsedBytes == nil, "quotactl fails here: the usage is left out, the sample is not failed")
+            }
 
             try await isolator.cleanup("exited")
             #expect(try ProjectAttribute.get(sandboxes["exited"]!) == (0, false), "the surviving sandbox went back to project 0")

@@ -32,6 +32,8 @@ public final class ProjectQuotaIsolator: Isolator {
         var layers: [String]
         var limit: UInt64?
         var limitLogged = false
+        /// Whether a failed usage read was logged since the last good one, so that each is logged once.
+        var failureLogged = false
     }
 
     public let device: ProjectQuotaDevice
@@ -112,11 +114,12 @@ public final class ProjectQuotaIsolator: Isolator {
     }
 
     public func update(_ id: ContainerID, limits: ResourceLimits) async throws {
-        guard containers.withLock({ $0[id] }) != nil else { return }
-        containers.withLock { containers in
+        let known = containers.withLock { containers in
             containers[id]?.limit = limits.diskBytes
             containers[id]?.limitLogged = false
+            return containers[id] != nil
         }
+        guard known else { return }
         let device = self.device
         try await Blocking.run {
             guard let project = self.allocator.withLock({ $0.assignments[id] }) else { return }
@@ -124,17 +127,28 @@ public final class ProjectQuotaIsolator: Isolator {
         }
     }
 
-    /// What the kernel counts for the container's project, with its `disk` as the limit.
+    /// What the kernel counts for the container's project, with its `disk` as the limit. A failed read leaves the
+    /// usage out (logged once) rather than failing the container's whole sample.
     public func usage(_ id: ContainerID) async throws -> ResourceStatistics? {
         guard let entry = containers.withLock({ $0[id] }) else { return nil }
-        let device = self.device
-        guard let used = try await Blocking.run({ () throws -> UInt64? in
-            guard let project = self.allocator.withLock({ $0.assignments[id] }) else { return nil }
-            return try device.usage(project).usedBytes
-        }) else { return nil }
         var stats = ResourceStatistics(timestamp: Date().timeIntervalSince1970)
-        stats.diskUsedBytes = used
         stats.diskLimitBytes = entry.limit
+        let device = self.device
+        do {
+            stats.diskUsedBytes = try await Blocking.run { () throws -> UInt64? in
+                guard let project = self.allocator.withLock({ $0.assignments[id] }) else { return nil }
+                return try device.usage(project).usedBytes
+            }
+            containers.withLock { $0[id]?.failureLogged = false }
+        } catch {
+            let first = containers.withLock { containers in
+                defer { containers[id]?.failureLogged = true }
+                return containers[id]?.failureLogged == false
+            }
+            if first {
+                logger.warning("Cannot read the container's disk usage from its project quota", metadata: ["container_id": "\(id)", "error": "\(error)"])
+            }
+        }
         return stats
     }
 
