@@ -71,11 +71,12 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
         }
         let mountinfo = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         let device = deviceNumber(UInt64(info.st_dev))
-        let ext4 = mountinfo.contains(" - ext4 ")
-        guard let support = evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current(ext4: ext4)) else {
+        guard let support = evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current()) else {
             throw CapstanError(.notFound, "Cannot check project quota support: no mount of device \(device) (holding '\(path)') in /proc/self/mountinfo")
         }
-        return support
+        // Only an ext4 without project quotas needs the slower look for CONFIG_QFMT_V2 (kallsyms).
+        guard support.filesystem == "ext4", !support.isSupported else { return support }
+        return evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current(ext4: true)) ?? support
     }
 
     /// The pure part of ``detect(path:)``: the mount of `device` (`MAJOR:MINOR`) whose mount point is the longest
