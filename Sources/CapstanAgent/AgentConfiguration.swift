@@ -66,6 +66,8 @@ public struct AgentConfiguration: Sendable {
     public var diskUsage = DiskUsageIsolator.Options()
     /// Project IDs for `disk/xfs` (`--xfs-project-range`, Mesos' default `[5000-10000]`).
     public var xfsProjectRange = ProjectIDRange.default
+    /// Which isolators run (`--isolation`); by default every cgroup isolator available and `disk/du`.
+    public var isolation = IsolationSelection.default
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {

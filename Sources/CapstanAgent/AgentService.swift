@@ -57,7 +57,7 @@ public struct AgentService: Service {
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
         let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
-        let isolation = Self.withDiskUsage(
+        let isolation = try Self.withDiskUsage(
             Self.withVolumes(
                 Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger),
                 configuration, logger: logger),

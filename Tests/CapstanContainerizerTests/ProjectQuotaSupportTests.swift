@@ -72,4 +72,15 @@ struct ProjectQuotaSupportTests {
             #expect(!support.missing.isEmpty)
         }
     }
+
+    @Test("An ext4 on a kernel without CONFIG_QFMT_V2 is told so: its quota and project features cannot even be mounted read-write")
+    func ext4WithoutQuotaFormatIsNamed() throws {
+        let ext4 = Self.line("254:0", "/", "ext4", "/dev/vda", "rw,discard")
+        let kernel = ProjectQuotaSupport.Kernel(xfsQuota: false, genericQuota: true, quotaFormatV2: false)
+        let support = try #require(ProjectQuotaSupport.evaluate(mountinfo: ext4, device: "254:0", path: "/srv/agent", kernel: kernel))
+        #expect(support.missing.first == "this kernel lacks CONFIG_QFMT_V2, the quota format ext4's quota and project features need: such an ext4 cannot even be mounted read-write here")
+        #expect(support.missing.count == 2, "and the mount option: \(support.missing)")
+        let unknown = try #require(ProjectQuotaSupport.evaluate(mountinfo: ext4, device: "254:0", path: "/srv/agent", kernel: Self.kernelWithQuotas))
+        #expect(unknown.missing.count == 1, "nothing is said of a format not looked for")
+    }
 }

@@ -18,6 +18,20 @@ public enum HostCommand {
     }
 }
 
+extension HostCommand {
+    /// The program's exit status, its output discarded; 127 when it cannot be started.
+    public static func status(_ path: String, _ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return 127 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+}
+
 /// portmap's shared nat chains (the plugin never removes them), for tests that may be the first to create them.
 public enum PortmapChains {
     public static func exist() -> Bool {

@@ -204,6 +204,37 @@ unsigned long long capstan_thread_cpu_ns(void);
 /// Sets the calling thread's nice value (setpriority on its thread id); 0 or an errno.
 int capstan_nice_self(int nice);
 
+// ---- Project quotas, for disk/xfs (see quota.c) ----
+// In C because struct fsxattr, struct fs_disk_quota and struct if_dqblk come from kernel headers that Swift's Glibc
+// module does not include, and QCMD is a macro.
+
+/// The project ID of open file `fd` and whether FS_XFLAG_PROJINHERIT is set (FS_IOC_FSGETXATTR). 0 or an errno.
+int capstan_project_get(int fd, unsigned int *out_project, int *out_inherit);
+
+/// Sets project `project` on `fd` (FS_IOC_FSSETXATTR), with FS_XFLAG_PROJINHERIT when `inherit` (directories: what is
+/// created in them takes the project) or without it, keeping the other flags. 0 or an errno.
+int capstan_project_set(int fd, unsigned int project, int inherit);
+
+/// `capstan_project_set` on `root` and everything under it on the same filesystem (nftw, FTW_PHYS | FTW_MOUNT):
+/// directories with FS_XFLAG_PROJINHERIT when `inherit`, regular files; symlinks, devices, fifos and sockets are left
+/// alone. One walk per thread at a time (nftw has no context argument). Returns 0 or the errno of the first entry
+/// that failed, whose path is copied into `failed_path`; `*out_count` is how many entries were set.
+int capstan_project_set_tree(const char *root, unsigned int project, int inherit, unsigned long long *out_count,
+                             char *failed_path, size_t failed_len);
+
+/// Whether project quotas are on for the filesystem on block device `device`: XFS (`xfs` non-zero) through
+/// Q_XGETQSTAT (accounting and enforcement flags), others through the generic Q_GETINFO. 0, or the errno quotactl
+/// answered: ENOSYS (no quota support for this filesystem in the kernel), ESRCH (project quotas not turned on)…
+int capstan_project_quota_state(const char *device, int xfs, int *out_accounting, int *out_enforced);
+
+/// Usage and hard limit of project `id`, in bytes (limit 0: none): Q_XGETQUOTA on XFS, else Q_GETQUOTA. 0 or an errno.
+int capstan_project_quota_get(const char *device, int xfs, unsigned int id, unsigned long long *out_used,
+                              unsigned long long *out_hard_limit);
+
+/// Sets the hard block limit of project `id` to `bytes` rounded up (0 clears it) and clears the soft limit:
+/// Q_XSETQLIM on XFS, else Q_SETQUOTA. 0 or an errno.
+int capstan_project_quota_set(const char *device, int xfs, unsigned int id, unsigned long long bytes);
+
 #ifdef __cplusplus
 }
 #endif

@@ -63,6 +63,11 @@ struct AgentOptions: ParsableArguments {
         valueName: "dir"))
     var dockerVolumePluginsRoot: String = "/"
 
+    @Option(help: ArgumentHelp(
+        "Isolators to run, comma-separated, among \(IsolationSelection.selectable.joined(separator: ", ")) (one disk isolator). Default: every cgroup isolator this machine offers and disk/du. disk/xfs needs the work dir on XFS (-o prjquota) or ext4 (-O project, -o prjquota); the agent refuses to start, saying what is missing, otherwise.",
+        valueName: "names"))
+    var isolation: String?
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -100,6 +105,9 @@ struct AgentOptions: ParsableArguments {
         }
         configuration.diskUsage = try disk.options()
         configuration.xfsProjectRange = try disk.projectRange()
+        if let isolation {
+            do { configuration.isolation = try IsolationSelection(parsing: isolation) } catch { throw ValidationError(error.message) }
+        }
         return configuration
     }
 

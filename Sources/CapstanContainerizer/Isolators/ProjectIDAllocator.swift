@@ -135,3 +135,23 @@ public struct ProjectIDStore: Sendable {
         try AtomicFile.write(data, to: path)
     }
 }
+
+extension ProjectIDRange {
+    /// The project IDs of the range that this host already names for other uses: `ID:PATH` lines of `/etc/projects`
+    /// and `NAME:ID` lines of `/etc/projid` (xfs_quota's project files), each as `ID (file: entry)`. Missing files
+    /// name none.
+    public func definedElsewhere(projects: String = "/etc/projects", projid: String = "/etc/projid") -> [String] {
+        var found: [String] = []
+        for (file, idField) in [(projects, 0), (projid, 1)] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            for line in text.split(separator: "\n") {
+                let entry = line.trimmingCharacters(in: .whitespaces)
+                guard !entry.hasPrefix("#") else { continue }
+                let fields = entry.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+                guard fields.count == 2, let id = UInt32(fields[idField].trimmingCharacters(in: .whitespaces)), ids.contains(id) else { continue }
+                found.append("\(id) (\(file): '\(entry)')")
+            }
+        }
+        return found
+    }
+}

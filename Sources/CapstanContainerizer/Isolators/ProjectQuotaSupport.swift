@@ -30,17 +30,35 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
         public var xfsQuota: Bool
         /// The generic quota code (ext4's project quotas) is built in.
         public var genericQuota: Bool
+        /// The quota file format ext4's `quota` feature needs (`CONFIG_QFMT_V2`): built in or a module; nil when unknown.
+        public var quotaFormatV2: Bool?
 
-        public init(xfsQuota: Bool, genericQuota: Bool) {
+        public init(xfsQuota: Bool, genericQuota: Bool, quotaFormatV2: Bool? = nil) {
             self.xfsQuota = xfsQuota
             self.genericQuota = genericQuota
+            self.quotaFormatV2 = quotaFormatV2
         }
 
-        /// This machine's kernel.
-        public static func current(proc: String = "/proc") -> Kernel {
+        /// This machine's kernel. `CONFIG_QFMT_V2` is looked for (when `ext4` asks) as its code in `/proc/kallsyms`
+        /// or its module under /lib/modules.
+        public static func current(proc: String = "/proc", ext4: Bool = false) -> Kernel {
             Kernel(
                 xfsQuota: FileManager.default.fileExists(atPath: proc + "/fs/xfs/xqmstat"),
-                genericQuota: FileManager.default.fileExists(atPath: proc + "/sys/fs/quota"))
+                genericQuota: FileManager.default.fileExists(atPath: proc + "/sys/fs/quota"),
+                quotaFormatV2: ext4 ? quotaFormatV2(proc: proc) : nil)
+        }
+
+        /// Whether `CONFIG_QFMT_V2` is built in (its `v2_read_file_info` in kallsyms) or a module; nil when unknown.
+        static func quotaFormatV2(proc: String) -> Bool? {
+            var name = utsname()
+            uname(&name)
+            let release = withUnsafeBytes(of: &name.release) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            let modules = "/lib/modules/\(release)/kernel/fs/quota/"
+            if let entries = try? FileManager.default.contentsOfDirectory(atPath: modules), entries.contains(where: { $0.hasPrefix("quota_v2.ko") }) {
+                return true
+            }
+            guard let symbols = try? String(contentsOfFile: proc + "/kallsyms", encoding: .utf8), !symbols.isEmpty else { return nil }
+            return symbols.contains(" v2_read_file_info")
         }
     }
 
@@ -56,7 +74,9 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
         guard let support = evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current()) else {
             throw CapstanError(.notFound, "Cannot check project quota support: no mount of device \(device) (holding '\(path)') in /proc/self/mountinfo")
         }
-        return support
+        // Only an ext4 without project quotas needs the slower look for CONFIG_QFMT_V2 (kallsyms).
+        guard support.filesystem == "ext4", !support.isSupported else { return support }
+        return evaluate(mountinfo: mountinfo, device: device, path: path, kernel: .current(ext4: true)) ?? support
     }
 
     /// The pure part of ``detect(path:)``: the mount of `device` (`MAJOR:MINOR`) whose mount point is the longest
@@ -88,6 +108,10 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
             if !kernel.genericQuota {
                 missing.append("this kernel has no quota support (CONFIG_QUOTA: no /proc/sys/fs/quota)")
             }
+            if kernel.quotaFormatV2 == false {
+                missing.append(
+                    "this kernel lacks CONFIG_QFMT_V2, the quota format ext4's quota and project features need: such an ext4 cannot even be mounted read-write here")
+            }
             if !best.options.contains("prjquota") {
                 missing.append(
                     "\(best.source) at \(best.point) is mounted without project quotas: enable the project feature (tune2fs -O project,quota \(best.source), unmounted) and mount it with -o prjquota")
@@ -103,5 +127,29 @@ public struct ProjectQuotaSupport: Sendable, Hashable {
         let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & ~UInt64(0xfff))
         let minor = (dev & 0xff) | ((dev >> 12) & ~UInt64(0xff))
         return "\(major):\(minor)"
+    }
+}
+
+extension ProjectQuotaSupport {
+    /// What `disk/xfs` needs at agent start: project quotas on `path`'s filesystem, read from mountinfo and /proc
+    /// (``detect(path:)``), then asked of the kernel itself with `quotactl` on the filesystem's device (a kernel
+    /// can lack the support /proc suggests, answering ENOSYS or EINVAL). Returns the device to set limits on and
+    /// whether the kernel enforces them (XFS mounted `pqnoenforce` only accounts).
+    /// - Throws: `failedPrecondition` — `disk/xfs cannot run on the work dir '…': …` followed by every missing piece.
+    public static func require(path: String) throws -> (device: ProjectQuotaDevice, enforcing: Bool) {
+        let prefix = "disk/xfs (--isolation) cannot run on the work dir '\(path)'"
+        let support: ProjectQuotaSupport
+        do { support = try detect(path: path) } catch {
+            throw CapstanError(.failedPrecondition, "\(prefix): \((error as? CapstanError)?.message ?? "\(error)")")
+        }
+        guard support.isSupported else {
+            throw CapstanError(.failedPrecondition, "\(prefix): " + support.missing.joined(separator: "; "))
+        }
+        let device = ProjectQuotaDevice(device: support.device, filesystem: support.filesystem)
+        do {
+            return (device, try device.enforcing())
+        } catch {
+            throw CapstanError(.failedPrecondition, "\(prefix): \((error as? CapstanError)?.message ?? "\(error)")")
+        }
     }
 }

@@ -94,6 +94,14 @@ public struct LinuxLauncher: Launcher {
         return OverlayProvisioner.upperDirectory(stateDirectory: stateDirectory(of: config.containerID))
     }
 
+    /// ``writableLayerDirectory(of:)`` and the overlay work dir beside it, through which overlayfs renames the files it
+    /// copies up: what `disk/xfs` tags with the container's project (a rename into a directory that passes on another
+    /// project fails with EXDEV). Empty without such a rootfs.
+    public func writableLayerDirectories(of config: ContainerConfig) -> [String] {
+        guard let upper = writableLayerDirectory(of: config) else { return [] }
+        return [upper, stateDirectory(of: config.containerID) + "/work"]
+    }
+
     /// Prepares the rootfs and starts `capstan-init`, which waits at its barrier. A step of ``start(_:hooks:started:place:)``.
     public func launch(_ config: ContainerConfig, hooks: LaunchHooks) async throws -> LaunchedProcess {
         var logger = self.logger
