@@ -68,6 +68,11 @@ struct Up: AsyncParsableCommand {
         }
         let masterAddress = try FlagParsing.hostPort(listen, flag: "--listen")
         let agentAddress = try FlagParsing.hostPort(agentListen, flag: "--agent-listen")
+        // All three ports are checked before anything starts: a taken one is named with its flag, and nothing half-starts.
+        try ListenPort.ensureFree(masterAddress, component: "the master", flag: "--listen")
+        try ListenPort.ensureFree(agentAddress, component: "the agent", flag: "--agent-listen")
+        try ListenPort.ensureFree(
+            try FlagParsing.hostPort(reconcilerListen, flag: "--reconciler-listen"), component: "the reconciler", flag: "--reconciler-listen")
         var masterConfig = try master.configuration(listen: masterAddress, workDir: root + "/master")
         let connectionLimits = try limits.limits()
         masterConfig.connectionLimits = connectionLimits

@@ -43,7 +43,9 @@ struct HTTPAuthFlags: ParsableArguments {
 
     /// Refuses to serve on a non-loopback address when `open` (what is not protected) is non-empty, unless
     /// `--insecure`; the error names the flag, the address and what is missing.
+    /// Then checks that the address can be bound (``ListenPort``), so a taken port is named with its component and flag.
     func checkListen(_ address: HostPort, flag: String, command: String, open: [String]) throws {
+        try ListenPort.ensureFree(address, component: ListenPort.component(command: command, flag: flag), flag: flag)
         guard !address.isLoopback, !open.isEmpty, !insecure else { return }
         throw ValidationError(
             "capstan \(command): refusing to listen on \(address) (\(flag)), which other machines can reach, while \(open.joined(separator: " and ")); "

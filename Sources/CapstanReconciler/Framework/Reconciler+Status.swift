@@ -22,12 +22,31 @@ extension Reconciler {
         return statuses.sorted { $0.name < $1.name }
     }
 
-    /// The whole status document for `GET /api/v1/status`.
+    /// The whole status document for `GET /api/v1/status`. While the master cannot be reached every app is Unknown,
+    /// with since when and why, instead of the phase it last had.
     public func status(repo: String, revision: String) -> ReconcilerStatus {
-        ReconcilerStatus(
+        var apps = appStatuses()
+        if let lost = masterLost {
+            let since = TextTable.timestamp(lost.since)
+            for index in apps.indices {
+                apps[index].phase = .unknown
+                apps[index].reason = "cannot reach the master at \(lost.master) since \(since): \(lost.error)"
+            }
+        }
+        return ReconcilerStatus(
             formatVersion: 1, repo: repo, revision: revision, headCommit: headCommit?.short,
             appliedCommit: machine.appliedCommit?.short, lastSync: lastSync, error: syncError,
-            diagnostics: diagnostics, apps: appStatuses(), volumes: volumeStatuses())
+            diagnostics: diagnostics, apps: apps, volumes: volumeStatuses())
+    }
+
+    /// The subscription to the master failed (or has not succeeded yet); the first failure's time is kept.
+    public func lostMaster(_ error: String, master: HostPort, at date: Date = Date()) {
+        masterLost = (masterLost?.since ?? date, master.description, error)
+    }
+
+    /// Subscribed and seeded again.
+    public func reachedMaster() {
+        masterLost = nil
     }
 
     /// The apps' persistent volumes as the plan sees them; nil when there are none.

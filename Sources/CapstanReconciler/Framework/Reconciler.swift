@@ -24,6 +24,8 @@ public actor Reconciler {
     var diagnostics: [String] = []
     /// Calls decided outside an offer or tick (the kills of a commit), sent with the next ones.
     var queuedCalls: [SchedulerCall] = []
+    /// Since when, and why, the master cannot be reached (nil while subscribed).
+    var masterLost: (since: Date, master: String, error: String)?
     /// Reads an app's manifest at an older commit, for automatic reverts.
     var manifestAtCommit: (@Sendable (_ app: AppName, _ commit: CommitID) async -> Workload?)?
 

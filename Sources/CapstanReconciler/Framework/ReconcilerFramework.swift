@@ -35,6 +35,7 @@ public struct ReconcilerFramework: Sendable {
                 return
             } catch {
                 if Task.isCancelled { return }
+                await reconciler.lostMaster(Self.reason(error), master: configuration.master)
                 logger.warning("Lost the master; subscribing again", metadata: ["master": "\(configuration.master)", "error": "\(error)", "retry": "\(delay)"])
             }
             try? await Task.sleep(for: delay)
@@ -74,6 +75,7 @@ public struct ReconcilerFramework: Sendable {
             OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
         await reconciler.seed(state: state.getState ?? .init(), frameworkID: subscription.frameworkID)
         await reconciler.resubscribed()
+        await reconciler.reachedMaster()
 
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -92,6 +94,16 @@ public struct ReconcilerFramework: Sendable {
             defer { group.cancelAll() }
             try await group.next()
         }
+    }
+
+    /// A failure to reach the master as a short phrase: "connection refused", not the HTTP library's type dump.
+    static func reason(_ error: any Error) -> String {
+        let text = (error as? CapstanError)?.message ?? "\(error)"
+        let lower = text.lowercased()
+        if lower.contains("connection refused") || lower.contains("connectionrefused") || lower.contains("errno: 111") { return "connection refused" }
+        if lower.contains("timed out") || lower.contains("timeout") { return "timed out" }
+        if lower.contains("closed the event stream") { return "the master closed the event stream" }
+        return text
     }
 
     func handle(_ event: SchedulerEvent) async -> [SchedulerCall] {

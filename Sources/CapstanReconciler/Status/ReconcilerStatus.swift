@@ -10,6 +10,8 @@ public enum AppPhase: String, Codable, Sendable, CaseIterable {
     case degraded = "Degraded"
     /// The reconciler gave up on this app (launches failing, rollout reverted, resources that never fit).
     case failed = "Failed"
+    /// The reconciler cannot reach the master, so what runs is not known (the reason says since when).
+    case unknown = "Unknown"
 }
 
 /// One app (or job) as the reconciler sees it: desired commit and count against what runs.
