@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanAPIClient
+import CapstanAuth
 import CapstanCore
 import CapstanTestSupport
 import Foundation
@@ -109,6 +110,10 @@ extension EndToEnd {
                 #expect(unknown.status == 1)
                 #expect(unknown.stderr.contains("no task or app named 'no-such-thing' on the master at \(master)"), "\(unknown.stderr)")
                 #expect(unknown.stdout.isEmpty)
+                // --master pointed at the agent says so.
+                let atAgent = try await Self.logs(["printer", "--master", "\(cluster.agents[0].endpoint)"])
+                #expect(atAgent.status == 1)
+                #expect(atAgent.stderr == "capstan logs: \(cluster.agents[0].endpoint) is an agent, not a master; pass the master's address with --master (or CAPSTAN_MASTER)\n")
                 await scheduler.disconnect()
             }
         }
@@ -132,6 +137,44 @@ extension EndToEnd {
                 #expect(follow.stdout == "early-1\nearly-2\nlate-1\nlate-2\n")
                 // After the end, the whole file is still there to read.
                 #expect(try await Self.logs(["follower", "--tail", "1", "--master", "\(cluster.master)"]).stdout == "late-2\n")
+                await scheduler.disconnect()
+            }
+        }
+
+        @Test("With --authenticate-http the new files endpoints need credentials, and capstan logs passes them to the agent")
+        func authenticatedLogs() async throws {
+            let files = NSTemporaryDirectory() + "capstan-logs-ops-\(UUID().uuidString.prefix(6))"
+            try FileManager.default.createDirectory(atPath: files, withIntermediateDirectories: true)
+            defer { try? FileManager.default.removeItem(atPath: files) }
+            try "ops ops-secret\n".write(toFile: files + "/operators", atomically: true, encoding: .utf8)
+            try "ops-secret\n".write(toFile: files + "/secret", atomically: true, encoding: .utf8)
+            let ops = HTTPAuthenticator.basic(principal: "ops", secret: "ops-secret")
+            let cluster = try TestCluster(masterFlags: ["--authenticate-http", "--credentials", files + "/operators"])
+            cluster.operatorAuthorization = ops
+            try await cluster.run { cluster in
+                try await cluster.startMaster()
+                let agent = try await cluster.startAgent(extraArguments: ["--authenticate-http", "--credentials", files + "/operators"])
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                try await scheduler.launch([TestTasks.command("guarded", "echo guarded-line; sleep 60", agent: offer.agentID)], on: [offer])
+                _ = try await scheduler.update("guarded", .taskRunning)
+                let sandbox = try #require(OperatorAPITests.sandbox(of: "guarded", workDir: agent.workDir))
+                let open = OperatorClient(agent.endpoint)
+                for path in ["/files/read?path=\(sandbox)/stdout&offset=0", "/slave(1)/files/read?path=\(sandbox)/stdout&offset=0",
+                             "/files/download?path=\(sandbox)/stdout", "/files/debug", "/slave(1)/files/browse?path=\(sandbox)"] {
+                    #expect(try await open.get(path).status == 401, "\(path)")
+                    #expect(try await OperatorClient(agent.endpoint, authorization: ops).get(path).status == 200, "\(path)")
+                }
+                let master = "\(cluster.master)"
+                try await eventually("stdout written", timeout: .seconds(30)) {
+                    try await OperatorClient(agent.endpoint, authorization: ops).get("/files/read?path=\(sandbox)/stdout&offset=0").text.contains("guarded-line")
+                }
+                let refused = try await Self.logs(["guarded", "--master", master])
+                #expect(refused.status == 1)
+                #expect(refused.stderr == "capstan logs: the master at \(master) refused GET_TASKS (401): pass --principal and --secret-file, or --token-file\n", "\(refused.stderr)")
+                let run = try await Self.logs(["guarded", "--master", master, "--principal", "ops", "--secret-file", files + "/secret"])
+                #expect(run.status == 0, "\(run.stderr)")
+                #expect(run.stdout == "guarded-line\n")
                 await scheduler.disconnect()
             }
         }

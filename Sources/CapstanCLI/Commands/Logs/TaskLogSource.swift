@@ -81,6 +81,11 @@ struct TaskLogSource: Sendable {
                 "cannot reach agent \(target.agentID) at \(address) (task \(target.taskID)): \(await ConnectionProbe.reason(String(address)))")
         }
         if reply.status == 404 { return nil }
+        if reply.status == 401 || reply.status == 403 {
+            throw CapstanError(
+                .init(httpStatus: reply.status),
+                "agent \(target.agentID) refused READ_FILE (\(reply.status)): pass --principal and --secret-file, or --token-file, that it accepts")
+        }
         guard reply.isSuccess else {
             throw CapstanError(.failedPrecondition, "Agent \(target.agentID) answered \(reply.status) to READ_FILE \(target.path): \(reply.text)")
         }
@@ -91,6 +96,12 @@ struct TaskLogSource: Sendable {
         return (file.data.data, file.size)
     }
 
+    /// Whether an answer to GET_TASKS came from an agent: only an agent's lists `launched_tasks`.
+    static func isAgentAnswer(_ body: Data) -> Bool {
+        let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        return (object?["get_tasks"] as? [String: Any])?.keys.contains { $0 == "launched_tasks" || $0 == "queued_tasks" } == true
+    }
+
     private func masterCall(_ call: OperatorCall) async throws -> OperatorResponse {
         let reply: JSONPoster.Reply
         do {
@@ -98,9 +109,18 @@ struct TaskLogSource: Sendable {
         } catch {
             throw CapstanError(.unavailable, "cannot reach the master at \(master): \(await ConnectionProbe.reason("\(master)"))")
         }
+        if reply.status == 401 || reply.status == 403 {
+            throw CapstanError(
+                .init(httpStatus: reply.status),
+                "the master at \(master) refused \(call.type?.rawValue ?? "?") (\(reply.status)): pass --principal and --secret-file, or --token-file")
+        }
         guard reply.isSuccess else {
             throw CapstanError(
-                .init(httpStatus: reply.status), "The master at \(master) answered \(reply.status) to \(call.type?.rawValue ?? "?"): \(reply.text)")
+                .init(httpStatus: reply.status), "the master at \(master) answered \(reply.status) to \(call.type?.rawValue ?? "?"): \(reply.text)")
+        }
+        if Self.isAgentAnswer(reply.body) {
+            throw CapstanError(
+                .invalidArgument, "\(master) is an agent, not a master; pass the master's address with --master (or CAPSTAN_MASTER)")
         }
         do {
             return try MesosJSON.decode(OperatorResponse.self, from: reply.body)
