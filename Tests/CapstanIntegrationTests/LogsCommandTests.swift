@@ -72,9 +72,10 @@ extension EndToEnd {
                         TestTasks.command("printer", "for i in 1 2 3 4 5; do echo out-$i; done; echo err-1 >&2; echo err-2 >&2; sleep 60", agent: offer.agentID),
                         Self.appTask("web.b", "echo web-b-1; echo web-b-2; sleep 60", app: "web", agent: offer.agentID),
                         Self.appTask("web.a", "echo web-a-1; sleep 60", app: "web", agent: offer.agentID),
+                        TestTasks.command("vanished", "rm -f stdout; sleep 60", agent: offer.agentID),
                     ],
                     on: [offer])
-                for id in ["printer", "web.a", "web.b"] { _ = try await scheduler.update(TaskID(id), .taskRunning) }
+                for id in ["printer", "web.a", "web.b", "vanished"] { _ = try await scheduler.update(TaskID(id), .taskRunning) }
                 let master = "\(cluster.master)"
                 let agent = OperatorClient(cluster.agents[0].endpoint)
                 for (executor, last) in [("printer", "err-2"), ("web.a", "web-a-1"), ("web.b", "web-b-2")] {
@@ -110,6 +111,13 @@ extension EndToEnd {
                 #expect(unknown.status == 1)
                 #expect(unknown.stderr.contains("no task or app named 'no-such-thing' on the master at \(master)"), "\(unknown.stderr)")
                 #expect(unknown.stdout.isEmpty)
+                // A task whose file is gone: nothing printed, and a sentence saying so.
+                let vanishedSandbox = try #require(OperatorAPITests.sandbox(of: "vanished", workDir: cluster.agents[0].workDir))
+                try await eventually("stdout removed", timeout: .seconds(30)) { !FileManager.default.fileExists(atPath: vanishedSandbox + "/stdout") }
+                let vanished = try await Self.logs(["vanished", "--master", master])
+                #expect(vanished.status == 0)
+                #expect(vanished.stdout.isEmpty)
+                #expect(vanished.stderr == "capstan logs: task vanished has no stdout on agent \(offer.agentID.value) (not started yet, or its sandbox was removed)\n")
                 // --master pointed at the agent says so.
                 let atAgent = try await Self.logs(["printer", "--master", "\(cluster.agents[0].endpoint)"])
                 #expect(atAgent.status == 1)

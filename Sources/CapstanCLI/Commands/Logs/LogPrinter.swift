@@ -62,7 +62,14 @@ struct LogPrinter {
                 try await Task.sleep(for: interval)
             }
         }
-        for id in order { if let rest = readers[id]?.lines.finish() { emit(rest, from: id) } }
+        for id in order {
+            if let rest = readers[id]?.lines.finish() { emit(rest, from: id) }
+            if let reader = readers[id], reader.offset == nil {
+                let file = stderr ? "stderr" : "stdout"
+                FileHandle.standardError.write(Data(
+                    "capstan logs: task \(id) has no \(file) on agent \(reader.target.agentID) (not started yet, or its sandbox was removed)\n".utf8))
+            }
+        }
     }
 
     /// Starts reading tasks not yet read.
