@@ -9,12 +9,12 @@ extension Agent {
         SandboxFiles(workDir: configuration.workDir, logger: logger) { [weak self] in await self?.attachedSandboxes() ?? [] }
     }
 
-    /// Every executor's sandbox, ended ones first and each framework's running executors last, so that the last entry
-    /// for an executor ID is its latest run.
+    /// Every executor's sandbox (of torn-down frameworks too), ended ones first and each framework's running executors
+    /// last, so that the last entry for an executor ID is its latest run.
     func attachedSandboxes() -> [SandboxFiles.Sandbox] {
         let agent = agentID?.value ?? "unregistered"
         var sandboxes: [SandboxFiles.Sandbox] = []
-        for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
+        for framework in completedFrameworks + frameworks.values.sorted(by: { $0.id < $1.id }) {
             for executor in framework.completedExecutors + framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) {
                 sandboxes.append(.init(
                     agentID: agent, frameworkID: framework.id.value, executorID: executor.info.executorID.value,

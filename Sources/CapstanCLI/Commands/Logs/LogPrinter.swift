@@ -44,6 +44,8 @@ struct LogPrinter {
             throw CapstanError(.notFound, "no task or app named '\(name)' on the master at \(source.master)")
         }
         prefixed = !(tasks.count == 1 && tasks[0].taskID.value == name)
+        // A task's agent the master no longer lists is an error; an app's instances on such agents are left out.
+        if !prefixed { _ = try source.target(tasks[0], in: snapshot, stderr: stderr) }
         add(tasks, in: snapshot)
         while true {
             var grew = false
