@@ -51,16 +51,11 @@ struct LogsCommand: AsyncParsableCommand {
         if let tail, tail < 0 { throw ValidationError("--tail must be 0 or more") }
     }
 
-    /// `--master`, else `$CAPSTAN_MASTER`, else the local master.
-    static func masterAddress(_ flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        if let flag { return flag }
-        if let value = environment["CAPSTAN_MASTER"], !value.isEmpty { return value }
-        return "127.0.0.1:5050"
-    }
-
     func run() async throws {
-        let address = Self.masterAddress(master)
-        let masterAddress = try FlagParsing.hostPort(address, flag: master == nil && address != "127.0.0.1:5050" ? "CAPSTAN_MASTER" : "--master")
+        // --master, else $CAPSTAN_MASTER, else the local master (as `status`, `app` and `wait` find it).
+        let fromEnvironment = master == nil ? ReconcilerEndpoint.environment("CAPSTAN_MASTER") : nil
+        let masterAddress = try FlagParsing.hostPort(
+            master ?? fromEnvironment ?? "127.0.0.1:5050", flag: fromEnvironment == nil ? "--master" : "CAPSTAN_MASTER")
         let pollInterval = try FlagParsing.duration(interval, flag: "--interval")
         let poster = try ReconcilerClient.poster(
             timeout: try FlagParsing.duration(timeout, flag: "--timeout"), authorization: try credentials.authorization(),
