@@ -149,6 +149,44 @@ extension EndToEnd {
             }
         }
 
+        @Test("-f on an app follows every instance, prefixed, until all have ended; Ctrl-C stops a follow at once")
+        func followAnApp() async throws {
+            try await TestCluster.with { cluster in
+                let scheduler = try await EventRecorder.subscribe(cluster.master)
+                let offer = try #require(try await scheduler.nextOffers().first)
+                let waitForGo = "while [ ! -e go ]; do sleep 0.2; done"
+                try await scheduler.launch(
+                    [
+                        Self.appTask("batch.1", "echo start-1; \(waitForGo); echo end-1", app: "batch", agent: offer.agentID),
+                        Self.appTask("batch.2", "echo start-2; \(waitForGo); sleep 1; echo end-2", app: "batch", agent: offer.agentID),
+                        TestTasks.command("forever", "echo tick; sleep 120", agent: offer.agentID),
+                    ],
+                    on: [offer])
+                for id in ["batch.1", "batch.2", "forever"] { _ = try await scheduler.update(TaskID(id), .taskRunning) }
+                let master = "\(cluster.master)"
+                let follow = try Run(["logs", "batch", "-f", "--master", master])
+                try await eventually("both instances' first lines", timeout: .seconds(30)) {
+                    follow.stdout.contains("batch.1 | start-1\n") && follow.stdout.contains("batch.2 | start-2\n")
+                }
+                for id in ["batch.1", "batch.2"] {
+                    let sandbox = try #require(OperatorAPITests.sandbox(of: id, workDir: cluster.agents[0].workDir))
+                    _ = FileManager.default.createFile(atPath: sandbox + "/go", contents: nil)
+                }
+                _ = try await follow.finish(timeout: .seconds(90))
+                #expect(follow.status == 0, "\(follow.stderr)")
+                let lines = follow.stdout.split(separator: "\n").map(String.init)
+                #expect(lines.sorted() == ["batch.1 | end-1", "batch.1 | start-1", "batch.2 | end-2", "batch.2 | start-2"], "\(follow.stdout)")
+                #expect(lines.firstIndex(of: "batch.2 | start-2")! < lines.firstIndex(of: "batch.2 | end-2")!)
+
+                let forever = try Run(["logs", "forever", "-f", "--master", master])
+                try await eventually("forever's line", timeout: .seconds(30)) { forever.stdout == "tick\n" }
+                kill(forever.process.processIdentifier, SIGINT)
+                _ = try await forever.finish(timeout: .seconds(15))
+                #expect(forever.process.terminationReason == .uncaughtSignal || forever.status != 0)
+                await scheduler.disconnect()
+            }
+        }
+
         @Test("With --authenticate-http the new files endpoints need credentials, and capstan logs passes them to the agent")
         func authenticatedLogs() async throws {
             let files = NSTemporaryDirectory() + "capstan-logs-ops-\(UUID().uuidString.prefix(6))"
