@@ -29,6 +29,8 @@ extension Agent {
             return AgentOperatorResponse(type: .getExecutors, getExecutors: getExecutors())
         case .getTasks:
             return AgentOperatorResponse(type: .getTasks, getTasks: getTasks())
+        case .listFiles, .readFile:
+            return try await fileCall(call)
         default:
             throw CapstanError(.unsupported, "Agent operator call \(call.type?.rawValue ?? "UNKNOWN") is not supported")
         }
@@ -50,14 +52,16 @@ extension Agent {
         var completed: [MesosTask] = []
         for framework in frameworks.values.sorted(by: { $0.id < $1.id }) {
             for executor in framework.executors.values.sorted(by: { $0.info.executorID < $1.info.executorID }) {
-                queued += executor.queued.values.sorted { $0.info.taskID < $1.info.taskID }.map { $0.wire(agentID: agentID) }
+                let directory = executor.sandbox
+                queued += executor.queued.values.sorted { $0.info.taskID < $1.info.taskID }.map { $0.wire(agentID: agentID, directory: directory) }
                 for task in executor.tasks.values.sorted(by: { $0.info.taskID < $1.info.taskID }) {
-                    if task.state.isTerminal { terminated.append(task.wire(agentID: agentID)) } else { launched.append(task.wire(agentID: agentID)) }
+                    let wire = task.wire(agentID: agentID, directory: directory)
+                    if task.state.isTerminal { terminated.append(wire) } else { launched.append(wire) }
                 }
-                completed += executor.completed.map { $0.wire(agentID: agentID) }
+                completed += executor.completed.map { $0.wire(agentID: agentID, directory: directory) }
             }
             for executor in framework.completedExecutors {
-                completed += (executor.completed + executor.tasks.values).map { $0.wire(agentID: agentID) }
+                completed += (executor.completed + executor.tasks.values).map { $0.wire(agentID: agentID, directory: executor.sandbox) }
             }
         }
         return AgentOperatorResponse.GetTasks(
@@ -99,7 +103,7 @@ extension Agent {
                         containerStatus: ContainerStatus(
                             containerID: executor.containerID, networkInfos: executor.networkInfos,
                             executorPID: await containerizer.pid(of: executor.containerID).map(UInt32.init)),
-                        resourceStatistics: statistics))
+                        resourceStatistics: statistics, directory: executor.sandbox))
             }
         }
         return AgentOperatorResponse.GetContainers(containers: containers)

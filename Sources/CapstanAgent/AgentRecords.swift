@@ -12,11 +12,12 @@ struct AgentTaskRecord: Sendable {
     var statuses: [TaskStatus] = []
 
     /// The wire `Task` as re-registration and the operator API report it.
-    func wire(agentID: AgentID?) -> MesosTask {
+    func wire(agentID: AgentID?, directory: String? = nil) -> MesosTask {
         MesosTask(
             name: info.name, taskID: info.taskID, frameworkID: frameworkID, executorID: executorID,
             agentID: agentID ?? info.agentID ?? AgentID(""), state: state, resources: info.resources, statuses: statuses,
-            labels: info.labels, discovery: info.discovery, container: info.container, user: info.command?.user)
+            labels: info.labels, discovery: info.discovery, container: info.container, user: info.command?.user,
+            directory: directory)
     }
 }
 

@@ -47,19 +47,31 @@ enum AgentRoutes {
             }
         }
 
-        for suffix in ["", ".json"] {
-            router.get(RouterPath("files/browse" + suffix)) { request, _ in
-                try await answering {
-                    try Response.mesosJSON(try await files.browse(request.uri.queryParameters.get("path") ?? ""))
+        // Mesos serves the files API under its process ID too (`/slave(1)/files/...`), which is where its web UI reads.
+        for prefix in ["", "slave(1)/"] {
+            for suffix in ["", ".json"] {
+                router.get(RouterPath(prefix + "files/browse" + suffix)) { request, _ in
+                    try await answering {
+                        try Response.mesosJSON(try await files.browse(request.uri.queryParameters.get("path") ?? ""))
+                    }
+                }
+                router.get(RouterPath(prefix + "files/read" + suffix)) { request, _ in
+                    try await answering {
+                        let query = request.uri.queryParameters
+                        let offset = try integer(query.get("offset"), name: "offset") ?? -1
+                        let length = try integer(query.get("length"), name: "length")
+                        return try Response.mesosJSON(try await files.read(query.get("path") ?? "", offset: offset, length: length))
+                    }
+                }
+                router.get(RouterPath(prefix + "files/debug" + suffix)) { _, _ in
+                    try await answering { try Response.mesosJSON(await files.debug()) }
                 }
             }
-            router.get(RouterPath("files/read" + suffix)) { request, _ in
-                try await answering {
-                    let query = request.uri.queryParameters
-                    let offset = try integer(query.get("offset"), name: "offset") ?? 0
-                    let length = try integer(query.get("length"), name: "length")
-                    return try Response.mesosJSON(try await files.read(query.get("path") ?? "", offset: offset, length: length))
-                }
+            router.get(RouterPath(prefix + "files/download")) { request, _ in
+                try await answering { try await download(files, path: request.uri.queryParameters.get("path") ?? "") }
+            }
+            router.get(RouterPath(prefix + "files/download.json")) { request, _ in
+                try await answering { try await download(files, path: request.uri.queryParameters.get("path") ?? "") }
             }
         }
 
@@ -109,6 +121,29 @@ enum AgentRoutes {
                 return Response.accepted
             }
         }
+    }
+
+    /// `/files/download`: the file's bytes (as large as it was when opened) as an attachment named after it.
+    static func download(_ files: SandboxFiles, path: String) async throws -> Response {
+        let file = try await files.download(path)
+        let chunk = 64 << 10
+        let body = ResponseBody(contentLength: Int(file.size)) { writer in
+            var offset: Int64 = 0
+            while offset < file.size {
+                var buffer = try await file.read(at: offset, count: Int(min(Int64(chunk), file.size - offset)))
+                if buffer.readableBytes == 0 {  // the file shrank: pad to the announced length
+                    buffer.writeRepeatingByte(0, count: Int(min(Int64(chunk), file.size - offset)))
+                }
+                offset += Int64(buffer.readableBytes)
+                try await writer.write(buffer)
+            }
+            try await writer.finish(nil)
+        }
+        let name = file.name.replacingOccurrences(of: "\"", with: "_")
+        return Response(
+            status: .ok,
+            headers: [.contentType: "application/octet-stream", .contentDisposition: "attachment; filename=\"\(name)\""],
+            body: body)
     }
 
     /// A query parameter as an integer (nil when absent); 400 when it is not one, as Mesos answers.

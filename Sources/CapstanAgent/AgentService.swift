@@ -161,7 +161,7 @@ public struct AgentService: Service {
         let registry = PrometheusCollectorRegistry()
         ServiceEndpoints.register(on: router, metrics: registry) {}
         try AgentRoutes.register(
-            on: router, agent: agent, files: SandboxFiles(workDir: configuration.workDir, logger: logger), configuration: configuration)
+            on: router, agent: agent, files: agent.files, configuration: configuration)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls,
             limits: configuration.connectionLimits, logger: logger

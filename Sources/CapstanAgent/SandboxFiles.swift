@@ -20,15 +20,22 @@ public struct SandboxFiles: Sendable {
     public static let maxReadLength: Int64 = 16 << 20
     let resolution: Resolution
     let logger: Logger
+    /// The sandboxes the agent has (running executors and those that ended, oldest first): the `runs/latest` aliases
+    /// and `/files/debug` come from it (SandboxFiles+Virtual.swift).
+    let sandboxes: @Sendable () async -> [Sandbox]
 
-    public init(workDir: String, logger: Logger = Logger(label: "capstan.agent.files")) {
-        self.init(workDir: workDir, resolution: .kernel, logger: logger)
+    public init(
+        workDir: String, logger: Logger = Logger(label: "capstan.agent.files"),
+        sandboxes: @escaping @Sendable () async -> [Sandbox] = { [] }
+    ) {
+        self.init(workDir: workDir, resolution: .kernel, logger: logger, sandboxes: sandboxes)
     }
 
-    init(workDir: String, resolution: Resolution, logger: Logger) {
+    init(workDir: String, resolution: Resolution, logger: Logger, sandboxes: @escaping @Sendable () async -> [Sandbox] = { [] }) {
         self.root = workDir + "/slaves"
         self.resolution = resolution
         self.logger = logger
+        self.sandboxes = sandboxes
     }
 
     /// One `/files/browse` entry.
@@ -55,8 +62,14 @@ public struct SandboxFiles: Sendable {
 
     /// Lists a directory; symlinks are listed as entries (mode `l…`) and never followed.
     public func browse(_ path: String) async throws -> [Entry] {
+        try await list(path).map(\.entry)
+    }
+
+    /// Lists a directory with each entry's mode bits and mtime in nanoseconds (for LIST_FILES).
+    func list(_ path: String) async throws -> [Listed] {
         guard !path.isEmpty else { throw CapstanError(.invalidArgument, "Expecting 'path' to be present") }
-        return try await NIOThreadPool.singleton.runIfActive { try browseNow(path) }
+        let real = await realPath(of: path)
+        return try await NIOThreadPool.singleton.runIfActive { try listNow(real ?? "", shown: path) }
     }
 
     /// Reads up to `length` bytes (``defaultReadLength`` when nil or -1, at most ``maxReadLength``) from `offset`;
@@ -65,46 +78,78 @@ public struct SandboxFiles: Sendable {
         guard !path.isEmpty else { throw CapstanError(.invalidArgument, "Expecting 'path' to be present") }
         guard offset >= -1 else { throw CapstanError(.invalidArgument, "'offset' must be -1 or non-negative") }
         if let length, length < -1 { throw CapstanError(.invalidArgument, "'length' must be -1 or non-negative") }
-        return try await NIOThreadPool.singleton.runIfActive { try readNow(path, offset: offset, length: length) }
+        let real = await realPath(of: path)
+        return try await NIOThreadPool.singleton.runIfActive {
+            let (bytes, start, _) = try readBytesNow(real ?? "", shown: path, offset: offset, length: length)
+            return Chunk(data: String(decoding: bytes, as: UTF8.self), offset: start)
+        }
+    }
+
+    /// One listed entry with what LIST_FILES reports beyond `/files/browse`.
+    struct Listed {
+        var entry: Entry
+        var mode: mode_t
+        var mtimeNanoseconds: Int64
     }
 
     func browseNow(_ path: String) throws -> [Entry] {
-        guard let opened = open(path) else { throw Self.notFound(path) }
+        try listNow(path, shown: path).map(\.entry)
+    }
+
+    /// Lists `path` (a real path beneath the root); errors and entries name `shown`, the path the client gave.
+    func listNow(_ path: String, shown: String) throws -> [Listed] {
+        guard let opened = open(path) else { throw Self.notFound(shown) }
         guard case .directory(let fd) = opened else {
             if case .regular(let fd, _) = opened { close(fd) }
-            throw CapstanError(.invalidArgument, "\(path) is not a directory")
+            throw CapstanError(.invalidArgument, "\(shown) is not a directory")
         }
         guard let directory = fdopendir(fd) else {
             close(fd)
-            throw Self.notFound(path)
+            throw Self.notFound(shown)
         }
         defer { closedir(directory) }
-        let base = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        var entries: [Entry] = []
+        let base = shown.count > 1 && shown.hasSuffix("/") ? String(shown.dropLast()) : shown
+        var entries: [Listed] = []
         while let record = readdir(directory) {
             let name = withUnsafeBytes(of: record.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
             if name == "." || name == ".." { continue }
             var info = stat()
             guard fstatat(fd, name, &info, AT_SYMLINK_NOFOLLOW) == 0 else { continue }
-            entries.append(Entry(
+            let entry = Entry(
                 path: base + "/" + name, nlink: Int(info.st_nlink), size: Int64(info.st_size),
                 mtime: Double(info.st_mtim.tv_sec), mode: Self.modeString(info.st_mode),
-                uid: Self.userName(info.st_uid), gid: Self.groupName(info.st_gid)))
+                uid: Self.userName(info.st_uid), gid: Self.groupName(info.st_gid))
+            entries.append(Listed(
+                entry: entry, mode: info.st_mode,
+                mtimeNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)))
         }
-        return entries.sorted { $0.path < $1.path }
+        return entries.sorted { $0.entry.path < $1.entry.path }
     }
 
     func readNow(_ path: String, offset: Int64, length: Int64?) throws -> Chunk {
+        let (bytes, start, _) = try readBytesNow(path, shown: path, offset: offset, length: length)
+        return Chunk(data: String(decoding: bytes, as: UTF8.self), offset: start)
+    }
+
+    /// Opens `path` (a real path beneath the root) as a regular file; errors name `shown`. The caller closes the fd.
+    func openFile(_ path: String, shown: String) throws -> (fd: Int32, size: Int64) {
         guard let opened = open(path) else {
-            logger.debug("refused a sandbox file", metadata: ["path": "\(path)"])
-            throw Self.notFound(path)
+            logger.debug("refused a sandbox file", metadata: ["path": "\(shown)"])
+            throw Self.notFound(shown)
         }
         guard case .regular(let fd, let size) = opened else {
             if case .directory(let fd) = opened { close(fd) }
-            throw CapstanError(.invalidArgument, "\(path) is a directory")
+            throw CapstanError(.invalidArgument, "\(shown) is a directory")
         }
+        return (fd, size)
+    }
+
+    /// The bytes from `offset` (clamped to the size), that offset and the file's size; offset -1 answers no bytes at the
+    /// file's size.
+    func readBytesNow(_ path: String, shown: String, offset: Int64, length: Int64?) throws -> (bytes: [UInt8], offset: Int64, size: Int64) {
+        let (fd, size) = try openFile(path, shown: shown)
         defer { close(fd) }
-        if offset == -1 { return Chunk(data: "", offset: size) }
+        if offset == -1 { return ([], size, size) }
         let start = min(offset, size)
         let wanted = (length == nil || length == -1) ? Self.defaultReadLength : min(length!, Self.maxReadLength)
         let count = Int(max(0, min(wanted, size - start)))
@@ -116,7 +161,7 @@ public struct SandboxFiles: Sendable {
             guard n > 0 else { break }  // end of file (the file shrank) or an error: answer what was read
             done += n
         }
-        return Chunk(data: String(decoding: bytes[..<done], as: UTF8.self), offset: start)
+        return (Array(bytes[..<done]), start, size)
     }
 
     static func modeString(_ mode: mode_t) -> String {

@@ -73,6 +73,8 @@ extension Master {
             var record = framework.tasks[task.taskID] ?? TaskRecord(task: task, resources: resources)
             record.task.state = task.state
             record.task.agentID = agentID
+            record.task.directory = MesosTask.sandboxAlias(
+                agentID: agentID, frameworkID: frameworkID, executorID: task.executorID ?? ExecutorID(task.taskID.value))
             record.resourcesRecovered = false
             framework.tasks[task.taskID] = record
             if let executorID = task.executorID, let executor = message.executors.first(where: { $0.executorID == executorID }) {

@@ -253,7 +253,9 @@ extension Master {
         let task = MesosTask(
             name: info.name, taskID: info.taskID, frameworkID: frameworkID, executorID: info.executor?.executorID,
             agentID: agentID, state: .taskStaging, resources: info.resources, statuses: [], labels: info.labels,
-            discovery: info.discovery, container: info.container, user: info.command?.user ?? framework.info.user)
+            discovery: info.discovery, container: info.container, user: info.command?.user ?? framework.info.user,
+            directory: MesosTask.sandboxAlias(
+                agentID: agentID, frameworkID: frameworkID, executorID: info.executor?.executorID ?? ExecutorID(info.taskID.value)))
         framework.tasks[info.taskID] = TaskRecord(task: task, resources: needed)
         frameworks[frameworkID] = framework
         logger.info(

@@ -37,6 +37,10 @@ extension Master {
                 type: .getWeights,
                 getWeights: .init(
                     weightInfos: configuration.roleWeights.sorted { $0.key < $1.key }.map { WeightInfo(weight: $0.value, role: $0.key) }))
+        case .listFiles, .readFile:
+            // A Mesos master serves its own log here when it has one; this master logs to standard error only.
+            let path = call.listFiles?.path ?? call.readFile?.path ?? ""
+            throw CapstanError(.notFound, "No such file or directory: \(path) (the master serves no files; read a task's sandbox from its agent)")
         case .subscribe:
             throw CapstanError(.invalidArgument, "SUBSCRIBE is answered as a stream")
         default:

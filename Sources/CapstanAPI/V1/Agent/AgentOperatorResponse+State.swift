@@ -30,6 +30,8 @@ extension AgentOperatorResponse {
             public var containerID: ContainerID
             public var containerStatus: ContainerStatus?
             public var resourceStatistics: ResourceStatistics?
+            /// Capstan's addition: the container's sandbox, as the files API serves it.
+            public var directory: String?
 
             enum CodingKeys: String, CodingKey {
                 case frameworkID = "framework_id"
@@ -38,12 +40,13 @@ extension AgentOperatorResponse {
                 case containerID = "container_id"
                 case containerStatus = "container_status"
                 case resourceStatistics = "resource_statistics"
+                case directory
             }
 
             public init(
                 frameworkID: FrameworkID? = nil, executorID: ExecutorID? = nil, executorName: String? = nil,
                 containerID: ContainerID, containerStatus: ContainerStatus? = nil,
-                resourceStatistics: ResourceStatistics? = nil
+                resourceStatistics: ResourceStatistics? = nil, directory: String? = nil
             ) {
                 self.frameworkID = frameworkID
                 self.executorID = executorID
@@ -51,6 +54,7 @@ extension AgentOperatorResponse {
                 self.containerID = containerID
                 self.containerStatus = containerStatus
                 self.resourceStatistics = resourceStatistics
+                self.directory = directory
             }
         }
 

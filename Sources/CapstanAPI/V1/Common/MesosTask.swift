@@ -19,6 +19,9 @@ public struct MesosTask: Codable, Sendable, Hashable {
     public var healthCheck: HealthCheck?
     public var killPolicy: KillPolicy?
     public var user: String?
+    /// Capstan's addition (Mesos reports it only in the agent's legacy `/state`): the task's sandbox as the agent's
+    /// files API serves it, so a client can read `<directory>/stdout` with `/files/read` or `READ_FILE`.
+    public var directory: String?
 
     enum CodingKeys: String, CodingKey {
         case name
@@ -33,6 +36,7 @@ public struct MesosTask: Codable, Sendable, Hashable {
         case healthCheck = "health_check"
         case killPolicy = "kill_policy"
         case user
+        case directory
     }
 
     public init(
@@ -40,7 +44,7 @@ public struct MesosTask: Codable, Sendable, Hashable {
         state: TaskState, resources: [MesosResource] = [], statuses: [TaskStatus] = [],
         statusUpdateState: TaskState? = nil, statusUpdateUUID: Base64Bytes? = nil, labels: Labels? = nil,
         discovery: DiscoveryInfo? = nil, container: ContainerInfo? = nil, healthCheck: HealthCheck? = nil,
-        killPolicy: KillPolicy? = nil, user: String? = nil
+        killPolicy: KillPolicy? = nil, user: String? = nil, directory: String? = nil
     ) {
         self.name = name
         self.taskID = taskID
@@ -58,5 +62,13 @@ public struct MesosTask: Codable, Sendable, Hashable {
         self.healthCheck = healthCheck
         self.killPolicy = killPolicy
         self.user = user
+        self.directory = directory
+    }
+
+    /// The path the agent's files API also serves a sandbox under, whichever container (run) is the executor's
+    /// latest: `/slaves/<agent>/frameworks/<framework>/executors/<executor>/runs/latest`. A command task's executor
+    /// has the task's ID.
+    public static func sandboxAlias(agentID: AgentID, frameworkID: FrameworkID, executorID: ExecutorID) -> String {
+        "/slaves/\(agentID.value)/frameworks/\(frameworkID.value)/executors/\(executorID.value)/runs/latest"
     }
 }
