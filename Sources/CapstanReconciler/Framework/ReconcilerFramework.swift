@@ -35,7 +35,10 @@ public struct ReconcilerFramework: Sendable {
                 return
             } catch {
                 if Task.isCancelled { return }
-                await reconciler.lostMaster(Self.reason(error), master: configuration.master)
+                // The HTTP client reports a refused connection only as its deadline: ask the address itself why.
+                let probed = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+                let reason = probed.hasPrefix("it accepts connections") ? Self.reason(error) : probed
+                await reconciler.lostMaster(reason, master: configuration.master)
                 logger.warning("Lost the master; subscribing again", metadata: ["master": "\(configuration.master)", "error": "\(error)", "retry": "\(delay)"])
             }
             try? await Task.sleep(for: delay)

@@ -140,8 +140,8 @@ enum AppView {
         let state: OperatorResponse.GetState
         do {
             state = try await LiveCluster(master: master, poster: try JSONPoster(tls: tls, authorization: authorization)).state()
-        } catch let error as CapstanError {
-            throw CapstanError(.unavailable, "cannot reach the master at \(master): \(error.message)")
+        } catch let error as CapstanError where error.code == .unavailable || error.code == .timeout {
+            throw CapstanError(.unavailable, "cannot reach the master at \(master): \(await ConnectionProbe.reason(master.description))")
         }
         var hostnames: [AgentID: String] = [:]
         for agent in state.getAgents?.agents ?? [] {

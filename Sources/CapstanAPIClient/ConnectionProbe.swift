@@ -4,12 +4,12 @@ import Glibc
 /// Why a TCP connection to `host:port` fails, in the words a user acts on ("connection refused", "no answer within
 /// 3s", "cannot resolve HOST"): the HTTP client retries refused connections until its deadline and then reports only
 /// that, so the CLI asks once more itself.
-enum ConnectionProbe {
-    static func reason(_ address: String, timeout: Int32 = 3_000) async -> String {
+public enum ConnectionProbe {
+    public static func reason(_ address: String, timeout: Int32 = 3_000) async -> String {
         await Task.detached { probe(address, timeout: timeout) }.value
     }
 
-    static func probe(_ address: String, timeout: Int32) -> String {
+    public static func probe(_ address: String, timeout: Int32) -> String {
         guard let colon = address.lastIndex(of: ":") else { return "not a HOST:PORT address" }
         let host = String(address[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
         let port = String(address[address.index(after: colon)...])
