@@ -47,8 +47,8 @@ extension ReconcilerStatus {
 }
 
 /// Left-aligned columns separated by two spaces, as `capstan image ls` prints them.
-enum TextTable {
-    static func render(_ rows: [[String]]) -> [String] {
+public enum TextTable {
+    public static func render(_ rows: [[String]]) -> [String] {
         let columns = rows.map(\.count).max() ?? 0
         let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in

@@ -90,7 +90,7 @@ enum AppView {
                 app.desiredCommit ?? "-", app.runningCommit ?? "-",
             ])
         }
-        return CLITable.render(rows).joined(separator: "\n") + "\n"
+        return TextTable.render(rows).joined(separator: "\n") + "\n"
     }
 
     static func detail(_ detail: AppDetail) -> String {
@@ -114,7 +114,7 @@ enum AppView {
                     task.ips.isEmpty ? "-" : task.ips.joined(separator: ","), task.commit ?? "-", task.message ?? "-",
                 ])
             }
-            lines += CLITable.render(rows)
+            lines += TextTable.render(rows)
         }
         if !detail.volumes.isEmpty {
             lines.append("")
@@ -122,7 +122,7 @@ enum AppView {
             for volume in detail.volumes {
                 rows.append([volume.id, "\(volume.sizeMiB) MiB", volume.agent ?? "-", volume.action])
             }
-            lines += CLITable.render(rows)
+            lines += TextTable.render(rows)
         }
         if !detail.history.isEmpty {
             lines.append("")
@@ -161,21 +161,5 @@ enum AppView {
                 healthy: latest?.healthy, commit: labels[TaskLabel.commit], slot: labels[TaskLabel.slot], ports: ports, ips: ips,
                 message: latest?.message)
         }.sorted { $0.id < $1.id }
-    }
-}
-
-/// Left-aligned columns two spaces apart, trailing spaces trimmed.
-enum CLITable {
-    static func render(_ rows: [[String]]) -> [String] {
-        let columns = rows.map(\.count).max() ?? 0
-        let widths = (0..<columns).map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
-        return rows.map { row in
-            var line = ""
-            for (index, cell) in row.enumerated() {
-                line += index == row.count - 1 ? cell : cell.padding(toLength: widths[index] + 2, withPad: " ", startingAt: 0)
-            }
-            while line.last == " " { line.removeLast() }
-            return line
-        }
     }
 }
