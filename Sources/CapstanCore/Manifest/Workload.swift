@@ -14,6 +14,9 @@ public struct Workload: Sendable, Hashable {
         self.labels = labels
         self.spec = spec
     }
+
+    /// How many instances it has once deployed: an app's `instances` (none below 0), a job's runs (at least one).
+    public var instanceCount: Int { kind == .job ? max(1, spec.instances) : max(0, spec.instances) }
 }
 
 /// The `kind` of a manifest document.

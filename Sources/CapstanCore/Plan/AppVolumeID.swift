@@ -42,9 +42,8 @@ public struct AppVolumeID: Sendable, Hashable, Comparable, CustomStringConvertib
     /// The ID segment for a manifest path: its components joined by `_`, every byte that is not a letter, digit, `_`
     /// or `-` made `_`, at most 64 bytes.
     public static func key(forPath path: String) -> String {
-        let components = path.split(separator: "/").filter { $0 != "." }
-        let joined = components.joined(separator: "_")
-        let mapped = String(String.UnicodeScalarView(joined.unicodeScalars.map { scalar -> Unicode.Scalar in
+        // `/` is not kept, so the components of the sandbox path come out joined by `_`.
+        let mapped = String(String.UnicodeScalarView(sandboxPath(forPath: path).unicodeScalars.map { scalar -> Unicode.Scalar in
             let v = scalar.value
             let ok = (v >= 0x30 && v <= 0x39) || (v >= 0x41 && v <= 0x5a) || (v >= 0x61 && v <= 0x7a) || v == 0x5f || v == 0x2d
             return ok ? scalar : "_"

@@ -29,7 +29,7 @@ public struct ClusterSnapshot: Sendable, Hashable {
         var tasks: [ObservedTask] = []
         for workload in state.workloads {
             let label = state.templateLabel(of: workload)
-            let count = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
+            let count = workload.instanceCount
             for index in 0..<count {
                 tasks.append(ObservedTask(
                     taskID: TaskID("\(workload.name).\(index)"), app: workload.name, kind: workload.kind,
@@ -46,7 +46,7 @@ public struct ClusterSnapshot: Sendable, Hashable {
     static func convergedVolumes(_ state: DesiredState) -> [ObservedVolume] {
         var volumes: [ObservedVolume] = []
         for workload in state.workloads {
-            let count = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
+            let count = workload.instanceCount
             for declared in VolumeSlots.declared(workload.spec) {
                 for slot in 0..<count {
                     let id = AppVolumeID(app: workload.name, slot: slot, key: declared.key)

@@ -72,14 +72,7 @@ public struct PlacementLedger: Sendable {
     public mutating func placeOne(
         _ demand: InstanceDemand, matcher: ConstraintMatcher, used: inout ConstraintUsage, on agent: AgentID? = nil
     ) -> Placement? {
-        let found: Int?
-        if let agent {
-            found = indexByAgent[agent].flatMap { i in
-                Self.hasRoom(slots[i], demand) && (matcher.isEmpty || matcher.matches(hostname: slots[i].hostname, attributes: slots[i].attributes, used: used)) ? i : nil
-            }
-        } else {
-            found = firstFit(demand, matcher, used)
-        }
+        let found = agent.map { indexByAgent[$0].flatMap { fits(demand, matcher, used, at: $0) ? $0 : nil } } ?? firstFit(demand, matcher, used)
         guard let i = found else { return nil }
         let ports = take(demand, from: i)
         matcher.record(hostname: slots[i].hostname, attributes: slots[i].attributes, in: &used)
@@ -135,14 +128,14 @@ public struct PlacementLedger: Sendable {
         guard !slots.isEmpty else { return nil }
         for step in 0..<slots.count {
             let i = (cursor + step) % slots.count
-            let slot = slots[i]
-            if Self.hasRoom(slot, demand),
-                matcher.isEmpty || matcher.matches(hostname: slot.hostname, attributes: slot.attributes, used: used)
-            {
-                return i
-            }
+            if fits(demand, matcher, used, at: i) { return i }
         }
         return nil
+    }
+
+    /// Whether slot `i` has room for `demand` and meets `matcher`'s constraints.
+    private func fits(_ demand: InstanceDemand, _ matcher: ConstraintMatcher, _ used: ConstraintUsage, at i: Int) -> Bool {
+        Self.hasRoom(slots[i], demand) && (matcher.isEmpty || matcher.matches(hostname: slots[i].hostname, attributes: slots[i].attributes, used: used))
     }
 
     private static func hasNetwork(_ slot: Slot, _ demand: InstanceDemand) -> Bool {

@@ -15,7 +15,10 @@ public struct Plan: Sendable, Hashable {
     }
 
     /// Whether applying the plan would launch or kill anything (any item but `unchanged`) or destroy a volume.
-    public var hasChanges: Bool { items.contains { $0.action != .unchanged } || volumes.contains { $0.action == .destroy } }
+    public var hasChanges: Bool { items.contains { $0.action != .unchanged } || volumesToDestroy > 0 }
+
+    /// How many volumes the plan destroys (`destroy: confirm`).
+    public var volumesToDestroy: Int { volumes.reduce(0) { $0 + ($1.action == .destroy ? 1 : 0) } }
 
     /// Items that need an action, in name order.
     public var changes: [PlanItem] { items.filter { $0.action != .unchanged } }

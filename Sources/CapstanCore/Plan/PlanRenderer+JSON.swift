@@ -29,7 +29,7 @@ extension PlanRenderer {
         // Present when any app has persistent volumes (older consumers see the same document as before otherwise).
         if !plan.volumes.isEmpty {
             fields["volumes"] = .array(plan.volumes.map(Self.jsonVolume))
-            summary["volumesToDestroy"] = .number(Double(plan.volumes.filter { $0.action == .destroy }.count))
+            summary["volumesToDestroy"] = .number(Double(plan.volumesToDestroy))
             fields["summary"] = .object(summary)
         }
         let root: CanonicalValue = .object(fields)

@@ -39,7 +39,7 @@ extension PlanRenderer {
 
     /// `, 1 volume to destroy` (empty when none).
     static func volumeSummary(_ plan: Plan) -> String {
-        let destroys = plan.volumes.filter { $0.action == .destroy }.count
+        let destroys = plan.volumesToDestroy
         return destroys == 0 ? "" : ", \(destroys) volume\(destroys == 1 ? "" : "s") to destroy"
     }
 

@@ -44,7 +44,7 @@ enum VolumePlanner {
         var byApp: [AppName: [ObservedVolume]] = [:]
         for volume in volumes { byApp[volume.id.app, default: []].append(volume) }
         var names = Set(byApp.keys)
-        for (name, workload) in desired where workload.spec.volumes.contains(where: { if case .persistent = $0.source { true } else { false } }) {
+        for (name, workload) in desired where !VolumeSlots.declared(workload.spec).isEmpty {
             names.insert(name)
         }
         for name in names.sorted() {
@@ -67,7 +67,7 @@ enum VolumePlanner {
                     declared[AppVolumeID.key(forPath: volume.path)] = (volume.path, size, destroy)
                 }
             }
-            let instances = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
+            let instances = workload.instanceCount
             var seen = Set<AppVolumeID>()
             for volume in existing {
                 seen.insert(volume.id)

@@ -38,7 +38,7 @@ public struct VolumeSlots: Sendable {
         var bySlot: [Int: [ObservedVolume]] = [:]
         for volume in volumes where volume.id.app == workload.name { bySlot[volume.id.slot, default: []].append(volume) }
         volumesBySlot = bySlot.mapValues { $0.sorted { $0.id < $1.id } }
-        slotCount = workload.kind == .job ? max(1, workload.spec.instances) : max(0, workload.spec.instances)
+        slotCount = workload.instanceCount
         taken = Set(liveSlots)
     }
 
@@ -49,6 +49,9 @@ public struct VolumeSlots: Sendable {
             return Declared(path: volume.path, key: AppVolumeID.key(forPath: volume.path), sizeMiB: size)
         }
     }
+
+    /// How many slots no live task holds.
+    public var freeCount: Int { (0..<slotCount).filter { !taken.contains($0) }.count }
 
     /// Whether instances need slots at all.
     public var isEmpty: Bool { declared.isEmpty }

@@ -95,40 +95,54 @@ extension ReconcileMachine {
         let workload = memory.workload
         let demand = InstanceDemand(workload.spec)
         let matcher = ConstraintMatcher(workload.spec.constraints)
-        var used = ConstraintUsage()
-        if !matcher.isEmpty {
-            for task in liveTasks(of: workload.name) where !task.killRequested {
-                if let host = agentHosts[task.observed.agentID] {
-                    matcher.record(hostname: host.hostname, attributes: host.attributes, in: &used)
-                }
-            }
-        }
+        var used = constraintUsage(of: workload.name, matcher)
         var placed = 0
         while placed < count, let placement = ledger.placeOne(demand, matcher: matcher, used: &used) {
-            let id = makeTaskID(workload)
-            launchCounter += 1
-            var resources = workload.spec.resources.resources
-            if !placement.ports.isEmpty {
-                resources = resources + Resources([.ranges("ports", placement.ports.sorted().map { ValueRange(begin: $0, end: $0) })])
-            }
-            tasks[id] = ReconciledTask(
-                observed: ObservedTask(
-                    taskID: id, app: workload.name, kind: workload.kind, templateLabel: workload.templateLabel,
-                    commit: memory.commit.short, phase: .pending, agentID: placement.agentID, resources: resources),
-                hasHealthCheck: workload.spec.health != nil, launchOrder: launchCounter, stateName: "TASK_STAGING")
-            launches[placement.agentID, default: []].append(LaunchRequest(
-                taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports))
+            recordLaunch(of: memory, at: placement, into: &launches)
             placed += 1
         }
         return (placed, nil)
     }
 
+    /// The values `matcher`'s constraints see on the agents of the app's live tasks that stay (none without constraints).
+    private func constraintUsage(of app: AppName, _ matcher: ConstraintMatcher) -> ConstraintUsage {
+        var used = ConstraintUsage()
+        guard !matcher.isEmpty else { return used }
+        for task in liveTasks(of: app) where !task.killRequested {
+            if let host = agentHosts[task.observed.agentID] {
+                matcher.record(hostname: host.hostname, attributes: host.attributes, in: &used)
+            }
+        }
+        return used
+    }
+
+    /// Tracks one placed instance as a pending task and adds its launch: the workload's resources, the agent ports it
+    /// took and, for a slot of an app with persistent volumes, the volumes it mounts (`newVolumes` among them are created
+    /// with the launch).
+    private mutating func recordLaunch(
+        of memory: AppMemory, at placement: PlacementLedger.Placement, slot: Int? = nil, volumes: [Resource] = [],
+        newVolumes: [Resource] = [], into launches: inout [AgentID: [LaunchRequest]]
+    ) {
+        let workload = memory.workload
+        let id = makeTaskID(workload)
+        launchCounter += 1
+        var resources = workload.spec.resources.resources + Resources(volumes)
+        if !placement.ports.isEmpty {
+            resources = resources + Resources([.ranges("ports", placement.ports.sorted().map { ValueRange(begin: $0, end: $0) })])
+        }
+        tasks[id] = ReconciledTask(
+            observed: ObservedTask(
+                taskID: id, app: workload.name, kind: workload.kind, templateLabel: workload.templateLabel,
+                commit: memory.commit.short, phase: .pending, agentID: placement.agentID, resources: resources, slot: slot),
+            hasHealthCheck: workload.spec.health != nil, launchOrder: launchCounter, stateName: "TASK_STAGING")
+        launches[placement.agentID, default: []].append(LaunchRequest(
+            taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports,
+            slot: slot, volumes: volumes, newVolumes: newVolumes))
+    }
+
     /// How many of an app's instance slots no live task holds.
     func freeSlots(_ memory: AppMemory) -> Int {
-        let spec = memory.workload.spec
-        let count = memory.isJob ? max(1, spec.instances) : max(0, spec.instances)
-        let held = Set(liveTasks(of: memory.name).compactMap(\.observed.slot).filter { $0 < count })
-        return count - held.count
+        VolumeSlots(workload: memory.workload, liveSlots: liveTasks(of: memory.name).compactMap(\.observed.slot), volumes: []).freeCount
     }
 
     /// ``place(_:count:on:offered:into:)`` for an app with persistent volumes: each instance takes its slot (the lowest
@@ -144,15 +158,7 @@ extension ReconcileMachine {
             return (0, "persistent volumes need the reconciler to subscribe with a role other than '*' (--role)")
         }
         let matcher = ConstraintMatcher(workload.spec.constraints)
-        var used = ConstraintUsage()
-        let live = liveTasks(of: workload.name).filter { !$0.killRequested }
-        if !matcher.isEmpty {
-            for task in live {
-                if let host = agentHosts[task.observed.agentID] {
-                    matcher.record(hostname: host.hostname, attributes: host.attributes, in: &used)
-                }
-            }
-        }
+        var used = constraintUsage(of: workload.name, matcher)
         // A task being killed still holds its slot's volumes: the slot is not free for another instance until it ends.
         var slots = VolumeSlots(
             workload: workload, liveSlots: liveTasks(of: workload.name).compactMap(\.observed.slot), volumes: Array(volumes.values))
@@ -184,21 +190,9 @@ extension ReconcileMachine {
                         id: id.persistenceID, principal: configuration.principal, containerPath: AppVolumeID.sandboxPath(forPath: declared.path))))
             }
             for volume in created { volumes[volume.id] = volume }
-            let mounted = (launch.existing + created).map(\.resource)
-            let id = makeTaskID(workload)
-            launchCounter += 1
-            var resources = workload.spec.resources.resources + Resources(mounted)
-            if !placement.ports.isEmpty {
-                resources = resources + Resources([.ranges("ports", placement.ports.sorted().map { ValueRange(begin: $0, end: $0) })])
-            }
-            tasks[id] = ReconciledTask(
-                observed: ObservedTask(
-                    taskID: id, app: workload.name, kind: workload.kind, templateLabel: workload.templateLabel,
-                    commit: memory.commit.short, phase: .pending, agentID: placement.agentID, resources: resources, slot: launch.slot),
-                hasHealthCheck: workload.spec.health != nil, launchOrder: launchCounter, stateName: "TASK_STAGING")
-            launches[placement.agentID, default: []].append(LaunchRequest(
-                taskID: id, workload: workload, commit: memory.commit, agentID: placement.agentID, ports: placement.ports,
-                slot: launch.slot, volumes: mounted, newVolumes: created.map(\.resource)))
+            recordLaunch(
+                of: memory, at: placement, slot: launch.slot, volumes: (launch.existing + created).map(\.resource),
+                newVolumes: created.map(\.resource), into: &launches)
             placed += 1
         }
         return (placed, problem)

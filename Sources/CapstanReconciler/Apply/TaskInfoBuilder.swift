@@ -138,8 +138,8 @@ struct TaskInfoBuilder {
     }
 
     /// `spec.volumes` as Mesos volumes: a `host` path (the agent allows it only under its `--allowed-host-paths`) or a
-    /// `docker` plugin's volume, read-only when asked. A `persistent` volume is not one of them: it is disk the
-    /// instance asks for (reservations and volumes driven from manifests are still to come).
+    /// `docker` plugin's volume, read-only when asked. A `persistent` volume is not one of them: it is a resource of
+    /// the task (its slot's volume), mapped to an absolute path by ``sandboxMappings(_:)``.
     func volumes() -> [Volume] {
         workload.spec.volumes.compactMap { volume in
             let mode: Volume.Mode = volume.readOnly ? .ro : .rw

@@ -72,8 +72,7 @@ extension ClusterSnapshot {
 extension ObservedTask {
     /// The task as the planner sees it, or nil when it carries no `capstan.app` label.
     public init?(mesos task: MesosTask) throws {
-        var labels: [String: String] = [:]
-        for label in task.labels?.labels ?? [] { labels[label.key] = label.value ?? "" }
+        let labels = task.labelValues
         guard let app = labels[TaskLabel.app], !app.isEmpty else { return nil }
         let kind = labels[TaskLabel.kind].flatMap(WorkloadKind.init(rawValue:)) ?? .app
         let latest = task.statuses.last { $0.state == task.state } ?? task.statuses.last
@@ -81,6 +80,15 @@ extension ObservedTask {
             taskID: task.taskID, app: AppName(app), kind: kind, templateLabel: labels[TaskLabel.spec] ?? "",
             commit: labels[TaskLabel.commit] ?? "", phase: Phase(task.state), healthy: latest?.healthy,
             agentID: task.agentID, resources: try Resources(mesos: task.resources), slot: labels[TaskLabel.slot].flatMap { Int($0) })
+    }
+}
+
+extension MesosTask {
+    /// The task's labels by key (a label without a value reads as empty; of repeated keys the last wins).
+    public var labelValues: [String: String] {
+        var labels: [String: String] = [:]
+        for label in self.labels?.labels ?? [] { labels[label.key] = label.value ?? "" }
+        return labels
     }
 }
 

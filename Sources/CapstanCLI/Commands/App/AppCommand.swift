@@ -150,8 +150,7 @@ enum AppView {
         let list = state.getTasks
         let live = (list?.pendingTasks ?? []) + (list?.tasks ?? []) + (list?.unreachableTasks ?? [])
         return live.compactMap { task -> AppTask? in
-            var labels: [String: String] = [:]
-            for label in task.labels?.labels ?? [] { labels[label.key] = label.value ?? "" }
+            let labels = task.labelValues
             guard labels[TaskLabel.app] == app, !task.state.isTerminal else { return nil }
             let latest = task.statuses.last
             let ports = ((try? Resources(mesos: task.resources)) ?? Resources()).ranges("ports").flatMap { Array($0.begin...$0.end) }
