@@ -41,6 +41,10 @@ int capstan_set_no_new_privs(void) {
     return prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 ? 0 : errno;
 }
 
+int capstan_set_dumpable(int on) {
+    return prctl(PR_SET_DUMPABLE, on, 0, 0, 0) == 0 ? 0 : errno;
+}
+
 int capstan_set_pdeathsig(int sig) {
     return prctl(PR_SET_PDEATHSIG, sig, 0, 0, 0) == 0 ? 0 : errno;
 }

@@ -197,6 +197,7 @@ extension sigset_t {
 // MARK: - PID 1
 
 func containerMain(_ spec: InitSpec, statusFD: Int32, readyFD: Int32, signals: sigset_t) -> Never {
+    eraseHostTraces()
     var flags = CAPSTAN_CLONE_NEWNS | CAPSTAN_CLONE_NEWUTS | CAPSTAN_CLONE_NEWIPC
     if spec.isolateNetwork { flags |= CAPSTAN_CLONE_NEWNET }
     check(capstan_unshare(Int32(flags)), "unshare(CLONE_NEWNS|CLONE_NEWUTS|CLONE_NEWIPC\(spec.isolateNetwork ? "|CLONE_NEWNET" : ""))")

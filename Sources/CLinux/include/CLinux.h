@@ -134,6 +134,10 @@ int capstan_pivot_root(const char *new_root, const char *put_old);
 /// prctl(PR_SET_NO_NEW_PRIVS, 1). Lives in C because prctl is variadic. Returns 0 or an errno.
 int capstan_set_no_new_privs(void);
 
+/// prctl(PR_SET_DUMPABLE, on). Off, /proc/PID/{exe,mem,environ,cwd,root} of the process are closed to every process
+/// without CAP_SYS_PTRACE. Lives in C because prctl is variadic. Returns 0 or an errno.
+int capstan_set_dumpable(int on);
+
 /// prctl(PR_SET_PDEATHSIG, sig). Lives in C because prctl is variadic. Returns 0 or an errno.
 int capstan_set_pdeathsig(int sig);
 

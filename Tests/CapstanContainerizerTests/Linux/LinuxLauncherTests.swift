@@ -70,6 +70,8 @@ struct LinuxLauncherTests {
             let script = """
                 echo "pid=$$"
                 echo "init=$(cat /proc/1/cmdline | tr '\\0' ' ')"
+                readlink /proc/1/exe >/dev/null 2>&1 && echo "exe=open" || echo "exe=closed"
+                head -c 4 /proc/1/exe >/dev/null 2>&1 && echo "exe-read=open" || echo "exe-read=closed"
                 echo "hostname=$(hostname)"
                 test -e /etc/debian_version && echo "etc=host" || echo "etc=own"
                 echo "sandbox=$MESOS_SANDBOX"
@@ -90,6 +92,11 @@ struct LinuxLauncherTests {
             let lines = Set(fx.read("stdout").split(separator: "\n").map(String.init))
             #expect(lines.contains("pid=2"), "\(lines)")
             #expect(lines.contains { $0.hasPrefix("init=capstan-init ") }, "\(lines)")
+            // PID 1 is a fork of the host's capstan-init: neither the host's paths nor its binary reach the task.
+            let initLine = lines.first { $0.hasPrefix("init=") } ?? ""
+            #expect(initLine.trimmingCharacters(in: .whitespaces) == "init=capstan-init", "\(initLine)")
+            #expect(lines.contains("exe=closed"), "\(lines)")
+            #expect(lines.contains("exe-read=closed"), "\(lines)")
             #expect(lines.contains("hostname=box1"))
             #expect(lines.contains("etc=own"))
             #expect(lines.contains("sandbox=/mnt/mesos/sandbox"))
