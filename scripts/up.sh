@@ -9,4 +9,14 @@ scripts/install-deps.sh
 # capstan-init (each container's monitor and PID 1, and the monitor of plain tasks) is found beside capstan.
 swift build -c release --product capstan
 swift build -c release --product capstan-init
+# The demo's image app (Manifests/box.yaml) runs capstan-demo/busybox:1, built here from busybox-static into the image
+# store of the work dir `capstan up` uses.
+work_dir=.capstan
+previous=""
+for argument in "$@"; do
+    case "$argument" in --work-dir=*) work_dir="${argument#--work-dir=}" ;; esac
+    [ "$previous" = "--work-dir" ] && work_dir="$argument"
+    previous="$argument"
+done
+scripts/demo-image.sh .build/release/capstan "$work_dir"
 exec .build/release/capstan up "$@"

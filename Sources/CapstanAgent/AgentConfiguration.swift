@@ -16,6 +16,12 @@ public struct AgentConfiguration: Sendable {
     public var master: HostPort
     /// Sandboxes and checkpoints live here (`--work-dir`).
     public var workDir: String
+    /// The image store; nil is `<work-dir>/images`, where `capstan image` and `capstan container run` with the same
+    /// `--work-dir` keep theirs. `capstan up` points its agent at `<work-dir>/images` of its own work dir, so one work
+    /// dir has one store.
+    public var imageStoreDirectory: String?
+    /// The image store the agent uses.
+    public var imagesDirectory: String { imageStoreDirectory ?? workDir + "/images" }
     /// Resources offered (`--resources`); nil detects them from the machine.
     public var resources: Resources
     /// Attributes (`--attributes "zone:a;rack:1"`).

@@ -121,7 +121,7 @@ public struct AgentService: Service {
         }
         do {
             let store = try ImageStore(
-                root: configuration.workDir + "/images", options: configuration.registry, limits: configuration.imageLimits, logger: logger)
+                root: configuration.imagesDirectory, options: configuration.registry, limits: configuration.imageLimits, logger: logger)
             return ImageStoreProvisioner(store: store, leaseDirectory: { launcher.stateDirectory(of: $0) })
         } catch {
             logger.error("Image store unavailable: tasks that name an image will fail", metadata: ["error": "\(error)"])

@@ -70,6 +70,11 @@ extension EndToEnd {
             try await ValidateCommandTests.git(checkout, "add", "Manifests")
             try await ValidateCommandTests.git(checkout, "commit", "-q", "-m", "demo manifests and an app from an image")
 
+            // scripts/up.sh imports the demo's busybox image into the work dir's image store before `capstan up`.
+            let demoImage = try await ValidateCommandTests.capstanOrGit([Self.repositoryRoot + "/scripts/demo-image.sh", release + "/capstan", scratch + "/wd"])
+            #expect(demoImage.status == 0, "\(demoImage.output)")
+            #expect(try String(contentsOfFile: Self.repositoryRoot + "/scripts/up.sh", encoding: .utf8).contains("scripts/demo-image.sh"))
+
             let masterFile = scratch + "/master.listen"
             let ports = (0..<8).map { _ in FreePort.next() }.sorted().map { "\($0)-\($0)" }.joined(separator: ",")
             var environment = ProcessInfo.processInfo.environment

@@ -31,6 +31,12 @@ extension EndToEnd {
             let (appCount, jobCount) = try #require(Self.counts(validate.output), "no summary in: \(validate.output)")
             #expect(appCount > 0)
 
+            // The demo's image app needs what scripts/up.sh does before `capstan up`: the busybox image in the work
+            // dir's one image store.
+            let demoImage = try await ValidateCommandTests.capstanOrGit(
+                [UpImageTaskTests.repositoryRoot + "/scripts/demo-image.sh", CapstanBinary.path, scratch + "/wd"])
+            #expect(demoImage.status == 0, "\(demoImage.output)")
+
             // The tasks' port range: ports the kernel says are free now, rather than a fixed range other tests may be using.
             let ports = (0..<8).map { _ in FreePort.next() }.sorted().map { "\($0)-\($0)" }.joined(separator: ",")
             let (masterFile, apiFile) = (scratch + "/master.listen", scratch + "/reconciler.listen")
@@ -77,6 +83,11 @@ extension EndToEnd {
                         #expect(running.count == app.desiredInstances, "\(app.name): \(running.count) running tasks")
                     }
                 }
+                // The image app serves from its container on the built-in bridge, reached through its mapped host port.
+                let box = try #require(tasks.tasks.first { $0.labels?.labels.contains { $0.key == TaskLabel.app && $0.value == "box" } == true })
+                let hostPort = try #require(box.container?.networkInfos.first?.portMappings.first?.hostPort, "\(box)")
+                let page = HostCommand.output("/usr/bin/curl", ["-s", "-m", "5", "http://127.0.0.1:\(hostPort)/"])
+                #expect(page.contains("hello from \(box.taskID.value), in a container"), "\(page)")
 
                 await up.stop(signal: SIGINT, timeout: .seconds(20))
                 #expect(!up.isRunning)

@@ -38,7 +38,7 @@ struct Up: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The reconciler's listen file, as --listen-file.", valueName: "path"))
     var reconcilerListenFile: String?
 
-    @Option(help: "Directory for all state (master/, agent/ and reconciler/ below it).")
+    @Option(help: "Directory for all state (master/, agent/, reconciler/ and the image store images/ below it, the one `capstan image --work-dir` and `capstan container run --work-dir` use).")
     var workDir: String = ".capstan"
 
     @Flag(help: "Run only the master and the agent.")
@@ -81,6 +81,8 @@ struct Up: AsyncParsableCommand {
             listen: agentAddress, master: masterAddress, workDir: root + "/agent", defaultSubnet: AgentOptions.upDefaultSubnet,
             protectedPaths: [root, tls.tlsKey, auth.credentials, auth.jwtSecretFile].compactMap { $0 })
         agentConfig.connectionLimits = connectionLimits
+        // One image store per work dir: what `capstan image import --work-dir DIR` stored, the agent runs.
+        agentConfig.imageStoreDirectory = root + "/images"
         // Master and agent share this process: the agent's credential is made afresh for each run.
         let agentCredential = CredentialSet.Credential.random(principal: "capstan-up-agent")
         var http = try auth.authenticator()
