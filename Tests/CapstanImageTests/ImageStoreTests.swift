@@ -1,5 +1,5 @@
 import CapstanCore
-import CapstanImage
+@testable import CapstanImage
 import CapstanTestSupport
 import Foundation
 import Testing
@@ -105,6 +105,46 @@ struct ImageStoreTests {
             #expect(try String(contentsOfFile: layers[0] + "/etc/os-release", encoding: .utf8) == "capstan")
             await #expect(throws: CapstanError.self) { try await other.importImage("oci:\(dir)/layout:nope", name: nil) }
         }
+    }
+
+    @Test func anImageImportedWithoutANameIsNamedAfterItsLayoutOrArchive() async throws {
+        try await ImageTestSupport.withScratch { dir in
+            let store = try Self.store(dir)
+            try ImageTestSupport.write(["etc/os-release": "capstan"], under: dir + "/root")
+            try ImageTestSupport.tar(dir + "/root", to: dir + "/root.tar.gz", gzip: true)
+            _ = try await store.importRootfs(tarball: dir + "/root.tar.gz", name: "app:1")
+            let other = try Self.store(dir + "/second")
+
+            // A tag alone (skopeo's ref.name): the directory's name with that tag.
+            try await store.exportOCILayout("app:1", to: dir + "/Web_Server", tag: "v1")
+            #expect(try await other.importImage("oci:\(dir)/Web_Server", name: nil).name == "docker.io/library/web_server:v1")
+            // A whole reference: that reference.
+            try await store.exportOCILayout("app:1", to: dir + "/full", tag: "example.com/team/app:3")
+            #expect(try await other.importImage("oci:\(dir)/full", name: nil).name == "example.com/team/app:3")
+            // No ref.name at all: the directory's name, latest.
+            let index = dir + "/Web_Server/index.json"
+            let stripped = try String(contentsOfFile: index, encoding: .utf8)
+                .replacingOccurrences(of: #""annotations":{"org.opencontainers.image.ref.name":"v1"},"#, with: "")
+            #expect(!stripped.contains("ref.name"), "\(stripped)")
+            try stripped.write(toFile: dir + "/plain-index.json", atomically: true, encoding: .utf8)
+            try FileManager.default.copyItem(atPath: dir + "/Web_Server", toPath: dir + "/plain")
+            try FileManager.default.removeItem(atPath: dir + "/plain/index.json")
+            try FileManager.default.copyItem(atPath: dir + "/plain-index.json", toPath: dir + "/plain/index.json")
+            #expect(try await other.importImage("oci:\(dir)/plain", name: nil).name == "docker.io/library/plain:latest")
+            // An archive: its file's name without the extension.
+            try ImageTestSupport.run(["tar", "-cf", dir + "/Nightly.Build.tar", "-C", dir + "/Web_Server", "."])
+            #expect(try await other.importImage("oci-archive:\(dir)/Nightly.Build.tar", name: nil).name == "docker.io/library/nightly.build:v1")
+            #expect(try await other.image(named: "web_server:v1") != nil)
+        }
+    }
+
+    @Test func importNamesComeFromTheFileNameWhenRefNameIsATag() {
+        #expect(ImportName.suggested(fileName: "/tmp/layouts/busybox", refName: nil) == "busybox")
+        #expect(ImportName.suggested(fileName: "/tmp/busybox", refName: "1.36") == "busybox:1.36")
+        #expect(ImportName.suggested(fileName: "/tmp/busybox", refName: "localhost/tools/bb:2") == "localhost/tools/bb:2")
+        #expect(ImportName.suggested(fileName: "/tmp/My Image.tar.gz", refName: nil) == "my-image")
+        #expect(ImportName.suggested(fileName: "/tmp/busybox", refName: "not a tag") == "busybox")
+        #expect(ImportName.suggested(fileName: "/tmp/...", refName: nil) == nil)
     }
 
     @Test func importsADockerSaveArchiveWithTwoLayers() async throws {

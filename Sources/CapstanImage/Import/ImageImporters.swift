@@ -31,8 +31,9 @@ public struct OCILayoutImporter: Sendable {
 
     static let refNameAnnotation = "org.opencontainers.image.ref.name"
 
-    /// Imports the image tagged `tag` (or the only image) from the layout at `directory`.
-    public func importLayout(at directory: String, tag: String?) async throws -> ImportedImage {
+    /// Imports the image tagged `tag` (or the only image) from the layout at `directory`. Its suggested name comes
+    /// from its `ref.name` and `fileName` (default: the directory's name), see ``ImportName``.
+    public func importLayout(at directory: String, tag: String?, fileName: String? = nil) async throws -> ImportedImage {
         guard let data = FileManager.default.contents(atPath: directory + "/index.json") else {
             throw CapstanError(.notFound, "\(directory) is not an OCI image layout (no index.json)")
         }
@@ -51,7 +52,9 @@ public struct OCILayoutImporter: Sendable {
             descriptor = only
         }
         let result = try await importDescriptor(descriptor, from: directory)
-        return ImportedImage(manifest: result.manifest, index: result.index, suggestedName: descriptor.annotations?[Self.refNameAnnotation] ?? tag)
+        let refName = descriptor.annotations?[Self.refNameAnnotation] ?? tag
+        let name = ImportName.suggested(fileName: fileName ?? URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent, refName: refName)
+        return ImportedImage(manifest: result.manifest, index: result.index, suggestedName: name)
     }
 
     private func blobPath(_ digest: Digest, in directory: String) -> String { "\(directory)/blobs/\(digest.algorithm)/\(digest.encoded)" }
@@ -102,7 +105,7 @@ public struct ArchiveImporter: Sendable {
     /// Imports the image tagged `tag` (or the only one) from an OCI layout tarball.
     public func importOCIArchive(at path: String, tag: String?) async throws -> ImportedImage {
         try await extract(path) { directory in
-            try await OCILayoutImporter(content: content, platform: platform).importLayout(at: directory, tag: tag)
+            try await OCILayoutImporter(content: content, platform: platform).importLayout(at: directory, tag: tag, fileName: path)
         }
     }
 

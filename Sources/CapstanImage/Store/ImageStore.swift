@@ -114,7 +114,7 @@ public actor ImageStore {
         }
         guard let finalName = name ?? imported.suggestedName else {
             await discard(await blobs(of: imported.manifest, index: imported.index), except: UUID())
-            throw CapstanError(.invalidArgument, "\(text) names no image; give a name to import it under")
+            throw CapstanError(.invalidArgument, "\(text) names no image and its file name is no image name; give a name to import it under")
         }
         return try await admit(imported, name: Self.normalizedName(finalName), source: reference.description)
     }

@@ -10,7 +10,7 @@ struct ImageImport: AsyncParsableCommand {
         abstract: "Import a root file-system tarball as a single-layer image (like podman import), or an oci:, oci-archive: or docker-archive: image.")
 
     @Argument(help: "A rootfs tarball (plain, gzip or zstd), or an oci:/oci-archive:/docker-archive: reference.") var source: String
-    @Argument(help: "The name to store it under (required for a tarball).") var name: String?
+    @Argument(help: "The name to store it under (required for a tarball; an OCI layout or archive without one is named after its ref.name and its directory or file).") var name: String?
     @Option(parsing: .singleValue, help: "The image's command, one argument per use (Cmd).") var cmd: [String] = []
     @Option(parsing: .singleValue, help: "The image's entrypoint, one argument per use (Entrypoint).") var entrypoint: [String] = []
     @Option(parsing: .singleValue, help: "An environment variable NAME=VALUE (repeatable).") var env: [String] = []
