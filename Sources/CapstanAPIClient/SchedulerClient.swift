@@ -28,6 +28,10 @@ public struct SchedulerClient: Sendable {
                 url: schedulerURL, body: try MesosJSON.encode(call), headers: poster.authorization.map { [("Authorization", $0)] } ?? [],
                 client: client)
         } catch let error as CapstanError {
+            // An agent has no scheduler API: say that the address is an agent's, not that the call was not found.
+            if error.code == .notFound, await MasterIdentity.isAgent(master, poster: poster) {
+                throw CapstanError(.invalidArgument, MasterIdentity.agentMessage(master))
+            }
             throw error
         } catch {
             throw CapstanError(.unavailable, "SUBSCRIBE to \(schedulerURL) failed", cause: error)

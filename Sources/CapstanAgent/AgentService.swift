@@ -210,6 +210,7 @@ public struct AgentService: Service {
         var heartbeatInterval = Duration.seconds(5)
         var registered = false
         var failures = 0
+        var saidNotAMaster = false
         while !Task.isCancelled {
             if !registered {
                 do {
@@ -223,6 +224,11 @@ public struct AgentService: Service {
                 } catch {
                     if let refused = error as? CapstanError, refused.code == .unauthenticated || refused.code == .permissionDenied {
                         logger.error("The master refused this agent's credential; retrying", metadata: ["error": "\(refused)"])
+                    } else if let missing = error as? CapstanError, missing.code == .notFound, !saidNotAMaster,
+                        await MasterIdentity.isAgent(master, poster: poster)
+                    {
+                        saidNotAMaster = true
+                        logger.error("Cannot register: --master \(MasterIdentity.agentMessage(master)); retrying")
                     } else {
                         logger.debug("Registration failed; retrying", metadata: ["error": "\(error)"])
                     }

@@ -43,7 +43,9 @@ extension EndToEnd {
                 // A new commit, fetched at once through `capstan sync`: an app that never stays up Fails at its deadline.
                 try await f.commit([
                     "web.yaml": GitOpsFixture.app("web", instances: 2, env: ["MODE": "two"]),
-                    "bad.yaml": GitOpsFixture.app("bad", instances: 1, command: "exit 3", extra: "\n  update: {progressDeadline: 3s}\n  backoff: {delay: 100ms}"),
+                    "bad.yaml": GitOpsFixture.app("bad", instances: 1, command: "exit 3",
+                        // A health check that never passes: a task in its instant between RUNNING and FAILED is never healthy.
+                        extra: "\n  update: {progressDeadline: 3s}\n  backoff: {delay: 100ms}\n  health: {command: \"false\", interval: 1s}"),
                 ], "two")
                 let sync = try await Self.capstan(["sync", "web"], reconciler: f.api)
                 #expect(sync.status == 0 && sync.stdout.contains("sync asked"), "\(sync.stdout) \(sync.stderr)")

@@ -102,7 +102,7 @@ public final class RegistryClient: Sendable {
             do {
                 response = try await http.execute(request, timeout: timeout)
             } catch {
-                throw CapstanError(.unavailable, "cannot reach registry \(reference.host) for \(baseURL + path)", cause: error)
+                throw RegistryReachFailure.error(host: reference.host, url: baseURL + path, plainHTTP: baseURL.hasPrefix("http://"), underlying: error)
             }
             if response.status == .unauthorized && attempt == 0 {
                 _ = try? await response.body.collect(upTo: 1 << 20)

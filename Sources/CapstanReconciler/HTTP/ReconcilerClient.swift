@@ -42,7 +42,13 @@ public struct ReconcilerClient: Sendable {
             throw CapstanError(.failedPrecondition, "The master at \(master) did not answer GET_FRAMEWORKS", cause: error)
         }
         let frameworks = response.getFrameworks ?? OperatorResponse.GetFrameworks()
-        return ReconcilerClient(baseURL: try reconcilerURL(in: frameworks, master: master), poster: poster)
+        do {
+            return ReconcilerClient(baseURL: try reconcilerURL(in: frameworks, master: master), poster: poster)
+        } catch let error as CapstanError where error.code == .notFound {
+            // An agent answers GET_FRAMEWORKS too: say so rather than that no reconciler runs.
+            if await MasterIdentity.isAgent(master, poster: poster) { throw CapstanError(.invalidArgument, MasterIdentity.agentMessage(master)) }
+            throw error
+        }
     }
 
     /// The reconciler's API URL among the master's frameworks: the connected framework named

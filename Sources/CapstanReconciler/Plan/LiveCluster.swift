@@ -20,6 +20,8 @@ public struct LiveCluster: Sendable {
         guard let state = response.getState else {
             throw CapstanError(.internal, "the master at \(master) answered GET_STATE without get_state")
         }
+        // An agent answers GET_STATE too, with no agents: planning against it would read as an empty cluster.
+        if MasterIdentity.isAgentState(state) { throw CapstanError(.invalidArgument, MasterIdentity.agentMessage(master)) }
         return state
     }
 

@@ -114,13 +114,12 @@ struct TaskLogSource: Sendable {
                 .init(httpStatus: reply.status),
                 "the master at \(master) refused \(call.type?.rawValue ?? "?") (\(reply.status)): pass --principal and --secret-file, or --token-file")
         }
+        if MasterIdentity.isAgentRefusal(status: reply.status, text: reply.text) || (reply.isSuccess && Self.isAgentAnswer(reply.body)) {
+            throw CapstanError(.invalidArgument, MasterIdentity.agentMessage(master))
+        }
         guard reply.isSuccess else {
             throw CapstanError(
                 .init(httpStatus: reply.status), "the master at \(master) answered \(reply.status) to \(call.type?.rawValue ?? "?"): \(reply.text)")
-        }
-        if Self.isAgentAnswer(reply.body) {
-            throw CapstanError(
-                .invalidArgument, "\(master) is an agent, not a master; pass the master's address with --master (or CAPSTAN_MASTER)")
         }
         do {
             return try MesosJSON.decode(OperatorResponse.self, from: reply.body)
