@@ -13,8 +13,10 @@ extension Agent {
     /// while the agent was down reports the exit status `capstan-init` kept, or fails the task with a message saying
     /// the status is unknown. Containers the agent has no task for are destroyed. The tasks go back into the agent's
     /// records, so that re-registration reports them to the master, and their terminal update follows when they end.
-    public func recover() async {
-        let checkpointed = await RecoveredCheckpoints.read(from: checkpoints.store)
+    /// A checkpoint that is there but does not decode stops recovery with an error naming its path, as Mesos refuses
+    /// to start on a corrupt `meta/`.
+    public func recover() async throws {
+        let checkpointed = try await RecoveredCheckpoints.read(from: checkpoints.store)
         if let recoveredID = checkpointed.agentID {
             agentID = recoveredID
             logger.info("Recovered agent ID from checkpoint", metadata: ["agent_id": "\(recoveredID)"])
@@ -22,7 +24,9 @@ extension Agent {
         do {
             checkpointedResources = try Resources(mesos: checkpointed.resources)
         } catch {
-            logger.error("Ignoring the checkpointed reservations and volumes, which are invalid", metadata: ["error": "\(error)"])
+            throw CapstanError(
+                .failedPrecondition, "Checkpoint \(checkpoints.store.root)/resources.json holds invalid reservations or volumes; move it aside or restore it",
+                cause: error)
         }
         for base in checkpointed.ignored {
             logger.warning("Ignoring a task checkpoint with an ID that is not path-safe", metadata: ["checkpoint": "\(base)"])
@@ -39,7 +43,9 @@ extension Agent {
                 logger.warning("Destroyed orphaned containers", metadata: ["containers": "\(result.orphans.map(\.value))"])
             }
         } catch {
+            // As Mesos: an agent that cannot account for its containers does not start (it would orphan them).
             logger.error("Failed to recover containers", metadata: ["error": "\(error)"])
+            throw error
         }
 
         var lost: [TaskCheckpoint] = []

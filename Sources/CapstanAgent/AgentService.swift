@@ -150,7 +150,7 @@ public struct AgentService: Service {
         } else if !configuration.switchUser {
             logger.warning("--no-switch-user: tasks run as the agent's user whatever user their framework names")
         }
-        await agent.recover()
+        try await agent.recover()
         let router = Router()
         if let authenticator = configuration.httpAuthenticator {
             // Executors authenticate by their container (the agent started them); the master signs its calls.

@@ -26,9 +26,10 @@ extension Containerizer {
     ///
     /// Every checkpointed container goes through ``recover(_:)``. Those not in `known` are orphans: destroyed at
     /// once. Containers whose launcher state outlived a launch that never reached its checkpoint are cleaned up too.
-    /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover.
+    /// - Throws: a ``CapstanError`` naming the launcher or the isolator that failed to recover, or a checkpoint that
+    ///   does not decode.
     public func recover(knownContainers known: Set<ContainerID>) async throws -> ContainerRecovery {
-        let states = readCheckpoints()
+        let states = try readCheckpoints()
         try await recover(states)
         var recovered: [ContainerID] = []
         var orphans: [ContainerID] = []
@@ -89,19 +90,23 @@ extension Containerizer {
         unlink(path)
     }
 
-    /// Every readable checkpoint; unreadable ones are logged and removed.
-    private func readCheckpoints() -> [ContainerRecoveryState] {
+    /// Every checkpoint. One that is there but does not decode (torn, truncated, corrupted) is an error naming its
+    /// path: dropped, its container would run on with nobody to watch, limit or destroy it.
+    private func readCheckpoints() throws(CapstanError) -> [ContainerRecoveryState] {
         guard let directory = checkpointDirectory,
             let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
         else { return [] }
         var states: [ContainerRecoveryState] = []
         for name in names.sorted() where name.hasSuffix(".json") {
             let path = directory + "/" + name
+            guard let data = FileManager.default.contents(atPath: path) else { continue }  // removed meanwhile
             do {
-                states.append(try JSONDecoder().decode(ContainerRecoveryState.self, from: Data(contentsOf: URL(fileURLWithPath: path))))
+                states.append(try JSONDecoder().decode(ContainerRecoveryState.self, from: data))
             } catch {
-                logger.error("Ignoring an unreadable container checkpoint", metadata: ["path": "\(path)", "error": "\(error)"])
-                unlink(path)
+                throw CapstanError(
+                    .failedPrecondition,
+                    "Container checkpoint \(path) is \(data.isEmpty ? "empty" : "not a whole checkpoint (\(data.count) bytes; torn or corrupted)"); move it aside (its container is then destroyed as an orphan) or restore it, and start again",
+                    cause: error)
             }
         }
         return states

@@ -98,6 +98,43 @@ extension EndToEnd {
             }
         }
 
+        @Test("A truncated task checkpoint stops the agent with its path (never read as no task); restored, the task is recovered")
+        func truncatedCheckpointIsRefusedWithItsPath() async throws {
+            try await Self.withRecoveringAgent("torn") { agent in
+                let scheduler: EventRecorder = agent.scheduler
+                let offer: Offer = agent.offer
+                let task = TestTasks.command("torn-sleeper", "sleep 600", agent: offer.agentID)
+                try await scheduler.launch([task], on: [offer])
+                try await scheduler.update(task.taskID, .taskRunning, timeout: .seconds(20))
+                let pids = try await agent.containers()
+                #expect(pids.count == 1)
+
+                agent.crash()
+                let meta = agent.workDir + "/meta/frameworks"
+                let checkpoint = try #require(
+                    FileManager.default.enumerator(atPath: meta)?.compactMap { $0 as? String }.first { $0.hasSuffix("/tasks/\(task.taskID.value)/task.json") }
+                        .map { meta + "/" + $0 }, "no task.json for \(task.taskID) under \(meta)")
+                let whole = try Data(contentsOf: URL(fileURLWithPath: checkpoint))
+                try whole.prefix(whole.count / 2).write(to: URL(fileURLWithPath: checkpoint))  // torn at half its bytes
+
+                let refusedLog = agent.workDir + ".torn.log"
+                let refused = try CapstanProcess(
+                    arguments: agent.started.restartArguments(listenFile: ListenFile.path(in: agent.cluster.scratch, name: "agent-torn")),
+                    logPath: refusedLog)
+                try await eventually("the agent refuses the torn checkpoint and exits", timeout: .seconds(30)) { !refused.isRunning }
+                #expect(refused.process.terminationStatus != 0)
+                #expect(refused.log.contains("Checkpoint \(checkpoint) is not a whole TaskCheckpoint"), "\(refused.log.suffix(2000))")
+                #expect(refused.log.contains("Move it aside"), "\(refused.log.suffix(2000))")
+                for pid in pids.values { #expect(kill(pid, 0) == 0, "the task (pid \(pid)) still runs: refusing kills nothing") }
+
+                try whole.write(to: URL(fileURLWithPath: checkpoint))
+                try await agent.restart()
+                #expect(try await agent.containers() == pids, "restored, the same container is recovered")
+                try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: task.taskID, agentID: offer.agentID)))
+                _ = try await scheduler.update(task.taskID, .taskKilled, timeout: .seconds(20))
+            }
+        }
+
         // MARK: Fixture
 
         /// A cluster whose single agent can be SIGKILLed and started again on the same work dir and port.

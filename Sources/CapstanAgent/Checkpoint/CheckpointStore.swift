@@ -38,7 +38,11 @@ public struct CheckpointStore: Sendable {
         do {
             return try MesosJSON.decode(T.self, from: data)
         } catch {
-            throw CapstanError(.internal, "Checkpoint \(path) is unreadable", cause: error)
+            let what = data.isEmpty ? "empty" : "not a whole \(T.self) (\(data.count) bytes; torn or corrupted)"
+            throw CapstanError(
+                .failedPrecondition,
+                "Checkpoint \(path) is \(what); the agent will not guess what it held. Move it aside (its task is then reported lost) or restore it, and start the agent again",
+                cause: error)
         }
     }
 

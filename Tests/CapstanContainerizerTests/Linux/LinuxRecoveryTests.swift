@@ -129,4 +129,25 @@ struct LinuxRecoveryTests {
             #expect(!FileManager.default.fileExists(atPath: checkpoints + "/\(config.containerID).json"))
         }
     }
+
+    @Test func aTornContainerCheckpointStopsRecoveryWithItsPathAndKeepsTheContainer() async throws {
+        try await LinuxFixture.with { fx in
+            let checkpoints = fx.base + "/checkpoints"
+            let containerizer = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger, checkpointDirectory: checkpoints)
+            let config = fx.config("touch $MESOS_SANDBOX/ready; while [ ! -e $MESOS_SANDBOX/go ]; do sleep 0.05; done")
+            try await containerizer.launch(config)
+            try await fx.waitFor("ready")
+            let path = checkpoints + "/\(config.containerID).json"
+            let whole = try Data(contentsOf: URL(fileURLWithPath: path))
+            try whole.prefix(whole.count / 3).write(to: URL(fileURLWithPath: path))
+
+            let restarted = Containerizer(launcher: fx.launcher(), isolators: [], logger: quietLogger, checkpointDirectory: checkpoints)
+            let error = await #expect(throws: CapstanError.self) { try await restarted.recover(knownContainers: [config.containerID]) }
+            #expect(error?.message.contains("Container checkpoint \(path) is not a whole checkpoint") == true, "\(String(describing: error))")
+            #expect(FileManager.default.fileExists(atPath: path), "the torn checkpoint is left for the operator, not deleted")
+            #expect(await containerizer.pid(of: config.containerID) != nil, "the container still runs")
+            _ = FileManager.default.createFile(atPath: fx.sandbox + "/go", contents: nil)
+            _ = try await within { try await containerizer.wait(config.containerID) }
+        }
+    }
 }
