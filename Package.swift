@@ -111,6 +111,7 @@ let package = Package(
             name: "CapstanMaster",
             dependencies: [
                 "CapstanCore", "CapstanAuth", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),

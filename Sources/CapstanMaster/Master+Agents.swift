@@ -18,6 +18,10 @@ extension Master {
             throw CapstanError(
                 .permissionDenied, "agent \(agentID) is registered under another principal; principal '\(principal ?? "")' cannot re-register it")
         }
+        if let agentID = message.agentID, let admitted = recoveringAgents[agentID], admitted.principal != principal {
+            throw CapstanError(
+                .permissionDenied, "agent \(agentID) was admitted under another principal; principal '\(principal ?? "")' cannot re-register it")
+        }
         let agentID = message.agentID ?? makeAgentID()
         var info = message.agentInfo
         info.id = agentID
@@ -61,6 +65,7 @@ extension Master {
                 record.unregisteredAt = now
                 record.failoverDeadline = .now + .nanoseconds(Int64(min(info.failoverTimeout ?? 0, 1e9) * 1e9))
                 frameworks[frameworkID] = record
+                registry?.submit(.recordFramework(RegisteredFramework(id: frameworkID, info: info, principal: nil)))
                 allocator.addFramework(frameworkID, role: record.role, active: false)
             }
             guard var framework = frameworks[frameworkID] else { continue }
@@ -83,6 +88,11 @@ extension Master {
             frameworks[frameworkID] = framework
             used[frameworkID, default: Resources()] += resources
         }
+        removedAgents.remove(agentID)
+        if recoveringAgents.removeValue(forKey: agentID) != nil {
+            logger.info("Agent of the registry re-registered", metadata: ["agent_id": "\(agentID)", "still_recovering": "\(recoveringAgents.count)"])
+        }
+        registry?.submit(.admitAgent(RegisteredAgent(id: agentID, info: info, endpoint: endpoint.description, principal: principal)))
         agentLink.setPrincipal(principal, for: agentID)
         allocator.addAgent(agentID, total: total, allocated: used)
         for acknowledgement in heldAcknowledgements.messages(for: agentID) {
@@ -105,6 +115,26 @@ extension Master {
         try requireAgent(message.agentID, speaksAs: principal)
         agent.lastHeartbeat = .now
         agents[message.agentID] = agent
+    }
+
+    /// Once the re-registration window after a restart has passed, the registry's agents that did not come back are
+    /// removed, as Mesos does: from the registry, and every framework gets a FAILURE event for each (their tasks,
+    /// which the master never learned, then reconcile as lost).
+    func expireRecoveringAgents() {
+        guard !recoveringAgents.isEmpty, ContinuousClock.now >= recoveryDeadline else { return }
+        let gone = recoveringAgents.keys.sorted()
+        recoveringAgents.removeAll()
+        for agentID in gone {
+            logger.warning(
+                "Agent did not re-register within --agent-reregister-timeout; removing it",
+                metadata: ["agent_id": "\(agentID)", "agent_reregister_timeout": "\(configuration.agentReregisterTimeout)"])
+            registry?.submit(.removeAgent(agentID))
+            removedAgents.insert(agentID)
+            for frameworkID in frameworks.keys {
+                send(SchedulerEvent(type: .failure, failure: .init(agentID: agentID)), to: frameworkID)
+            }
+            publish(OperatorEvent(type: .agentRemoved, agentRemoved: .init(agentID: agentID)))
+        }
     }
 
     /// Marks agents that missed too many heartbeats as unreachable.

@@ -68,6 +68,7 @@ extension Master {
             existing.recovered = false
             if existing.principal == nil { existing.principal = principal }
             frameworks[requestedID] = existing
+            registry?.submit(.recordFramework(RegisteredFramework(id: requestedID, info: info, principal: existing.principal)))
             allocator.activateFramework(requestedID)
             frameworkID = requestedID
             logger.info("Framework re-subscribed", metadata: ["framework_id": "\(requestedID)", "name": "\(info.name)"])
@@ -79,6 +80,7 @@ extension Master {
             var record = FrameworkRecord(id: frameworkID, info: info, connection: connection, registeredAt: wallNow)
             record.principal = principal
             frameworks[frameworkID] = record
+            registry?.submit(.recordFramework(RegisteredFramework(id: frameworkID, info: info, principal: principal)))
             allocator.addFramework(frameworkID, role: record.role)
             logger.info("Framework subscribed", metadata: ["framework_id": "\(frameworkID)", "name": "\(info.name)"])
             publish(OperatorEvent(type: .frameworkAdded, frameworkAdded: .init(framework: operatorFramework(frameworkID))))
@@ -122,6 +124,7 @@ extension Master {
     /// TEARDOWN, or failover timeout: kill every task, shut executors down, forget offers, close the stream.
     func removeFramework(_ frameworkID: FrameworkID) {
         guard var framework = frameworks.removeValue(forKey: frameworkID) else { return }
+        registry?.submit(.removeFramework(frameworkID))
         heldAcknowledgements.removeFramework(frameworkID)
         rescindOffers(of: frameworkID, notify: false)
         let agentIDs = Set(framework.tasks.values.map { $0.task.agentID }).union(framework.executors.keys)

@@ -129,6 +129,14 @@ extension Master {
                 sendMasterUpdate(
                     to: frameworkID, taskID: entry.taskID, agentID: done.agentID, state: state,
                     reason: .reasonReconciliation, message: "Reconciliation: task is complete")
+            } else if let agentID = entry.agentID, recoveringAgents[agentID] != nil {
+                // Its agent has not re-registered since this master started: the task may well be running. No
+                // answer yet, as Mesos; the agent's re-registration (or its removal) settles it.
+                continue
+            } else if let agentID = entry.agentID, removedAgents.contains(agentID) {
+                sendMasterUpdate(
+                    to: frameworkID, taskID: entry.taskID, agentID: agentID, state: .taskLost, reason: .reasonAgentRemoved,
+                    message: "Reconciliation: the agent did not re-register after a master restart and was removed")
             } else if let agentID = entry.agentID, let agent = agents[agentID], !agent.isReachable {
                 sendMasterUpdate(
                     to: frameworkID, taskID: entry.taskID, agentID: agentID,

@@ -34,7 +34,19 @@ public actor Master {
     /// address, so a master on port 0 names the port the kernel gave it.
     public private(set) var address: HostPort
 
-    public init(configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger) {
+    /// Admitted agents of the registry that have not re-registered since this master started; removed at
+    /// `recoveryDeadline`.
+    var recoveringAgents: [AgentID: RegisteredAgent] = [:]
+    /// Agents of the registry removed because they did not come back in time.
+    var removedAgents: Set<AgentID> = []
+    let recoveryDeadline: ContinuousClock.Instant
+    /// Where registry changes go (nil: nothing is kept across restarts).
+    let registry: RegistryWriter?
+
+    init(
+        configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger, registry: RegistryWriter? = nil,
+        recovered: RegistryContents = RegistryContents()
+    ) {
         self.configuration = configuration
         self.logger = logger
         self.agentLink = agentLink
@@ -43,6 +55,34 @@ public actor Master {
         self.startedAt = now
         self.id = MasterID(UUID().uuidString.lowercased())
         self.allocator = DRFAllocator(config: AllocatorConfig(roleWeights: configuration.roleWeights))
+        self.registry = registry
+        self.recoveryDeadline = .now + configuration.agentReregisterTimeout
+        recoveringAgents = recovered.agents
+        for (frameworkID, registered) in recovered.frameworks {
+            // Known again, disconnected: only its principal may resume the ID. It has its failover timeout (at
+            // least the agents' re-registration window) to come back before its tasks are killed.
+            var record = FrameworkRecord(id: frameworkID, info: registered.info, connection: nil, registeredAt: now)
+            record.recovered = true
+            record.unregisteredAt = now
+            record.principal = registered.principal
+            let timeout = max(min(registered.info.failoverTimeout ?? 0, 1e9), configuration.agentReregisterTimeout.seconds)
+            record.failoverDeadline = .now + .nanoseconds(Int64(timeout * 1e9))
+            frameworks[frameworkID] = record
+            allocator.addFramework(frameworkID, role: record.role, active: false)
+        }
+        if !recovered.agents.isEmpty || !recovered.frameworks.isEmpty {
+            logger.info(
+                "Recovered the registry: agents have until the re-registration timeout to come back",
+                metadata: [
+                    "agents": "\(recovered.agents.count)", "frameworks": "\(recovered.frameworks.count)",
+                    "agent_reregister_timeout": "\(configuration.agentReregisterTimeout)",
+                ])
+        }
+    }
+
+    /// A master without a registry (tests, and the in-process masters of benchmarks).
+    public init(configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger) {
+        self.init(configuration: configuration, agentLink: agentLink, logger: logger, registry: nil)
     }
 
     /// Seconds since the master started, on the monotonic clock: the allocator's time base.
@@ -68,6 +108,7 @@ public actor Master {
     /// Periodic housekeeping: agent health, framework failover timeouts, offer timeouts.
     func housekeeping() {
         checkAgentHealth()
+        expireRecoveringAgents()
         expireFrameworks()
         expireOffers()
     }

@@ -34,6 +34,11 @@ public struct MasterConfiguration: Sendable {
     public var clientTLS: ClientTLS?
     /// Per-client bounds of the HTTP server and of SUBSCRIBE streams (`--max-connections-per-peer` and others).
     public var connectionLimits = ConnectionLimits()
+    /// After a restart, how long an agent of the registry has to re-register before it is removed and its
+    /// frameworks told (`--agent-reregister-timeout`, 10 minutes as Mesos).
+    public var agentReregisterTimeout: Duration = .seconds(600)
+    /// `sqlite` (the registry in `<work-dir>/registry.sqlite`) or `in_memory` (`--registry`).
+    public var registryKind = "sqlite"
 
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5050),
@@ -70,6 +75,8 @@ public struct MasterConfiguration: Sendable {
             ("allocation_interval", "\(allocationInterval.seconds)secs"),
             ("weights", roleWeights.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")),
             ("offer_timeout", offerTimeout.map { "\($0.seconds)secs" } ?? ""),
+            ("agent_reregister_timeout", "\(agentReregisterTimeout.seconds)secs"),
+            ("registry", registryKind),
             ("tls", tls == nil ? "false" : "true"),
             ("authenticate_agents", authentication.agentCredentials == nil ? "false" : "true"),
             ("authenticate_frameworks", authentication.authenticateFrameworks ? "true" : "false"),

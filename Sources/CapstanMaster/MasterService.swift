@@ -15,8 +15,11 @@ public struct MasterService: Service {
     let onListening: @Sendable (HostPort) async -> Void
     let leadership: any Leadership
 
+    /// `registry` keeps admitted agents and frameworks across restarts; `recovered` is what it held at start
+    /// (``MasterRegistry/load()``).
     public init(
         configuration: MasterConfiguration, logger: Logger, leadership: any Leadership = StandaloneLeadership(),
+        registry: (any MasterRegistry)? = nil, recovered: RegistryContents = RegistryContents(),
         onListening: @escaping @Sendable (HostPort) async -> Void = { _ in }
     ) throws {
         self.leadership = leadership
@@ -24,7 +27,9 @@ public struct MasterService: Service {
         self.logger = logger
         self.agentLink = AgentLink(
             poster: try JSONPoster(tls: configuration.clientTLS), credentials: configuration.authentication.agentCredentials, logger: logger)
-        self.master = Master(configuration: configuration, agentLink: agentLink, logger: logger)
+        self.master = Master(
+            configuration: configuration, agentLink: agentLink, logger: logger,
+            registry: registry.map { RegistryWriter(registry: $0, logger: logger) }, recovered: recovered)
         self.onListening = onListening
     }
 

@@ -27,9 +27,26 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "Rescind offers not answered within this time (e.g. 30secs); never by default (capstan up: 30secs).")
     var offerTimeout: String?
 
+    @Option(help: "After a restart, how long the registry's agents have to re-register before they are removed and their frameworks told (Mesos: agent_reregister_timeout).")
+    var agentReregisterTimeout: String = "10mins"
+
+    @Option(help: "Where admitted agents and frameworks are kept across restarts: sqlite (<work-dir>/registry.sqlite) or in_memory.")
+    var registry: String = "sqlite"
+
+    /// The registry `--registry` names, and what it holds now.
+    func openRegistry(workDir: String) async throws -> (any MasterRegistry, RegistryContents) {
+        let store: any MasterRegistry
+        switch registry {
+        case "sqlite": store = try SQLiteMasterRegistry(path: workDir + "/registry.sqlite")
+        case "in_memory": store = InMemoryMasterRegistry()
+        default: throw ValidationError("--registry '\(registry)' is not sqlite or in_memory")
+        }
+        return (store, try await store.load())
+    }
+
     func configuration(listen: HostPort, workDir: String) throws -> MasterConfiguration {
         guard maxAgentPingTimeouts > 0 else { throw ValidationError("--max-agent-ping-timeouts must be at least 1") }
-        return MasterConfiguration(
+        var configuration = MasterConfiguration(
             listen: listen, workDir: workDir, hostname: ProcessInfo.processInfo.hostName,
             agentPingTimeout: try FlagParsing.duration(agentPingTimeout, flag: "--agent-ping-timeout"),
             maxAgentPingTimeouts: maxAgentPingTimeouts,
@@ -37,6 +54,9 @@ struct MasterOptions: ParsableArguments {
             heartbeatInterval: try FlagParsing.duration(heartbeatInterval, flag: "--heartbeat-interval"),
             roleWeights: try FlagParsing.weights(weights),
             offerTimeout: try offerTimeout.map { try FlagParsing.duration($0, flag: "--offer-timeout") })
+        configuration.agentReregisterTimeout = try FlagParsing.duration(agentReregisterTimeout, flag: "--agent-reregister-timeout")
+        configuration.registryKind = registry
+        return configuration
     }
 }
 
@@ -101,7 +121,8 @@ struct MasterCommand: AsyncParsableCommand {
         if agents == nil { logger.warning("Agents are not authenticated (--insecure): anyone who reaches the port can act as an agent") }
         let started = config
         let listenFile = self.listenFile
-        let service = try MasterService(configuration: started, logger: logger) { address in
+        let (registry, recovered) = try await master.openRegistry(workDir: workDir)
+        let service = try MasterService(configuration: started, logger: logger, registry: registry, recovered: recovered) { address in
             Console.line("capstan master listening on \(address.url(tls: started.tls != nil)) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
             await ListenFile.write(address, to: listenFile, logger: logger)
         }

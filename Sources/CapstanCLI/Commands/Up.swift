@@ -116,7 +116,10 @@ struct Up: AsyncParsableCommand {
         let masterBound = BoundAddress()
         let master: @Sendable () async throws -> HostPort = { try await masterBound.value() }
         let (listenFile, agentListenFile) = (self.listenFile, self.agentListenFile)
-        let masterService = try MasterService(configuration: masterStarted, logger: logging.logger("capstan.master")) { address in
+        let (registry, recovered) = try await self.master.openRegistry(workDir: root + "/master")
+        let masterService = try MasterService(
+            configuration: masterStarted, logger: logging.logger("capstan.master"), registry: registry, recovered: recovered
+        ) { address in
             masterBound.set(address)
             Console.line("capstan master listening on \(address.url(tls: masterStarted.tls != nil))  (scheduler API /api/v1/scheduler, operator API /api/v1)")
             await ListenFile.write(address, to: listenFile, logger: logger)

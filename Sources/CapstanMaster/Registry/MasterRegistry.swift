@@ -1,0 +1,87 @@
+public import CapstanAPI
+public import CapstanCore
+
+/// What the master keeps across its restarts, as Mesos' registry did: the agents it admitted and the frameworks
+/// registered with it (their FrameworkInfo, failover timeout included, and the principal that owns each ID).
+///
+/// Tasks are not here: agents hold them, and report them when they re-register.
+public struct RegistryContents: Sendable, Equatable {
+    public var agents: [AgentID: RegisteredAgent] = [:]
+    public var frameworks: [FrameworkID: RegisteredFramework] = [:]
+
+    public init(agents: [AgentID: RegisteredAgent] = [:], frameworks: [FrameworkID: RegisteredFramework] = [:]) {
+        self.agents = agents
+        self.frameworks = frameworks
+    }
+
+    /// The contents after `operations`, in order: what a store holds once it applied them.
+    public func applying(_ operations: [RegistryOperation]) -> RegistryContents {
+        var next = self
+        for operation in operations {
+            switch operation {
+            case .admitAgent(let agent): next.agents[agent.id] = agent
+            case .removeAgent(let id): next.agents[id] = nil
+            case .recordFramework(let framework): next.frameworks[framework.id] = framework
+            case .removeFramework(let id): next.frameworks[id] = nil
+            }
+        }
+        return next
+    }
+}
+
+/// An admitted agent.
+public struct RegisteredAgent: Codable, Sendable, Equatable {
+    public var id: AgentID
+    public var info: AgentInfo
+    /// Where it listens (`HOST:PORT`).
+    public var endpoint: String
+    /// The credential it registered with, when agents authenticate.
+    public var principal: String?
+
+    public init(id: AgentID, info: AgentInfo, endpoint: String, principal: String?) {
+        self.id = id
+        self.info = info
+        self.endpoint = endpoint
+        self.principal = principal
+    }
+}
+
+/// A registered framework.
+public struct RegisteredFramework: Codable, Sendable, Equatable {
+    public var id: FrameworkID
+    public var info: FrameworkInfo
+    /// The principal that registered it; only that principal may resume the ID.
+    public var principal: String?
+
+    public init(id: FrameworkID, info: FrameworkInfo, principal: String?) {
+        self.id = id
+        self.info = info
+        self.principal = principal
+    }
+}
+
+/// One change to the registry.
+public enum RegistryOperation: Sendable, Equatable {
+    case admitAgent(RegisteredAgent)
+    case removeAgent(AgentID)
+    case recordFramework(RegisteredFramework)
+    case removeFramework(FrameworkID)
+}
+
+/// Where the registry lives: SQLite under the master's work dir (``SQLiteMasterRegistry``) or memory.
+public protocol MasterRegistry: Sendable {
+    /// Everything stored.
+    func load() async throws -> RegistryContents
+    /// Applies `operations` durably and atomically (all or none).
+    func apply(_ operations: [RegistryOperation]) async throws
+}
+
+/// A registry that forgets everything when the process ends (`--registry in_memory`, as Mesos').
+public actor InMemoryMasterRegistry: MasterRegistry {
+    private var contents: RegistryContents
+
+    public init(_ contents: RegistryContents = RegistryContents()) { self.contents = contents }
+
+    public func load() -> RegistryContents { contents }
+    public func apply(_ operations: [RegistryOperation]) { contents = contents.applying(operations) }
+}

@@ -1,0 +1,97 @@
+public import CapstanCore
+import CapstanAPI
+import Foundation
+import GRDB
+
+/// The master's registry in one SQLite database (`<work-dir>/registry.sqlite`): a table of admitted agents and one of
+/// frameworks, each row the record's Mesos JSON. Every `apply` is one transaction with `synchronous = FULL`, so a
+/// crash or a power cut leaves the registry before or after it, never between.
+public final class SQLiteMasterRegistry: MasterRegistry {
+    public let path: String
+    private let queue: DatabaseQueue
+
+    /// Opens (creating it and its directory when needed) the registry at `path`.
+    public init(path: String) throws(CapstanError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.label = "capstan.master.registry"
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        do {
+            let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(queue)
+        } catch {
+            throw CapstanError(.unavailable, "Cannot open the master's registry database '\(path)'", cause: error)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: agents, frameworks") { db in
+            try db.create(table: "agent") { table in
+                table.primaryKey("id", .text)
+                table.column("record", .text).notNull()
+            }
+            try db.create(table: "framework") { table in
+                table.primaryKey("id", .text)
+                table.column("record", .text).notNull()
+            }
+        }
+        return migrator
+    }
+
+    public func load() async throws -> RegistryContents {
+        let path = self.path
+        return try await queue.read { db in
+            var contents = RegistryContents()
+            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM agent") {
+                let agent: RegisteredAgent = try Self.decode(row, table: "agent", path: path)
+                contents.agents[agent.id] = agent
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM framework") {
+                let framework: RegisteredFramework = try Self.decode(row, table: "framework", path: path)
+                contents.frameworks[framework.id] = framework
+            }
+            return contents
+        }
+    }
+
+    public func apply(_ operations: [RegistryOperation]) async throws {
+        guard !operations.isEmpty else { return }
+        let rows = try operations.map { operation -> (sql: String, arguments: StatementArguments) in
+            switch operation {
+            case .admitAgent(let agent):
+                ("INSERT OR REPLACE INTO agent (id, record) VALUES (?, ?)", [agent.id.value, try Self.encode(agent)])
+            case .removeAgent(let id):
+                ("DELETE FROM agent WHERE id = ?", [id.value])
+            case .recordFramework(let framework):
+                ("INSERT OR REPLACE INTO framework (id, record) VALUES (?, ?)", [framework.id.value, try Self.encode(framework)])
+            case .removeFramework(let id):
+                ("DELETE FROM framework WHERE id = ?", [id.value])
+            }
+        }
+        try await queue.write { db in
+            for row in rows { try db.execute(sql: row.sql, arguments: row.arguments) }
+        }
+    }
+
+    private static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try MesosJSON.encode(value), as: UTF8.self)
+    }
+
+    private static func decode<T: Decodable>(_ row: Row, table: String, path: String) throws -> T {
+        let id: String = row["id"]
+        let text: String = row["record"]
+        do {
+            return try MesosJSON.decode(T.self, from: Data(text.utf8))
+        } catch {
+            throw CapstanError(
+                .failedPrecondition, "The master's registry \(path) holds an unreadable \(table) row '\(id)'; the master will not guess what it held",
+                cause: error)
+        }
+    }
+}
