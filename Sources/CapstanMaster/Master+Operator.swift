@@ -218,7 +218,9 @@ extension Master {
     func getAgents() -> OperatorResponse.GetAgents {
         OperatorResponse.GetAgents(
             agents: agents.values.filter(\.isReachable).map(\.id).sorted().map(operatorAgent),
-            recoveredAgents: agents.values.filter { !$0.isReachable }.map(\.info))
+            // As Mesos: the registry's agents that have not re-registered since this master started. A scheduler
+            // that sees one knows the task list may still grow (the reconciler waits for them before it plans).
+            recoveredAgents: recoveringAgents.values.sorted { $0.id < $1.id }.map(\.info))
     }
 
     /// Gauges for `/metrics` and GET_METRICS, named as Mesos names them.

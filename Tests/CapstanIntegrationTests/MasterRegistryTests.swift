@@ -72,6 +72,43 @@ extension EndToEnd {
             }
         }
 
+        @Test("After a master SIGKILL the reconciler plans only once the registry's agents are back: no duplicate is launched on the agent that returned first")
+        func reconcilerWaitsForRecoveringAgents() async throws {
+            try await GitOpsFixture.with(resources: "cpus:1;mem:512;disk:256;ports:[31000-31009]") { f in
+                let first = f.cluster.agents[0]
+                try await f.commit(["web.yaml": GitOpsFixture.app("web", instances: 1)])
+                try await f.startReconciler()
+                try await f.waitSynced("web")
+                let before = try await f.tasks(of: "web")
+                #expect(before.count == 1, "\(before.map(\.taskID))")
+                let firstID = try #require(before.first?.agentID)
+                // A second, idle agent: where a duplicate would go.
+                try await f.cluster.startAgent(resources: "cpus:1;mem:512;disk:256;ports:[31010-31019]")
+
+                // The master and the task's agent die; the master comes back, and only the idle agent re-registers.
+                first.process.crash()
+                f.cluster.masterProcess?.crash()
+                try await f.cluster.startMaster()
+                try await eventually("the idle agent re-registered") { try await f.cluster.registeredAgentCount() == 1 }
+                let recovering = try await OperatorClient(f.cluster.master).call(.getAgents).getAgents?.recoveredAgents.compactMap(\.id) ?? []
+                #expect(recovering == [firstID], "\(recovering)")
+                try await eventually("the reconciler says it waits for the agents", timeout: .seconds(30)) {
+                    f.reconciler?.log.contains("planning waits for them") == true
+                }
+                try await Task.sleep(for: .seconds(3))
+                let meanwhile = try await f.tasks(of: "web")
+                #expect(meanwhile.isEmpty, "nothing is launched while the task's agent may come back: \(meanwhile.map(\.taskID))")
+
+                // The agent returns with its task: still exactly one, the original one.
+                try await f.cluster.startAgent(workDir: first.workDir, port: first.endpoint.port)
+                try await f.waitSynced("web", timeout: .seconds(30))
+                try await Task.sleep(for: .seconds(2))
+                let after = try await f.tasks(of: "web")
+                #expect(after.map(\.taskID) == before.map(\.taskID), "\(after.map(\.taskID)) vs \(before.map(\.taskID))")
+                #expect(after.allSatisfy { $0.agentID == firstID })
+            }
+        }
+
         @Test("A framework ID registered by one principal cannot be taken by another after a master restart")
         func principalBindingSurvivesARestart() async throws {
             let scratch = NSTemporaryDirectory() + "capstan-registry-auth-\(UUID().uuidString.prefix(6))"

@@ -74,8 +74,7 @@ public struct ReconcilerFramework: Sendable {
         logger.info("Subscribed", metadata: ["framework": "\(subscription.frameworkID.value)", "master": "\(configuration.master)"])
 
         let poster = JSONPoster(client: client, authorization: configuration.authorization, secure: configuration.clientTLS != nil)
-        let state = try await poster.call(
-            OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
+        let state = try await settledState(poster: poster)
         await reconciler.seed(state: state.getState ?? .init(), frameworkID: subscription.frameworkID)
         await reconciler.resubscribed()
         await reconciler.reachedMaster()
@@ -132,6 +131,30 @@ public struct ReconcilerFramework: Sendable {
                 // A refused call (e.g. an offer rescinded meanwhile) is not fatal: the next offer or tick corrects it.
                 logger.warning("The master refused a call", metadata: ["call": "\(call.type?.rawValue ?? "?")", "error": "\(error)"])
             }
+        }
+    }
+
+    /// The master's GET_STATE once no agent of its registry is still to re-register (a restarted master lists them
+    /// in `recovered_agents`): their tasks may still run, and planning without them would launch duplicates that
+    /// are killed again once they are back. The master removes those that do not come back within its
+    /// `--agent-reregister-timeout`, so the wait ends.
+    private func settledState(poster: JSONPoster) async throws -> OperatorResponse {
+        var waiting = false
+        while true {
+            let state = try await poster.call(
+                OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
+            let recovering = state.getState?.getAgents?.recoveredAgents ?? []
+            if recovering.isEmpty {
+                if waiting { logger.info("Every agent of the restarted master is back; reading the task list") }
+                return state
+            }
+            if !waiting {
+                logger.info(
+                    "The master restarted and waits for agents to re-register; planning waits for them",
+                    metadata: ["agents": "\(recovering.compactMap { $0.id?.value }.sorted())"])
+                waiting = true
+            }
+            try await Task.sleep(for: .seconds(1))
         }
     }
 }
