@@ -98,6 +98,67 @@ extension EndToEnd {
             }
         }
 
+        @Test("Fault: SIGKILL the agent with 20 running containers: all 20 recovered, none restarted, none lost; the 4 that exited meanwhile reported once each")
+        func twentyContainersSurviveAnAgentSIGKILL() async throws {
+            try await Self.withRecoveringAgent("twenty") { agent in
+                let scheduler: EventRecorder = agent.scheduler
+                let offer: Offer = agent.offer
+                let exitWhenReleased = "while [ ! -e \"$MESOS_SANDBOX/release\" ]; do sleep 0.1; done; exit 0"
+                var tasks: [TaskInfo] = []
+                for index in 0..<20 {
+                    let exits = index % 5 == 0  // 4 of them end while the agent is down
+                    var task = TestTasks.command(
+                        "fault-\(index)\(exits ? "-exits" : "")", exits ? exitWhenReleased : "sleep 600", agent: offer.agentID, cpus: 0.05, mem: 16)
+                    if agent.imagesAvailable && index % 2 == 1 { task.container = Self.recoveryImage() }  // half from an image
+                    tasks.append(task)
+                }
+                try await scheduler.launch(tasks, on: [offer])
+                for task in tasks { try await scheduler.update(task.taskID, .taskRunning, timeout: .seconds(60)) }
+                let before = try await agent.containers()
+                #expect(before.count == 20, "\(before.count) containers")
+                let sandboxes = try await agent.sandboxes()
+
+                agent.crash()
+                let exiting = tasks.filter { $0.taskID.value.hasSuffix("-exits") }
+                for sandbox in sandboxes {
+                    guard exiting.contains(where: { sandbox.contains("/executors/\($0.taskID.value)/") }) else { continue }
+                    FileManager.default.createFile(atPath: sandbox + "/release", contents: Data())
+                }
+                // The released four end while the agent is down; the other sixteen run on.
+                try await eventually("4 containers exited while the agent is down", timeout: .seconds(30)) {
+                    before.values.filter { kill($0, 0) != 0 }.count == exiting.count
+                }
+                #expect(before.values.filter { kill($0, 0) == 0 }.count == 16)
+                try await agent.restart()
+
+                for task in exiting { try await scheduler.update(task.taskID, .taskFinished, timeout: .seconds(30)) }
+                let after = try await agent.containers()
+                let running = try await OperatorClient(agent.cluster.master).call(.getTasks).getTasks?.tasks ?? []
+                let stillRunning = tasks.filter { task in running.contains { $0.taskID == task.taskID && $0.state == .taskRunning } }
+                let restarted = after.filter { id, pid in before[id].map { $0 != pid } ?? true }
+                let events = await scheduler.events
+                let finishedCounts = exiting.map { task in
+                    events.filter { $0.update?.status.taskID == task.taskID && $0.update?.status.state == .taskFinished }.count
+                }
+                let lostOrFailed = events.filter { [.taskLost, .taskFailed, .taskGone, .taskDropped].contains($0.update?.status.state) }
+                print(
+                    "fault agent-sigkill: tasks before 20, running after \(stillRunning.count), exited meanwhile \(exiting.count) "
+                        + "(reported \(finishedCounts) times), restarted \(restarted.count), lost \(lostOrFailed.count), containers after \(after.count)")
+                #expect(stillRunning.count == 16)
+                #expect(after.count == 16)
+                #expect(restarted.isEmpty, "every recovered container keeps its pid: \(restarted)")
+                #expect(finishedCounts == [1, 1, 1, 1], "each exit is reported once")
+                #expect(lostOrFailed.isEmpty, "\(lostOrFailed)")
+                for task in tasks where !exiting.contains(where: { $0.taskID == task.taskID }) {
+                    try await scheduler.send(SchedulerCall(type: .kill, kill: .init(taskID: task.taskID, agentID: offer.agentID)))
+                }
+                for task in tasks where !exiting.contains(where: { $0.taskID == task.taskID }) {
+                    try await scheduler.update(task.taskID, .taskKilled, timeout: .seconds(30))
+                }
+                try await agent.expectNothingLeft(containers: Array(before.keys))
+            }
+        }
+
         @Test("A truncated task checkpoint stops the agent with its path (never read as no task); restored, the task is recovered")
         func truncatedCheckpointIsRefusedWithItsPath() async throws {
             try await Self.withRecoveringAgent("torn") { agent in

@@ -36,10 +36,12 @@ public final class TestCluster: @unchecked Sendable {
         }
     }
 
-    public init(masterFlags: [String] = []) throws {
+    /// `masterHost`: the address the master listens on (a test's own veth address for agents in network namespaces;
+    /// it then needs `--insecure` among `masterFlags`).
+    public init(masterFlags: [String] = [], masterHost: String = "127.0.0.1") throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-test-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        master = HostPort(host: "127.0.0.1", port: 0)
+        master = HostPort(host: masterHost, port: 0)
         self.masterFlags = masterFlags
         // Agents authenticate to the master: one principal and secret per agent slot, all listed for the master.
         let lines = (0..<Self.agentSlots).map { "agent-\($0) \(Self.secret(slot: $0))" }
@@ -80,11 +82,15 @@ public final class TestCluster: @unchecked Sendable {
     /// Starts an agent (on port 0, or on `port`: an agent restarted for its running executors takes its old port)
     /// and waits until the master lists it.
     @discardableResult
-    public func startAgent(resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil, extraArguments: [String] = []) async throws -> TestAgent {
+    /// With `netns`, the agent runs in that network namespace (`ip netns exec`), listening on `listenHost`.
+    public func startAgent(
+        resources: String = "cpus:2;mem:1024;disk:1024;ports:[31000-31099]", attributes: String? = nil, workDir: String? = nil, port: Int? = nil,
+        extraArguments: [String] = [], netns: String? = nil, listenHost: String = "127.0.0.1"
+    ) async throws -> TestAgent {
         let dir = workDir ?? scratch + "/agent-\(agents.count)"
         let listenFile = ListenFile.path(in: scratch, name: "agent")
         var arguments = [
-            "agent", "--master", master.description, "--listen", "127.0.0.1:\(port ?? 0)", "--listen-file", listenFile, "--work-dir", dir,
+            "agent", "--master", master.description, "--listen", "\(listenHost):\(port ?? 0)", "--listen-file", listenFile, "--work-dir", dir,
             "--resources", resources, "--executor-registration-timeout", "10secs", "--status-update-retry-interval", "300ms",
             "--log-level", "debug",
         ]
@@ -99,7 +105,10 @@ public final class TestCluster: @unchecked Sendable {
         if let attributes { arguments += ["--attributes", attributes] }
         arguments += extraArguments
         let before = try await registeredAgentCount()
-        let process = try CapstanProcess(arguments: arguments, logPath: dir + ".log")
+        let process = try netns.map { namespace in
+            try CapstanProcess(
+                arguments: ["netns", "exec", namespace, CapstanBinary.path] + arguments, logPath: dir + ".log", executable: "/usr/sbin/ip")
+        } ?? CapstanProcess(arguments: arguments, logPath: dir + ".log")
         let endpoint: HostPort
         do {
             endpoint = try await ListenFile.address(at: listenFile, of: process)

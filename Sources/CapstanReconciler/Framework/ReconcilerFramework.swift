@@ -48,6 +48,12 @@ public struct ReconcilerFramework: Sendable {
 
     /// One subscription: from SUBSCRIBE until the stream ends.
     func session() async throws {
+        // The HTTP client retries a refused connection until the request's deadline, which a SUBSCRIBE stream does
+        // not have: ask the address first, so that a master that is down is reported (and retried) at once.
+        let reachable = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+        guard reachable.hasPrefix("it accepts connections") else {
+            throw CapstanError(.unavailable, "cannot reach the master at \(configuration.master): \(reachable)")
+        }
         let storedID = try? await store.frameworkID()
         let info = FrameworkInfo(
             user: configuration.user, name: ReconcilerModule.frameworkName, id: storedID.map { FrameworkID($0) },
