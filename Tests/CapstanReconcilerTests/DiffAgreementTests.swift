@@ -48,12 +48,12 @@ struct DiffAgreementTests {
             configuration: ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1)), store: store, logger: Logger(label: "test"))
         await reconciler.seed(state: state, frameworkID: framework)
         await reconciler.apply(desired)
-        let daemonPlan = await reconciler.machine.plan()
+        let daemonPlan = await reconciler.plan()
 
         var snapshot = try ClusterSnapshot(state: state)
         let controls = await reconciler.controls()
         for (job, label) in controls.completedJobs { snapshot.completedJobs[AppName(job)] = label }
-        let diffPlan = Planner.plan(desired: desired, actual: snapshot, suspended: Set(controls.suspended.map(AppName.init)))
+        let diffPlan = Planner.plan(desired: desired, actual: snapshot, suspended: Set(controls.suspended.map { AppName($0) }))
         func rows(_ plan: Plan) -> [String] {
             plan.items.map { "\($0.name) \($0.action) \($0.currentInstances)->\($0.desiredInstances) new \($0.newInstances)" }
         }
@@ -99,10 +99,10 @@ struct DiffAgreementTests {
         #expect(try await store.suspendedApps() == ["web"])
         let controls = await reconciler.controls()
         #expect(controls.suspended == ["web"])
-        let daemon = await reconciler.machine.plan()
+        let daemon = await reconciler.plan()
         let diff = Planner.plan(
             desired: DesiredState(commit: Self.commit, workloads: [web]), actual: try ClusterSnapshot(state: state),
-            suspended: Set(controls.suspended.map(AppName.init)))
+            suspended: Set(controls.suspended.map { AppName($0) }))
         #expect(daemon.items.map(\.action) == diff.items.map(\.action))
         #expect(daemon.items.map(\.suspended) == [true] && diff.items.map(\.suspended) == [true])
         let status = await reconciler.status(repo: "r", revision: "main")
@@ -116,6 +116,6 @@ struct DiffAgreementTests {
         let again = Reconciler(
             configuration: ReconcilerConfiguration(master: HostPort(host: "127.0.0.1", port: 1)), store: store, logger: Logger(label: "test"))
         await again.restoreControls()
-        #expect(await again.machine.suspended == ["web"])
+        #expect(await again.machine.suspended == Set([AppName("web")]))
     }
 }

@@ -1,5 +1,6 @@
 import CapstanCore
 import Foundation
+import Logging
 
 /// What `capstan diff` needs from the reconciler to plan exactly as it does (`GET /api/v1/controls`): the suspended
 /// apps, the pins, and the jobs its history knows to be done.
@@ -37,7 +38,7 @@ extension Reconciler {
     /// Reads the suspended apps and pins the history store keeps (at start-up, before the first commit).
     public func restoreControls() async {
         do {
-            machine.suspended = Set(try await store.suspendedApps().map(AppName.init))
+            machine.suspended = Set(try await store.suspendedApps().map { AppName($0) })
             pins = try await store.pins()
         } catch {
             logger.error("Could not read the suspended and pinned apps", metadata: ["error": "\(error)"])
@@ -81,6 +82,9 @@ extension Reconciler {
         }
         return AppControlReply(app: app, suspended: suspended, pinned: pins[app]?.commit, message: message)
     }
+
+    /// The plan the reconciler carries out now (what `capstan diff` against the live cluster shows).
+    public func plan() -> Plan { machine.plan() }
 
     /// The suspended apps, pins and completed jobs, for `capstan diff`.
     public func controls() -> ReconcilerControls {

@@ -1,5 +1,7 @@
 import CapstanCore
+import CapstanGit
 import Foundation
+import Logging
 
 extension Reconciler {
     /// Lets the reconciler read commits itself (``load(commit:)``, `capstan rollback`).

@@ -36,12 +36,14 @@ extension ReconcilerRoutes {
     func registerAppControls<Context: RequestContext>(on router: Router<Context>) {
         guard let handlers = appControls else { return }
         let routes = self
-        for (verb, suspended) in [("suspend", true), ("resume", false)] {
-            router.post("api/v1/apps/{app}/\(verb)") { _, context in
-                await routes.answeringJSON {
-                    let app = try context.parameters.require("app")
-                    return try Response.reconcilerJSON(try await handlers.setSuspended(app, suspended))
-                }
+        router.post("api/v1/apps/{app}/suspend") { _, context in
+            await routes.answeringJSON {
+                try Response.reconcilerJSON(try await handlers.setSuspended(try context.parameters.require("app"), true))
+            }
+        }
+        router.post("api/v1/apps/{app}/resume") { _, context in
+            await routes.answeringJSON {
+                try Response.reconcilerJSON(try await handlers.setSuspended(try context.parameters.require("app"), false))
             }
         }
         router.post("api/v1/apps/{app}/rollback") { request, context in

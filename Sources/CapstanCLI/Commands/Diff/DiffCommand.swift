@@ -151,7 +151,7 @@ struct DiffCommand: AsyncParsableCommand {
         if let controls {
             for (job, label) in controls.completedJobs { actual.completedJobs[AppName(job)] = label }
         }
-        let suspended = Set((controls?.suspended ?? []).map(AppName.init))
+        let suspended = Set((controls?.suspended ?? []).map { AppName($0) })
         let plan = Planner.plan(desired: desired, actual: actual, runningSpecs: runningSpecs, suspended: suspended)
         let color = output == .text && !noColor && isatty(STDOUT_FILENO) == 1
             && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
