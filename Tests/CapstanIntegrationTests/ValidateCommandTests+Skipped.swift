@@ -28,7 +28,7 @@ extension ValidateCommandTests {
             let run = try await Self.capstan(["validate", dir])
             #expect(run.status == 0, "\(run.output)")
             #expect(run.output == """
-                skipped: \(dir)/apps/migrate.yaml:7 (apiVersion apps/v1, kind Deployment: not a Capstan manifest)
+                skipped: \(dir)/apps/migrate.yaml:6 (apiVersion apps/v1, kind Deployment: not a Capstan manifest)
                 skipped: \(dir)/docker-compose.yml:1 (apiVersion (none), kind (none): not a Capstan manifest)
                 skipped: \(dir)/k8s/deploy.yaml:1 (apiVersion apps/v1, kind Deployment: not a Capstan manifest)
                 valid: 1 app, 1 job
