@@ -31,6 +31,10 @@ extension EndToEnd {
 
                 let suspend = try await Self.capstan(["suspend", "web"], f)
                 #expect(suspend.status == 0 && suspend.stdout.contains("web is suspended"), "\(suspend.stdout) \(suspend.stderr)")
+                let closed = ClosedPort()
+                let unreachable = try await DiffCommandTests.run([CapstanBinary.path, "resume", "web", "--reconciler", "http://127.0.0.1:\(closed.port)"])
+                #expect(unreachable.status == 1, "\(unreachable.stderr)")
+                #expect(unreachable.stderr == "capstan resume: cannot reach the reconciler at http://127.0.0.1:\(closed.port): connection refused\n")
                 let unknown = try await Self.capstan(["suspend", "nope"], f)
                 #expect(unknown.status == 1 && unknown.stderr.contains("no app named 'nope'"), "\(unknown.stderr)")
                 #expect(try await f.app("web")?.suspended == true)

@@ -47,8 +47,10 @@ extension ReconcilerClient {
         let reply: JSONPoster.Reply
         do {
             reply = try await poster.postRaw(body, to: url)
-        } catch let error as CapstanError {
-            throw CapstanError(.unavailable, "Cannot reach the reconciler at \(baseURL)", cause: error)
+        } catch is CapstanError {
+            // The HTTP client's text is a library's; ask the address itself why it does not answer.
+            let address = baseURL.split(separator: "/").dropFirst().first.map(String.init) ?? baseURL
+            throw CapstanError(.unavailable, "cannot reach the reconciler at \(baseURL): \(await ConnectionProbe.reason(address, timeout: 1_000))")
         }
         guard reply.isSuccess else {
             let message = (try? ReconcilerJSON.decode(ReconcilerAPIErrorBody.self, from: reply.body).error) ?? reply.text
