@@ -15,7 +15,7 @@ public struct CapstanCommand: AsyncParsableCommand {
             curl -s -X POST localhost:5050/api/v1 -H 'Content-Type: application/json' -d '{"type":"GET_AGENTS"}'
             """,
         version: CapstanVersion.description,
-        subcommands: [Up.self, MasterCommand.self, AgentCommand.self, ReconcileCommand.self, Validate.self, DiffCommand.self, Version.self, Bench.self, ImageCommand.self, ContainerCommand.self, StatusCommand.self, HistoryCommand.self, LogsCommand.self, AppCommand.self, WaitCommand.self, SyncCommand.self, CompletionCommand.self, TokenCommand.self])
+        subcommands: [Up.self, MasterCommand.self, AgentCommand.self, ReconcileCommand.self, Validate.self, DiffCommand.self, Version.self, Bench.self, ImageCommand.self, ContainerCommand.self, StatusCommand.self, HistoryCommand.self, LogsCommand.self, AppCommand.self, WaitCommand.self, SyncCommand.self, SuspendCommand.self, ResumeCommand.self, RollbackCommand.self, CompletionCommand.self, TokenCommand.self])
 
     public init() {}
 }

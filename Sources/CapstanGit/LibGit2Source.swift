@@ -99,10 +99,9 @@ public actor LibGit2Source: GitSource {
         let trimmed = revision.trimmingCharacters(in: .whitespaces)
         var candidates: [String] = []
         if readsInPlace {
-            // The repository's own refs: `main` is refs/heads/main (or a tag), `origin/main` a remote branch.
-            if !trimmed.hasPrefix("refs/") && trimmed != "HEAD" && !CommitID.isFullHex(trimmed) {
-                candidates = ["refs/heads/\(trimmed)", "refs/tags/\(trimmed)"]
-            }
+            // The repository's own refs, exactly as `git rev-parse` reads them: libgit2's revparse follows git's
+            // order (the name itself, refs/, refs/tags/, refs/heads/, refs/remotes/, refs/remotes/NAME/HEAD), so
+            // `origin/main` is the remote-tracking branch and a tag wins over a branch of the same name, as in git.
         } else if trimmed == "HEAD" {
             candidates = [Self.originHead]
         } else if trimmed.hasPrefix("refs/heads/") {

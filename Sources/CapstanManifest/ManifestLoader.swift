@@ -28,42 +28,71 @@ public enum ManifestLoader {
     public static func load(_ files: [ManifestFile], limits: ManifestLimits = .default) -> ManifestSet {
         var entries: [ManifestEntry] = []
         var diagnostics: [ManifestDiagnostic] = []
+        var skipped: [SkippedDocument] = []
         for file in files.sorted(by: { $0.path < $1.path }) where isManifestPath(file.path) {
-            let (fileEntries, fileDiagnostics) = decode(file, limits: limits)
-            entries += fileEntries
-            diagnostics += fileDiagnostics
+            let decoded = decodeFile(file, limits: limits)
+            entries += decoded.entries
+            diagnostics += decoded.diagnostics
+            skipped += decoded.skipped
         }
-        return ManifestSet(entries: entries, diagnostics: diagnostics)
+        return ManifestSet(entries: entries, diagnostics: diagnostics, skipped: skipped)
+    }
+
+    /// What one file decodes to: its manifests, its problems, and the documents that are not Capstan manifests.
+    public struct DecodedFile: Sendable {
+        public var entries: [ManifestEntry]
+        public var diagnostics: [ManifestDiagnostic]
+        public var skipped: [SkippedDocument]
+    }
+
+    /// Decodes the documents of one file; documents that are not Capstan manifests (``SkippedDocument``) are skipped.
+    public static func decode(
+        _ file: ManifestFile, limits: ManifestLimits = .default
+    ) -> (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]) {
+        let decoded = decodeFile(file, limits: limits)
+        return (decoded.entries, decoded.diagnostics)
     }
 
     /// Decodes the documents of one file. A file beyond `limits` gets one diagnostic where it crosses
     /// the limit and is not decoded further.
-    public static func decode(
-        _ file: ManifestFile, limits: ManifestLimits = .default
-    ) -> (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]) {
+    public static func decodeFile(_ file: ManifestFile, limits: ManifestLimits = .default) -> DecodedFile {
+        let (entries, diagnostics, skipped) = decodeDocuments(file, limits: limits)
+        return DecodedFile(entries: entries, diagnostics: diagnostics, skipped: skipped)
+    }
+
+    static func decodeDocuments(
+        _ file: ManifestFile, limits: ManifestLimits
+    ) -> ([ManifestEntry], [ManifestDiagnostic], [SkippedDocument]) {
         let reader = NodeReader(file: file.path)
         if file.contents.count > limits.maximumFileBytes {
             let (line, column) = position(ofByte: limits.maximumFileBytes, in: file.contents)
             reader.report(
                 line: line, column: column,
                 "the file is larger than \(describeBytes(limits.maximumFileBytes)), the limit for one manifest file; split it")
-            return ([], reader.diagnostics)
+            return ([], reader.diagnostics, [])
         }
         let isUTF8 = file.contents.withUnsafeBytes { String(validating: $0.bindMemory(to: UInt8.self), as: UTF8.self) != nil }
         guard isUTF8 else {
             reader.report(nil, "", "not UTF-8 text")
-            return ([], reader.diagnostics)
+            return ([], reader.diagnostics, [])
         }
         let outcome = file.contents.withUnsafeBytes { YAMLComposer(limits: limits).compose($0) }
         switch outcome {
         case .overLimit(let violation):
             reader.report(line: violation.line, column: violation.column, violation.message)
-            return ([], reader.diagnostics)
+            return ([], reader.diagnostics, [])
         case .composed(let documents, let syntaxError):
             let decoder = WorkloadDecoder(reader: reader)
-            let entries = documents.compactMap { decoder.decode($0) }
+            var skipped: [SkippedDocument] = []
+            let entries = documents.compactMap { document -> ManifestEntry? in
+                if let foreign = decoder.foreign(document) {
+                    skipped.append(foreign)
+                    return nil
+                }
+                return decoder.decode(document)
+            }
             if let syntaxError { reader.report(syntaxError.mark, "", syntaxError.message) }
-            return (entries, reader.diagnostics)
+            return (entries, reader.diagnostics, skipped)
         }
     }
 
@@ -104,8 +133,8 @@ public enum ManifestLoader {
         }
         if !isDirectory.boolValue {
             let data = try readPrefix(directory, count: limits.maximumFileBytes + 1)
-            let (entries, diagnostics) = decode(ManifestFile(path: displayPrefix ?? directory, contents: data), limits: limits)
-            return ManifestSet(entries: entries, diagnostics: diagnostics)
+            let decoded = decodeFile(ManifestFile(path: displayPrefix ?? directory, contents: data), limits: limits)
+            return ManifestSet(entries: decoded.entries, diagnostics: decoded.diagnostics, skipped: decoded.skipped)
         }
         var files: [ManifestFile] = []
         for relative in try manifestPaths(under: directory) {

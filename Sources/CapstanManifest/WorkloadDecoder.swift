@@ -5,6 +5,28 @@ import Yams
 struct WorkloadDecoder {
     let reader: NodeReader
 
+    /// The document as a ``SkippedDocument`` when it is a mapping that is not a Capstan manifest (see
+    /// ``SkippedDocument/isForeign(apiVersion:kind:)``); nil for everything the decoder must read (and report).
+    func foreign(_ root: YAMLNode) -> SkippedDocument? {
+        guard case .mapping(let mapping) = root else { return nil }
+        var apiVersion: String?
+        var kind: String?
+        for (key, value) in mapping {
+            guard case .scalar(let name) = key, case .scalar(let text) = value else { continue }
+            if name.string == "apiVersion" && apiVersion == nil { apiVersion = text.string }
+            if name.string == "kind" && kind == nil { kind = text.string }
+        }
+        guard SkippedDocument.isForeign(apiVersion: apiVersion, kind: kind) else { return nil }
+        // A document with neither field but with Capstan's own top-level fields is a manifest missing them: report it.
+        if apiVersion == nil, mapping.contains(where: { pair in
+            if case .scalar(let name) = pair.0 { return name.string == "metadata" || name.string == "spec" }
+            return false
+        }) {
+            return nil
+        }
+        return SkippedDocument(location: reader.location(mapping.mark), apiVersion: apiVersion, kind: kind)
+    }
+
     func decode(_ root: YAMLNode) -> ManifestEntry? {
         guard let doc = reader.fields(root, "", ManifestFields.document) else { return nil }
         var ok = true

@@ -10,7 +10,8 @@ struct Validate: AsyncParsableCommand {
         discussion: """
             Reads every *.yaml and *.yml file under PATH (default: the current directory), or, with --repo, \
             under --path in a git repository at --revision, read through libgit2 without a checkout. \
-            Exits 0 when the manifests are valid and 1 when there is any error.
+            Documents that are not Capstan manifests (an apiVersion that is not capstan/…, or neither apiVersion \
+            nor kind) are listed as skipped, not errors. Exits 0 when the manifests are valid and 1 when there is any error.
             """)
 
     @Argument(help: "A directory (or one file) of manifests on disk.")
@@ -48,6 +49,8 @@ struct Validate: AsyncParsableCommand {
             FileHandle.standardError.write(Data("capstan validate: \(error)\n".utf8))
             throw ExitCode(1)
         }
+        // Other tools' YAML (apiVersion not capstan/…, or neither apiVersion nor kind) is listed, never an error.
+        for document in set.skipped { Console.line(document.description) }
         for diagnostic in set.diagnostics { Console.line(diagnostic.description) }
         if set.isValid {
             Console.line("valid: \(set.summary)")

@@ -25,10 +25,13 @@ public struct ManifestSet: Sendable {
     public var entries: [ManifestEntry]
     /// Every problem, sorted by file, line and column.
     public var diagnostics: [ManifestDiagnostic]
+    /// Documents that are not Capstan manifests (``SkippedDocument``), in file order: neither errors nor workloads.
+    public var skipped: [SkippedDocument]
 
     /// Runs the repository-wide checks (duplicate names, dangling `dependsOn`, dependency cycles)
     /// over `entries` and adds their findings to the per-document `diagnostics`.
-    public init(entries: [ManifestEntry], diagnostics: [ManifestDiagnostic] = []) {
+    public init(entries: [ManifestEntry], diagnostics: [ManifestDiagnostic] = [], skipped: [SkippedDocument] = []) {
+        self.skipped = skipped
         self.entries = entries
         self.diagnostics = (diagnostics + ManifestSet.check(entries)).sorted()
     }

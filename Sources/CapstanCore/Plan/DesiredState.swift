@@ -7,6 +7,11 @@ public struct DesiredState: Sendable, Hashable {
     public var workloads: [Workload] { didSet { knownLabels = [:] } }
     /// Template labels computed when the workloads were decoded, by name; a workload without one is hashed here.
     private var knownLabels: [AppName: String]
+    /// Apps whose manifest was read at another commit than ``commit`` (pinned by `capstan rollback`), by name.
+    public var appCommits: [AppName: CommitID] = [:]
+
+    /// The commit `name`'s manifest was read at: its pin, else ``commit``.
+    public func commit(of name: AppName) -> CommitID { appCommits[name] ?? commit }
 
     public init(commit: CommitID, workloads: [Workload]) {
         self.commit = commit
@@ -36,11 +41,12 @@ public struct DesiredState: Sendable, Hashable {
 
     /// Equal commits and workloads (the label cache is not part of the value).
     public static func == (lhs: DesiredState, rhs: DesiredState) -> Bool {
-        lhs.commit == rhs.commit && lhs.workloads == rhs.workloads
+        lhs.commit == rhs.commit && lhs.workloads == rhs.workloads && lhs.appCommits == rhs.appCommits
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(commit)
         hasher.combine(workloads)
+        hasher.combine(appCommits)
     }
 }

@@ -33,7 +33,11 @@ public struct Plan: Sendable, Hashable {
     public var summary: String {
         "\(count(.create)) to create, \(count(.update)) to update, \(count(.scale)) to scale, "
             + "\(count(.delete)) to delete, \(count(.unchanged)) unchanged"
+            + (suspendedCount > 0 ? " (\(suspendedCount) suspended)" : "")
     }
+
+    /// How many items are suspended (counted as unchanged).
+    public var suspendedCount: Int { items.reduce(0) { $0 + ($1.suspended ? 1 : 0) } }
 }
 
 /// What to do for one app or job.
@@ -95,6 +99,10 @@ public struct PlanItem: Sendable, Hashable {
     public var templateLabel: String?
     /// Sentences worth showing: a rollout already under way, a manifest that could not be read.
     public var notes: [String]
+    /// The app is suspended (`capstan suspend`): the action is `unchanged` and the first note says what it would be.
+    public var suspended = false
+    /// The 12-hex commit the app's manifest was read at when it is not the plan's commit (`capstan rollback` pinned it).
+    public var pinnedCommit: String?
 
     public init(
         name: AppName, kind: WorkloadKind, action: PlanAction, currentInstances: Int, desiredInstances: Int,

@@ -13,11 +13,13 @@ extension PlanRenderer {
     /// the field is absent on that side. `fit` is present only for items that launch instances; its
     /// `status` is `fits`, `willNotFit` (with `placed`, `needed`, `reason`) or `unchecked`. When apps have persistent
     /// volumes, `volumes` lists each (`id`, `app`, `slot`, `action` create/keep/retain/destroy, `sizeMiB`, and `path`,
-    /// `agent`, `usedBy`, `note` when known) and `summary.volumesToDestroy` counts the destroys.
+    /// `agent`, `usedBy`, `note` when known) and `summary.volumesToDestroy` counts the destroys. A suspended app's item
+    /// has `"suspended": true` (its action is `unchanged`) and `summary.suspended` counts them.
     public func json(_ plan: Plan) -> String {
         var summary: [String: CanonicalValue] = [:]
         for action in PlanAction.allCases { summary[action.rawValue] = .number(Double(plan.count(action))) }
         summary["willNotFit"] = .number(Double(plan.willNotFit.count))
+        if plan.suspendedCount > 0 { summary["suspended"] = .number(Double(plan.suspendedCount)) }
         var fields: [String: CanonicalValue] = [
             "formatVersion": .number(Double(Self.jsonFormatVersion)),
             "commit": .string(plan.commit.hex),
@@ -58,6 +60,8 @@ extension PlanRenderer {
             "runningCommits": .array(item.runningCommits.map(CanonicalValue.string)),
             "notes": .array(item.notes.map(CanonicalValue.string)),
         ]
+        if item.suspended { fields["suspended"] = .bool(true) }
+        if let pinned = item.pinnedCommit { fields["pinned"] = .string(pinned) }
         switch item.fit {
         case nil: break
         case .fits?: fields["fit"] = .object(["status": .string("fits")])

@@ -4,9 +4,16 @@ extension PlanRenderer {
     public func markdown(_ plan: Plan) -> String {
         let commit = plan.commit.short
         var out = "### capstan diff: `\(commit)` against \(Self.escape(against))\n\n"
-        guard plan.hasChanges else {
-            return out + "No changes: the cluster matches `\(commit)` (\(plan.count(.unchanged)) unchanged).\n" + volumesMarkdown(plan)
+        let suspended = plan.items.filter(\.suspended)
+        var held = ""
+        for item in suspended {
+            held += "\n> [!NOTE]\n> `\(item.name)` is suspended (`capstan resume \(item.name)`): \(Self.escape(item.notes.first ?? "suspended")).\n"
         }
+        guard plan.hasChanges else {
+            let count = suspended.isEmpty ? "" : ", \(suspended.count) suspended"
+            return out + "No changes: the cluster matches `\(commit)` (\(plan.count(.unchanged)) unchanged\(count)).\n" + held + volumesMarkdown(plan)
+        }
+        out += held.isEmpty ? "" : held + "\n"
         out += "**Plan:** \(plan.summary)\(Self.volumeSummary(plan)).\n"
         let misfits = plan.willNotFit.count
         if misfits > 0 { out += "\n> [!WARNING]\n> \(misfits) item\(misfits == 1 ? "" : "s") will not fit on the agents' free resources.\n" }

@@ -33,18 +33,23 @@ public struct PlanRenderer: Sendable {
     /// indented below, unchanged items with orchestration-only changes as `= …`, will-not-fit lines, then a summary.
     public func text(_ plan: Plan) -> String {
         var out = "Plan for \(plan.commit.short) against \(against)\n"
-        let shown = plan.items.filter { $0.action != .unchanged || !$0.changes.isEmpty }
+        let shown = plan.items.filter { $0.action != .unchanged || !$0.changes.isEmpty || $0.suspended || $0.pinnedCommit != nil }
         if !shown.isEmpty { out += "\n" }
         let width = shown.map(\.name.value.count).max() ?? 0
         for item in shown {
-            let (sign, colour) = Self.style(item.action)
-            let verb = item.action == .unchanged ? "settings" : item.action.rawValue
+            let (sign, colour) = item.suspended ? ("!", "35") : Self.style(item.action)
+            let verb = item.suspended ? "suspended" : item.action != .unchanged ? item.action.rawValue
+                : item.pinnedCommit != nil && item.changes.isEmpty ? "pinned" : "settings"
             let name = item.name.value + String(repeating: " ", count: width - item.name.value.count)
-            out += paint(colour, "\(sign) \(verb.padding(8)) \(name)  \(Self.instances(item))") + "\n"
+            let instances = item.suspended ? "\(item.currentInstances) instance\(item.currentInstances == 1 ? "" : "s") left as they are" : Self.instances(item)
+            out += paint(colour, "\(sign) \(verb.padding(8)) \(name)  \(instances)") + "\n"
+            if let pinned = item.pinnedCommit {
+                out += paint("2", "      pinned: \(pinned) (capstan rollback \(item.name) --clear follows HEAD again)") + "\n"
+            }
             for change in item.changes {
                 out += "      \(change.path): \(Self.value(change.old)) -> \(Self.value(change.new))\n"
             }
-            for note in item.notes where !(item.action == .unchanged) {
+            for note in item.notes where item.action != .unchanged || item.suspended {
                 out += paint("2", "      note: \(note)") + "\n"
             }
             if case .willNotFit(let placed, let needed, let reason) = item.fit {
@@ -58,7 +63,8 @@ public struct PlanRenderer: Sendable {
             let misfits = plan.willNotFit.count
             if misfits > 0 { out += paint("1;31", "\(misfits) item\(misfits == 1 ? "" : "s") will not fit on the agents' free resources.") + "\n" }
         } else {
-            out += "No changes: the cluster matches \(plan.commit.short) (\(plan.count(.unchanged)) unchanged).\n"
+            let suspended = plan.suspendedCount > 0 ? ", \(plan.suspendedCount) suspended" : ""
+            out += "No changes: the cluster matches \(plan.commit.short) (\(plan.count(.unchanged)) unchanged\(suspended)).\n"
         }
         return out
     }

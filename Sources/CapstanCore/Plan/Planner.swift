@@ -15,6 +15,11 @@
 /// reconciler's ``ReconcileMachine`` carries it out (at the pace its rollout rules allow).
 /// Live tasks of a name that git no longer has → `delete`.
 ///
+/// Suspended apps (`capstan suspend`): the item is planned as above, then held — its action becomes `unchanged`
+/// with ``PlanItem/suspended`` set and what it would have done in a note; it launches and kills nothing, its
+/// persistent volumes are not destroyed, and it is not a change. Both `capstan diff` and the reconciler pass the
+/// same set, so both show it the same way.
+///
 /// Fit: when the agents are known, new instances (create, scale up, the replacements of an update) are
 /// placed in name order on a ``PlacementLedger``. The resources of tasks that the plan kills — every task
 /// of a deleted app and the outdated tasks of an updated one — are counted as free first; tasks removed
@@ -25,7 +30,10 @@ public enum Planner {
     ///   - actual: the cluster's Capstan tasks and, optionally, its agents' free resources.
     ///   - runningSpecs: the workloads read from git at the commits the cluster's tasks carry (any order;
     ///     a commit that could not be read is simply absent). Used for field-level changes only.
-    public static func plan(desired: DesiredState, actual: ClusterSnapshot, runningSpecs: [DesiredState] = []) -> Plan {
+    ///   - suspended: apps whose reconciliation is paused: observed, never changed.
+    public static func plan(
+        desired: DesiredState, actual: ClusterSnapshot, runningSpecs: [DesiredState] = [], suspended: Set<AppName> = []
+    ) -> Plan {
         let tasksByApp = Dictionary(grouping: actual.tasks, by: \.app)
         var desiredByName: [AppName: Workload] = [:]
         desiredByName.reserveCapacity(desired.workloads.count)
@@ -52,12 +60,24 @@ public enum Planner {
                 drafts.append(Draft(item: item, freed: live))
             }
         }
+        if !suspended.isEmpty {
+            for index in drafts.indices where suspended.contains(drafts[index].item.name) { hold(&drafts[index]) }
+        }
         if let agents = actual.agents { placeAll(&drafts, on: agents, volumes: actual.volumes) }
         for index in drafts.indices where drafts[index].needed > 0 && actual.agents == nil {
             drafts[index].item.fit = .unchecked
         }
-        for index in drafts.indices { drafts[index].item.newInstances = drafts[index].needed }
-        let volumes = VolumePlanner.plan(desired: desiredByName, tasks: tasksByApp, volumes: actual.volumes)
+        for index in drafts.indices {
+            drafts[index].item.newInstances = drafts[index].needed
+            if let pinned = desired.appCommits[drafts[index].item.name], pinned != desired.commit {
+                drafts[index].item.pinnedCommit = pinned.short
+            }
+        }
+        var volumes = VolumePlanner.plan(desired: desiredByName, tasks: tasksByApp, volumes: actual.volumes)
+        for index in volumes.indices where volumes[index].action == .destroy && suspended.contains(volumes[index].id.app) {
+            volumes[index].action = .retain
+            volumes[index].note = "kept while the app is suspended"
+        }
         return Plan(commit: desired.commit, items: drafts.map(\.item), volumes: volumes)
     }
 
@@ -70,6 +90,19 @@ public enum Planner {
         var kept: [ObservedTask] = []
         /// Live tasks the plan kills (their resources count as free).
         var freed: [ObservedTask] = []
+    }
+
+    /// A suspended app's item: nothing launched or killed; what the plan would do is kept as a note.
+    static func hold(_ draft: inout Draft) {
+        var item = draft.item
+        if item.action != .unchanged {
+            item.notes.insert("suspended: would \(item.action.rawValue) (\(PlanRenderer.instances(item)))", at: 0)
+        } else {
+            item.notes.insert("suspended", at: 0)
+        }
+        item.action = .unchanged
+        item.suspended = true
+        draft = Draft(item: item, needed: 0, workload: draft.workload, kept: draft.kept + draft.freed, freed: [])
     }
 
     // MARK: Apps

@@ -73,6 +73,8 @@ public struct KillRequest: Sendable, Hashable {
 /// What a history row says happened to an app.
 public enum JournalEvent: String, Sendable, Hashable, CaseIterable {
     case created, updated, scaled, deleted, converged, degraded, failed, reverted, invalidCommit, restarted
+    /// Operator controls, journalled by the reconciler itself (`capstan suspend`, `resume`, `rollback`).
+    case suspended, resumed, pinned, unpinned
 
     /// The event a plan item's action is journalled as when a commit is applied; nil for `unchanged`.
     public init?(_ action: PlanAction) {

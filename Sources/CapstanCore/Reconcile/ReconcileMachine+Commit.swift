@@ -71,11 +71,11 @@ extension ReconcileMachine {
                     memory.progressMark = nil
                 }
                 memory.workload = workload
-                memory.commit = state.commit
+                memory.commit = state.commit(of: name)
                 memory.revertedFrom = nil
                 memories[name] = memory
             } else {
-                memories[name] = AppMemory(workload: workload, commit: state.commit, now: now)
+                memories[name] = AppMemory(workload: workload, commit: state.commit(of: name), now: now)
             }
         }
         let gone = Set(apps.keys).subtracting(wanted.keys)

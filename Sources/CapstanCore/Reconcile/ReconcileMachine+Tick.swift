@@ -7,6 +7,13 @@ extension ReconcileMachine {
         for item in plan().items { requestPlannedKills(item) }
         for name in apps.keys.sorted() {
             guard var memory = apps[name] else { continue }
+            if suspended.contains(name) {
+                // Observed, never changed: no deadline runs while suspended (it starts afresh on resume).
+                memory.lastProgress = now
+                memory.progressMark = nil
+                apps[name] = memory
+                continue
+            }
             if memory.isJob {
                 if jobProgress(memory).done { actions += recordConvergence(&memory) }
                 apps[name] = memory

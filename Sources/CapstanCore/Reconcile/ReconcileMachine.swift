@@ -82,6 +82,9 @@ public struct ReconcileMachine: Sendable {
     /// The apps' persistent volumes, by ID: read from the master at start-up, from offers, and recorded when the
     /// machine creates one (until the next offer or start-up shows it); forgotten when it destroys one.
     public internal(set) var volumes: [AppVolumeID: ObservedVolume] = [:] { didSet { planCache = nil } }
+    /// Apps whose reconciliation is paused (`capstan suspend`): the plan holds them (``Planner``), so nothing is
+    /// launched or killed for them and their rollout deadlines do not run.
+    public var suspended: Set<AppName> = [] { didSet { if suspended != oldValue { planCache = nil } } }
 
     public init(configuration: Configuration = Configuration(), makeTaskID: @escaping @Sendable (Workload) -> TaskID) {
         self.configuration = configuration
@@ -92,7 +95,10 @@ public struct ReconcileMachine: Sendable {
 
     /// The desired state being deployed: each app's manifest (an older one for an app that was reverted).
     public var desired: DesiredState {
-        DesiredState(commit: appliedCommit ?? "", workloads: apps.values.map(\.workload).sorted { $0.name < $1.name })
+        let commit = appliedCommit ?? ""
+        var state = DesiredState(commit: commit, workloads: apps.values.map(\.workload).sorted { $0.name < $1.name })
+        for (name, memory) in apps where memory.commit != commit { state.appCommits[name] = memory.commit }
+        return state
     }
 
     /// What the cluster runs, as the planner sees it.
@@ -105,7 +111,7 @@ public struct ReconcileMachine: Sendable {
     /// The plan for the desired state against the tasks: what the machine carries out.
     public mutating func plan() -> Plan {
         if let planCache { return planCache }
-        let plan = Planner.plan(desired: desired, actual: snapshot, runningSpecs: recentStates)
+        let plan = Planner.plan(desired: desired, actual: snapshot, runningSpecs: recentStates, suspended: suspended)
         planCache = plan
         return plan
     }
@@ -205,6 +211,7 @@ public struct ReconcileMachine: Sendable {
     /// The kills the plan and the rollout allow now for one item: every task of a delete (unless held by the
     /// deletion budget), a job's outdated tasks, and what an app's rollout step may replace or scale away.
     mutating func requestPlannedKills(_ item: PlanItem) {
+        if item.suspended { return }
         if item.action == .delete {
             guard !heldDeletes.contains(item.name) else { return }
             for id in item.tasks { requestKill(id) }

@@ -89,6 +89,8 @@ public struct ReconcilerDaemon: Service {
         let frameworkConfiguration = options.framework
         let reconciler = Reconciler(configuration: frameworkConfiguration, store: store, logger: logger)
         let loader = DesiredStateLoader(source: source, path: options.path, logger: logger)
+        await reconciler.setLoader(loader)
+        await reconciler.restoreControls()
         await reconciler.setManifestReader { app, commit in
             guard let id = try? await loader.source.resolve(commit.hex),
                 let loaded = try? await loader.load(commit: id), loaded.manifests.isValid
@@ -104,6 +106,7 @@ public struct ReconcilerDaemon: Service {
             historyStore: store, verifySignature: signature?.check,
             onPush: { await watcher.trigger() }, logger: logger)
         routes.acceptsUnsignedWebhooks = options.webhookInsecure
+        routes.appControls = .calling(reconciler)
         if signature == nil {
             if options.webhookInsecure {
                 logger.warning("The webhook accepts unsigned pushes (--webhook-insecure): anyone who reaches the port can trigger fetches")
@@ -143,18 +146,8 @@ public struct ReconcilerDaemon: Service {
                 for await event in watcher.events {
                     switch event {
                     case .commit(let commit):
-                        do {
-                            let loaded = try await loader.load(commit: commit)
-                            if let desired = loaded.desiredState {
-                                await reconciler.apply(desired)
-                            } else {
-                                let lines = loaded.manifests.diagnostics.map { "\($0)" }
-                                logger.error("Commit is invalid; nothing changes", metadata: ["commit": "\(commit.short)", "problems": "\(lines.count)"])
-                                await reconciler.reject(commit: commit, diagnostics: lines)
-                            }
-                        } catch {
-                            await reconciler.reject(commit: commit, diagnostics: ["\(error)"])
-                        }
+                        // Pinned apps (capstan rollback) are read at their pins; the rest at the commit.
+                        await reconciler.load(commit: commit)
                     case .failed(let error):
                         await reconciler.sourceFailed("reading \(repo) failed: \(error.message)")
                     }

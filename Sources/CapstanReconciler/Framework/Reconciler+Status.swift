@@ -19,6 +19,15 @@ extension Reconciler {
                 runningInstances: live.filter(\.isRunning).count, healthyInstances: live.filter(\.isHealthy).count,
                 phase: .degraded, reason: syncError ?? "not in git; waiting to be pruned"))
         }
+        for index in statuses.indices {
+            let name = AppName(statuses[index].name)
+            statuses[index].pinned = pins[statuses[index].name].map { String($0.commit.prefix(12)) }
+            if machine.suspended.contains(name) {
+                statuses[index].suspended = true
+                let detail = statuses[index].reason.map { ": \($0)" } ?? ""
+                statuses[index].reason = "suspended (capstan resume \(name) reconciles it again)\(detail)"
+            }
+        }
         return statuses.sorted { $0.name < $1.name }
     }
 

@@ -28,6 +28,10 @@ public actor Reconciler {
     var masterLost: (since: Date, master: String, error: String)?
     /// Reads an app's manifest at an older commit, for automatic reverts.
     var manifestAtCommit: (@Sendable (_ app: AppName, _ commit: CommitID) async -> Workload?)?
+    /// Apps pinned by `capstan rollback`, by name (kept in the history store).
+    var pins: [String: AppPin] = [:]
+    /// Reads commits for ``load(commit:)`` and `capstan rollback`; set by the daemon.
+    var loader: DesiredStateLoader?
 
     public init(
         configuration: ReconcilerConfiguration, store: HistoryStore, logger: Logger,

@@ -10,7 +10,7 @@ import NIOCore
 public struct ReconcilerClient: Sendable {
     /// The API's base URL, without a trailing slash (`http://127.0.0.1:5052`).
     public let baseURL: String
-    private let poster: JSONPoster
+    let poster: JSONPoster
 
     public init(baseURL: String, poster: JSONPoster = JSONPoster()) {
         self.baseURL = Self.normalise(baseURL)
@@ -103,7 +103,7 @@ public struct ReconcilerClient: Sendable {
         }
     }
 
-    private func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
+    func get<T: Decodable>(_ path: String, as type: T.Type) async throws -> T {
         let url = baseURL + path
         let reply: JSONPoster.Reply
         do {

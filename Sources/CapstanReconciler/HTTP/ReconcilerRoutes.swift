@@ -17,6 +17,7 @@ import Prometheus
 ///   fetch runs make one more fetch. Behind the API's authentication when it has one.
 /// - `GET /api/v1/status`: the `ReconcilerStatus` document.
 /// - `GET /api/v1/history/{app}?limit=N`: `{"app": …, "entries": [HistoryEntry…]}`, newest first.
+/// - `POST /api/v1/apps/{app}/suspend|resume|rollback`, `GET /api/v1/controls` (``registerAppControls(on:)``).
 /// - `/health`, `/version`, `/metrics` (through `ServiceEndpoints`, from `router(metrics:)`).
 ///
 /// The routes call closures rather than a protocol, so the reconciler actor (or a test) plugs in whatever it
@@ -41,6 +42,8 @@ public struct ReconcilerRoutes: Sendable {
     /// The largest webhook body read; a bigger one is answered 413.
     public var webhookBodyLimit: Int
     public var logger: Logger
+    /// `capstan suspend`, `resume`, `rollback` and the controls `capstan diff` reads (``registerAppControls(on:)``); nil: not served.
+    public var appControls: AppControlHandlers?
 
     public static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     public static let eventHeader = HTTPField.Name("X-GitHub-Event")!
@@ -128,6 +131,7 @@ public struct ReconcilerRoutes: Sendable {
                 return try Response.reconcilerJSON(HistoryPage(app: app, entries: entries))
             }
         }
+        registerAppControls(on: router)
     }
 
     // MARK: Handlers
@@ -175,7 +179,7 @@ public struct ReconcilerRoutes: Sendable {
     }
 
     /// Runs a handler, answering every error as `{"error": "…"}` with its status.
-    private func answeringJSON(_ body: () async throws -> Response) async -> Response {
+    func answeringJSON(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch let error as APIError {

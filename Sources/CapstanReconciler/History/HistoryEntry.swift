@@ -22,6 +22,14 @@ public enum HistoryEvent: String, Codable, Sendable, CaseIterable {
     case invalidCommit
     /// Tasks were relaunched after they exited or their agent was lost.
     case restarted
+    /// Reconciliation was paused (`capstan suspend`).
+    case suspended
+    /// Reconciliation resumed (`capstan resume`).
+    case resumed
+    /// Pinned to an earlier converged commit (`capstan rollback`).
+    case pinned
+    /// The pin was lifted (`capstan rollback --clear`, or a newer commit changed the app's manifest).
+    case unpinned
 }
 
 /// One line of an app's history.

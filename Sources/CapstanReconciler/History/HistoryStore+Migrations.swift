@@ -38,8 +38,38 @@ extension HistoryStore {
                 table.column("value", .text).notNull()
             }
         }
+        migrator.registerMigration("v2: suspended and pinned apps") { db in
+            // Apps whose reconciliation is paused (`capstan suspend`), kept across restarts.
+            try db.create(table: SuspendedRow.databaseTableName) { table in
+                table.primaryKey("app", .text)
+                table.column("time", .datetime).notNull()
+            }
+            // Apps pinned to an earlier converged commit (`capstan rollback`), with the HEAD they were pinned at.
+            try db.create(table: PinRow.databaseTableName) { table in
+                table.primaryKey("app", .text)
+                table.column("commit", .text).notNull()
+                table.column("baseCommit", .text).notNull()
+                table.column("time", .datetime).notNull()
+            }
+        }
         return migrator
     }
+}
+
+/// A row of `suspended_app`.
+struct SuspendedRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "suspended_app"
+    var app: String
+    var time: Date
+}
+
+/// A row of `pinned_app`.
+struct PinRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "pinned_app"
+    var app: String
+    var commit: String
+    var baseCommit: String
+    var time: Date
 }
 
 extension HistoryEntry: FetchableRecord, MutablePersistableRecord {

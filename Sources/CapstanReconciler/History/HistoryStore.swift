@@ -175,7 +175,7 @@ public final class HistoryStore: Sendable {
 
     // MARK: Access
 
-    private func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func read<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await queue.read(body)
         } catch {
@@ -183,7 +183,7 @@ public final class HistoryStore: Sendable {
         }
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+    func write<T: Sendable>(_ what: String, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
         do {
             return try await queue.write(body)
         } catch {

@@ -1,4 +1,5 @@
 import CapstanCore
+import CapstanManifest
 
 /// What one blob decoded to, at the path it was decoded under; the same bytes at another path decode to
 /// the same workloads with that path in every position (``moved(to:)``).
@@ -6,11 +7,20 @@ struct DecodedBlob: Sendable {
     var path: String
     var entries: [ManifestEntry]
     var diagnostics: [ManifestDiagnostic]
+    /// Documents that are not Capstan manifests.
+    var skipped: [SkippedDocument] = []
 
     init(_ decoded: (entries: [ManifestEntry], diagnostics: [ManifestDiagnostic]), path: String) {
         self.path = path
         self.entries = decoded.entries
         self.diagnostics = decoded.diagnostics
+    }
+
+    init(_ decoded: ManifestLoader.DecodedFile, path: String) {
+        self.path = path
+        self.entries = decoded.entries
+        self.diagnostics = decoded.diagnostics
+        self.skipped = decoded.skipped
     }
 
     /// The same results with every position naming `newPath` (a rename, or a copy of a file).
@@ -27,6 +37,7 @@ struct DecodedBlob: Sendable {
                 dependsOnLocations: entry.dependsOnLocations.map(move))
         }
         out.diagnostics = diagnostics.map { ManifestDiagnostic(move($0.location), path: $0.path, $0.message) }
+        out.skipped = skipped.map { SkippedDocument(location: move($0.location), apiVersion: $0.apiVersion, kind: $0.kind) }
         return out
     }
 }

@@ -82,13 +82,15 @@ public actor DesiredStateLoader {
         }
         var entries: [ManifestEntry] = []
         var diagnostics: [ManifestDiagnostic] = []
+        var skipped: [SkippedDocument] = []
         for file in files {
             let blob = decoded[file.blobID]!.moved(to: file.path)
             entries += blob.entries
             diagnostics += blob.diagnostics
+            skipped += blob.skipped
         }
         trimCache(keeping: Set(files.map(\.blobID)))
-        let set = ManifestSet(entries: entries, diagnostics: diagnostics)
+        let set = ManifestSet(entries: entries, diagnostics: diagnostics, skipped: skipped)
         logger.debug(
             "Loaded manifests",
             metadata: ["commit": "\(commit.short)", "files": "\(files.count)", "parsed": "\(missing.count)", "valid": "\(set.isValid)"])
@@ -99,12 +101,12 @@ public actor DesiredStateLoader {
     /// a repository are of similar size, so the shares are even); the results are in the order of `files`.
     static func decode(_ files: [ManifestFile], parallelism: Int) async -> [DecodedBlob] {
         let workers = min(parallelism, files.count)
-        guard workers > 1 else { return files.map { DecodedBlob(ManifestLoader.decode($0), path: $0.path) } }
+        guard workers > 1 else { return files.map { DecodedBlob(ManifestLoader.decodeFile($0), path: $0.path) } }
         return await withTaskGroup(of: (Int, [DecodedBlob]).self) { group in
             for worker in 0..<workers {
                 group.addTask {
                     let share = stride(from: worker, to: files.count, by: workers).map { index in
-                        DecodedBlob(ManifestLoader.decode(files[index]), path: files[index].path)
+                        DecodedBlob(ManifestLoader.decodeFile(files[index]), path: files[index].path)
                     }
                     return (worker, share)
                 }

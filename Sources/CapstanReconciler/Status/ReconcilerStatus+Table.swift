@@ -19,7 +19,7 @@ extension ReconcilerStatus {
             var rows = [["APP", "KIND", "PHASE", "INSTANCES", "DESIRED", "RUNNING", "REASON"]]
             for app in apps.sorted(by: { $0.name < $1.name }) {
                 rows.append([
-                    app.name, app.kind, app.phase.rawValue,
+                    app.name, app.kind, app.phaseText,
                     "\(app.healthyInstances)/\(app.runningInstances)/\(app.desiredInstances)",
                     app.desiredCommit ?? "-", app.runningCommit ?? "-", app.reason ?? "-",
                 ])
@@ -43,6 +43,16 @@ extension ReconcilerStatus {
         }
         for diagnostic in diagnostics { lines.append("  \(diagnostic)") }
         return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+extension AppStatus {
+    /// The phase as tables show it: `Synced`, `Progressing (suspended)`, `Synced (pinned 3c4d5e6f7a8b)`.
+    public var phaseText: String {
+        var marks: [String] = []
+        if suspended { marks.append("suspended") }
+        if let pinned { marks.append("pinned \(pinned)") }
+        return phase.rawValue + (marks.isEmpty ? "" : " (\(marks.joined(separator: ", ")))")
     }
 }
 

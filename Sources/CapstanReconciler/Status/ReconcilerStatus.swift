@@ -29,12 +29,18 @@ public struct AppStatus: Codable, Sendable, Equatable {
     public var phase: AppPhase
     /// One sentence saying why the app is not Synced; nil when it is.
     public var reason: String?
+    /// Reconciliation is paused (`capstan suspend`): its tasks are observed, never started, killed or updated.
+    public var suspended: Bool
+    /// The 12-hex commit the app is pinned to by `capstan rollback`; nil when it follows HEAD.
+    public var pinned: String?
 
     public init(
         name: String, kind: String = "App", desiredCommit: String? = nil, runningCommit: String? = nil,
         desiredInstances: Int = 0, runningInstances: Int = 0, healthyInstances: Int = 0, phase: AppPhase,
-        reason: String? = nil
+        reason: String? = nil, suspended: Bool = false, pinned: String? = nil
     ) {
+        self.suspended = suspended
+        self.pinned = pinned
         self.name = name
         self.kind = kind
         self.desiredCommit = desiredCommit
@@ -44,6 +50,28 @@ public struct AppStatus: Codable, Sendable, Equatable {
         self.healthyInstances = healthyInstances
         self.phase = phase
         self.reason = reason
+    }
+}
+
+extension AppStatus {
+    enum CodingKeys: String, CodingKey {
+        case name, kind, desiredCommit, runningCommit, desiredInstances, runningInstances, healthyInstances, phase, reason
+        case suspended, pinned
+    }
+
+    /// `suspended` and `pinned` may be absent (a document from an older reconciler).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(
+            name: try c.decode(String.self, forKey: .name), kind: try c.decode(String.self, forKey: .kind),
+            desiredCommit: try c.decodeIfPresent(String.self, forKey: .desiredCommit),
+            runningCommit: try c.decodeIfPresent(String.self, forKey: .runningCommit),
+            desiredInstances: try c.decode(Int.self, forKey: .desiredInstances),
+            runningInstances: try c.decode(Int.self, forKey: .runningInstances),
+            healthyInstances: try c.decode(Int.self, forKey: .healthyInstances), phase: try c.decode(AppPhase.self, forKey: .phase),
+            reason: try c.decodeIfPresent(String.self, forKey: .reason),
+            suspended: try c.decodeIfPresent(Bool.self, forKey: .suspended) ?? false,
+            pinned: try c.decodeIfPresent(String.self, forKey: .pinned))
     }
 }
 

@@ -86,7 +86,7 @@ enum AppView {
         var rows = [["APP", "KIND", "PHASE", "HEALTHY/RUNNING/DESIRED", "DESIRED", "RUNNING"]]
         for app in apps {
             rows.append([
-                app.name, app.kind, app.phase.rawValue, "\(app.healthyInstances)/\(app.runningInstances)/\(app.desiredInstances)",
+                app.name, app.kind, app.phaseText, "\(app.healthyInstances)/\(app.runningInstances)/\(app.desiredInstances)",
                 app.desiredCommit ?? "-", app.runningCommit ?? "-",
             ])
         }
@@ -100,8 +100,10 @@ enum AppView {
             "phase:     \(app.phase.rawValue)\(app.reason.map { ": \($0)" } ?? "")",
             "instances: \(app.healthyInstances) healthy, \(app.runningInstances) running, \(app.desiredInstances) desired",
             "commits:   desired \(app.desiredCommit ?? "-"), running \(app.runningCommit ?? "-")",
-            "",
         ]
+        if app.suspended { lines.append("suspended: yes (capstan resume \(app.name) reconciles it again)") }
+        if let pinned = app.pinned { lines.append("pinned:    \(pinned) (capstan rollback \(app.name) --clear follows HEAD again)") }
+        lines.append("")
         if detail.tasks.isEmpty {
             lines.append("no live tasks")
         } else {

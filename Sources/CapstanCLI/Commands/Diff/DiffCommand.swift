@@ -43,6 +43,12 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "The master for --against live, as HOST:PORT.")
     var master: String = "127.0.0.1:5050"
 
+    @Option(
+        help: ArgumentHelp(
+            "With --against live: the reconciler's API URL, whose suspended apps, pins and completed jobs the plan honours (default: $CAPSTAN_RECONCILER, else the one the master knows, if any).",
+            valueName: "url"))
+    var reconciler: String?
+
     @Option(help: "The reconciler's role: its apps' persistent volumes are reserved for it.")
     var role: String = ReconcilerConfiguration.defaultRole
 
@@ -113,9 +119,12 @@ struct DiffCommand: AsyncParsableCommand {
         var logger = Logger(label: "capstan.diff")
         logger.logLevel = .warning
         let loader = DesiredStateLoader(source: source, path: path, logger: logger)
-        let desired = try Self.valid(try await loader.load(commit: commit), revision: revision)
+        // Against the live cluster the plan honours what the reconciler honours: suspended apps, pins, completed jobs.
+        let controls = master == nil ? nil : try await reconcilerControls(master: master!)
+        let pinned = try await loader.load(commit: commit, pins: controls?.pins ?? [])
+        let desired = try Self.valid(pinned.loaded, revision: revision, state: pinned.desiredState)
 
-        let actual: ClusterSnapshot
+        var actual: ClusterSnapshot
         let runningSpecs: [DesiredState]
         let description: String
         if let master {
@@ -139,11 +148,42 @@ struct DiffCommand: AsyncParsableCommand {
             description = "\(against) (\(baseCommit.short))"
         }
 
-        let plan = Planner.plan(desired: desired, actual: actual, runningSpecs: runningSpecs)
+        if let controls {
+            for (job, label) in controls.completedJobs { actual.completedJobs[AppName(job)] = label }
+        }
+        let suspended = Set((controls?.suspended ?? []).map { AppName($0) })
+        let plan = Planner.plan(desired: desired, actual: actual, runningSpecs: runningSpecs, suspended: suspended)
         let color = output == .text && !noColor && isatty(STDOUT_FILENO) == 1
             && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let text = PlanRenderer(against: description, color: color).render(plan, as: output)
         return (text, plan.hasChanges)
+    }
+
+    /// The reconciler's controls: from `--reconciler` (or `CAPSTAN_RECONCILER`), which must answer; else from the
+    /// reconciler the master knows, if it has one (none registered: nil; one that does not answer: nil, with a warning).
+    func reconcilerControls(master: HostPort) async throws -> ReconcilerControls? {
+        let poster = try ReconcilerClient.poster(
+            timeout: .seconds(5), authorization: try masterCredentials.authorization(), tls: try tls.client())
+        if let url = reconciler ?? ReconcilerEndpoint.environment("CAPSTAN_RECONCILER") {
+            do {
+                return try await ReconcilerClient(baseURL: url, poster: poster).controls()
+            } catch {
+                throw CapstanError(.unavailable, "cannot read the suspended and pinned apps from the reconciler at \(url): \(error)")
+            }
+        }
+        let client: ReconcilerClient
+        do {
+            client = try await ReconcilerClient.discover(master: master, poster: poster)
+        } catch {
+            return nil
+        }
+        do {
+            return try await client.controls()
+        } catch {
+            FileHandle.standardError.write(Data(
+                "capstan diff: warning: the reconciler at \(client.baseURL) did not answer (\(error)); suspended and pinned apps are not known\n".utf8))
+            return nil
+        }
     }
 
     /// `--path`, or `Manifests` when the commit has that directory, or the root.
@@ -153,8 +193,8 @@ struct DiffCommand: AsyncParsableCommand {
     }
 
     /// The desired state of a load, or a failure listing its diagnostics.
-    static func valid(_ loaded: LoadedManifests, revision: String) throws -> DesiredState {
-        if let state = loaded.desiredState { return state }
+    static func valid(_ loaded: LoadedManifests, revision: String, state: DesiredState? = nil) throws -> DesiredState {
+        if let state = state ?? loaded.desiredState { return state }
         let count = loaded.manifests.diagnostics.count
         var text = loaded.manifests.diagnostics.map { $0.description + "\n" }.joined()
         text += "capstan diff: \(count) error\(count == 1 ? "" : "s") in the manifests at \(revision) (\(loaded.commit.short))\n"
