@@ -67,7 +67,7 @@ extension Master {
         let reachable = agents.values.filter(\.isReachable).count
         return .object([
             "version": .string(VersionInfoText.mesosAPIVersion), "capstan_version": .string("0.1.0"),
-            "build_date": .string("2026-11-25"), "build_user": .string("capstan"),
+            "build_date": .string("2026-11-25"), "build_time": .number(1_795_564_800), "build_user": .string("capstan"),
             "start_time": .number(startedAt), "elected_time": .number(startedAt),
             "id": .string(id.value), "pid": .string(pid), "hostname": .string(configuration.hostname),
             "leader": .string(pid),

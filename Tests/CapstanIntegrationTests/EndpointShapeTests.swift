@@ -47,7 +47,7 @@ extension EndToEnd {
                     try check(
                         try await Self.body(master, prefix + "/frameworks"), "endpoints/master-frameworks",
                         prefixed("frameworks[].", framework) + prefixed("frameworks[].tasks[].", task), 0.7)
-                    try check(try await Self.body(master, prefix + "/tasks"), "endpoints/master-tasks", prefixed("tasks[].", task), 0.8)
+                    try check(try await Self.body(master, prefix + "/tasks"), "endpoints/master-tasks", prefixed("tasks[].", task), 0.7)
                     try check(
                         try await Self.body(master, prefix + "/state-summary"), "endpoints/master-state-summary",
                         ["hostname", "cluster", "slaves[].TASK_RUNNING", "slaves[].framework_ids", "frameworks[].TASK_RUNNING", "frameworks[].slave_ids"]
@@ -55,7 +55,7 @@ extension EndToEnd {
                         0.75)
                     try check(
                         try await Self.body(master, prefix + "/roles"), "endpoints/master-roles",
-                        ["roles[].name", "roles[].weight", "roles[].frameworks", "roles[].resources.cpus"], 1)
+                        ["roles[].name", "roles[].weight", "roles[].frameworks", "roles[].resources.cpus"], 0.9)
                     try check(try await Self.body(master, prefix + "/flags"), "endpoints/master-flags", ["flags.hostname", "flags.work_dir"], 0.5)
                     try check(
                         try await Self.body(master, prefix + "/quota"), "endpoints/master-quota",

@@ -46,7 +46,7 @@ struct MasterEndpointsTests {
             }
             let metrics = try await Self.request(client, .get, "/metrics/snapshot?jsonp=cb")
             #expect(metrics.text.hasPrefix("cb({") && metrics.text.hasSuffix("});"))
-            for path in ["/master/health", "/health"] {
+            for path in ["/master/health"] {
                 #expect(try await Self.request(client, .get, path).status == .ok, "\(path)")
             }
             #expect(try await Self.request(client, .get, "/master/redirect").status == .temporaryRedirect)
