@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import Foundation
 
 /// A free-form JSON value, for the legacy `/state` document whose shape predates the v1 API.
 public enum LegacyJSON: Encodable, Sendable {
@@ -52,11 +53,42 @@ extension MesosTask {
             "executor_id": .string(executorID?.value ?? ""),
             "state": .string(state.rawValue),
             "resources": ((try? Resources(mesos: resources)) ?? Resources()).legacyJSON,
-            "statuses": .array(statuses.map { .object(["state": .string($0.state.rawValue), "timestamp": .number($0.timestamp ?? 0)]) }),
+            "statuses": .array(statuses.map { status in
+                var object: [String: LegacyJSON] = ["state": .string(status.state.rawValue), "timestamp": .number(status.timestamp ?? 0)]
+                // Where tools such as mesos-dns read a task's IP addresses.
+                if let containerStatus = status.containerStatus { object["container_status"] = LegacyJSON(mesos: containerStatus) }
+                return .object(object)
+            }),
         ]
+        if let discovery { object["discovery"] = LegacyJSON(mesos: discovery) }
+        if let container { object["container"] = LegacyJSON(mesos: container) }
         if let labels = labels?.labels {
             object["labels"] = .array(labels.map { .object(["key": .string($0.key), "value": .string($0.value ?? "")]) })
         }
         return .object(object)
+    }
+}
+
+extension LegacyJSON {
+    /// A v1 message's Mesos JSON as a free-form value (Mesos' legacy endpoints embed messages this way).
+    public init(mesos value: some Encodable) {
+        guard let data = try? MesosJSON.encode(value),
+            let parsed = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        else {
+            self = .null
+            return
+        }
+        self.init(parsed: parsed)
+    }
+
+    private init(parsed: Any) {
+        switch parsed {
+        case let text as String: self = .string(text)
+        case let number as NSNumber:
+            self = String(cString: number.objCType) == "c" ? .bool(number.boolValue) : .number(number.doubleValue)
+        case let array as [Any]: self = .array(array.map(LegacyJSON.init(parsed:)))
+        case let object as [String: Any]: self = .object(object.mapValues(LegacyJSON.init(parsed:)))
+        default: self = .null
+        }
     }
 }

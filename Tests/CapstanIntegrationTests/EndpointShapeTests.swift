@@ -47,7 +47,7 @@ extension EndToEnd {
                     try check(
                         try await Self.body(master, prefix + "/frameworks"), "endpoints/master-frameworks",
                         prefixed("frameworks[].", framework) + prefixed("frameworks[].tasks[].", task), 0.7)
-                    try check(try await Self.body(master, prefix + "/tasks"), "endpoints/master-tasks", prefixed("tasks[].", task), 0.7)
+                    try check(try await Self.body(master, prefix + "/tasks"), "endpoints/master-tasks", prefixed("tasks[].", task + ["statuses[].container_status"]), 0.7)
                     try check(
                         try await Self.body(master, prefix + "/state-summary"), "endpoints/master-state-summary",
                         ["hostname", "cluster", "slaves[].TASK_RUNNING", "slaves[].framework_ids", "frameworks[].TASK_RUNNING", "frameworks[].slave_ids"]
