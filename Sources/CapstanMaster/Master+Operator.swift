@@ -21,7 +21,8 @@ extension Master {
                 throw CapstanError(.invalidArgument, "get_metrics.timeout.nanoseconds must be >= 0 (it was \(timeout.nanoseconds))")
             }
             return OperatorResponse(
-                type: .getMetrics, getMetrics: .init(metrics: metricsSnapshot().map { MesosMetric(name: $0.key, value: $0.value) }))
+                type: .getMetrics,
+                getMetrics: .init(metrics: metricsSnapshot().sorted { $0.key < $1.key }.map { MesosMetric(name: $0.key, value: $0.value) }))
         case .getState:
             return OperatorResponse(type: .getState, getState: getState())
         case .getAgents:

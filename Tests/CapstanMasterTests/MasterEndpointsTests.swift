@@ -176,6 +176,7 @@ struct MasterEndpointsTests {
             let metrics = try MesosJSON.decode(OperatorResponse.self, from: Data(reply.text.utf8)).getMetrics?.metrics ?? []
             let snapshot = try JSONSerialization.jsonObject(with: Data(try await Self.request(client, .get, "/metrics/snapshot").text.utf8)) as? [String: Double]
             #expect(Set(metrics.map(\.name)) == Set(snapshot?.keys ?? [:].keys))
+            #expect(metrics.map(\.name) == metrics.map(\.name).sorted(), "listed by name")
             #expect(metrics.first { $0.name == "master/slaves_active" }?.value == 1)
             #expect(metrics.first { $0.name == "master/cpus_total" }?.value == 2)
             let negative = try await Self.call(client, #"{"type":"GET_METRICS","get_metrics":{"timeout":{"nanoseconds":-1}}}"#)
