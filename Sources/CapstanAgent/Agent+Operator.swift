@@ -2,6 +2,7 @@ import Logging
 import CapstanAPI
 import CapstanCore
 import CapstanContainerizer
+import CapstanHTTP
 import Foundation
 
 extension Agent {
@@ -31,6 +32,15 @@ extension Agent {
             return AgentOperatorResponse(type: .getTasks, getTasks: getTasks())
         case .listFiles, .readFile:
             return try await fileCall(call)
+        case .getMetrics:
+            if let timeout = call.getMetrics?.timeout, timeout.nanoseconds < 0 {
+                throw CapstanError(.invalidArgument, "get_metrics.timeout.nanoseconds must be >= 0 (it was \(timeout.nanoseconds))")
+            }
+            return AgentOperatorResponse(
+                type: .getMetrics,
+                getMetrics: .init(metrics: metricsSnapshot().sorted { $0.key < $1.key }.map { MesosMetric(name: $0.key, value: $0.value) }))
+        case .getLoggingLevel:
+            return AgentOperatorResponse(type: .getLoggingLevel, getLoggingLevel: .init(level: LogLevelControl.shared.verbosity))
         default:
             throw CapstanError(.unsupported, "Agent operator call \(call.type?.rawValue ?? "UNKNOWN") is not supported")
         }
@@ -107,5 +117,15 @@ extension Agent {
             }
         }
         return AgentOperatorResponse.GetContainers(containers: containers)
+    }
+}
+
+extension Agent {
+    /// SET_LOGGING_LEVEL, answered with an empty 200: the process's level for the call's duration.
+    public func setLoggingLevel(_ body: OperatorCall.SetLoggingLevel?) throws(CapstanError) {
+        guard let body else { throw CapstanError(.invalidArgument, "SET_LOGGING_LEVEL needs 'set_logging_level'") }
+        let duration = try LogLevelControl.duration(nanoseconds: body.duration.nanoseconds, field: "set_logging_level.duration")
+        LogLevelControl.shared.set(verbosity: body.level, for: duration)
+        logger.notice("Logging level changed", metadata: ["level": "\(body.level)", "duration_secs": "\(duration.seconds)"])
     }
 }

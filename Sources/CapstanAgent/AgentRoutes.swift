@@ -42,9 +42,38 @@ enum AgentRoutes {
                 try await answering {
                     try request.requireJSONAccepted()
                     let call = try await request.decodeMesos(AgentOperatorCall.self)
+                    if call.type == .setLoggingLevel {
+                        try await agent.setLoggingLevel(call.setLoggingLevel)
+                        return Response(status: .ok)
+                    }
                     return try Response.mesosJSON(try await agent.operatorCall(call))
                 }
             }
+        }
+
+        // Mesos 1.0's agent JSON endpoints: `/state` and `/flags` of the agent process (also as `/slave(1)/...`, and
+        // `state.json`), the resource monitor's `/monitor/statistics`, `/containers`, and `/metrics/snapshot`.
+        for prefix in ["", "slave(1)/"] {
+            for suffix in ["", ".json"] {
+                router.get(RouterPath(prefix + "state" + suffix)) { request, _ in
+                    try await answering { try Response.mesosJSON(await agent.legacyState(), jsonp: request) }
+                }
+            }
+            router.get(RouterPath(prefix + "flags")) { request, _ in
+                try await answering { try Response.mesosJSON(["flags": await agent.legacyFlags()], jsonp: request) }
+            }
+            router.get(RouterPath(prefix + "containers")) { request, _ in
+                try await answering { try Response.mesosJSON(await agent.containersDocument(), jsonp: request) }
+            }
+        }
+        router.get("slave(1)/health") { _, _ in Response(status: .ok) }
+        for path in ["monitor/statistics", "monitor/statistics.json"] {
+            router.get(RouterPath(path)) { request, _ in
+                try await answering { try Response.mesosJSON(await agent.monitorStatistics(), jsonp: request) }
+            }
+        }
+        router.get("metrics/snapshot") { request, _ in
+            try await answering { try Response.mesosJSON(await agent.metricsSnapshot(), jsonp: request) }
         }
 
         // Mesos serves the files API under its process ID too (`/slave(1)/files/...`), which is where its web UI reads.

@@ -156,7 +156,7 @@ public struct AgentService: Service {
             // Executors authenticate by their container (the agent started them); the master signs its calls.
             router.add(
                 middleware: AuthenticationMiddleware(
-                    authenticator: authenticator, openPrefixes: ["/health", "/version", "/agent/internal", "/api/v1/executor"]))
+                    authenticator: authenticator, openPrefixes: ["/health", "/slave(1)/health", "/version", "/agent/internal", "/api/v1/executor"]))
         }
         let registry = PrometheusCollectorRegistry()
         ServiceEndpoints.register(on: router, metrics: registry) {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import CapstanHTTP
 import Logging
 
 /// `--log-level`, shared by the long-running commands.
@@ -11,10 +12,12 @@ struct LoggingOptions: ParsableArguments {
         guard let level = Logger.Level(rawValue: logLevel.lowercased()) else {
             throw ValidationError("--log-level '\(logLevel)' is not one of trace, debug, info, notice, warning, error, critical")
         }
+        // One process-wide level that SET_LOGGING_LEVEL on the master or agent can raise for a while.
+        LogLevelControl.shared.setBase(level)
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
-            return handler
+            return ControlledLogHandler(handler)
         }
         return level
     }

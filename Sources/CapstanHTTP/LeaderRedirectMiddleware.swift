@@ -29,7 +29,10 @@ public struct LeaderRedirectMiddleware<Context: RequestContext>: RouterMiddlewar
     /// Path prefixes that only the leader serves.
     let leaderOnlyPrefixes: [String]
 
-    public init(leadership: any Leadership, leaderOnlyPrefixes: [String] = ["/api/v1", "/state", "/master/state", "/redirect"]) {
+    public init(leadership: any Leadership, leaderOnlyPrefixes: [String] = [
+        "/api/v1", "/state", "/master/state", "/redirect", "/master/api/v1", "/master/redirect", "/quota", "/master/quota",
+        "/weights", "/master/weights",
+    ]) {
         self.leadership = leadership
         self.leaderOnlyPrefixes = leaderOnlyPrefixes
     }

@@ -1,66 +1,12 @@
 import Logging
 import CapstanAPI
 import CapstanCore
+import CapstanHTTP
 import Foundation
-
-/// A free-form JSON value, for the legacy `/state` document whose shape predates the v1 API.
-enum LegacyJSON: Encodable, Sendable {
-    case string(String)
-    case number(Double)
-    case bool(Bool)
-    case array([LegacyJSON])
-    case object([String: LegacyJSON])
-    case null
-
-    func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .string(let s): try container.encode(s)
-        case .number(let n): try container.encode(n)
-        case .bool(let b): try container.encode(b)
-        case .array(let a): try container.encode(a)
-        case .object(let o): try container.encode(o)
-        case .null: try container.encodeNil()
-        }
-    }
-}
-
-extension Resources {
-    /// The legacy `/state` form: `{"cpus": 2, "mem": 1024, "ports": "[31000-32000]"}`.
-    var legacyJSON: LegacyJSON {
-        var object: [String: LegacyJSON] = ["cpus": .number(0), "mem": .number(0), "disk": .number(0), "gpus": .number(0)]
-        for entry in entries {
-            switch entry.value {
-            case .scalar(let value):
-                if case .number(let existing) = object[entry.name] ?? .number(0) {
-                    object[entry.name] = .number(existing + value)
-                }
-            case .ranges(let ranges):
-                object[entry.name] = .string("[" + ranges.map { "\($0.begin)-\($0.end)" }.joined(separator: ", ") + "]")
-            case .set(let items):
-                object[entry.name] = .string("{" + items.joined(separator: ",") + "}")
-            }
-        }
-        return .object(object)
-    }
-}
 
 extension Master {
     /// One task in the legacy JSON form.
-    func legacyTask(_ task: MesosTask) -> LegacyJSON {
-        var object: [String: LegacyJSON] = [
-            "id": .string(task.taskID.value), "name": .string(task.name),
-            "framework_id": .string(task.frameworkID.value), "slave_id": .string(task.agentID.value),
-            "executor_id": .string(task.executorID?.value ?? ""),
-            "state": .string(task.state.rawValue),
-            "resources": ((try? Resources(mesos: task.resources)) ?? Resources()).legacyJSON,
-            "statuses": .array(task.statuses.map { .object(["state": .string($0.state.rawValue), "timestamp": .number($0.timestamp ?? 0)]) }),
-        ]
-        if let labels = task.labels?.labels {
-            object["labels"] = .array(labels.map { .object(["key": .string($0.key), "value": .string($0.value ?? "")]) })
-        }
-        return .object(object)
-    }
+    func legacyTask(_ task: MesosTask) -> LegacyJSON { task.legacyJSON }
 
     /// One framework in the legacy JSON form.
     func legacyFramework(_ record: FrameworkRecord) -> LegacyJSON {
@@ -98,6 +44,9 @@ extension Master {
             "registered_time": .number(agent.registeredAt),
             "resources": agent.total.legacyJSON, "unreserved_resources": agent.total.unreserved.legacyJSON,
             "used_resources": (agent.total - free).legacyJSON,
+            "offered_resources": offers.values.filter { $0.agentID == agent.id }.map(\.resources).reduce(Resources(), +).legacyJSON,
+            "reserved_resources": .object(Dictionary(
+                uniqueKeysWithValues: Set(agent.total.map(\.role)).subtracting([Resource.unreservedRole]).map { ($0, agent.total.reserved(for: $0).legacyJSON) })),
             "attributes": .object(attributes), "active": .bool(agent.isReachable), "version": .string(agent.version),
         ]
     }
@@ -118,7 +67,7 @@ extension Master {
         let reachable = agents.values.filter(\.isReachable).count
         return .object([
             "version": .string(VersionInfoText.mesosAPIVersion), "capstan_version": .string("0.1.0"),
-            "build_date": .string("2026-11-25"), "build_user": .string("capstan"),
+            "build_date": .string("2026-11-25"), "build_time": .number(1_795_564_800), "build_user": .string("capstan"),
             "start_time": .number(startedAt), "elected_time": .number(startedAt),
             "id": .string(id.value), "pid": .string(pid), "hostname": .string(configuration.hostname),
             "leader": .string(pid),
@@ -199,11 +148,12 @@ extension Master {
     func legacyRoles() -> LegacyJSON {
         var byRole: [String: [FrameworkRecord]] = [:]
         for record in frameworks.values { byRole[record.role, default: []].append(record) }
-        for role in configuration.roleWeights.keys where byRole[role] == nil { byRole[role] = [] }
+        for role in allocator.roleWeights.keys where byRole[role] == nil { byRole[role] = [] }
+        for role in allocator.quotaGuarantees.keys where byRole[role] == nil { byRole[role] = [] }
         let roles: [LegacyJSON] = byRole.keys.sorted().map { role in
             let records = byRole[role] ?? []
             return .object([
-                "name": .string(role), "weight": .number(configuration.roleWeights[role] ?? 1),
+                "name": .string(role), "weight": .number(allocator.weight(of: role)),
                 "frameworks": .array(records.map(\.id.value).sorted().map(LegacyJSON.string)),
                 "resources": records.map { allocator.allocated(to: $0.id) }.reduce(Resources(), +).legacyJSON,
             ])

@@ -16,8 +16,13 @@ extension Master {
             return OperatorResponse(
                 type: .getFlags, getFlags: .init(flags: configuration.flags.map { MesosFlag(name: $0.0, value: $0.1) }))
         case .getMetrics:
+            // Mesos waits up to `timeout` for slow gauges; these are read at once, so it only has to be valid.
+            if let timeout = call.getMetrics?.timeout, timeout.nanoseconds < 0 {
+                throw CapstanError(.invalidArgument, "get_metrics.timeout.nanoseconds must be >= 0 (it was \(timeout.nanoseconds))")
+            }
             return OperatorResponse(
-                type: .getMetrics, getMetrics: .init(metrics: metricsSnapshot().map { MesosMetric(name: $0.key, value: $0.value) }))
+                type: .getMetrics,
+                getMetrics: .init(metrics: metricsSnapshot().sorted { $0.key < $1.key }.map { MesosMetric(name: $0.key, value: $0.value) }))
         case .getState:
             return OperatorResponse(type: .getState, getState: getState())
         case .getAgents:
@@ -35,8 +40,13 @@ extension Master {
         case .getWeights:
             return OperatorResponse(
                 type: .getWeights,
-                getWeights: .init(
-                    weightInfos: configuration.roleWeights.sorted { $0.key < $1.key }.map { WeightInfo(weight: $0.value, role: $0.key) }))
+                getWeights: .init(weightInfos: weightInfos()))
+        case .getLoggingLevel:
+            return OperatorResponse(type: .getLoggingLevel, getLoggingLevel: .init(level: LogLevelControl.shared.verbosity))
+        case .getQuota:
+            var response = OperatorResponse(type: .getQuota)
+            response.getQuota = .init(status: quotaStatus())
+            return response
         case .listFiles, .readFile:
             // A Mesos master serves its own log here when it has one; this master logs to standard error only.
             let path = call.listFiles?.path ?? call.readFile?.path ?? ""
@@ -130,14 +140,14 @@ extension Master {
 
     /// Every role with frameworks or a weight: its weight, frameworks and allocated resources.
     func getRoles() -> OperatorResponse.GetRoles {
-        var names = Set(configuration.roleWeights.keys)
+        var names = Set(allocator.roleWeights.keys).union(allocator.quotaGuarantees.keys)
         for framework in frameworks.values { names.insert(framework.role) }
         return OperatorResponse.GetRoles(
             roles: names.sorted().map { role in
                 let members = frameworks.values.filter { $0.role == role }.map(\.id).sorted()
                 let allocated = members.map { allocator.allocated(to: $0) }.reduce(Resources(), +)
                 return MesosRole(
-                    name: role, weight: configuration.roleWeights[role] ?? 1, frameworks: members, resources: allocated.mesos)
+                    name: role, weight: allocator.weight(of: role), frameworks: members, resources: allocated.mesos)
             })
     }
 

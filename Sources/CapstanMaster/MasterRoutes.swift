@@ -12,32 +12,34 @@ enum MasterRoutes {
 
     static func register(on router: Router<BasicRequestContext>, master: Master) {
         let authentication = master.configuration.authentication
-        router.post("api/v1/scheduler") { request, _ in
-            try await answering {
-                // With --authenticate-frameworks every call needs credentials (401 before anything is read).
-                let principal = try authentication.principal(
-                    authorization: request.headers[.authorization], required: authentication.authenticateFrameworks)
-                try request.requireJSONAccepted()
-                let call = try await request.decodeMesos(SchedulerCall.self)
-                if call.type == .subscribe {
-                    guard let subscribe = call.subscribe else {
-                        throw CapstanError(.invalidArgument, "Expecting 'subscribe' to be present")
+        for schedulerPath in ["api/v1/scheduler", "master/api/v1/scheduler"] {
+            router.post(RouterPath(schedulerPath)) { request, _ in
+                try await answering {
+                    // With --authenticate-frameworks every call needs credentials (401 before anything is read).
+                    let principal = try authentication.principal(
+                        authorization: request.headers[.authorization], required: authentication.authenticateFrameworks)
+                    try request.requireJSONAccepted()
+                    let call = try await request.decodeMesos(SchedulerCall.self)
+                    if call.type == .subscribe {
+                        guard let subscribe = call.subscribe else {
+                            throw CapstanError(.invalidArgument, "Expecting 'subscribe' to be present")
+                        }
+                        let (streamID, events) = try await master.subscribe(
+                            subscribe, callFrameworkID: call.frameworkID, principal: principal)
+                        let frameworkID = await master.frameworkID(forStream: streamID)
+                        return RecordIOStream.response(subscriber: events, headers: [streamIDHeader: streamID]) {
+                            if let frameworkID { await master.schedulerDisconnected(frameworkID, streamID: streamID) }
+                        }
                     }
-                    let (streamID, events) = try await master.subscribe(
-                        subscribe, callFrameworkID: call.frameworkID, principal: principal)
-                    let frameworkID = await master.frameworkID(forStream: streamID)
-                    return RecordIOStream.response(subscriber: events, headers: [streamIDHeader: streamID]) {
-                        if let frameworkID { await master.schedulerDisconnected(frameworkID, streamID: streamID) }
-                    }
+                    try await master.handle(call, streamID: request.headers[streamIDHeader], principal: principal)
+                    return Response.accepted
                 }
-                try await master.handle(call, streamID: request.headers[streamIDHeader], principal: principal)
-                return Response.accepted
             }
         }
 
         // libprocess routes a request to the longest matching path prefix, so Mesos also answers the operator API on
         // /api/v1/operator (where pymesos's operator drivers post).
-        for path in ["api/v1", "api/v1/operator"] {
+        for path in ["api/v1", "api/v1/operator", "master/api/v1"] {
             router.post(RouterPath(path)) { request, _ in
                 try await answering {
                     try request.requireJSONAccepted()
@@ -48,6 +50,10 @@ enum MasterRoutes {
                     }
                     if call.type == .teardown {
                         try await master.teardownByOperator(call.teardown)
+                        return Response(status: .ok)
+                    }
+                    if let type = call.type, Master.commandCalls.contains(type) {
+                        try await master.operatorCommand(call)
                         return Response(status: .ok)
                     }
                     if let type = call.type, [.reserveResources, .unreserveResources, .createVolumes, .destroyVolumes].contains(type) {
@@ -89,42 +95,65 @@ enum MasterRoutes {
             }
         }
 
-        for path in ["state", "master/state", "state.json", "master/state.json"] {
-            router.get(RouterPath(path)) { _, _ in try Response.mesosJSON(await master.legacyState()) }
-        }
-        // The rest of Mesos' master JSON endpoints, which its web UI, CLI and monitoring scripts read.
+        // Mesos' master JSON endpoints, which its web UI, CLI and monitoring scripts read: each under the master's
+        // process name too (`/master/state`), and wrapped for a `jsonp` callback where Mesos takes one.
         for prefix in ["", "master/"] {
-            router.get(RouterPath(prefix + "slaves")) { _, _ in try Response.mesosJSON(await master.legacySlavesDocument()) }
-            router.get(RouterPath(prefix + "frameworks")) { _, _ in try Response.mesosJSON(await master.legacyFrameworksDocument()) }
-            router.get(RouterPath(prefix + "state-summary")) { _, _ in try Response.mesosJSON(await master.legacyStateSummary()) }
-            router.get(RouterPath(prefix + "roles")) { _, _ in try Response.mesosJSON(await master.legacyRoles()) }
-            router.get(RouterPath(prefix + "flags")) { _, _ in try Response.mesosJSON(["flags": await master.legacyFlags()]) }
-            router.get(RouterPath(prefix + "tasks")) { request, _ in
-                try await answering {
-                    let query = request.uri.queryParameters
-                    func integer(_ name: String, default value: Int) throws(CapstanError) -> Int {
-                        guard let text = query.get(name) else { return value }
-                        guard let number = Int(text), number >= 0 else {
-                            throw CapstanError(.invalidArgument, "\(name) '\(text)' must be a non-negative integer")
-                        }
-                        return number
-                    }
-                    let limit = try integer("limit", default: 100)
-                    let offset = try integer("offset", default: 0)
-                    let order = query.get("order") ?? "des"
-                    guard order == "asc" || order == "des" else {
-                        throw CapstanError(.invalidArgument, "order '\(order)' must be asc or des")
-                    }
-                    return try Response.mesosJSON(await master.legacyTasksDocument(limit: limit, offset: offset, ascending: order == "asc"))
+            for suffix in ["", ".json"] {
+                router.get(RouterPath(prefix + "state" + suffix)) { request, _ in
+                    try await answering { try Response.mesosJSON(await master.legacyState(), jsonp: request) }
+                }
+                router.get(RouterPath(prefix + "tasks" + suffix)) { request, _ in
+                    try await answering { try await tasks(request, master: master) }
+                }
+                router.get(RouterPath(prefix + "roles" + suffix)) { request, _ in
+                    try await answering { try Response.mesosJSON(await master.legacyRoles(), jsonp: request) }
                 }
             }
+            router.get(RouterPath(prefix + "slaves")) { request, _ in
+                try await answering { try Response.mesosJSON(await master.legacySlavesDocument(), jsonp: request) }
+            }
+            router.get(RouterPath(prefix + "frameworks")) { request, _ in
+                try await answering { try Response.mesosJSON(await master.legacyFrameworksDocument(), jsonp: request) }
+            }
+            router.get(RouterPath(prefix + "state-summary")) { request, _ in
+                try await answering { try Response.mesosJSON(await master.legacyStateSummary(), jsonp: request) }
+            }
+            router.get(RouterPath(prefix + "flags")) { request, _ in
+                try await answering { try Response.mesosJSON(["flags": await master.legacyFlags()], jsonp: request) }
+            }
+            // Mesos' /redirect: on the leader, a redirect to itself (followers are redirected by the middleware).
+            router.get(RouterPath(prefix + "redirect")) { request, _ in
+                let host = request.head.authority ?? "127.0.0.1"
+                return Response(status: .temporaryRedirect, headers: [.location: "//\(host)"])
+            }
         }
-        // Mesos' /redirect: on the leader, a redirect to itself (followers are redirected by the middleware).
-        router.get("redirect") { request, _ in
-            let host = request.head.authority ?? "127.0.0.1"
-            return Response(status: .temporaryRedirect, headers: [.location: "//\(host)"])
+        router.get("master/health") { _, _ in Response(status: .ok) }
+        router.get("metrics/snapshot") { request, _ in
+            try await answering { try Response.mesosJSON(await master.metricsSnapshot(), jsonp: request) }
         }
-        router.get("metrics/snapshot") { _, _ in try Response.mesosJSON(await master.metricsSnapshot()) }
+        LegacyQuotaRoutes.register(on: router, master: master)
+    }
+}
+
+extension MasterRoutes {
+    /// `/tasks`: `limit` (default 100), `offset`, `order` (`asc`, or `des` by default), and `jsonp`.
+    static func tasks(_ request: Request, master: Master) async throws -> Response {
+        let query = request.uri.queryParameters
+        func integer(_ name: String, default value: Int) throws(CapstanError) -> Int {
+            guard let text = query.get(name) else { return value }
+            guard let number = Int(text), number >= 0 else {
+                throw CapstanError(.invalidArgument, "\(name) '\(text)' must be a non-negative integer")
+            }
+            return number
+        }
+        let limit = try integer("limit", default: 100)
+        let offset = try integer("offset", default: 0)
+        let order = query.get("order") ?? "des"
+        guard order == "asc" || order == "des" else {
+            throw CapstanError(.invalidArgument, "order '\(order)' must be asc or des")
+        }
+        return try Response.mesosJSON(
+            await master.legacyTasksDocument(limit: limit, offset: offset, ascending: order == "asc"), jsonp: request)
     }
 }
 

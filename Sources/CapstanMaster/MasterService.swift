@@ -40,7 +40,10 @@ public struct MasterService: Service {
             router.add(
                 middleware: AuthenticationMiddleware(
                     authenticator: authenticator,
-                    openPrefixes: ["/health", "/version", "/master/internal", "/api/v1/scheduler", "/redirect"]))
+                    openPrefixes: [
+                        "/health", "/version", "/master/internal", "/api/v1/scheduler", "/redirect", "/master/health",
+                        "/master/api/v1/scheduler", "/master/redirect",
+                    ]))
         }
         let registry = PrometheusCollectorRegistry()
         let master = self.master

@@ -176,6 +176,13 @@ extension EndToEnd {
                 #expect(try await open.get("/state").status == 401)
                 #expect(try await open.get("/metrics/snapshot").status == 401)
                 #expect(try await OperatorClient(agent.endpoint).get("/files/browse?path=/").status == 401)
+                // The Mesos 1.0 aliases and endpoints are behind the same check; only the health aliases stay open.
+                for path in ["/master/state", "/master/tasks", "/quota", "/weights"] { #expect(try await open.get(path).status == 401, "\(path)") }
+                #expect(try await open.get("/master/health").status == 200)
+                for path in ["/state", "/slave(1)/state", "/monitor/statistics", "/containers", "/flags"] {
+                    #expect(try await OperatorClient(agent.endpoint).get(path).status == 401, "\(path)")
+                }
+                #expect(try await OperatorClient(agent.endpoint).get("/slave(1)/health").status == 200)
                 // TEARDOWN without credentials changes nothing.
                 let scheduler = try await EventRecorder.subscribe(cluster.master)
                 let teardown = #"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"\#(scheduler.frameworkID.value)"}}}"#

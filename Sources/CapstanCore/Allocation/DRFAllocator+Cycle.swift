@@ -25,19 +25,27 @@ extension DRFAllocator {
     public mutating func allocate(now: Double) -> [Allocation] {
         guard !agents.isEmpty, frameworks.contains(where: { $0.active && !$0.suppressed }) else { return [] }
         var queues = makeQueues()
-        var roleOrder = Array(queues.indices)
-        roleOrder.sort { isOrdered(queues[$0], before: queues[$1]) }
-
         var agentOrder = Array(agents.indices)
         generator.shuffle(&agentOrder)
 
         var offers: [Allocation] = []
+        // With quotas, roles with quota are served first up to their guarantee and then sit out the fair-share
+        // stage, whose offers leave enough unreserved resources for the guarantees still unmet (Mesos 1.0).
+        var headroom: QuotaHeadroom?
+        if !quotas.isEmpty {
+            allocateQuotas(queues: &queues, agentOrder: agentOrder, now: now, offers: &offers)
+            headroom = quotaHeadroom(queues: queues)
+        }
+        var roleOrder = quotas.isEmpty ? Array(queues.indices) : queues.indices.filter { quotas[queues[$0].role] == nil }
+        roleOrder.sort { isOrdered(queues[$0], before: queues[$1]) }
+
         var touched: [(queue: Int, member: Int)] = []
         for agentSlot in agentOrder {
             guard agents[agentSlot].active, isAllocatable(agents[agentSlot].available) else { continue }
             touched.removeAll(keepingCapacity: true)
             for queueIndex in roleOrder {
-                let offer = agents[agentSlot].available.allocatable(to: queues[queueIndex].role)
+                var offer = agents[agentSlot].available.allocatable(to: queues[queueIndex].role)
+                if headroom != nil { offer = headroom!.admit(offer, ledger: ledger) }
                 guard isAllocatable(offer),
                     let member = firstEligible(in: queues[queueIndex], agent: agentSlot, offer: offer, now: now)
                 else { continue }
@@ -47,6 +55,7 @@ extension DRFAllocator {
                     Allocation(
                         frameworkID: frameworks[frameworkSlot].id, agentID: agents[agentSlot].id, resources: offer))
                 touched.append((queueIndex, member))
+                headroom?.take(offer, ledger: ledger)
                 if !isAllocatable(agents[agentSlot].available) { break }
             }
             for (queueIndex, member) in touched {
@@ -73,7 +82,7 @@ extension DRFAllocator {
     }
 
     /// Groups frameworks by role and sorts each group by share.
-    private func makeQueues() -> [RoleQueue] {
+    func makeQueues() -> [RoleQueue] {
         var byRole: [String: [Int]] = [:]
         for slot in frameworks.indices { byRole[frameworks[slot].role, default: []].append(slot) }
         var queues: [RoleQueue] = []
@@ -93,7 +102,7 @@ extension DRFAllocator {
     }
 
     @inline(__always)
-    private func isOrdered(_ lhs: RoleQueue, before rhs: RoleQueue) -> Bool {
+    func isOrdered(_ lhs: RoleQueue, before rhs: RoleQueue) -> Bool {
         lhs.share != rhs.share ? lhs.share < rhs.share : lhs.role < rhs.role
     }
 
@@ -105,7 +114,7 @@ extension DRFAllocator {
     }
 
     /// The position in `queue` of the first framework that may receive `offer` on the agent.
-    private mutating func firstEligible(
+    mutating func firstEligible(
         in queue: RoleQueue, agent agentSlot: Int, offer: Resources, now: Double
     ) -> Int? {
         for (position, slot) in queue.members.enumerated() {
@@ -129,7 +138,7 @@ extension DRFAllocator {
     }
 
     /// Moves `offer` from the agent's available pool to the framework.
-    private mutating func grant(_ offer: Resources, to frameworkSlot: Int, on agentSlot: Int, queue: inout RoleQueue) {
+    mutating func grant(_ offer: Resources, to frameworkSlot: Int, on agentSlot: Int, queue: inout RoleQueue) {
         let framework = frameworks[frameworkSlot].id
         agents[agentSlot].allocations[framework, default: Resources()] += offer
         agents[agentSlot].available -= offer
@@ -139,7 +148,7 @@ extension DRFAllocator {
     }
 
     /// Re-sorts one framework in its queue after its share grew (it only moves back).
-    private func reorder(member position: Int, in queue: inout RoleQueue) {
+    func reorder(member position: Int, in queue: inout RoleQueue) {
         let slot = queue.members[position]
         let share = ledger.dominantShare(of: frameworks[slot].allocated)
         let id = frameworks[slot].id
@@ -156,7 +165,7 @@ extension DRFAllocator {
     }
 
     /// Re-sorts one role after its share grew (it only moves back).
-    private func reorder(role queueIndex: Int, in order: inout [Int], queues: [RoleQueue]) {
+    func reorder(role queueIndex: Int, in order: inout [Int], queues: [RoleQueue]) {
         guard var position = order.firstIndex(of: queueIndex) else { return }
         while position + 1 < order.count, !isOrdered(queues[queueIndex], before: queues[order[position + 1]]) {
             order[position] = order[position + 1]

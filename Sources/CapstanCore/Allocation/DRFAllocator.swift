@@ -34,7 +34,10 @@ public struct DRFAllocator: Sendable {
         var filters: [AgentID: [OfferFilter]] = [:]
     }
 
-    let config: AllocatorConfig
+    /// Settings; the role weights change at run time (``updateWeights(_:)``).
+    var config: AllocatorConfig
+    /// Quota guarantees by role (``setQuota(_:guarantee:)``).
+    var quotas: [String: Resources] = [:]
     var ledger: ScalarLedger
     var generator: SeededGenerator
     var agents: [AgentState] = []

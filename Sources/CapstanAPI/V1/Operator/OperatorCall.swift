@@ -172,6 +172,9 @@ public struct OperatorCall: Codable, Sendable, Hashable {
     public var reactivateAgent: AgentTarget?
     public var teardown: Teardown?
     public var markAgentGone: AgentTarget?
+    /// Set after `init` (SET_QUOTA, REMOVE_QUOTA).
+    public var setQuota: SetQuota?
+    public var removeQuota: RemoveQuota?
 
     enum CodingKeys: String, CodingKey {
         case type
@@ -188,6 +191,8 @@ public struct OperatorCall: Codable, Sendable, Hashable {
         case reactivateAgent = "reactivate_agent"
         case teardown
         case markAgentGone = "mark_agent_gone"
+        case setQuota = "set_quota"
+        case removeQuota = "remove_quota"
     }
 
     public init(

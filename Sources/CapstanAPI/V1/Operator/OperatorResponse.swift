@@ -40,6 +40,8 @@ public struct OperatorResponse: Codable, Sendable, Hashable {
     public var getRoles: GetRoles?
     public var getWeights: GetWeights?
     public var getMaster: GetMaster?
+    /// Set after `init` (GET_QUOTA).
+    public var getQuota: GetQuota?
 
     enum CodingKeys: String, CodingKey {
         case type
@@ -58,6 +60,7 @@ public struct OperatorResponse: Codable, Sendable, Hashable {
         case getRoles = "get_roles"
         case getWeights = "get_weights"
         case getMaster = "get_master"
+        case getQuota = "get_quota"
     }
 
     public init(
