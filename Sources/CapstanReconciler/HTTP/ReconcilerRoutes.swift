@@ -17,6 +17,8 @@ import Prometheus
 ///   fetch runs make one more fetch. Behind the API's authentication when it has one.
 /// - `GET /api/v1/status`: the `ReconcilerStatus` document.
 /// - `GET /api/v1/history/{app}?limit=N`: `{"app": …, "entries": [HistoryEntry…]}`, newest first.
+/// - `GET /`: the web dashboard, with `GET /api/v1/dashboard` and the event stream `GET /api/v1/events`
+///   (``ReconcilerRoutes/registerDashboard(on:)``).
 /// - `/health`, `/version`, `/metrics` (through `ServiceEndpoints`, from `router(metrics:)`).
 ///
 /// The routes call closures rather than a protocol, so the reconciler actor (or a test) plugs in whatever it
@@ -41,6 +43,8 @@ public struct ReconcilerRoutes: Sendable {
     /// The largest webhook body read; a bigger one is answered 413.
     public var webhookBodyLimit: Int
     public var logger: Logger
+    /// Status changes for the dashboard's event stream (`GET /api/v1/events`).
+    public let statusFeed: ReconcilerStatusFeed
 
     public static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     public static let eventHeader = HTTPField.Name("X-GitHub-Event")!
@@ -59,6 +63,7 @@ public struct ReconcilerRoutes: Sendable {
     ) {
         self.status = status
         self.history = history
+        self.statusFeed = ReconcilerStatusFeed(status: status)
         self.verifySignature = verifySignature
         self.onPush = onPush
         self.webhookBodyLimit = webhookBodyLimit
@@ -128,6 +133,7 @@ public struct ReconcilerRoutes: Sendable {
                 return try Response.reconcilerJSON(HistoryPage(app: app, entries: entries))
             }
         }
+        registerDashboard(on: router)
     }
 
     // MARK: Handlers
@@ -175,7 +181,7 @@ public struct ReconcilerRoutes: Sendable {
     }
 
     /// Runs a handler, answering every error as `{"error": "…"}` with its status.
-    private func answeringJSON(_ body: () async throws -> Response) async -> Response {
+    func answeringJSON(_ body: () async throws -> Response) async -> Response {
         do {
             return try await body()
         } catch let error as APIError {
