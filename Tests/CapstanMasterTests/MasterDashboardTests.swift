@@ -1,6 +1,7 @@
 import CapstanAPI
 import CapstanCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore

@@ -55,7 +55,7 @@ extension Master {
         let limit = min(max(1, query.limit), DashboardTaskQuery.maxLimit)
         let offset = max(0, query.offset)
         let page = ordered.dropFirst(offset).prefix(limit)
-        return DashboardTaskPage(offset: offset, limit: limit, total: ordered.count, tasks: page.map(dashboardTask))
+        return DashboardTaskPage(offset: offset, limit: limit, total: ordered.count, tasks: page.map { dashboardTask($0) })
     }
 
     /// Registers a dashboard event stream: every operator event from now on (no SUBSCRIBED snapshot of the whole

@@ -20,7 +20,7 @@ enum MasterDashboardRoutes {
         }
         router.get("api/v1/dashboard/tasks") { request, _ in
             try await answering {
-                let query = try taskQuery(request.uri.queryParameters)
+                let query = try taskQuery(request)
                 return try dashboardJSON(await master.dashboardTasks(query))
             }
         }
@@ -30,7 +30,8 @@ enum MasterDashboardRoutes {
         }
     }
 
-    static func taskQuery(_ parameters: FlatDictionary<Substring, Substring>) throws(CapstanError) -> DashboardTaskQuery {
+    static func taskQuery(_ request: Request) throws(CapstanError) -> DashboardTaskQuery {
+        let parameters = request.uri.queryParameters
         func integer(_ name: String, _ fallback: Int, _ range: ClosedRange<Int>) throws(CapstanError) -> Int {
             guard let text = parameters.get(name), !text.isEmpty else { return fallback }
             guard let value = Int(text), range.contains(value) else {
