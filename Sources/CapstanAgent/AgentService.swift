@@ -162,6 +162,7 @@ public struct AgentService: Service {
         ServiceEndpoints.register(on: router, metrics: registry) {}
         try AgentRoutes.register(
             on: router, agent: agent, files: agent.files, configuration: configuration)
+        AgentSandboxPage.register(on: router)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-agent", tls: configuration.tls,
             limits: configuration.connectionLimits, logger: logger

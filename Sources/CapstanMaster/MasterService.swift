@@ -53,6 +53,7 @@ public struct MasterService: Service {
             }
         }
         MasterRoutes.register(on: router, master: master)
+        MasterDashboardRoutes.register(on: router, master: master)
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls,
             limits: configuration.connectionLimits, logger: logger

@@ -183,6 +183,13 @@ extension EndToEnd {
                     #expect(try await OperatorClient(agent.endpoint).get(path).status == 401, "\(path)")
                 }
                 #expect(try await OperatorClient(agent.endpoint).get("/slave(1)/health").status == 200)
+                // The dashboards sit behind the same authentication as the APIs.
+                for path in ["/", "/dashboard/master.js", "/api/v1/dashboard/tasks", "/api/v1/dashboard/summary", "/api/v1/dashboard/events"] {
+                    #expect(try await open.get(path).status == 401, "\(path)")
+                }
+                #expect(try await OperatorClient(agent.endpoint).get("/sandbox").status == 401)
+                #expect(try await OperatorClient(cluster.master, authorization: ops).get("/").status == 200)
+                #expect(try await OperatorClient(cluster.master, authorization: ops).get("/api/v1/dashboard/tasks").status == 200)
                 // TEARDOWN without credentials changes nothing.
                 let scheduler = try await EventRecorder.subscribe(cluster.master)
                 let teardown = #"{"type":"TEARDOWN","teardown":{"framework_id":{"value":"\#(scheduler.frameworkID.value)"}}}"#

@@ -18,6 +18,8 @@ import Prometheus
 /// - `GET /api/v1/status`: the `ReconcilerStatus` document.
 /// - `GET /api/v1/history/{app}?limit=N`: `{"app": …, "entries": [HistoryEntry…]}`, newest first.
 /// - `POST /api/v1/apps/{app}/suspend|resume|rollback`, `GET /api/v1/controls` (``registerAppControls(on:)``).
+/// - `GET /`: the web dashboard, with `GET /api/v1/dashboard` and the event stream `GET /api/v1/events`
+///   (``ReconcilerRoutes/registerDashboard(on:)``).
 /// - `/health`, `/version`, `/metrics` (through `ServiceEndpoints`, from `router(metrics:)`).
 ///
 /// The routes call closures rather than a protocol, so the reconciler actor (or a test) plugs in whatever it
@@ -44,6 +46,8 @@ public struct ReconcilerRoutes: Sendable {
     public var logger: Logger
     /// `capstan suspend`, `resume`, `rollback` and the controls `capstan diff` reads (``registerAppControls(on:)``); nil: not served.
     public var appControls: AppControlHandlers?
+    /// Status changes for the dashboard's event stream (`GET /api/v1/events`).
+    public let statusFeed: ReconcilerStatusFeed
 
     public static let signatureHeader = HTTPField.Name("X-Hub-Signature-256")!
     public static let eventHeader = HTTPField.Name("X-GitHub-Event")!
@@ -62,6 +66,7 @@ public struct ReconcilerRoutes: Sendable {
     ) {
         self.status = status
         self.history = history
+        self.statusFeed = ReconcilerStatusFeed(status: status)
         self.verifySignature = verifySignature
         self.onPush = onPush
         self.webhookBodyLimit = webhookBodyLimit
@@ -132,6 +137,7 @@ public struct ReconcilerRoutes: Sendable {
             }
         }
         registerAppControls(on: router)
+        registerDashboard(on: router)
     }
 
     // MARK: Handlers
