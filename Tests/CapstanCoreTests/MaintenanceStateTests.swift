@@ -14,8 +14,8 @@ struct MaintenanceStateTests {
         MaintenanceWindow(machines: machines, unavailability: interval)
     }
 
-    static func failure(_ body: () throws(CapstanError) -> Void) -> CapstanError? {
-        do { try body() } catch { return error }
+    static func failure(_ body: () throws -> Void) -> CapstanError? {
+        do { try body() } catch { return error as? CapstanError }
         return nil
     }
 

@@ -16,7 +16,7 @@ extension EndToEnd {
         }
 
         static func maintenanceStatus(_ cluster: TestCluster) async throws -> MaintenanceClusterStatus {
-            try #require(try await operatorCall(cluster, #"{"type":"GET_MAINTENANCE_STATUS"}"#)?.getMaintenanceStatus?.status)
+            try #require(try await Self.operatorCall(cluster, #"{"type":"GET_MAINTENANCE_STATUS"}"#)?.getMaintenanceStatus?.status)
         }
 
         /// The scheduler's events from index `from` on.
@@ -41,11 +41,11 @@ extension EndToEnd {
                 let hour: Int64 = 3_600_000_000_000
 
                 // Schedule the agent's machine: it is DRAINING.
-                _ = try await operatorCall(cluster, #"""
+                _ = try await Self.operatorCall(cluster, #"""
                     {"type":"UPDATE_MAINTENANCE_SCHEDULE","update_maintenance_schedule":{"schedule":{"windows":[
                       {"machine_ids":[\#(machineJSON)],"unavailability":{"start":{"nanoseconds":\#(start)},"duration":{"nanoseconds":\#(hour)}}}]}}}
                     """#)
-                let schedule = try #require(try await operatorCall(cluster, #"{"type":"GET_MAINTENANCE_SCHEDULE"}"#)?.getMaintenanceSchedule?.schedule)
+                let schedule = try #require(try await Self.operatorCall(cluster, #"{"type":"GET_MAINTENANCE_SCHEDULE"}"#)?.getMaintenanceSchedule?.schedule)
                 #expect(schedule.windows.first?.machineIDs == [machine])
 
                 // The framework running a task there gets an inverse offer, and offers from the agent carry the
@@ -85,7 +85,7 @@ extension EndToEnd {
 
                 // START: the machine is DOWN, the agent is removed and its task reported lost.
                 let beforeDown = await scheduler.events.count
-                _ = try await operatorCall(cluster, #"{"type":"START_MAINTENANCE","start_maintenance":{"machines":[\#(machineJSON)]}}"#)
+                _ = try await Self.operatorCall(cluster, #"{"type":"START_MAINTENANCE","start_maintenance":{"machines":[\#(machineJSON)]}}"#)
                 let lost = try await scheduler.update("resident", .taskLost, timeout: .seconds(20))
                 #expect(lost.reason == .reasonAgentRemoved)
                 #expect(lost.source == .sourceMaster)
@@ -111,9 +111,9 @@ extension EndToEnd {
 
                 // STOP: the machine is UP again and out of the schedule; the agent registers and is offered again.
                 let beforeUp = await scheduler.events.count
-                _ = try await operatorCall(cluster, #"{"type":"STOP_MAINTENANCE","stop_maintenance":{"machines":[\#(machineJSON)]}}"#)
+                _ = try await Self.operatorCall(cluster, #"{"type":"STOP_MAINTENANCE","stop_maintenance":{"machines":[\#(machineJSON)]}}"#)
                 try await eventually("the agent registered again", timeout: .seconds(20)) { try await cluster.registeredAgentCount() == 1 }
-                let after = try #require(try await operatorCall(cluster, #"{"type":"GET_MAINTENANCE_SCHEDULE"}"#)?.getMaintenanceSchedule?.schedule)
+                let after = try #require(try await Self.operatorCall(cluster, #"{"type":"GET_MAINTENANCE_SCHEDULE"}"#)?.getMaintenanceSchedule?.schedule)
                 #expect(after.windows.isEmpty)
                 #expect(try await Self.maintenanceStatus(cluster) == MaintenanceClusterStatus())
                 try await eventually("an offer from the agent without unavailability", timeout: .seconds(20)) {

@@ -57,9 +57,10 @@ public struct MachineID: Sendable, Hashable, Comparable, CustomStringConvertible
             groups.removeLast()
             groups += ["0", "0"]
         }
-        let compressed = text.contains("::")
-        guard compressed ? groups.count <= 9 : groups.count == 8 else { return false }
-        if text.components(separatedBy: "::").count > 2 { return false }
+        let characters = Array(text)
+        let doubleColons = characters.indices.dropFirst().filter { characters[$0] == ":" && characters[$0 - 1] == ":" }.count
+        guard doubleColons <= 1 else { return false }
+        guard doubleColons == 1 ? groups.count <= 9 : groups.count == 8 else { return false }
         return groups.allSatisfy { group in group.count <= 4 && group.allSatisfy(\.isHexDigit) }
     }
 
