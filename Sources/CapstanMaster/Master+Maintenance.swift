@@ -135,6 +135,7 @@ extension Master {
             send(SchedulerEvent(type: .failure, failure: .init(agentID: agentID)), to: frameworkID)
         }
         agents[agentID] = nil
+        registry?.submit(.removeAgent(agentID))
         allocator.removeAgent(agentID)
         publish(OperatorEvent(type: .agentRemoved, agentRemoved: .init(agentID: agentID)))
     }
