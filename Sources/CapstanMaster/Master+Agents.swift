@@ -7,6 +7,7 @@ extension Master {
     /// Registers a new agent or re-registers a known one (after either side restarted or a partition healed).
     public func registerAgent(_ message: RegisterAgentMessage, principal: String? = nil) throws(CapstanError) -> AgentRegisteredMessage {
         let endpoint = try HostPort.parse(message.endpoint)
+        try refuseIfDown(hostname: message.agentInfo.hostname, endpoint: endpoint)
         if let agentID = message.agentID { try agentID.checkPathSafe(field: "agent_id.value") }
         let total: Resources
         do {

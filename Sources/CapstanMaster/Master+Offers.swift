@@ -27,7 +27,7 @@ extension Master {
                     resource.allocationInfo = .init(role: frameworks[allocation.frameworkID]?.role)
                     return resource
                 },
-                attributes: agent.info.attributes, executorIDs: executorIDs,
+                attributes: agent.info.attributes, executorIDs: executorIDs, unavailability: unavailability(of: agent),
                 allocationInfo: .init(role: frameworks[allocation.frameworkID]?.role))
             offers[offerID] = OfferRecord(
                 offer: offer, frameworkID: allocation.frameworkID, agentID: allocation.agentID,

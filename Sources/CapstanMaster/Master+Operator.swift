@@ -51,6 +51,8 @@ extension Master {
             // A Mesos master serves its own log here when it has one; this master logs to standard error only.
             let path = call.listFiles?.path ?? call.readFile?.path ?? ""
             throw CapstanError(.notFound, "No such file or directory: \(path) (the master serves no files; read a task's sandbox from its agent)")
+        case .getMaintenanceStatus, .getMaintenanceSchedule:
+            return maintenanceResponse(call.type ?? .getMaintenanceSchedule)
         case .subscribe:
             throw CapstanError(.invalidArgument, "SUBSCRIBE is answered as a stream")
         default:

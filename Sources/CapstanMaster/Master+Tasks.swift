@@ -47,7 +47,11 @@ extension Master {
                     .shutdownExecutor(ShutdownMessage(frameworkID: frameworkID, executorID: shutdown.executorID)),
                     to: shutdown.agentID, at: agent.endpoint)
             }
-        case .request, .acceptInverseOffers, .declineInverseOffers:
+        case .acceptInverseOffers:
+            answerInverseOffers(frameworkID, try require(call.acceptInverseOffers, "accept_inverse_offers"), accept: true)
+        case .declineInverseOffers:
+            answerInverseOffers(frameworkID, try require(call.declineInverseOffers, "decline_inverse_offers"), accept: false)
+        case .request:
             break
         default:
             throw CapstanError(.invalidArgument, "Call type \(call.type?.rawValue ?? "UNKNOWN") is not supported")

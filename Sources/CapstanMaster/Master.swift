@@ -30,6 +30,9 @@ public actor Master {
     var lastAllocation = ContinuousClock.now
     /// ACKNOWLEDGEs for agents that have not (re-)registered yet, e.g. right after a master restart.
     var heldAcknowledgements = HeldAcknowledgements()
+    /// The maintenance schedule and machines in maintenance, and the inverse offers out for them (Master+Maintenance).
+    var maintenance = MaintenanceState()
+    var inverseOffers = InverseOfferBook()
     /// The address the master advertises (MasterInfo, `/state`): `--listen` until the server binds, then the bound
     /// address, so a master on port 0 names the port the kernel gave it.
     public private(set) var address: HostPort
@@ -111,6 +114,7 @@ public actor Master {
         expireRecoveringAgents()
         expireFrameworks()
         expireOffers()
+        sendInverseOffers()
     }
 
     /// Ends every scheduler and operator stream (shutdown).

@@ -56,6 +56,10 @@ enum MasterRoutes {
                         try await master.operatorCommand(call)
                         return Response(status: .ok)
                     }
+                    if let type = call.type, Master.maintenanceChanges.contains(type) {
+                        try await master.changeMaintenance(call)
+                        return Response(status: .ok)
+                    }
                     if let type = call.type, [.reserveResources, .unreserveResources, .createVolumes, .destroyVolumes].contains(type) {
                         try await master.operateResources(call)
                         return Response(status: .accepted)
@@ -132,6 +136,7 @@ enum MasterRoutes {
             try await answering { try Response.mesosJSON(await master.metricsSnapshot(), jsonp: request) }
         }
         LegacyQuotaRoutes.register(on: router, master: master)
+        MaintenanceRoutes.register(on: router, master: master)
     }
 }
 

@@ -19,6 +19,13 @@ final class RecordingMessenger: AgentMessenger {
     func setPrincipal(_ principal: String?, for agentID: AgentID) {}
     func shutdown() {}
 
+    /// The frameworks shut down on agents so far.
+    var shutdowns: [FrameworkID] {
+        sent.withLock { list in
+            list.compactMap { if case .shutdownFramework(let message) = $0.command { return message.frameworkID } else { return nil } }
+        }
+    }
+
     /// The run-task messages sent so far.
     var runTasks: [RunTaskMessage] {
         sent.withLock { list in

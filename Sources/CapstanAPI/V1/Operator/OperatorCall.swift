@@ -175,6 +175,10 @@ public struct OperatorCall: Codable, Sendable, Hashable {
     /// Set after `init` (SET_QUOTA, REMOVE_QUOTA).
     public var setQuota: SetQuota?
     public var removeQuota: RemoveQuota?
+    // Maintenance (types in OperatorMaintenance.swift).
+    public var updateMaintenanceSchedule: UpdateMaintenanceSchedule?
+    public var startMaintenance: Machines?
+    public var stopMaintenance: Machines?
 
     enum CodingKeys: String, CodingKey {
         case type
@@ -193,6 +197,9 @@ public struct OperatorCall: Codable, Sendable, Hashable {
         case markAgentGone = "mark_agent_gone"
         case setQuota = "set_quota"
         case removeQuota = "remove_quota"
+        case updateMaintenanceSchedule = "update_maintenance_schedule"
+        case startMaintenance = "start_maintenance"
+        case stopMaintenance = "stop_maintenance"
     }
 
     public init(

@@ -42,6 +42,9 @@ public struct OperatorResponse: Codable, Sendable, Hashable {
     public var getMaster: GetMaster?
     /// Set after `init` (GET_QUOTA).
     public var getQuota: GetQuota?
+    // Maintenance (types in OperatorMaintenance.swift).
+    public var getMaintenanceStatus: GetMaintenanceStatus?
+    public var getMaintenanceSchedule: GetMaintenanceSchedule?
 
     enum CodingKeys: String, CodingKey {
         case type
@@ -61,6 +64,8 @@ public struct OperatorResponse: Codable, Sendable, Hashable {
         case getWeights = "get_weights"
         case getMaster = "get_master"
         case getQuota = "get_quota"
+        case getMaintenanceStatus = "get_maintenance_status"
+        case getMaintenanceSchedule = "get_maintenance_schedule"
     }
 
     public init(
