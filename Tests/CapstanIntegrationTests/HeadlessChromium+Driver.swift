@@ -24,7 +24,7 @@ extension HeadlessChromium {
         proc = subprocess.Popen(
             [chromium, '--headless=new', '--remote-debugging-pipe', '--no-sandbox', '--disable-gpu',
              '--disable-dev-shm-usage', '--no-first-run', '--no-default-browser-check', '--disable-extensions',
-             '--user-data-dir=' + profile, '--window-size=1400,1100', 'about:blank'],
+             '--user-data-dir=' + profile, '--window-size=1400,1600', 'about:blank'],
             stdin=subprocess.DEVNULL, stdout=log, stderr=log, close_fds=False, preexec_fn=child_fds)
         os.close(to_r)
         os.close(from_w)
@@ -76,7 +76,8 @@ extension HeadlessChromium {
         sessions = {}
         def page(name):
             if name not in sessions:
-                target = call('Target.createTarget', {'url': 'about:blank'})['targetId']
+                # Each page in a window of its own: a background tab renders no frames to capture.
+                target = call('Target.createTarget', {'url': 'about:blank', 'newWindow': True})['targetId']
                 session = call('Target.attachToTarget', {'targetId': target, 'flatten': True})['sessionId']
                 call('Page.enable', session=session)
                 call('Runtime.enable', session=session)
@@ -122,7 +123,8 @@ extension HeadlessChromium {
                             break
                         time.sleep(0.2)
                 elif op == 'screenshot':
-                    data = call('Page.captureScreenshot', {'format': 'png', 'captureBeyondViewport': True}, session)['data']
+                    call('Page.bringToFront', session=session)
+                    data = call('Page.captureScreenshot', {'format': 'png'}, session)['data']  # the viewport: captureBeyondViewport can hang while a live page re-renders
                     with open(command['path'], 'wb') as out:
                         out.write(base64.b64decode(data))
                     answer({'ok': True})
