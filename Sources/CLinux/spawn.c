@@ -13,8 +13,8 @@
 // stays the task's parent, so the task's exit status survives the caller (an agent restart).
 //
 // File descriptors: the parent's fds are not inherited. Targets 0..2 and 3..3+n_extra-1 are set up with
-// dup2, then every fd above them is marked close-on-exec with close_range(CLOSE_RANGE_CLOEXEC), falling
-// back to a fcntl loop up to RLIMIT_NOFILE on kernels without close_range (< 5.11).
+// dup2, the sync socket moved right above them, and every fd above that closed at once with close_range, falling
+// back to a close loop up to RLIMIT_NOFILE on kernels without close_range (< 5.11).
 #include "CLinux.h"
 
 #include <errno.h>
@@ -34,9 +34,6 @@
 
 #ifndef SYS_close_range
 #define SYS_close_range 436
-#endif
-#ifndef CLOSE_RANGE_CLOEXEC
-#define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
 #define CAPSTAN_DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -102,18 +99,15 @@ static void child_reset_signals(void) {
     (void)sigprocmask(SIG_SETMASK, &empty, NULL);
 }
 
-// Child only: mark every fd >= first close-on-exec.
-static void child_cloexec_from(int first) {
-    if (syscall(SYS_close_range, (unsigned)first, ~0U, CLOSE_RANGE_CLOEXEC) == 0) return;
+// Child only: close every fd >= first.
+static void child_close_from(int first) {
+    if (syscall(SYS_close_range, (unsigned)first, ~0U, 0) == 0) return;
     struct rlimit rl;
     long max = 65536;
     if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY && (long)rl.rlim_cur < max) {
         max = (long)rl.rlim_cur;
     }
-    for (long fd = first; fd < max; fd++) {
-        int flags = fcntl((int)fd, F_GETFD);
-        if (flags >= 0 && !(flags & FD_CLOEXEC)) (void)fcntl((int)fd, F_SETFD, flags | FD_CLOEXEC);
-    }
+    for (long fd = first; fd < max; fd++) (void)close((int)fd);
 }
 
 // Child only: install stdio and extra fds at their numbers; returns the (possibly moved) sync fd.
@@ -146,7 +140,15 @@ static int child_setup_fds(const struct capstan_spawn_request *req, int sync_fd)
     for (int target = 0; target < top; target++) {
         if (dup2(high[target], target) < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_FDS, errno);
     }
-    child_cloexec_from(top);
+    // The sync fd goes right above the targets, and every other fd is closed now rather than at execve: a child
+    // held at its barrier may wait a while, and must not keep the parent's other descriptors open meanwhile. A pipe
+    // another thread reads to EOF (a command's output) would otherwise stay open until this child execs, and if that
+    // reader holds up the thread that would release this child, neither ever moves.
+    if (sync_fd != top) {
+        if (dup3(sync_fd, top, O_CLOEXEC) < 0) child_fail(sync_fd, CAPSTAN_SPAWN_STAGE_FDS, errno);
+        sync_fd = top;
+    }
+    child_close_from(top + 1);
     return sync_fd;
 }
 

@@ -61,4 +61,46 @@ struct SpawnShimTests {
         var signal: Int32 = -1
         #expect(capstan_reap(result.pid, &code, &signal) == 0 && code == 127)
     }
+
+    /// A child held at its barrier has closed every descriptor it was not given: a pipe the parent reads to EOF does
+    /// not stay open until the child is released (two cooperative threads reading command output to EOF, while the
+    /// children that held the pipes waited for those threads to release them, hung the whole test run).
+    @Test func aHeldChildKeepsNoOtherDescriptorOpen() throws {
+        var pipeFDs: [Int32] = [-1, -1]
+        #expect(pipe(&pipeFDs) == 0)
+        for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        defer { close(pipeFDs[0]) }
+        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("true"), nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        defer { free(argv[0]) }
+        var request = capstan_spawn_request()
+        request.path = UnsafePointer(strdup("/bin/true"))
+        defer { free(UnsafeMutablePointer(mutating: request.path)) }
+        request.stdin_fd = -1
+        request.stdout_fd = -1
+        request.stderr_fd = -1
+        request.uid = -1
+        request.gid = -1
+        request.hold = 1
+        var result = capstan_spawn_result()
+        let rc = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                request.argv = a.baseAddress
+                request.envp = e.baseAddress
+                return capstan_spawn_ex(&request, &result)
+            }
+        }
+        #expect(rc == 0 && result.pid > 0 && result.sync_fd >= 0)
+        // Ours is the only write end left once the held child has closed its copy: EOF at once.
+        close(pipeFDs[1])
+        var poller = pollfd(fd: pipeFDs[0], events: Int16(POLLIN), revents: 0)
+        #expect(poll(&poller, 1, 5_000) == 1, "the held child still holds the pipe's write end")
+        var byte: UInt8 = 0
+        #expect(read(pipeFDs[0], &byte, 1) == 0)
+        var stage: Int32 = 0
+        #expect(capstan_spawn_release(result.sync_fd, &stage) == 0)
+        var code: Int32 = -1
+        var signal: Int32 = -1
+        #expect(capstan_reap(result.pid, &code, &signal) == 0 && code == 0)
+    }
 }

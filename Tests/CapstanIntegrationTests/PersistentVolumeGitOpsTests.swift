@@ -60,6 +60,9 @@ extension EndToEnd {
                 && volumes[0].action == "keep" && volumes[0].usedBy == first.taskID.value, "\(volumes)")
             let table = try await DiffCommandTests.run([CapstanBinary.path, "status", "--reconciler", "http://\(f.api)"])
             #expect(table.stdout.contains("capstan.db.0.data") && table.stdout.contains(agentID.value), "\(table.stdout) \(table.stderr)")
+            // The master's dashboard lists the volume on its agent.
+            let summary = try await OperatorClient(f.cluster.master).get("/api/v1/dashboard/summary")
+            #expect(summary.status == 200 && summary.text.contains("capstan.db.0.data"), "\(summary.text.prefix(2000))")
 
             // The master refuses to destroy a volume a task uses.
             let volumeJSON = try #require(volumes.first.map { _ in

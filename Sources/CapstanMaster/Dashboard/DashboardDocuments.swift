@@ -40,8 +40,10 @@ public struct DashboardAgent: Codable, Sendable, Equatable {
     /// `name:value` attribute texts, as the agent's `--attributes` flag writes them.
     public var attributes: [String]
     public var resources: DashboardResources
-    /// Named resources beyond cpus/mem/disk/gpus (ports, persistent volumes) in `Resources` text form.
+    /// Named resources beyond cpus/mem/disk/gpus (ports) in `Resources` text form.
     public var other: String
+    /// The agent's persistent volumes: `ID size MB (role role, at path)`.
+    public var volumes: [String] = []
 }
 
 public struct DashboardFramework: Codable, Sendable, Equatable {

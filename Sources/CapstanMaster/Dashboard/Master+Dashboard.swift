@@ -22,7 +22,11 @@ extension Master {
             return DashboardAgent(
                 id: agent.id.value, hostname: agent.info.hostname, endpoint: agent.endpoint.description, active: agent.isReachable,
                 attributes: agent.info.attributes.map(\.dashboardText), resources: columns.document,
-                other: Resources(agent.total.entries.filter { !named.contains($0.name) }).description)
+                other: Resources(agent.total.entries.filter { !named.contains($0.name) }).description,
+                volumes: agent.total.entries.compactMap { entry in
+                    guard let volume = entry.volume, case .scalar(let megabytes) = entry.value else { return nil }
+                    return "\(volume.id) \(Int(megabytes)) MB (role \(entry.role), at \(volume.containerPath))"
+                })
         }
         let dashboardFrameworks = frameworks.values.sorted { $0.id < $1.id }.map { record in
             DashboardFramework(

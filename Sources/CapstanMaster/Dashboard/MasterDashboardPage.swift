@@ -17,7 +17,7 @@ enum MasterDashboardPage {
             <section><h2>Agents</h2>
             <table id="agents"><thead><tr><th>Host</th><th>ID</th><th>State</th><th class="num">CPUs used/total</th>
             <th class="num">Mem used/total</th><th class="num">Disk used/total</th><th class="num">GPUs</th>
-            <th class="num">Offered CPUs</th><th class="num">Idle CPUs</th><th>Attributes</th><th>Other resources</th></tr></thead>
+            <th class="num">Offered CPUs</th><th class="num">Idle CPUs</th><th>Attributes</th><th>Volumes</th><th>Other resources</th></tr></thead>
             <tbody></tbody></table></section>
             <section><h2>Frameworks</h2>
             <table id="frameworks"><thead><tr><th>Name</th><th>ID</th><th>Role</th><th>State</th>
@@ -70,7 +70,7 @@ enum MasterDashboardPage {
                 C.cell(C.num(r.used.disk, 0) + ' / ' + C.num(r.total.disk, 0), 'num'),
                 C.cell(C.num(r.used.gpus, 0) + ' / ' + C.num(r.total.gpus, 0), 'num'),
                 C.cell(C.num(r.offered.cpus, 2), 'num'), C.cell(C.num(r.idle.cpus, 2), 'num'),
-                C.cell(a.attributes.join(' ')), C.cell(a.other, 'mono')]));
+                C.cell(a.attributes.join(' ')), C.cell((a.volumes || []).join(', '), 'mono'), C.cell(a.other, 'mono')]));
             }
             const frameworks = C.clear(document.querySelector('#frameworks tbody'));
             for (const f of s.frameworks) {
