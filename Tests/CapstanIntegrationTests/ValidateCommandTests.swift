@@ -101,6 +101,26 @@ struct ValidateCommandTests {
         }
     }
 
+    @Test func outputJSONCarriesTheSameErrorsAndSkippedDocuments() async throws {
+        try await Self.withScratch { dir in
+            try Self.web.replacingOccurrences(of: "128Mi", with: "12XB").write(toFile: dir + "/apps/web.yaml", atomically: true, encoding: .utf8)
+            try Self.migrate.write(toFile: dir + "/apps/migrate.yaml", atomically: true, encoding: .utf8)
+            try "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: other}\n".write(toFile: dir + "/apps/k8s.yaml", atomically: true, encoding: .utf8)
+            let run = try await Self.capstan(["validate", dir, "--output", "json"])
+            #expect(run.status == 1)
+            let report = try #require(try JSONSerialization.jsonObject(with: Data(run.output.utf8)) as? [String: Any], "\(run.output)")
+            #expect(report["valid"] as? Bool == false)
+            #expect(report["jobs"] as? Int == 1)
+            let errors = report["errors"] as? [[String: Any]] ?? []
+            #expect(errors.count == 1)
+            #expect(errors.first?["file"] as? String == dir + "/apps/web.yaml")
+            #expect(errors.first?["line"] as? Int == 6 && errors.first?["column"] as? Int == 31)
+            #expect(errors.first?["field"] as? String == "spec.resources.mem")
+            let skipped = report["skipped"] as? [[String: Any]] ?? []
+            #expect(skipped.count == 1 && skipped.first?["kind"] as? String == "Deployment", "\(skipped)")
+        }
+    }
+
     /// Issue 9, item 6: a 10 KB manifest nested 5,000 levels overflowed the stack of `capstan validate`.
     @Test func aManifestNested5000LevelsIsAnErrorNotACrash() async throws {
         try await Self.withScratch { dir in

@@ -29,6 +29,9 @@ struct Validate: AsyncParsableCommand {
     @Flag(help: "Print the JSON Schema of the manifest format and exit.")
     var printSchema = false
 
+    @Option(help: "text, or json: {valid, apps, jobs, workloads, errors (file, line, column, field, message), skipped}.")
+    var output: ReconcilerOutputFormat = .text
+
     func validate() throws {
         if repo != nil && path != nil { throw ValidationError("give either PATH or --repo, not both") }
     }
@@ -48,6 +51,11 @@ struct Validate: AsyncParsableCommand {
         } catch {
             FileHandle.standardError.write(Data("capstan validate: \(error)\n".utf8))
             throw ExitCode(1)
+        }
+        if output == .json {
+            try output.write(ValidateReport(set)) { "" }
+            if !set.isValid { throw ExitCode(1) }
+            return
         }
         // Other tools' YAML (apiVersion not capstan/…, or neither apiVersion nor kind) is listed, never an error.
         for document in set.skipped { Console.line(document.description) }

@@ -8,13 +8,35 @@ struct ImageList: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List stored images.", aliases: ["list"])
 
     @Flag(help: "Print only names.") var quiet = false
+    @Option(help: "text, or json: one object per image (name, manifest, layers, size, created, source).")
+    var output: ReconcilerOutputFormat = .text
     @OptionGroup var options: ImageOptions
+
+    struct Listed: Encodable {
+        var name: String
+        var manifest: String
+        var layers: Int
+        var size: Int64
+        var created: Date
+        var source: String
+    }
 
     func run() async throws {
         let store = try options.store()
         let images = try await store.list()
         if quiet {
             for image in images { print(image.name) }
+            return
+        }
+        if output == .json {
+            var listed: [Listed] = []
+            for image in images {
+                let manifest = try? await store.manifest(of: image)
+                listed.append(Listed(
+                    name: image.name, manifest: image.manifest.description, layers: manifest?.layers.count ?? 0,
+                    size: manifest.map { $0.layers.reduce($0.config.size) { $0 + $1.size } } ?? 0, created: image.created, source: image.source))
+            }
+            try output.write(listed) { "" }
             return
         }
         var rows = [["NAME", "DIGEST", "LAYERS", "SIZE", "CREATED"]]
