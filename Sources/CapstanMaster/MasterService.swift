@@ -116,6 +116,8 @@ public struct MasterService: Service {
             }
         }
         agentLink.shutdown()
+        // Hand leadership over now rather than when the lease runs out (idempotent: the shutdown handler may have).
+        await elected?.resign()
     }
 }
 

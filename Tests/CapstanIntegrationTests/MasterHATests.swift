@@ -184,6 +184,38 @@ extension EndToEnd {
             }
         }
 
+        @Test("capstan up --etcd leads once elected, keeps its registry in etcd, and resigns on SIGINT")
+        func upWithEtcd() async throws {
+            let etcd = try await EtcdServer.start()
+            defer { etcd.stop() }
+            let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-up-etcd-\(UUID().uuidString.prefix(8))").path
+            defer { try? FileManager.default.removeItem(atPath: scratch) }
+            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            let masterFile = scratch + "/master.listen"
+            let up = try CapstanProcess(
+                arguments: [
+                    "up", "--listen", "127.0.0.1:0", "--listen-file", masterFile, "--agent-listen", "127.0.0.1:0", "--work-dir", scratch + "/wd",
+                    "--resources", "cpus:1;mem:256;disk:256", "--etcd", etcd.endpoint, "--etcd-lease-ttl", "\(Self.ttl)",
+                ], logPath: scratch + "/up.log")
+            do {
+                let master = try await ListenFile.address(at: masterFile, of: up)
+                try await eventually("up's master elected, its agent registered", timeout: .seconds(30)) {
+                    (try? await OperatorClient(master).call(.getAgents).getAgents?.agents.count) == 1
+                }
+                #expect(try await etcd.keys(under: "/capstan/leader")["/capstan/leader"] == master.description)
+                #expect(try await etcd.keys(under: "/capstan/registry/agents/").count == 1)
+                #expect(!FileManager.default.fileExists(atPath: scratch + "/wd/master/registry.sqlite"), "--etcd keeps no SQLite registry")
+                await up.stop(signal: SIGINT, timeout: .seconds(15))
+                #expect(up.process.terminationStatus == 0, "\(up.log.suffix(2000))")
+                // It resigned: the next master need not wait for the lease to run out.
+                #expect(try await etcd.keys(under: "/capstan/leader").isEmpty)
+                #expect(try await etcd.keys(under: "/capstan/registry/agents/").count == 1)
+            } catch {
+                await up.stop(signal: SIGKILL)
+                throw TestFailure("\(error)\n\(up.log.suffix(4000))")
+            }
+        }
+
         @Test("SIGSTOP the leader past its lease, then SIGCONT: another leads, the old one steps down (exits 75) and its write did not land")
         func pausedLeaderIsFenced() async throws {
             try await Self.with { cluster in
