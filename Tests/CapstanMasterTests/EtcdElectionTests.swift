@@ -78,6 +78,24 @@ struct EtcdElectionTests {
         await second.resign()
     }
 
+    @Test func aMasterRestartedBeforeItsOldLeaseEndedDoesNotFollowItself() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.stop() }
+        let client = try EtcdClient(endpoints: [etcd.endpoint])
+        // Its previous run's key, still alive.
+        let oldLease = try await client.grantLease(ttl: 30)
+        try await client.put("/c/leader", Data("127.0.0.1:1111".utf8), lease: oldLease)
+        let restarted = EtcdLeadership(client: client, prefix: "/c", ttl: 2, logger: Self.logger)
+        let campaign = Task { try await restarted.campaign(advertising: try HostPort.parse("127.0.0.1:1111")) }
+        try await Task.sleep(for: .seconds(1))
+        #expect(await restarted.current() == .electing)  // 503, not a 307 to itself
+        try await client.revoke(lease: oldLease)
+        _ = try await campaign.value
+        await restarted.serve()
+        #expect(await restarted.current() == .leading)
+        await restarted.resign()
+    }
+
     @Test func aDeposedLeadersWritesDoNotLandAndItStepsDown() async throws {
         let etcd = try await EtcdServer.start()
         defer { etcd.stop() }

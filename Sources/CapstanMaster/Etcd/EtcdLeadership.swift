@@ -62,7 +62,7 @@ public actor EtcdLeadership: ElectedLeadership {
             try Task.checkCancellation()
             do {
                 if let holder = try await client.range(leaderKey).first {
-                    follow(holder)
+                    follow(holder, me: address)
                 } else {
                     let sent = ContinuousClock.now
                     let lease = try await client.grantLease(ttl: ttl)
@@ -73,7 +73,7 @@ public actor EtcdLeadership: ElectedLeadership {
                         return won(lease: lease, revision: result.revision, sent: sent)
                     }
                     try? await client.revoke(lease: lease)
-                    if let holder = result.ranges.first?.first { follow(holder) }
+                    if let holder = result.ranges.first?.first { follow(holder, me: address) }
                 }
             } catch let error as CapstanError {
                 if phase != .electing { logger.warning("Cannot reach etcd; no leader known", metadata: ["error": "\(error)"]) }
@@ -95,10 +95,17 @@ public actor EtcdLeadership: ElectedLeadership {
         logger.info("Resigned the leadership", metadata: ["fence": "\(fence?.description ?? "-")"])
     }
 
-    private func follow(_ holder: EtcdKeyValue) {
+    /// Follows the master named by the leader key, unless it names this master's own address: a previous run of
+    /// this master whose lease has not ended yet. Redirecting to itself would loop, so it answers 503 until then.
+    private func follow(_ holder: EtcdKeyValue, me: HostPort) {
         let text = String(decoding: holder.value, as: UTF8.self)
         guard let leader = try? HostPort.parse(text) else {
             logger.warning("The leader key holds no HOST:PORT", metadata: ["key": "\(leaderKey)", "value": "\(text)"])
+            phase = .electing
+            return
+        }
+        guard leader != me else {
+            if phase != .electing { logger.info("The leader key still names this master's previous run; waiting for its lease to end") }
             phase = .electing
             return
         }
