@@ -225,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "CapstanMasterTests",
             dependencies: [
-                "CapstanMaster", "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanAuth",
+                "CapstanMaster", "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanAuth", "CapstanTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -256,6 +256,8 @@ let package = Package(
             dependencies: [
                 "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanTestSupport", "CapstanReconciler", "CapstanAuth",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: settings),

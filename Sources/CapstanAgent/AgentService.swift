@@ -204,9 +204,9 @@ public struct AgentService: Service {
     private func registrationLoop() async throws {
         // The master learns this agent's port from the registration: wait until the server has bound it.
         _ = try await bound.value()
-        let master = try await masterAddress()
-        let registerURL = master.url + InternalPath.register
-        let heartbeatURL = master.url + InternalPath.heartbeat
+        // Asked again at every (re-)registration: with several masters, the leader may have changed.
+        var master = try await masterAddress()
+        var heartbeatURL = master.url + InternalPath.heartbeat
         var backoff = Duration.milliseconds(100)
         var heartbeatInterval = Duration.seconds(5)
         var registered = false
@@ -215,8 +215,10 @@ public struct AgentService: Service {
         while !Task.isCancelled {
             if !registered {
                 do {
+                    master = try await masterAddress()
+                    heartbeatURL = master.url + InternalPath.heartbeat
                     let reply = try await poster.call(
-                        await agent.registrationMessage(), to: registerURL, expecting: AgentRegisteredMessage.self)
+                        await agent.registrationMessage(), to: master.url + InternalPath.register, expecting: AgentRegisteredMessage.self)
                     await agent.registered(reply)
                     registered = true
                     failures = 0

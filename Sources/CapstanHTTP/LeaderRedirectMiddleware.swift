@@ -31,7 +31,8 @@ public struct LeaderRedirectMiddleware<Context: RequestContext>: RouterMiddlewar
 
     public init(leadership: any Leadership, leaderOnlyPrefixes: [String] = [
         "/api/v1", "/state", "/master/state", "/redirect", "/master/api/v1", "/master/redirect", "/quota", "/master/quota",
-        "/weights", "/master/weights",
+        "/weights", "/master/weights", "/master/internal", "/slaves", "/master/slaves", "/frameworks", "/master/frameworks",
+        "/tasks", "/master/tasks", "/state-summary", "/master/state-summary",
     ]) {
         self.leadership = leadership
         self.leaderOnlyPrefixes = leaderOnlyPrefixes
@@ -44,8 +45,10 @@ public struct LeaderRedirectMiddleware<Context: RequestContext>: RouterMiddlewar
         case .leading:
             return try await next(request, context)
         case .following(let leader):
-            var target = "//\(leader)\(path)"
-            if let query = request.uri.query, !query.isEmpty { target += "?" + query }
+            // `/redirect` names the leader itself, as Mesos' does; other paths keep their path and query.
+            let isRedirect = path == "/redirect" || path == "/master/redirect"
+            var target = isRedirect ? "//\(leader)" : "//\(leader)\(path)"
+            if !isRedirect, let query = request.uri.query, !query.isEmpty { target += "?" + query }
             return Response(status: .temporaryRedirect, headers: [.location: target])
         case .electing:
             throw APIError(.serviceUnavailable, "No leader elected")

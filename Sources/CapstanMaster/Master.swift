@@ -42,9 +42,9 @@ public actor Master {
     var recoveringAgents: [AgentID: RegisteredAgent] = [:]
     /// Agents of the registry removed because they did not come back in time.
     var removedAgents: Set<AgentID> = []
-    let recoveryDeadline: ContinuousClock.Instant
+    var recoveryDeadline: ContinuousClock.Instant
     /// Where registry changes go (nil: nothing is kept across restarts).
-    let registry: RegistryWriter?
+    var registry: RegistryWriter?
 
     init(
         configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger, registry: RegistryWriter? = nil,
@@ -61,26 +61,49 @@ public actor Master {
         self.registry = registry
         self.recoveryDeadline = .now + configuration.agentReregisterTimeout
         recoveringAgents = recovered.agents
-        for (frameworkID, registered) in recovered.frameworks {
-            // Known again, disconnected: only its principal may resume the ID. It has its failover timeout (at
-            // least the agents' re-registration window) to come back before its tasks are killed.
+        for record in Self.recoveredFrameworks(recovered, configuration: configuration) {
+            frameworks[record.id] = record
+            allocator.addFramework(record.id, role: record.role, active: false)
+        }
+        Self.logRecovery(recovered, configuration: configuration, logger: logger)
+    }
+
+    /// An elected master takes over the registry it won: writes go to `registry` from now on, and what it held is
+    /// recovered as at a restart (agents have the re-registration timeout to come back, from now).
+    func adopt(registry: RegistryWriter, recovered: RegistryContents) {
+        self.registry = registry
+        recoveryDeadline = .now + configuration.agentReregisterTimeout
+        recoveringAgents = recovered.agents
+        for record in Self.recoveredFrameworks(recovered, configuration: configuration) where frameworks[record.id] == nil {
+            frameworks[record.id] = record
+            allocator.addFramework(record.id, role: record.role, active: false)
+        }
+        Self.logRecovery(recovered, configuration: configuration, logger: logger)
+    }
+
+    /// The registry's frameworks, known again but disconnected: only their principal may resume an ID. Each has its
+    /// failover timeout (at least the agents' re-registration window) to come back before its tasks are killed.
+    private static func recoveredFrameworks(_ recovered: RegistryContents, configuration: MasterConfiguration) -> [FrameworkRecord] {
+        let now = Date().timeIntervalSince1970
+        return recovered.frameworks.map { frameworkID, registered in
             var record = FrameworkRecord(id: frameworkID, info: registered.info, connection: nil, registeredAt: now)
             record.recovered = true
             record.unregisteredAt = now
             record.principal = registered.principal
             let timeout = max(min(registered.info.failoverTimeout ?? 0, 1e9), configuration.agentReregisterTimeout.seconds)
             record.failoverDeadline = .now + .nanoseconds(Int64(timeout * 1e9))
-            frameworks[frameworkID] = record
-            allocator.addFramework(frameworkID, role: record.role, active: false)
+            return record
         }
-        if !recovered.agents.isEmpty || !recovered.frameworks.isEmpty {
-            logger.info(
-                "Recovered the registry: agents have until the re-registration timeout to come back",
-                metadata: [
-                    "agents": "\(recovered.agents.count)", "frameworks": "\(recovered.frameworks.count)",
-                    "agent_reregister_timeout": "\(configuration.agentReregisterTimeout)",
-                ])
-        }
+    }
+
+    private static func logRecovery(_ recovered: RegistryContents, configuration: MasterConfiguration, logger: Logger) {
+        guard !recovered.agents.isEmpty || !recovered.frameworks.isEmpty else { return }
+        logger.info(
+            "Recovered the registry: agents have until the re-registration timeout to come back",
+            metadata: [
+                "agents": "\(recovered.agents.count)", "frameworks": "\(recovered.frameworks.count)",
+                "agent_reregister_timeout": "\(configuration.agentReregisterTimeout)",
+            ])
     }
 
     /// A master without a registry (tests, and the in-process masters of benchmarks).

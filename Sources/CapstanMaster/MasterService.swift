@@ -54,17 +54,36 @@ public struct MasterService: Service {
         }
         MasterRoutes.register(on: router, master: master)
         MasterDashboardRoutes.register(on: router, master: master)
+        let (bound, boundContinuation) = AsyncStream.makeStream(of: HostPort.self, bufferingPolicy: .bufferingNewest(1))
         let app = try HTTPServer.application(
             router: router, listen: configuration.listen, serverName: "capstan-master", tls: configuration.tls,
             limits: configuration.connectionLimits, logger: logger
         ) { [onListening] address in
             await master.listening(at: address)
             await onListening(address)
+            boundContinuation.yield(address)
+            boundContinuation.finish()
         }
         let configuration = self.configuration
+        let elected = leadership as? any ElectedLeadership
+        let logger = self.logger
         try await withGracefulShutdownHandler {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await app.run() }
+                if let elected {
+                    // Serve HTTP as a follower (307 to the leader) while campaigning; lead only once elected and
+                    // recovered from the registry the election fenced.
+                    var addresses = bound.makeAsyncIterator()
+                    guard let address = await addresses.next() else { return }
+                    let registry: any MasterRegistry
+                    do {
+                        registry = try await cancelWhenGracefulShutdown { try await elected.campaign(advertising: address) }
+                    } catch is CancellationError { return }
+                    let recovered = try await registry.load()
+                    await master.adopt(registry: RegistryWriter(registry: registry, logger: logger), recovered: recovered)
+                    await elected.serve()
+                    logger.info("Leading: serving the scheduler and operator APIs", metadata: ["address": "\(address)"])
+                }
                 group.addTask {
                     try? await cancelWhenGracefulShutdown {
                         while !Task.isCancelled {
@@ -92,9 +111,14 @@ public struct MasterService: Service {
                 }
             }
         } onGracefulShutdown: {
-            Task { await master.closeStreams() }
+            Task {
+                await master.closeStreams()
+                await elected?.resign()
+            }
         }
         agentLink.shutdown()
+        // Hand leadership over now rather than when the lease runs out (idempotent: the shutdown handler may have).
+        await elected?.resign()
     }
 }
 

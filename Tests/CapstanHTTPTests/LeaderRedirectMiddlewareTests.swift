@@ -34,6 +34,24 @@ struct LeaderRedirectMiddlewareTests {
         }
     }
 
+    @Test("A follower's /redirect names the leader itself, and agents' internal calls and legacy listings go to the leader")
+    func followerRedirectNamesLeader() async throws {
+        try await app(.following(leader: HostPort(host: "10.1.2.3", port: 5050))).test(.router) { client in
+            for path in ["/redirect", "/master/redirect?jsonp=x"] {
+                try await client.execute(uri: path, method: .get) { response in
+                    #expect(response.status == .temporaryRedirect)
+                    #expect(response.headers[.location] == "//10.1.2.3:5050", "\(path)")
+                }
+            }
+            for path in ["/master/internal/register", "/slaves", "/master/tasks", "/state-summary"] {
+                try await client.execute(uri: path, method: .post) { response in
+                    #expect(response.status == .temporaryRedirect, "\(path)")
+                    #expect(response.headers[.location] == "//10.1.2.3:5050\(path)")
+                }
+            }
+        }
+    }
+
     @Test("Without a leader the API answers 503")
     func electingAnswers503() async throws {
         try await app(.electing).test(.router) { client in

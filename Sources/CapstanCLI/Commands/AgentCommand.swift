@@ -1,6 +1,7 @@
 import ArgumentParser
 import CapstanAuth
 import CapstanAgent
+import CapstanAPIClient
 import CapstanContainerizer
 import CapstanCore
 import Foundation
@@ -145,7 +146,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run an agent: registers with a master, runs tasks, serves the executor API and sandbox files.")
 
-    @Option(help: "The master to register with.")
+    @Option(help: "The master to register with; several (comma-separated HOST:PORTs of masters on etcd) to follow whichever leads, found through their /redirect.")
     var master: String = "127.0.0.1:5050"
 
     @Option(help: "Address the agent's HTTP API listens on (port 0: the kernel picks one, which the agent registers with; see --listen-file).")
@@ -182,8 +183,10 @@ struct AgentCommand: AsyncParsableCommand {
         let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
+        let masters = try master.split(separator: ",").map { try FlagParsing.hostPort(String($0).trimmingCharacters(in: .whitespaces), flag: "--master") }
+        guard !masters.isEmpty else { throw ValidationError("--master needs at least one HOST:PORT") }
         var config = try agent.configuration(
-            listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: workDir,
+            listen: address, master: masters[0], workDir: workDir,
             protectedPaths: [credential, tls.tlsKey, auth.credentials, auth.jwtSecretFile].compactMap { $0 })
         config.connectionLimits = try limits.limits()
         do { config.credential = try credential.map { try CredentialSet.loadSingle(path: $0) } } catch {
@@ -200,7 +203,14 @@ struct AgentCommand: AsyncParsableCommand {
         if config.credential == nil { logger.warning("The agent is not authenticated (--insecure): anyone who reaches the port can run tasks") }
         let started = config
         let listenFile = self.listenFile
-        let service = try AgentService(configuration: started, logger: logger, killTasksOnShutdown: false, onListening: { address in
+        var leader: (@Sendable () async throws -> HostPort)?
+        if masters.count > 1 {
+            let finder = try LeaderFinder(masters: masters, tls: started.clientTLS)
+            leader = { await finder.leader() }
+        }
+        let service = try AgentService(
+            configuration: started, logger: logger, killTasksOnShutdown: false, masterAddress: leader,
+            onListening: { address in
             Console.line("capstan agent listening on \(address.url(tls: started.tls != nil)) (executor API: /api/v1/executor); master \(started.master)")
             await ListenFile.write(address, to: listenFile, logger: logger)
         })

@@ -33,6 +33,35 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "Where admitted agents and frameworks are kept across restarts: sqlite (<work-dir>/registry.sqlite) or in_memory.")
     var registry: String = "sqlite"
 
+    @Option(help: ArgumentHelp(
+        "etcd endpoints (comma-separated, e.g. http://127.0.0.1:2379): elect one leader among the masters given the same endpoints, and keep the registry in etcd (overrides --registry).",
+        valueName: "urls"))
+    var etcd: String?
+
+    @Option(help: "Seconds of the leader's etcd lease: a leader that cannot renew it within this time steps down (exits), and another is elected about this long after the leader died.")
+    var etcdLeaseTtl: Int = 5
+
+    @Option(help: "Key prefix of this cluster in etcd (leader key and registry); masters with the same prefix elect one leader.")
+    var etcdPrefix: String = "/capstan"
+
+    /// With `--etcd`: the election, which hands the winner its fenced registry (loaded when it wins, not at start).
+    /// A leader that loses its lease exits with status 75 so that its supervisor restarts it as a follower.
+    func etcdLeadership(logger: Logger) throws -> EtcdLeadership? {
+        guard let etcd else { return nil }
+        guard etcdLeaseTtl >= 1 else { throw ValidationError("--etcd-lease-ttl must be at least 1 (seconds)") }
+        guard etcdPrefix.hasPrefix("/"), !etcdPrefix.hasSuffix("/") else {
+            throw ValidationError("--etcd-prefix '\(etcdPrefix)' must start with '/' and not end with one (e.g. /capstan)")
+        }
+        let client: EtcdClient
+        do { client = try EtcdClient(endpoints: etcd.split(separator: ",").map(String.init)) } catch {
+            throw ValidationError("--etcd: \(error.message)")
+        }
+        return EtcdLeadership(client: client, prefix: etcdPrefix, ttl: etcdLeaseTtl, logger: logger) { reason in
+            FileHandle.standardError.write(Data("capstan master: stepping down: \(reason); exiting so that a supervisor restarts it as a follower\n".utf8))
+            Foundation.exit(75)
+        }
+    }
+
     /// The registry `--registry` names, and what it holds now.
     func openRegistry(workDir: String) async throws -> (any MasterRegistry, RegistryContents) {
         let store: any MasterRegistry
@@ -55,7 +84,7 @@ struct MasterOptions: ParsableArguments {
             roleWeights: try FlagParsing.weights(weights),
             offerTimeout: try offerTimeout.map { try FlagParsing.duration($0, flag: "--offer-timeout") })
         configuration.agentReregisterTimeout = try FlagParsing.duration(agentReregisterTimeout, flag: "--agent-reregister-timeout")
-        configuration.registryKind = registry
+        configuration.registryKind = etcd == nil ? registry : "etcd"
         return configuration
     }
 }
@@ -121,10 +150,17 @@ struct MasterCommand: AsyncParsableCommand {
         if agents == nil { logger.warning("Agents are not authenticated (--insecure): anyone who reaches the port can act as an agent") }
         let started = config
         let listenFile = self.listenFile
-        let (registry, recovered) = try await master.openRegistry(workDir: workDir)
-        let service = try MasterService(configuration: started, logger: logger, registry: registry, recovered: recovered) { address in
+        let service: MasterService
+        let onListening: @Sendable (HostPort) async -> Void = { address in
             Console.line("capstan master listening on \(address.url(tls: started.tls != nil)) (scheduler API: /api/v1/scheduler, operator API: /api/v1)")
             await ListenFile.write(address, to: listenFile, logger: logger)
+        }
+        if let leadership = try master.etcdLeadership(logger: logger) {
+            service = try MasterService(configuration: started, logger: logger, leadership: leadership, onListening: onListening)
+        } else {
+            let (registry, recovered) = try await master.openRegistry(workDir: workDir)
+            service = try MasterService(
+                configuration: started, logger: logger, registry: registry, recovered: recovered, onListening: onListening)
         }
         let group = ServiceGroup(
             configuration: .init(services: [service], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

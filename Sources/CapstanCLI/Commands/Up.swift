@@ -116,13 +116,22 @@ struct Up: AsyncParsableCommand {
         let masterBound = BoundAddress()
         let master: @Sendable () async throws -> HostPort = { try await masterBound.value() }
         let (listenFile, agentListenFile) = (self.listenFile, self.agentListenFile)
-        let (registry, recovered) = try await self.master.openRegistry(workDir: root + "/master")
-        let masterService = try MasterService(
-            configuration: masterStarted, logger: logging.logger("capstan.master"), registry: registry, recovered: recovered
-        ) { address in
+        let onMasterListening: @Sendable (HostPort) async -> Void = { address in
             masterBound.set(address)
             Console.line("capstan master listening on \(address.url(tls: masterStarted.tls != nil))  (scheduler API /api/v1/scheduler, operator API /api/v1)")
             await ListenFile.write(address, to: listenFile, logger: logger)
+        }
+        let masterLogger = logging.logger("capstan.master")
+        let masterService: MasterService
+        if let leadership = try self.master.etcdLeadership(logger: masterLogger) {
+            // With --etcd this master leads only once elected (loading the registry from etcd then); until then its
+            // agent and reconciler are redirected to the leader.
+            masterService = try MasterService(
+                configuration: masterStarted, logger: masterLogger, leadership: leadership, onListening: onMasterListening)
+        } else {
+            let (registry, recovered) = try await self.master.openRegistry(workDir: root + "/master")
+            masterService = try MasterService(
+                configuration: masterStarted, logger: masterLogger, registry: registry, recovered: recovered, onListening: onMasterListening)
         }
         let agentService = try AgentService(configuration: agentStarted, logger: logging.logger("capstan.agent"), masterAddress: master) { address in
             Console.line("capstan agent  listening on \(address.url(tls: agentStarted.tls != nil))  (executor API /api/v1/executor, files /files/browse)")
