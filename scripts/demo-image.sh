@@ -9,10 +9,14 @@ work_dir="${2:-.capstan}"
 name="capstan-demo/busybox:1"
 busybox=/bin/busybox
 
-if "$capstan" image list --work-dir "$work_dir" 2>/dev/null | grep -q "docker.io/$name"; then
+# Outputs are read whole before grep sees them: with pipefail, `cmd | grep -q` fails when grep stops reading early
+# and cmd dies of SIGPIPE.
+stored="$("$capstan" image list --quiet --work-dir "$work_dir" 2>/dev/null || true)"
+if grep -qx "docker.io/$name" <<<"$stored"; then
     exit 0
 fi
-if ! "$busybox" --list 2>/dev/null | grep -qx httpd; then
+applets="$("$busybox" --list 2>/dev/null || true)"
+if ! grep -qx httpd <<<"$applets"; then
     echo "$busybox is not Debian's busybox-static (no httpd applet): apt-get install busybox-static" >&2
     exit 1
 fi
