@@ -16,6 +16,31 @@ struct SpawnShimTests {
         return (rc, pid)
     }
 
+    /// Calls `capstan_spawn_ex` in hold mode with `/dev/null` stdio: the child waits at its barrier for the release.
+    private func spawnHeld(_ path: String, _ arguments: [String]) -> (Int32, capstan_spawn_result) {
+        let argv = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
+        defer { argv.forEach { free($0) } }
+        var request = capstan_spawn_request()
+        request.path = UnsafePointer(strdup(path))
+        defer { free(UnsafeMutablePointer(mutating: request.path)) }
+        request.stdin_fd = -1
+        request.stdout_fd = -1
+        request.stderr_fd = -1
+        request.uid = -1
+        request.gid = -1
+        request.hold = 1
+        var result = capstan_spawn_result()
+        let rc = argv.withUnsafeBufferPointer { a in
+            envp.withUnsafeBufferPointer { e in
+                request.argv = a.baseAddress
+                request.envp = e.baseAddress
+                return capstan_spawn_ex(&request, &result)
+            }
+        }
+        return (rc, result)
+    }
+
     @Test func spawnsInANewSessionAndReportsTheExitStatus() throws {
         let (rc, pid) = spawn("sh", ["sh", "-c", "test $(cut -d' ' -f6 /proc/$$/stat) = $$ && exit 5"], cwd: "/")
         #expect(rc == 0 && pid > 0)
@@ -33,26 +58,7 @@ struct SpawnShimTests {
     }
 
     @Test func releaseOfAHeldChildReportsExecveFailures() throws {
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("x"), nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
-        defer { free(argv[0]) }
-        var request = capstan_spawn_request()
-        request.path = UnsafePointer(strdup("/nope/held"))
-        defer { free(UnsafeMutablePointer(mutating: request.path)) }
-        request.stdin_fd = -1
-        request.stdout_fd = -1
-        request.stderr_fd = -1
-        request.uid = -1
-        request.gid = -1
-        request.hold = 1
-        var result = capstan_spawn_result()
-        let rc = argv.withUnsafeBufferPointer { a in
-            envp.withUnsafeBufferPointer { e in
-                request.argv = a.baseAddress
-                request.envp = e.baseAddress
-                return capstan_spawn_ex(&request, &result)
-            }
-        }
+        let (rc, result) = spawnHeld("/nope/held", ["x"])
         #expect(rc == 0 && result.pid > 0 && result.sync_fd >= 0)
         var stage: Int32 = 0
         #expect(capstan_spawn_release(result.sync_fd, &stage) == ENOENT)
@@ -70,26 +76,7 @@ struct SpawnShimTests {
         #expect(pipe(&pipeFDs) == 0)
         for fd in pipeFDs { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         defer { close(pipeFDs[0]) }
-        let argv: [UnsafeMutablePointer<CChar>?] = [strdup("true"), nil]
-        let envp: [UnsafeMutablePointer<CChar>?] = [nil]
-        defer { free(argv[0]) }
-        var request = capstan_spawn_request()
-        request.path = UnsafePointer(strdup("/bin/true"))
-        defer { free(UnsafeMutablePointer(mutating: request.path)) }
-        request.stdin_fd = -1
-        request.stdout_fd = -1
-        request.stderr_fd = -1
-        request.uid = -1
-        request.gid = -1
-        request.hold = 1
-        var result = capstan_spawn_result()
-        let rc = argv.withUnsafeBufferPointer { a in
-            envp.withUnsafeBufferPointer { e in
-                request.argv = a.baseAddress
-                request.envp = e.baseAddress
-                return capstan_spawn_ex(&request, &result)
-            }
-        }
+        let (rc, result) = spawnHeld("/bin/true", ["true"])
         #expect(rc == 0 && result.pid > 0 && result.sync_fd >= 0)
         // Ours is the only write end left once the held child has closed its copy: EOF at once.
         close(pipeFDs[1])
