@@ -35,8 +35,14 @@ public struct ReconcilerFramework: Sendable {
                 return
             } catch {
                 if Task.isCancelled { return }
-                // The HTTP client reports a refused connection only as its deadline: ask the address itself why.
-                let probed = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+                // The HTTP client reports a refused connection only as its deadline: ask the address itself why,
+                // unless the session's own probe before SUBSCRIBE already did.
+                let probed: String
+                if let unreachable = error as? MasterNotListening {
+                    probed = unreachable.reason
+                } else {
+                    probed = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+                }
                 let reason = probed.hasPrefix("it accepts connections") ? Self.reason(error) : probed
                 await reconciler.lostMaster(reason, master: configuration.master)
                 logger.warning("Lost the master; subscribing again", metadata: ["master": "\(configuration.master)", "error": "\(error)", "retry": "\(delay)"])
@@ -52,7 +58,7 @@ public struct ReconcilerFramework: Sendable {
         // not have: ask the address first, so that a master that is down is reported (and retried) at once.
         let reachable = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
         guard reachable.hasPrefix("it accepts connections") else {
-            throw CapstanError(.unavailable, "cannot reach the master at \(configuration.master): \(reachable)")
+            throw MasterNotListening(master: configuration.master, reason: reachable)
         }
         let storedID = try? await store.frameworkID()
         let info = FrameworkInfo(
@@ -163,4 +169,11 @@ public struct ReconcilerFramework: Sendable {
             try await Task.sleep(for: .seconds(1))
         }
     }
+}
+
+/// The probe before SUBSCRIBE found nothing accepting connections at the master's address; `reason` is the probe's.
+struct MasterNotListening: Error, CustomStringConvertible {
+    let master: HostPort
+    let reason: String
+    var description: String { "cannot reach the master at \(master): \(reason)" }
 }
