@@ -23,6 +23,12 @@ public enum MasterIdentity {
         status == 400 && text.contains("AgentOperatorCall")
     }
 
+    /// Whether an answer to GET_TASKS came from an agent: only an agent's lists `launched_tasks` or `queued_tasks`.
+    public static func isAgentTaskList(_ body: Data) -> Bool {
+        let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
+        return (object?["get_tasks"] as? [String: Any])?.keys.contains { $0 == "launched_tasks" || $0 == "queued_tasks" } == true
+    }
+
     /// Whether a `GET_STATE` answer came from an agent: a master's always has `get_agents`.
     public static func isAgentState(_ state: OperatorResponse.GetState) -> Bool { state.getAgents == nil }
 }

@@ -96,12 +96,6 @@ struct TaskLogSource: Sendable {
         return (file.data.data, file.size)
     }
 
-    /// Whether an answer to GET_TASKS came from an agent: only an agent's lists `launched_tasks`.
-    static func isAgentAnswer(_ body: Data) -> Bool {
-        let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any]
-        return (object?["get_tasks"] as? [String: Any])?.keys.contains { $0 == "launched_tasks" || $0 == "queued_tasks" } == true
-    }
-
     private func masterCall(_ call: OperatorCall) async throws -> OperatorResponse {
         let reply: JSONPoster.Reply
         do {
@@ -114,7 +108,7 @@ struct TaskLogSource: Sendable {
                 .init(httpStatus: reply.status),
                 "the master at \(master) refused \(call.type?.rawValue ?? "?") (\(reply.status)): pass --principal and --secret-file, or --token-file")
         }
-        if MasterIdentity.isAgentRefusal(status: reply.status, text: reply.text) || (reply.isSuccess && Self.isAgentAnswer(reply.body)) {
+        if MasterIdentity.isAgentRefusal(status: reply.status, text: reply.text) || (reply.isSuccess && MasterIdentity.isAgentTaskList(reply.body)) {
             throw CapstanError(.invalidArgument, MasterIdentity.agentMessage(master))
         }
         guard reply.isSuccess else {
