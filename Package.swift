@@ -225,7 +225,7 @@ let package = Package(
         .testTarget(
             name: "CapstanMasterTests",
             dependencies: [
-                "CapstanMaster", "CapstanCore", "CapstanAPI", "CapstanHTTP", "CapstanAuth", "CapstanTestSupport",
+                "CapstanMaster", "CapstanCore", "CapstanAPI", "CapstanAPIClient", "CapstanHTTP", "CapstanAuth", "CapstanTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),

@@ -58,3 +58,21 @@ enum TLSClients {
         }
     }
 }
+
+/// One HTTP client that never follows redirects, per TLS configuration (nil: plain HTTP), for the whole process:
+/// ``LeaderFinder`` reads the `307` of `/redirect` itself. Kept for the process's life, as the shared client is.
+enum RedirectFreeClients {
+    private static let clients = Mutex<[ClientTLS?: HTTPClient]>([:])
+
+    static func client(for tls: ClientTLS?) throws(CapstanError) -> HTTPClient {
+        var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow)
+        if let tls { configuration.tlsConfiguration = try tls.configuration() }
+        // Made under the lock: a spare client that is dropped unused would trap in its deinit (not shut down).
+        return clients.withLock { clients in
+            if let existing = clients[tls] { return existing }
+            let made = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            clients[tls] = made
+            return made
+        }
+    }
+}

@@ -94,10 +94,14 @@ public struct AgentConfiguration: Sendable {
         public var isEnabled: Bool { configDirectory != nil || builtIn != nil }
     }
 
+    /// The master an agent registers with unless told otherwise (and its placeholder when `--master` names etcd,
+    /// where the leader is asked for each registration).
+    public static let defaultMaster = HostPort(host: "127.0.0.1", port: 5050)
+
     public init(
         listen: HostPort = HostPort(host: "127.0.0.1", port: 5051),
         advertise: HostPort? = nil,
-        master: HostPort = HostPort(host: "127.0.0.1", port: 5050),
+        master: HostPort = AgentConfiguration.defaultMaster,
         workDir: String,
         resources: Resources,
         attributes: [Attribute] = [],

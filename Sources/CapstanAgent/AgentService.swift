@@ -205,7 +205,8 @@ public struct AgentService: Service {
         // The master learns this agent's port from the registration: wait until the server has bound it.
         _ = try await bound.value()
         // Asked again at every (re-)registration: with several masters, the leader may have changed.
-        var master = try await masterAddress()
+        // (A leader that cannot be found yet is asked again at the first registration attempt.)
+        var master = (try? await masterAddress()) ?? configuration.master
         var heartbeatURL = master.url + InternalPath.heartbeat
         var backoff = Duration.milliseconds(100)
         var heartbeatInterval = Duration.seconds(5)

@@ -1,3 +1,4 @@
+import CapstanAPIClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation

@@ -146,7 +146,7 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run an agent: registers with a master, runs tasks, serves the executor API and sandbox files.")
 
-    @Option(help: "The master to register with; several (comma-separated HOST:PORTs of masters on etcd) to follow whichever leads, found through their /redirect.")
+    @Option(help: "The master to register with: HOST:PORT; several (comma-separated) masters on etcd, to follow whichever leads (asked through /redirect); or etcd://HOST:PORT,…/PREFIX, the leader named in etcd.")
     var master: String = "127.0.0.1:5050"
 
     @Option(help: "Address the agent's HTTP API listens on (port 0: the kernel picks one, which the agent registers with; see --listen-file).")
@@ -183,10 +183,9 @@ struct AgentCommand: AsyncParsableCommand {
         let workDir = URL(fileURLWithPath: self.workDir).standardizedFileURL.path
         try FileManager.default.createDirectory(atPath: workDir, withIntermediateDirectories: true)
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
-        let masters = try master.split(separator: ",").map { try FlagParsing.hostPort(String($0).trimmingCharacters(in: .whitespaces), flag: "--master") }
-        guard !masters.isEmpty else { throw ValidationError("--master needs at least one HOST:PORT") }
+        let masters = try FlagParsing.masterAddress(master, flag: "--master")
         var config = try agent.configuration(
-            listen: address, master: masters[0], workDir: workDir,
+            listen: address, master: masters.first ?? AgentConfiguration.defaultMaster, workDir: workDir,
             protectedPaths: [credential, tls.tlsKey, auth.credentials, auth.jwtSecretFile].compactMap { $0 })
         config.connectionLimits = try limits.limits()
         do { config.credential = try credential.map { try CredentialSet.loadSingle(path: $0) } } catch {
@@ -204,14 +203,14 @@ struct AgentCommand: AsyncParsableCommand {
         let started = config
         let listenFile = self.listenFile
         var leader: (@Sendable () async throws -> HostPort)?
-        if masters.count > 1 {
-            let finder = try LeaderFinder(masters: masters, tls: started.clientTLS)
-            leader = { await finder.leader() }
+        if masters.single == nil {
+            let finder = try LeaderFinder(masters, tls: started.clientTLS)
+            leader = { try await finder.leader() }
         }
         let service = try AgentService(
             configuration: started, logger: logger, killTasksOnShutdown: false, masterAddress: leader,
             onListening: { address in
-            Console.line("capstan agent listening on \(address.url(tls: started.tls != nil)) (executor API: /api/v1/executor); master \(started.master)")
+            Console.line("capstan agent listening on \(address.url(tls: started.tls != nil)) (executor API: /api/v1/executor); master \(masters)")
             await ListenFile.write(address, to: listenFile, logger: logger)
         })
         let group = ServiceGroup(

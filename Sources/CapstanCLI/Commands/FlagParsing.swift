@@ -8,6 +8,11 @@ enum FlagParsing {
         do { return try HostPort.parse(text) } catch { throw ValidationError("\(flag): \(error.message)") }
     }
 
+    /// A `--master` value: `HOST:PORT`, several separated by commas, or `etcd://HOST:PORT,…/PREFIX`.
+    static func masterAddress(_ text: String, flag: String, defaultPort: Int? = nil) throws -> MasterAddress {
+        do { return try MasterAddress.parse(text, defaultPort: defaultPort) } catch { throw ValidationError("\(flag): \(error.message)") }
+    }
+
     static func duration(_ text: String, flag: String) throws -> Duration {
         do { return try DurationText.parse(text) } catch { throw ValidationError("\(flag): \(error.message)") }
     }

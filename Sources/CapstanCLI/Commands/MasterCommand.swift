@@ -1,4 +1,5 @@
 import ArgumentParser
+import CapstanAPIClient
 import CapstanAuth
 import CapstanCore
 import CapstanMaster

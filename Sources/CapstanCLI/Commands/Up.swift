@@ -179,7 +179,7 @@ extension Up {
         let source = try git.source(workDirectory: directory)
         var options = try await reconciler.daemonOptions(
             git: git, source: source, listen: try FlagParsing.hostPort(reconcilerListen, flag: "--reconciler-listen"),
-            master: master, workDir: directory, subPath: subPath)
+            master: .masters([master]), workDir: directory, subPath: subPath)
         options.connectionLimits = try limits.limits()
         options.framework.authorization = authorization
         options.tls = try tls.server()

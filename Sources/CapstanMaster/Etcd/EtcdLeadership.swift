@@ -1,3 +1,4 @@
+public import CapstanAPIClient
 public import CapstanCore
 public import CapstanHTTP
 import Foundation

@@ -1,4 +1,5 @@
 import CapstanCore
+public import CapstanAPIClient
 import CapstanAPI
 import Foundation
 

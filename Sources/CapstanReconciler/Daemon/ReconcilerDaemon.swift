@@ -72,7 +72,7 @@ public struct ReconcilerDaemon: Service {
 
     /// The framework's configuration once the API listens on `bound` and the master's address is known: the web UI
     /// URL (which `capstan status` follows) names the bound port, not a `--listen` port 0.
-    static func frameworkConfiguration(_ options: Options, bound: HostPort, master: HostPort) -> ReconcilerConfiguration {
+    static func frameworkConfiguration(_ options: Options, bound: HostPort, master: MasterAddress) -> ReconcilerConfiguration {
         var configuration = options.framework
         configuration.master = master
         if configuration.webuiURL == nil {
@@ -124,7 +124,11 @@ public struct ReconcilerDaemon: Service {
         let client = try frameworkConfiguration.clientTLS.map { try JSONPoster(tls: $0).client } ?? HTTPClient.shared
         let logger = self.logger
         let options = self.options
-        let masterAddress = self.masterAddress ?? { [master = options.framework.master] in master }
+        let masterOverride = self.masterAddress
+        let masterAddress: @Sendable () async throws -> MasterAddress = {
+            guard let masterOverride else { return options.framework.master }
+            return .masters([try await masterOverride()])
+        }
 
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { try await app.run() }

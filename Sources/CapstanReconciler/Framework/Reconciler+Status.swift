@@ -49,8 +49,9 @@ extension Reconciler {
     }
 
     /// The subscription to the master failed (or has not succeeded yet); the first failure's time is kept.
-    public func lostMaster(_ error: String, master: HostPort, at date: Date = Date()) {
-        masterLost = (masterLost?.since ?? date, master.description, error)
+    /// `master`: the address it tried (the leader when one was found), or the whole `--master` when none was.
+    public func lostMaster(_ error: String, master: String, at date: Date = Date()) {
+        masterLost = (masterLost?.since ?? date, master, error)
     }
 
     /// Subscribed and seeded again.

@@ -7,8 +7,9 @@ public struct ReconcilerConfiguration: Sendable {
     /// (the unreserved role `*` cannot hold reservations).
     public static let defaultRole = "capstan"
 
-    /// The master's scheduler and operator API.
-    public var master: HostPort
+    /// The master's scheduler and operator API: one master, several on etcd, or the etcd they elect through; the
+    /// framework follows whichever leads (``LeaderFinder``).
+    public var master: MasterAddress
     /// The role the framework subscribes with.
     public var role: String
     /// The principal its reservations and persistent volumes name; nil when the master does not authenticate frameworks.
@@ -34,7 +35,7 @@ public struct ReconcilerConfiguration: Sendable {
     public var clientTLS: ClientTLS? = nil
 
     public init(
-        master: HostPort, role: String = ReconcilerConfiguration.defaultRole, user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
+        master: MasterAddress, role: String = ReconcilerConfiguration.defaultRole, user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
         maxDeletions: Int? = nil, webuiURL: String? = nil, tick: Duration = .milliseconds(200), declineSeconds: Double = 5
     ) {
         self.master = master
@@ -45,5 +46,17 @@ public struct ReconcilerConfiguration: Sendable {
         self.webuiURL = webuiURL
         self.tick = tick
         self.declineSeconds = declineSeconds
+    }
+}
+
+extension ReconcilerConfiguration {
+    /// One master at `master`.
+    public init(
+        master: HostPort, role: String = ReconcilerConfiguration.defaultRole, user: String = "root", failoverTimeout: Duration = .seconds(7 * 24 * 3600),
+        maxDeletions: Int? = nil, webuiURL: String? = nil, tick: Duration = .milliseconds(200), declineSeconds: Double = 5
+    ) {
+        self.init(
+            master: .masters([master]), role: role, user: user, failoverTimeout: failoverTimeout, maxDeletions: maxDeletions, webuiURL: webuiURL,
+            tick: tick, declineSeconds: declineSeconds)
     }
 }

@@ -26,39 +26,55 @@ public struct ReconcilerFramework: Sendable {
 
     /// Runs until cancelled.
     public func run() async {
+        let finder: LeaderFinder
+        do {
+            finder = try LeaderFinder(configuration.master, tls: configuration.clientTLS)
+        } catch {
+            await reconciler.lostMaster(error.message, master: configuration.master.description)
+            logger.error("Cannot follow the master", metadata: ["master": "\(configuration.master)", "error": "\(error)"])
+            return
+        }
         var delay = Duration.milliseconds(250)
         while !Task.isCancelled {
+            // Asked before every subscription: after a failover another master leads.
+            var master: HostPort?
             do {
-                try await session()
+                let leader = try await finder.leader()
+                master = leader
+                try await session(master: leader)
                 delay = .milliseconds(250)
             } catch is CancellationError {
                 return
             } catch {
                 if Task.isCancelled { return }
+                await finder.forget()
                 // The HTTP client reports a refused connection only as its deadline: ask the address itself why,
                 // unless the session's own probe before SUBSCRIBE already did.
-                let probed: String
+                let reason: String
                 if let unreachable = error as? MasterNotListening {
-                    probed = unreachable.reason
+                    reason = unreachable.reason
+                } else if let master {
+                    let probed = await ConnectionProbe.reason(master.description, timeout: 1_000)
+                    reason = probed.hasPrefix("it accepts connections") ? Self.reason(error) : probed
                 } else {
-                    probed = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+                    reason = Self.reason(error)  // no leader found: the finder's own sentence
                 }
-                let reason = probed.hasPrefix("it accepts connections") ? Self.reason(error) : probed
-                await reconciler.lostMaster(reason, master: configuration.master)
-                logger.warning("Lost the master; subscribing again", metadata: ["master": "\(configuration.master)", "error": "\(error)", "retry": "\(delay)"])
+                let named = master?.description ?? configuration.master.description
+                await reconciler.lostMaster(reason, master: named)
+                logger.warning("Lost the master; subscribing again", metadata: ["master": "\(named)", "error": "\(error)", "retry": "\(delay)"])
             }
             try? await Task.sleep(for: delay)
             delay = min(delay * 2, .seconds(5))
         }
     }
 
-    /// One subscription: from SUBSCRIBE until the stream ends.
-    func session() async throws {
+    /// One subscription to `master` (the leader when it was asked): from SUBSCRIBE until the stream ends.
+    func session(master: HostPort) async throws {
         // The HTTP client retries a refused connection until the request's deadline, which a SUBSCRIBE stream does
         // not have: ask the address first, so that a master that is down is reported (and retried) at once.
-        let reachable = await ConnectionProbe.reason(configuration.master.description, timeout: 1_000)
+        let reachable = await ConnectionProbe.reason(master.description, timeout: 1_000)
         guard reachable.hasPrefix("it accepts connections") else {
-            throw MasterNotListening(master: configuration.master, reason: reachable)
+            throw MasterNotListening(master: master, reason: reachable)
         }
         let storedID = try? await store.frameworkID()
         let info = FrameworkInfo(
@@ -69,7 +85,7 @@ public struct ReconcilerFramework: Sendable {
         let subscription: SchedulerSubscription
         do {
             subscription = try await SchedulerClient(
-                master: configuration.master, client: client, authorization: configuration.authorization,
+                master: master, client: client, authorization: configuration.authorization,
                 secure: configuration.clientTLS != nil
             ).subscribe(info)
         } catch let error as CapstanError where storedID != nil && error.code == .permissionDenied {
@@ -83,10 +99,10 @@ public struct ReconcilerFramework: Sendable {
         if storedID != subscription.frameworkID.value {
             try? await store.setFrameworkID(subscription.frameworkID.value)
         }
-        logger.info("Subscribed", metadata: ["framework": "\(subscription.frameworkID.value)", "master": "\(configuration.master)"])
+        logger.info("Subscribed", metadata: ["framework": "\(subscription.frameworkID.value)", "master": "\(master)"])
 
         let poster = JSONPoster(client: client, authorization: configuration.authorization, secure: configuration.clientTLS != nil)
-        let state = try await settledState(poster: poster)
+        let state = try await settledState(poster: poster, master: master)
         await reconciler.seed(state: state.getState ?? .init(), frameworkID: subscription.frameworkID)
         await reconciler.resubscribed()
         await reconciler.reachedMaster()
@@ -150,11 +166,11 @@ public struct ReconcilerFramework: Sendable {
     /// in `recovered_agents`): their tasks may still run, and planning without them would launch duplicates that
     /// are killed again once they are back. The master removes those that do not come back within its
     /// `--agent-reregister-timeout`, so the wait ends.
-    private func settledState(poster: JSONPoster) async throws -> OperatorResponse {
+    private func settledState(poster: JSONPoster, master: HostPort) async throws -> OperatorResponse {
         var waiting = false
         while true {
             let state = try await poster.call(
-                OperatorCall(type: .getState), to: configuration.master.url + "/api/v1", expecting: OperatorResponse.self)
+                OperatorCall(type: .getState), to: master.url(tls: configuration.clientTLS != nil) + "/api/v1", expecting: OperatorResponse.self)
             let recovering = state.getState?.getAgents?.recoveredAgents ?? []
             if recovering.isEmpty {
                 if waiting { logger.info("Every agent of the restarted master is back; reading the task list") }

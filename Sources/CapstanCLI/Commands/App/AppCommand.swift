@@ -138,7 +138,7 @@ enum AppView {
 
     /// The app's live tasks on the master (GET_STATE: tasks and the agents' hostnames).
     static func tasks(of app: String, master text: String, authorization: String?, tls: ClientTLS?) async throws -> [AppTask] {
-        let master = try FlagParsing.hostPort(text, flag: "--master")
+        let master = try await MasterLeader.resolve(text, flag: "--master", tls: tls)
         let state: OperatorResponse.GetState
         do {
             state = try await LiveCluster(master: master, poster: try JSONPoster(tls: tls, authorization: authorization)).state()

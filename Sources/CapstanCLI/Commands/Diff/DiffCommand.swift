@@ -40,7 +40,7 @@ struct DiffCommand: AsyncParsableCommand {
     @Option(help: "What to compare with: live, a git revision, or a saved GET_STATE JSON file.")
     var against: String = "live"
 
-    @Option(help: "The master for --against live, as HOST:PORT.")
+    @Option(help: "The master for --against live: HOST:PORT, several comma-separated, or etcd://HOST:PORT/PREFIX (the leader is asked).")
     var master: String = "127.0.0.1:5050"
 
     @Option(
@@ -65,13 +65,10 @@ struct DiffCommand: AsyncParsableCommand {
     @Flag(help: "No ANSI colour in text output (colour is used only when stdout is a terminal, and never with NO_COLOR set).")
     var noColor = false
 
-    /// `--master` as HOST:PORT; a bad value is an error (exit 1), like every other failure of diff.
-    func parsedMaster() throws -> HostPort {
-        do {
-            return try HostPort.parse(master, defaultPort: 5050)
-        } catch {
-            throw CapstanError(.invalidArgument, "--master: \(error.message)")
-        }
+    /// `--master` as HOST:PORT (with several masters or etcd, the leader now); a bad value is an error (exit 1),
+    /// like every other failure of diff.
+    func parsedMaster() async throws -> HostPort {
+        try await MasterLeader.resolve(master, flag: "--master", tls: try tls.client(), defaultPort: 5050)
     }
 
     func run() async throws {
@@ -98,7 +95,7 @@ struct DiffCommand: AsyncParsableCommand {
     func diff() async throws -> (text: String, changes: Bool) {
         if revision != nil && branch != nil { throw CapstanError(.invalidArgument, "give either --revision or --branch, not both") }
         if let interval { _ = try FlagParsing.duration(interval, flag: "--interval") }
-        let master = against == "live" ? try parsedMaster() : nil
+        let master = against == "live" ? try await parsedMaster() : nil
         let repository = try repo ?? Self.enclosingRepository(FileManager.default.currentDirectoryPath)
         // A repository on this machine is read where it lies; a remote one is fetched into a throw-away cache.
         let source: LibGit2Source

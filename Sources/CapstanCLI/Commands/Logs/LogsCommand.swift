@@ -32,7 +32,7 @@ struct LogsCommand: AsyncParsableCommand {
     @Option(help: "Print only the last N lines of each file first.")
     var tail: Int?
 
-    @Option(help: "The master (HOST:PORT); default $CAPSTAN_MASTER, else 127.0.0.1:5050.")
+    @Option(help: "The master (HOST:PORT, several comma-separated, or etcd://HOST:PORT/PREFIX: the leader is asked); default $CAPSTAN_MASTER, else 127.0.0.1:5050.")
     var master: String?
 
     @Option(help: "Output format: text, or json (one object per line: task_id, agent_id, stream, line).")
@@ -54,8 +54,8 @@ struct LogsCommand: AsyncParsableCommand {
     func run() async throws {
         // --master, else $CAPSTAN_MASTER, else the local master (as `status`, `app` and `wait` find it).
         let fromEnvironment = master == nil ? ReconcilerEndpoint.environment("CAPSTAN_MASTER") : nil
-        let masterAddress = try FlagParsing.hostPort(
-            master ?? fromEnvironment ?? "127.0.0.1:5050", flag: fromEnvironment == nil ? "--master" : "CAPSTAN_MASTER")
+        let masterAddress = try await MasterLeader.resolve(
+            master ?? fromEnvironment ?? "127.0.0.1:5050", flag: fromEnvironment == nil ? "--master" : "CAPSTAN_MASTER", tls: try tls.client())
         let pollInterval = try FlagParsing.duration(interval, flag: "--interval")
         let poster = try ReconcilerClient.poster(
             timeout: try FlagParsing.duration(timeout, flag: "--timeout"), authorization: try credentials.authorization(),

@@ -18,7 +18,7 @@ struct ReconcileCommand: AsyncParsableCommand {
             nothing; `capstan status` shows its file:line:col errors.
             """)
 
-    @Option(help: "The master's address.")
+    @Option(help: "The master: HOST:PORT; several (comma-separated) masters on etcd; or etcd://HOST:PORT,…/PREFIX. The reconciler follows whichever leads.")
     var master: String = "127.0.0.1:5050"
 
     @Option(help: "Address the reconciler's HTTP API (status, history, webhook) listens on (port 0: the kernel picks one; see --listen-file).")
@@ -45,7 +45,7 @@ struct ReconcileCommand: AsyncParsableCommand {
         let source = try git.source(workDirectory: root)
         let address = try FlagParsing.hostPort(listen, flag: "--listen")
         var options = try await reconciler.daemonOptions(
-            git: git, source: source, listen: address, master: try FlagParsing.hostPort(master, flag: "--master"), workDir: root)
+            git: git, source: source, listen: address, master: try FlagParsing.masterAddress(master, flag: "--master"), workDir: root)
         options.connectionLimits = try limits.limits()
         options.framework.authorization = try credentials.authorization()
         options.tls = try tls.server()

@@ -44,7 +44,7 @@ struct ReconcileFlags: ParsableArguments {
 
     /// The daemon's options for a repository already opened as `source`.
     func daemonOptions(
-        git: GitOptions, source: LibGit2Source, listen: HostPort, master: HostPort, workDir: String, subPath: String? = nil
+        git: GitOptions, source: LibGit2Source, listen: HostPort, master: MasterAddress, workDir: String, subPath: String? = nil
     ) async throws -> ReconcilerDaemon.Options {
         let revision = await git.revision(of: source)
         var options = ReconcilerDaemon.Options(

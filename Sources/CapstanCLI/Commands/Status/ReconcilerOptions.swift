@@ -8,7 +8,7 @@ import Foundation
 struct ReconcilerEndpoint: ParsableArguments {
     @Option(
         name: .customLong("master"),
-        help: "The master (HOST:PORT) whose 'capstan-reconciler' framework's webui_url is the reconciler's API (default: $CAPSTAN_MASTER, else 127.0.0.1:5050).")
+        help: "The master (HOST:PORT, several comma-separated, or etcd://HOST:PORT/PREFIX: the leader is asked) whose 'capstan-reconciler' framework's webui_url is the reconciler's API (default: $CAPSTAN_MASTER, else 127.0.0.1:5050).")
     var masterFlag: String?
 
     @Option(
@@ -37,7 +37,7 @@ struct ReconcilerEndpoint: ParsableArguments {
     func client(timeout: Duration) async throws -> ReconcilerClient {
         let poster = try ReconcilerClient.poster(timeout: timeout, authorization: try credentials.authorization(), tls: try tls.client())
         if let reconciler { return ReconcilerClient(baseURL: reconciler, poster: poster) }
-        return try await ReconcilerClient.discover(master: try FlagParsing.hostPort(master, flag: masterSource), poster: poster)
+        return try await ReconcilerClient.discover(master: try await MasterLeader.resolve(master, flag: masterSource, tls: try tls.client()), poster: poster)
     }
 }
 

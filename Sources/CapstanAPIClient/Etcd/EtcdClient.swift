@@ -1,4 +1,3 @@
-import CapstanAPIClient
 public import CapstanCore
 import Foundation
 import NIOCore
