@@ -102,5 +102,6 @@ if [ "$failover" = 1 ]; then
         || { echo "run.sh: the agent did not re-register; see $work/agent.log" >&2; exit 1; }
     exit 0
 fi
+echo "clients follow the leader through etcd: capstan status --master etcd://127.0.0.1:$((base + 4))/capstan"
 echo "running; Ctrl-C stops everything"
 while true; do sleep 3600; done
