@@ -186,6 +186,10 @@ extension EndToEnd {
                     return tasks.count == 3 && tasks.allSatisfy { GitOpsFixture.label($0, TaskLabel.commit) == head && $0.state == .taskRunning }
                 }
                 try await f.waitSynced("web")
+                let final = try await f.tasks(of: "web")
+                print(
+                    "fault reconciler-sigkill-mid-rollout: instances 3, running at the new commit \(final.count), new tasks launched "
+                        + "\(newTasks.count), extra \(max(0, newTasks.count - 3)), missing \(max(0, 3 - final.count))")
                 #expect(newTasks.count == 3, "launched \(newTasks.count) new tasks for 3 instances")
             }
         }

@@ -59,7 +59,7 @@ extension EndToEnd.MasterHATests {
                     return connected && app?.phase == .synced
                 }
                 let after = try await Self.running("web", on: next)
-                print("COUNTED: leader SIGKILL with the reconciler on etcd://: tasks before \(before.count), after \(after.count), lost \(before.subtracting(after).count), new \(after.subtracting(before).count)")
+                print("fault etcd-leader-sigkill: reconciler on etcd://, tasks before \(before.count), after \(after.count), lost \(before.subtracting(after).count), new \(after.subtracting(before).count)")
                 #expect(after == before, "the same tasks run under the new leader: before \(before.sorted()), after \(after.sorted())")
 
                 // It keeps converging under the new leader: a scale committed now is applied there.

@@ -104,6 +104,10 @@ extension EndToEnd {
                 try await f.waitSynced("web", timeout: .seconds(30))
                 try await Task.sleep(for: .seconds(2))
                 let after = try await f.tasks(of: "web")
+                let (kept, lost) = (Set(after.map(\.taskID)), Set(before.map(\.taskID)).subtracting(after.map(\.taskID)))
+                print(
+                    "fault master-sigkill-sqlite: tasks before \(before.count), after \(after.count), lost \(lost.count), "
+                        + "duplicated \(kept.subtracting(before.map(\.taskID)).count), launched while its agent was away \(meanwhile.count)")
                 #expect(after.map(\.taskID) == before.map(\.taskID), "\(after.map(\.taskID)) vs \(before.map(\.taskID))")
                 #expect(after.allSatisfy { $0.agentID == firstID })
             }
