@@ -11,7 +11,9 @@ extension EndToEnd.MasterHATests {
         try await Self.with { cluster in
             for _ in 0..<3 { try await cluster.startMaster() }
             let leader = try await cluster.electedLeader(within: .seconds(30))
-            _ = try await cluster.startAgent()
+            // The agent and the reconciler are told only where etcd is; the one-shot commands get the masters' list.
+            let etcdAddress = "etcd://" + cluster.etcd.endpoint.dropFirst("http://".count) + "/capstan"
+            _ = try await cluster.startAgent(master: etcdAddress)
             try await eventually("the agent registered", timeout: .seconds(20)) { try await cluster.activeAgents(on: leader).count == 1 }
 
             let repo = cluster.scratch + "/repo"
@@ -19,8 +21,6 @@ extension EndToEnd.MasterHATests {
             try await ValidateCommandTests.git(repo, "init", "-q", "-b", "main")
             try await Self.commit(repo, "web.yaml", GitOpsFixture.app("web", instances: 2))
 
-            // The reconciler is told only where etcd is; the others get the masters' list.
-            let etcdAddress = "etcd://" + cluster.etcd.endpoint.dropFirst("http://".count) + "/capstan"
             let masterList = cluster.masters.map(\.address.description).joined(separator: ",")
             let listenFile = ListenFile.path(in: cluster.scratch, name: "reconciler")
             let reconciler = try CapstanProcess(
@@ -59,7 +59,7 @@ extension EndToEnd.MasterHATests {
                     return connected && app?.phase == .synced
                 }
                 let after = try await Self.running("web", on: next)
-                print("fault etcd-leader-sigkill: reconciler on etcd://, tasks before \(before.count), after \(after.count), lost \(before.subtracting(after).count), new \(after.subtracting(before).count)")
+                print("fault etcd-leader-sigkill: agent and reconciler on etcd://, tasks before \(before.count), after \(after.count), lost \(before.subtracting(after).count), new \(after.subtracting(before).count)")
                 #expect(after == before, "the same tasks run under the new leader: before \(before.sorted()), after \(after.sorted())")
 
                 // It keeps converging under the new leader: a scale committed now is applied there.

@@ -74,12 +74,13 @@ extension EndToEnd {
                 return try #require(found)
             }
 
-            /// An agent given every master's address (`--master A,B,C`): it follows whichever leads.
-            func startAgent() async throws -> CapstanProcess {
+            /// An agent given every master's address (`--master A,B,C`), or `master` (e.g. `etcd://…`): it follows
+            /// whichever leads.
+            func startAgent(master: String? = nil) async throws -> CapstanProcess {
                 let listenFile = ListenFile.path(in: scratch, name: "agent")
                 let process = try CapstanProcess(
                     arguments: [
-                        "agent", "--insecure", "--master", masters.map(\.address.description).joined(separator: ","), "--listen", "127.0.0.1:0",
+                        "agent", "--insecure", "--master", master ?? masters.map(\.address.description).joined(separator: ","), "--listen", "127.0.0.1:0",
                         "--listen-file", listenFile, "--work-dir", scratch + "/agent", "--resources", "cpus:1;mem:128;disk:128",
                         "--log-level", "debug",
                     ],
