@@ -31,8 +31,8 @@ public struct CDIKind: Sendable, Hashable, Comparable, CustomStringConvertible {
         if bytes.count > limit { return "is longer than \(limit) characters" }
         guard let first = bytes.first, let last = bytes.last, isLetter(first) else { return "must start with a letter" }
         guard isAlphanumeric(last) else { return "must end with a letter or digit" }
-        if let bad = bytes.first(where: { !(isAlphanumeric($0) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")) }) {
-            return "holds '\(Character(Unicode.Scalar(bad)))'; only letters, digits, '-', '_' and '.' are allowed"
+        if let bad = part.unicodeScalars.first(where: { !($0.isASCII && (isAlphanumeric(UInt8($0.value)) || "-_.".unicodeScalars.contains($0))) }) {
+            return "holds '\(shownScalar(bad))'; only letters, digits, '-', '_' and '.' are allowed"
         }
         return nil
     }
@@ -81,9 +81,8 @@ public struct CDIDeviceName: Sendable, Hashable, Comparable, CustomStringConvert
         if bytes.count > 253 { return "is longer than 253 characters" }
         guard isAlphanumeric(first) else { return "must start with a letter or digit" }
         guard isAlphanumeric(last) else { return "must end with a letter or digit" }
-        let allowed: Set<UInt8> = [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":")]
-        if let bad = bytes.first(where: { !(isAlphanumeric($0) || allowed.contains($0)) }) {
-            return "holds '\(Character(Unicode.Scalar(bad)))'; only letters, digits, '-', '_', '.' and ':' are allowed"
+        if let bad = name.unicodeScalars.first(where: { !($0.isASCII && (isAlphanumeric(UInt8($0.value)) || "-_.:".unicodeScalars.contains($0))) }) {
+            return "holds '\(shownScalar(bad))'; only letters, digits, '-', '_', '.' and ':' are allowed"
         }
         return nil
     }
@@ -94,3 +93,8 @@ private func isLetter(_ byte: UInt8) -> Bool {
 }
 
 private func isAlphanumeric(_ byte: UInt8) -> Bool { isLetter(byte) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
+
+/// A character for an error message: control and non-ASCII characters as `U+XXXX`.
+private func shownScalar(_ scalar: Unicode.Scalar) -> String {
+    scalar.isASCII && scalar.value >= 0x20 && scalar.value < 0x7F ? String(Character(scalar)) : "U+" + String(scalar.value, radix: 16, uppercase: true)
+}

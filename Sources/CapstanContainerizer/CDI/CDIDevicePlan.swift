@@ -57,6 +57,20 @@ public struct CDIPlannedDeviceNode: Sendable, Equatable {
     /// else root.
     public var uid: UInt32?
     public var gid: UInt32?
+
+    public init(
+        path: String, hostPath: String, type: CDIDeviceType, major: Int64, minor: Int64, fileMode: UInt32, uid: UInt32? = nil,
+        gid: UInt32? = nil
+    ) {
+        self.path = path
+        self.hostPath = hostPath
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.fileMode = fileMode
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 /// One cgroup device rule: `c 195:0 rwm`.
@@ -67,6 +81,13 @@ public struct CDIDeviceRule: Sendable, Hashable, CustomStringConvertible {
     public var minor: Int64
     /// Some of `r`, `w`, `m`, in that order; never empty.
     public var access: String
+
+    public init(type: String, major: Int64, minor: Int64, access: String) {
+        self.type = type
+        self.major = major
+        self.minor = minor
+        self.access = access
+    }
 
     /// The line written to cgroup v1 `devices.allow`.
     public var description: String { "\(type) \(major):\(minor) \(access)" }
@@ -83,6 +104,14 @@ public struct CDIPlannedMount: Sendable, Equatable {
     /// Options as the spec lists them (`ro`, `nosuid`, `nodev`, `bind`…).
     public var options: [String]
     public var isBind: Bool
+
+    public init(source: String, destination: String, type: String, options: [String], isBind: Bool) {
+        self.source = source
+        self.destination = destination
+        self.type = type
+        self.options = options
+        self.isBind = isBind
+    }
 
     /// Whether the options ask for a read-only mount.
     public var isReadOnly: Bool { options.contains("ro") }

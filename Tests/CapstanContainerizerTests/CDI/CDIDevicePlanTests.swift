@@ -102,4 +102,59 @@ struct CDIDevicePlanTests {
     }
 
     private var video: UInt32 { 39 }
+
+    /// The shape `nvidia-ctk cdi generate` writes (cdiVersion 0.5.0, shared nodes and the driver's hook at spec
+    /// level, each GPU's nodes in its device), with numbers from a faked host.
+    static let nvidiaShaped = """
+        ---
+        cdiVersion: 0.5.0
+        kind: nvidia.com/gpu
+        devices:
+        - name: "0"
+          containerEdits:
+            deviceNodes:
+            - path: /dev/nvidia0
+            - path: /dev/dri/card1
+        - name: "1"
+          containerEdits:
+            deviceNodes:
+            - path: /dev/nvidia1
+        containerEdits:
+          env:
+          - NVIDIA_VISIBLE_DEVICES=void
+          deviceNodes:
+          - path: /dev/nvidiactl
+          - path: /dev/nvidia-uvm
+          - path: /dev/nvidia-uvm-tools
+          hooks:
+          - hookName: createContainer
+            path: /usr/bin/nvidia-cdi-hook
+            args: [nvidia-cdi-hook, create-symlinks, --link, libcuda.so.1::/usr/lib/x86_64-linux-gnu/libcuda.so]
+          mounts:
+          - hostPath: /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15
+            containerPath: /usr/lib/x86_64-linux-gnu/libcuda.so.550.54.15
+            options: [ro, nosuid, nodev, bind]
+        """
+
+    @Test("An NVIDIA-shaped spec in a spec directory resolves GPU 0 to exactly its nodes plus the shared ones")
+    func nvidiaShapedSpec() throws {
+        let host: CDIHostDevice.Lookup = { path in
+            let numbers: [String: (Int64, Int64)] = [
+                "/dev/nvidia0": (195, 0), "/dev/nvidia1": (195, 1), "/dev/nvidiactl": (195, 255), "/dev/nvidia-uvm": (509, 0),
+                "/dev/nvidia-uvm-tools": (509, 1), "/dev/dri/card1": (226, 1),
+            ]
+            guard let (major, minor) = numbers[path] else { throw CapstanError(.notFound, "no \(path)") }
+            return CDIHostDevice(type: .char, major: major, minor: minor, fileMode: 0o666)
+        }
+        try CDIScratch.with { scratch in
+            try scratch.write("run", "nvidia.yaml", Self.nvidiaShaped)
+            let registry = CDIRegistry.load(directories: [scratch.path("etc"), scratch.path("run")])
+            #expect(registry.errors.isEmpty, "\(registry.errors)")
+            let plan = try CDIDevicePlan(try registry.resolve(["nvidia.com/gpu=0"]).edits, lookup: host)
+            #expect(plan.devicesAllowLines == ["c 195:255 rwm", "c 509:0 rwm", "c 509:1 rwm", "c 195:0 rwm", "c 226:1 rwm"])
+            #expect(plan.env == ["NVIDIA_VISIBLE_DEVICES=void"])
+            #expect(plan.hooks[.createContainer]?.first?.args.prefix(2) == ["nvidia-cdi-hook", "create-symlinks"])
+            #expect(plan.mounts.map(\.isReadOnly) == [true])
+        }
+    }
 }

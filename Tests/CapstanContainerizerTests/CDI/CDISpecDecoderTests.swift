@@ -171,6 +171,7 @@ struct CDISpecDecoderTests {
         #expect(Self.refusal("cdiVersion: 0.6.0\nkind: vendor.com/foo\ndevices: [{name: a/b}]\n")
             .hasSuffix("devices[0].name: 'a/b' holds '/'; only letters, digits, '-', '_', '.' and ':' are allowed"))
         #expect(Self.refusal("cdiVersion: 0.6.0\nkind: vendor.com/foo\ndevices: [{name: x-}]\n").hasSuffix("must end with a letter or digit"))
+        #expect(Self.refusal("cdiVersion: 0.6.0\nkind: vendor.com/foo\ndevices: [{name: \"g\u{E9}pu\"}]\n").hasSuffix("holds 'U+E9'; only letters, digits, '-', '_', '.' and ':' are allowed"))
         #expect(Self.refusal("cdiVersion: 0.6.0\nkind: vendor.com/foo\ndevices: [{name: x}, {name: x}]\n")
             .hasSuffix("devices[1].name: 'x' is already the name of devices[0]"))
         #expect(Self.refusal("cdiVersion: 0.6.0\nkind: vendor.com/\(String(repeating: "c", count: 64))\ndevices: [{name: x}]\n")
