@@ -224,6 +224,25 @@ struct CDISpecDecoderTests {
         #expect(throws: CapstanError.self) { try CDISpecDecoder.decode(huge, file: "/x.yaml") }
     }
 
+    @Test("Every truncation of a valid spec, and deep block nesting, end in an error or a spec, never a crash")
+    func truncationsNeverCrash() {
+        let bytes = Array(Self.yaml.utf8)
+        var decoded = 0
+        for length in 0...bytes.count {
+            do {
+                _ = try CDISpecDecoder.decode(Array(bytes.prefix(length)), file: "t.yaml")
+                decoded += 1
+            } catch let error as CapstanError {
+                #expect(error.message.hasPrefix("t.yaml"), "\(error.message)")
+            } catch {
+                Issue.record("not a CapstanError: \(error)")
+            }
+        }
+        #expect(decoded >= 1)
+        let block = "cdiVersion: 0.3.0\nkind: a.com/b\ndevices: [{name: x}]\nannotations:\n" + String(repeating: "- ", count: 20_000) + "x\n"
+        #expect(Self.refusal(block).contains("deep"))
+    }
+
     @Test("Paths are normalized; permissions 'none' is an empty access, octal modes read as YAML 1.1 and 0o forms")
     func normalizes() throws {
         let spec = try Self.decode("""
