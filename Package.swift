@@ -88,6 +88,8 @@ let package = Package(
             dependencies: [
                 "CapstanCore", "CLinux", "CapstanInitSpec", "CapstanLinux", "CapstanImage",
                 .product(name: "Logging", package: "swift-log"),
+                // CDI specs (JSON and YAML, both read through libyaml as the CDI reference library does).
+                .product(name: "Yams", package: "Yams"),
                 // Docker volume plugins: HTTP over the plugin's unix socket.
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
