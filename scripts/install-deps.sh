@@ -2,7 +2,7 @@
 # Installs what building and testing Capstan needs on a fresh Debian machine. Idempotent: installs only what is missing.
 set -euo pipefail
 
-packages=(pkg-config libgit2-dev libsqlite3-dev git python3 curl python3-pip procps iproute2 busybox-static libarchive-dev docker-registry skopeo apache2-utils openssh-server openssl zstd containernetworking-plugins iptables xfsprogs chromium etcd-server)
+packages=(pkg-config gcc libgit2-dev libsqlite3-dev git python3 curl python3-pip procps iproute2 busybox-static libarchive-dev docker-registry skopeo apache2-utils openssh-server openssl zstd containernetworking-plugins iptables xfsprogs chromium etcd-server)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
