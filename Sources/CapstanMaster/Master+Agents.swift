@@ -67,7 +67,7 @@ extension Master {
                 record.failoverDeadline = .now + .nanoseconds(Int64(min(info.failoverTimeout ?? 0, 1e9) * 1e9))
                 frameworks[frameworkID] = record
                 registry?.submit(.recordFramework(RegisteredFramework(id: frameworkID, info: info, principal: nil)))
-                allocator.addFramework(frameworkID, role: record.role, active: false)
+                allocator.addFramework(frameworkID, role: record.role, active: false, acceptsGPUs: record.acceptsGPUs)
             }
             guard var framework = frameworks[frameworkID] else { continue }
             let resources = (try? Resources(mesos: task.resources)) ?? Resources()

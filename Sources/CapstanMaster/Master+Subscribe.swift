@@ -70,6 +70,7 @@ extension Master {
             frameworks[requestedID] = existing
             registry?.submit(.recordFramework(RegisteredFramework(id: requestedID, info: info, principal: existing.principal)))
             allocator.activateFramework(requestedID)
+            allocator.setAcceptsGPUs(requestedID, existing.acceptsGPUs)  // the new FrameworkInfo may add or drop GPU_RESOURCES
             frameworkID = requestedID
             logger.info("Framework re-subscribed", metadata: ["framework_id": "\(requestedID)", "name": "\(info.name)"])
             publish(OperatorEvent(type: .frameworkUpdated, frameworkUpdated: .init(framework: operatorFramework(requestedID))))
@@ -81,7 +82,7 @@ extension Master {
             record.principal = principal
             frameworks[frameworkID] = record
             registry?.submit(.recordFramework(RegisteredFramework(id: frameworkID, info: info, principal: principal)))
-            allocator.addFramework(frameworkID, role: record.role)
+            allocator.addFramework(frameworkID, role: record.role, acceptsGPUs: record.acceptsGPUs)
             logger.info("Framework subscribed", metadata: ["framework_id": "\(frameworkID)", "name": "\(info.name)"])
             publish(OperatorEvent(type: .frameworkAdded, frameworkAdded: .init(framework: operatorFramework(frameworkID))))
         }

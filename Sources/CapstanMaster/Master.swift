@@ -63,7 +63,7 @@ public actor Master {
         recoveringAgents = recovered.agents
         for record in Self.recoveredFrameworks(recovered, configuration: configuration) {
             frameworks[record.id] = record
-            allocator.addFramework(record.id, role: record.role, active: false)
+            allocator.addFramework(record.id, role: record.role, active: false, acceptsGPUs: record.acceptsGPUs)
         }
         Self.logRecovery(recovered, configuration: configuration, logger: logger)
     }
@@ -76,7 +76,7 @@ public actor Master {
         recoveringAgents = recovered.agents
         for record in Self.recoveredFrameworks(recovered, configuration: configuration) where frameworks[record.id] == nil {
             frameworks[record.id] = record
-            allocator.addFramework(record.id, role: record.role, active: false)
+            allocator.addFramework(record.id, role: record.role, active: false, acceptsGPUs: record.acceptsGPUs)
         }
         Self.logRecovery(recovered, configuration: configuration, logger: logger)
     }

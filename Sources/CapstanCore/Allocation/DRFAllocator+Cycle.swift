@@ -119,6 +119,7 @@ extension DRFAllocator {
     ) -> Int? {
         for (position, slot) in queue.members.enumerated() {
             guard frameworks[slot].active, !frameworks[slot].suppressed else { continue }
+            if agents[agentSlot].hasGPUs && !frameworks[slot].acceptsGPUs { continue }
             if !frameworks[slot].filters.isEmpty,
                 isFiltered(slot, agent: agents[agentSlot].id, offer: offer, now: now)
             {

@@ -15,6 +15,17 @@ public struct DRFAllocator: Sendable {
         /// `total` less all allocations, kept up to date on every change.
         var available: Resources
         var active: Bool
+        /// Whether `total` holds GPUs: only frameworks that accept GPUs are offered this agent (Mesos 1.0).
+        var hasGPUs: Bool
+
+        init(id: AgentID, total: Resources, allocations: [FrameworkID: Resources], available: Resources, active: Bool) {
+            self.id = id
+            self.total = total
+            self.allocations = allocations
+            self.available = available
+            self.active = active
+            hasGPUs = total.gpus > 0
+        }
     }
 
     /// A refused-offer filter: the framework is not offered resources on the agent that are
@@ -28,6 +39,8 @@ public struct DRFAllocator: Sendable {
         let id: FrameworkID
         var role: String
         var active: Bool
+        /// The framework has the GPU_RESOURCES capability: it may be offered agents with GPUs.
+        var acceptsGPUs = false
         var suppressed = false
         /// Allocated scalars by ``ScalarLedger`` slot, over all agents.
         var allocated: [Double] = []
@@ -130,21 +143,31 @@ public struct DRFAllocator: Sendable {
 
     // MARK: Frameworks
 
-    /// Adds a framework in `role`. Adding a known ID updates its role and activity and keeps
-    /// its allocations (failover); resources agents reported for it beforehand count at once.
-    public mutating func addFramework(_ id: FrameworkID, role: String, active: Bool = true) {
+    /// Adds a framework in `role`. Adding a known ID updates its role, activity and capability and
+    /// keeps its allocations (failover); resources agents reported for it beforehand count at once.
+    /// `acceptsGPUs` (GPU_RESOURCES): as in Mesos 1.0, agents with GPUs are offered only to such
+    /// frameworks, so that the others never hold a GPU machine's CPUs and memory.
+    public mutating func addFramework(_ id: FrameworkID, role: String, active: Bool = true, acceptsGPUs: Bool = false) {
         if let slot = frameworkSlots[id] {
             frameworks[slot].role = role
             frameworks[slot].active = active
+            frameworks[slot].acceptsGPUs = acceptsGPUs
             return
         }
         var state = FrameworkState(id: id, role: role, active: active)
+        state.acceptsGPUs = acceptsGPUs
         for agent in holdings[id] ?? [] {
             guard let agentSlot = agentSlots[agent], let held = agents[agentSlot].allocations[id] else { continue }
             ledger.add(held, into: &state.allocated, sign: 1)
         }
         frameworkSlots[id] = frameworks.count
         frameworks.append(state)
+    }
+
+    /// Whether the framework may be offered agents with GPUs (its GPU_RESOURCES capability, after a failover).
+    public mutating func setAcceptsGPUs(_ id: FrameworkID, _ accepts: Bool) {
+        guard let slot = frameworkSlots[id] else { return }
+        frameworks[slot].acceptsGPUs = accepts
     }
 
     /// Removes a framework; everything it held on every agent returns to the pool.
@@ -243,6 +266,7 @@ public struct DRFAllocator: Sendable {
     public mutating func convert(_ consumed: Resources, to converted: Resources, on agent: AgentID, heldBy framework: FrameworkID?) {
         guard let slot = agentSlots[agent] else { return }
         agents[slot].total = agents[slot].total - consumed + converted
+        agents[slot].hasGPUs = agents[slot].total.gpus > 0
         if let framework, let held = agents[slot].allocations[framework] {
             agents[slot].allocations[framework] = held - consumed + converted
         } else {

@@ -35,6 +35,9 @@ struct FrameworkRecord: Sendable {
     var role: String { info.role ?? info.roles.first ?? "*" }
     var isConnected: Bool { connection != nil }
 
+    /// GPU_RESOURCES: only such frameworks are offered agents with GPUs (Mesos 1.0).
+    var acceptsGPUs: Bool { info.capabilities.contains { $0.type == .gpuResources } }
+
     var isPartitionAware: Bool {
         info.capabilities.contains { $0.type == .partitionAware }
     }
