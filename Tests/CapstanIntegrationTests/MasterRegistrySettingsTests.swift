@@ -121,4 +121,40 @@ extension EndToEnd {
             }
         }
     }
+
+    /// The operator's settings in etcd: written by the leader in its fenced transaction, restored by the next leader.
+    @Suite("Master registry on etcd: operator settings", Prerequisites.requires("master HA against a real etcd", EtcdServer.prerequisite))
+    struct EtcdRegistrySettingsTests {
+        @Test("Weights, quota and the maintenance schedule set on the leader are what the new leader answers after the leader's SIGKILL")
+        func settingsFollowTheLeader() async throws {
+            try await MasterHATests.with { cluster in
+                for _ in 0..<2 { try await cluster.startMaster() }
+                let leader = try await cluster.electedLeader(within: .seconds(30))
+                let calls = [
+                    #"{"type":"UPDATE_WEIGHTS","update_weights":{"weight_infos":[{"role":"web","weight":3}]}}"#,
+                    #"{"type":"SET_QUOTA","set_quota":{"quota_request":{"role":"db","force":true,"guarantee":[{"name":"cpus","type":"SCALAR","scalar":{"value":2}}]}}}"#,
+                    #"{"type":"UPDATE_MAINTENANCE_SCHEDULE","update_maintenance_schedule":{"schedule":{"windows":[{"machine_ids":[{"hostname":"h1.example"}],"unavailability":{"start":{"nanoseconds":1}}}]}}}"#,
+                ]
+                for call in calls {
+                    let reply = try await OperatorClient(leader).raw(path: "/api/v1", body: call)
+                    #expect(reply.status == 200, "\(call): \(reply.status) \(reply.text)")
+                }
+                #expect(try await cluster.etcd.keys(under: "/capstan/registry/quotas/").keys.sorted() == ["/capstan/registry/quotas/db"])
+                #expect(try await cluster.etcd.keys(under: "/capstan/registry/weights/").keys.sorted() == ["/capstan/registry/weights/web"])
+                func answers(_ master: HostPort) async throws -> [OperatorResponse] {
+                    var all: [OperatorResponse] = []
+                    for type in [OperatorCall.Kind.getWeights, .getQuota, .getMaintenanceSchedule] { all.append(try await OperatorClient(master).call(type)) }
+                    return all
+                }
+                let before = try await answers(leader)
+                #expect(before[1].getQuota?.status.infos.first?.role == "db")
+
+                try #require(cluster.process(at: leader)).crash()
+                let next = try await cluster.electedLeader(within: .seconds(MasterHATests.ttl + 15))
+                #expect(next != leader)
+                let after = try await answers(next)
+                #expect(after == before, "before: \(before)\nafter: \(after)")
+            }
+        }
+    }
 }
