@@ -1,5 +1,6 @@
 import CapstanAPI
 import CapstanCore
+import CapstanTestSupport
 import Foundation
 import Logging
 import Testing
@@ -165,5 +166,37 @@ struct RegistrySettingsTests {
             try await master.registerAgent(RegisterAgentMessage(agentID: nil, agentInfo: info, endpoint: "127.0.0.1:1", version: "1.0.0"))
         }
         #expect(refused?.message.contains("DOWN for maintenance") == true)
+    }
+}
+
+/// The same settings in etcd: one key each under the registry prefix, written in the leader's fenced transaction.
+@Suite("Registry settings in etcd", Prerequisites.requires("the etcd registry against a real etcd", EtcdServer.prerequisite))
+struct EtcdRegistrySettingsStoreTests {
+    @Test func theLeaderWritesTheSettingsUnderThePrefixAndADeposedOneWritesNothing() async throws {
+        let etcd = try await EtcdServer.start()
+        defer { etcd.stop() }
+        let client = try EtcdClient(endpoints: [etcd.endpoint])
+        let leadership = EtcdLeadership(client: client, prefix: "/c", ttl: 5, logger: Logger(label: "test"))
+        let registry = try await leadership.campaign(advertising: try HostPort.parse("127.0.0.1:5050"))
+        var state = MaintenanceState()
+        try state.replaceSchedule(RegistrySettingsTests.schedule("h1").windowsInCore, field: "schedule")
+        let operations: [RegistryOperation] = [
+            .setWeight(role: "web", weight: 2), .setQuota(QuotaInfo(role: "db", guarantee: RegistrySettingsTests.cpus4)),
+            .setQuota(QuotaInfo(role: "ml", guarantee: RegistrySettingsTests.cpus4)), .removeQuota(role: "ml"),
+            .updateMaintenance(RegisteredMaintenance(state)),
+        ]
+        try await registry.apply(operations)
+        let fence = try #require(await leadership.fence)
+        #expect(try await EtcdMasterRegistry(client: client, prefix: "/c", fence: fence).load() == RegistryContents().applying(operations))
+        #expect(try await client.range("/c/registry/weights/web").count == 1)
+        #expect(try await client.range("/c/registry/quotas/", prefix: true).map(\.key) == ["/c/registry/quotas/db"])
+        #expect(try await client.range("/c/registry/maintenance").count == 1)
+
+        // A master whose fence is stale (another leads) writes none of its settings.
+        let stale = EtcdMasterRegistry(client: client, prefix: "/c", fence: EtcdFence(leaderKey: fence.leaderKey, createRevision: fence.createRevision - 1))
+        await #expect(throws: CapstanError.self) { try await stale.apply([.setWeight(role: "web", weight: 9), .removeQuota(role: "db")]) }
+        let after = try await EtcdMasterRegistry(client: client, prefix: "/c", fence: fence).load()
+        #expect(after.weights == ["web": 2] && after.quotas.keys.sorted() == ["db"])
+        await leadership.resign()
     }
 }
