@@ -28,23 +28,23 @@ extension Master {
     public static let maintenanceChanges: Set<OperatorCall.Kind> = [.updateMaintenanceSchedule, .startMaintenance, .stopMaintenance]
 
     /// One of ``maintenanceChanges``; errors name the field path in the call.
-    public func changeMaintenance(_ call: OperatorCall) throws(CapstanError) {
+    public func changeMaintenance(_ call: OperatorCall) async throws(CapstanError) {
         switch call.type {
         case .updateMaintenanceSchedule?:
             guard let body = call.updateMaintenanceSchedule else {
                 throw CapstanError(.invalidArgument, "UPDATE_MAINTENANCE_SCHEDULE needs 'update_maintenance_schedule.schedule'")
             }
-            try updateMaintenanceSchedule(body.schedule, field: "update_maintenance_schedule.schedule")
+            try await updateMaintenanceSchedule(body.schedule, field: "update_maintenance_schedule.schedule")
         case .startMaintenance?:
             guard let body = call.startMaintenance else {
                 throw CapstanError(.invalidArgument, "START_MAINTENANCE needs 'start_maintenance.machines'")
             }
-            try startMaintenance(body.machines, field: "start_maintenance.machines")
+            try await startMaintenance(body.machines, field: "start_maintenance.machines")
         case .stopMaintenance?:
             guard let body = call.stopMaintenance else {
                 throw CapstanError(.invalidArgument, "STOP_MAINTENANCE needs 'stop_maintenance.machines'")
             }
-            try stopMaintenance(body.machines, field: "stop_maintenance.machines")
+            try await stopMaintenance(body.machines, field: "stop_maintenance.machines")
         default:
             throw CapstanError(.invalidArgument, "\(call.type?.rawValue ?? "UNKNOWN") is not a maintenance change")
         }
@@ -52,8 +52,15 @@ extension Master {
 
     /// Replaces the schedule. Agents whose machine's unavailability changed lose their offers and inverse offers (new
     /// ones carry the new unavailability), and frameworks on newly draining agents get inverse offers at once.
-    public func updateMaintenanceSchedule(_ schedule: MaintenanceSchedule, field: String) throws(CapstanError) {
-        let changed = try maintenance.replaceSchedule(schedule.windowsInCore, field: field)
+    public func updateMaintenanceSchedule(_ schedule: MaintenanceSchedule, field: String) async throws(CapstanError) {
+        try await changeMaintenanceDurably("UPDATE_MAINTENANCE_SCHEDULE") { (state: inout MaintenanceState) throws(CapstanError) in
+            try state.replaceSchedule(schedule.windowsInCore, field: field)
+        } then: { changed in
+            self.scheduleChanged(changed)
+        }
+    }
+
+    private func scheduleChanged(_ changed: Set<MachineID>) {
         logger.info(
             "Maintenance schedule updated",
             metadata: ["windows": "\(maintenance.windows.count)", "changed_machines": "\(changed.sorted().map(\.description))"])
@@ -67,9 +74,16 @@ extension Master {
 
     /// Takes scheduled machines DOWN: each of their agents is told to shut down its frameworks and is removed, its
     /// tasks reported lost, as Mesos' "Operator initiated 'Machine DOWN'" does.
-    public func startMaintenance(_ machines: [MesosMachineID], field: String) throws(CapstanError) {
+    public func startMaintenance(_ machines: [MesosMachineID], field: String) async throws(CapstanError) {
         let ids = machines.map(MachineID.init(mesos:))
-        try maintenance.startMaintenance(ids, field: field)
+        try await changeMaintenanceDurably("START_MAINTENANCE") { (state: inout MaintenanceState) throws(CapstanError) in
+            try state.startMaintenance(ids, field: field)
+        } then: { _ in
+            self.machinesWentDown(ids)
+        }
+    }
+
+    private func machinesWentDown(_ ids: [MachineID]) {
         logger.info("Machines are DOWN for maintenance", metadata: ["machines": "\(ids.map(\.description))"])
         for agent in agents.values.sorted(by: { $0.id < $1.id })
         where ids.contains(where: { $0.matches(hostname: agent.info.hostname, ip: agent.endpoint.host) }) {
@@ -78,10 +92,27 @@ extension Master {
     }
 
     /// Brings DOWN machines back UP: they leave the schedule and their agents may register again.
-    public func stopMaintenance(_ machines: [MesosMachineID], field: String) throws(CapstanError) {
+    public func stopMaintenance(_ machines: [MesosMachineID], field: String) async throws(CapstanError) {
         let ids = machines.map(MachineID.init(mesos:))
-        try maintenance.stopMaintenance(ids, field: field)
-        logger.info("Machines are UP after maintenance", metadata: ["machines": "\(ids.map(\.description))"])
+        try await changeMaintenanceDurably("STOP_MAINTENANCE") { (state: inout MaintenanceState) throws(CapstanError) in
+            try state.stopMaintenance(ids, field: field)
+        } then: { _ in
+            self.logger.info("Machines are UP after maintenance", metadata: ["machines": "\(ids.map(\.description))"])
+        }
+    }
+
+    /// Checks `change` on a copy of the maintenance state, writes the result to the registry, and only once it is
+    /// durable applies `change` to the live state (where it answers as on the copy: changes run one at a time, and
+    /// what else touches the state, inverse-offer answers, does not bear on its rules) and runs `then` with its answer.
+    private func changeMaintenanceDurably<Answer>(
+        _ call: String, _ change: (inout MaintenanceState) throws(CapstanError) -> Answer, then: (Answer) -> Void
+    ) async throws(CapstanError) {
+        try await oneChangeAtATime { () async throws(CapstanError) in
+            var next = maintenance
+            _ = try change(&next)
+            try await persist([.updateMaintenance(RegisteredMaintenance(next))], what: call)
+            then(try change(&maintenance))
+        }
     }
 
     /// Refuses the registration of an agent whose machine is DOWN.

@@ -5,14 +5,14 @@ import Foundation
 import Logging
 
 /// UPDATE_WEIGHTS, GET/SET/REMOVE_QUOTA and SET_LOGGING_LEVEL: the operator calls that change how the master runs.
-/// Weights and quota live in the allocator (they are not kept across a master restart: pass `--weights` for
-/// weights that must last).
+/// Weights and quota live in the allocator and in the registry: a change is durable before it answers
+/// (Master+DurableChanges), and a restarted or newly elected master restores them.
 extension Master {
     /// The operator calls answered with an empty 200: SET_LOGGING_LEVEL, UPDATE_WEIGHTS, SET_QUOTA, REMOVE_QUOTA.
     public static let commandCalls: Set<OperatorCall.Kind> = [.setLoggingLevel, .updateWeights, .setQuota, .removeQuota]
 
     /// Runs one of ``commandCalls``.
-    public func operatorCommand(_ call: OperatorCall) throws(CapstanError) {
+    public func operatorCommand(_ call: OperatorCall) async throws(CapstanError) {
         switch call.type {
         case .setLoggingLevel?:
             guard let body = call.setLoggingLevel else { throw CapstanError(.invalidArgument, "SET_LOGGING_LEVEL needs 'set_logging_level'") }
@@ -21,13 +21,13 @@ extension Master {
             logger.notice("Logging level changed", metadata: ["level": "\(body.level)", "duration_secs": "\(duration.seconds)"])
         case .updateWeights?:
             guard let body = call.updateWeights else { throw CapstanError(.invalidArgument, "UPDATE_WEIGHTS needs 'update_weights'") }
-            try updateWeights(body.weightInfos, field: "update_weights.weight_infos")
+            try await updateWeights(body.weightInfos, field: "update_weights.weight_infos")
         case .setQuota?:
             guard let body = call.setQuota else { throw CapstanError(.invalidArgument, "SET_QUOTA needs 'set_quota'") }
-            try setQuota(body.quotaRequest, field: "set_quota.quota_request")
+            try await setQuota(body.quotaRequest, field: "set_quota.quota_request")
         case .removeQuota?:
             guard let body = call.removeQuota else { throw CapstanError(.invalidArgument, "REMOVE_QUOTA needs 'remove_quota'") }
-            try removeQuota(body.role, field: "remove_quota.role")
+            try await removeQuota(body.role, field: "remove_quota.role")
         default:
             throw CapstanError(.invalidArgument, "\(call.type?.rawValue ?? "UNKNOWN") is answered with content")
         }
@@ -38,8 +38,13 @@ extension Master {
         allocator.roleWeights.sorted { $0.key < $1.key }.map { WeightInfo(weight: $0.value, role: $0.key) }
     }
 
-    /// UPDATE_WEIGHTS and `PUT /weights`: all infos are checked before any weight changes.
-    public func updateWeights(_ infos: [WeightInfo], field: String) throws(CapstanError) {
+    /// UPDATE_WEIGHTS and `PUT /weights`: all infos are checked, then written to the registry together, before any
+    /// weight changes.
+    public func updateWeights(_ infos: [WeightInfo], field: String) async throws(CapstanError) {
+        try await oneChangeAtATime { () async throws(CapstanError) in try await updateWeightsNow(infos, field: field) }
+    }
+
+    private func updateWeightsNow(_ infos: [WeightInfo], field: String) async throws(CapstanError) {
         var weights: [String: Double] = [:]
         for (index, info) in infos.enumerated() {
             let path = "\(field)[\(index)]"
@@ -50,6 +55,7 @@ extension Master {
             }
             weights[role] = info.weight
         }
+        try await persist(weights.sorted { $0.key < $1.key }.map { .setWeight(role: $0.key, weight: $0.value) }, what: "UPDATE_WEIGHTS")
         allocator.updateWeights(weights)
         logger.info("Role weights updated", metadata: ["weights": "\(weights.sorted { $0.key < $1.key })"])
         requestAllocation()
@@ -62,7 +68,11 @@ extension Master {
     }
 
     /// SET_QUOTA and `POST /quota`. `field` names the request in error messages.
-    public func setQuota(_ request: QuotaRequest, field: String) throws(CapstanError) {
+    public func setQuota(_ request: QuotaRequest, field: String) async throws(CapstanError) {
+        try await oneChangeAtATime { () async throws(CapstanError) in try await setQuotaNow(request, field: field) }
+    }
+
+    private func setQuotaNow(_ request: QuotaRequest, field: String) async throws(CapstanError) {
         guard let role = request.role else { throw CapstanError(.invalidArgument, "\(field).role must be set") }
         try RoleName.validate(role, field: "\(field).role")
         guard role != Resource.unreservedRole else {
@@ -84,17 +94,21 @@ extension Master {
                     "\(field): the quotas would guarantee \(quantity) \(entry.name) but the agents have \(total.scalar(entry.name)) in all; set \(field).force to set it anyway")
             }
         }
+        try await persist([.setQuota(QuotaInfo(role: role, guarantee: guarantee.mesos))], what: "SET_QUOTA for role '\(role)'")
         allocator.setQuota(role, guarantee: guarantee)
         logger.info("Quota set", metadata: ["role": "\(role)", "guarantee": "\(guarantee)"])
         requestAllocation()
     }
 
     /// REMOVE_QUOTA and `DELETE /quota/ROLE`.
-    public func removeQuota(_ role: String, field: String) throws(CapstanError) {
-        guard allocator.quotaGuarantees[role] != nil else {
-            throw CapstanError(.invalidArgument, "\(field): role '\(role)' has no quota set")
+    public func removeQuota(_ role: String, field: String) async throws(CapstanError) {
+        try await oneChangeAtATime { () async throws(CapstanError) in
+            guard allocator.quotaGuarantees[role] != nil else {
+                throw CapstanError(.invalidArgument, "\(field): role '\(role)' has no quota set")
+            }
+            try await persist([.removeQuota(role: role)], what: "REMOVE_QUOTA for role '\(role)'")
+            allocator.removeQuota(role)
         }
-        allocator.removeQuota(role)
         logger.info("Quota removed", metadata: ["role": "\(role)"])
         requestAllocation()
     }

@@ -45,6 +45,10 @@ public actor Master {
     var recoveryDeadline: ContinuousClock.Instant
     /// Where registry changes go (nil: nothing is kept across restarts).
     var registry: RegistryWriter?
+    /// Whether an operator change the registry keeps is under way, and the changes waiting for it
+    /// (Master+DurableChanges).
+    var changeInProgress = false
+    var changeWaiters: [CheckedContinuation<Void, Never>] = []
 
     init(
         configuration: MasterConfiguration, agentLink: any AgentMessenger, logger: Logger, registry: RegistryWriter? = nil,
@@ -65,6 +69,7 @@ public actor Master {
             frameworks[record.id] = record
             allocator.addFramework(record.id, role: record.role, active: false, acceptsGPUs: record.acceptsGPUs)
         }
+        Self.restoreSettings(recovered, allocator: &allocator, maintenance: &maintenance, configuration: configuration, logger: logger)
         Self.logRecovery(recovered, configuration: configuration, logger: logger)
     }
 
@@ -78,7 +83,9 @@ public actor Master {
             frameworks[record.id] = record
             allocator.addFramework(record.id, role: record.role, active: false, acceptsGPUs: record.acceptsGPUs)
         }
+        Self.restoreSettings(recovered, allocator: &allocator, maintenance: &maintenance, configuration: configuration, logger: logger)
         Self.logRecovery(recovered, configuration: configuration, logger: logger)
+        requestAllocation()
     }
 
     /// The registry's frameworks, known again but disconnected: only their principal may resume an ID. Each has its

@@ -31,7 +31,7 @@ struct MasterOptions: ParsableArguments {
     @Option(help: "After a restart, how long the registry's agents have to re-register before they are removed and their frameworks told (Mesos: agent_reregister_timeout).")
     var agentReregisterTimeout: String = "10mins"
 
-    @Option(help: "Where admitted agents and frameworks are kept across restarts: sqlite (<work-dir>/registry.sqlite) or in_memory.")
+    @Option(help: "Where admitted agents, frameworks, weights, quota and the maintenance schedule are kept across restarts: sqlite (<work-dir>/registry.sqlite) or in_memory.")
     var registry: String = "sqlite"
 
     @Option(help: ArgumentHelp(

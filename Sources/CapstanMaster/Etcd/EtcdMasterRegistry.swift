@@ -19,7 +19,8 @@ public struct EtcdFence: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The master's registry in etcd, one key per record (`<prefix>/registry/agents/<id>`,
-/// `<prefix>/registry/frameworks/<id>`, each the record's Mesos JSON). Every `apply` is one transaction guarded by
+/// `<prefix>/registry/frameworks/<id>`, `<prefix>/registry/weights/<role>`, `<prefix>/registry/quotas/<role>` and
+/// `<prefix>/registry/maintenance`, each the record's Mesos JSON). Every `apply` is one transaction guarded by
 /// the leader's ``EtcdFence``: a deposed leader's writes never land, and `onFenced` tells it to step down.
 public struct EtcdMasterRegistry: MasterRegistry {
     public let client: EtcdClient
@@ -36,6 +37,9 @@ public struct EtcdMasterRegistry: MasterRegistry {
 
     var agentsPrefix: String { prefix + "/registry/agents/" }
     var frameworksPrefix: String { prefix + "/registry/frameworks/" }
+    var weightsPrefix: String { prefix + "/registry/weights/" }
+    var quotasPrefix: String { prefix + "/registry/quotas/" }
+    var maintenanceKey: String { prefix + "/registry/maintenance" }
 
     public func load() async throws -> RegistryContents {
         var contents = RegistryContents()
@@ -46,6 +50,17 @@ public struct EtcdMasterRegistry: MasterRegistry {
         for kv in try await client.range(frameworksPrefix, prefix: true) {
             let framework: RegisteredFramework = try decode(kv)
             contents.frameworks[framework.id] = framework
+        }
+        for kv in try await client.range(weightsPrefix, prefix: true) {
+            let weight: WeightInfo = try decode(kv)
+            contents.weights[String(kv.key.dropFirst(weightsPrefix.count))] = weight.weight
+        }
+        for kv in try await client.range(quotasPrefix, prefix: true) {
+            let quota: QuotaInfo = try decode(kv)
+            contents.quotas[String(kv.key.dropFirst(quotasPrefix.count))] = quota
+        }
+        if let kv = try await client.range(maintenanceKey).first {
+            contents.maintenance = try decode(kv)
         }
         return contents
     }
@@ -70,6 +85,18 @@ public struct EtcdMasterRegistry: MasterRegistry {
             case .removeFramework(let id):
                 key = frameworksPrefix + id.value
                 write = .delete(key: key)
+            case .setWeight(let role, let weight):
+                key = weightsPrefix + role
+                write = .put(key: key, value: try MesosJSON.encode(WeightInfo(weight: weight, role: role)))
+            case .setQuota(let quota):
+                key = quotasPrefix + quota.registryRole
+                write = .put(key: key, value: try MesosJSON.encode(quota))
+            case .removeQuota(let role):
+                key = quotasPrefix + role
+                write = .delete(key: key)
+            case .updateMaintenance(let maintenance):
+                key = maintenanceKey
+                write = .put(key: key, value: try MesosJSON.encode(maintenance))
             }
             if last.updateValue(write, forKey: key) == nil { order.append(key) }
         }

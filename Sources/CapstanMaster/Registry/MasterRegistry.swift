@@ -1,17 +1,31 @@
 public import CapstanAPI
 public import CapstanCore
 
-/// What the master keeps across its restarts, as Mesos' registry did: the agents it admitted and the frameworks
-/// registered with it (their FrameworkInfo, failover timeout included, and the principal that owns each ID).
+/// What the master keeps across its restarts, as Mesos' registry did: the agents it admitted, the frameworks
+/// registered with it (their FrameworkInfo, failover timeout included, and the principal that owns each ID), the
+/// operator's role weights and quota, and the maintenance schedule with each scheduled machine's mode.
 ///
-/// Tasks are not here: agents hold them, and report them when they re-register.
+/// Tasks are not here: agents hold them, and report them when they re-register. Nor are reservations and persistent
+/// volumes: as in Mesos, each agent checkpoints its own and registers with them.
 public struct RegistryContents: Sendable, Equatable {
     public var agents: [AgentID: RegisteredAgent] = [:]
     public var frameworks: [FrameworkID: RegisteredFramework] = [:]
+    /// UPDATE_WEIGHTS' weights, by role.
+    public var weights: [String: Double] = [:]
+    /// SET_QUOTA's quotas, by role.
+    public var quotas: [String: QuotaInfo] = [:]
+    /// The maintenance schedule and the modes of its machines.
+    public var maintenance = RegisteredMaintenance()
 
-    public init(agents: [AgentID: RegisteredAgent] = [:], frameworks: [FrameworkID: RegisteredFramework] = [:]) {
+    public init(
+        agents: [AgentID: RegisteredAgent] = [:], frameworks: [FrameworkID: RegisteredFramework] = [:], weights: [String: Double] = [:],
+        quotas: [String: QuotaInfo] = [:], maintenance: RegisteredMaintenance = RegisteredMaintenance()
+    ) {
         self.agents = agents
         self.frameworks = frameworks
+        self.weights = weights
+        self.quotas = quotas
+        self.maintenance = maintenance
     }
 
     /// The contents after `operations`, in order: what a store holds once it applied them.
@@ -23,6 +37,10 @@ public struct RegistryContents: Sendable, Equatable {
             case .removeAgent(let id): next.agents[id] = nil
             case .recordFramework(let framework): next.frameworks[framework.id] = framework
             case .removeFramework(let id): next.frameworks[id] = nil
+            case .setWeight(let role, let weight): next.weights[role] = weight
+            case .setQuota(let quota): next.quotas[quota.registryRole] = quota
+            case .removeQuota(let role): next.quotas[role] = nil
+            case .updateMaintenance(let maintenance): next.maintenance = maintenance
             }
         }
         return next
@@ -66,6 +84,13 @@ public enum RegistryOperation: Sendable, Equatable {
     case removeAgent(AgentID)
     case recordFramework(RegisteredFramework)
     case removeFramework(FrameworkID)
+    /// A role's weight (UPDATE_WEIGHTS writes one per role it names, together).
+    case setWeight(role: String, weight: Double)
+    /// A role's quota, replacing any the role had.
+    case setQuota(QuotaInfo)
+    case removeQuota(role: String)
+    /// The whole maintenance schedule and machine modes, as they are after the change.
+    case updateMaintenance(RegisteredMaintenance)
 }
 
 /// Where the registry lives: SQLite under the master's work dir (``SQLiteMasterRegistry``) or memory.

@@ -3,8 +3,8 @@ import CapstanAPI
 import Foundation
 import GRDB
 
-/// The master's registry in one SQLite database (`<work-dir>/registry.sqlite`): a table of admitted agents and one of
-/// frameworks, each row the record's Mesos JSON. Every `apply` is one transaction with `synchronous = FULL`, so a
+/// The master's registry in one SQLite database (`<work-dir>/registry.sqlite`): tables of admitted agents, frameworks,
+/// role weights and quotas, and a one-row table of the maintenance schedule, each row a record's Mesos JSON. Every `apply` is one transaction with `synchronous = FULL`, so a
 /// crash or a power cut leaves the registry before or after it, never between.
 public final class SQLiteMasterRegistry: MasterRegistry {
     public let path: String
@@ -41,8 +41,20 @@ public final class SQLiteMasterRegistry: MasterRegistry {
                 table.column("record", .text).notNull()
             }
         }
+        // Added later: a database of the first version gains the tables on open and reads as before.
+        migrator.registerMigration("v2: weights, quotas, maintenance") { db in
+            for name in ["weight", "quota", "maintenance"] {
+                try db.create(table: name) { table in
+                    table.primaryKey("id", .text)
+                    table.column("record", .text).notNull()
+                }
+            }
+        }
         return migrator
     }
+
+    /// The key of the maintenance table's only row.
+    static let maintenanceRow = "schedule"
 
     public func load() async throws -> RegistryContents {
         let path = self.path
@@ -55,6 +67,17 @@ public final class SQLiteMasterRegistry: MasterRegistry {
             for row in try Row.fetchAll(db, sql: "SELECT id, record FROM framework") {
                 let framework: RegisteredFramework = try Self.decode(row, table: "framework", path: path)
                 contents.frameworks[framework.id] = framework
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM weight") {
+                let weight: WeightInfo = try Self.decode(row, table: "weight", path: path)
+                contents.weights[row["id"]] = weight.weight
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM quota") {
+                let quota: QuotaInfo = try Self.decode(row, table: "quota", path: path)
+                contents.quotas[row["id"]] = quota
+            }
+            if let row = try Row.fetchOne(db, sql: "SELECT id, record FROM maintenance WHERE id = ?", arguments: [Self.maintenanceRow]) {
+                contents.maintenance = try Self.decode(row, table: "maintenance", path: path)
             }
             return contents
         }
@@ -72,6 +95,14 @@ public final class SQLiteMasterRegistry: MasterRegistry {
                 ("INSERT OR REPLACE INTO framework (id, record) VALUES (?, ?)", [framework.id.value, try Self.encode(framework)])
             case .removeFramework(let id):
                 ("DELETE FROM framework WHERE id = ?", [id.value])
+            case .setWeight(let role, let weight):
+                ("INSERT OR REPLACE INTO weight (id, record) VALUES (?, ?)", [role, try Self.encode(WeightInfo(weight: weight, role: role))])
+            case .setQuota(let quota):
+                ("INSERT OR REPLACE INTO quota (id, record) VALUES (?, ?)", [quota.registryRole, try Self.encode(quota)])
+            case .removeQuota(let role):
+                ("DELETE FROM quota WHERE id = ?", [role])
+            case .updateMaintenance(let maintenance):
+                ("INSERT OR REPLACE INTO maintenance (id, record) VALUES (?, ?)", [Self.maintenanceRow, try Self.encode(maintenance)])
             }
         }
         try await queue.write { db in
