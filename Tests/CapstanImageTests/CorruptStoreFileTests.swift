@@ -1,4 +1,5 @@
 import CapstanCore
+import CapstanTestSupport
 @testable import CapstanImage
 import Foundation
 import Testing
@@ -38,6 +39,37 @@ struct CorruptStoreFileTests {
             } catch let error as CapstanError {
                 #expect(error.message.contains("Blob \(path) does not match its digest"), "\(error)")
             }
+        }
+    }
+
+    @Test func imageLsRefusesATornImageIndexAndACorruptManifestBlobNamingEach() async throws {
+        try await ImageTestSupport.withScratch { dir in
+            try ImageTestSupport.write(["etc/os-release": "capstan"], under: dir + "/root")
+            try ImageTestSupport.tar(dir + "/root", to: dir + "/root.tar.gz", gzip: true)
+            let work = dir + "/work"
+            _ = try ImageTestSupport.run([CapstanBinary.path, "image", "import", dir + "/root.tar.gz", "app:1", "--work-dir", work])
+            let listed = try ImageTestSupport.run([CapstanBinary.path, "image", "ls", "--output", "json", "--work-dir", work])
+            let images = try #require(try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]], "\(listed.output)")
+            let manifest = try #require(images.first?["manifest"] as? String)
+
+            let blob = work + "/images/content/blobs/sha256/" + manifest.dropFirst("sha256:".count)
+            let wholeBlob = try #require(FileManager.default.contents(atPath: blob), "no blob at \(blob)")
+            chmod(blob, 0o644)
+            try wholeBlob.prefix(wholeBlob.count / 2).write(to: URL(fileURLWithPath: blob))
+            let refusedBlob = try ImageTestSupport.run([CapstanBinary.path, "image", "ls", "--work-dir", work], allowFailure: true)
+            #expect(refusedBlob.status != 0)
+            #expect(refusedBlob.output.contains("Blob \(blob) does not match its digest"), "\(refusedBlob.output)")
+            let refusedPrune = try ImageTestSupport.run([CapstanBinary.path, "image", "prune", "--work-dir", work], allowFailure: true)
+            #expect(refusedPrune.status != 0, "prune does not guess which layers an image with a damaged manifest needs")
+            #expect(refusedPrune.output.contains("Prune stopped at image docker.io/library/app:1: Blob \(blob)"), "\(refusedPrune.output)")
+            try wholeBlob.write(to: URL(fileURLWithPath: blob))
+
+            let index = work + "/images/images.json"
+            let wholeIndex = try #require(FileManager.default.contents(atPath: index), "no image index at \(index)")
+            try wholeIndex.prefix(wholeIndex.count / 2).write(to: URL(fileURLWithPath: index))
+            let refusedIndex = try ImageTestSupport.run([CapstanBinary.path, "image", "ls", "--work-dir", work], allowFailure: true)
+            #expect(refusedIndex.status != 0)
+            #expect(refusedIndex.output.contains("Image index \(index) is not whole"), "\(refusedIndex.output)")
         }
     }
 }

@@ -5,25 +5,11 @@ import Logging
 import Testing
 
 /// A history database that is torn or corrupted is refused with its path and what to do: read as empty, the
-/// reconciler would lose its framework ID and register as a new framework (docs/crash-safety.md).
+/// reconciler would lose its framework ID and register as a new framework (docs/crash-safety.md). A file that is not
+/// a database at all: `HistoryStoreTests.corruptFileNamesPath`.
 @Suite("HistoryStore damage")
 struct HistoryStoreDamageTests {
     let logger = Logger(label: "capstan.test.history")
-
-    @Test func aFileThatIsNotADatabaseIsRefusedWithItsPath() async throws {
-        try await withScratchDirectory { dir in
-            let path = dir + "/history.sqlite"
-            try Data(repeating: 0x5A, count: 4096).write(to: URL(fileURLWithPath: path))
-            do {
-                _ = try HistoryStore(path: path, logger: logger)
-                Issue.record("a file that is not a database was opened as the history")
-            } catch let error as CapstanError {
-                #expect(error.code == .failedPrecondition)
-                #expect(error.message.contains("The reconciler history database \(path) is torn or corrupted"), "\(error)")
-                #expect(error.message.contains("Restore it from a backup"), "\(error)")
-            }
-        }
-    }
 
     @Test func aDatabaseTornAfterItsFirstPageIsRefusedWithItsPath() async throws {
         try await withScratchDirectory { dir in

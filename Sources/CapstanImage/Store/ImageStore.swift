@@ -300,7 +300,13 @@ public actor ImageStore {
         for record in try list() {
             usedBlobs.insert(record.manifest)
             if let index = record.index { usedBlobs.insert(index) }
-            guard let manifest = try? await manifest(of: record) else { continue }
+            let manifest: ImageManifest
+            do { manifest = try await self.manifest(of: record) } catch let error as CapstanError where error.code == .failedPrecondition {
+                // A damaged manifest: prune will not guess which layers the image needs.
+                throw CapstanError(.failedPrecondition, "Prune stopped at image \(record.name): \(error.message)")
+            } catch {
+                continue
+            }
             usedBlobs.insert(manifest.config.digest)
             usedBlobs.formUnion(manifest.layers.map(\.digest))
             if let config = try? await configFile(of: record) { usedLayers.formUnion(config.rootfs.diffIDs.map(\.encoded)) }
