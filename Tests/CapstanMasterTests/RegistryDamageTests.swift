@@ -45,7 +45,8 @@ struct RegistryDamageTests {
                 let agents = (0..<200).map { index in
                     RegistryOperation.admitAgent(
                         RegisteredAgent(
-                            id: AgentID("agent-\(index)"), info: AgentInfo(hostname: "host-\(index)-" + String(repeating: "x", count: 200), resources: []),
+                            id: AgentID("agent-\(index)"),
+                            info: AgentInfo(hostname: "host-\(index)-" + String(repeating: "x", count: 200), resources: []),
                             endpoint: "127.0.0.1:\(index + 1)", principal: "p"))
                 }
                 try await registry.apply(agents)

@@ -18,7 +18,9 @@ struct HistoryStoreDamageTests {
                 let store = try HistoryStore(path: path, logger: logger)
                 for index in 0..<300 {
                     try await store.record(
-                        HistoryEntry(app: "app-\(index % 7)", event: .created, commit: "aaaaaaaaaaaa", message: String(repeating: "m", count: 100), time: Date()))
+                        HistoryEntry(
+                            app: "app-\(index % 7)", event: .created, commit: "aaaaaaaaaaaa", message: String(repeating: "m", count: 100),
+                            time: Date()))
                 }
             }
             let whole = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -68,7 +68,9 @@ struct CNIAttachmentJournal: Sendable {
         for name in names {
             let path = directory + "/" + name
             guard let attachmentData = FileManager.default.contents(atPath: path + "/attachment.json") else { continue }
-            let attachment = try Self.decode(path + "/attachment.json", attachmentData) { try JSONDecoder().decode(Attachment.self, from: $0) }
+            let attachment = try Self.decode(path + "/attachment.json", attachmentData) {
+                try JSONDecoder().decode(Attachment.self, from: $0)
+            }
             let documentData = FileManager.default.contents(atPath: path + "/network.conf") ?? Data()
             let document = try Self.decode(path + "/network.conf", documentData) { try JSONValue.parse($0) }
             let result = try FileManager.default.contents(atPath: path + "/result.json").map { data throws(CapstanError) in

@@ -50,7 +50,8 @@ public final class HistoryStore: Sendable {
             }
             try Self.migrator.migrate(queue)
         } catch {
-            throw Self.damage(path, error) ?? CapstanError(.unavailable, "Cannot open the reconciler history database '\(path)'", cause: error)
+            throw Self.damage(path, error)
+                ?? CapstanError(.unavailable, "Cannot open the reconciler history database '\(path)'", cause: error)
         }
         logger.debug("History database open", metadata: ["path": "\(path)"])
     }
@@ -201,7 +202,8 @@ public final class HistoryStore: Sendable {
     private func failure(_ what: String, _ error: any Error) -> CapstanError {
         if let error = error as? CapstanError { return error }
         logger.error("History database failed", metadata: ["path": "\(path)", "error": "\(error)"])
-        return Self.damage(path, error) ?? CapstanError(.internal, "Cannot \(what) in the reconciler history database '\(path)'", cause: error)
+        return Self.damage(path, error)
+            ?? CapstanError(.internal, "Cannot \(what) in the reconciler history database '\(path)'", cause: error)
     }
 
     /// The error for a database file that SQLite finds damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), naming it and what
