@@ -31,3 +31,5 @@ int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsig
         if (errno != EINTR) return -1;
     }
 }
+
+int capstan_syncfs(int fd) { return syncfs(fd); }

@@ -71,7 +71,7 @@ public struct AgentService: Service {
         self.agent = Agent(
             configuration: configuration, containerizer: containerizer, isolation: isolation,
             statusUpdates: statusUpdates, logger: logger,
-            executorTokenKey: try ExecutorToken.loadOrCreateKey(at: configuration.workDir + "/meta/executor-token.key"),
+            executorTokenKey: try ExecutorTokenKeyFile.loadOrCreate(at: configuration.workDir + "/meta/executor-token.key"),
             messenger: messenger)
         self.onListening = onListening
     }

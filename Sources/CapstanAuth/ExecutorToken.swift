@@ -26,22 +26,4 @@ public enum ExecutorToken {
             throw CapstanError(.unauthenticated, "the token is not executor \(executorID)'s of framework \(frameworkID)")
         }
     }
-
-    /// Reads the agent's token key from `path`, making a random one (mode 0600) the first time.
-    public static func loadOrCreateKey(at path: String) throws(CapstanError) -> [UInt8] {
-        if let data = FileManager.default.contents(atPath: path), data.count >= 32 { return Array(data) }
-        let key = SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }
-        let directory = (path as NSString).deletingLastPathComponent
-        do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: path, contents: Data(key), attributes: [.posixPermissions: 0o600]) else {
-                throw CapstanError(.internal, "cannot write \(path)")
-            }
-        } catch let error as CapstanError {
-            throw error
-        } catch {
-            throw CapstanError(.internal, "cannot create \(directory)", cause: error)
-        }
-        return key
-    }
 }

@@ -59,9 +59,10 @@ extension Containerizer {
         checkpointDirectory.map { "\($0)/\(id).json" }
     }
 
-    /// Records a launched container for ``recover(knownContainers:)``: written to a temporary file and renamed, not
-    /// fsynced (containers do not outlive a reboot, and the page cache outlives a crash of the agent). The file
-    /// system calls run on the bounded blocking pool, not on the cooperative one.
+    /// Records a launched container for ``recover(knownContainers:)`` with ``AtomicFile`` (temporary file, fsync,
+    /// rename, directory fsync): a power cut leaves the old checkpoint or the new one, never an empty or torn file
+    /// that would stop the agent at its next start. The file system calls run on the bounded blocking pool, not on
+    /// the cooperative one.
     func writeCheckpoint(_ config: ContainerConfig, _ process: LaunchedProcess) async throws {
         guard let path = checkpointPath(config.containerID), let directory = checkpointDirectory else { return }
         let state = ContainerRecoveryState(
@@ -71,16 +72,12 @@ extension Containerizer {
             throw CapstanError(.internal, "Failed to launch: the container checkpoint cannot be encoded: \(error)")
         }
         try await Blocking.run {
-            let temporary = path + ".tmp"
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-                try data.write(to: URL(fileURLWithPath: temporary))
             } catch {
-                throw CapstanError(.internal, "Failed to launch: checkpoint of the container to '\(temporary)' failed: \(error)")
+                throw CapstanError(.internal, "Failed to launch: cannot create the container checkpoint directory '\(directory)': \(error)")
             }
-            if rename(temporary, path) != 0 {
-                throw CapstanError.system("Failed to launch: rename of the container checkpoint to '\(path)'", errno: errno)
-            }
+            try AtomicFile.write(data, to: path, mode: 0o600)  // its errors name the file and the call
         }
     }
 

@@ -1,3 +1,4 @@
+import CLinux
 import CapstanCore
 import Foundation
 import Glibc
@@ -35,6 +36,17 @@ public enum AtomicFile {
             _ = Syscall.retrying { fsync(fd) }
             close(fd)
         }
+    }
+}
+
+extension AtomicFile {
+    /// Flushes the whole file system holding `path` (syncfs(2)): what makes a tree of files written without fsync
+    /// — an unpacked layer — durable before a marker that says it is complete is written.
+    public static func syncFileSystem(containing path: String) throws(CapstanError) {
+        let fd = Syscall.retrying { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { throw CapstanError.system("cannot open \(path) to sync its file system", errno: errno) }
+        defer { close(fd) }
+        try Syscall.check("cannot sync the file system holding \(path)") { capstan_syncfs(fd) }
     }
 }
 

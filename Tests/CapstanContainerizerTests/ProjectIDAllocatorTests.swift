@@ -68,5 +68,6 @@ struct ProjectIDAllocatorTests {
         try Data("{not json".utf8).write(to: URL(fileURLWithPath: store.path))
         let error = #expect(throws: CapstanError.self) { try store.load(range: .default) }
         #expect(error?.message.contains(store.path) == true, "\(error?.message ?? "")")
+        #expect(error?.message.contains("torn or corrupted); restore it") == true, "\(error?.message ?? "")")
     }
 }

@@ -50,7 +50,7 @@ struct DurableWriteTests {
             #expect(writes.all == [
                 dir + "/images/users/c1.json": true, dir + "/layout/index.json": true, dir + "/layout/oci-layout": true,
             ])
-            #expect(await store.layerUsers().map(\.name) == ["c1"])
+            #expect(try await store.layerUsers().map(\.name) == ["c1"])
             #expect(FileManager.default.fileExists(atPath: dir + "/layout/oci-layout"))
         }
     }

@@ -67,7 +67,7 @@ struct ImageStoreTests {
             let container = dir + "/containers/c1"
             try FileManager.default.createDirectory(atPath: container, withIntermediateDirectories: true)
             let layers = try await store.rootfsLayers(for: "used:1", user: LayerUser(name: "c1", directory: container)).layers
-            #expect(await store.layerUsers().map(\.name) == ["c1"])
+            #expect(try await store.layerUsers().map(\.name) == ["c1"])
             await #expect(throws: CapstanError.self) { try await store.releaseLayers(user: "../escape") }
 
             try await store.remove("used:1")
@@ -80,8 +80,8 @@ struct ImageStoreTests {
 
             // While the directory is young the record holds; once it is gone and old, the record is stale.
             try FileManager.default.removeItem(atPath: container)
-            #expect(await other.layerUsers().map(\.name) == ["c1"])
-            #expect(await other.layerUsers(now: Date() + ImageStore.layerUserGrace + 1).isEmpty)
+            #expect(try await other.layerUsers().map(\.name) == ["c1"])
+            #expect(try await other.layerUsers(now: Date() + ImageStore.layerUserGrace + 1).isEmpty)
             #expect(try await other.prune().layers.count == 1)
             #expect(!FileManager.default.fileExists(atPath: layers[0]))
             try await store.releaseLayers(user: "c1")  // already gone: fine

@@ -105,7 +105,7 @@ struct HistoryStoreTests {
         }
     }
 
-    @Test("A file that is not a SQLite database is an error naming its path")
+    @Test("A file that is not a SQLite database is an error naming its path and what to do")
     func corruptFileNamesPath() async throws {
         try await withScratchDirectory { dir in
             let path = dir + "/garbage.sqlite"
@@ -114,8 +114,9 @@ struct HistoryStoreTests {
                 _ = try HistoryStore(path: path, logger: logger)
                 Issue.record("opening a garbage file succeeded")
             } catch let error as CapstanError {
-                #expect(error.code == .unavailable)
-                #expect(error.message.contains(path))
+                #expect(error.code == .failedPrecondition)
+                #expect(error.message.contains("The reconciler history database \(path) is torn or corrupted"), "\(error)")
+                #expect(error.message.contains("Restore it from a backup"), "\(error)")
             }
         }
     }

@@ -180,6 +180,10 @@ unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 /// O_PATH: fcntl.h declares it only under _GNU_SOURCE, which Swift's Glibc module is not built with.
 #define CAPSTAN_O_PATH 0x200000
 
+/// syncfs(2) on the file system holding `fd`: flushes a whole unpacked tree in one call. Lives in C because glibc
+/// declares it only under _GNU_SOURCE. Returns 0, or -1 with errno set.
+int capstan_syncfs(int fd);
+
 /// openat2(2) with an open_how of `flags`, `mode` and `resolve`; retries EINTR. Returns the fd, or -1 with errno set
 /// (ENOSYS on kernels before 5.6). Lives in C because glibc before 2.39 has no wrapper and no struct open_how.
 int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode,

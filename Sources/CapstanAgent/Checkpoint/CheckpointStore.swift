@@ -46,11 +46,13 @@ public struct CheckpointStore: Sendable {
         }
     }
 
-    /// Removes a checkpoint file or directory (idempotent).
-    /// A path that could leave `meta/` is never removed.
+    /// Removes a checkpoint file or directory (idempotent), then fsyncs its directory so that the removal survives a
+    /// power cut too (an acknowledged update stream must not come back). A path that could leave `meta/` is never
+    /// removed.
     public func remove(_ relativePath: String) {
         guard let path = try? absolute(relativePath) else { return }
-        try? FileManager.default.removeItem(atPath: path)
+        guard (try? FileManager.default.removeItem(atPath: path)) != nil else { return }
+        AtomicFile.syncDirectory(of: path)
     }
 
     /// Names of the entries of a checkpoint directory (empty when missing); only names that are valid IDs.

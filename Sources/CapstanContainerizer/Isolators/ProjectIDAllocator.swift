@@ -114,12 +114,16 @@ public struct ProjectIDStore: Sendable {
 
     /// The checkpointed allocator with the current `range`: assignments are kept (``ProjectIDAllocator/recover(keeping:)``
     /// drops those outside it); a missing checkpoint gives an empty allocator.
-    /// - Throws: `internal` naming the file when it cannot be read or decoded.
+    /// - Throws: `failedPrecondition` naming the file when it is there but does not decode (torn, corrupted): read as
+    ///   empty, it would hand a running container's project ID to another.
     public func load(range: ProjectIDRange) throws -> ProjectIDAllocator {
         guard let data = FileManager.default.contents(atPath: path) else { return ProjectIDAllocator(range: range) }
         let saved: ProjectIDAllocator
         do { saved = try JSONDecoder().decode(ProjectIDAllocator.self, from: data) } catch {
-            throw CapstanError(.internal, "Failed to recover XFS project IDs: '\(path)' is not a checkpoint of them: \(error)")
+            throw CapstanError(
+                .failedPrecondition,
+                "Failed to recover XFS project IDs: '\(path)' is \(data.isEmpty ? "empty" : "not a whole checkpoint of them (\(data.count) bytes; torn or corrupted)"); restore it, or remove it once no container with a disk quota runs, and start the agent again",
+                cause: error)
         }
         var allocator = ProjectIDAllocator(range: range)
         for (container, id) in saved.assignments { allocator.assignments[container] = id }

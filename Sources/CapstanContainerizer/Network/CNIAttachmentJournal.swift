@@ -58,22 +58,37 @@ struct CNIAttachmentJournal: Sendable {
         try AtomicFile.write(result.encoded(), to: try attachmentDirectory(id, attachment) + "/result.json", mode: 0o600)
     }
 
-    /// A container's journalled attachments, in attach order. An attachment whose files cannot be read is skipped.
-    func entries(_ id: ContainerID) -> [Entry] {
-        guard let directory = try? containerDirectory(id) + "/attachments" else { return [] }
+    /// A container's journalled attachments, in attach order. An attachment directory without `attachment.json` (the
+    /// agent stopped between `begin`'s two writes, before ADD) is skipped; a file that is there but does not decode
+    /// (torn, truncated, corrupted) is an error naming it: skipped, its address would never be released.
+    func entries(_ id: ContainerID) throws(CapstanError) -> [Entry] {
+        let directory = try containerDirectory(id) + "/attachments"
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
         var entries: [Entry] = []
         for name in names {
             let path = directory + "/" + name
-            guard let attachmentData = FileManager.default.contents(atPath: path + "/attachment.json"),
-                let attachment = try? JSONDecoder().decode(Attachment.self, from: attachmentData),
-                let documentData = FileManager.default.contents(atPath: path + "/network.conf"),
-                let document = try? JSONValue.parse(documentData)
-            else { continue }
-            let result = FileManager.default.contents(atPath: path + "/result.json").flatMap { try? JSONValue.parse($0) }
+            guard let attachmentData = FileManager.default.contents(atPath: path + "/attachment.json") else { continue }
+            let attachment = try Self.decode(path + "/attachment.json", attachmentData) {
+                try JSONDecoder().decode(Attachment.self, from: $0)
+            }
+            let documentData = FileManager.default.contents(atPath: path + "/network.conf") ?? Data()
+            let document = try Self.decode(path + "/network.conf", documentData) { try JSONValue.parse($0) }
+            let result = try FileManager.default.contents(atPath: path + "/result.json").map { data throws(CapstanError) in
+                try Self.decode(path + "/result.json", data) { try JSONValue.parse($0) }
+            }
             entries.append(Entry(directory: path, attachment: attachment, document: document, result: result))
         }
         return entries.sorted { $0.attachment.index < $1.attachment.index }
+    }
+
+    /// Decodes one journal file, or names it in an error a person can act on.
+    private static func decode<T>(_ path: String, _ data: Data, _ body: (Data) throws -> T) throws(CapstanError) -> T {
+        do { return try body(data) } catch {
+            throw CapstanError(
+                .failedPrecondition,
+                "CNI attachment journal file \(path) is \(data.isEmpty ? "empty or missing" : "not whole (\(data.count) bytes; torn or corrupted)"); the agent will not guess which network attachment it recorded. Restore it, or release the attachment by hand (CNI DEL) and remove its directory, and start again",
+                cause: error)
+        }
     }
 
     /// The containers with a journal.

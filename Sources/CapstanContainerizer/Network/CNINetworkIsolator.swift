@@ -158,7 +158,7 @@ public actor CNINetworkIsolator: SetupIsolator {
         attached[id] = nil
         guard id.isPathSafe else { return }
         let journal = self.journal
-        let entries = journal.entries(id)
+        let entries = try journal.entries(id)
         var failures: [String] = []
         let netns = try journal.netnsPath(id)
         for entry in entries.reversed() {
@@ -183,7 +183,7 @@ public actor CNINetworkIsolator: SetupIsolator {
     public func recover(_ states: [ContainerRecoveryState]) async throws {
         let known = Set(states.map(\.containerID))
         for state in states where state.pid != nil {
-            let statuses = journal.entries(state.containerID).map { entry in
+            let statuses = try journal.entries(state.containerID).map { entry in
                 ContainerNetworkStatus(
                     network: entry.attachment.network, interface: entry.attachment.interface,
                     ipAddresses: entry.result.map { CNIResult($0).ipAddresses } ?? [])

@@ -43,9 +43,19 @@ public actor LocalContentStore: ContentStore {
         return Int64(st.st_size)
     }
 
+    /// The blob's bytes, checked against its digest: blobs are written durably, so a mismatch is a file damaged or
+    /// replaced since, reported with its path rather than decoded. (Layers are read through ``path(of:)`` and checked
+    /// against their diff IDs as they are unpacked.)
     public func read(_ digest: Digest) throws -> Data {
-        guard let data = FileManager.default.contents(atPath: blobPath(digest)) else {
+        let path = blobPath(digest)
+        guard let data = FileManager.default.contents(atPath: path) else {
             throw CapstanError(.notFound, "blob \(digest) is not in the content store at \(root)")
+        }
+        let actual = Digest.sha256(of: data)
+        guard actual == digest else {
+            throw CapstanError(
+                .failedPrecondition,
+                "Blob \(path) does not match its digest (\(data.count) bytes with digest \(actual); torn or corrupted); remove it and pull or import the image again")
         }
         return data
     }

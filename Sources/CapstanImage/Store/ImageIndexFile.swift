@@ -33,9 +33,16 @@ struct ImageIndexFile {
         var images: [String: ImageRecord] = [:]
     }
 
+    /// The index; empty when there is no file. One that is there but does not decode (torn, corrupted) is an error
+    /// naming it: read as empty, every image's name would be lost and `prune` would delete their blobs.
     func read() throws -> Contents {
         guard let data = FileManager.default.contents(atPath: path) else { return Contents() }
-        return try ImageJSON.decode(Contents.self, from: data, what: "image index \(path)")
+        do { return try JSONDecoder().decode(Contents.self, from: data) } catch {
+            throw CapstanError(
+                .failedPrecondition,
+                "Image index \(path) is \(data.isEmpty ? "empty" : "not whole (\(data.count) bytes; torn or corrupted)"); restore it, or remove it and pull or import the images again",
+                cause: error)
+        }
     }
 
     /// Runs `body` on the contents under an exclusive lock, writing them back if `body` changed them. The whole

@@ -59,13 +59,20 @@ extension ImageStore {
     }
 
     /// The layer users whose records still hold; stale records are removed on the way.
-    public func layerUsers(now: Date = Date()) -> [LayerUser] {
+    /// - Throws: `failedPrecondition` naming a record that is there but does not decode (torn, truncated,
+    ///   corrupted): read as no user, its layers would be pruned under a running container.
+    public func layerUsers(now: Date = Date()) throws -> [LayerUser] {
         let fm = FileManager.default
         var users: [LayerUser] = []
         for file in ((try? fm.contentsOfDirectory(atPath: usersDirectory)) ?? []).sorted() where file.hasSuffix(".json") {
             let path = usersDirectory + "/" + file
-            guard let data = fm.contents(atPath: path), let user = try? ImageJSON.decode(LayerUser.self, from: data, what: path) else {
-                continue  // records are written atomically; an unreadable one is left for a person to look at
+            guard let data = fm.contents(atPath: path) else { continue }  // released meanwhile
+            let user: LayerUser
+            do { user = try ImageJSON.decode(LayerUser.self, from: data, what: path) } catch {
+                throw CapstanError(
+                    .failedPrecondition,
+                    "Layer user record \(path) is \(data.isEmpty ? "empty" : "not whole (\(data.count) bytes; torn or corrupted)"); prune will not guess which layers it keeps. Remove it once the container it names (its file name) has ended, and prune again",
+                    cause: error)
             }
             let written = (try? fm.attributesOfItem(atPath: path)[.modificationDate] as? Date) ?? now
             if fm.fileExists(atPath: user.directory) || now.timeIntervalSince(written) < Self.layerUserGrace {

@@ -211,11 +211,15 @@ public actor ImageStore {
                 guard actual == diffID else {
                     throw CapstanError(.failedPrecondition, "layer \(layer.digest) decompresses to \(actual), but the image config says \(diffID)")
                 }
+                // The unpacker writes without fsync: flush the tree before `.complete` says it is whole, so a power
+                // cut never leaves a layer marked complete with empty files in it.
+                try AtomicFile.syncFileSystem(containing: scratch)
                 try AtomicFile.write(Data("\(mode.rawValue)\n\(bytes)\n".utf8), to: scratch + "/.complete")
                 try? fm.removeItem(atPath: directory)  // an interrupted earlier attempt
                 guard rename(scratch, directory) == 0 else {
                     throw CapstanError.system("cannot move unpacked layer into \(directory)", errno: errno)
                 }
+                AtomicFile.syncDirectory(of: directory)
                 logger.info("unpacked layer", metadata: ["diff_id": "\(diffID)", "whiteouts": "\(mode.rawValue)"])
                 return directory + "/rootfs"
             }
@@ -296,14 +300,20 @@ public actor ImageStore {
         for record in try list() {
             usedBlobs.insert(record.manifest)
             if let index = record.index { usedBlobs.insert(index) }
-            guard let manifest = try? await manifest(of: record) else { continue }
+            let manifest: ImageManifest
+            do { manifest = try await self.manifest(of: record) } catch let error as CapstanError where error.code == .failedPrecondition {
+                // A damaged manifest: prune will not guess which layers the image needs.
+                throw CapstanError(.failedPrecondition, "Prune stopped at image \(record.name): \(error.message)")
+            } catch {
+                continue
+            }
             usedBlobs.insert(manifest.config.digest)
             usedBlobs.formUnion(manifest.layers.map(\.digest))
             if let config = try? await configFile(of: record) { usedLayers.formUnion(config.rootfs.diffIDs.map(\.encoded)) }
         }
         for lease in leases.values { usedBlobs.formUnion(lease); usedLayers.formUnion(lease.map(\.encoded)) }
         usedLayers.formUnion(inflightUnpacks.keys.map(\.encoded))
-        for user in layerUsers() { usedLayers.formUnion(user.layers.map(\.encoded)) }
+        for user in try layerUsers() { usedLayers.formUnion(user.layers.map(\.encoded)) }
         var report = PruneReport()
         if inflightPulls.isEmpty { await content.removeStaleIngests(olderThan: 0) } else { await content.removeStaleIngests() }
         for digest in try await content.list() where !usedBlobs.contains(digest) {

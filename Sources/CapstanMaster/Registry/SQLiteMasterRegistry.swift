@@ -4,8 +4,12 @@ import Foundation
 import GRDB
 
 /// The master's registry in one SQLite database (`<work-dir>/registry.sqlite`): tables of admitted agents, frameworks,
-/// role weights and quotas, and a one-row table of the maintenance schedule, each row a record's Mesos JSON. Every `apply` is one transaction with `synchronous = FULL`, so a
-/// crash or a power cut leaves the registry before or after it, never between.
+/// role weights and quotas, and a one-row table of the maintenance schedule, each row a record's Mesos JSON. Every
+/// `apply` is one transaction in rollback-journal mode (`journal_mode = DELETE`) with `synchronous = FULL`: SQLite
+/// fsyncs the journal before it touches the database and the database before it deletes the journal, so a crash or a
+/// power cut leaves the registry before or after a transaction, never between, and a transaction that returned is on
+/// disk. (WAL would save fsyncs, but one writer does not need its concurrency, and the registry stays one file to
+/// copy.) A database file that SQLite finds torn or corrupt is an error naming it.
 public final class SQLiteMasterRegistry: MasterRegistry {
     public let path: String
     private let queue: DatabaseQueue
@@ -17,6 +21,7 @@ public final class SQLiteMasterRegistry: MasterRegistry {
         configuration.label = "capstan.master.registry"
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         do {
@@ -25,8 +30,20 @@ public final class SQLiteMasterRegistry: MasterRegistry {
             queue = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(queue)
         } catch {
-            throw CapstanError(.unavailable, "Cannot open the master's registry database '\(path)'", cause: error)
+            throw Self.failure("open", path: path, error)
         }
+    }
+
+    /// The error for a failed `what`: a damaged database file (SQLite's `SQLITE_CORRUPT`, `SQLITE_NOTADB`) is named with
+    /// what to do about it; anything else is `unavailable`.
+    static func failure(_ what: String, path: String, _ error: any Error) -> CapstanError {
+        if let error = error as? CapstanError { return error }
+        if let error = error as? DatabaseError, [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) {
+            return CapstanError(
+                .failedPrecondition,
+                "The master's registry database \(path) is torn or corrupted (\(error.message ?? "\(error.resultCode)")); the master will not guess what it held. Restore it from a backup, or move it aside to start with an empty registry (agents and frameworks then register as new ones), and start the master again")
+        }
+        return CapstanError(.unavailable, "Cannot \(what) the master's registry database '\(path)'", cause: error)
     }
 
     static var migrator: DatabaseMigrator {
@@ -58,29 +75,37 @@ public final class SQLiteMasterRegistry: MasterRegistry {
 
     public func load() async throws -> RegistryContents {
         let path = self.path
-        return try await queue.read { db in
-            var contents = RegistryContents()
-            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM agent") {
-                let agent: RegisteredAgent = try Self.decode(row, table: "agent", path: path)
-                contents.agents[agent.id] = agent
+        do {
+            return try await queue.read { db in
+                try Self.contents(db, path: path)
             }
-            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM framework") {
-                let framework: RegisteredFramework = try Self.decode(row, table: "framework", path: path)
-                contents.frameworks[framework.id] = framework
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM weight") {
-                let weight: WeightInfo = try Self.decode(row, table: "weight", path: path)
-                contents.weights[row["id"]] = weight.weight
-            }
-            for row in try Row.fetchAll(db, sql: "SELECT id, record FROM quota") {
-                let quota: QuotaInfo = try Self.decode(row, table: "quota", path: path)
-                contents.quotas[row["id"]] = quota
-            }
-            if let row = try Row.fetchOne(db, sql: "SELECT id, record FROM maintenance WHERE id = ?", arguments: [Self.maintenanceRow]) {
-                contents.maintenance = try Self.decode(row, table: "maintenance", path: path)
-            }
-            return contents
+        } catch {
+            throw Self.failure("read", path: path, error)
         }
+    }
+
+    private static func contents(_ db: Database, path: String) throws -> RegistryContents {
+        var contents = RegistryContents()
+        for row in try Row.fetchAll(db, sql: "SELECT id, record FROM agent") {
+            let agent: RegisteredAgent = try Self.decode(row, table: "agent", path: path)
+            contents.agents[agent.id] = agent
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, record FROM framework") {
+            let framework: RegisteredFramework = try Self.decode(row, table: "framework", path: path)
+            contents.frameworks[framework.id] = framework
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, record FROM weight") {
+            let weight: WeightInfo = try Self.decode(row, table: "weight", path: path)
+            contents.weights[row["id"]] = weight.weight
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, record FROM quota") {
+            let quota: QuotaInfo = try Self.decode(row, table: "quota", path: path)
+            contents.quotas[row["id"]] = quota
+        }
+        if let row = try Row.fetchOne(db, sql: "SELECT id, record FROM maintenance WHERE id = ?", arguments: [Self.maintenanceRow]) {
+            contents.maintenance = try Self.decode(row, table: "maintenance", path: path)
+        }
+        return contents
     }
 
     public func apply(_ operations: [RegistryOperation]) async throws {
@@ -105,8 +130,12 @@ public final class SQLiteMasterRegistry: MasterRegistry {
                 ("INSERT OR REPLACE INTO maintenance (id, record) VALUES (?, ?)", [Self.maintenanceRow, try Self.encode(maintenance)])
             }
         }
-        try await queue.write { db in
-            for row in rows { try db.execute(sql: row.sql, arguments: row.arguments) }
+        do {
+            try await queue.write { db in
+                for row in rows { try db.execute(sql: row.sql, arguments: row.arguments) }
+            }
+        } catch {
+            throw Self.failure("write", path: path, error)
         }
     }
 

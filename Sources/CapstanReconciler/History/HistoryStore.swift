@@ -33,6 +33,13 @@ public final class HistoryStore: Sendable {
         var configuration = Configuration()
         configuration.label = "capstan.reconciler.history"
         configuration.busyMode = .timeout(5)
+        // Rollback journal with synchronous = FULL: a commit that returned is on disk (the framework ID among it, which
+        // a restarted reconciler needs to fail over rather than register anew), and a power cut never leaves half a
+        // transaction. WAL would save fsyncs, but one writer does not need its concurrency.
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA journal_mode = DELETE")
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
         do {
             if path == Self.inMemoryPath {
                 queue = try DatabaseQueue(configuration: configuration)
@@ -43,7 +50,8 @@ public final class HistoryStore: Sendable {
             }
             try Self.migrator.migrate(queue)
         } catch {
-            throw CapstanError(.unavailable, "Cannot open the reconciler history database '\(path)'", cause: error)
+            throw Self.damage(path, error)
+                ?? CapstanError(.unavailable, "Cannot open the reconciler history database '\(path)'", cause: error)
         }
         logger.debug("History database open", metadata: ["path": "\(path)"])
     }
@@ -194,6 +202,16 @@ public final class HistoryStore: Sendable {
     private func failure(_ what: String, _ error: any Error) -> CapstanError {
         if let error = error as? CapstanError { return error }
         logger.error("History database failed", metadata: ["path": "\(path)", "error": "\(error)"])
-        return CapstanError(.internal, "Cannot \(what) in the reconciler history database '\(path)'", cause: error)
+        return Self.damage(path, error)
+            ?? CapstanError(.internal, "Cannot \(what) in the reconciler history database '\(path)'", cause: error)
+    }
+
+    /// The error for a database file that SQLite finds damaged (`SQLITE_CORRUPT`, `SQLITE_NOTADB`), naming it and what
+    /// to do; nil for any other failure.
+    static func damage(_ path: String, _ error: any Error) -> CapstanError? {
+        guard let error = error as? DatabaseError, [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) else { return nil }
+        return CapstanError(
+            .failedPrecondition,
+            "The reconciler history database \(path) is torn or corrupted (\(error.message ?? "\(error.resultCode)")); the reconciler will not guess its framework ID, pins or suspensions. Restore it from a backup, or move it aside to start afresh (the reconciler then registers as a new framework: tasks of the old one end when its failover timeout passes), and start again")
     }
 }

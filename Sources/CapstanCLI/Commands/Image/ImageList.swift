@@ -31,10 +31,12 @@ struct ImageList: AsyncParsableCommand {
         if output == .json {
             var listed: [Listed] = []
             for image in images {
-                let manifest = try? await store.manifest(of: image)
+                // A manifest that cannot be read (its blob damaged) fails the listing with the blob's path, rather
+                // than listing the image as one of no layers.
+                let manifest = try await store.manifest(of: image)
                 listed.append(Listed(
-                    name: image.name, manifest: image.manifest.description, layers: manifest?.layers.count ?? 0,
-                    size: manifest.map { $0.layers.reduce($0.config.size) { $0 + $1.size } } ?? 0, created: image.created, source: image.source))
+                    name: image.name, manifest: image.manifest.description, layers: manifest.layers.count,
+                    size: manifest.layers.reduce(manifest.config.size) { $0 + $1.size }, created: image.created, source: image.source))
             }
             try output.write(listed) { "" }
             return
@@ -42,10 +44,10 @@ struct ImageList: AsyncParsableCommand {
         var rows = [["NAME", "DIGEST", "LAYERS", "SIZE", "CREATED"]]
         let formatter = ISO8601DateFormatter()
         for image in images {
-            let manifest = try? await store.manifest(of: image)
-            let size = manifest.map { $0.layers.reduce($0.config.size) { $0 + $1.size } } ?? 0
+            let manifest = try await store.manifest(of: image)
+            let size = manifest.layers.reduce(manifest.config.size) { $0 + $1.size }
             rows.append([
-                image.name, image.manifest.short, "\(manifest?.layers.count ?? 0)", humanBytes(size), formatter.string(from: image.created),
+                image.name, image.manifest.short, "\(manifest.layers.count)", humanBytes(size), formatter.string(from: image.created),
             ])
         }
         let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
