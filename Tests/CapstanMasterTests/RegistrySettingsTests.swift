@@ -1,4 +1,5 @@
 import CapstanAPI
+import CapstanAPIClient
 import CapstanCore
 import CapstanTestSupport
 import Foundation
