@@ -72,15 +72,18 @@ struct BenchMasterLoad: AsyncParsableCommand {
         let scratch = self.scratch ?? "/tmp/capstan-bench-master-load-\(getpid())"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         let loadBefore = Self.loadAverage()
+        // Trapped before the master starts, so that a SIGINT or SIGTERM to the benchmark always takes it along.
+        let trapped = await UnixSignalsSequence(trapping: .sigint, .sigterm)
         let master = try BenchMasterProcess(
             executable: BenchGitOps.executablePath(), scratch: scratch,
             extraArguments: [
                 "--heartbeat-interval", heartbeatInterval, "--max-connections-per-peer", "\(masterConnectionCap)",
             ])
-        // A SIGINT or SIGTERM to the benchmark takes the master with it.
+        let removeScratch = !keep && self.scratch == nil
         let signals = Task {
-            for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) {
+            for await _ in trapped {
                 master.killNow()
+                if removeScratch { try? FileManager.default.removeItem(atPath: scratch) }
                 FileHandle.standardError.write(Data("capstan bench master-load: interrupted; master (pid \(master.pid)) killed\n".utf8))
                 Foundation.exit(130)
             }
@@ -92,10 +95,10 @@ struct BenchMasterLoad: AsyncParsableCommand {
         } catch {
             await master.stop()
             let tail = master.logTail
-            if !keep && self.scratch == nil { try? FileManager.default.removeItem(atPath: scratch) }
+            if removeScratch { try? FileManager.default.removeItem(atPath: scratch) }
             throw CapstanError(.internal, "capstan bench master-load failed: \(error)\n--- capstan master (last 3000 chars)\n\(tail)")
         }
-        if keep || self.scratch != nil {
+        if !removeScratch {
             FileHandle.standardError.write(Data("scratch directory kept: \(scratch) (the master's log: \(master.logPath))\n".utf8))
         } else {
             try? FileManager.default.removeItem(atPath: scratch)

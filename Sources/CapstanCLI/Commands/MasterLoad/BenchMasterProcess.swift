@@ -70,9 +70,11 @@ final class BenchMasterProcess: @unchecked Sendable {
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
-    /// SIGKILL at once, for an exit path that cannot wait (a signal to the benchmark itself).
+    /// SIGKILL at once and reap it, for an exit path with no time for a graceful stop (a signal to the benchmark).
     func killNow() {
-        if process.isRunning { kill(pid, SIGKILL) }
+        guard process.isRunning else { return }
+        kill(pid, SIGKILL)
+        process.waitUntilExit()
     }
 
     /// The last 3,000 characters of the master's output.
