@@ -38,6 +38,8 @@ struct BenchMasterLoad: AsyncParsableCommand {
     @Option(help: "Time one subscriber may take to get SUBSCRIBED.") var subscribeTimeout: String = "30s"
     @Option(help: "The master's --heartbeat-interval (HEARTBEAT events on every subscriber's stream).")
     var heartbeatInterval: String = "15secs"
+    @Option(help: "The master's --log-level (its log is master.log in the scratch directory; see --keep).")
+    var masterLogLevel: String = "info"
     @Option(help: "text, or json: {settings, requests, subscribers, master, machine}.")
     var output: ReconcilerOutputFormat = .text
     @Option(help: "Scratch directory (default: a new one under /tmp, removed afterwards).") var scratch: String?
@@ -78,6 +80,7 @@ struct BenchMasterLoad: AsyncParsableCommand {
             executable: BenchGitOps.executablePath(), scratch: scratch,
             extraArguments: [
                 "--heartbeat-interval", heartbeatInterval, "--max-connections-per-peer", "\(masterConnectionCap)",
+                "--log-level", masterLogLevel,
             ])
         let removeScratch = !keep && self.scratch == nil
         let signals = Task {
