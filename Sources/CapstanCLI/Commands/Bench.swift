@@ -4,7 +4,7 @@ import Foundation
 
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run Capstan's benchmarks.", subcommands: [BenchAllocator.self, BenchContainer.self, BenchDashboard.self, BenchDiff.self, BenchDisk.self, BenchGitOps.self, BenchNetwork.self, BenchPlan.self, BenchPull.self])
+        abstract: "Run Capstan's benchmarks.", subcommands: [BenchAllocator.self, BenchContainer.self, BenchDashboard.self, BenchDiff.self, BenchDisk.self, BenchGitOps.self, BenchMasterLoad.self, BenchNetwork.self, BenchPlan.self, BenchPull.self])
 }
 
 struct BenchAllocator: ParsableCommand {
