@@ -74,6 +74,8 @@ public struct AgentConfiguration: Sendable {
     public var xfsProjectRange = ProjectIDRange.default
     /// Which isolators run (`--isolation`); by default every cgroup isolator available and `disk/du`.
     public var isolation = IsolationSelection.default
+    /// The GPUs this agent offers as `gpus` (with `gpu/nvidia`), as NVML reported them at start.
+    public var gpus: [GPUDevice] = []
 
     /// Where the agent's CNI networks come from.
     public struct NetworkConfiguration: Sendable {

@@ -5,12 +5,13 @@ import Testing
 
 @Suite("IsolationSelection (--isolation)")
 struct IsolationSelectionTests {
-    @Test("Without --isolation every cgroup isolator and disk/du run, not disk/xfs")
+    @Test("Without --isolation every cgroup isolator and disk/du run, not disk/xfs or gpu/nvidia")
     func defaultIsCgroupsAndDu() {
         let selection = IsolationSelection.default
         #expect(selection.names == nil)
         #expect(selection.includes("cgroups/mem") && selection.includes("disk/du"))
         #expect(!selection.includes("disk/xfs"))
+        #expect(!selection.includes("gpu/nvidia"), "GPUs are opt-in, as in Mesos")
         #expect(selection.disk == "disk/du")
     }
 

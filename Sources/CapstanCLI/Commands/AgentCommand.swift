@@ -69,6 +69,14 @@ struct AgentOptions: ParsableArguments {
         valueName: "names"))
     var isolation: String?
 
+    @Option(help: ArgumentHelp(
+        "With gpu/nvidia in --isolation: the GPUs to offer, as NVML indices (e.g. 0,1), with as many gpus in --resources. Default: every GPU NVML reports.",
+        valueName: "indices"))
+    var nvidiaGpuDevices: String?
+
+    @Option(help: ArgumentHelp("The NVML library gpu/nvidia loads (dlopen).", valueName: "path"))
+    var nvmlLibrary: String = NVMLLibrary.defaultPath
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -109,7 +117,25 @@ struct AgentOptions: ParsableArguments {
         if let isolation {
             do { configuration.isolation = try IsolationSelection(parsing: isolation) } catch { throw ValidationError(error.message) }
         }
+        try chooseGPUs(&configuration)
         return configuration
+    }
+
+    /// With `gpu/nvidia`: the GPUs NVML reports (all, or `--nvidia-gpu-devices`), offered as `gpus`.
+    private func chooseGPUs(_ configuration: inout AgentConfiguration) throws {
+        let requested = configuration.resources.entries.contains { $0.name == "gpus" } ? configuration.resources.gpus : nil
+        let library = nvmlLibrary
+        do {
+            configuration.gpus = try GPUSelection.choose(
+                isolated: configuration.isolation.includes("gpu/nvidia"), devices: try nvidiaGpuDevices.map { text throws(CapstanError) in try GPUSelection.parseDevices(text) },
+                requested: requested
+            ) { () throws(CapstanError) in try NVMLLibrary.inventory(library: library) }
+        } catch {
+            throw ValidationError(error.message)
+        }
+        if requested == nil && !configuration.gpus.isEmpty {
+            configuration.resources += Resources([.scalar("gpus", Double(configuration.gpus.count))])
+        }
     }
 
     private func network(subnet: String) throws -> AgentConfiguration.NetworkConfiguration {

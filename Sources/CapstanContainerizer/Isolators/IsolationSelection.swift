@@ -7,14 +7,16 @@ import Foundation
 /// list so that a Mesos agent's flag works unchanged.
 public struct IsolationSelection: Sendable, Hashable, CustomStringConvertible {
     /// Isolators the list chooses among, in the order the agent applies them.
-    public static let selectable = ["cgroups/cpu", "cgroups/mem", "cgroups/pids", "disk/du", "disk/xfs"]
+    public static let selectable = ["cgroups/cpu", "cgroups/mem", "cgroups/pids", "disk/du", "disk/xfs", "gpu/nvidia"]
+    /// Isolators that run only when listed: they need something most machines lack (quota mounts, a GPU driver).
+    static let optIn = ["disk/xfs", "gpu/nvidia"]
     /// Mesos names of isolators Capstan always runs (configured by other flags): accepted, changing nothing.
     public static let alwaysOn = ["filesystem/linux", "network/cni", "docker/volume", "volume/sandbox_path", "volume/host_path", "volume/path"]
 
     /// The isolators listed (selectable ones only); nil: the flag was not given.
     public let names: [String]?
 
-    /// No `--isolation`: every cgroup isolator available, and `disk/du`.
+    /// No `--isolation`: every cgroup isolator available, and `disk/du` (not `disk/xfs` or `gpu/nvidia`).
     public static let `default` = IsolationSelection(names: nil)
 
     private init(names: [String]?) { self.names = names }
@@ -47,7 +49,7 @@ public struct IsolationSelection: Sendable, Hashable, CustomStringConvertible {
 
     /// Whether `isolator` runs.
     public func includes(_ isolator: String) -> Bool {
-        names?.contains(isolator) ?? (isolator != "disk/xfs")
+        names?.contains(isolator) ?? !Self.optIn.contains(isolator)
     }
 
     /// The disk isolator chosen: `disk/du`, `disk/xfs` or nil (none listed).

@@ -81,7 +81,7 @@ public struct ReconcilerFramework: Sendable {
             user: configuration.user, name: ReconcilerModule.frameworkName, id: storedID.map { FrameworkID($0) },
             failoverTimeout: Double(configuration.failoverTimeout.components.seconds), checkpoint: true,
             role: configuration.role, hostname: ProcessInfo.processInfo.hostName, webuiURL: configuration.webuiURL,
-            capabilities: [.init(type: .taskKillingState)])
+            capabilities: [.init(type: .taskKillingState), .init(type: .gpuResources)])
         let subscription: SchedulerSubscription
         do {
             subscription = try await SchedulerClient(
