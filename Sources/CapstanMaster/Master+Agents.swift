@@ -28,6 +28,10 @@ extension Master {
         info.id = agentID
         let now = wallNow
         let wasUnreachable = agents[agentID].map { !$0.isReachable } ?? false
+        // What the registry holds for this agent already (from its last registration, or loaded at start).
+        let previouslyAdmitted =
+            recoveringAgents[agentID]
+            ?? agents[agentID].map { RegisteredAgent(id: agentID, info: $0.info, endpoint: $0.endpoint.description, principal: $0.principal) }
 
         if var existing = agents[agentID] {
             existing.info = info
@@ -93,7 +97,8 @@ extension Master {
         if recoveringAgents.removeValue(forKey: agentID) != nil {
             logger.info("Agent of the registry re-registered", metadata: ["agent_id": "\(agentID)", "still_recovering": "\(recoveringAgents.count)"])
         }
-        registry?.submit(.admitAgent(RegisteredAgent(id: agentID, info: info, endpoint: endpoint.description, principal: principal)))
+        let admitted = RegisteredAgent(id: agentID, info: info, endpoint: endpoint.description, principal: principal)
+        if admitted != previouslyAdmitted { registry?.submit(.admitAgent(admitted)) }  // an unchanged agent costs no write
         agentLink.setPrincipal(principal, for: agentID)
         allocator.addAgent(agentID, total: total, allocated: used)
         for acknowledgement in heldAcknowledgements.messages(for: agentID) {

@@ -201,3 +201,36 @@ struct EtcdRegistrySettingsStoreTests {
         await leadership.resign()
     }
 }
+
+/// Counts the writes a master makes.
+private actor CountingRegistry: MasterRegistry {
+    var batches: [[RegistryOperation]] = []
+    func load() -> RegistryContents { RegistryContents() }
+    func apply(_ operations: [RegistryOperation]) { batches.append(operations) }
+}
+
+@Suite("Agent admission writes the registry only when the agent changed")
+struct AgentAdmissionWriteTests {
+    @Test func reRegisteringUnchangedWritesNothingAndAChangeIsWritten() async throws {
+        let store = CountingRegistry()
+        let writer = RegistryWriter(registry: store, logger: Logger(label: "test"))
+        let master = Master(
+            configuration: MasterConfiguration(workDir: RegistrySettingsTests.scratch()), agentLink: RecordingMessenger(),
+            logger: Logger(label: "test"), registry: writer)
+        let info = AgentInfo(hostname: "h1", resources: Resources([.scalar("cpus", 1)]).mesos)
+        let first = try await master.registerAgent(RegisterAgentMessage(agentID: nil, agentInfo: info, endpoint: "127.0.0.1:1", version: "1.0.0"))
+        for _ in 0..<3 {
+            _ = try await master.registerAgent(
+                RegisterAgentMessage(agentID: first.agentID, agentInfo: info, endpoint: "127.0.0.1:1", version: "1.0.0"))
+        }
+        var moved = info
+        moved.hostname = "h1-renamed"
+        _ = try await master.registerAgent(RegisterAgentMessage(agentID: first.agentID, agentInfo: moved, endpoint: "127.0.0.1:2", version: "1.0.0"))
+        await writer.finish()
+        let admissions = await store.batches.flatMap { $0 }.compactMap { operation -> String? in
+            if case .admitAgent(let agent) = operation { return "\(agent.info.hostname)@\(agent.endpoint)" }
+            return nil
+        }
+        #expect(admissions == ["h1@127.0.0.1:1", "h1-renamed@127.0.0.1:2"])
+    }
+}
