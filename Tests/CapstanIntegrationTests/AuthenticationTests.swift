@@ -104,46 +104,43 @@ extension EndToEnd {
 
         @Test("With --authenticate-frameworks: no or wrong credentials are 401, another principal cannot resume a framework ID (403)")
         func frameworkAuthentication() async throws {
-            let scratch = NSTemporaryDirectory() + "capstan-auth-\(UUID().uuidString.prefix(6))"
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: scratch) }
-            try "alice a-secret\nbob b-secret\n".write(toFile: scratch + "/credentials", atomically: true, encoding: .utf8)
-            let alice = HTTPAuthenticator.basic(principal: "alice", secret: "a-secret")
-            let bob = HTTPAuthenticator.basic(principal: "bob", secret: "b-secret")
-            try await TestCluster.with(masterFlags: ["--authenticate-frameworks", "--credentials", scratch + "/credentials"]) { cluster in
-                let subscribe = #"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"f"}}}"#
-                let master = OperatorClient(cluster.master)
-                #expect(try await master.raw(path: "/api/v1/scheduler", body: subscribe).status == 401)
-                let wrong = HTTPAuthenticator.basic(principal: "alice", secret: "nope")
-                #expect(try await master.raw(path: "/api/v1/scheduler", body: subscribe, headers: [("Authorization", wrong)]).status == 401)
+            try await TwoPrincipals.with { principals in
+                let (alice, bob) = (principals.alice, principals.bob)
+                try await TestCluster.with(masterFlags: principals.masterFlags) { cluster in
+                    let subscribe = #"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"f"}}}"#
+                    let master = OperatorClient(cluster.master)
+                    #expect(try await master.raw(path: "/api/v1/scheduler", body: subscribe).status == 401)
+                    let wrong = HTTPAuthenticator.basic(principal: "alice", secret: "nope")
+                    #expect(try await master.raw(path: "/api/v1/scheduler", body: subscribe, headers: [("Authorization", wrong)]).status == 401)
 
-                let owner = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 60, authorization: alice)
-                _ = try await owner.nextOffers()
-                // bob cannot take alice's framework over, with or without its stream ID.
-                do {
-                    _ = try await EventRecorder.subscribe(cluster.master, id: owner.frameworkID, authorization: bob)
-                    Issue.record("bob resumed alice's framework")
-                } catch {
-                    #expect("\(error)".contains("403"), "\(error)")
+                    let owner = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 60, authorization: alice)
+                    _ = try await owner.nextOffers()
+                    // bob cannot take alice's framework over, with or without its stream ID.
+                    do {
+                        _ = try await EventRecorder.subscribe(cluster.master, id: owner.frameworkID, authorization: bob)
+                        Issue.record("bob resumed alice's framework")
+                    } catch {
+                        #expect("\(error)".contains("403"), "\(error)")
+                    }
+                    let revive = #"{"type":"REVIVE","framework_id":{"value":"\#(owner.frameworkID.value)"}}"#
+                    let hijack = try await master.raw(
+                        path: "/api/v1/scheduler", body: revive,
+                        headers: [("Authorization", bob), ("Mesos-Stream-Id", owner.subscription.streamID)])
+                    #expect(hijack.status == 403)
+                    // The owner is still subscribed and may act.
+                    try await owner.send(SchedulerCall(type: .revive))
+                    let frameworks = try await master.call(.getFrameworks).getFrameworks?.frameworks ?? []
+                    #expect(frameworks.first { $0.frameworkInfo.id == owner.frameworkID }?.active == true)
+                    #expect(frameworks.first { $0.frameworkInfo.id == owner.frameworkID }?.frameworkInfo.principal == "alice")
+                    // A framework_info.principal that is not the authenticated one is refused.
+                    let lying = #"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"f","principal":"alice"}}}"#
+                    #expect(try await master.raw(path: "/api/v1/scheduler", body: lying, headers: [("Authorization", bob)]).status == 403)
+                    // The same resume by the owner works (failover).
+                    await owner.disconnect()
+                    let again = try await EventRecorder.subscribe(cluster.master, id: owner.frameworkID, authorization: alice)
+                    #expect(again.frameworkID == owner.frameworkID)
+                    await again.disconnect()
                 }
-                let revive = #"{"type":"REVIVE","framework_id":{"value":"\#(owner.frameworkID.value)"}}"#
-                let hijack = try await master.raw(
-                    path: "/api/v1/scheduler", body: revive,
-                    headers: [("Authorization", bob), ("Mesos-Stream-Id", owner.subscription.streamID)])
-                #expect(hijack.status == 403)
-                // The owner is still subscribed and may act.
-                try await owner.send(SchedulerCall(type: .revive))
-                let frameworks = try await master.call(.getFrameworks).getFrameworks?.frameworks ?? []
-                #expect(frameworks.first { $0.frameworkInfo.id == owner.frameworkID }?.active == true)
-                #expect(frameworks.first { $0.frameworkInfo.id == owner.frameworkID }?.frameworkInfo.principal == "alice")
-                // A framework_info.principal that is not the authenticated one is refused.
-                let lying = #"{"type":"SUBSCRIBE","subscribe":{"framework_info":{"user":"root","name":"f","principal":"alice"}}}"#
-                #expect(try await master.raw(path: "/api/v1/scheduler", body: lying, headers: [("Authorization", bob)]).status == 403)
-                // The same resume by the owner works (failover).
-                await owner.disconnect()
-                let again = try await EventRecorder.subscribe(cluster.master, id: owner.frameworkID, authorization: alice)
-                #expect(again.frameworkID == owner.frameworkID)
-                await again.disconnect()
             }
         }
 

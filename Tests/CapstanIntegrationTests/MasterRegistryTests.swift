@@ -115,29 +115,26 @@ extension EndToEnd {
 
         @Test("A framework ID registered by one principal cannot be taken by another after a master restart")
         func principalBindingSurvivesARestart() async throws {
-            let scratch = NSTemporaryDirectory() + "capstan-registry-auth-\(UUID().uuidString.prefix(6))"
-            try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: scratch) }
-            try "alice a-secret\nbob b-secret\n".write(toFile: scratch + "/credentials", atomically: true, encoding: .utf8)
-            let alice = HTTPAuthenticator.basic(principal: "alice", secret: "a-secret")
-            let bob = HTTPAuthenticator.basic(principal: "bob", secret: "b-secret")
-            try await TestCluster.with(masterFlags: ["--authenticate-frameworks", "--credentials", scratch + "/credentials"]) { cluster in
-                let owner = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600, authorization: alice)
-                _ = try await owner.nextOffers()
-                let frameworkID = owner.frameworkID
-                await owner.disconnect()
-                cluster.masterProcess?.crash()
-                try await cluster.startMaster()
-                // Before the registry, a restarted master had forgotten the owner: bob could take the ID first.
-                do {
-                    _ = try await EventRecorder.subscribe(cluster.master, id: frameworkID, authorization: bob)
-                    Issue.record("bob resumed alice's framework after a master restart")
-                } catch {
-                    #expect("\(error)".contains("403"), "\(error)")
+            try await TwoPrincipals.with { principals in
+                let (alice, bob) = (principals.alice, principals.bob)
+                try await TestCluster.with(masterFlags: principals.masterFlags) { cluster in
+                    let owner = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600, authorization: alice)
+                    _ = try await owner.nextOffers()
+                    let frameworkID = owner.frameworkID
+                    await owner.disconnect()
+                    cluster.masterProcess?.crash()
+                    try await cluster.startMaster()
+                    // Before the registry, a restarted master had forgotten the owner: bob could take the ID first.
+                    do {
+                        _ = try await EventRecorder.subscribe(cluster.master, id: frameworkID, authorization: bob)
+                        Issue.record("bob resumed alice's framework after a master restart")
+                    } catch {
+                        #expect("\(error)".contains("403"), "\(error)")
+                    }
+                    let again = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600, id: frameworkID, authorization: alice)
+                    #expect(again.frameworkID == frameworkID)
+                    await again.disconnect()
                 }
-                let again = try await EventRecorder.subscribe(cluster.master, failoverTimeout: 3600, id: frameworkID, authorization: alice)
-                #expect(again.frameworkID == frameworkID)
-                await again.disconnect()
             }
         }
     }
