@@ -44,13 +44,7 @@ struct CorruptStoreFileTests {
 
     @Test func imageLsRefusesATornImageIndexAndACorruptManifestBlobNamingEach() async throws {
         try await ImageTestSupport.withScratch { dir in
-            try ImageTestSupport.write(["etc/os-release": "capstan"], under: dir + "/root")
-            try ImageTestSupport.tar(dir + "/root", to: dir + "/root.tar.gz", gzip: true)
-            let work = dir + "/work"
-            _ = try ImageTestSupport.run([CapstanBinary.path, "image", "import", dir + "/root.tar.gz", "app:1", "--work-dir", work])
-            let listed = try ImageTestSupport.run([CapstanBinary.path, "image", "ls", "--output", "json", "--work-dir", work])
-            let images = try #require(
-                try JSONSerialization.jsonObject(with: Data(listed.output.utf8)) as? [[String: Any]], "\(listed.output)")
+            let (work, images) = try ImageListCommandTests.importOneImage(in: dir)
             let manifest = try #require(images.first?["manifest"] as? String)
 
             let blob = work + "/images/content/blobs/sha256/" + manifest.dropFirst("sha256:".count)
