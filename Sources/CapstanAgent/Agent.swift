@@ -65,12 +65,16 @@ public actor Agent {
         listenAddress = bound
     }
 
-    /// The AgentInfo sent at registration and to executors: the configured attributes, and `cni_networks` naming the
+    /// The AgentInfo sent at registration and to executors: the configured attributes, `cni_networks` naming the
     /// CNI networks the agent has (as of its last registration), so that networked tasks are placed where their
-    /// network is.
+    /// network is, and `cdi_devices` naming the devices its CDI specs define.
     var agentInfo: AgentInfo {
-        var attributes = configuration.attributes.filter { $0.name != AgentAttribute.cniNetworks }
+        var attributes = configuration.attributes.filter { $0.name != AgentAttribute.cniNetworks && $0.name != AgentAttribute.cdiDevices }
         if !networkNames.isEmpty { attributes.append(Attribute(name: AgentAttribute.cniNetworks, value: .text(networkNames.joined(separator: ",")))) }
+        let devices = configuration.cdi.deviceNames
+        if !devices.isEmpty {
+            attributes.append(Attribute(name: AgentAttribute.cdiDevices, value: .text(devices.map(\.description).joined(separator: ","))))
+        }
         return AgentInfo(
             hostname: configuration.hostname, port: Int32(endpoint.port),
             resources: Self.total(configured: configuration.resources, checkpointed: checkpointedResources).mesos,

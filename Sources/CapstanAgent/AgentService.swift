@@ -150,6 +150,12 @@ public struct AgentService: Service {
         } else if !configuration.switchUser {
             logger.warning("--no-switch-user: tasks run as the agent's user whatever user their framework names")
         }
+        for failure in configuration.cdi.errors {
+            logger.error("A CDI spec cannot be used; the devices of the other specs still are", metadata: ["file": "\(failure.path)", "error": "\(failure.error.message)"])
+        }
+        if !configuration.cdi.deviceNames.isEmpty {
+            logger.info("CDI devices", metadata: ["devices": "\(configuration.cdi.deviceNames.map(\.description))"])
+        }
         try await agent.recover()
         let router = Router()
         if let authenticator = configuration.httpAuthenticator {

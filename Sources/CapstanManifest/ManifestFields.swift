@@ -5,7 +5,7 @@ public enum ManifestFields {
     public static let metadata = ["name", "labels"]
     public static let spec = [
         "image", "command", "args", "env", "instances", "resources", "network", "volumes", "health", "update",
-        "backoff", "killGracePeriod", "constraints", "dependsOn", "user",
+        "backoff", "killGracePeriod", "constraints", "dependsOn", "user", "devices",
     ]
     public static let resources = ["cpus", "mem", "disk", "gpus"]
     public static let network = ["name", "ports"]

@@ -127,6 +127,10 @@ public enum ManifestSchema {
                 "constraints": .object([("type", "array"), ("items", ref("constraint"))]),
                 "dependsOn": .object([("type", "array"), ("items", ref("name")), ("uniqueItems", .bool(true))]),
                 "user": .object([("type", "string"), ("minLength", .number(1))]),
+                "devices": .object([
+                    ("type", "array"), ("uniqueItems", .bool(true)),
+                    ("items", .object([("type", "string"), ("pattern", .string("^[A-Za-z][A-Za-z0-9._-]*/[A-Za-z][A-Za-z0-9._-]*=[A-Za-z0-9][A-Za-z0-9._:-]*$"))])),
+                ]),
             ])),
             ("constraint", described("{hostname: unique}, or an attribute with one of unique, equals, like (a regular expression) or maxPer.", [
                 ("oneOf", .array([

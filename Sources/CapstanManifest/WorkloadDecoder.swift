@@ -180,6 +180,22 @@ struct WorkloadDecoder {
             }
         }
         if let n = f["user"] { spec.user = reader.string(n, f.path("user"), nonEmpty: true) }
+        if let n = f["devices"], let items = reader.list(n, f.path("devices"), of: "CDI device names") {
+            for (i, item) in items.enumerated() {
+                let path = "\(f.path("devices"))[\(i)]"
+                guard let text = reader.string(item, path) else { continue }
+                do {
+                    let device = try CDIDeviceName(parsing: text)
+                    if spec.devices.contains(device) {
+                        reader.report(item, path, "'\(device)' is listed twice")
+                    } else {
+                        spec.devices.append(device)
+                    }
+                } catch {
+                    reader.report(item, path, (error as? CapstanError)?.message ?? "\(error)")
+                }
+            }
+        }
 
         return reader.diagnostics.count == before ? spec : nil
     }

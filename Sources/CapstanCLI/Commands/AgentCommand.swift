@@ -77,6 +77,11 @@ struct AgentOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The NVML library gpu/nvidia loads (dlopen).", valueName: "path"))
     var nvmlLibrary: String = NVMLLibrary.defaultPath
 
+    @Option(help: ArgumentHelp(
+        "Directories of CDI specs (.json, .yaml), comma-separated; a device in a later one wins. Their devices are advertised as the cdi_devices attribute.",
+        valueName: "dirs"))
+    var cdiSpecDirs: String = CDIRegistry.defaultDirectories.joined(separator: ",")
+
     @OptionGroup(title: "Registries (images that tasks name are pulled on first use)")
     var registry: RegistryFlags
 
@@ -118,6 +123,11 @@ struct AgentOptions: ParsableArguments {
             do { configuration.isolation = try IsolationSelection(parsing: isolation) } catch { throw ValidationError(error.message) }
         }
         try chooseGPUs(&configuration)
+        let cdiDirectories = cdiSpecDirs.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        guard cdiDirectories.allSatisfy({ $0.hasPrefix("/") }) else {
+            throw ValidationError("--cdi-spec-dirs '\(cdiSpecDirs)' must be absolute directories separated by ','")
+        }
+        configuration.cdi = CDIRegistry.load(directories: cdiDirectories)
         return configuration
     }
 

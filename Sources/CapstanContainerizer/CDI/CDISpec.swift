@@ -1,3 +1,5 @@
+public import CapstanCore
+
 /// One CDI spec file as decoded and checked by ``CDISpecDecoder``: the devices of one kind and the edits they bring.
 public struct CDISpec: Sendable, Equatable {
     /// The declared `cdiVersion`; every field used is at least this old.

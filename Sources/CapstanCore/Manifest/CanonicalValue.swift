@@ -94,7 +94,7 @@ extension Workload {
 
 extension WorkloadSpec {
     public var canonical: CanonicalValue {
-        .object([
+        var fields: [String: CanonicalValue] = [
             "image": image.map(CanonicalValue.string) ?? .null,
             "command": .strings(command),
             "args": .strings(args),
@@ -118,7 +118,10 @@ extension WorkloadSpec {
             "constraints": .array(constraints.map(\.canonical)),
             "dependsOn": .strings(dependsOn.sorted().map(\.value)),
             "user": user.map(CanonicalValue.string) ?? .null,
-        ])
+        ]
+        // Only when asked for: an app without devices keeps the template label it had before `devices` existed.
+        if !devices.isEmpty { fields["devices"] = .strings(devices.map(\.description).sorted()) }
+        return .object(fields)
     }
 }
 

@@ -50,6 +50,9 @@ public struct WorkloadSpec: Sendable, Hashable {
     public var dependsOn: [AppName]
     /// The user the task runs as; nil keeps the agent's default.
     public var user: String?
+    /// CDI devices each task gets, by fully qualified name (`vendor.com/class=name`): only agents whose CDI specs
+    /// define them all can run it.
+    public var devices: [CDIDeviceName] = []
 
     public static let defaultKillGracePeriod: Duration = .seconds(5)
 

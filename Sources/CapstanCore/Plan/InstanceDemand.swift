@@ -14,12 +14,15 @@ public struct InstanceDemand: Sendable, Hashable {
     public var anyPorts: Int
     /// The CNI networks the agent must have (``AgentAttribute/cniNetworks``); none on the host network.
     public var networks: [String]
+    /// The CDI devices the agent must define (``AgentAttribute/cdiDevices``), sorted.
+    public var devices: [String]
 
     public init(
         cpus: Double = 0, mem: Double = 0, disk: Double = 0, gpus: Double = 0, fixedPorts: [UInt64] = [], anyPorts: Int = 0,
-        networks: [String] = []
+        networks: [String] = [], devices: [String] = []
     ) {
         self.networks = networks
+        self.devices = Array(Set(devices)).sorted()
         self.cpus = cpus
         self.mem = mem
         self.disk = disk
@@ -47,7 +50,7 @@ public struct InstanceDemand: Sendable, Hashable {
         }
         self.init(
             cpus: spec.resources.cpus, mem: spec.resources.memMiB, disk: disk, gpus: Double(spec.resources.gpus),
-            fixedPorts: fixed, anyPorts: any, networks: spec.network.cniNetworks)
+            fixedPorts: fixed, anyPorts: any, networks: spec.network.cniNetworks, devices: spec.devices.map(\.description))
     }
 
     /// `cpus 0.5, mem 128, ports 8080 +1`: the non-zero parts, for messages.

@@ -143,8 +143,13 @@ public struct PlacementLedger: Sendable {
         return Set(demand.networks).isSubset(of: AgentAttribute.networks(slot.attributes))
     }
 
+    private static func hasDevices(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
+        guard !demand.devices.isEmpty else { return true }
+        return Set(demand.devices).isSubset(of: AgentAttribute.devices(slot.attributes))
+    }
+
     private static func hasRoom(_ slot: Slot, _ demand: InstanceDemand) -> Bool {
-        guard hasNetwork(slot, demand) else { return false }
+        guard hasNetwork(slot, demand), hasDevices(slot, demand) else { return false }
         let e = ScalarFormat.epsilon
         guard slot.cpus + e >= demand.cpus, slot.mem + e >= demand.mem, slot.disk + e >= demand.disk,
             slot.gpus + e >= demand.gpus
@@ -202,6 +207,14 @@ public struct PlacementLedger: Sendable {
                 return missing.map { "no agent has network '\($0)'" } ?? "no agent has networks \(demand.networks.map { "'\($0)'" }.joined(separator: " and ")) together"
             }
             eligible = withNetworks
+        }
+        if !demand.devices.isEmpty {
+            let withDevices = eligible.filter { Self.hasDevices($0, demand) }
+            if withDevices.isEmpty {
+                let missing = demand.devices.first { device in !eligible.contains { AgentAttribute.devices($0.attributes).contains(device) } }
+                return missing.map { "no agent has CDI device \($0)" } ?? "no agent has CDI devices \(demand.devices.joined(separator: " and ")) together"
+            }
+            eligible = withDevices
         }
         let scalars: [(String, Double, KeyPath<Slot, Double>)] = [
             ("cpus", demand.cpus, \.cpus), ("mem", demand.mem, \.mem), ("disk", demand.disk, \.disk),

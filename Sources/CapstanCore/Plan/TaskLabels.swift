@@ -8,6 +8,9 @@ public enum TaskLabel {
     public static let spec = "capstan.spec"
     /// The short commit (12 hex digits) the task's manifest was read at.
     public static let commit = "capstan.commit"
+    /// The CDI devices the task asks for, comma-separated fully qualified names (`vendor.com/class=name`): the Mesos
+    /// task JSON has no field for them, so they travel as a label, which the agent's launcher applies.
+    public static let cdiDevices = "capstan.cdi.devices"
     /// `App` or `Job`.
     public static let kind = "capstan.kind"
     /// The instance slot (`0`, `1` …) of an app with persistent volumes: which slot's volumes the task mounts.

@@ -23,6 +23,15 @@ public enum AgentAttribute {
     /// networked tasks only on agents that have their network.
     public static let cniNetworks = "cni_networks"
 
+    /// The CDI devices an agent's specs define, comma-separated fully qualified names
+    /// (`vendor.com/gpu=0,vendor.com/gpu=1`): the planner places tasks that ask for devices only where they all are.
+    public static let cdiDevices = "cdi_devices"
+
+    /// The devices named by a `cdi_devices` value.
+    public static func devices(_ attributes: [String: String]) -> Set<String> {
+        Set((attributes[cdiDevices] ?? "").split(separator: ",").map(String.init))
+    }
+
     /// The networks named by a `cni_networks` value.
     public static func networks(_ attributes: [String: String]) -> Set<String> {
         Set((attributes[cniNetworks] ?? "").split(separator: ",").map(String.init))

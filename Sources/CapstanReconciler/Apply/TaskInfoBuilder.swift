@@ -45,6 +45,9 @@ struct TaskInfoBuilder {
             Label(key: TaskLabel.kind, value: workload.kind.rawValue),
         ]
         if let slot { labels.append(Label(key: TaskLabel.slot, value: String(slot))) }
+        if !workload.spec.devices.isEmpty {
+            labels.append(Label(key: TaskLabel.cdiDevices, value: workload.spec.devices.map(\.description).joined(separator: ",")))
+        }
         for (key, value) in workload.labels.sorted(by: { $0.key < $1.key }) where !key.hasPrefix("capstan.") {
             labels.append(Label(key: key, value: value))
         }

@@ -1,5 +1,3 @@
-import CapstanCore
-
 /// A CDI kind, `vendor.com/class`: the vendor is a DNS-style name (letters, digits, `-`, `_`, `.`; starting with a
 /// letter and ending with a letter or digit; at most 253 characters), the class the same with at most 63.
 public struct CDIKind: Sendable, Hashable, Comparable, CustomStringConvertible {
@@ -37,7 +35,7 @@ public struct CDIKind: Sendable, Hashable, Comparable, CustomStringConvertible {
         return nil
     }
 
-    static func shown(_ text: String) -> String { text.count > 80 ? String(text.prefix(80)) + "…" : text }
+    public static func shown(_ text: String) -> String { text.count > 80 ? String(text.prefix(80)) + "…" : text }
 }
 
 /// A fully qualified CDI device name, `vendor.com/class=name`, as a task or manifest asks for a device.
@@ -75,7 +73,7 @@ public struct CDIDeviceName: Sendable, Hashable, Comparable, CustomStringConvert
     /// Why `name` is not a valid device name, or nil: letters, digits, `-`, `_`, `.` and `:`, starting and ending
     /// with a letter or digit, at most 253 characters. (A leading digit needs cdiVersion 0.5.0; the spec decoder
     /// checks that.)
-    static func nameProblem(_ name: String) -> String? {
+    public static func nameProblem(_ name: String) -> String? {
         let bytes = Array(name.utf8)
         guard let first = bytes.first, let last = bytes.last else { return "is empty" }
         if bytes.count > 253 { return "is longer than 253 characters" }
