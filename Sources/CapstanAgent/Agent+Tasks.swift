@@ -267,7 +267,8 @@ extension Agent {
         return ResourceLimits(
             cpus: parsed.cpus > 0 ? parsed.cpus : nil,
             memBytes: parsed.mem > 0 ? UInt64(parsed.mem * 1024 * 1024) : nil,
-            diskBytes: disk > 0 ? UInt64(disk * 1024 * 1024) : nil)
+            diskBytes: disk > 0 ? UInt64(disk * 1024 * 1024) : nil,
+            gpus: parsed.gpus > 0 ? Int(parsed.gpus.rounded(.up)) : nil)
     }
 
     /// The environment Mesos gives executors and command tasks.

@@ -116,6 +116,7 @@ public actor Agent {
         let status = TaskStatus(
             taskID: taskID, state: state, message: message, source: source, reason: reason, agentID: agentID,
             executorID: executorID, timestamp: Date().timeIntervalSince1970, uuid: Base64Bytes(Self.newUUID()),
+            labels: gpuLabels(executor.containerID),
             containerStatus: ContainerStatus(containerID: executor.containerID, networkInfos: executor.networkInfos), limitation: limitation)
         await record(status, frameworkID: frameworkID, executorID: executorID)
     }

@@ -14,9 +14,12 @@ public struct ResourceLimits: Sendable, Hashable, Codable {
     /// Disk space of the sandbox and the writable rootfs layer, in bytes (the task's `disk`); ``DiskUsageIsolator``
     /// reports usage against it and, when enforcing, kills the container past it.
     public var diskBytes: UInt64?
+    /// Whole GPUs the container asks for (its `gpus` resource); the `gpu/nvidia` isolator assigns them.
+    public var gpus: Int?
 
     /// Creates limits; all default to unlimited.
-    public init(cpus: Double? = nil, memBytes: UInt64? = nil, maxProcesses: Int? = nil, diskBytes: UInt64? = nil) {
+    public init(cpus: Double? = nil, memBytes: UInt64? = nil, maxProcesses: Int? = nil, diskBytes: UInt64? = nil, gpus: Int? = nil) {
+        self.gpus = gpus
         self.cpus = cpus
         self.memBytes = memBytes
         self.maxProcesses = maxProcesses
@@ -131,6 +134,10 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var networks: [ContainerNetwork] = []
     /// Host-path and sandbox-path volumes, mounted in order after ``mounts`` (the `volume/path` isolator).
     public var volumes: [ContainerVolume] = []
+    /// The GPUs the `gpu/nvidia` isolator assigned at launch (checkpointed, so recovery holds them again).
+    public var gpus: [GPUDevice] = []
+    /// Character device nodes made in the container's own `/dev` (image containers), e.g. its `/dev/nvidiaN`.
+    public var deviceNodes: [DeviceNodeSpec] = []
 
     /// Creates a configuration.
     public init(
@@ -153,7 +160,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes
         /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
         case imageConfig = "image"
         case image = "imageReference"
@@ -175,5 +182,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         workingDirectory = try container.decodeIfPresent(String.self, forKey: .workingDirectory)
         networks = try container.decodeIfPresent([ContainerNetwork].self, forKey: .networks) ?? []
         volumes = try container.decodeIfPresent([ContainerVolume].self, forKey: .volumes) ?? []
+        gpus = try container.decodeIfPresent([GPUDevice].self, forKey: .gpus) ?? []
+        deviceNodes = try container.decodeIfPresent([DeviceNodeSpec].self, forKey: .deviceNodes) ?? []
     }
 }

@@ -45,6 +45,9 @@ extension Containerizer {
                 if let contributed {
                     hooks.environment.merge(contributed.environment) { _, later in later }
                     config.mounts += contributed.mounts
+                    config.gpus += contributed.gpus
+                    config.deviceNodes += contributed.deviceNodes
+                    if !contributed.gpus.isEmpty || !contributed.deviceNodes.isEmpty { live[id]?.config = config }
                 }
                 try checkNotDestroyed(id)
             }

@@ -25,6 +25,10 @@ public struct LaunchHooks: Sendable, Hashable, Codable {
     /// Files or directories bind-mounted into the container after the config's own mounts (the network isolator's
     /// `/etc/hosts`, `/etc/hostname` and `/etc/resolv.conf`).
     public var mounts: [BindMountSpec] = []
+    /// GPUs assigned to the container (the `gpu/nvidia` isolator's), kept in its configuration and checkpoint.
+    public var gpus: [GPUDevice] = []
+    /// Device nodes for the container's own `/dev` (image containers).
+    public var deviceNodes: [DeviceNodeSpec] = []
 
     /// Creates hooks.
     public init(environment: [String: String] = [:], mounts: [BindMountSpec] = []) {

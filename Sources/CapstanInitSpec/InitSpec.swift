@@ -52,6 +52,20 @@ public struct InitSpec: Sendable, Hashable, Codable {
         }
     }
 
+    /// A character device node made in the container's `/dev` (with a rootfs), mode 0666.
+    public struct DeviceNode: Sendable, Hashable, Codable {
+        /// Absolute path inside the container, under `/dev`.
+        public var path: String
+        public var major: UInt32
+        public var minor: UInt32
+
+        public init(path: String, major: UInt32, minor: UInt32) {
+            self.path = path
+            self.major = major
+            self.minor = minor
+        }
+    }
+
     /// The task process.
     public struct Process: Sendable, Hashable, Codable {
         /// Program; searched in the `PATH` of `environment` (inside the container) when it has no `/`.
@@ -93,6 +107,8 @@ public struct InitSpec: Sendable, Hashable, Codable {
     /// Capabilities (CAP_* numbers) a root task keeps; every other one is dropped from all sets.
     public var capabilities: [Int]
     public var process: Process
+    /// Device nodes made in the container's `/dev` after the default ones (e.g. its GPUs'); ignored without a rootfs.
+    public var deviceNodes: [DeviceNode] = []
 
     public init(containerID: String, stateDirectory: String, rootfs: Rootfs?, sandboxDirectory: String,
                 sandboxTarget: String = "/mnt/mesos/sandbox", mounts: [BindMount] = [], hostname: String? = nil,

@@ -55,6 +55,13 @@ struct RootfsBuilder {
             close(fd)
             check(mount("/dev/" + node, target, nil, UInt(MS_BIND), nil), "bind mount /dev/\(node) on '\(target)'")
         }
+        for node in spec.deviceNodes {
+            guard node.path.hasPrefix("/dev/"), !node.path.dropFirst(5).contains("/"), !node.path.contains("..") else {
+                fail("device node '\(node.path)': only nodes directly under /dev are made")
+            }
+            let target = dev + "/" + node.path.dropFirst(5)
+            check(mknod(target, S_IFCHR | 0o666, capstan_makedev(node.major, node.minor)), "mknod '\(target)' (char \(node.major):\(node.minor))")
+        }
         check(mkdir(dev + "/pts", 0o755), "mkdir '\(dev)/pts'")
         check(mount("devpts", dev + "/pts", "devpts", UInt(MS_NOSUID | MS_NOEXEC), "newinstance,ptmxmode=0666,mode=0620"),
               "mount devpts on '\(dev)/pts'")

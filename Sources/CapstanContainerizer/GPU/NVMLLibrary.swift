@@ -14,7 +14,7 @@ public struct GPUInventory: Sendable, Equatable {
 }
 
 /// One whole GPU.
-public struct GPUDevice: Sendable, Equatable, Codable {
+public struct GPUDevice: Sendable, Hashable, Codable {
     /// NVML's index (what `nvidia-smi` and `--nvidia-gpu-devices` number).
     public var index: Int
     /// The minor number of its `/dev/nvidiaN` node (character major 195).

@@ -442,7 +442,7 @@ public struct LinuxLauncher: Launcher {
     private func initSpec(_ config: ContainerConfig, hooks: LaunchHooks, state: String) throws -> (spec: InitSpec, plan: RootfsPlan?) {
         let plan = config.rootfs.map { provisioner.plan($0, stateDirectory: state) }
         let process = try Self.process(config, hooks: hooks, hasRootfs: plan != nil)
-        let spec = InitSpec(
+        var spec = InitSpec(
             containerID: "\(config.containerID)", stateDirectory: state, rootfs: plan?.initRootfs,
             sandboxDirectory: config.sandboxDirectory, sandboxTarget: Self.sandboxTarget,
             mounts: config.mounts.map {
@@ -450,6 +450,7 @@ public struct LinuxLauncher: Launcher {
             },
             hostname: config.hostname ?? String("\(config.containerID)".prefix(64)),
             isolateNetwork: config.networkMode == .isolated, process: process)
+        spec.deviceNodes = config.deviceNodes.map { InitSpec.DeviceNode(path: $0.path, major: UInt32($0.major), minor: UInt32($0.minor)) }
         return (spec, plan)
     }
 
