@@ -9,10 +9,7 @@ extension EndToEnd.GPUIsolationTests {
     @Test("A container keeps its GPU across a SIGKILL of the agent: the next task gets the other GPU, and a kill frees both")
     func recoveredContainerKeepsItsGPU() async throws {
         guard Prerequisites.met("the devices cgroup needs root", missing: Prerequisites.missing([.root("cgroups need it")])) else { return }
-        guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") else {
-            print("Skipping: no cgroup v1 devices controller at /sys/fs/cgroup/devices; gpu/nvidia's isolation needs it")
-            return
-        }
+        guard EndToEnd.GPUIsolationTests.devicesControllerPresent() else { return }
         try await TestCluster(masterFlags: EndToEnd.AgentRecoveryTests.masterFlags).run { cluster in
             let library = try FakeNVML.build(in: cluster.scratch + "/nvml")
             try await cluster.startMaster()

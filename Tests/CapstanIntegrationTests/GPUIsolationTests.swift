@@ -17,6 +17,14 @@ extension EndToEnd {
             """
 
         /// The line the probe printed after `<name>: `, or "" when it printed none.
+        /// Whether the cgroup v1 devices controller is mounted; when not, prints why the test skips (and fails it
+        /// under CAPSTAN_TEST_STRICT, as CI runs).
+        static func devicesControllerPresent() -> Bool {
+            let present = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow")
+            return Prerequisites.met(
+                "gpu/nvidia's isolation", missing: present ? nil : "no cgroup v1 devices controller at /sys/fs/cgroup/devices")
+        }
+
         static func line(_ name: String, in text: String) -> String {
             text.split(separator: "\n").first { $0.hasPrefix("\(name): ") }.map(String.init) ?? ""
         }
@@ -24,10 +32,7 @@ extension EndToEnd {
         @Test("A task from an image given gpus:1 sees /dev/nvidia0 and nvidiactl, opens its GPU (ENXIO) but not the other (EPERM), and its status names the GPU")
         func imageTaskOpensOnlyItsGPU() async throws {
             guard Prerequisites.met("tasks from images need root and busybox", missing: ImageTaskTests.prerequisitesMissing) else { return }
-            guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") else {
-                print("Skipping: no cgroup v1 devices controller at /sys/fs/cgroup/devices; gpu/nvidia's isolation needs it")
-                return
-            }
+            guard GPUIsolationTests.devicesControllerPresent() else { return }
             try await TestCluster().run { cluster in
                 let library = try FakeNVML.build(in: cluster.scratch + "/nvml")
                 try await cluster.startMaster()
@@ -59,10 +64,7 @@ extension EndToEnd {
         @Test("A command task without an image shares the host's /dev: the devices cgroup alone lets it open its GPU and not the other")
         func commandTaskIsHeldByTheCgroup() async throws {
             guard Prerequisites.met("the devices cgroup needs root", missing: Prerequisites.missing([.root("cgroups need it")])) else { return }
-            guard FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow") else {
-                print("Skipping: no cgroup v1 devices controller at /sys/fs/cgroup/devices; gpu/nvidia's isolation needs it")
-                return
-            }
+            guard GPUIsolationTests.devicesControllerPresent() else { return }
             try await TestCluster().run { cluster in
                 let library = try FakeNVML.build(in: cluster.scratch + "/nvml")
                 try await cluster.startMaster()
