@@ -5,18 +5,41 @@ import Logging
 
 extension AgentService {
     /// Plus `gpu/nvidia` when `--isolation` lists it: the GPUs offered as `gpus` are assigned to containers whole,
-    /// and every container gets a devices cgroup allowing only its own GPUs' nodes.
-    /// - Throws: when the isolator is asked for but this machine has no cgroup v1 devices hierarchy usable by root.
-    static func withGPUs(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) throws -> IsolatorSet {
+    /// with their device nodes.
+    static func withGPUs(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) -> IsolatorSet {
         guard configuration.isolation.includes("gpu/nvidia") else { return isolation }
         guard geteuid() == 0 else {
             logger.warning("gpu/nvidia is unavailable: it needs root; containers asking for gpus will get none isolated")
             return IsolatorSet(isolators: isolation.isolators, unavailable: isolation.unavailable + ["gpu/nvidia: not running as root"])
         }
-        let isolator = try NvidiaGPUIsolator(gpus: configuration.gpus, logger: logger)
+        let isolator = NvidiaGPUIsolator(gpus: configuration.gpus, logger: logger)
         logger.info(
-            "gpu/nvidia: containers get whole GPUs and a devices cgroup",
+            "gpu/nvidia: containers get whole GPUs",
             metadata: ["gpus": "\(configuration.gpus.map { "\($0.index):\($0.uuid)" }.joined(separator: ","))"])
         return IsolatorSet(isolators: isolation.isolators + [isolator], unavailable: isolation.unavailable)
+    }
+
+    /// Plus `cgroups/devices`, last (it allows the nodes the isolators before it gave), when `--isolation` lists it
+    /// or `gpu/nvidia`, or the agent has CDI devices: then every container may use only the default devices and its
+    /// own. Without it a GPU or CDI device would not be kept from the other containers.
+    /// - Throws: `unsupported` when it is needed but this machine has no devices hierarchy root can use.
+    static func withDevices(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) throws -> IsolatorSet {
+        let why: String
+        if configuration.isolation.includes("gpu/nvidia") {
+            why = "gpu/nvidia"
+        } else if configuration.isolation.includes("cgroups/devices") {
+            why = "--isolation"
+        } else if !configuration.cdi.deviceNames.isEmpty {
+            why = "CDI devices"
+        } else {
+            return isolation
+        }
+        guard geteuid() == 0 else {
+            logger.warning("cgroups/devices is unavailable: it needs root", metadata: ["wanted_by": "\(why)"])
+            return IsolatorSet(isolators: isolation.isolators, unavailable: isolation.unavailable + ["cgroups/devices: not running as root"])
+        }
+        let controller = try DeviceControllers.system()
+        logger.info("cgroups/devices: containers may use only the default devices and their own", metadata: ["controller": "\(controller.description)", "wanted_by": "\(why)"])
+        return IsolatorSet(isolators: isolation.isolators + [DevicesIsolator(controller: controller, logger: logger)], unavailable: isolation.unavailable)
     }
 }

@@ -7,9 +7,10 @@ import Foundation
 /// list so that a Mesos agent's flag works unchanged.
 public struct IsolationSelection: Sendable, Hashable, CustomStringConvertible {
     /// Isolators the list chooses among, in the order the agent applies them.
-    public static let selectable = ["cgroups/cpu", "cgroups/mem", "cgroups/pids", "disk/du", "disk/xfs", "gpu/nvidia"]
-    /// Isolators that run only when listed: they need something most machines lack (quota mounts, a GPU driver).
-    static let optIn = ["disk/xfs", "gpu/nvidia"]
+    public static let selectable = ["cgroups/cpu", "cgroups/mem", "cgroups/pids", "disk/du", "disk/xfs", "gpu/nvidia", "cgroups/devices"]
+    /// Isolators that run only when listed: they need something most machines lack (quota mounts, a GPU driver), or
+    /// change what every container may do (`cgroups/devices`, which `gpu/nvidia` and CDI devices turn on anyway).
+    static let optIn = ["disk/xfs", "gpu/nvidia", "cgroups/devices"]
     /// Mesos names of isolators Capstan always runs (configured by other flags): accepted, changing nothing.
     public static let alwaysOn = ["filesystem/linux", "network/cni", "docker/volume", "volume/sandbox_path", "volume/host_path", "volume/path"]
 

@@ -29,15 +29,19 @@ struct GPUAssignmentsTests {
         #expect(try assignments.assign(1, to: ContainerID("new")).map(\.index) == [1])
     }
 
-    @Test("The devices cgroup allows the defaults, nvidiactl, the container's own GPUs and nvidia-uvm when the driver registered it")
-    func allowLines() {
+    @Test("The device policy allows the defaults, nvidiactl, the container's own GPUs and nvidia-uvm(-tools) when the driver registered it")
+    func policyOfAGPUContainer() {
         let proc = "Character devices:\n  1 mem\n195 nvidia\n234 nvidia-uvm\n\nBlock devices:\n  8 sd\n"
-        let lines = DeviceCgroupRules.allowLines(gpus: [Self.gpus[1]], procDevices: proc)
-        #expect(lines.starts(with: DeviceCgroupRules.defaults))
-        #expect(Array(lines.dropFirst(DeviceCgroupRules.defaults.count)) == ["c 195:255 rwm", "c 195:5 rwm", "c 234:* rwm"])
-        #expect(DeviceCgroupRules.allowLines(gpus: [], procDevices: proc) == DeviceCgroupRules.defaults, "no GPU: no NVIDIA node at all")
-        #expect(DeviceCgroupRules.characterMajor(named: "sd", in: proc) == nil, "block devices are not character majors")
-        let nodes = DeviceCgroupRules.nodes(gpus: [Self.gpus[1]], procDevices: "Character devices:\n195 nvidia\n")
+        var config = ContainerConfig(containerID: ContainerID("c"), command: CommandSpec(value: "true"), sandboxDirectory: "/tmp")
+        config.deviceNodes = NvidiaDeviceNodes.nodes(gpus: [Self.gpus[1]], procDevices: proc)
+        let lines = DevicesIsolator.policy(for: config).rules.map(\.description)
+        #expect(lines.starts(with: DevicePolicy.containerDefaults.rules.map(\.description)))
+        #expect(
+            Array(lines.dropFirst(DevicePolicy.containerDefaults.rules.count)) == ["c 195:255 rwm", "c 195:5 rwm", "c 234:0 rwm", "c 234:1 rwm"])
+        config.deviceNodes = NvidiaDeviceNodes.nodes(gpus: [], procDevices: proc)
+        #expect(DevicesIsolator.policy(for: config) == DevicePolicy.containerDefaults, "no GPU: no NVIDIA node at all")
+        #expect(NvidiaDeviceNodes.characterMajor(named: "sd", in: proc) == nil, "block devices are not character majors")
+        let nodes = NvidiaDeviceNodes.nodes(gpus: [Self.gpus[1]], procDevices: "Character devices:\n195 nvidia\n")
         #expect(nodes == [DeviceNodeSpec(path: "/dev/nvidiactl", major: 195, minor: 255), DeviceNodeSpec(path: "/dev/nvidia5", major: 195, minor: 5)])
     }
 

@@ -6,7 +6,7 @@ import Glibc
 import Logging
 import Testing
 
-@Suite("The gpu/nvidia isolator's devices cgroup and assignments")
+@Suite("The gpu/nvidia isolator's assignments with the cgroups/devices isolator")
 struct NvidiaGPUIsolatorTests {
     static let gpus = (0..<2).map { GPUDevice(index: $0, minor: $0, uuid: "GPU-fake-\($0)", name: "Fake") }
 
@@ -22,12 +22,15 @@ struct NvidiaGPUIsolatorTests {
             return
         }
         let logger = Logger(label: "test")
-        let isolator = try NvidiaGPUIsolator(gpus: Self.gpus, logger: logger, procDevices: { "Character devices:\n195 nvidia\n" })
-        let first = Self.config("gpu-iso-\(UUID().uuidString.prefix(8))", gpus: 1)
+        let isolator = NvidiaGPUIsolator(gpus: Self.gpus, logger: logger, procDevices: { "Character devices:\n195 nvidia\n" })
+        let devices = DevicesIsolator(controller: try #require(DevicesCgroupV1()), logger: logger)
+        var first = Self.config("gpu-iso-\(UUID().uuidString.prefix(8))", gpus: 1)
         let hooks = try #require(try await isolator.prepare(first))
         #expect(hooks.gpus.map(\.uuid) == ["GPU-fake-0"])
         #expect(hooks.deviceNodes.map(\.path) == ["/dev/nvidiactl", "/dev/nvidia0"])
-        let list = (try? String(contentsOfFile: isolator.cgroupPath(of: first.containerID) + "/devices.list", encoding: .utf8)) ?? ""
+        first.deviceNodes = hooks.deviceNodes  // as the containerizer hands them to the isolators after gpu/nvidia
+        _ = try await devices.prepare(first)
+        let list = (try? String(contentsOfFile: devices.cgroupPath(of: first.containerID) + "/devices.list", encoding: .utf8)) ?? ""
         #expect(list.contains("c 195:0 rwm") && list.contains("c 195:255 rwm") && !list.contains("c 195:1 "), "\(list)")
         #expect(!list.contains("a *:* rwm"), "everything else is denied: \(list)")
 
@@ -42,7 +45,7 @@ struct NvidiaGPUIsolatorTests {
         // A second isolator stands for the restarted agent: the checkpointed config names GPU 0.
         var checkpointed = first
         checkpointed.gpus = hooks.gpus
-        let restarted = try NvidiaGPUIsolator(gpus: Self.gpus, logger: logger)
+        let restarted = NvidiaGPUIsolator(gpus: Self.gpus, logger: logger)
         try await restarted.recover([
             ContainerRecoveryState(containerID: first.containerID, pid: getpid(), config: checkpointed),
             ContainerRecoveryState(containerID: ContainerID("gone"), pid: nil, config: { var c = checkpointed; c.containerID = ContainerID("gone"); return c }()),
@@ -51,7 +54,8 @@ struct NvidiaGPUIsolatorTests {
         #expect(restarted.free.map(\.uuid) == ["GPU-fake-1"], "a container found gone holds nothing")
 
         try await restarted.cleanup(first.containerID)
+        try await devices.cleanup(first.containerID)
         #expect(restarted.free.count == 2)
-        #expect(!FileManager.default.fileExists(atPath: restarted.cgroupPath(of: first.containerID)))
+        #expect(!FileManager.default.fileExists(atPath: devices.cgroupPath(of: first.containerID)))
     }
 }

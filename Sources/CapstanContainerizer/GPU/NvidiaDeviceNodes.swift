@@ -1,32 +1,13 @@
 import Foundation
 
-/// The cgroup v1 `devices.allow` lines of a container under `gpu/nvidia`: after `a` is written to `devices.deny`,
-/// the default set every container needs plus the NVIDIA nodes of the GPUs it holds (as Mesos 1.0's
-/// `cgroups/devices` with `gpu/nvidia`).
-public enum DeviceCgroupRules {
+/// The NVIDIA device nodes of a container's GPUs (as Mesos 1.0's `gpu/nvidia`): nvidiactl, each GPU's
+/// `/dev/nvidiaN`, and the unified-memory nodes when the driver registered them. The ``DevicesIsolator`` allows
+/// exactly these beside its defaults.
+public enum NvidiaDeviceNodes {
     /// The NVIDIA character major of `/dev/nvidiaN` and `/dev/nvidiactl`.
     public static let nvidiaMajor = 195
     /// `/dev/nvidiactl`'s minor.
     public static let nvidiactlMinor = 255
-
-    /// Mesos' default whitelist: mknod of any node (opening stays denied), null, zero, full, random, urandom, tty,
-    /// console, ptmx, the pty slaves, tun and fuse.
-    public static let defaults = [
-        "c *:* m", "b *:* m",
-        "c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm",
-        "c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm",
-        "c 10:200 rwm", "c 10:229 rwm",
-    ]
-
-    /// The allow lines for a container holding `gpus`: the defaults, then (with any GPU) nvidiactl, each GPU's
-    /// `/dev/nvidiaN`, and `nvidia-uvm`/`nvidia-uvm-tools` when `/proc/devices` lists their major.
-    public static func allowLines(gpus: [GPUDevice], procDevices: String) -> [String] {
-        guard !gpus.isEmpty else { return defaults }
-        var lines = defaults + ["c \(nvidiaMajor):\(nvidiactlMinor) rwm"]
-        lines += gpus.map { "c \(nvidiaMajor):\($0.minor) rwm" }
-        if let uvm = characterMajor(named: "nvidia-uvm", in: procDevices) { lines.append("c \(uvm):* rwm") }
-        return lines
-    }
 
     /// The device nodes a container holding `gpus` sees in its own `/dev` (image containers): nvidiactl and each
     /// GPU's `/dev/nvidiaN`, plus `/dev/nvidia-uvm` (minor 0) and `/dev/nvidia-uvm-tools` (minor 1) when the driver
@@ -58,17 +39,3 @@ public enum DeviceCgroupRules {
     }
 }
 
-/// A character device node made in a container's own `/dev` (image containers).
-public struct DeviceNodeSpec: Sendable, Hashable, Codable {
-    /// Absolute path inside the container, under `/dev`.
-    public var path: String
-    public var major: Int
-    public var minor: Int
-
-    /// Creates a node description.
-    public init(path: String, major: Int, minor: Int) {
-        self.path = path
-        self.major = major
-        self.minor = minor
-    }
-}
