@@ -10,6 +10,10 @@ at once:
   * one without the capability never gets an offer from that agent, and pymesos's operator driver (GET_FRAMEWORKS)
     shows it withheld there, with the reason (Capstan's `capstan_withheld_agents`).
 Exit status 0 when every check passed; 1 with a FAIL line otherwise.
+
+Note: pymesos 0.3.15 itself declares GPU_RESOURCES for every framework once the master's /version is 1.0 or later
+(MesosSchedulerDriver.framework), so a pymesos framework that must not hold GPU machines drops the capability the
+way DriverWithoutGPUs does.
 """
 import getpass
 import logging
@@ -122,6 +126,20 @@ class PlainScheduler(Scheduler):
             driver.declineOffer(offer.id, dict(refuse_seconds=0))
 
 
+class DriverWithoutGPUs(MesosSchedulerDriver):
+    """pymesos's driver, with the GPU_RESOURCES capability it adds for Mesos >= 1.0 masters taken out again."""
+
+    @property
+    def framework(self):
+        framework = MesosSchedulerDriver.framework.fget(self)
+        capabilities = [c for c in framework.get("capabilities", []) if c["type"] != "GPU_RESOURCES"]
+        if capabilities:
+            framework["capabilities"] = capabilities
+        else:
+            framework.pop("capabilities", None)
+        return framework
+
+
 def gpu_agent(master):
     operator = MesosOperatorMasterDriver(master)
     for agent in operator.getAgents()["get_agents"].get("agents", []):
@@ -154,7 +172,7 @@ def main():
     plain = PlainScheduler(checks, agent_id)
     trainer = GPUScheduler(checks, agent_id)
     drivers = [
-        MesosSchedulerDriver(plain, framework("pymesos-no-gpus", False), master, use_addict=True, principal=principal, secret=secret),
+        DriverWithoutGPUs(plain, framework("pymesos-no-gpus", False), master, use_addict=True, principal=principal, secret=secret),
         MesosSchedulerDriver(trainer, framework("pymesos-gpus", True), master, use_addict=True, principal=principal, secret=secret),
     ]
     deadline = time.time() + timeout
