@@ -2,6 +2,7 @@
 """Compatibility test: GPUs for frameworks written with pymesos 0.3.15, unchanged.
 
 Usage: pymesos_gpus.py MASTER_HOST:PORT [TIMEOUT_SECONDS]
+(run by the Swift test EndToEnd.PymesosGPUTests against a master and an agent with the fake NVML)
 
 Against a master with one agent offering 2 GPUs (gpu/nvidia, e.g. with the tests' fake NVML), two frameworks run
 at once:
