@@ -58,6 +58,9 @@ public struct DevicesCgroupV2: DeviceController {
         }
     }
 
+    /// How many device programs the container's cgroup has attached (1 once ``create(_:policy:)`` succeeded).
+    public func attachedPrograms(_ id: ContainerID) throws -> Int { try CgroupDeviceBPF.attachedCount(hierarchy.path(of: id)) }
+
     public func add(_ id: ContainerID, pid: Int32) throws { try hierarchy.add(id, pid: pid) }
 
     public func destroy(_ id: ContainerID) async throws { try await hierarchy.destroy(id) }
