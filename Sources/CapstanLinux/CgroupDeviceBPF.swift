@@ -20,7 +20,10 @@ public enum CgroupDeviceBPF {
         guard result < 0 else { return result }
         let verifier = log.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }.trimmingWhitespace
         let what = "BPF_PROG_LOAD of a \(program.instructions.count)-instruction cgroup device program"
-        let error = CapstanError.system(what, errno: -result)
+        var error = CapstanError.system(what, errno: -result)
+        if -result == EPERM {
+            error = CapstanError(error.code, "\(error.message) (it needs CAP_BPF or CAP_SYS_ADMIN; before Linux 5.11 also RLIMIT_MEMLOCK room)")
+        }
         guard !verifier.isEmpty else { throw error }
         throw CapstanError(error.code, "\(error.message); verifier log: \(verifier)")
     }
