@@ -1,4 +1,5 @@
 public import CapstanCore
+import CapstanLinux
 public import Logging
 
 /// `cgroups/devices`: every container may use only the default devices (``DevicePolicy/containerDefaults``) and the
