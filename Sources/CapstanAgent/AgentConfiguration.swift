@@ -76,6 +76,11 @@ public struct AgentConfiguration: Sendable {
     public var isolation = IsolationSelection.default
     /// The GPUs this agent offers as `gpus` (with `gpu/nvidia`), as NVML reported them at start.
     public var gpus: [GPUDevice] = []
+    /// The driver version NVML reported at start (with `gpu/nvidia`); it names the driver volume. nil: no volume.
+    public var nvidiaDriverVersion: String?
+    /// Where the driver volume's files are looked for (`--nvidia-driver-dir`, else the host's PATH and libraries).
+    public var nvidiaDriverSource = NvidiaDriverVolume.Source.host(
+        nvmlLibrary: NVMLLibrary.defaultPath, path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     /// The CDI specs read at start (`--cdi-spec-dirs`); their devices are advertised as ``AgentAttribute/cdiDevices``.
     public var cdi = CDIRegistry(directories: [], specFiles: [])
 
