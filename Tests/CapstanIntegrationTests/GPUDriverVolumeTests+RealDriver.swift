@@ -26,7 +26,8 @@ extension EndToEnd.GPUDriverVolumeTests {
     }
 
     /// The busybox rootfs plus the C libraries the driver's nvidia-smi and NVML need, at their host paths, imported as
-    /// busybox:cuda: labelled for the driver volume, with PATH and LD_LIBRARY_PATH through it (as CUDA images set them).
+    /// busybox:cuda: labelled for the driver volume, with PATH and LD_LIBRARY_PATH through it (as CUDA images set them;
+    /// LD_LIBRARY_PATH also names the C libraries' directories, as the image has no ld.so.cache).
     static func importCudaLikeImage(agentWorkDir: String, scratch: String) throws {
         let root = scratch + "/rootfs-cuda"
         try EndToEnd.ImageTaskTests.run("/bin/cp", ["-a", scratch + "/rootfs", root])
@@ -36,8 +37,11 @@ extension EndToEnd.GPUDriverVolumeTests {
             .flatMap { $0.components(separatedBy: " => ").last }.map { $0.trimmingCharacters(in: .whitespaces) }
         var libraries = sharedLibraries(of: smi)
         if let nvml { libraries += sharedLibraries(of: nvml) }
+        var directories: [String] = []
         for library in Set(libraries) where !library.contains("libnvidia") && !library.contains("libcuda") {
             let target = root + library
+            let directory = (library as NSString).deletingLastPathComponent
+            if !directories.contains(directory) { directories.append(directory) }
             try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try EndToEnd.ImageTaskTests.run("/bin/cp", ["-L", library, target])
         }
@@ -46,7 +50,7 @@ extension EndToEnd.GPUDriverVolumeTests {
             CapstanBinary.path,
             [
                 "image", "import", scratch + "/rootfs-cuda.tar", "busybox:cuda", "--label", "com.nvidia.volumes.needed=nvidia_driver",
-                "--env", "PATH=/usr/local/nvidia/bin:/bin", "--env", "LD_LIBRARY_PATH=/usr/local/nvidia/lib64", "--work-dir", agentWorkDir,
+                "--env", "PATH=/usr/local/nvidia/bin:/bin", "--env", "LD_LIBRARY_PATH=" + (["/usr/local/nvidia/lib64"] + directories.sorted()).joined(separator: ":"), "--work-dir", agentWorkDir,
             ])
     }
 
