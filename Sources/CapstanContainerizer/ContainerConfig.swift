@@ -88,14 +88,20 @@ public struct ImageProcessConfig: Sendable, Hashable, Codable {
     public var env: [String]
     public var workingDir: String?
     public var user: String?
+    /// The image's labels; nil when it has none (and in checkpoints from before labels were kept).
+    public var labels: [String: String]?
 
     /// Creates an image process configuration.
-    public init(entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil) {
+    public init(
+        entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil,
+        labels: [String: String]? = nil
+    ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
         self.workingDir = workingDir
         self.user = user
+        self.labels = labels
     }
 }
 

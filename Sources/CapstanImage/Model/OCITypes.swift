@@ -123,17 +123,23 @@ public struct ImageConfig: Codable, Hashable, Sendable {
     public var env: [String]?
     public var workingDir: String?
     public var user: String?
+    /// The image's labels (`com.nvidia.volumes.needed`, …).
+    public var labels: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case entrypoint = "Entrypoint", cmd = "Cmd", env = "Env", workingDir = "WorkingDir", user = "User"
+        case entrypoint = "Entrypoint", cmd = "Cmd", env = "Env", workingDir = "WorkingDir", user = "User", labels = "Labels"
     }
 
-    public init(entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, workingDir: String? = nil, user: String? = nil) {
+    public init(
+        entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, workingDir: String? = nil, user: String? = nil,
+        labels: [String: String]? = nil
+    ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
         self.workingDir = workingDir
         self.user = user
+        self.labels = labels
     }
 }
 
