@@ -89,6 +89,12 @@ extension Agent {
                 await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
                 return
             }
+            // An unknown CDI device is a failed launch (TASK_FAILED), as Mesos fails a launch whose isolator refuses.
+            let cdiDevices: [CDIDeviceName]
+            do { cdiDevices = try requestedCDIDevices(info) } catch {
+                await launchEnded(frameworkID, executorID, containerID, failure: "Failed to launch the task: \(error.message)")
+                return
+            }
             try checkStillLaunching(frameworkID, executorID, containerID)
             await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
@@ -104,6 +110,9 @@ extension Agent {
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
             config.volumes = persistent + Self.sandboxPaths(volumes, onto: persistent)
+            config.cdiDevices = cdiDevices
+            // CDI devices run a command task under capstan-init; like any command task it keeps the host's network.
+            if !cdiDevices.isEmpty { config.networkMode = .host }
             if let reference {
                 // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
                 // the host's network.

@@ -88,14 +88,33 @@ public struct ImageProcessConfig: Sendable, Hashable, Codable {
     public var env: [String]
     public var workingDir: String?
     public var user: String?
+    /// The image's labels; `cdi.k8s.io/…` keys ask for CDI devices (``CDIDeviceRequest/fromAnnotations(_:)``).
+    public var labels: [String: String]
 
     /// Creates an image process configuration.
-    public init(entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil) {
+    public init(
+        entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil,
+        labels: [String: String] = [:]
+    ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
         self.workingDir = workingDir
         self.user = user
+        self.labels = labels
+    }
+
+    private enum CodingKeys: String, CodingKey { case entrypoint, cmd, env, workingDir, user, labels }
+
+    /// Decodes a configuration; checkpoints from before labels were kept have none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        entrypoint = try container.decodeIfPresent([String].self, forKey: .entrypoint) ?? []
+        cmd = try container.decodeIfPresent([String].self, forKey: .cmd) ?? []
+        env = try container.decodeIfPresent([String].self, forKey: .env) ?? []
+        workingDir = try container.decodeIfPresent(String.self, forKey: .workingDir)
+        user = try container.decodeIfPresent(String.self, forKey: .user)
+        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
 }
 
@@ -136,8 +155,14 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var volumes: [ContainerVolume] = []
     /// The GPUs the `gpu/nvidia` isolator assigned at launch (checkpointed, so recovery holds them again).
     public var gpus: [GPUDevice] = []
-    /// Character device nodes made in the container's own `/dev` (image containers), e.g. its `/dev/nvidiaN`.
+    /// Device nodes made in the container's own `/dev` (image containers), e.g. its `/dev/nvidiaN`, and allowed by
+    /// its device policy.
     public var deviceNodes: [DeviceNodeSpec] = []
+    /// The CDI devices the task asks for (its ``TaskLabel/cdiDevices`` label); the `devices/cdi` isolator adds those
+    /// the image's `cdi.k8s.io/…` labels name, and applies them all.
+    public var cdiDevices: [CDIDeviceName] = []
+    /// Supplementary groups added to the task's process (CDI `additionalGids`), after its user's own.
+    public var additionalGids: [UInt32] = []
 
     /// Creates a configuration.
     public init(
@@ -160,7 +185,8 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes,
+            cdiDevices, additionalGids
         /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
         case imageConfig = "image"
         case image = "imageReference"
@@ -184,5 +210,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         volumes = try container.decodeIfPresent([ContainerVolume].self, forKey: .volumes) ?? []
         gpus = try container.decodeIfPresent([GPUDevice].self, forKey: .gpus) ?? []
         deviceNodes = try container.decodeIfPresent([DeviceNodeSpec].self, forKey: .deviceNodes) ?? []
+        cdiDevices = try container.decodeIfPresent([CDIDeviceName].self, forKey: .cdiDevices) ?? []
+        additionalGids = try container.decodeIfPresent([UInt32].self, forKey: .additionalGids) ?? []
     }
 }

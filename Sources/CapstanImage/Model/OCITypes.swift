@@ -123,12 +123,18 @@ public struct ImageConfig: Codable, Hashable, Sendable {
     public var env: [String]?
     public var workingDir: String?
     public var user: String?
+    /// `Labels`: the image's labels (CDI devices are asked for with `cdi.k8s.io/…` keys).
+    public var labels: [String: String]?
 
     enum CodingKeys: String, CodingKey {
-        case entrypoint = "Entrypoint", cmd = "Cmd", env = "Env", workingDir = "WorkingDir", user = "User"
+        case entrypoint = "Entrypoint", cmd = "Cmd", env = "Env", workingDir = "WorkingDir", user = "User", labels = "Labels"
     }
 
-    public init(entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, workingDir: String? = nil, user: String? = nil) {
+    public init(
+        entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, workingDir: String? = nil, user: String? = nil,
+        labels: [String: String]? = nil
+    ) {
+        self.labels = labels
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
