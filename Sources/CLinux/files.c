@@ -5,6 +5,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #ifndef SYS_openat2
@@ -33,3 +34,10 @@ int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsig
 }
 
 int capstan_syncfs(int fd) { return syncfs(fd); }
+
+int capstan_fs_type(const char *path, unsigned long long *out_type) {
+    struct statfs info;
+    if (statfs(path, &info) != 0) return errno;
+    *out_type = (unsigned long long)info.f_type;
+    return 0;
+}

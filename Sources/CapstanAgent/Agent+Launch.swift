@@ -20,6 +20,9 @@ extension Agent {
             throw CapstanError(.invalidArgument, "RunTask has no 'framework.id'")
         }
         let info = message.task
+        guard !isStopping else {
+            throw CapstanError(.unavailable, "the agent is stopping and killing its tasks; task '\(info.taskID)' was not started")
+        }
         // Every ID that becomes part of a sandbox or checkpoint path is checked here, at the edge.
         try frameworkID.checkPathSafe(field: "framework.id")
         try info.taskID.checkPathSafe(field: "task.task_id")

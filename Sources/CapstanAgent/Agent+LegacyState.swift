@@ -95,7 +95,7 @@ extension Agent {
                 executorName: entry.container.executorName ?? "", frameworkID: entry.container.frameworkID?.value ?? "",
                 source: entry.source,
                 statistics: entry.container.resourceStatistics ?? ResourceStatistics(timestamp: Date().timeIntervalSince1970),
-                status: entry.container.containerStatus)
+                status: entry.container.containerStatus, gpus: entry.container.gpus)
         }
     }
 
@@ -148,9 +148,12 @@ struct ContainerEntry: Encodable {
     var source: String
     var statistics: ResourceStatistics
     var status: ContainerStatus?
+    /// Capstan's addition: the GPUs the container holds, with their usage (absent when it holds none).
+    var gpus: [ContainerGPU]?
 
     enum CodingKeys: String, CodingKey {
         case containerID = "container_id", executorID = "executor_id", executorName = "executor_name"
         case frameworkID = "framework_id", source, statistics, status
+        case gpus = "capstan_gpus"
     }
 }

@@ -116,6 +116,8 @@ extension Agent {
                         resourceStatistics: statistics, directory: executor.sandbox))
             }
         }
+        let gpus = await containerGPUs(containers.map(\.containerID))
+        for index in containers.indices { containers[index].gpus = gpus[containers[index].containerID] }
         return AgentOperatorResponse.GetContainers(containers: containers)
     }
 }

@@ -219,6 +219,7 @@ extension Agent {
 
     /// Kills every container (agent shutdown with `--kill-on-exit` semantics, as `capstan up` wants).
     public func destroyAll() async {
+        isStopping = true
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {
                 if executor.state.isLaunching {

@@ -31,6 +31,9 @@ public actor Agent {
     var masterID: MasterID?
     var frameworks: [FrameworkID: AgentFrameworkRecord] = [:]
     var completedFrameworks: [AgentFrameworkRecord] = []
+    /// Set by ``destroyAll()``: the agent is stopping and killing its tasks, so it starts no new one (a task the
+    /// master sends after the sweep began would otherwise outlive the agent).
+    var isStopping = false
     let startedAt = Date().timeIntervalSince1970
 
     /// The key of the executors' tokens (``ExecutorToken``), kept in the work dir so recovered executors keep theirs.

@@ -76,6 +76,8 @@ public struct AgentConfiguration: Sendable {
     public var isolation = IsolationSelection.default
     /// The GPUs this agent offers as `gpus` (with `gpu/nvidia`), as NVML reported them at start.
     public var gpus: [GPUDevice] = []
+    /// The NVML library (`--nvml-library`) asked for the GPUs' memory and utilisation in GET_CONTAINERS.
+    public var nvmlLibrary = NVMLLibrary.defaultPath
     /// The CDI specs read at start (`--cdi-spec-dirs`); their devices are advertised as ``AgentAttribute/cdiDevices``.
     public var cdi = CDIRegistry(directories: [], specFiles: [])
 

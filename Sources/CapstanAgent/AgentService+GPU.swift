@@ -22,7 +22,8 @@ extension AgentService {
     /// Plus `cgroups/devices`, last (it allows the nodes the isolators before it gave), when `--isolation` lists it
     /// or `gpu/nvidia`, or the agent has CDI devices: then every container may use only the default devices and its
     /// own. Without it a GPU or CDI device would not be kept from the other containers.
-    /// - Throws: `unsupported` when it is needed but this machine has no devices hierarchy root can use.
+    /// - Throws: `unsupported` when it is needed but this machine has neither a cgroup v1 devices hierarchy nor a
+    ///   cgroup2 mount at /sys/fs/cgroup (device programs) that root can use.
     static func withDevices(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) throws -> IsolatorSet {
         let why: String
         if configuration.isolation.includes("gpu/nvidia") {

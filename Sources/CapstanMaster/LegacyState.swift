@@ -11,7 +11,7 @@ extension Master {
     /// One framework in the legacy JSON form.
     func legacyFramework(_ record: FrameworkRecord) -> LegacyJSON {
         let used = allocator.allocated(to: record.id)
-        return .object([
+        var object: [String: LegacyJSON] = [
             "id": .string(record.id.value), "name": .string(record.info.name), "user": .string(record.info.user),
             "role": .string(record.role), "hostname": .string(record.info.hostname ?? ""),
             "webui_url": .string(record.info.webuiURL ?? ""),
@@ -27,7 +27,9 @@ extension Master {
             "completed_tasks": .array(record.completedTasks.map(legacyTask)),
             "offers": .array(record.offers.sorted().map { .object(["id": .string($0.value)]) }),
             "executors": .array([]),
-        ])
+        ]
+        if let withheld = legacyWithheldAgents(record.id) { object["capstan_withheld_agents"] = withheld }
+        return .object(object)
     }
 
     /// One agent in the legacy JSON form.

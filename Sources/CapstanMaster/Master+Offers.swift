@@ -6,6 +6,7 @@ import Foundation
 extension Master {
     /// One allocation cycle: turns what the allocator hands out into offers and sends them.
     func allocate() {
+        logWithheldAgents()
         let allocations = allocator.allocate(now: monotonicNow)
         guard !allocations.isEmpty else { return }
         var byFramework: [FrameworkID: [Offer]] = [:]

@@ -202,7 +202,8 @@ extension Master {
             unregisteredTime: framework.unregisteredAt.map(TimeInfo.init(seconds:)),
             offers: framework.offers.compactMap { offers[$0]?.offer }.sorted { $0.id < $1.id },
             allocatedResources: (allocator.allocated(to: frameworkID) - offered).mesos,
-            offeredResources: offered.mesos)
+            offeredResources: offered.mesos,
+            withheldAgents: allocator.withholding(from: frameworkID).map(WithheldAgents.init))
     }
 
     func getFrameworks() -> OperatorResponse.GetFrameworks {

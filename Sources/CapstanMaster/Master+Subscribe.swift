@@ -147,6 +147,7 @@ extension Master {
         framework.connection = nil
         framework.unregisteredAt = framework.unregisteredAt ?? wallNow
         allocator.removeFramework(frameworkID)
+        withholdingLogged.remove(frameworkID)
         completedFrameworks.append(framework)
         if completedFrameworks.count > 50 { completedFrameworks.removeFirst(completedFrameworks.count - 50) }
         publish(OperatorEvent(type: .frameworkRemoved, frameworkRemoved: .init(frameworkInfo: framework.info)))

@@ -33,6 +33,8 @@ public actor Master {
     /// The maintenance schedule and machines in maintenance, and the inverse offers out for them (Master+Maintenance).
     var maintenance = MaintenanceState()
     var inverseOffers = InverseOfferBook()
+    /// Frameworks already told in the log that agents are withheld from them (Master+Withholding).
+    var withholdingLogged: Set<FrameworkID> = []
     /// The address the master advertises (MasterInfo, `/state`): `--listen` until the server binds, then the bound
     /// address, so a master on port 0 names the port the kernel gave it.
     public private(set) var address: HostPort

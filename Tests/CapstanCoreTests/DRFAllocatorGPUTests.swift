@@ -41,4 +41,30 @@ struct DRFAllocatorGPUTests {
         allocator.setAcceptsGPUs("f", true)
         #expect(allocator.allocate(now: 1).count == 1)
     }
+
+    @Test func theWithholdingNamesTheGPUAgentsAndWhyOnlyForFrameworksWithoutTheCapability() {
+        var allocator = DRFAllocator()
+        allocator.addFramework("cpu-only", role: "*")
+        #expect(!allocator.hasGPUAgents && allocator.withholding(from: "cpu-only") == nil, "no GPU agent: nothing withheld")
+        allocator.addAgent("gpu-b", total: Self.gpuAgent)
+        allocator.addAgent("plain", total: Self.plainAgent)
+        allocator.addAgent("gpu-a", total: Self.gpuAgent)
+        allocator.addFramework("trainer", role: "*", acceptsGPUs: true)
+        #expect(allocator.hasGPUAgents)
+        #expect(
+            allocator.withholding(from: "cpu-only")
+                == OfferWithholding(agentIDs: ["gpu-a", "gpu-b"], reason: OfferWithholding.lacksGPUResources))
+        #expect(OfferWithholding.lacksGPUResources.contains("lacks the GPU_RESOURCES capability"))
+        #expect(allocator.withholding(from: "trainer") == nil)
+        #expect(allocator.withholding(from: "unknown") == nil)
+        // Dropping the capability on failover withholds them; an agent leaving is no longer named.
+        allocator.setAcceptsGPUs("trainer", false)
+        allocator.removeAgent("gpu-b")
+        #expect(allocator.withholding(from: "trainer")?.agentIDs == ["gpu-a"])
+        // A withheld agent is one the allocator indeed never offers to the framework.
+        let offers = allocator.allocate(now: 0)
+        #expect(!offers.contains { $0.agentID == "gpu-a" }, "\(offers)")
+        allocator.removeAgent("gpu-a")
+        #expect(allocator.withholding(from: "cpu-only") == nil && !allocator.hasGPUAgents)
+    }
 }

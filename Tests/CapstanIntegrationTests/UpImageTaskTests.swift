@@ -98,10 +98,35 @@ extension EndToEnd {
                 }
                 await up.stop(signal: SIGINT, timeout: .seconds(20))
                 #expect(up.process.terminationStatus == 0, "capstan up exits 0 on SIGINT; log:\n\(up.log.suffix(2000))")
+                // "Ctrl-C stops all and kills their tasks": no task process and no mount of the work dir is left.
+                let leftovers = Self.leftovers(under: scratch + "/wd")
+                #expect(leftovers.isEmpty, "after capstan up stopped: \(leftovers)\n\(up.log.suffix(3000))")
+                for pid in Self.processes(under: scratch + "/wd") { kill(pid, SIGKILL) }
             } catch {
                 await up.stop(signal: SIGKILL)
                 throw TestFailure("\(error)\n--- capstan up (last 4000 chars)\n\(up.log.suffix(4000))")
             }
+        }
+
+        /// Processes whose working directory or root lies under `directory` (a task's sandbox or rootfs).
+        static func processes(under directory: String) -> [Int32] {
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return entries.compactMap(Int32.init).filter { pid in
+                ["cwd", "root"].contains { link in
+                    (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/\(link)"))?.hasPrefix(directory) == true
+                }
+            }
+        }
+
+        /// What a stopped `capstan up` on `directory` must not leave: its tasks' processes and its mounts (overlay
+        /// rootfs, network namespace bind mounts).
+        static func leftovers(under directory: String) -> [String] {
+            let mounts = ((try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? "").split(separator: "\n")
+                .filter { $0.contains(directory) }.map { "mount: \($0)" }
+            let processes = Self.processes(under: directory).map { pid in
+                "process \(pid): " + ((try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8)) ?? "").replacingOccurrences(of: "\u{0}", with: " ")
+            }
+            return processes + mounts
         }
 
         /// The task of the `from-image` app once the master has it TASK_RUNNING; a failure (e.g. capstan-init

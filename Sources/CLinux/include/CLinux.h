@@ -184,6 +184,10 @@ unsigned long capstan_makedev(unsigned int major, unsigned int minor);
 /// declares it only under _GNU_SOURCE. Returns 0, or -1 with errno set.
 int capstan_syncfs(int fd);
 
+/// statfs(2)'s `f_type` (the file system's magic number) for `path` into `*out_type`. Lives in C because sys/vfs.h is
+/// not in Swift's Glibc module. Returns 0 or an errno.
+int capstan_fs_type(const char *path, unsigned long long *out_type);
+
 /// openat2(2) with an open_how of `flags`, `mode` and `resolve`; retries EINTR. Returns the fd, or -1 with errno set
 /// (ENOSYS on kernels before 5.6). Lives in C because glibc before 2.39 has no wrapper and no struct open_how.
 int capstan_openat2(int dirfd, const char *path, unsigned long long flags, unsigned long long mode,
@@ -242,6 +246,24 @@ int capstan_project_quota_get(const char *device, int xfs, unsigned int id, unsi
 /// Sets the hard block limit of project `id` to `bytes` rounded up (0 clears it) and clears the soft limit:
 /// Q_XSETQLIM on XFS, else Q_SETQUOTA. 0 or an errno.
 int capstan_project_quota_set(const char *device, int xfs, unsigned int id, unsigned long long bytes);
+
+// ---- cgroup v2 device programs, for cgroups/devices (see bpf.c) ----
+// In C because bpf(2) has no glibc wrapper and union bpf_attr comes from linux/bpf.h, which Swift's Glibc module does
+// not include.
+
+/// Loads `count` instructions (`struct bpf_insn`, 8 bytes each) as a BPF_PROG_TYPE_CGROUP_DEVICE program named
+/// `capstan_devices`. Returns the program's fd (O_CLOEXEC), or -errno; on failure the verifier's log (from a second
+/// load with log_level 1) is copied into `log` (NUL-terminated, possibly empty) when `log` is not NULL.
+int capstan_bpf_cgroup_device_load(const void *insns, unsigned int count, const char *license, char *log,
+                                   unsigned int log_size);
+
+/// Attaches `prog_fd` to the cgroup directory `cgroup_fd` as its BPF_CGROUP_DEVICE program, without
+/// BPF_F_ALLOW_MULTI or BPF_F_ALLOW_OVERRIDE: a program already attached there is replaced. 0 or an errno.
+int capstan_bpf_cgroup_device_attach(int cgroup_fd, int prog_fd);
+
+/// How many BPF_CGROUP_DEVICE programs are attached to the cgroup directory `cgroup_fd` itself (BPF_PROG_QUERY),
+/// or -errno.
+int capstan_bpf_cgroup_device_count(int cgroup_fd);
 
 #ifdef __cplusplus
 }

@@ -135,6 +135,7 @@ struct AgentOptions: ParsableArguments {
     private func chooseGPUs(_ configuration: inout AgentConfiguration) throws {
         let requested = configuration.resources.entries.contains { $0.name == "gpus" } ? configuration.resources.gpus : nil
         let library = nvmlLibrary
+        configuration.nvmlLibrary = library
         do {
             configuration.gpus = try GPUSelection.choose(
                 isolated: configuration.isolation.includes("gpu/nvidia"), devices: try nvidiaGpuDevices.map { text throws(CapstanError) in try GPUSelection.parseDevices(text) },

@@ -1,7 +1,7 @@
 public import CapstanCore
 
 /// Enforces a container's ``DevicePolicy`` in the kernel: a cgroup per container whose device access the policy
-/// limits. ``DevicesCgroupV1`` writes cgroup v1 `devices.deny`/`devices.allow`; a cgroup v2 controller attaches a
+/// limits. ``DevicesCgroupV1`` writes cgroup v1 `devices.deny`/`devices.allow`; ``DevicesCgroupV2`` attaches a
 /// `BPF_PROG_TYPE_CGROUP_DEVICE` program to the container's cgroup.
 ///
 /// The containerizer owns these cgroups (`<root>/capstan/<container-id>`), so no host service manager rewrites them.

@@ -88,17 +88,27 @@ public enum NVMLLibrary {
         return GPUInventory(driverVersion: driver, devices: devices)
     }
 
-    /// Memory and utilisation of the GPU with `uuid` now, for GET_CONTAINERS; nil when NVML cannot tell.
-    public static func usage(of uuid: String, library: String = defaultPath) -> (memoryUsedBytes: UInt64, utilizationPercent: Int)? {
-        guard let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return nil }
+    /// Memory and utilisation of the GPU with `uuid` now; nil when NVML cannot be loaded or does not know the GPU.
+    public static func usage(of uuid: String, library: String = defaultPath) -> GPUUsage? {
+        usage(of: [uuid], library: library).first.flatMap { $0.memoryTotalBytes == nil && $0.utilizationPercent == nil ? nil : $0 }
+    }
+
+    /// Memory and utilisation of each GPU in `uuids` now, in their order, from one NVML session. A GPU NVML cannot
+    /// tell about (or every GPU, when NVML cannot be loaded) comes back with nil fields. NVML calls may block: run
+    /// this off the caller's executor.
+    public static func usage(of uuids: [String], library: String = defaultPath) -> [GPUUsage] {
+        let unknown = uuids.map { GPUUsage(uuid: $0) }
+        guard !uuids.isEmpty, let handle = dlopen(library, RTLD_NOW | RTLD_LOCAL) else { return unknown }
         defer { dlclose(handle) }
-        guard let nvml = try? Functions(handle: handle, library: library), nvml.initialize() == 0 else { return nil }
+        guard let nvml = try? Functions(handle: handle, library: library), nvml.initialize() == 0 else { return unknown }
         defer { _ = nvml.shutdown() }
-        guard let byUUID = nvml.handleByUUID else { return nil }
-        var device: UnsafeMutableRawPointer?
-        guard byUUID(uuid, &device) == 0, let device else { return nil }
-        guard let memory = nvml.memoryInfo(device) else { return nil }
-        return (memory.used, nvml.utilization(device) ?? 0)
+        guard let byUUID = nvml.handleByUUID else { return unknown }
+        return uuids.map { uuid in
+            var device: UnsafeMutableRawPointer?
+            guard byUUID(uuid, &device) == 0, let device else { return GPUUsage(uuid: uuid) }
+            let memory = nvml.memoryInfo(device)
+            return GPUUsage(uuid: uuid, memoryUsedBytes: memory?.used, memoryTotalBytes: memory?.total, utilizationPercent: nvml.utilization(device))
+        }
     }
 
     static func string(_ buffer: [CChar]) -> String {

@@ -37,21 +37,30 @@ public struct CgroupHierarchy: Sendable, Hashable {
         return nil
     }
 
+    /// A cgroup v2 hierarchy at `root` used without any controller (``controller`` is empty): for what the kernel does
+    /// per cgroup without one, such as running the device BPF program attached to it. Creating a container's cgroup
+    /// then enables nothing in `cgroup.subtree_control`.
+    public static func unified(root: String) -> CgroupHierarchy {
+        CgroupHierarchy(controller: "", root: root, version: .v2)
+    }
+
     /// `<root>/capstan`.
     public var parent: String { root + "/capstan" }
 
     /// `<root>/capstan/<id>`.
     public func path(of id: ContainerID) -> String { parent + "/\(id)" }
 
-    /// Creates the container's cgroup (idempotent); on v2 it first enables the controller for `capstan/`'s children.
+    /// Creates the container's cgroup (idempotent); on v2 it first enables the controller (if any) for `capstan/`'s
+    /// children.
     func create(_ id: ContainerID) throws {
-        if version == .v2 {
+        let enables = version == .v2 && !controller.isEmpty
+        if enables {
             try? Cgroup.write("+\(controller)", to: root + "/cgroup.subtree_control")
         }
         for directory in [parent, path(of: id)] where mkdir(directory, 0o755) != 0 && errno != EEXIST {
             throw CapstanError.system("mkdir '\(directory)'", errno: errno)
         }
-        if version == .v2 {
+        if enables {
             do { try Cgroup.write("+\(controller)", to: parent + "/cgroup.subtree_control") } catch {
                 throw CapstanError(.unsupported, "cannot enable the \(controller) controller in '\(parent)': \(error)")
             }

@@ -26,8 +26,16 @@ struct NVMLLibraryTests {
         #expect(inventory.devices[1].name == "Fake GPU 1")
         #expect(inventory.devices.allSatisfy { $0.migDevices.isEmpty }, "no MIG functions in the fake: no MIG devices")
         let usage = try #require(NVMLLibrary.usage(of: "GPU-fake-1", library: library))
-        #expect(usage.memoryUsedBytes == 2 << 20 && usage.utilizationPercent == 8)
+        #expect(usage.memoryUsedBytes == 2 << 20 && usage.memoryTotalBytes == 24 << 30 && usage.utilizationPercent == 8)
         #expect(NVMLLibrary.usage(of: "GPU-unknown", library: library) == nil)
+        // Several GPUs in one NVML session, in the order asked; one NVML does not know has no measurements.
+        #expect(
+            NVMLLibrary.usage(of: ["GPU-fake-1", "GPU-unknown", "GPU-fake-0"], library: library) == [
+                GPUUsage(uuid: "GPU-fake-1", memoryUsedBytes: 2 << 20, memoryTotalBytes: 24 << 30, utilizationPercent: 8),
+                GPUUsage(uuid: "GPU-unknown"),
+                GPUUsage(uuid: "GPU-fake-0", memoryUsedBytes: 1 << 20, memoryTotalBytes: 16 << 30, utilizationPercent: 7),
+            ])
+        #expect(NVMLLibrary.usage(of: ["GPU-fake-0"], library: directory + "/none.so") == [GPUUsage(uuid: "GPU-fake-0")], "no NVML: nothing measured")
     }
 
     @Test("A missing library, or one without NVML's functions, is an error that says what to do")

@@ -17,8 +17,8 @@ struct NvidiaGPUIsolatorTests {
     @Test("prepare assigns a GPU and allows only its node; a request past the free GPUs fails naming how many are free; recovery holds checkpointed GPUs; cleanup frees them and removes the cgroup")
     func assignsIsolatesRecoversAndCleansUp() async throws {
         guard Prerequisites.met("the devices cgroup", .root("cgroups need uid 0")) else { return }
-        let devicesPresent = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow")
-        guard Prerequisites.met("the devices cgroup", missing: devicesPresent ? nil : "no cgroup v1 devices controller at /sys/fs/cgroup/devices") else {
+        let hasDevices = FileManager.default.fileExists(atPath: "/sys/fs/cgroup/devices/devices.allow")
+        guard Prerequisites.met("the devices cgroup", missing: hasDevices ? nil : "no cgroup v1 devices controller at /sys/fs/cgroup/devices") else {
             return
         }
         let logger = Logger(label: "test")

@@ -32,6 +32,8 @@ extension AgentOperatorResponse {
             public var resourceStatistics: ResourceStatistics?
             /// Capstan's addition: the container's sandbox, as the files API serves it.
             public var directory: String?
+            /// Capstan's addition (`capstan_gpus`): the GPUs the container holds, with their usage.
+            public var gpus: [ContainerGPU]?
 
             enum CodingKeys: String, CodingKey {
                 case frameworkID = "framework_id"
@@ -41,12 +43,13 @@ extension AgentOperatorResponse {
                 case containerStatus = "container_status"
                 case resourceStatistics = "resource_statistics"
                 case directory
+                case gpus = "capstan_gpus"
             }
 
             public init(
                 frameworkID: FrameworkID? = nil, executorID: ExecutorID? = nil, executorName: String? = nil,
                 containerID: ContainerID, containerStatus: ContainerStatus? = nil,
-                resourceStatistics: ResourceStatistics? = nil, directory: String? = nil
+                resourceStatistics: ResourceStatistics? = nil, directory: String? = nil, gpus: [ContainerGPU]? = nil
             ) {
                 self.frameworkID = frameworkID
                 self.executorID = executorID
@@ -55,6 +58,7 @@ extension AgentOperatorResponse {
                 self.containerStatus = containerStatus
                 self.resourceStatistics = resourceStatistics
                 self.directory = directory
+                self.gpus = gpus
             }
         }
 

@@ -103,6 +103,8 @@ extension OperatorResponse {
             @Repeated public var inverseOffers: [InverseOffer]
             @Repeated public var allocatedResources: [MesosResource]
             @Repeated public var offeredResources: [MesosResource]
+            /// Capstan's addition (`capstan_withheld_agents`): agents never offered to this framework, and why.
+            public var withheldAgents: WithheldAgents?
 
             enum CodingKeys: String, CodingKey {
                 case frameworkInfo = "framework_info"
@@ -114,13 +116,15 @@ extension OperatorResponse {
                 case inverseOffers = "inverse_offers"
                 case allocatedResources = "allocated_resources"
                 case offeredResources = "offered_resources"
+                case withheldAgents = "capstan_withheld_agents"
             }
 
             public init(
                 frameworkInfo: FrameworkInfo, active: Bool, connected: Bool, recovered: Bool? = nil,
                 registeredTime: TimeInfo? = nil, reregisteredTime: TimeInfo? = nil,
                 unregisteredTime: TimeInfo? = nil, offers: [Offer] = [], inverseOffers: [InverseOffer] = [],
-                allocatedResources: [MesosResource] = [], offeredResources: [MesosResource] = []
+                allocatedResources: [MesosResource] = [], offeredResources: [MesosResource] = [],
+                withheldAgents: WithheldAgents? = nil
             ) {
                 self.frameworkInfo = frameworkInfo
                 self.active = active
@@ -133,6 +137,7 @@ extension OperatorResponse {
                 self.inverseOffers = inverseOffers
                 self.allocatedResources = allocatedResources
                 self.offeredResources = offeredResources
+                self.withheldAgents = withheldAgents
             }
         }
 
