@@ -311,3 +311,21 @@ extension Agent {
         }
     }
 }
+
+extension Agent {
+    /// The CDI devices a task asks for in its ``TaskLabel/cdiDevices`` label, checked against the agent's CDI specs.
+    /// - Throws: `invalidArgument` for a name that is not fully qualified; `notFound` for a device the agent does not
+    ///   have, naming it and listing the agent's CDI devices (or saying it has none).
+    func requestedCDIDevices(_ info: TaskInfo) throws(CapstanError) -> [CDIDeviceName] {
+        guard let label = info.labels?.labels.first(where: { $0.key == TaskLabel.cdiDevices }) else { return [] }
+        do {
+            let names = try CDIDeviceRequest.parse(label.value ?? "")
+            try configuration.cdi.checkRequested(names)
+            return names
+        } catch let error as CapstanError {
+            throw CapstanError(error.code, "task \(info.taskID) asks for CDI devices (label \(TaskLabel.cdiDevices)): \(error.message)")
+        } catch {
+            throw CapstanError(.internal, "task \(info.taskID): \(error)")
+        }
+    }
+}
