@@ -1,5 +1,6 @@
 @testable import CapstanContainerizer
 import CapstanCore
+import CapstanInitSpec
 import Foundation
 import Logging
 import Testing
@@ -104,7 +105,7 @@ struct CDIDeviceIsolatorTests {
         return path
     }
 
-    @Test("Hooks: none for the monitor's pid; the five launch stages in order for PID 1 with the OCI state; poststop at cleanup; a failure names path and stage")
+    @Test("Hooks: none for the monitor's pid; the five launch stages in order for PID 1 with the OCI state; poststop once at cleanup")
     func runsHooks() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("capstan-cdi-hooks-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -148,5 +149,25 @@ struct CDIDeviceIsolatorTests {
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(Self.message { try CDIHookRunner.run(CDIHook(stage: .poststart, path: "/nonexistent/hook"), state: state) }
             .hasPrefix("CDI poststart hook /nonexistent/hook could not be started"))
+    }
+
+    @Test("capstan-init makes nodes under /dev only, nested ones included, never with '..' or empty components")
+    func nodePaths() {
+        for path in ["/dev/capstan-one", "/dev/dri/card0", "/dev/a/b/c"] { #expect(InitSpec.DeviceNode.isAllowedPath(path), "\(path)") }
+        for path in ["/dev/", "/dev", "/etc/x", "/dev/../etc/passwd", "/dev/a//b", "/dev/./x", "/dev/a/", "dev/x"] {
+            #expect(!InitSpec.DeviceNode.isAllowedPath(path), "\(path)")
+        }
+    }
+
+    @Test("A checkpoint written before CDI devices decodes with none; the new fields round-trip")
+    func checkpointCompatibility() throws {
+        let old = #"{"containerID": {"value": "c"}, "command": {"shell": true, "value": "true", "arguments": [], "environment": {}}, "sandboxDirectory": "/tmp", "image": {"entrypoint": [], "cmd": [], "env": []}}"#
+        let decoded = try JSONDecoder().decode(ContainerConfig.self, from: Data(old.utf8))
+        #expect(decoded.cdiDevices.isEmpty && decoded.additionalGids.isEmpty && decoded.imageConfig?.labels == [:])
+        var config = decoded
+        config.cdiDevices = [try CDIDeviceName(parsing: "example.com/dev=one")]
+        config.additionalGids = [44]
+        config.imageConfig?.labels = ["cdi.k8s.io/x": "example.com/dev=one"]
+        #expect(try JSONDecoder().decode(ContainerConfig.self, from: JSONEncoder().encode(config)) == config)
     }
 }
