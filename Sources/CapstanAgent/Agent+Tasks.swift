@@ -220,16 +220,28 @@ extension Agent {
     /// Kills every container (agent shutdown with `--kill-on-exit` semantics, as `capstan up` wants).
     public func destroyAll() async {
         isStopping = true
+        await containerizer.refuseLaunches()
         for (frameworkID, framework) in frameworks {
             for (executorID, executor) in framework.executors {
                 if executor.state.isLaunching {
-                    // Nothing runs yet, and the launch may be waiting on an image pull: it is cancelled, and its
-                    // container destroyed when it returns, without holding up the shutdown.
+                    // The launch is cancelled (an image pull stops at once) and its container destroyed at the launch's
+                    // next step. The shutdown waits for that end: a launch left to finish after the agent is gone would
+                    // leave its task running and its network namespace mounted.
                     requestKill(frameworkID, executorID)
+                    _ = await containerizer.destroy(executor.containerID, gracePeriod: .zero)
                     continue
                 }
                 executor.state.connection?.yield(ExecutorEvent(type: .shutdown))
                 _ = await containerizer.destroy(executor.containerID, gracePeriod: .seconds(1))
+            }
+        }
+        // The containerizer starts nothing more; whatever it still holds (a launch that was past the agent's checks,
+        // health-check containers) is destroyed too.
+        for _ in 0..<10 {
+            let left = await containerizer.containers()
+            guard !left.isEmpty else { break }
+            await withTaskGroup(of: Void.self) { group in
+                for id in left { group.addTask { _ = await self.containerizer.destroy(id, gracePeriod: .zero) } }
             }
         }
         closeExecutorStreams()

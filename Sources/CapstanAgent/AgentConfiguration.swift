@@ -78,6 +78,11 @@ public struct AgentConfiguration: Sendable {
     public var gpus: [GPUDevice] = []
     /// The NVML library (`--nvml-library`) asked for the GPUs' memory and utilisation in GET_CONTAINERS.
     public var nvmlLibrary = NVMLLibrary.defaultPath
+    /// The driver version NVML reported at start (with `gpu/nvidia`); it names the driver volume. nil: no volume.
+    public var nvidiaDriverVersion: String?
+    /// Where the driver volume's files are looked for (`--nvidia-driver-dir`, else the host's PATH and libraries).
+    public var nvidiaDriverSource = NvidiaDriverVolume.Source.host(
+        nvmlLibrary: NVMLLibrary.defaultPath, path: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
     /// The CDI specs read at start (`--cdi-spec-dirs`); their devices are advertised as ``AgentAttribute/cdiDevices``.
     public var cdi = CDIRegistry(directories: [], specFiles: [])
 

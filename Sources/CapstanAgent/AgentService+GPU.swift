@@ -6,17 +6,30 @@ import Logging
 extension AgentService {
     /// Plus `gpu/nvidia` when `--isolation` lists it: the GPUs offered as `gpus` are assigned to containers whole,
     /// with their device nodes.
-    static func withGPUs(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) -> IsolatorSet {
+    static func withGPUs(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) throws -> IsolatorSet {
         guard configuration.isolation.includes("gpu/nvidia") else { return isolation }
         guard geteuid() == 0 else {
             logger.warning("gpu/nvidia is unavailable: it needs root; containers asking for gpus will get none isolated")
             return IsolatorSet(isolators: isolation.isolators, unavailable: isolation.unavailable + ["gpu/nvidia: not running as root"])
         }
-        let isolator = NvidiaGPUIsolator(gpus: configuration.gpus, logger: logger)
+        let isolator = NvidiaGPUIsolator(
+            gpus: configuration.gpus, logger: logger, driverVolume: try driverVolume(configuration, logger: logger), cdi: configuration.cdi)
         logger.info(
             "gpu/nvidia: containers get whole GPUs",
             metadata: ["gpus": "\(configuration.gpus.map { "\($0.index):\($0.uuid)" }.joined(separator: ","))"])
         return IsolatorSet(isolators: isolation.isolators + [isolator], unavailable: isolation.unavailable)
+    }
+
+    /// The driver volume (made under the work dir at the first start with this driver version), unless the agent has
+    /// an NVIDIA CDI spec, which the isolator uses instead, or NVML was not asked (no GPUs chosen).
+    private static func driverVolume(_ configuration: AgentConfiguration, logger: Logger) throws -> NvidiaDriverVolume? {
+        guard let version = configuration.nvidiaDriverVersion else { return nil }
+        if NvidiaCDIEdits.present(in: configuration.cdi) {
+            logger.info("gpu/nvidia: an NVIDIA CDI spec is present; containers get its edits instead of the driver volume")
+            return nil
+        }
+        return try NvidiaDriverVolume.make(
+            workDir: configuration.workDir, version: version, source: configuration.nvidiaDriverSource, logger: logger)
     }
 
     /// Plus `cgroups/devices`, last (it allows the nodes the isolators before it gave), when `--isolation` lists it

@@ -88,13 +88,13 @@ public struct ImageProcessConfig: Sendable, Hashable, Codable {
     public var env: [String]
     public var workingDir: String?
     public var user: String?
-    /// The image's labels; `cdi.k8s.io/…` keys ask for CDI devices (``CDIDeviceRequest/fromAnnotations(_:)``).
-    public var labels: [String: String]
+    /// The image's labels; nil when it has none (and in checkpoints from before labels were kept).
+    public var labels: [String: String]?
 
     /// Creates an image process configuration.
     public init(
         entrypoint: [String] = [], cmd: [String] = [], env: [String] = [], workingDir: String? = nil, user: String? = nil,
-        labels: [String: String] = [:]
+        labels: [String: String]? = nil
     ) {
         self.entrypoint = entrypoint
         self.cmd = cmd
@@ -102,19 +102,6 @@ public struct ImageProcessConfig: Sendable, Hashable, Codable {
         self.workingDir = workingDir
         self.user = user
         self.labels = labels
-    }
-
-    private enum CodingKeys: String, CodingKey { case entrypoint, cmd, env, workingDir, user, labels }
-
-    /// Decodes a configuration; checkpoints from before labels were kept have none.
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        entrypoint = try container.decodeIfPresent([String].self, forKey: .entrypoint) ?? []
-        cmd = try container.decodeIfPresent([String].self, forKey: .cmd) ?? []
-        env = try container.decodeIfPresent([String].self, forKey: .env) ?? []
-        workingDir = try container.decodeIfPresent(String.self, forKey: .workingDir)
-        user = try container.decodeIfPresent(String.self, forKey: .user)
-        labels = try container.decodeIfPresent([String: String].self, forKey: .labels) ?? [:]
     }
 }
 

@@ -19,6 +19,9 @@ extension Containerizer {
         guard live[id] == nil else {
             throw CapstanError(.alreadyExists, "Failed to launch: container '\(id)' already exists")
         }
+        guard !refusesLaunches else {
+            throw CapstanError(.unavailable, "Failed to launch: container '\(id)' was not started because the agent is stopping")
+        }
         if !config.networks.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
             // The plain launcher gives no network namespace: the networks would silently not be joined.
             throw CapstanError(

@@ -32,6 +32,8 @@ public actor Containerizer {
     private let finishedHistory: Int
 
     var live: [ContainerID: LiveContainer] = [:]
+    /// Set by ``refuseLaunches()``: the owner is stopping and destroying every container.
+    var refusesLaunches = false
     private var finished: [ContainerID: ContainerTermination] = [:]
     private var finishedOrder: [ContainerID] = []
     private var waiters: [ContainerID: [UInt64: CheckedContinuation<ContainerTermination, any Error>]] = [:]
@@ -83,6 +85,12 @@ public actor Containerizer {
     /// Every distinct launcher.
     var launchers: [any Launcher] {
         [launcher] + (rootfsLauncher.map { [$0] } ?? [])
+    }
+
+    /// From now on every `launch` fails (`unavailable`): the owner is about to destroy every container, and one
+    /// launched after that sweep would outlive it.
+    public func refuseLaunches() {
+        refusesLaunches = true
     }
 
     // MARK: Queries

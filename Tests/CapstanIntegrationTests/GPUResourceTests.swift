@@ -67,6 +67,8 @@ extension EndToEnd {
                 #expect(noDriver.contains("cannot load NVML"), "\(noDriver)")
                 let noIsolator = try await refusal(["--resources", "cpus:1;gpus:1"])
                 #expect(noIsolator.contains("needs gpu/nvidia in --isolation"), "\(noIsolator)")
+                let relativeDriver = try await refusal(Self.gpuAgentArguments(library, ["--nvidia-driver-dir", "driver"]))
+                #expect(relativeDriver.contains("--nvidia-driver-dir 'driver' must be an absolute directory"), "\(relativeDriver)")
             }
         }
     }

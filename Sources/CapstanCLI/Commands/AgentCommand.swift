@@ -78,6 +78,11 @@ struct AgentOptions: ParsableArguments {
     var nvmlLibrary: String = NVMLLibrary.defaultPath
 
     @Option(help: ArgumentHelp(
+        "With gpu/nvidia: the driver's root, whose bin/ (nvidia-smi, …) and lib*/ (libcuda, libnvidia-ml, …) fill the driver volume image tasks get at /usr/local/nvidia. Default: the utilities on PATH and the libraries ldconfig knows (and those beside --nvml-library).",
+        valueName: "dir"))
+    var nvidiaDriverDir: String?
+
+    @Option(help: ArgumentHelp(
         "Directories of CDI specs (.json, .yaml), comma-separated; a device in a later one wins. Their devices are advertised as the cdi_devices attribute.",
         valueName: "dirs"))
     var cdiSpecDirs: String = CDIRegistry.defaultDirectories.joined(separator: ",")
@@ -136,13 +141,26 @@ struct AgentOptions: ParsableArguments {
         let requested = configuration.resources.entries.contains { $0.name == "gpus" } ? configuration.resources.gpus : nil
         let library = nvmlLibrary
         configuration.nvmlLibrary = library
+        var driverVersion: String?
         do {
             configuration.gpus = try GPUSelection.choose(
                 isolated: configuration.isolation.includes("gpu/nvidia"), devices: try nvidiaGpuDevices.map { text throws(CapstanError) in try GPUSelection.parseDevices(text) },
                 requested: requested
-            ) { () throws(CapstanError) in try NVMLLibrary.inventory(library: library) }
+            ) { () throws(CapstanError) in
+                let inventory = try NVMLLibrary.inventory(library: library)
+                driverVersion = inventory.driverVersion
+                return inventory
+            }
         } catch {
             throw ValidationError(error.message)
+        }
+        configuration.nvidiaDriverVersion = driverVersion
+        if let nvidiaDriverDir {
+            guard nvidiaDriverDir.hasPrefix("/") else { throw ValidationError("--nvidia-driver-dir '\(nvidiaDriverDir)' must be an absolute directory") }
+            configuration.nvidiaDriverSource = .root(nvidiaDriverDir)
+        } else {
+            configuration.nvidiaDriverSource = .host(
+                nvmlLibrary: library, path: ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
         }
         if requested == nil && !configuration.gpus.isEmpty {
             configuration.resources += Resources([.scalar("gpus", Double(configuration.gpus.count))])

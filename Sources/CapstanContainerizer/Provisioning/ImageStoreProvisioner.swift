@@ -27,7 +27,7 @@ public struct ImageStoreProvisioner: Provisioner {
                 layers: layers,
                 process: ImageProcessConfig(
                     entrypoint: config.entrypoint ?? [], cmd: config.cmd ?? [], env: config.env ?? [],
-                    workingDir: config.workingDir, user: config.user, labels: config.labels ?? [:]))
+                    workingDir: config.workingDir, user: config.user, labels: config.labels))
         } catch {
             throw CapstanError((error as? CapstanError)?.code ?? .internal, "cannot provide image \(image.reference): \(error)")
         }

@@ -123,7 +123,7 @@ public struct ImageConfig: Codable, Hashable, Sendable {
     public var env: [String]?
     public var workingDir: String?
     public var user: String?
-    /// `Labels`: the image's labels (CDI devices are asked for with `cdi.k8s.io/…` keys).
+    /// The image's labels (`com.nvidia.volumes.needed`, …).
     public var labels: [String: String]?
 
     enum CodingKeys: String, CodingKey {
@@ -134,12 +134,12 @@ public struct ImageConfig: Codable, Hashable, Sendable {
         entrypoint: [String]? = nil, cmd: [String]? = nil, env: [String]? = nil, workingDir: String? = nil, user: String? = nil,
         labels: [String: String]? = nil
     ) {
-        self.labels = labels
         self.entrypoint = entrypoint
         self.cmd = cmd
         self.env = env
         self.workingDir = workingDir
         self.user = user
+        self.labels = labels
     }
 }
 

@@ -163,7 +163,7 @@ struct CDIDeviceIsolatorTests {
     func checkpointCompatibility() throws {
         let old = #"{"containerID": {"value": "c"}, "command": {"shell": true, "value": "true", "arguments": [], "environment": {}}, "sandboxDirectory": "/tmp", "image": {"entrypoint": [], "cmd": [], "env": []}}"#
         let decoded = try JSONDecoder().decode(ContainerConfig.self, from: Data(old.utf8))
-        #expect(decoded.cdiDevices.isEmpty && decoded.additionalGids.isEmpty && decoded.imageConfig?.labels == [:])
+        #expect(decoded.cdiDevices.isEmpty && decoded.additionalGids.isEmpty && decoded.imageConfig?.labels == nil)
         var config = decoded
         config.cdiDevices = [try CDIDeviceName(parsing: "example.com/dev=one")]
         config.additionalGids = [44]

@@ -16,8 +16,7 @@ struct ImageImport: AsyncParsableCommand {
     @Option(parsing: .singleValue, help: "An environment variable NAME=VALUE (repeatable).") var env: [String] = []
     @Option(help: "The working directory.") var workdir: String?
     @Option(help: "The user to run as.") var user: String?
-    @Option(parsing: .singleValue, help: "A label KEY=VALUE (repeatable), e.g. cdi.k8s.io/gpu=vendor.com/gpu=0 to ask for a CDI device.")
-    var label: [String] = []
+    @Option(parsing: .singleValue, help: "A label KEY=VALUE of the image config (repeatable), e.g. com.nvidia.volumes.needed=nvidia_driver.") var label: [String] = []
     @OptionGroup var options: ImageOptions
 
     func run() async throws {
@@ -27,20 +26,26 @@ struct ImageImport: AsyncParsableCommand {
             record = try await store.importImage(source, name: name)
         } else {
             guard let name else { throw ValidationError("give a NAME to import the rootfs tarball \(source) under") }
-            var labels: [String: String] = [:]
-            for entry in label {
-                guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
-                    throw ValidationError("--label '\(entry)' is not KEY=VALUE")
-                }
-                labels[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
-            }
             let config = ImageConfig(
                 entrypoint: entrypoint.isEmpty ? nil : entrypoint, cmd: cmd.isEmpty ? nil : cmd,
                 env: env.isEmpty ? ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] : env,
-                workingDir: workdir, user: user, labels: labels.isEmpty ? nil : labels)
+                workingDir: workdir, user: user, labels: try labels())
             record = try await store.importRootfs(tarball: source, name: name, config: config)
         }
         print("Imported \(record.name)")
         print(record.manifest.description)
+    }
+
+    /// `--label` entries as a dictionary; nil when none is given.
+    private func labels() throws -> [String: String]? {
+        guard !label.isEmpty else { return nil }
+        var labels: [String: String] = [:]
+        for entry in label {
+            guard let equals = entry.firstIndex(of: "="), equals != entry.startIndex else {
+                throw ValidationError("--label '\(entry)' must be KEY=VALUE")
+            }
+            labels[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return labels
     }
 }
