@@ -54,8 +54,11 @@ public enum CDIHookRunner {
         let started = ContinuousClock.now
         let outcome: HostProgram.Outcome
         do {
+            // The state goes through an unlinked file, not a pipe: a hook that never reads it must not SIGPIPE the agent.
+            let stdin = try stateFile(state)
+            defer { try? stdin.close() }
             outcome = try HostProgram.run(
-                hook.path, arguments: Array(hook.args.dropFirst()), environment: environment, stdin: state.json(), timeout: timeout)
+                hook.path, arguments: Array(hook.args.dropFirst()), environment: environment, stdinFile: stdin, timeout: timeout)
         } catch {
             throw CapstanError(.unavailable, "CDI \(hook.stage.rawValue) hook \(hook.path) could not be started: \(error)")
         }
@@ -68,5 +71,20 @@ public enum CDIHookRunner {
         let how = outcome.signaled ? "was killed by signal \(outcome.status)" : "exited with status \(outcome.status)"
         throw CapstanError(
             .unavailable, "CDI \(hook.stage.rawValue) hook \(hook.path) \(how)\(stderr.isEmpty ? "" : ": \(stderr)")")
+    }
+
+    /// The state's JSON in an anonymous file (created, written, rewound, unlinked), open for reading.
+    private static func stateFile(_ state: CDIHookState) throws -> FileHandle {
+        var template = Array((NSTemporaryDirectory() + "/capstan-cdi-hook-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else {
+            throw CapstanError(.unavailable, "cannot create the CDI hook's state file: \(String(cString: strerror(errno)))")
+        }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        unlink(String(cString: template))
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        try handle.write(contentsOf: state.json())
+        try handle.seek(toOffset: 0)
+        return handle
     }
 }
