@@ -34,8 +34,8 @@ public struct CDIHookState: Sendable, Equatable, Codable {
 ///
 /// Semantics (see ``CDIDeviceIsolator`` for when each stage runs): the hook's `path` is executed with its `args`
 /// after the first (argv[0] is the path itself: Foundation's `Process` cannot set another) and exactly its `env` as
-/// environment; the ``CDIHookState`` JSON is written to its stdin, which is then closed; its working directory is
-/// `/`. A hook with a `timeout` is killed (SIGKILL) once that many seconds have passed; one without is given
+/// environment; its stdin is an unlinked file holding the ``CDIHookState`` JSON (a file rather than a pipe, so that a
+/// hook that never reads it cannot SIGPIPE the agent); its working directory is `/`. A hook with a `timeout` is killed (SIGKILL) once that many seconds have passed; one without is given
 /// ``defaultTimeout``. A hook that cannot be started, exits non-zero, is killed by a signal or times out is a
 /// failure naming its path and stage (and its stderr, cut short).
 public enum CDIHookRunner {
