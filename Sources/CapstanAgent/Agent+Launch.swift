@@ -92,6 +92,12 @@ extension Agent {
                 await launchEnded(frameworkID, executorID, containerID, failure: error.message, as: .refused)
                 return
             }
+            // An unknown CDI device is a failed launch (TASK_FAILED), as Mesos fails a launch whose isolator refuses.
+            let cdiDevices: [CDIDeviceName]
+            do { cdiDevices = try requestedCDIDevices(info) } catch {
+                await launchEnded(frameworkID, executorID, containerID, failure: "Failed to launch the task: \(error.message)")
+                return
+            }
             try checkStillLaunching(frameworkID, executorID, containerID)
             await emit(frameworkID, info.taskID, .taskStarting)
             try checkStillLaunching(frameworkID, executorID, containerID)
@@ -107,6 +113,9 @@ extension Agent {
                 sandboxDirectory: sandbox,
                 limits: limits(info.resources))
             config.volumes = persistent + Self.sandboxPaths(volumes, onto: persistent)
+            config.cdiDevices = cdiDevices
+            // CDI devices run a command task under capstan-init; like any command task it keeps the host's network.
+            if !cdiDevices.isEmpty { config.networkMode = .host }
             if let reference {
                 // The containerizer provisions the image (pull, unpack, layer lease); Mesos: no NetworkInfo means
                 // the host's network.
@@ -299,6 +308,24 @@ extension Agent {
         Task { [weak self] in
             let termination = (try? await containerizer.wait(containerID)) ?? ContainerTermination(message: "Container is gone")
             await self?.containerTerminated(frameworkID, executorID, containerID, termination)
+        }
+    }
+}
+
+extension Agent {
+    /// The CDI devices a task asks for in its ``TaskLabel/cdiDevices`` label, checked against the agent's CDI specs.
+    /// - Throws: `invalidArgument` for a name that is not fully qualified; `notFound` for a device the agent does not
+    ///   have, naming it and listing the agent's CDI devices (or saying it has none).
+    func requestedCDIDevices(_ info: TaskInfo) throws(CapstanError) -> [CDIDeviceName] {
+        guard let label = info.labels?.labels.first(where: { $0.key == TaskLabel.cdiDevices }) else { return [] }
+        do {
+            let names = try CDIDeviceRequest.parse(label.value ?? "")
+            try configuration.cdi.checkRequested(names)
+            return names
+        } catch let error as CapstanError {
+            throw CapstanError(error.code, "task \(info.taskID) asks for CDI devices (label \(TaskLabel.cdiDevices)): \(error.message)")
+        } catch {
+            throw CapstanError(.internal, "task \(info.taskID): \(error)")
         }
     }
 }

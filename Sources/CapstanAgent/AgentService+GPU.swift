@@ -57,3 +57,18 @@ extension AgentService {
         return IsolatorSet(isolators: isolation.isolators + [DevicesIsolator(controller: controller, logger: logger)], unavailable: isolation.unavailable)
     }
 }
+
+extension AgentService {
+    /// Plus `devices/cdi` when running as root: containers get the CDI devices their task or image asks for. It comes
+    /// before `cgroups/devices` (added after it), which allows the nodes it gives.
+    static func withCDI(_ isolation: IsolatorSet, _ configuration: AgentConfiguration, logger: Logger) -> IsolatorSet {
+        guard geteuid() == 0 else {
+            if !configuration.cdi.deviceNames.isEmpty {
+                logger.warning("devices/cdi is unavailable: it needs root; tasks asking for CDI devices will fail")
+            }
+            return isolation
+        }
+        return IsolatorSet(
+            isolators: isolation.isolators + [CDIDeviceIsolator(registry: configuration.cdi, logger: logger)], unavailable: isolation.unavailable)
+    }
+}

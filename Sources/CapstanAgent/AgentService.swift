@@ -57,13 +57,13 @@ public struct AgentService: Service {
         // One containerizer runs every container: the plain launcher for command tasks and executors, the Linux
         // launcher (root) for tasks from images, and the same isolators for all of them.
         let linuxLauncher = geteuid() == 0 ? LinuxLauncher(workDirectory: configuration.workDir + "/containers", logger: logger) : nil
-        let isolation = try Self.withDevices(Self.withGPUs(
+        let isolation = try Self.withDevices(Self.withCDI(Self.withGPUs(
             Self.withDiskUsage(
                 Self.withVolumes(
                     Self.withNetworks(IsolatorSet.available(pidsMax: configuration.containerPidsMax, logger: logger), configuration, logger: logger),
                     configuration, logger: logger),
                 configuration, launcher: linuxLauncher, logger: logger),
-            configuration, logger: logger), configuration, logger: logger)
+            configuration, logger: logger), configuration, logger: logger), configuration, logger: logger)
         Self.moveLegacyContainerCheckpoints(workDir: configuration.workDir, logger: logger)
         let containerizer = Containerizer(
             launcher: PosixLauncher(logger: logger, stateDirectory: configuration.workDir + "/containers/plain"),

@@ -142,8 +142,14 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     public var volumes: [ContainerVolume] = []
     /// The GPUs the `gpu/nvidia` isolator assigned at launch (checkpointed, so recovery holds them again).
     public var gpus: [GPUDevice] = []
-    /// Character device nodes made in the container's own `/dev` (image containers), e.g. its `/dev/nvidiaN`.
+    /// Device nodes made in the container's own `/dev` (image containers), e.g. its `/dev/nvidiaN`, and allowed by
+    /// its device policy.
     public var deviceNodes: [DeviceNodeSpec] = []
+    /// The CDI devices the task asks for (its ``TaskLabel/cdiDevices`` label); the `devices/cdi` isolator adds those
+    /// the image's `cdi.k8s.io/…` labels name, and applies them all.
+    public var cdiDevices: [CDIDeviceName] = []
+    /// Supplementary groups added to the task's process (CDI `additionalGids`), after its user's own.
+    public var additionalGids: [UInt32] = []
 
     /// Creates a configuration.
     public init(
@@ -166,7 +172,8 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes
+        case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes,
+            cdiDevices, additionalGids
         /// `image` held the process configuration in checkpoints before images were provisioned by the containerizer.
         case imageConfig = "image"
         case image = "imageReference"
@@ -190,5 +197,7 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         volumes = try container.decodeIfPresent([ContainerVolume].self, forKey: .volumes) ?? []
         gpus = try container.decodeIfPresent([GPUDevice].self, forKey: .gpus) ?? []
         deviceNodes = try container.decodeIfPresent([DeviceNodeSpec].self, forKey: .deviceNodes) ?? []
+        cdiDevices = try container.decodeIfPresent([CDIDeviceName].self, forKey: .cdiDevices) ?? []
+        additionalGids = try container.decodeIfPresent([UInt32].self, forKey: .additionalGids) ?? []
     }
 }

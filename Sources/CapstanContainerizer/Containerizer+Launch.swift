@@ -33,6 +33,12 @@ extension Containerizer {
                 .failedPrecondition,
                 "Failed to launch: container '\(id)' has volumes, which need the Linux launcher (root and capstan-init)")
         }
+        if !config.cdiDevices.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
+            // Their mounts, nodes and groups are made by capstan-init.
+            throw CapstanError(
+                .failedPrecondition,
+                "Failed to launch: container '\(id)' asks for CDI devices, which need the Linux launcher (root and capstan-init)")
+        }
         forgetFinished(id)
         live[id] = LiveContainer(config: config)
         logger.info("Launching container")
@@ -50,7 +56,10 @@ extension Containerizer {
                     config.mounts += contributed.mounts
                     config.gpus += contributed.gpus
                     config.deviceNodes += contributed.deviceNodes
-                    if !contributed.gpus.isEmpty || !contributed.deviceNodes.isEmpty { live[id]?.config = config }
+                    config.additionalGids += contributed.additionalGids.filter { !config.additionalGids.contains($0) }
+                    if !contributed.gpus.isEmpty || !contributed.deviceNodes.isEmpty || !contributed.additionalGids.isEmpty {
+                        live[id]?.config = config
+                    }
                 }
                 try checkNotDestroyed(id)
             }

@@ -13,9 +13,12 @@ enum HostProgram {
         var stderr: Data
     }
 
+    /// - Parameter stdinFile: read as the program's stdin instead of `stdin` through a pipe: a program that may exit
+    ///   without reading its stdin (a CDI hook) must not make this process write to a pipe nobody reads (SIGPIPE).
     /// - Throws: when the program cannot be started.
     static func run(
-        _ path: String, arguments: [String] = [], environment: [String: String]? = nil, stdin: Data = Data(), timeout: Duration
+        _ path: String, arguments: [String] = [], environment: [String: String]? = nil, stdin: Data = Data(),
+        stdinFile: FileHandle? = nil, timeout: Duration
     ) throws -> Outcome {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: path)
@@ -23,7 +26,7 @@ enum HostProgram {
         if let environment { process.environment = environment }
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         let input = Pipe(), output = Pipe(), errors = Pipe()
-        process.standardInput = input
+        process.standardInput = stdinFile ?? input
         process.standardOutput = output
         process.standardError = errors
         try process.run()
@@ -40,7 +43,7 @@ enum HostProgram {
             errorsRead.leave()
         }
         // A program may exit without reading stdin: a broken pipe here is not an error.
-        _ = try? input.fileHandleForWriting.write(contentsOf: stdin)
+        if stdinFile == nil { _ = try? input.fileHandleForWriting.write(contentsOf: stdin) }
         try? input.fileHandleForWriting.close()
         let stdout = output.fileHandleForReading.readDataToEndOfFile()
         errorsRead.wait()

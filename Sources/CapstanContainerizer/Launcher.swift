@@ -29,6 +29,8 @@ public struct LaunchHooks: Sendable, Hashable, Codable {
     public var gpus: [GPUDevice] = []
     /// Device nodes for the container's own `/dev` (image containers).
     public var deviceNodes: [DeviceNodeSpec] = []
+    /// Supplementary groups for the task's process (CDI `additionalGids`), kept in its configuration.
+    public var additionalGids: [UInt32] = []
 
     /// Creates hooks.
     public init(environment: [String: String] = [:], mounts: [BindMountSpec] = []) {

@@ -52,17 +52,36 @@ public struct InitSpec: Sendable, Hashable, Codable {
         }
     }
 
-    /// A character device node made in the container's `/dev` (with a rootfs), mode 0666.
+    /// A device node made in the container's `/dev` (with a rootfs): at `path`, which may be nested (`/dev/dri/card0`;
+    /// missing directories are made), never outside `/dev`.
     public struct DeviceNode: Sendable, Hashable, Codable {
-        /// Absolute path inside the container, under `/dev`.
+        /// Absolute path inside the container, under `/dev/`, without `..`.
         public var path: String
         public var major: UInt32
         public var minor: UInt32
+        /// `c` (character, when absent) or `b` (block).
+        public var kind: String?
+        /// Permission bits; 0o666 when absent.
+        public var mode: UInt32?
+        /// Owner; root when absent.
+        public var uid: UInt32?
+        public var gid: UInt32?
 
-        public init(path: String, major: UInt32, minor: UInt32) {
+        public init(path: String, major: UInt32, minor: UInt32, kind: String? = nil, mode: UInt32? = nil, uid: UInt32? = nil, gid: UInt32? = nil) {
             self.path = path
             self.major = major
             self.minor = minor
+            self.kind = kind
+            self.mode = mode
+            self.uid = uid
+            self.gid = gid
+        }
+
+        /// Whether `path` is one capstan-init makes: under `/dev/`, with no empty, `.` or `..` component.
+        public static func isAllowedPath(_ path: String) -> Bool {
+            guard path.hasPrefix("/dev/") else { return false }
+            let components = path.dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
+            return !components.isEmpty && components.allSatisfy { !$0.isEmpty && $0 != "." && $0 != ".." }
         }
     }
 
@@ -79,8 +98,14 @@ public struct InitSpec: Sendable, Hashable, Codable {
         /// `name`, `uid`, `name:group` or `uid:gid`, resolved against the container's `/etc/passwd` and `/etc/group`;
         /// `nil` runs as root.
         public var user: String?
+        /// Supplementary groups added after the user's own (CDI `additionalGids`); none when absent.
+        public var additionalGroups: [UInt32]?
 
-        public init(path: String, arguments: [String], environment: [String], workingDirectory: String, user: String? = nil) {
+        public init(
+            path: String, arguments: [String], environment: [String], workingDirectory: String, user: String? = nil,
+            additionalGroups: [UInt32]? = nil
+        ) {
+            self.additionalGroups = additionalGroups
             self.path = path
             self.arguments = arguments
             self.environment = environment

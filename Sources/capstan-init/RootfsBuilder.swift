@@ -55,13 +55,7 @@ struct RootfsBuilder {
             close(fd)
             check(mount("/dev/" + node, target, nil, UInt(MS_BIND), nil), "bind mount /dev/\(node) on '\(target)'")
         }
-        for node in spec.deviceNodes {
-            guard node.path.hasPrefix("/dev/"), !node.path.dropFirst(5).contains("/"), !node.path.contains("..") else {
-                fail("device node '\(node.path)': only nodes directly under /dev are made")
-            }
-            let target = dev + "/" + node.path.dropFirst(5)
-            check(mknod(target, S_IFCHR | 0o666, capstan_makedev(node.major, node.minor)), "mknod '\(target)' (char \(node.major):\(node.minor))")
-        }
+        for node in spec.deviceNodes { makeNode(node) }
         check(mkdir(dev + "/pts", 0o755), "mkdir '\(dev)/pts'")
         check(mount("devpts", dev + "/pts", "devpts", UInt(MS_NOSUID | MS_NOEXEC), "newinstance,ptmxmode=0666,mode=0620"),
               "mount devpts on '\(dev)/pts'")
@@ -72,6 +66,25 @@ struct RootfsBuilder {
         for (name, target) in [("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"), ("stdout", "/proc/self/fd/1"),
                                ("stderr", "/proc/self/fd/2")] {
             check(symlink(target, dev + "/" + name), "symlink '\(dev)/\(name)'")
+        }
+    }
+
+    /// Makes one of the spec's device nodes (umask is 0 here), its missing parent directories first (mode 0755), then
+    /// gives it its owner. Refuses a path outside `/dev` or with `..`.
+    private func makeNode(_ node: InitSpec.DeviceNode) {
+        guard InitSpec.DeviceNode.isAllowedPath(node.path) else {
+            fail("device node '\(node.path)': only nodes under /dev (without '..') are made")
+        }
+        let parent = String(node.path[..<node.path.lastIndex(of: "/")!])
+        let target = makeDirectory(parent) + "/" + node.path[node.path.index(after: node.path.lastIndex(of: "/")!)...]
+        let block = node.kind == "b"
+        let type = block ? S_IFBLK : S_IFCHR
+        let kind = block ? "block" : "char"
+        check(
+            mknod(target, type | mode_t(node.mode ?? 0o666), capstan_makedev(node.major, node.minor)),
+            "mknod '\(target)' (\(kind) \(node.major):\(node.minor))")
+        if node.uid != nil || node.gid != nil {
+            check(lchown(target, node.uid ?? 0, node.gid ?? 0), "chown of device node '\(target)'")
         }
     }
 

@@ -309,6 +309,7 @@ func taskMain(_ spec: InitSpec, credentials: UserSpecResolver.Resolved, keep: UI
     if credentials.uid != 0 || credentials.gid != 0 { handOverSandbox(spec, to: credentials, user: user) }
     stage = .user
     var groups = credentials.groups.map { gid_t($0) }
+    for gid in spec.process.additionalGroups ?? [] where !groups.contains(gid) { groups.append(gid) }
     check(setgroups(groups.count, &groups), "setgroups for user '\(user)'")
     check(setgid(credentials.gid), "setgid \(credentials.gid)")
     check(setuid(credentials.uid), "setuid \(credentials.uid)")

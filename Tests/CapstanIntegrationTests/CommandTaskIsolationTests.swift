@@ -75,9 +75,11 @@ extension EndToEnd {
         @Test("A command task declared with 32 MiB that allocates 300 MB ends TASK_FAILED with REASON_CONTAINER_LIMITATION_MEMORY")
         func memoryHogCommandTaskIsOOMKilled() async throws {
             try await Self.withAgent { scheduler, offer, agent in
-                // GET_FLAGS names the isolators every container gets.
+                // GET_FLAGS names the isolators every container gets (devices/cdi: a root agent applies the CDI devices a
+                // task or its image asks for, and fails the launch of one asking for a device it does not have).
                 let flags = try await OperatorClient(agent).agentCall(.getFlags).getFlags?.flags ?? []
-                #expect(flags.first { $0.name == "isolation" }?.value == "cgroups/cpu,cgroups/mem,cgroups/pids,volume/path,disk/du", "\(flags)")
+                #expect(
+                    flags.first { $0.name == "isolation" }?.value == "cgroups/cpu,cgroups/mem,cgroups/pids,volume/path,disk/du,devices/cdi", "\(flags)")
                 #expect(flags.first { $0.name == "isolation_unavailable" }?.value == "none", "\(flags)")
 
                 // `b'x' * n` writes every byte, so the pages are really used (a bytearray may stay untouched zero pages).

@@ -450,7 +450,11 @@ public struct LinuxLauncher: Launcher {
             },
             hostname: config.hostname ?? String("\(config.containerID)".prefix(64)),
             isolateNetwork: config.networkMode == .isolated, process: process)
-        spec.deviceNodes = config.deviceNodes.map { InitSpec.DeviceNode(path: $0.path, major: UInt32($0.major), minor: UInt32($0.minor)) }
+        spec.deviceNodes = config.deviceNodes.map {
+            InitSpec.DeviceNode(
+                path: $0.path, major: UInt32($0.major), minor: UInt32($0.minor), kind: $0.kind.rawValue, mode: $0.fileMode, uid: $0.uid,
+                gid: $0.gid)
+        }
         return (spec, plan)
     }
 
@@ -485,7 +489,7 @@ public struct LinuxLauncher: Launcher {
         let user = command.user ?? image.user.flatMap { $0.isEmpty ? nil : $0 }
         return InitSpec.Process(
             path: program.path, arguments: program.arguments, environment: program.environment,
-            workingDirectory: workingDirectory, user: user)
+            workingDirectory: workingDirectory, user: user, additionalGroups: config.additionalGids.isEmpty ? nil : config.additionalGids)
     }
 
     /// Kills and reaps a `capstan-init` that will not get (or did not take) its spec, and closes the agent's ends.
