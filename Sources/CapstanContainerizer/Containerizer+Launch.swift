@@ -55,7 +55,7 @@ extension Containerizer {
                     hooks.environment.merge(contributed.environment) { _, later in later }
                     config.mounts += contributed.mounts
                     config.gpus += contributed.gpus
-                    config.deviceNodes += contributed.deviceNodes
+                    config.deviceNodes = try DeviceNodeSpec.merge(config.deviceNodes, contributed.deviceNodes, from: isolator.name)
                     config.additionalGids += contributed.additionalGids.filter { !config.additionalGids.contains($0) }
                     if !contributed.gpus.isEmpty || !contributed.deviceNodes.isEmpty || !contributed.additionalGids.isEmpty {
                         live[id]?.config = config

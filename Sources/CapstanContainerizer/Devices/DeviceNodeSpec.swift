@@ -31,6 +31,28 @@ public struct DeviceNodeSpec: Sendable, Hashable, Codable {
         self.gid = gid
     }
 
+    /// `existing` plus `more` (an isolator's), once per path: a node given twice the same way (a GPU asked for both
+    /// as `gpus` and as its NVIDIA CDI device) is kept once, with the access of both.
+    /// - Throws: `failedPrecondition` when two nodes at one path are different devices, naming the path, both
+    ///   devices and `isolator`.
+    public static func merge(_ existing: [DeviceNodeSpec], _ more: [DeviceNodeSpec], from isolator: String) throws -> [DeviceNodeSpec] {
+        var merged = existing
+        for node in more {
+            guard let index = merged.firstIndex(where: { $0.path == node.path }) else {
+                merged.append(node)
+                continue
+            }
+            let held = merged[index]
+            guard held.kind == node.kind, held.major == node.major, held.minor == node.minor else {
+                throw CapstanError(
+                    .failedPrecondition,
+                    "device node \(node.path) is asked for twice as different devices: \(held.kind.rawValue) \(held.major):\(held.minor) and, from \(isolator), \(node.kind.rawValue) \(node.major):\(node.minor)")
+            }
+            merged[index].access.formUnion(node.access)
+        }
+        return merged
+    }
+
     /// The rule the container's device policy gets for this node.
     public var rule: DeviceRule { DeviceRule(kind, Int64(major), Int64(minor), access) }
 
