@@ -165,7 +165,8 @@ extension Agent {
         var info2 = executorInfo
         info2.frameworkID = frameworkID
         let launch = Task {
-            await self.launchCustomExecutor(info2, resources: executorInfo.resources + info.resources, containerID: containerID, sandbox: sandbox)
+            await self.launchCustomExecutor(
+                info2, resources: executorInfo.resources + info.resources, containerID: containerID, sandbox: sandbox, firstTask: info)
         }
         var record = ExecutorRecord(
             info: info2, frameworkID: frameworkID, containerID: containerID, sandbox: sandbox, isCommandExecutor: false,
@@ -176,8 +177,12 @@ extension Agent {
         checkpointTask(frameworkID, executorID, info.taskID)
     }
 
-    /// A custom executor's launch: its container, then the wait for it to subscribe.
-    private func launchCustomExecutor(_ executorInfo: ExecutorInfo, resources: [MesosResource], containerID: ContainerID, sandbox: String) async {
+    /// A custom executor's launch: its container, then the wait for it to subscribe. The container gets the CDI
+    /// devices `firstTask` (the task that starts the executor) asks for: the executor runs that task and the later
+    /// ones in the same container.
+    private func launchCustomExecutor(
+        _ executorInfo: ExecutorInfo, resources: [MesosResource], containerID: ContainerID, sandbox: String, firstTask: TaskInfo
+    ) async {
         let executorID = executorInfo.executorID
         let frameworkID = executorInfo.frameworkID ?? FrameworkID("")
         do {
@@ -198,6 +203,9 @@ extension Agent {
                 sandboxDirectory: sandbox,
                 limits: limits(resources))
             config.volumes = volumes
+            config.cdiDevices = try requestedCDIDevices(firstTask)
+            // CDI devices run the executor under capstan-init; it keeps the host's network to reach this agent.
+            if !config.cdiDevices.isEmpty { config.networkMode = .host }
             await checkpoints.flush()  // the executor's and its tasks' checkpoints are on disk before its container exists
             try await containerizer.launch(config)
         } catch {

@@ -158,7 +158,15 @@ extension EndToEnd {
                     """
                 let commandTask = Self.withLabel(TestTasks.command("cdi-command", commandProbe, agent: offer.agentID), devices: "test.capstan/dev=host")
                 let unknown = Self.withLabel(TestTasks.command("cdi-unknown", "true", agent: offer.agentID), devices: "test.capstan/dev=nope")
-                try await scheduler.launch([imageTask, commandTask, unknown], on: [offer], refuseSeconds: 0)
+                // A custom executor's container gets the devices of the task that starts it.
+                let executorProbe = """
+                    mknod "$MESOS_SANDBOX/other" c 60 1; \
+                    echo "own: $(cat \(fixture.hostNode) 2>&1)"; echo "other: $(cat "$MESOS_SANDBOX/other" 2>&1)"; echo "env: $CAPSTAN_CDI"
+                    """
+                let executorTask = Self.withLabel(
+                    ExecutorAPITests.executorTask("cdi-executor-task", executorProbe, agent: offer.agentID, executor: "cdi-executor"),
+                    devices: "test.capstan/dev=host")
+                try await scheduler.launch([imageTask, commandTask, unknown, executorTask], on: [offer], refuseSeconds: 0)
 
                 let failed = try await scheduler.update("cdi-unknown", .taskFailed, timeout: .seconds(20))
                 #expect(
@@ -184,6 +192,13 @@ extension EndToEnd {
                 #expect(Self.line("write", in: commandOut).contains("Read-only file system"), "\(commandOut)")
                 #expect(Self.line("env", in: commandOut) == "env: host", "\(commandOut)")
                 #expect(!FileManager.default.fileExists(atPath: fixture.data + "/new"))
+
+                try await scheduler.update("cdi-executor-task", .taskFinished, timeout: .seconds(30))
+                let executorOut = try String(
+                    contentsOfFile: try #require(ImageTaskTests.findStdout(executor: "cdi-executor", under: workDir + "/slaves")), encoding: .utf8)
+                #expect(Self.line("own", in: executorOut).contains("No such device or address"), "\(executorOut)")
+                #expect(Self.line("other", in: executorOut).contains("Operation not permitted"), "\(executorOut)")
+                #expect(Self.line("env", in: executorOut) == "env: host", "\(executorOut)")
 
                 try await eventually("the poststop hook ran once the image task's container was cleaned up") {
                     ((try? String(contentsOfFile: fixture.hookLog, encoding: .utf8)) ?? "").contains("poststop ")
