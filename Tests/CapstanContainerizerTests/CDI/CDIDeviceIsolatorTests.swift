@@ -11,17 +11,6 @@ struct CDIDeviceIsolatorTests {
         try CDIDevicePlan(edits) { path in throw CapstanError(.notFound, "no \(path)") }
     }
 
-    static func message(_ body: () throws -> Any) -> String {
-        do {
-            _ = try body()
-            return "succeeded"
-        } catch let error as CapstanError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("Nodes keep kind, access, mode and owner; 'ro' binds are read-only; env and non-zero gids pass; hooks are kept by stage")
     func translatesAPlan() throws {
         let plan = try Self.plan(CDIContainerEdits(
@@ -61,15 +50,15 @@ struct CDIDeviceIsolatorTests {
     @Test("Refused: a FIFO, a non-bind mount, a node outside /dev in an image, a moved node without an image")
     func refusesWhatCannotBeMade() throws {
         let fifo = try Self.plan(CDIContainerEdits(deviceNodes: [CDIDeviceNode(path: "/dev/pipe", type: .fifo)]))
-        #expect(Self.message { try CDILaunchEdits(fifo, hasRootfs: true) }.contains("FIFO"))
+        #expect(CDIScratch.message { try CDILaunchEdits(fifo, hasRootfs: true) }.contains("FIFO"))
         let tmpfs = try Self.plan(CDIContainerEdits(mounts: [CDIMount(hostPath: "tmpfs", containerPath: "/scratch", type: "tmpfs")]))
-        #expect(Self.message { try CDILaunchEdits(tmpfs, hasRootfs: true) } == "CDI mount of type tmpfs at /scratch is not a bind mount; Capstan applies bind mounts only")
+        #expect(CDIScratch.message { try CDILaunchEdits(tmpfs, hasRootfs: true) } == "CDI mount of type tmpfs at /scratch is not a bind mount; Capstan applies bind mounts only")
         let outside = try Self.plan(CDIContainerEdits(deviceNodes: [CDIDeviceNode(path: "/run/dev0", type: .char, major: 240, minor: 0)]))
-        #expect(Self.message { try CDILaunchEdits(outside, hasRootfs: true) }.contains("not under /dev/"))
-        #expect(Self.message { try CDILaunchEdits(outside, hasRootfs: false) } == "succeeded", "without an image the host's node is used as it is")
+        #expect(CDIScratch.message { try CDILaunchEdits(outside, hasRootfs: true) }.contains("not under /dev/"))
+        #expect(CDIScratch.message { try CDILaunchEdits(outside, hasRootfs: false) } == "succeeded", "without an image the host's node is used as it is")
         let moved = try Self.plan(CDIContainerEdits(deviceNodes: [CDIDeviceNode(path: "/dev/x", hostPath: "/dev/y", type: .char, major: 240, minor: 0)]))
-        #expect(Self.message { try CDILaunchEdits(moved, hasRootfs: false) }.contains("a task without an image shares the host's /dev"))
-        #expect(Self.message { try CDILaunchEdits(moved, hasRootfs: true) } == "succeeded")
+        #expect(CDIScratch.message { try CDILaunchEdits(moved, hasRootfs: false) }.contains("a task without an image shares the host's /dev"))
+        #expect(CDIScratch.message { try CDILaunchEdits(moved, hasRootfs: true) } == "succeeded")
     }
 
     @Test("An unknown device names itself and lists the agent's devices, or says it has none")
@@ -78,9 +67,9 @@ struct CDIDeviceIsolatorTests {
             try scratch.write("etc", "a.yaml", CDIRegistryTests.spec(kind: "example.com/dev", devices: [("one", "{env: [A=1]}"), ("two", "{env: [B=1]}")]))
             let registry = CDIRegistry.load(directories: [scratch.path("etc")])
             let unknown = try CDIDeviceName(parsing: "example.com/dev=three")
-            #expect(Self.message { try registry.checkRequested([unknown]) }
+            #expect(CDIScratch.message { try registry.checkRequested([unknown]) }
                 == "unknown CDI device example.com/dev=three: this agent's CDI devices are example.com/dev=one, example.com/dev=two")
-            #expect(Self.message { try CDIRegistry(directories: [], specFiles: []).checkRequested([unknown]) }
+            #expect(CDIScratch.message { try CDIRegistry(directories: [], specFiles: []).checkRequested([unknown]) }
                 == "unknown CDI device example.com/dev=three: this agent has no CDI devices (specs read from no directory)")
         }
     }
@@ -94,7 +83,7 @@ struct CDIDeviceIsolatorTests {
         ])
         #expect(try CDIDeviceIsolator.requestedDevices(config).map(\.description) == ["example.com/dev=one", "example.com/dev=two"])
         config.imageConfig = ImageProcessConfig(labels: ["cdi.k8s.io/x": "nope"])
-        #expect(Self.message { try CDIDeviceIsolator.requestedDevices(config) }.hasPrefix("annotation cdi.k8s.io/x: CDI device 'nope'"))
+        #expect(CDIScratch.message { try CDIDeviceIsolator.requestedDevices(config) }.hasPrefix("annotation cdi.k8s.io/x: CDI device 'nope'"))
     }
 
     /// A hook script that appends `<stage> <args…>` and its stdin to `log`.
@@ -141,13 +130,13 @@ struct CDIDeviceIsolatorTests {
     @Test("A hook that fails or outlives its timeout fails the launch, naming the hook, its stage and the timeout")
     func failingHooks() throws {
         let state = CDIHookState(id: "c", status: "created", pid: 1, bundle: "/tmp")
-        #expect(Self.message { try CDIHookRunner.run(CDIHook(stage: .createRuntime, path: "/bin/false"), state: state) }
+        #expect(CDIScratch.message { try CDIHookRunner.run(CDIHook(stage: .createRuntime, path: "/bin/false"), state: state) }
             == "CDI createRuntime hook /bin/false exited with status 1")
         let slow = CDIHook(stage: .prestart, path: "/bin/sleep", args: ["sleep", "20"], timeoutSeconds: 1)
         let started = ContinuousClock.now
-        #expect(Self.message { try CDIHookRunner.run(slow, state: state) } == "CDI prestart hook /bin/sleep timed out after 1s and was killed")
+        #expect(CDIScratch.message { try CDIHookRunner.run(slow, state: state) } == "CDI prestart hook /bin/sleep timed out after 1s and was killed")
         #expect(ContinuousClock.now - started < .seconds(10))
-        #expect(Self.message { try CDIHookRunner.run(CDIHook(stage: .poststart, path: "/nonexistent/hook"), state: state) }
+        #expect(CDIScratch.message { try CDIHookRunner.run(CDIHook(stage: .poststart, path: "/nonexistent/hook"), state: state) }
             .hasPrefix("CDI poststart hook /nonexistent/hook could not be started"))
     }
 

@@ -11,17 +11,6 @@ struct CDIRegistryTests {
         return text
     }
 
-    static func message(_ body: () throws -> Any) -> String {
-        do {
-            _ = try body()
-            return "succeeded"
-        } catch let error as CapstanError {
-            return error.message
-        } catch {
-            return "\(error)"
-        }
-    }
-
     @Test("JSON, YAML and .yml files all load; other names, subdirectories and a missing directory are skipped")
     func loadsEveryFormat() throws {
         try CDIScratch.with { scratch in
@@ -58,7 +47,7 @@ struct CDIRegistryTests {
             let registry = CDIRegistry.load(directories: [scratch.path("etc")])
             #expect(registry.errors.map(\.path) == [first, second])
             #expect(registry.errors.allSatisfy { $0.error.code == .conflict && $0.description.contains("device example.com/dev=0 is defined by both") })
-            #expect(Self.message { try registry.resolve(["example.com/dev=0"]) }
+            #expect(CDIScratch.message { try registry.resolve(["example.com/dev=0"]) }
                 == "CDI device example.com/dev=0 is defined by more than one spec in the same directory (\(first), \(second)); remove one")
             #expect(try registry.resolve(["example.com/dev=1"]).devices.map(\.description) == ["example.com/dev=1"])
 
@@ -80,7 +69,7 @@ struct CDIRegistryTests {
                 "\(broken):2:1: syntax error: did not find expected node content (while parsing a flow node)",
             ])
             #expect(try registry.resolve(["example.com/dev=0"]).edits.env == ["GOOD=1"])
-            #expect(Self.message { try registry.resolve(["example.com/bad=x"]) }.contains("2 spec file error(s) at load, the first: \(bad):5:36"))
+            #expect(CDIScratch.message { try registry.resolve(["example.com/bad=x"]) }.contains("2 spec file error(s) at load, the first: \(bad):5:36"))
         }
     }
 
@@ -114,11 +103,11 @@ struct CDIRegistryTests {
         ])
         let registry = CDIRegistry(
             directories: ["/etc/cdi"], specFiles: [CDISpecFile(path: "/etc/cdi/x.yaml", directoryIndex: 0, spec: try CDISpecDecoder.decode(Array(text.utf8), file: "x"))])
-        #expect(Self.message { try registry.resolve(["example.com/dev=0", "example.com/dev=1"]) }
+        #expect(CDIScratch.message { try registry.resolve(["example.com/dev=0", "example.com/dev=1"]) }
             == "CDI edits conflict: example.com/dev=0 (/etc/cdi/x.yaml) and example.com/dev=1 (/etc/cdi/x.yaml) both create device node /dev/x, differently")
-        #expect(Self.message { try registry.resolve(["example.com/dev=0", "example.com/dev=2"]) }
+        #expect(CDIScratch.message { try registry.resolve(["example.com/dev=0", "example.com/dev=2"]) }
             == "CDI edits conflict: example.com/dev=0 (/etc/cdi/x.yaml) and example.com/dev=2 (/etc/cdi/x.yaml) both mount at /m, differently")
-        #expect(Self.message { try registry.resolve(["example.com/dev=0", "example.com/dev=3"]) }
+        #expect(CDIScratch.message { try registry.resolve(["example.com/dev=0", "example.com/dev=3"]) }
             == "CDI edits conflict: example.com/dev=0 (/etc/cdi/x.yaml) sets 'V=0' and example.com/dev=3 (/etc/cdi/x.yaml) sets 'V=3'")
     }
 
@@ -128,11 +117,11 @@ struct CDIRegistryTests {
             directories: ["/etc/cdi", "/var/run/cdi"],
             specFiles: [CDISpecFile(path: "/etc/cdi/x.yaml", directoryIndex: 0, spec: try CDISpecDecoder.decode(
                 Array(Self.spec(devices: [("b", "{}"), ("a", "{}")]).utf8), file: "x"))])
-        #expect(Self.message { try registry.resolve(["example.com/dev=c"]) }
+        #expect(CDIScratch.message { try registry.resolve(["example.com/dev=c"]) }
             == "unknown CDI device example.com/dev=c; the devices of kind example.com/dev are a, b (specs read from /etc/cdi, /var/run/cdi)")
-        #expect(Self.message { try registry.resolve(["other.com/gpu=0"]) }
+        #expect(CDIScratch.message { try registry.resolve(["other.com/gpu=0"]) }
             == "unknown CDI device other.com/gpu=0: no spec defines kind other.com/gpu; the known kinds are example.com/dev (specs read from /etc/cdi, /var/run/cdi)")
-        #expect(Self.message { try registry.resolve(["example.com/dev/a"]) }
+        #expect(CDIScratch.message { try registry.resolve(["example.com/dev/a"]) }
             == "CDI device 'example.com/dev/a' is not fully qualified: expected vendor.com/class=name")
     }
 }

@@ -1,7 +1,20 @@
+import CapstanCore
 import Foundation
 
 /// A scratch directory for CDI spec files, removed when the body returns.
 struct CDIScratch {
+    /// What `body` throws, as the user reads it (a ``CapstanError``'s message), or `succeeded`.
+    static func message(_ body: () throws -> Any) -> String {
+        do {
+            _ = try body()
+            return "succeeded"
+        } catch let error as CapstanError {
+            return error.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
     let root: String
 
     static func with<T>(_ body: (CDIScratch) throws -> T) throws -> T {
