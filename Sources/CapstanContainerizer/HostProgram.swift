@@ -31,26 +31,39 @@ enum HostProgram {
         process.standardError = errors
         try process.run()
         let pid = process.processIdentifier
-        let killer = DispatchWorkItem { kill(pid, SIGKILL) }
+        // Foundation starts the program as the leader of its own process group: the deadline kills the group, so a
+        // child it forked (a daemonising hook) cannot keep running, or keep its pipes open, past the deadline.
+        let killer = DispatchWorkItem {
+            kill(-pid, SIGKILL)
+            kill(pid, SIGKILL)
+        }
         let seconds = Double(timeout.components.seconds) + Double(timeout.components.attoseconds) / 1e18
-        DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: killer)
-        let errorText = LockedBox<Data>(Data())
-        let errorsRead = DispatchGroup()
-        errorsRead.enter()
-        DispatchQueue.global().async {
-            let data = errors.fileHandleForReading.readDataToEndOfFile()
-            errorText.withLock { $0 = data }
-            errorsRead.leave()
+        let deadline = DispatchTime.now() + seconds
+        DispatchQueue.global().asyncAfter(deadline: deadline, execute: killer)
+        let outputText = LockedBox<Data>(Data()), errorText = LockedBox<Data>(Data())
+        let readers = DispatchGroup()
+        for (pipe, text) in [(output, outputText), (errors, errorText)] {
+            readers.enter()
+            DispatchQueue.global().async {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                text.withLock { $0 = data }
+                readers.leave()
+            }
         }
         // A program may exit without reading stdin: a broken pipe here is not an error.
         if stdinFile == nil { _ = try? input.fileHandleForWriting.write(contentsOf: stdin) }
         try? input.fileHandleForWriting.close()
-        let stdout = output.fileHandleForReading.readDataToEndOfFile()
-        errorsRead.wait()
         process.waitUntilExit()
+        // The output ends when every holder of the pipes has exited. A process the program left behind in its group
+        // holds them: it gets until the deadline, then the group is killed; one that left the group (setsid) is not
+        // waited for beyond a second more.
+        if readers.wait(timeout: deadline) == .timedOut {
+            kill(-pid, SIGKILL)
+            _ = readers.wait(timeout: .now() + 1)
+        }
         killer.cancel()
         return Outcome(
-            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: stdout,
+            status: process.terminationStatus, signaled: process.terminationReason == .uncaughtSignal, stdout: outputText.withLock { $0 },
             stderr: errorText.withLock { $0 })
     }
 }
