@@ -165,8 +165,7 @@ enum ProjectQuotaSupportProbe {
     }
 
     static func detect(_ path: String) throws -> Result {
-        var info = Glibc.stat()
-        guard stat(path, &info) == 0 else { throw TestFailure("stat \(path) failed") }
+        guard FileManager.default.fileExists(atPath: path) else { throw TestFailure("\(path) does not exist") }
         let mountinfo = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
         // The longest mount point that is a prefix of the path, with its type and super options.
         var best: (point: String, type: String, options: String)?
