@@ -171,6 +171,16 @@ public struct ContainerConfig: Sendable, Hashable, Codable {
         self.workingDirectory = workingDirectory
     }
 
+    /// What in this container needs namespaces and mounts that only the Linux launcher (`capstan-init`) makes — its
+    /// networks' `/etc` files, its volumes, its CDI devices' mounts and groups — in words for an error
+    /// (`names CNI networks`); nil when nothing does.
+    public var linuxLauncherNeed: String? {
+        if !networks.isEmpty { return "names CNI networks" }
+        if !volumes.isEmpty { return "has volumes" }
+        if !cdiDevices.isEmpty { return "asks for CDI devices" }
+        return nil
+    }
+
     private enum CodingKeys: String, CodingKey {
         case containerID, command, sandboxDirectory, limits, rootfs, hostname, networkMode, mounts, workingDirectory, networks, volumes, gpus, deviceNodes,
             cdiDevices, additionalGids

@@ -22,22 +22,9 @@ extension Containerizer {
         guard !refusesLaunches else {
             throw CapstanError(.unavailable, "Failed to launch: container '\(id)' was not started because the agent is stopping")
         }
-        if !config.networks.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
-            // The plain launcher gives no network namespace: the networks would silently not be joined.
-            throw CapstanError(
-                .failedPrecondition,
-                "Failed to launch: container '\(id)' names CNI networks, which need the Linux launcher (root and capstan-init)")
-        }
-        if !config.volumes.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
-            throw CapstanError(
-                .failedPrecondition,
-                "Failed to launch: container '\(id)' has volumes, which need the Linux launcher (root and capstan-init)")
-        }
-        if !config.cdiDevices.isEmpty, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
-            // Their mounts, nodes and groups are made by capstan-init.
-            throw CapstanError(
-                .failedPrecondition,
-                "Failed to launch: container '\(id)' asks for CDI devices, which need the Linux launcher (root and capstan-init)")
+        if let need = config.linuxLauncherNeed, rootfsLauncher == nil, !(launcher is LinuxLauncher) {
+            // The plain launcher makes no namespaces or mounts: the networks, volumes or devices would silently be missing.
+            throw CapstanError(.failedPrecondition, "Failed to launch: container '\(id)' \(need), which need the Linux launcher (root and capstan-init)")
         }
         forgetFinished(id)
         live[id] = LiveContainer(config: config)

@@ -71,10 +71,7 @@ public actor Containerizer {
 
     /// The launcher of a container: `rootfsLauncher` for one with a root filesystem (when there is one), else `launcher`.
     func launcher(for config: ContainerConfig) -> any Launcher {
-        // A container with networks, volumes or CDI devices needs namespaces and mounts (its /etc files, its volumes,
-        // its devices' mounts and groups), which only the rootfs launcher makes.
-        config.rootfs != nil || !config.networks.isEmpty || !config.volumes.isEmpty || !config.cdiDevices.isEmpty
-            ? (rootfsLauncher ?? launcher) : launcher
+        config.rootfs != nil || config.linuxLauncherNeed != nil ? (rootfsLauncher ?? launcher) : launcher
     }
 
     /// The launcher of a live container; `launcher` for an unknown one.

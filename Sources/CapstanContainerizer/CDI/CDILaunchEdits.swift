@@ -26,11 +26,7 @@ public struct CDILaunchEdits: Sendable, Equatable {
     public init(_ plan: CDIDevicePlan, hasRootfs: Bool) throws {
         var launch = LaunchHooks()
         for node in plan.deviceNodes {
-            let kind: DeviceKind
-            switch node.type {
-            case .char, .unbufferedChar: kind = .char
-            case .block: kind = .block
-            case .fifo:
+            guard let spec = plan.deviceNodeSpec(node) else {
                 throw CapstanError(.unsupported, "CDI device node \(node.path) is a FIFO, which Capstan does not make")
             }
             if hasRootfs {
@@ -43,25 +39,48 @@ public struct CDILaunchEdits: Sendable, Equatable {
                     "CDI device node \(node.path) (host \(node.hostPath)): a task without an image shares the host's /dev, so a node "
                         + "whose path differs from its host path cannot be made; run the task from an image")
             }
-            let rule = plan.cgroupRules.first { $0.type == kind.rawValue && $0.major == node.major && $0.minor == node.minor }
-            launch.deviceNodes.append(DeviceNodeSpec(
-                path: node.path, kind: kind, major: Int(node.major), minor: Int(node.minor),
-                access: rule.flatMap { DeviceAccess(letters: $0.access) } ?? [], fileMode: node.fileMode, uid: node.uid, gid: node.gid))
+            launch.deviceNodes.append(spec)
         }
         for mount in plan.mounts {
-            guard mount.isBind else {
+            guard let bind = mount.bindMountSpec else {
                 throw CapstanError(
                     .unsupported, "CDI mount of type \(mount.type) at \(mount.destination) is not a bind mount; Capstan applies bind mounts only")
             }
-            launch.mounts.append(BindMountSpec(source: mount.source, target: mount.destination, readOnly: mount.isReadOnly))
+            launch.mounts.append(bind)
         }
-        for entry in plan.env {
-            guard let equals = entry.firstIndex(of: "=") else { continue }
-            launch.environment[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
-        }
+        launch.environment = plan.environment
         launch.additionalGids = plan.additionalGids.filter { $0 != 0 }
         launchHooks = launch
         hooks = plan.hooks
+    }
+}
+
+extension CDIDevicePlan {
+    /// `node` as the launch makes and allows it (kind, the access of its cgroup rule, mode, owner); nil for a FIFO,
+    /// which no launcher makes and no device rule covers.
+    public func deviceNodeSpec(_ node: CDIPlannedDeviceNode) -> DeviceNodeSpec? {
+        guard let letter = node.type.cgroupLetter, let kind = DeviceKind(rawValue: letter) else { return nil }
+        let rule = cgroupRules.first { $0.type == letter && $0.major == node.major && $0.minor == node.minor }
+        return DeviceNodeSpec(
+            path: node.path, kind: kind, major: Int(node.major), minor: Int(node.minor),
+            access: rule.flatMap { DeviceAccess(letters: $0.access) } ?? [], fileMode: node.fileMode, uid: node.uid, gid: node.gid)
+    }
+
+    /// ``env`` as variables laid over the task's (an entry without `=` is left out; a later one wins).
+    public var environment: [String: String] {
+        var variables: [String: String] = [:]
+        for entry in env {
+            guard let equals = entry.firstIndex(of: "=") else { continue }
+            variables[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
+        }
+        return variables
+    }
+}
+
+extension CDIPlannedMount {
+    /// The bind mount the launch makes (`ro` makes it read-only); nil for any other mount type.
+    public var bindMountSpec: BindMountSpec? {
+        isBind ? BindMountSpec(source: source, target: destination, readOnly: isReadOnly) : nil
     }
 }
 

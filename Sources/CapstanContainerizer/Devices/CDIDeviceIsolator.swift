@@ -59,7 +59,10 @@ public final class CDIDeviceIsolator: SetupIsolator, Sendable {
 
     /// The plan for the devices `config` asks for, `nil` when it asks for none.
     public func edits(for config: ContainerConfig, lookup: CDIHostDevice.Lookup = CDIHostDevice.system) throws -> CDILaunchEdits? {
-        let names = try Self.requestedDevices(config)
+        try edits(for: config, names: try Self.requestedDevices(config), lookup: lookup)
+    }
+
+    private func edits(for config: ContainerConfig, names: [CDIDeviceName], lookup: CDIHostDevice.Lookup) throws -> CDILaunchEdits? {
         guard !names.isEmpty else { return nil }
         try registry.checkRequested(names)
         let resolution = try registry.resolve(names.map(\.description))
@@ -67,9 +70,12 @@ public final class CDIDeviceIsolator: SetupIsolator, Sendable {
     }
 
     public func prepare(_ config: ContainerConfig) async throws -> LaunchHooks? {
-        guard let edits = try await Blocking.run({ [self] in try self.edits(for: config) }) else { return nil }
+        let names = try Self.requestedDevices(config)
+        guard let edits = try await Blocking.run({ [self] in try self.edits(for: config, names: names, lookup: CDIHostDevice.system) }) else {
+            return nil
+        }
         let id = config.containerID
-        let devices = try Self.requestedDevices(config).map(\.description).joined(separator: ",")
+        let devices = names.map(\.description).joined(separator: ",")
         containers.withLock { $0[id] = Entry(hooks: edits.hooks, bundle: config.sandboxDirectory) }
         logger.info(
             "devices/cdi: CDI devices applied",

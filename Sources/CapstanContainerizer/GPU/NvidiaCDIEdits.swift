@@ -46,27 +46,20 @@ public enum NvidiaCDIEdits {
     public static func application(of plan: CDIDevicePlan) -> Application {
         var application = Application()
         for node in plan.deviceNodes {
-            guard let letter = node.type.cgroupLetter, let kind = DeviceKind(rawValue: letter) else {
+            guard let spec = plan.deviceNodeSpec(node) else {
                 application.ignored.append("FIFO \(node.path)")
                 continue
             }
-            let rule = plan.cgroupRules.first { $0.type == kind.rawValue && $0.major == node.major && $0.minor == node.minor }
-            application.hooks.deviceNodes.append(
-                DeviceNodeSpec(
-                    path: node.path, kind: kind, major: Int(node.major), minor: Int(node.minor),
-                    access: rule.flatMap { DeviceAccess(letters: $0.access) } ?? [], fileMode: node.fileMode, uid: node.uid, gid: node.gid))
+            application.hooks.deviceNodes.append(spec)
         }
         for mount in plan.mounts {
-            guard mount.isBind else {
+            guard let bind = mount.bindMountSpec else {
                 application.ignored.append("\(mount.type) mount at \(mount.destination)")
                 continue
             }
-            application.hooks.mounts.append(BindMountSpec(source: mount.source, target: mount.destination, readOnly: mount.isReadOnly))
+            application.hooks.mounts.append(bind)
         }
-        for entry in plan.env {
-            guard let equals = entry.firstIndex(of: "=") else { continue }
-            application.hooks.environment[String(entry[..<equals])] = String(entry[entry.index(after: equals)...])
-        }
+        application.hooks.environment = plan.environment
         for (stage, hooks) in plan.hooks.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             application.ignored += hooks.map { "\(stage.rawValue) hook \($0.path)" }
         }
